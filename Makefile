@@ -1,0 +1,20 @@
+# The README's two set-up commands. Both install what is missing first.
+SHELL := /bin/bash
+
+.PHONY: run test setup deps services typecheck bench
+
+run: setup
+	./bin/raptor all
+
+test: setup
+	npx tsc --noEmit
+	npx vitest run
+
+setup:
+	@./scripts/setup.sh
+
+typecheck:
+	npx tsc --noEmit
+
+bench: setup
+	npx tsx bench/deploy-fanout.ts

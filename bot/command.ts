@@ -1,0 +1,51 @@
+/**
+ * The commands a person can type, as parsed by `parse` in grammar.ts.
+ * `kind` is the verb; field names are shared across kinds so dispatch can read them uniformly.
+ */
+export type Command =
+  | { kind: "deploy"; app: string; env: string; ref?: string; force: boolean }
+  | { kind: "rollback"; app: string; env: string; release?: number }
+  | { kind: "scale"; app: string; env: string; scale: Record<string, number> }
+  | { kind: "restart"; app: string; env: string; proc?: string }
+  | { kind: "status"; app: string; env?: string }
+  | { kind: "releases"; app: string; env: string }
+  | { kind: "logs"; app: string; env: string; proc?: string; lines?: number }
+  | { kind: "config"; app: string; env: string }
+  | { kind: "config-set"; app: string; env: string; vars: Record<string, string> }
+  | { kind: "config-unset"; app: string; env: string; keys: string[] }
+  | { kind: "lock"; app: string; env: string; reason?: string }
+  | { kind: "unlock"; app: string; env: string }
+  | { kind: "approve"; id: string }
+  | { kind: "reject"; id: string; reason?: string }
+  | { kind: "cancel"; id: string }
+  | { kind: "apps" }
+  | { kind: "hosts"; squad?: string }
+  | { kind: "queue" }
+  | { kind: "help"; topic?: string };
+
+export type CommandKind = Command["kind"];
+
+/**
+ * What the channel a command came from tells the parser.
+ * `app`/`env` come from a playbook channel binding; `apps`/`envs` (when given) are the known names,
+ * used for did-you-mean suggestions and to reject unknown names with a helpful error.
+ */
+export interface ParseContext {
+  app?: string;
+  env?: string;
+  apps?: readonly string[];
+  envs?: Readonly<Record<string, readonly string[]>>;
+  [extra: string]: unknown;
+}
+
+export type ParseResult = { ok: true; command: Command } | { ok: false; error: string };
+
+/** Commands that change something and therefore go through the engine as a deployment or a lock. */
+export const MUTATING_KINDS = [
+  "deploy",
+  "rollback",
+  "scale",
+  "restart",
+  "config-set",
+  "config-unset",
+] as const satisfies readonly CommandKind[];

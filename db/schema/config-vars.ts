@@ -1,0 +1,15 @@
+import { pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+
+/** Values from `config set`, layered over the playbook's config when a release is cut. */
+export const configVars = pgTable(
+  "config_vars",
+  {
+    app: text("app").notNull(),
+    env: text("env").notNull(),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+    updatedBy: text("updated_by").notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.app, t.env, t.key] })],
+);

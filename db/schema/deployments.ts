@@ -1,0 +1,48 @@
+import { bigserial, boolean, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { builds } from "./builds.ts";
+import { deploymentKindEnum, deploymentStatusEnum } from "./enums.ts";
+import { releases } from "./releases.ts";
+
+/** Parameters of a deployment, by kind. */
+export interface DeploymentParams {
+  ref?: string;
+  force?: boolean;
+  /** rollback: the release number to go back to. */
+  release?: number;
+  /** scale: proc type -> count. */
+  scale?: Record<string, number>;
+  /** restart: only this proc type. */
+  proc?: string;
+  /** config: what changed (values never stored here: keys only). */
+  setKeys?: string[];
+  unsetKeys?: string[];
+}
+
+/** One run of the engine for one command. `id` is short and typed by people ("approve d-4f2k9x"). */
+export const deployments = pgTable(
+  "deployments",
+  {
+    id: text("id").primaryKey(),
+    /** Monotonic request order: deployments of one app+env run in `seq` order. */
+    seq: bigserial("seq", { mode: "number" }).notNull(),
+    kind: deploymentKindEnum("kind").notNull(),
+    app: text("app").notNull(),
+    env: text("env").notNull(),
+    status: deploymentStatusEnum("status").notNull().default("queued"),
+    params: jsonb("params").$type<DeploymentParams>().notNull().default({}),
+    requestedBy: text("requested_by").notNull(),
+    /** Where the request came from, so the thread goes back there: "slack:C123:1700000.0001" or "terminal". */
+    origin: text("origin").notNull().default("terminal"),
+    commit: text("commit"),
+    buildId: uuid("build_id").references(() => builds.id),
+    fromReleaseId: uuid("from_release_id").references(() => releases.id),
+    toReleaseId: uuid("to_release_id").references(() => releases.id),
+    cancelRequested: boolean("cancel_requested").notNull().default(false),
+    errorCode: text("error_code"),
+    error: text("error"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [index("deployments_app_env_seq").on(t.app, t.env, t.seq)],
+);

@@ -1,0 +1,31 @@
+import { pgEnum } from "drizzle-orm/pg-core";
+
+/** Shared by pgEnum (the column type) and zod/TS (the value type). */
+export const deploymentKinds = ["deploy", "rollback", "scale", "restart", "config"] as const;
+export const deploymentStatuses = [
+  "queued",
+  "awaiting_approval",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "rejected",
+] as const;
+export const stepStatuses = ["pending", "running", "succeeded", "failed", "skipped"] as const;
+export const buildStatuses = ["running", "succeeded", "failed"] as const;
+export const procStatuses = ["starting", "running", "routed", "draining", "stopped", "failed"] as const;
+export const approvalStatuses = ["pending", "approved", "rejected", "expired"] as const;
+
+export type DeploymentKind = (typeof deploymentKinds)[number];
+export type DeploymentStatus = (typeof deploymentStatuses)[number];
+export type StepStatus = (typeof stepStatuses)[number];
+export type BuildStatus = (typeof buildStatuses)[number];
+export type ProcStatus = (typeof procStatuses)[number];
+export type ApprovalStatus = (typeof approvalStatuses)[number];
+
+export const deploymentKindEnum = pgEnum("deployment_kind", deploymentKinds);
+export const deploymentStatusEnum = pgEnum("deployment_status", deploymentStatuses);
+export const stepStatusEnum = pgEnum("step_status", stepStatuses);
+export const buildStatusEnum = pgEnum("build_status", buildStatuses);
+export const procStatusEnum = pgEnum("proc_status", procStatuses);
+export const approvalStatusEnum = pgEnum("approval_status", approvalStatuses);

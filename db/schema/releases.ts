@@ -1,0 +1,26 @@
+import { integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { builds } from "./builds.ts";
+
+/** Build + resolved config for one app and environment, numbered v1, v2, ... Immutable. */
+export const releases = pgTable(
+  "releases",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    app: text("app").notNull(),
+    env: text("env").notNull(),
+    number: integer("number").notNull(),
+    buildId: uuid("build_id")
+      .notNull()
+      .references(() => builds.id),
+    /** Env vars the procs get (ingredients < environment < config set). May hold secrets: mask on display. */
+    config: jsonb("config").$type<Record<string, string>>().notNull(),
+    settings: jsonb("settings").$type<Record<string, unknown>>().notNull(),
+    /** Short hash of build + config; part of proc names. */
+    hash: text("hash").notNull(),
+    createdBy: text("created_by").notNull(),
+    /** What made it: "deploy", "rollback of v3", "config set FOO". */
+    description: text("description").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("releases_app_env_number").on(t.app, t.env, t.number)],
+);

@@ -1,0 +1,60 @@
+import type { DeploymentKind } from "../db/schema/enums.ts";
+
+/** The pipeline's step names, in pipeline order. plan.ts picks a subset per deployment kind. */
+export const stepNames = ["resolve", "build", "release", "start", "uptest", "release_hook", "route", "teardown"] as const;
+export type StepName = (typeof stepNames)[number];
+
+/** Procs per host, as shown in summaries: [{host: "app1", procs: ["web:5001", "web:5002"]}]. */
+export interface HostProcs {
+  host: string;
+  procs: string[];
+}
+
+/**
+ * What the engine tells the world. Appended to Postgres (deployment_events) and to the Redis stream
+ * `raptor:events`; the bot turns them into threads. Payloads never carry secret values.
+ */
+export type EngineEventBody =
+  | {
+      type: "deployment.queued";
+      kind: DeploymentKind;
+      app: string;
+      env: string;
+      requestedBy: string;
+      origin: string;
+      /** What the person asked for, e.g. "deploy hello local main" or "scale web=3". */
+      summary: string;
+      steps: StepName[];
+      /** Deployment ids of the same app+env ahead of this one. */
+      behind: string[];
+      fromRelease?: number;
+    }
+  | { type: "deployment.awaiting_approval"; approvers: string[]; expiresAt: string }
+  | { type: "deployment.approved"; by: string }
+  | { type: "deployment.rejected"; by: string; reason?: string }
+  | { type: "deployment.started" }
+  | {
+      type: "deployment.succeeded";
+      release?: number;
+      previousRelease?: number;
+      commit?: string;
+      hosts: HostProcs[];
+      durationMs: number;
+    }
+  | { type: "deployment.failed"; code: string; message: string; step?: StepName; output?: string; durationMs: number }
+  | { type: "deployment.cancelled"; by: string; durationMs: number }
+  | { type: "step.started"; step: StepName }
+  | { type: "step.progress"; step: StepName; message: string }
+  | { type: "step.log"; step: StepName; title: string; text: string }
+  | { type: "step.finished"; step: StepName; durationMs: number; summary?: string }
+  | { type: "step.failed"; step: StepName; durationMs: number; message: string; output?: string }
+  | { type: "step.skipped"; step: StepName; reason: string };
+
+export type EngineEventType = EngineEventBody["type"];
+
+export type EngineEvent = EngineEventBody & {
+  /** Redis stream id ("1700000000000-0"); a consumer's position. */
+  id: string;
+  deploymentId: string;
+  at: string;
+};

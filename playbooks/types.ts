@@ -1,0 +1,97 @@
+/**
+ * The validated, defaulted shape of the merged playbooks. playbooks/schema/ produces exactly this
+ * (zod output types must be assignable to these); the engine and bot only ever read these types.
+ * Secrets (`${ENV_VAR}` references) are already substituted at load; the loader remembers which
+ * values came from the environment so they can be masked (see `Playbook.secrets`).
+ */
+export interface SshSettings {
+  user: string;
+  port: number; // default 22
+  key?: string; // path to a private key file
+  known_hosts?: string; // path to a known_hosts file; unknown or changed host keys are errors
+}
+
+export interface SupervisorSettings {
+  url: string; // may contain {host}; default "http://{host}:9001/RPC2"
+  username?: string;
+  password?: string;
+}
+
+export interface Squad {
+  name: string;
+  hosts: string[];
+  transport: "ssh" | "local"; // default "ssh"
+  ssh: SshSettings;
+  supervisor: SupervisorSettings;
+  ports: { from: number; to: number }; // "5000-5999" in YAML
+  root: string; // default "/apps"
+}
+
+export interface BalancerConfig {
+  name: string;
+  kind: "nginx" | "varnish" | "haproxy" | "stingray" | "memory";
+  hosts: string[];
+  ssh?: SshSettings;
+  /** Backend-specific keys (include_dir, reload, socket, url, ...) kept as written. */
+  options: Record<string, unknown>;
+}
+
+export interface Ingredient {
+  name: string;
+  env: Record<string, string>;
+  settings: Record<string, unknown>;
+}
+
+export interface Access {
+  /** Each list holds Slack user ids (U123), emails, or user groups ("@leads"). Empty/absent = anyone. */
+  deploy?: string[];
+  scale?: string[];
+  rollback?: string[];
+  config?: string[];
+  lock?: string[];
+  approve?: string[];
+}
+
+export interface Environment {
+  name: string;
+  app: string;
+  squad: string;
+  ref: string; // default "main"
+  size: Record<string, number>; // proc type -> count; default {web: 1}
+  ingredients: string[];
+  env: Record<string, string>;
+  settings: Record<string, unknown>;
+  balancer?: string;
+  pool?: string;
+  healthcheck?: string; // URL path, used when the app has no uptests
+  release_hook?: string[]; // argv; a string in YAML is split on whitespace (no shell)
+  drain_ms: number; // "5s" in YAML as `drain`; default 0
+  uptest_timeout_ms: number; // `uptest_timeout`, default "60s"
+  access: Access;
+  approval: { required: boolean; timeout_ms: number; approvers?: string[] };
+  freeze: string[]; // "Fri 16:00 - Mon 08:00" windows, UTC
+  channels: string[]; // "#web" or channel ids (C123)
+}
+
+export interface App {
+  name: string;
+  repo: string; // URL or local path (relative paths resolved against the playbook file's directory)
+  buildpack?: string; // name of a buildpack shipped under buildpacks/ or a path; detection otherwise
+  environments: Record<string, Environment>;
+}
+
+export interface Playbook {
+  squads: Record<string, Squad>;
+  balancers: Record<string, BalancerConfig>;
+  ingredients: Record<string, Ingredient>;
+  apps: Record<string, App>;
+  /** Values substituted from `${ENV_VAR}`: mask these wherever text reaches chat or logs. */
+  secrets: string[];
+}
+
+/** A playbook mistake, located for the person who wrote it. */
+export interface PlaybookIssue {
+  file: string;
+  line: number;
+  message: string;
+}

@@ -1,0 +1,40 @@
+import type { Readable } from "node:stream";
+
+/** What a remote (or local) command produced. A non-zero exit is a result, not a thrown error. */
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface ExecOptions {
+  /** Extra environment for the command (passed as `env K=V ... argv`, quoted by shellJoin). */
+  env?: Record<string, string>;
+  cwd?: string;
+  timeoutMs?: number;
+  /** Bytes fed to the command's stdin. */
+  stdin?: string | Buffer;
+}
+
+/**
+ * One machine Raptor works on. Implementations: SshHost (ssh2, one pooled connection per host)
+ * and LocalHost (this machine, no SSH). Call sites never branch on which one they hold.
+ * `exec` takes an argv array; the only place it becomes a string is shellJoin at the SSH edge.
+ */
+export interface Host {
+  readonly name: string;
+  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** Writes the stream to `path` (parent directories created), atomically (temp file + rename). */
+  upload(data: Readable | Buffer | string, path: string, mode?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Raised when a host cannot be reached or refuses us; `host` names it for the channel. */
+export class HostUnreachableError extends Error {
+  readonly code = "host_unreachable";
+  constructor(readonly host: string, reason: string) {
+    super(`cannot reach host ${host}: ${reason}`);
+    this.name = "HostUnreachableError";
+  }
+}
