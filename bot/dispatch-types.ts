@@ -1,0 +1,36 @@
+/** Who typed a command. Slack fills id (U123), name, email and groups (user group handles). */
+export interface Actor {
+  id: string;
+  name?: string;
+  email?: string;
+}
+
+/** One command as it arrived from any chat adapter (Slack or terminal). */
+export interface ChatRequest {
+  text: string;
+  actor: Actor;
+  /** Channel id (C123) and name ("web", without #) when known; DMs have no binding. */
+  channel?: { id: string; name?: string };
+  /** Where the deployment's thread goes: "terminal" or "slack:<channel>:<thread_ts>". */
+  origin: string;
+}
+
+export type Reply =
+  /** The command was not understood; `text` says what was wrong and what would work. */
+  | { kind: "parse_error"; text: string }
+  /** Understood, but refused (access, lock, freeze, unknown id...). */
+  | { kind: "refused"; code: string; text: string }
+  /** A query answered (help, apps, status, ...). `title` is a short heading. */
+  | { kind: "answer"; title: string; text: string }
+  /** Work requested; the deployment's thread follows through engine events. */
+  | { kind: "deployment"; deploymentId: string; text: string }
+  /** A decision recorded (approve, reject, cancel, lock, unlock). */
+  | { kind: "done"; text: string; deploymentId?: string };
+
+/**
+ * Answers "may this actor do this?" for one access list from the playbook (user ids, emails,
+ * "@group" handles). Slack resolves groups through its API; the terminal allows its local user.
+ */
+export interface Authorizer {
+  allowed(actor: Actor, list: readonly string[]): Promise<boolean>;
+}
