@@ -1,7 +1,7 @@
 import type { DeploymentKind } from "../db/schema/enums.ts";
 
 /** The pipeline's step names, in pipeline order. plan.ts picks a subset per deployment kind. */
-export const stepNames = ["resolve", "build", "release", "start", "uptest", "release_hook", "route", "teardown"] as const;
+export const stepNames = ["resolve", "build", "release", "start", "uptest", "release_hook", "route", "teardown", "restart"] as const;
 export type StepName = (typeof stepNames)[number];
 
 /** Procs per host, as shown in summaries: [{host: "app1", procs: ["web:5001", "web:5002"]}]. */

@@ -11,3 +11,4 @@ export * from "./hosts.ts";
 export * from "./locks.ts";
 export * from "./approvals.ts";
 export * from "./audit-log.ts";
+export * from "./swarms.ts";
