@@ -1,0 +1,211 @@
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { didYouMean } from "../../lib/suggest.ts";
+import { BuildError } from "./errors.ts";
+import { describeFailure, gitEnv, killTree, run, runOk } from "./exec.ts";
+
+/**
+ * Git for builds: one bare mirror per repo under `<dataDir>/cache/git/<sha1 of url>`, cloned once
+ * (into a temp dir, then renamed into place) and fetched before each resolve. Every operation on a
+ * mirror holds its lock: an in-process mutex plus a lock directory shared with other workers on
+ * this machine, so concurrent resolves never fetch into the same mirror at once.
+ */
+export interface GitOptions {
+  /** Root of Raptor's local state; the mirrors live under `cache/git/`. */
+  dataDir: string;
+}
+
+export interface ResolvedRef {
+  /** The full commit sha the ref points at (tags are peeled). */
+  commit: string;
+  shortSha: string;
+}
+
+/** The chat grammar's ref: a branch, tag or sha; never an option (`-x`), never `..`. */
+const REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
+const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+export function validateRef(ref: string): void {
+  if (!REF.test(ref) || ref.includes("..") || ref.endsWith(".lock") || ref.endsWith("/")) {
+    throw new BuildError(
+      "invalid",
+      `\`${ref.slice(0, 60)}\` is not a valid ref: use a branch, tag or sha (letters, digits, . _ / -, not starting with - or containing ..).`,
+    );
+  }
+}
+
+export function mirrorPath(repo: string, opts: GitOptions): string {
+  return join(opts.dataDir, "cache", "git", createHash("sha1").update(repo).digest("hex"));
+}
+
+// ---- locking ----------------------------------------------------------------------------------
+
+const inProcess = new Map<string, Promise<unknown>>();
+/** A lock directory older than this belongs to a dead worker (no git operation here takes so long). */
+const STALE_LOCK_MS = 15 * 60_000;
+const LOCK_WAIT_MS = 20 * 60_000;
+
+async function withDirLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  await mkdir(dirname(lockDir), { recursive: true });
+  for (;;) {
+    try {
+      await mkdir(lockDir); // atomic: exactly one creator wins
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const st = await stat(lockDir).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > STALE_LOCK_MS) {
+        await rm(lockDir, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new BuildError("internal", `timed out waiting for git lock ${lockDir}`, { retryable: true });
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lockDir, { recursive: true, force: true });
+  }
+}
+
+/** Serializes `fn` per mirror: first in this process (no polling), then across processes. */
+async function withMirrorLock<T>(mirror: string, fn: () => Promise<T>): Promise<T> {
+  const prev = inProcess.get(mirror) ?? Promise.resolve();
+  const next = prev.catch(() => {}).then(() => withDirLock(`${mirror}.lock`, fn));
+  inProcess.set(mirror, next);
+  try {
+    return await next;
+  } finally {
+    if (inProcess.get(mirror) === next) inProcess.delete(mirror);
+  }
+}
+
+// ---- mirror -----------------------------------------------------------------------------------
+
+function git(mirror: string, args: readonly string[], timeoutMs?: number) {
+  return ["git", "--git-dir", mirror, "-c", "gc.auto=0", ...args] as const satisfies readonly string[];
+}
+
+/** Clones the mirror if missing, else fetches. Call with the mirror lock held. */
+async function refreshMirror(repo: string, mirror: string): Promise<void> {
+  if (existsSync(join(mirror, "HEAD"))) {
+    await runOk(git(mirror, ["fetch", "--prune", "--quiet", "origin"]), { env: gitEnv() });
+    return;
+  }
+  const tmp = `${mirror}.tmp-${randomBytes(4).toString("hex")}`;
+  await mkdir(dirname(mirror), { recursive: true });
+  try {
+    await runOk(["git", "clone", "--mirror", "--quiet", "--", repo, tmp], { env: gitEnv(), timeoutMs: 15 * 60_000 });
+    await rm(mirror, { recursive: true, force: true }); // a half-made leftover, if any
+    await rename(tmp, mirror);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+async function hasCommit(mirror: string, commit: string): Promise<boolean> {
+  if (!existsSync(join(mirror, "HEAD"))) return false;
+  const r = await run(git(mirror, ["cat-file", "-e", "--end-of-options", `${commit}^{commit}`]), { env: gitEnv() });
+  return r.code === 0;
+}
+
+async function listRefs(mirror: string): Promise<{ branches: string[]; tags: string[] }> {
+  const out = await runOk(
+    git(mirror, ["for-each-ref", "--sort=-creatordate", "--format=%(refname)", "refs/heads", "refs/tags"]),
+    { env: gitEnv() },
+  );
+  const branches: string[] = [];
+  const tags: string[] = [];
+  for (const line of out.split("\n")) {
+    if (line.startsWith("refs/heads/")) branches.push(line.slice("refs/heads/".length));
+    else if (line.startsWith("refs/tags/")) tags.push(line.slice("refs/tags/".length));
+  }
+  return { branches, tags };
+}
+
+function refNotFound(repo: string, ref: string, refs: { branches: string[]; tags: string[] }): BuildError {
+  const some = (xs: string[]) => (xs.length ? xs.slice(0, 5).map((x) => `\`${x}\``).join(", ") + (xs.length > 5 ? ", …" : "") : "none");
+  const hint = didYouMean(ref, [...refs.branches, ...refs.tags]);
+  return new BuildError(
+    "ref_not_found",
+    `No branch, tag or commit \`${ref}\` in ${repo}.${hint} Branches: ${some(refs.branches)}. Tags: ${some(refs.tags)}.`,
+  );
+}
+
+/**
+ * Resolves a branch, tag (peeled) or sha (full or abbreviated) to a commit, fetching first so a
+ * branch resolves to its newest commit. Refuses refs that could be read as options.
+ */
+export async function resolveRef(repo: string, ref: string, opts: GitOptions): Promise<ResolvedRef> {
+  validateRef(ref);
+  const mirror = mirrorPath(repo, opts);
+  return withMirrorLock(mirror, async () => {
+    // A full sha already here needs no fetch: commits are immutable.
+    if (!(FULL_SHA.test(ref) && (await hasCommit(mirror, ref)))) await refreshMirror(repo, mirror);
+    const argv = git(mirror, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
+    const r = await run(argv, { env: gitEnv() });
+    const commit = r.stdout.trim();
+    if (r.code !== 0 || !FULL_SHA.test(commit)) {
+      if (r.code === 1 || r.code === 128) throw refNotFound(repo, ref, await listRefs(mirror));
+      throw new BuildError("internal", describeFailure(argv, r), { retryable: true });
+    }
+    return { commit, shortSha: commit.slice(0, 7) };
+  });
+}
+
+/**
+ * Writes the tree of `commit` (no .git, export-ignore honoured, no submodules) into `dest`,
+ * which is created: `git archive` piped into `tar -x`. Fetches first if the mirror lacks it.
+ */
+export async function exportCommit(repo: string, commit: string, dest: string, opts: GitOptions): Promise<void> {
+  if (!FULL_SHA.test(commit)) throw new BuildError("invalid", `exportCommit needs a full commit sha, got \`${commit.slice(0, 60)}\``);
+  const mirror = mirrorPath(repo, opts);
+  await mkdir(dest, { recursive: true });
+  await withMirrorLock(mirror, async () => {
+    if (!(await hasCommit(mirror, commit))) {
+      await refreshMirror(repo, mirror);
+      if (!(await hasCommit(mirror, commit))) throw refNotFound(repo, commit, await listRefs(mirror));
+    }
+    await archiveInto(mirror, commit, dest);
+  });
+}
+
+function archiveInto(mirror: string, commit: string, dest: string): Promise<void> {
+  const gitArgv = git(mirror, ["archive", "--format=tar", "--end-of-options", commit]);
+  const tarArgv = ["tar", "-x", "-f", "-", "-C", dest] as const;
+  return new Promise((resolve, reject) => {
+    const g = spawn(gitArgv[0], gitArgv.slice(1), { env: gitEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const t = spawn(tarArgv[0], tarArgv.slice(1), { stdio: ["pipe", "ignore", "pipe"], detached: true });
+    let gErr = "";
+    let tErr = "";
+    g.stderr.setEncoding("utf8").on("data", (d: string) => (gErr += d));
+    t.stderr.setEncoding("utf8").on("data", (d: string) => (tErr += d));
+    g.stdout.pipe(t.stdin);
+    t.stdin.on("error", () => {}); // EPIPE when tar dies first; its exit code says why
+    const timer = setTimeout(() => {
+      killTree(g);
+      killTree(t);
+    }, 10 * 60_000);
+    let pending = 2;
+    const codes: { g?: number | null; t?: number | null } = {};
+    const done = () => {
+      if (--pending > 0) return;
+      clearTimeout(timer);
+      if (codes.g === 0 && codes.t === 0) return resolve();
+      reject(
+        new BuildError("internal", `exporting ${commit.slice(0, 7)} failed: git archive exit ${codes.g}, tar exit ${codes.t}\n${(gErr + tErr).trim().slice(-2000)}`, {
+          retryable: true,
+        }),
+      );
+    };
+    g.on("error", reject);
+    t.on("error", reject);
+    g.on("close", (code) => ((codes.g = code), done()));
+    t.on("close", (code) => ((codes.t = code), done()));
+  });
+}

@@ -1,0 +1,55 @@
+import type { Redis } from "ioredis";
+import type { Db } from "../db/client.ts";
+import type { Playbook } from "../playbooks/types.ts";
+import type { HostPool } from "../runners/host-pool.ts";
+
+export interface Logger {
+  debug(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+}
+
+/** Tunables with production defaults; tests shorten them. */
+export interface EngineOptions {
+  /** How long a new proc may take to reach RUNNING with its port open. Default 30 s. */
+  startTimeoutMs: number;
+  /** Per-uptest-run timeout. Default 10 s. The environment's uptest_timeout is the overall deadline. */
+  uptestRunTimeoutMs: number;
+  /** Override every environment's drain delay (tests set 0). */
+  drainMs?: number;
+  /** BullMQ lock duration: a worker silent this long is presumed dead and its job recovered. Default 30 s. */
+  lockDurationMs: number;
+  /** Deployments processed at once by one worker. Default 4. */
+  concurrency: number;
+}
+
+export const defaultEngineOptions: EngineOptions = {
+  startTimeoutMs: 30_000,
+  uptestRunTimeoutMs: 10_000,
+  lockDurationMs: 30_000,
+  concurrency: 4,
+};
+
+/**
+ * The composition root's output: everything the engine touches, passed down explicitly
+ * (no module-global clients). Built by bin/raptor from the environment, and by tests.
+ */
+export interface EngineDeps {
+  db: Db;
+  /** A plain ioredis connection for events, pools and locks (not a blocking one). */
+  redis: Redis;
+  /** Prefix for every Redis key and BullMQ queue ("raptor:"); tests use their own. */
+  prefix: string;
+  /** Redis URL, for the connections BullMQ opens itself. */
+  redisUrl: string;
+  playbook: Playbook;
+  hosts: HostPool;
+  /** Where builds, git mirrors and the PGlite database live. */
+  dataDir: string;
+  logger: Logger;
+  options: EngineOptions;
+  now?: () => Date;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,74 @@
+import type { Redis } from "ioredis";
+import { deploymentEvents } from "../db/schema/index.ts";
+import type { EngineDeps } from "./context.ts";
+import type { EngineEvent, EngineEventBody } from "./event-types.ts";
+
+export const eventStreamKey = (prefix: string) => `${prefix}events`;
+/** Keep the stream bounded; Postgres keeps the full history. */
+const STREAM_MAXLEN = 100_000;
+
+/**
+ * Appends an event to Postgres (history) and to the Redis stream (delivery). The redactor runs
+ * over the whole payload, so no secret value reaches the bot, whatever field it hides in.
+ */
+export async function emit(
+  deps: Pick<EngineDeps, "db" | "redis" | "prefix">,
+  deploymentId: string,
+  body: EngineEventBody,
+  redact: (text: string) => string = (t) => t,
+): Promise<EngineEvent> {
+  const clean = JSON.parse(redact(JSON.stringify(body))) as EngineEventBody;
+  const at = new Date().toISOString();
+  await deps.db.insert(deploymentEvents).values({ deploymentId, type: clean.type, data: clean as unknown as Record<string, unknown> });
+  const partial = { ...clean, deploymentId, at };
+  const id = await deps.redis.xadd(eventStreamKey(deps.prefix), "MAXLEN", "~", STREAM_MAXLEN, "*", "e", JSON.stringify(partial));
+  return { ...partial, id: id ?? "0-0" } as EngineEvent;
+}
+
+export function parseStreamEntry(id: string, fields: string[]): EngineEvent | undefined {
+  const i = fields.indexOf("e");
+  if (i < 0 || fields[i + 1] === undefined) return undefined;
+  try {
+    return { ...(JSON.parse(fields[i + 1]!) as Omit<EngineEvent, "id">), id } as EngineEvent;
+  } catch {
+    return undefined;
+  }
+}
+
+export const terminalEventTypes = new Set([
+  "deployment.succeeded",
+  "deployment.failed",
+  "deployment.cancelled",
+  "deployment.rejected",
+]);
+
+/**
+ * Follows one deployment's events from the start of the stream until a terminal event.
+ * `conn` must be a dedicated connection (XREAD BLOCK holds it).
+ */
+export async function followDeployment(
+  conn: Redis,
+  prefix: string,
+  deploymentId: string,
+  onEvent: (e: EngineEvent) => void | Promise<void>,
+  opts: { from?: string; signal?: AbortSignal } = {},
+): Promise<EngineEvent | undefined> {
+  let last = opts.from ?? "0-0";
+  const key = eventStreamKey(prefix);
+  while (!opts.signal?.aborted) {
+    const res = (await conn.xread("COUNT", 500, "BLOCK", 1000, "STREAMS", key, last)) as
+      | [string, [string, string[]][]][]
+      | null;
+    if (!res) continue;
+    for (const [, entries] of res) {
+      for (const [id, fields] of entries) {
+        last = id;
+        const e = parseStreamEntry(id, fields);
+        if (!e || e.deploymentId !== deploymentId) continue;
+        await onEvent(e);
+        if (terminalEventTypes.has(e.type)) return e;
+      }
+    }
+  }
+  return undefined;
+}

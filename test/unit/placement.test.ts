@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { pickForRemoval, place, PlacementError, type HostLoad } from "../../engine/placement.ts";
+
+const load = (host: string, swarmProcs = 0, totalProcs = swarmProcs, used: number[] = []): HostLoad => ({
+  host,
+  swarmProcs,
+  totalProcs,
+  usedPorts: new Set(used),
+});
+
+describe("place", () => {
+  const cases: { name: string; loads: HostLoad[]; n: number; ports?: { from: number; to: number }; want: string[] }[] = [
+    { name: "4 procs over 3 empty hosts spread round-robin", loads: [load("a"), load("b"), load("c")], n: 4, ports: { from: 5000, to: 5009 }, want: ["a:5000", "b:5000", "c:5000", "a:5001"] },
+    { name: "the host with fewer procs of the swarm goes first", loads: [load("a", 2), load("b", 0), load("c", 1)], n: 2, ports: { from: 5000, to: 5009 }, want: ["b:5000", "b:5001"] },
+    { name: "ties broken by total load", loads: [load("a", 0, 9), load("b", 0, 1)], n: 1, ports: { from: 5000, to: 5009 }, want: ["b:5000"] },
+    { name: "used ports are skipped", loads: [load("a", 0, 0, [5000, 5001])], n: 2, ports: { from: 5000, to: 5009 }, want: ["a:5002", "a:5003"] },
+    { name: "a host with no free port is passed over", loads: [load("a", 0, 0, [5000, 5001]), load("b", 5, 5)], n: 1, ports: { from: 5000, to: 5001 }, want: ["b:5000"] },
+    { name: "workers get no port", loads: [load("a"), load("b")], n: 3, want: ["a", "b", "a"] },
+    { name: "zero procs places nothing", loads: [load("a")], n: 0, ports: { from: 1, to: 2 }, want: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      expect(place(c.loads, c.n, c.ports).map((p) => (p.port ? `${p.host}:${p.port}` : p.host))).toEqual(c.want);
+    });
+  }
+
+  it("says so when the squad has no host", () => {
+    expect(() => place([], 1, { from: 1, to: 2 })).toThrow(new PlacementError("no_hosts", "the squad has no active hosts"));
+  });
+  it("says so when every port is taken", () => {
+    expect(() => place([load("a", 0, 0, [1, 2])], 1, { from: 1, to: 2 })).toThrow("no free port left in 1-2 on any host of the squad");
+  });
+});
+
+describe("pickForRemoval", () => {
+  const t = (s: number) => new Date(s * 1000);
+  it("takes from the busiest host first, newest first", () => {
+    const procs = [
+      { id: 1, host: "a", createdAt: t(1) },
+      { id: 2, host: "a", createdAt: t(2) },
+      { id: 3, host: "a", createdAt: t(3) },
+      { id: 4, host: "b", createdAt: t(4) },
+    ];
+    expect(pickForRemoval(procs, 2).map((p) => p.id)).toEqual([3, 2]);
+    expect(pickForRemoval(procs, 3).map((p) => p.id)).toEqual([3, 2, 1]); // a tie (1 and 1) goes by host name
+    expect(pickForRemoval(procs, 9).map((p) => p.id)).toEqual([3, 2, 1, 4]);
+  });
+});
