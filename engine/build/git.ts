@@ -87,8 +87,9 @@ async function withMirrorLock<T>(mirror: string, fn: () => Promise<T>): Promise<
 
 // ---- mirror -----------------------------------------------------------------------------------
 
-function git(mirror: string, args: readonly string[], timeoutMs?: number) {
-  return ["git", "--git-dir", mirror, "-c", "gc.auto=0", ...args] as const satisfies readonly string[];
+/** argv for git on a mirror; auto-gc off so a fetch never prunes objects under a concurrent export. */
+function git(mirror: string, args: readonly string[]): string[] {
+  return ["git", "--git-dir", mirror, "-c", "gc.auto=0", ...args];
 }
 
 /** Clones the mirror if missing, else fetches. Call with the mirror lock held. */
@@ -179,7 +180,7 @@ function archiveInto(mirror: string, commit: string, dest: string): Promise<void
   const gitArgv = git(mirror, ["archive", "--format=tar", "--end-of-options", commit]);
   const tarArgv = ["tar", "-x", "-f", "-", "-C", dest] as const;
   return new Promise((resolve, reject) => {
-    const g = spawn(gitArgv[0], gitArgv.slice(1), { env: gitEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const g = spawn("git", gitArgv.slice(1), { env: gitEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
     const t = spawn(tarArgv[0], tarArgv.slice(1), { stdio: ["pipe", "ignore", "pipe"], detached: true });
     let gErr = "";
     let tErr = "";

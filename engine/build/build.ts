@@ -1,0 +1,158 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, existsSync } from "node:fs";
+import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Db } from "../../db/client.ts";
+import { compile, detect, release, resolveBuildpacks } from "./buildpack.ts";
+import { BuildError, tailLines } from "./errors.ts";
+import { runOk } from "./exec.ts";
+import { exportCommit } from "./git.ts";
+import { parseProcfile } from "./procfile.ts";
+import { claimBuild, failBuild, findBuild, getBuild, STALE_BUILD_MS, succeedBuild, takeOverBuild, type BuildRow } from "./store.ts";
+
+export interface EnsureBuildOptions {
+  db: Db;
+  app: string;
+  /** Repo URL or local path (from the playbook). */
+  repo: string;
+  /** Full commit sha, from resolveRef. */
+  commit: string;
+  /** `nodejs`, `custom`, a path, or undefined/"auto" for detection (custom, then nodejs). */
+  buildpack?: string;
+  /** Root of local state: `builds/`, `cache/`, `tmp/` live under it. */
+  dataDir: string;
+  /** Each build log line as it comes. Only called when this call builds (not when reused). */
+  onLog?: (line: string) => void;
+  /** How long to wait for another worker's build of the same key. Default 35 minutes. */
+  waitTimeoutMs?: number;
+  /** Poll interval while waiting. Default 500 ms. */
+  pollMs?: number;
+  /** Kill bin/compile after this long. Default 20 minutes (below the 30-minute stale age). */
+  compileTimeoutMs?: number;
+}
+
+export interface EnsureBuildResult {
+  build: BuildRow;
+  /** True when an existing build (or one another worker just finished) was used. */
+  reused: boolean;
+}
+
+const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+const TAIL = 40;
+
+/**
+ * The build for app + commit + buildpack: reused when it exists, built once otherwise. When
+ * another worker is building it, waits for that row instead of building twice; a failed build is
+ * built again on request; a `running` row older than 30 minutes is taken over.
+ */
+export async function ensureBuild(opts: EnsureBuildOptions): Promise<EnsureBuildResult> {
+  if (!FULL_SHA.test(opts.commit)) throw new BuildError("invalid", `ensureBuild needs a full commit sha, got \`${opts.commit.slice(0, 60)}\``);
+  const key = { app: opts.app, commit: opts.commit, buildpack: opts.buildpack || "auto" };
+  resolveBuildpacks(opts.buildpack); // refuse an unknown buildpack before claiming a row
+  const deadline = Date.now() + (opts.waitTimeoutMs ?? STALE_BUILD_MS + 5 * 60_000);
+  const pollMs = opts.pollMs ?? 500;
+  let waitedFor: string | undefined;
+  for (;;) {
+    const claimed = await claimBuild(opts.db, key);
+    if (claimed) return { build: await runBuild(opts, claimed), reused: false };
+    const row = await findBuild(opts.db, key);
+    if (!row) continue; // deleted between insert and select: claim again
+    if (row.status === "succeeded") return { build: row, reused: true };
+    if (row.status === "failed" && waitedFor === row.id) {
+      // The build we were waiting for failed: report it rather than failing a second time.
+      throw failedError(`build of ${key.app} ${key.commit.slice(0, 7)} failed in another worker`, row.log);
+    }
+    const taken = await takeOverBuild(opts.db, row.id);
+    if (taken) return { build: await runBuild(opts, taken), reused: false };
+    if (row.status === "running") waitedFor = row.id;
+    if (Date.now() > deadline) {
+      throw new BuildError("build_failed", `timed out waiting for the build of ${key.app} ${key.commit.slice(0, 7)} by another worker`, { retryable: true });
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+function failedError(message: string, log: string, retryable = false): BuildError {
+  const tail = tailLines(log.split("\n"), TAIL).join("\n");
+  return new BuildError("build_failed", `${message}\n--- last ${TAIL} lines of the build log ---\n${tail}`, { output: tail, retryable });
+}
+
+/** Builds into the claimed row. On any failure the row is marked failed with its log kept. */
+async function runBuild(opts: EnsureBuildOptions, lease: BuildRow): Promise<BuildRow> {
+  const lines: string[] = [];
+  const log = (line: string) => {
+    lines.push(line);
+    opts.onLog?.(line);
+  };
+  const work = join(opts.dataDir, "tmp", `build-${lease.id}-${randomBytes(4).toString("hex")}`);
+  const buildDir = join(work, "app");
+  // The ENV dir stays empty: builds get no release config, so no secret can reach a build log.
+  const envDir = join(work, "env");
+  let detected: string | undefined;
+  try {
+    const started = Date.now();
+    log(`-----> Building ${opts.app} ${opts.commit.slice(0, 7)}`);
+    await exportCommit(opts.repo, opts.commit, buildDir, { dataDir: opts.dataDir });
+    await mkdir(envDir, { recursive: true });
+
+    const candidates = resolveBuildpacks(opts.buildpack);
+    const found = await detect(candidates, buildDir);
+    if (!found) {
+      const tried = candidates.map((b) => b.name).join(", ");
+      throw new BuildError("build_failed", candidates.length > 1 ? `no buildpack detected this app (tried ${tried})` : `buildpack ${tried} does not detect this app`);
+    }
+    detected = found.buildpack.name;
+    log(`-----> ${found.name} app detected (buildpack ${detected})`);
+    // One cache per app and buildpack, reused across commits (npm's cache is safe to share).
+    const cacheDir = join(opts.dataDir, "cache", "buildpacks", opts.app, detected.replace(/[^A-Za-z0-9_-]/g, "_"));
+    await mkdir(cacheDir, { recursive: true });
+    await compile(found.buildpack, buildDir, cacheDir, envDir, log, { timeoutMs: opts.compileTimeoutMs });
+
+    const rel = await release(found.buildpack, buildDir);
+    const procfilePath = join(buildDir, "Procfile");
+    const fromProcfile = existsSync(procfilePath) ? parseProcfile(await readFile(procfilePath, "utf8")) : {};
+    // Per proc type, the Procfile wins over the buildpack's defaults.
+    const procfile = { ...rel.defaultProcessTypes, ...fromProcfile };
+    if (Object.keys(procfile).length === 0) {
+      throw new BuildError("build_failed", "no proc types: add a Procfile (e.g. `web: node server.js`)");
+    }
+    log(`-----> Proc types: ${Object.keys(procfile).join(", ")}`);
+
+    const storeDir = join(opts.dataDir, "builds");
+    await mkdir(storeDir, { recursive: true });
+    const final = join(storeDir, `${lease.id}.tar.gz`);
+    const tmpTar = join(work, "build.tar.gz");
+    await runOk(["tar", "-czf", tmpTar, "-C", buildDir, "."], { timeoutMs: 10 * 60_000 });
+    const md5 = await md5File(tmpTar);
+    await rename(tmpTar, final);
+    log(`-----> Stored build ${lease.id} (md5 ${md5}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    const row = await succeedBuild(opts.db, lease, { path: final, md5, procfile, configVars: rel.configVars, detected, log: lines.join("\n") });
+    if (!row) {
+      // Our lease was taken over (we ran past the stale age); the other worker's row is the truth.
+      const current = await getBuild(opts.db, lease.id);
+      throw new BuildError("build_failed", `build ${lease.id} was taken over by another worker (status ${current?.status ?? "gone"})`, { retryable: true });
+    }
+    return row;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log(` !     ${message.split("\n")[0]}`);
+    await failBuild(opts.db, lease, lines.join("\n"), detected).catch(() => {});
+    // git/tar trouble (network, disk) is worth a retry; the app's own failures are not.
+    const retryable = err instanceof BuildError && err.retryable;
+    throw failedError(`build of ${opts.app} ${opts.commit.slice(0, 7)} failed: ${message}`, lines.join("\n"), retryable);
+  } finally {
+    await rm(work, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** md5 (hex) of a file, streamed. */
+export function md5File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash("md5");
+    createReadStream(path)
+      .on("data", (d) => h.update(d))
+      .on("error", reject)
+      .on("end", () => resolve(h.digest("hex")));
+  });
+}

@@ -1,0 +1,174 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
+import { didYouMean } from "../../lib/suggest.ts";
+import { BuildError } from "./errors.ts";
+import { describeFailure, killTree, run } from "./exec.ts";
+
+/**
+ * The Heroku buildpack protocol: `bin/detect BUILD`, `bin/compile BUILD CACHE ENV`,
+ * `bin/release BUILD`. Buildpacks run with a minimal environment (see `buildpackEnv`): never the
+ * worker's own, which holds DATABASE_URL, Slack tokens and the like.
+ */
+export interface Buildpack {
+  /** `nodejs`, `custom`, or the path it was named by. */
+  name: string;
+  /** Directory holding `bin/detect`, `bin/compile`, `bin/release`. */
+  dir: string;
+}
+
+export interface ReleaseInfo {
+  defaultProcessTypes: Record<string, string>;
+  configVars: Record<string, string>;
+}
+
+/** The buildpacks shipped in this repo, in detection order. */
+export const SHIPPED_BUILDPACKS = ["custom", "nodejs"] as const;
+export const shippedBuildpacksDir = resolve(dirname(fileURLToPath(import.meta.url)), "../../buildpacks");
+
+/**
+ * The buildpacks to try for an app: the one it names (a shipped name, or a path, absolute or
+ * relative to `baseDir`), else all shipped ones in detection order.
+ */
+export function resolveBuildpacks(requested?: string, baseDir = process.cwd()): Buildpack[] {
+  if (!requested || requested === "auto") return SHIPPED_BUILDPACKS.map((name) => ({ name, dir: join(shippedBuildpacksDir, name) }));
+  if ((SHIPPED_BUILDPACKS as readonly string[]).includes(requested)) return [{ name: requested, dir: join(shippedBuildpacksDir, requested) }];
+  if (requested.includes("/")) {
+    const dir = isAbsolute(requested) ? requested : resolve(baseDir, requested);
+    if (!existsSync(join(dir, "bin", "compile"))) throw new BuildError("invalid", `buildpack \`${requested}\` has no bin/compile (looked in ${dir})`);
+    return [{ name: requested, dir }];
+  }
+  throw new BuildError(
+    "invalid",
+    `unknown buildpack \`${requested}\`.${didYouMean(requested, SHIPPED_BUILDPACKS)} Use ${SHIPPED_BUILDPACKS.join(" or ")}, or a path to a buildpack directory.`,
+  );
+}
+
+/** What buildpack scripts see: PATH, HOME, locale, proxies and npm's registry; nothing else. */
+export function buildpackEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const pass = ["PATH", "HOME", "LANG", "TMPDIR", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "NODE_EXTRA_CA_CERTS", "npm_config_registry"];
+  const env: NodeJS.ProcessEnv = { STACK: "raptor", CI: "true" };
+  for (const k of pass) if (process.env[k] !== undefined) env[k] = process.env[k];
+  env.LANG ??= "C.UTF-8";
+  return { ...env, ...extra };
+}
+
+/** Runs each buildpack's `bin/detect BUILD` in order; the first exit 0 wins (stdout = its name). */
+export async function detect(buildpacks: readonly Buildpack[], buildDir: string): Promise<{ buildpack: Buildpack; name: string } | null> {
+  for (const bp of buildpacks) {
+    const script = join(bp.dir, "bin", "detect");
+    if (!existsSync(script)) continue;
+    const r = await run([script, buildDir], { env: buildpackEnv(), cwd: buildDir, timeoutMs: 60_000 });
+    if (r.code === 0) return { buildpack: bp, name: r.stdout.trim().split("\n")[0] || basename(bp.dir) };
+  }
+  return null;
+}
+
+export interface CompileOptions {
+  /** Kill bin/compile (and its children) after this long. Default 20 minutes: below the
+   * 30-minute age at which another worker may take over a `running` build. */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs `bin/compile BUILD CACHE ENV`, stdout and stderr merged, each line passed to `onLog` as it
+ * comes. Resolves on exit 0; rejects with a `build_failed` BuildError otherwise.
+ */
+export function compile(
+  bp: Buildpack,
+  buildDir: string,
+  cacheDir: string,
+  envDir: string,
+  onLog: (line: string) => void,
+  opts: CompileOptions = {},
+): Promise<void> {
+  const script = join(bp.dir, "bin", "compile");
+  const started = Date.now();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(script, [buildDir, cacheDir, envDir], {
+      cwd: buildDir,
+      env: buildpackEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killTree(child);
+    }, opts.timeoutMs ?? 20 * 60_000);
+    const split = lineSplitter(onLog);
+    child.stdout.setEncoding("utf8").on("data", split.push);
+    child.stderr.setEncoding("utf8").on("data", split.push);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(new BuildError("build_failed", `cannot run ${script}: ${err.message}`, { cause: err }));
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      split.end();
+      if (code === 0) return resolvePromise();
+      const secs = ((Date.now() - started) / 1000).toFixed(1);
+      const how = timedOut ? "timed out" : code !== null ? `exited with ${code}` : `was killed by ${signal}`;
+      reject(new BuildError("build_failed", `bin/compile of buildpack ${bp.name} ${how} after ${secs} s`));
+    });
+  });
+}
+
+/** Turns chunks into whole lines (stdout and stderr interleave only at line boundaries per stream). */
+function lineSplitter(onLine: (line: string) => void) {
+  let buf = "";
+  return {
+    push: (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        onLine(buf.slice(0, nl).replace(/\r$/, ""));
+        buf = buf.slice(nl + 1);
+      }
+    },
+    end: () => {
+      if (buf) onLine(buf);
+      buf = "";
+    },
+  };
+}
+
+/** Runs `bin/release BUILD` and parses its YAML. No bin/release, or empty output, is `{}`. */
+export async function release(bp: Buildpack, buildDir: string): Promise<ReleaseInfo> {
+  const script = join(bp.dir, "bin", "release");
+  if (!existsSync(script)) return { defaultProcessTypes: {}, configVars: {} };
+  const argv = [script, buildDir];
+  const r = await run(argv, { env: buildpackEnv(), cwd: buildDir, timeoutMs: 60_000 });
+  if (r.code !== 0) throw new BuildError("build_failed", `bin/release of buildpack ${bp.name}: ${describeFailure(argv, r)}`);
+  return parseRelease(r.stdout, bp.name);
+}
+
+/** Parses bin/release output (pure). Values are stringified; non-mapping sections are errors. */
+export function parseRelease(text: string, bpName = "buildpack"): ReleaseInfo {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new BuildError("build_failed", `bin/release of ${bpName} printed invalid YAML: ${(err as Error).message}`);
+  }
+  if (doc === null || doc === undefined) return { defaultProcessTypes: {}, configVars: {} };
+  if (typeof doc !== "object" || Array.isArray(doc)) throw new BuildError("build_failed", `bin/release of ${bpName} must print a YAML mapping`);
+  const d = doc as Record<string, unknown>;
+  return {
+    defaultProcessTypes: stringMap(d.default_process_types, "default_process_types", bpName),
+    configVars: stringMap(d.config_vars, "config_vars", bpName),
+  };
+}
+
+function stringMap(v: unknown, what: string, bpName: string): Record<string, string> {
+  if (v === null || v === undefined) return {};
+  if (typeof v !== "object" || Array.isArray(v)) throw new BuildError("build_failed", `bin/release of ${bpName}: ${what} must be a mapping`);
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) {
+    if (val === null || typeof val === "object") throw new BuildError("build_failed", `bin/release of ${bpName}: ${what}.${k} must be a string`);
+    out[k] = String(val);
+  }
+  return out;
+}
