@@ -1,0 +1,244 @@
+import { and, asc, eq, inArray, lt } from "drizzle-orm";
+import { approvals, auditLog, deploymentSteps, deployments, locks, type DeploymentKind, type DeploymentParams } from "../db/schema/index.ts";
+import { isFrozen } from "../playbooks/freeze.ts";
+import { environmentOf } from "../playbooks/resolve.ts";
+import type { EngineDeps } from "./context.ts";
+import { EngineError } from "./errors.ts";
+import { emit } from "./events.ts";
+import type { EngineEvent } from "./event-types.ts";
+import { newDeploymentId } from "./ids.ts";
+import { planSteps } from "./pipeline/plan.ts";
+import type { Queues } from "./queues.ts";
+import { currentRelease, deploymentById } from "./state.ts";
+import { redactorFor } from "./redact.ts";
+
+export type EngineApiDeps = EngineDeps & { queues: Queues };
+
+export interface DeploymentRequest {
+  kind: DeploymentKind;
+  app: string;
+  env: string;
+  params: DeploymentParams;
+  requestedBy: string;
+  origin: string;
+  /** What the person asked for, as shown in the thread ("deploy hello local main"). */
+  summary: string;
+}
+
+export interface RequestedDeployment {
+  id: string;
+  status: "queued" | "awaiting_approval";
+  behind: string[];
+  queuedEvent: EngineEvent;
+}
+
+/** Deployments that hold their place in an app+env's line. */
+const inLine = ["queued", "running"] as const;
+
+/**
+ * The one entry point for work: records a deployment and its planned steps, then either enqueues
+ * it or, where the environment requires approval, parks it until someone approves.
+ * Refuses at once (EngineError) when the app+env is unknown, locked, or frozen (unless forced).
+ */
+export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequest): Promise<RequestedDeployment> {
+  const found = environmentOf(deps.playbook, req.app, req.env);
+  if (!found) throw new EngineError("not_found", `there is no environment ${req.env} for app ${req.app}`);
+  const { environment } = found;
+  await assertUnlocked(deps, req.app, req.env);
+  const now = deps.now?.() ?? new Date();
+  if (!req.params.force && isFrozen(environment.freeze, now)) {
+    throw new EngineError("frozen", `${req.app} ${req.env} is in a freeze window (${environment.freeze.join(", ")}).`);
+  }
+  if (req.kind !== "deploy" && req.kind !== "scale" && req.kind !== "config" && !(await currentRelease(deps.db, req.app, req.env))) {
+    throw new EngineError("not_found", `${req.app} has never been deployed to ${req.env}; deploy it first.`);
+  }
+  const id = newDeploymentId();
+  const needsApproval = environment.approval.required;
+  const steps = planSteps(req.kind, { hasReleaseHook: (environment.release_hook?.length ?? 0) > 0 });
+  const from = await currentRelease(deps.db, req.app, req.env);
+  const status = needsApproval ? "awaiting_approval" : "queued";
+  const behind = await deps.db.transaction(async (tx) => {
+    await tx.insert(deployments).values({
+      id,
+      kind: req.kind,
+      app: req.app,
+      env: req.env,
+      status,
+      params: req.params,
+      requestedBy: req.requestedBy,
+      origin: req.origin,
+      fromReleaseId: from?.id,
+    });
+    await tx.insert(deploymentSteps).values(steps.map((name, position) => ({ deploymentId: id, name, position })));
+    if (needsApproval) {
+      await tx.insert(approvals).values({
+        deploymentId: id,
+        requestedBy: req.requestedBy,
+        expiresAt: new Date(now.getTime() + environment.approval.timeout_ms),
+      });
+    }
+    const ahead = await tx
+      .select({ id: deployments.id })
+      .from(deployments)
+      .where(and(eq(deployments.app, req.app), eq(deployments.env, req.env), inArray(deployments.status, [...inLine])))
+      .orderBy(asc(deployments.seq));
+    return ahead.map((r) => r.id).filter((x) => x !== id);
+  });
+  await audit(deps, req.requestedBy, req.kind, "requested", { app: req.app, env: req.env, deploymentId: id, detail: { summary: req.summary } });
+  const redact = await redactorFor(deps, req.app, req.env);
+  const queuedEvent = await emit(
+    deps,
+    id,
+    {
+      type: "deployment.queued",
+      kind: req.kind,
+      app: req.app,
+      env: req.env,
+      requestedBy: req.requestedBy,
+      origin: req.origin,
+      summary: req.summary,
+      steps,
+      behind: needsApproval ? [] : behind,
+      fromRelease: from?.number,
+    },
+    redact,
+  );
+  if (needsApproval) {
+    const approvers = environment.approval.approvers ?? environment.access.approve ?? [];
+    const [row] = await deps.db.select().from(approvals).where(eq(approvals.deploymentId, id));
+    await emit(deps, id, { type: "deployment.awaiting_approval", approvers, expiresAt: row!.expiresAt.toISOString() });
+  } else {
+    await deps.queues.enqueueDeployment(id);
+  }
+  return { id, status, behind: needsApproval ? [] : behind, queuedEvent };
+}
+
+async function assertUnlocked(deps: EngineDeps, app: string, env: string): Promise<void> {
+  const [lock] = await deps.db.select().from(locks).where(and(eq(locks.app, app), eq(locks.env, env)));
+  if (lock) {
+    throw new EngineError("lock_held", `${app} ${env} is locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}.`);
+  }
+}
+
+export async function audit(
+  deps: Pick<EngineDeps, "db">,
+  actor: string,
+  action: string,
+  outcome: string,
+  more: { app?: string; env?: string; deploymentId?: string; detail?: Record<string, unknown> } = {},
+): Promise<void> {
+  await deps.db.insert(auditLog).values({ actor, action, outcome, app: more.app, env: more.env, deploymentId: more.deploymentId, detail: more.detail ?? {} });
+}
+
+/**
+ * Records a decision on a pending approval. Only a pending, unexpired approval can be decided,
+ * and never by the person who asked (the bot also checks the approver list with its Authorizer).
+ * The conditional update makes two simultaneous clicks decide once.
+ */
+export async function decideApproval(
+  deps: EngineApiDeps,
+  deploymentId: string,
+  actor: string,
+  decision: "approved" | "rejected",
+  reason?: string,
+): Promise<void> {
+  const d = await deploymentById(deps.db, deploymentId);
+  if (!d) throw new EngineError("not_found", `there is no deployment ${deploymentId}`);
+  const [approval] = await deps.db.select().from(approvals).where(eq(approvals.deploymentId, deploymentId));
+  if (!approval || d.status !== "awaiting_approval") {
+    throw new EngineError("invalid", `${deploymentId} is not waiting for approval (it is ${d.status.replace("_", " ")}).`);
+  }
+  if (approval.requestedBy === actor) {
+    throw new EngineError("policy_denied", `you asked for ${deploymentId}, so someone else must ${decision === "approved" ? "approve" : "reject"} it.`);
+  }
+  const now = deps.now?.() ?? new Date();
+  if (approval.expiresAt <= now) {
+    await expireApproval(deps, deploymentId);
+    throw new EngineError("invalid", `the approval for ${deploymentId} expired at ${approval.expiresAt.toISOString()}; request the deployment again.`);
+  }
+  const updated = await deps.db
+    .update(approvals)
+    .set({ status: decision, decidedBy: actor, decidedAt: now, reason })
+    .where(and(eq(approvals.deploymentId, deploymentId), eq(approvals.status, "pending")))
+    .returning();
+  if (updated.length === 0) throw new EngineError("invalid", `${deploymentId} was already decided.`);
+  await audit(deps, actor, decision === "approved" ? "approve" : "reject", "recorded", { app: d.app, env: d.env, deploymentId, detail: reason ? { reason } : {} });
+  if (decision === "approved") {
+    await deps.db.update(deployments).set({ status: "queued" }).where(eq(deployments.id, deploymentId));
+    await emit(deps, deploymentId, { type: "deployment.approved", by: actor });
+    await deps.queues.enqueueDeployment(deploymentId);
+  } else {
+    await deps.db.update(deployments).set({ status: "rejected", finishedAt: now }).where(eq(deployments.id, deploymentId));
+    await emit(deps, deploymentId, { type: "deployment.rejected", by: actor, reason });
+  }
+}
+
+/** An approval nobody decided in time ends the deployment; the beat calls this for all of them. */
+export async function expireApproval(deps: EngineDeps, deploymentId: string): Promise<boolean> {
+  const now = deps.now?.() ?? new Date();
+  const expired = await deps.db
+    .update(approvals)
+    .set({ status: "expired", decidedAt: now })
+    .where(and(eq(approvals.deploymentId, deploymentId), eq(approvals.status, "pending"), lt(approvals.expiresAt, new Date(now.getTime() + 1))))
+    .returning();
+  if (expired.length === 0) return false;
+  await deps.db.update(deployments).set({ status: "rejected", finishedAt: now }).where(eq(deployments.id, deploymentId));
+  await emit(deps, deploymentId, { type: "deployment.rejected", by: "raptor", reason: "nobody approved it in time" });
+  return true;
+}
+
+/**
+ * Cancels a deployment: one that has not started ends at once; a running one stops at the next
+ * step boundary and compensates (see pipeline/run.ts).
+ */
+export async function cancelDeployment(deps: EngineApiDeps, deploymentId: string, actor: string): Promise<"cancelled" | "stopping"> {
+  const d = await deploymentById(deps.db, deploymentId);
+  if (!d) throw new EngineError("not_found", `there is no deployment ${deploymentId}`);
+  await audit(deps, actor, "cancel", "requested", { app: d.app, env: d.env, deploymentId });
+  const now = deps.now?.() ?? new Date();
+  const early = await deps.db
+    .update(deployments)
+    .set({ status: "cancelled", finishedAt: now, cancelRequested: true })
+    .where(and(eq(deployments.id, deploymentId), inArray(deployments.status, ["queued", "awaiting_approval"])))
+    .returning();
+  if (early.length > 0) {
+    await deps.db.update(approvals).set({ status: "rejected", decidedBy: actor, decidedAt: now, reason: "cancelled" }).where(and(eq(approvals.deploymentId, deploymentId), eq(approvals.status, "pending")));
+    await emit(deps, deploymentId, { type: "deployment.cancelled", by: actor, durationMs: 0 });
+    await promoteNext(deps, d.app, d.env);
+    return "cancelled";
+  }
+  const running = await deps.db
+    .update(deployments)
+    .set({ cancelRequested: true })
+    .where(and(eq(deployments.id, deploymentId), eq(deployments.status, "running")))
+    .returning();
+  if (running.length > 0) {
+    await emit(deps, deploymentId, { type: "step.progress", step: "resolve", message: `cancel requested by ${actor}; stopping at the next step` });
+    return "stopping";
+  }
+  throw new EngineError("invalid", `${deploymentId} already ended (${d.status}).`);
+}
+
+/** Wakes the next deployment in an app+env's line, if it is waiting. */
+export async function promoteNext(deps: EngineApiDeps, app: string, env: string): Promise<void> {
+  const [next] = await deps.db
+    .select({ id: deployments.id })
+    .from(deployments)
+    .where(and(eq(deployments.app, app), eq(deployments.env, env), eq(deployments.status, "queued")))
+    .orderBy(asc(deployments.seq))
+    .limit(1);
+  if (next) await deps.queues.promote(next.id);
+}
+
+export async function lockEnvironment(deps: EngineDeps, app: string, env: string, actor: string, reason?: string): Promise<void> {
+  if (!environmentOf(deps.playbook, app, env)) throw new EngineError("not_found", `there is no environment ${env} for app ${app}`);
+  const inserted = await deps.db.insert(locks).values({ app, env, heldBy: actor, reason }).onConflictDoNothing().returning();
+  if (inserted.length === 0) await assertUnlocked(deps, app, env);
+  await audit(deps, actor, "lock", "recorded", { app, env, detail: reason ? { reason } : {} });
+}
+
+export async function unlockEnvironment(deps: EngineDeps, app: string, env: string, actor: string): Promise<boolean> {
+  const removed = await deps.db.delete(locks).where(and(eq(locks.app, app), eq(locks.env, env))).returning();
+  await audit(deps, actor, "unlock", removed.length ? "recorded" : "not_locked", { app, env });
+  return removed.length > 0;
+}
