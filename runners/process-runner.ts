@@ -1,0 +1,222 @@
+import { createReadStream } from "node:fs";
+import { connect } from "node:net";
+import type { Host } from "./host.ts";
+import {
+  buildTarballPath,
+  expandRoot,
+  parseProcName,
+  procEnv,
+  procPaths,
+  renderEnvFile,
+  renderProcYaml,
+  renderRunScript,
+  renderSettingsYaml,
+  renderSupervisorProgram,
+  type ProcNameParts,
+} from "./proc-layout.ts";
+import type { ProcessInfo, Supervisor } from "./supervisor/types.ts";
+
+/** Everything needed to lay out and start one proc on one host. */
+export interface ProcSpec {
+  /** procName(...) of this proc; the procs row (by id) is the truth, the name is for people. */
+  name: string;
+  app: string;
+  env: string;
+  procType: string;
+  release: number;
+  /** Absent for proc types without a port (workers). */
+  port?: number;
+  /** The host's name as procs see it: HOST in their env, the address they bind to. */
+  hostName: string;
+  /** The squad's root; `{host}` is expanded with the Host's name, as in removeProc/ensureBuild. */
+  root: string;
+  build: { id: string; md5: string };
+  /** The Procfile command line (the app author's shell line). */
+  cmd: string;
+  /** The release's resolved config env. */
+  config: Record<string, string>;
+  settings: Record<string, unknown>;
+  /** Run as this user (supervisord must run as root); files are chowned to user:group. */
+  user?: string;
+  group?: string;
+}
+
+/** A proc that did not come up (or a step on it that failed); `output` carries its log tail. */
+export class ProcError extends Error {
+  readonly code = "proc_failed";
+  constructor(
+    message: string,
+    readonly host: string,
+    readonly output?: string,
+  ) {
+    super(output ? `${message}\n${output}` : message);
+    this.name = "ProcError";
+  }
+}
+
+export interface ListedProc extends ProcNameParts {
+  name: string;
+  statename: ProcessInfo["statename"];
+  pid: number;
+}
+
+const LOG_TAIL_BYTES = 4000;
+
+/** The `process` runner: plain processes under supervisord, laid out as in proc-layout.ts. */
+export class ProcessRunner {
+  /** Uploads the build unless `<root>/builds/<id>.tar.gz` is already there with this md5. */
+  async ensureBuild(host: Host, b: { buildId: string; md5: string; localPath: string; root: string }): Promise<{ uploaded: boolean }> {
+    const path = buildTarballPath(expandRoot(b.root, host.name), b.buildId);
+    if ((await remoteMd5(host, path)) === b.md5) return { uploaded: false };
+    await host.upload(createReadStream(b.localPath), path, 0o644);
+    const md5 = await remoteMd5(host, path);
+    if (md5 !== b.md5) throw new ProcError(`build ${b.buildId} on ${host.name} has md5 ${md5 ?? "(unreadable)"} after upload, expected ${b.md5}`, host.name);
+    return { uploaded: true };
+  }
+
+  /**
+   * Lays the proc out and starts it under supervisord. Idempotent: a proc already STARTING or
+   * RUNNING is left alone; otherwise its directory is rebuilt from the build and it is (re)added.
+   * Does not wait: follow with waitRunning and waitPort.
+   */
+  async startProc(host: Host, supervisor: Supervisor, spec: ProcSpec): Promise<void> {
+    const root = expandRoot(spec.root, host.name);
+    const p = procPaths(root, spec.name);
+    const current = (await supervisor.getAllProcessInfo()).find((i) => i.name === spec.name);
+    if (current && (current.statename === "RUNNING" || current.statename === "STARTING")) return;
+
+    const tarball = buildTarballPath(root, spec.build.id);
+    await run(host, ["rm", "-rf", "--", p.dir]);
+    await run(host, ["mkdir", "-p", "--", `${p.dir}/.raptor`, `${root}/supervisor`, `${root}/logs`]);
+    await run(host, ["tar", "-xzf", tarball, "-C", p.dir, "--no-same-owner"]);
+
+    const env = procEnv({ hostName: spec.hostName, port: spec.port, settingsYaml: p.settingsYaml, config: spec.config });
+    const procYaml = renderProcYaml({
+      port: spec.port,
+      host: spec.hostName,
+      user: spec.user,
+      group: spec.group,
+      env,
+      settings: spec.settings,
+      cmd: spec.cmd,
+      buildUrl: `file://${tarball}`,
+      buildMd5: spec.build.md5,
+      procType: spec.procType,
+    });
+    // proc.yaml, settings and env hold config values (secrets among them): owner-only.
+    await host.upload(procYaml, p.procYaml, 0o600);
+    await host.upload(renderSettingsYaml(spec.settings), p.settingsYaml, 0o600);
+    await host.upload(renderEnvFile(env), p.envFile, 0o600);
+    await host.upload(renderRunScript({ dir: p.dir, envFile: p.envFile, cmd: spec.cmd }), p.runScript, 0o700);
+    if (spec.user !== undefined) {
+      await run(host, ["chown", "-R", "--", `${spec.user}:${spec.group ?? spec.user}`, p.dir]);
+    }
+    // The supervisor file last: once it exists the proc is complete on disk.
+    const conf = renderSupervisorProgram({ name: spec.name, command: [p.runScript], directory: p.dir, stdoutLog: p.stdoutLog, user: spec.user });
+    await host.upload(conf, p.supervisorConf, 0o644);
+
+    const { changed } = await supervisor.reloadConfig();
+    if (changed.includes(spec.name)) {
+      // What `supervisorctl update` does for a changed program: drop the old group, add the new.
+      await supervisor.removeProcessGroup(spec.name);
+    }
+    await supervisor.addProcessGroup(spec.name);
+    await supervisor.startProcess(spec.name, false);
+  }
+
+  /** Polls supervisord until the proc is RUNNING; FATAL/BACKOFF/EXITED/STOPPED fail with its log tail. */
+  async waitRunning(supervisor: Supervisor, name: string, o: { timeoutMs: number; pollMs?: number; host?: string }): Promise<ProcessInfo> {
+    const deadline = Date.now() + o.timeoutMs;
+    let last: ProcessInfo | undefined;
+    for (;;) {
+      last = (await supervisor.getAllProcessInfo()).find((i) => i.name === name);
+      if (last?.statename === "RUNNING") return last;
+      const failed = !last || ["FATAL", "BACKOFF", "EXITED", "STOPPED", "UNKNOWN"].includes(last.statename);
+      if (failed || Date.now() >= deadline) {
+        const why = !last
+          ? "is not known to supervisord"
+          : failed
+            ? `is ${last.statename}${last.spawnerr ? ` (${last.spawnerr})` : ""}`
+            : `is still ${last.statename} after ${o.timeoutMs}ms`;
+        throw new ProcError(`proc ${name} ${why}; the end of its log:`, o.host ?? "", await this.tailLog(supervisor, name, LOG_TAIL_BYTES).catch((e: Error) => `(log unavailable: ${e.message})`));
+      }
+      await sleep(Math.min(o.pollMs ?? 200, Math.max(0, deadline - Date.now())));
+    }
+  }
+
+  /** Waits until host:port accepts a TCP connection, checked from Raptor's side. */
+  async waitPort(host: Host, o: { host: string; port: number; timeoutMs: number }): Promise<void> {
+    const deadline = Date.now() + o.timeoutMs;
+    let lastError = "";
+    for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+      const attempt = Math.max(100, Math.min(2000, deadline - Date.now()));
+      const err = await tcpConnect(o.host, o.port, attempt);
+      if (!err) return;
+      lastError = err;
+      if (Date.now() >= deadline) {
+        throw new ProcError(`nothing accepts connections on ${o.host}:${o.port} (host ${host.name}) after ${o.timeoutMs}ms: ${lastError}`, host.name);
+      }
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+    }
+  }
+
+  /** Stops the proc (no error when it is not running or not known). */
+  async stopProc(_host: Host, supervisor: Supervisor, o: { name: string }): Promise<void> {
+    await supervisor.stopProcess(o.name, true);
+  }
+
+  /** Stops and removes the proc from supervisord and deletes its files. Idempotent. */
+  async removeProc(host: Host, supervisor: Supervisor, o: { name: string; root: string }): Promise<void> {
+    const p = procPaths(expandRoot(o.root, host.name), o.name);
+    await supervisor.stopProcess(o.name, true);
+    await supervisor.removeProcessGroup(o.name);
+    // The log goes too: the evidence of a failed start was already taken by waitRunning.
+    await run(host, ["rm", "-rf", "--", p.supervisorConf, p.dir, p.stdoutLog, `${p.stdoutLog}.1`, `${p.stdoutLog}.2`]);
+  }
+
+  /** The procs supervisord runs that carry a Raptor name; other programs are ignored. */
+  async listProcs(supervisor: Supervisor): Promise<ListedProc[]> {
+    const out: ListedProc[] = [];
+    for (const info of await supervisor.getAllProcessInfo()) {
+      const parsed = parseProcName(info.name);
+      if (parsed && info.group === info.name) out.push({ ...parsed, statename: info.statename, pid: info.pid });
+    }
+    return out;
+  }
+
+  /** The last `bytes` of the proc's log (stdout and stderr). */
+  async tailLog(supervisor: Supervisor, name: string, bytes: number): Promise<string> {
+    const [text] = await supervisor.tailProcessStdoutLog(name, 0, bytes);
+    return text;
+  }
+}
+
+async function run(host: Host, argv: string[]): Promise<void> {
+  const r = await host.exec(argv, { timeoutMs: 120_000 });
+  if (r.code !== 0) {
+    throw new ProcError(`${argv[0]} failed on ${host.name} (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`, host.name);
+  }
+}
+
+async function remoteMd5(host: Host, path: string): Promise<string | undefined> {
+  const r = await host.exec(["md5sum", "--", path], { timeoutMs: 120_000 });
+  return r.code === 0 ? r.stdout.split(/\s/)[0] : undefined;
+}
+
+/** undefined when the connection was accepted, else why not. */
+function tcpConnect(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (err?: string) => {
+      socket.destroy();
+      resolve(err);
+    };
+    socket.setTimeout(timeoutMs, () => done(`timed out after ${timeoutMs}ms`));
+    socket.once("connect", () => done());
+    socket.once("error", (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

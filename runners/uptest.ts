@@ -1,0 +1,133 @@
+import { request } from "node:http";
+import type { Host } from "./host.ts";
+
+/** One uptest's outcome: Velociraptor's result (name, passed, output) plus the exit code. */
+export interface UptestResult {
+  name: string;
+  passed: boolean;
+  /** stdout then stderr of the last attempt, trimmed to the last 4000 characters. */
+  output: string;
+  /** The last attempt's exit code; -1 when there was none (not executable, HTTP error). */
+  exitCode: number;
+}
+
+export interface UptestOptions {
+  /** The proc's directory (its unpacked build); uptests run with it as cwd. */
+  procDir: string;
+  procType: string;
+  /** Passed to each uptest as argv[1]: where the proc listens. */
+  hostName: string;
+  /** argv[2]; procs without a port get "0". */
+  port?: number;
+  /** The proc's environment (procEnv), so uptests see what the proc sees. */
+  env: Record<string, string>;
+  /** Bound on one run of one script. */
+  timeoutMs: number;
+  /** Budget for the whole call, from its start: each script is retried until it passes or this passes. */
+  deadlineMs: number;
+}
+
+const OUTPUT_LIMIT = 4000;
+
+/**
+ * Runs every file in `<procDir>/uptests/<procType>/` in name order (C locale) with `host port`.
+ * A non-executable file is a failed uptest (it was meant to run). Missing or empty directory: [],
+ * and the caller falls back to the environment's health check.
+ */
+export async function runUptests(host: Host, o: UptestOptions): Promise<UptestResult[]> {
+  if (!/^[A-Za-z0-9_]+$/.test(o.procType)) throw new Error(`invalid proc type ${JSON.stringify(o.procType)}`);
+  const dir = `${o.procDir}/uptests/${o.procType}`;
+  if ((await host.exec(["test", "-d", dir])).code !== 0) return [];
+  const listing = await host.exec(
+    ["find", "-L", dir, "-mindepth", "1", "-maxdepth", "1", "-type", "f", "(", "-executable", "-printf", "x %f\\0", "-o", "-printf", "- %f\\0", ")"],
+    { timeoutMs: 30_000 },
+  );
+  if (listing.code !== 0) throw new Error(`cannot list ${dir} on ${host.name}: ${listing.stderr.trim()}`);
+  const files = listing.stdout
+    .split("\0")
+    .filter((e) => e.length > 2 && !e.slice(2).startsWith("."))
+    .map((e) => ({ name: e.slice(2), executable: e.startsWith("x") }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+  const deadline = Date.now() + o.deadlineMs;
+  const results: UptestResult[] = [];
+  for (const f of files) {
+    if (!f.executable) {
+      results.push({ name: f.name, passed: false, output: `uptests/${o.procType}/${f.name} is not executable (chmod +x it, or move it out)`, exitCode: -1 });
+      continue;
+    }
+    results.push(
+      await retryUntil(deadline, f.name, async () => {
+        // Never more than the deadline allows, but every script gets one full-length try.
+        const left = deadline - Date.now();
+        const r = await host.exec([`${dir}/${f.name}`, o.hostName, String(o.port ?? 0)], {
+          cwd: o.procDir,
+          env: o.env,
+          timeoutMs: left > 1000 ? Math.min(o.timeoutMs, left) : o.timeoutMs,
+        });
+        return { exitCode: r.code, output: joinOutput(r.stdout, r.stderr) };
+      }),
+    );
+  }
+  return results;
+}
+
+export interface HealthcheckOptions {
+  hostName: string;
+  port: number;
+  /** URL path, e.g. "/health". */
+  path: string;
+  /** Budget for the whole check from its start, retrying until a 2xx/3xx answer. */
+  deadlineMs: number;
+  /** One request's bound; default 5000. */
+  timeoutMs?: number;
+}
+
+/** HTTP GET from Raptor's side; 2xx or 3xx passes. Same result shape as an uptest. */
+export async function runHealthcheck(o: HealthcheckOptions): Promise<UptestResult> {
+  const path = o.path.startsWith("/") ? o.path : `/${o.path}`;
+  const deadline = Date.now() + o.deadlineMs;
+  return retryUntil(deadline, `healthcheck ${path}`, () => httpGet(o.hostName, o.port, path, o.timeoutMs ?? 5000));
+}
+
+async function retryUntil(deadline: number, name: string, attempt: () => Promise<{ exitCode: number; output: string }>): Promise<UptestResult> {
+  for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
+    let r: { exitCode: number; output: string };
+    try {
+      r = await attempt();
+    } catch (e) {
+      r = { exitCode: -1, output: (e as Error).message };
+    }
+    if (r.exitCode === 0) return { name, passed: true, output: trim(r.output), exitCode: 0 };
+    const left = deadline - Date.now();
+    if (left <= 0) return { name, passed: false, output: trim(r.output), exitCode: r.exitCode };
+    await new Promise((res) => setTimeout(res, Math.min(delay, left)));
+  }
+}
+
+/** exitCode 0 for a 2xx/3xx answer, the status otherwise, -1 when no answer came. */
+function httpGet(hostName: string, port: number, path: string, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+  return new Promise((resolve) => {
+    const req = request({ host: hostName, port, path, method: "GET", timeout: timeoutMs, headers: { "user-agent": "raptor-healthcheck" } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const status = res.statusCode ?? 0;
+        const body = Buffer.concat(chunks).toString("utf8");
+        resolve({ exitCode: status >= 200 && status < 400 ? 0 : status, output: `GET http://${hostName}:${port}${path} -> HTTP ${status}\n${body}` });
+      });
+      res.on("error", (e) => resolve({ exitCode: -1, output: `GET http://${hostName}:${port}${path}: ${e.message}` }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs}ms`)));
+    req.on("error", (e: NodeJS.ErrnoException) => resolve({ exitCode: -1, output: `GET http://${hostName}:${port}${path}: ${e.code ?? ""} ${e.message}`.trim() }));
+    req.end();
+  });
+}
+
+function joinOutput(stdout: string, stderr: string): string {
+  return stderr ? (stdout && !stdout.endsWith("\n") ? `${stdout}\n${stderr}` : `${stdout}${stderr}`) : stdout;
+}
+
+function trim(s: string): string {
+  return s.length > OUTPUT_LIMIT ? s.slice(-OUTPUT_LIMIT) : s;
+}
