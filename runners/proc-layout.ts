@@ -242,12 +242,16 @@ function safePath(path: string, what: string): string {
 /**
  * Makes a value safe for one ini line as supervisor reads it: a line break would start a new key,
  * `;`/`#` after whitespace starts a comment, and `%` is Python string expansion (so `%%`).
+ * Refused, not escaped, when no escape exists; supervisor has none for line breaks or `%(here)s`.
  */
 function iniValue(value: string, what: string): string {
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f\x85\u2028\u2029]/.test(value)) throw new UnsafeLayoutError(`${what}: control characters (line breaks, tabs) cannot go into a supervisor config`);
   if (/\s[;#]/.test(value)) throw new UnsafeLayoutError(`${what}: ';' or '#' after a space would start an ini comment`);
-  return value.replace(/%/g, "%%");
+  const escaped = value.replace(/%/g, "%%");
+  // supervisor replaces the literal text `%(here)s` in every value before expanding `%%`.
+  if (escaped.includes("%(here)s")) throw new UnsafeLayoutError(`${what}: '%(here)s' cannot be written into a supervisor config`);
+  return escaped;
 }
 
 /**

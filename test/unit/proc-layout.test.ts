@@ -222,6 +222,7 @@ describe("renderSupervisorProgram", () => {
     ["inline comment #", "a #b"],
     ["NUL", "a\0b"],
     ["tab", "a\tb"],
+    ["%(here)s (replaced before % expansion)", "x%(here)sy"],
   ])("refuses an env value with a %s", (_what, value) => {
     expect(() => renderSupervisorProgram({ ...base, env: { SECRET: value } })).toThrow(UnsafeLayoutError);
     try {

@@ -1,0 +1,154 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderSupervisorProgram } from "../../runners/proc-layout.ts";
+import { createSupervisor, Faults, SupervisorError } from "../../runners/supervisor/xmlrpc-client.ts";
+import type { Supervisor } from "../../runners/supervisor/types.ts";
+
+// A real supervisord of our own: its config in a temp dir, XML-RPC on a free loopback port.
+let dir: string;
+let child: ChildProcess;
+let url: string;
+let sup: Supervisor;
+const password = randomBytes(8).toString("hex");
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "raptor-sup-"));
+  mkdirSync(join(dir, "supervisor"));
+  const port = await freePort();
+  writeFileSync(
+    join(dir, "supervisord.conf"),
+    [
+      "[supervisord]",
+      `logfile=${dir}/supervisord.log`,
+      `pidfile=${dir}/supervisord.pid`,
+      `childlogdir=${dir}`,
+      "[inet_http_server]",
+      `port=127.0.0.1:${port}`,
+      "username=raptor",
+      `password=${password}`,
+      "[rpcinterface:supervisor]",
+      "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
+      "[include]",
+      `files=${dir}/supervisor/*.conf`,
+      "",
+    ].join("\n"),
+  );
+  child = spawn("supervisord", ["-n", "-c", join(dir, "supervisord.conf")], { stdio: "ignore" });
+  url = `http://127.0.0.1:${port}/RPC2`;
+  sup = createSupervisor({ url, username: "raptor", password, timeoutMs: 5000 });
+  for (let i = 0; ; i++) {
+    try {
+      await sup.getAllProcessInfo();
+      break;
+    } catch (e) {
+      if (i > 100 || child.exitCode !== null) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+});
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function writeProgram(name: string, command: string[], env?: Record<string, string>) {
+  writeFileSync(join(dir, "supervisor", `${name}.conf`), renderSupervisorProgram({ name, command, directory: dir, stdoutLog: join(dir, `${name}.log`), env }));
+}
+
+async function state(name: string) {
+  return (await sup.getAllProcessInfo()).find((p) => p.name === name)?.statename;
+}
+
+describe("supervisord over XML-RPC", () => {
+  it("adds, starts, stops and removes a program; repeats are no-ops", async () => {
+    writeProgram("sleeper", ["/bin/sleep", "1000"]);
+    expect((await sup.reloadConfig()).added).toContain("sleeper");
+    await sup.addProcessGroup("sleeper");
+    await sup.addProcessGroup("sleeper"); // ALREADY_ADDED
+    await sup.startProcess("sleeper", true);
+    await sup.startProcess("sleeper", true); // ALREADY_STARTED
+    expect(await state("sleeper")).toBe("RUNNING");
+    await sup.stopProcess("sleeper", true);
+    await sup.stopProcess("sleeper", true); // NOT_RUNNING
+    expect(await state("sleeper")).toBe("STOPPED");
+    await sup.startProcess("sleeper", true);
+    await sup.removeProcessGroup("sleeper"); // STILL_RUNNING -> stop, then remove
+    expect(await state("sleeper")).toBeUndefined();
+    await sup.removeProcessGroup("sleeper"); // BAD_NAME
+    await sup.stopProcess("sleeper", true); // BAD_NAME
+    rmSync(join(dir, "supervisor", "sleeper.conf"));
+    expect((await sup.reloadConfig()).removed).toEqual([]);
+  });
+
+  it("passes environment= values through supervisor's parser unchanged", async () => {
+    const env = { A: "x y,z=1", B: "100% (here)s %s %%(x)", C: "it's", D: "", E: "a;b#c", F: "$(id) `id` \\n" };
+    writeProgram("envdump", ["/bin/sh", "-c", "env; exec sleep 1000"], env);
+    await sup.reloadConfig();
+    await sup.addProcessGroup("envdump");
+    await sup.startProcess("envdump", true);
+    const [log] = await sup.tailProcessStdoutLog("envdump", 0, 100_000);
+    for (const [k, v] of Object.entries(env)) expect(log.split("\n")).toContain(`${k}=${v}`);
+    await sup.removeProcessGroup("envdump");
+  });
+
+  it("maps other faults to SupervisorError naming url, method and fault, never the password", async () => {
+    const err = await sup.startProcess("no-such-program", true).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SupervisorError);
+    const e = err as SupervisorError;
+    expect(e.code).toBe("supervisor_failed");
+    expect(e.faultCode).toBe(Faults.BAD_NAME);
+    expect(e.message).toContain(url);
+    expect(e.message).toContain("supervisor.startProcess(no-such-program)");
+    expect(e.message).toContain("BAD_NAME");
+    expect(e.message).not.toContain(password);
+  });
+
+  it("reports a wrong password without echoing it", async () => {
+    const bad = createSupervisor({ url: url.replace("http://", `http://raptor:wrong-${password}@`), timeoutMs: 5000 });
+    const e = (await bad.getAllProcessInfo().catch((x: unknown) => x)) as SupervisorError;
+    expect(e).toBeInstanceOf(SupervisorError);
+    expect(e.message).toMatch(/401/);
+    expect(e.message).not.toContain(password);
+  });
+
+  it("says supervisord is not reachable when nothing listens", async () => {
+    const port = await freePort();
+    const s = createSupervisor({ url: `http://raptor:${password}@127.0.0.1:${port}/RPC2`, timeoutMs: 2000 });
+    const e = (await s.getAllProcessInfo().catch((x: unknown) => x)) as SupervisorError;
+    expect(e).toBeInstanceOf(SupervisorError);
+    expect(e.message).toBe(`supervisord is not reachable at http://127.0.0.1:${port}/RPC2 (ECONNREFUSED) on supervisor.getAllProcessInfo()`);
+  });
+
+  it("times out a call that gets no answer", async () => {
+    const silent: Server = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const s = createSupervisor({ url: `http://127.0.0.1:${port}/RPC2`, timeoutMs: 300 });
+      const e = (await s.reloadConfig().catch((x: unknown) => x)) as SupervisorError;
+      expect(e).toBeInstanceOf(SupervisorError);
+      expect(e.message).toContain("timed out after 300ms");
+    } finally {
+      silent.close();
+      silent.unref();
+    }
+  });
+});
