@@ -13,9 +13,10 @@ export interface DeploymentParams {
   scale?: Record<string, number>;
   /** restart: only this proc type. */
   proc?: string;
-  /** config: what changed (values never stored here: keys only). */
-  setKeys?: string[];
-  unsetKeys?: string[];
+  /** config set: KEY -> value. Values may be secrets: they never leave the database in events. */
+  vars?: Record<string, string>;
+  /** config unset: keys to remove. */
+  keys?: string[];
 }
 
 /** One run of the engine for one command. `id` is short and typed by people ("approve d-4f2k9x"). */

@@ -1,0 +1,161 @@
+import { and, asc, eq, inArray, lt } from "drizzle-orm";
+import { deploymentSteps, deployments, swarms } from "../../db/schema/index.ts";
+import { environmentOf } from "../../playbooks/resolve.ts";
+import { promoteNext, type EngineApiDeps } from "../api.ts";
+import { EngineError, toEngineError } from "../errors.ts";
+import { emit } from "../events.ts";
+import type { EngineEventBody, HostProcs, StepName } from "../event-types.ts";
+import { redactorFor } from "../redact.ts";
+import { deploymentById, liveProcs, releaseById, type DeploymentRow } from "../state.ts";
+import { compensate } from "./compensate.ts";
+import type { StepContext, StepResults } from "./step.ts";
+import { steps } from "./steps/index.ts";
+
+export type RunOutcome =
+  /** Another deployment of the same app+env is ahead: try again later. */
+  | { kind: "wait"; behind: string }
+  | { kind: "done"; status: DeploymentRow["status"] }
+  /** A transient failure: the job should be retried (the step stays pending). */
+  | { kind: "retry"; error: Error };
+
+/**
+ * Runs a deployment from its checkpoint to its end. Each step's outcome is persisted before the
+ * next begins; a worker that dies mid-step leaves that step `running`, and whoever picks the job
+ * up re-runs it (steps are idempotent). Failure or cancellation compensates, then reports.
+ */
+export async function runDeployment(deps: EngineApiDeps, id: string, opts: { finalAttempt: boolean }): Promise<RunOutcome> {
+  let d = await deploymentById(deps.db, id);
+  if (!d) throw new EngineError("not_found", `deployment ${id} does not exist`);
+  if (d.status !== "queued" && d.status !== "running") return { kind: "done", status: d.status };
+
+  const [ahead] = await deps.db
+    .select({ id: deployments.id })
+    .from(deployments)
+    .where(and(eq(deployments.app, d.app), eq(deployments.env, d.env), inArray(deployments.status, ["queued", "running"]), lt(deployments.seq, d.seq)))
+    .orderBy(asc(deployments.seq))
+    .limit(1);
+  if (ahead) return { kind: "wait", behind: ahead.id };
+
+  const found = environmentOf(deps.playbook, d.app, d.env);
+  const redact = await redactorFor(deps, d.app, d.env);
+  const say = (body: EngineEventBody) => emit(deps, id, body, redact).then(() => undefined);
+  if (!found) return finish(deps, d, say, "failed", new EngineError("not_found", `${d.app} ${d.env} is no longer in the playbook`));
+  const squad = deps.playbook.squads[found.environment.squad]!;
+
+  const startedAt = d.startedAt ?? new Date();
+  if (d.status === "queued") {
+    await deps.db.update(deployments).set({ status: "running", startedAt }).where(eq(deployments.id, id));
+    await say({ type: "deployment.started" });
+  } else {
+    await say({ type: "step.progress", step: "resolve", message: "resumed by another worker after the previous one stopped" });
+  }
+  d = (await deploymentById(deps.db, id))!;
+
+  const rows = await deps.db.select().from(deploymentSteps).where(eq(deploymentSteps.deploymentId, id)).orderBy(asc(deploymentSteps.position));
+  const results: StepResults = {};
+  let current: StepName | undefined;
+  const ctx: StepContext = {
+    deps,
+    deployment: d,
+    app: found.app,
+    environment: found.environment,
+    squad,
+    results,
+    emit: say,
+    progress: (message) => say({ type: "step.progress", step: current ?? "resolve", message: redact(message) }),
+    log: (title, text) => say({ type: "step.log", step: current ?? "resolve", title, text: redact(text) }),
+    redact,
+  };
+
+  for (const row of rows) {
+    const name = row.name as StepName;
+    if (row.status === "succeeded" || row.status === "skipped") {
+      results[name] = row.result ?? {};
+      continue;
+    }
+    const fresh = await deploymentById(deps.db, id);
+    if (fresh?.cancelRequested) {
+      await markRest(deps, id, "skipped");
+      const notes = await compensate(ctx).catch((e) => [`cleanup failed: ${(e as Error).message}`]);
+      return finish(deps, d, say, "cancelled", undefined, notes);
+    }
+    ctx.deployment = fresh ?? d;
+    current = name;
+    const t0 = Date.now();
+    await deps.db.update(deploymentSteps).set({ status: "running", startedAt: new Date(), error: null }).where(and(eq(deploymentSteps.deploymentId, id), eq(deploymentSteps.name, name)));
+    await say({ type: "step.started", step: name });
+    try {
+      const out = await steps[name].run(ctx);
+      results[name] = out.result ?? {};
+      await deps.db
+        .update(deploymentSteps)
+        .set({ status: "succeeded", result: out.result ?? {}, finishedAt: new Date() })
+        .where(and(eq(deploymentSteps.deploymentId, id), eq(deploymentSteps.name, name)));
+      await say({ type: "step.finished", step: name, durationMs: Date.now() - t0, summary: out.summary && redact(out.summary) });
+    } catch (raw) {
+      const err = toEngineError(raw);
+      if (err.retryable && !opts.finalAttempt) {
+        await deps.db.update(deploymentSteps).set({ status: "pending", error: redact(err.message) }).where(and(eq(deploymentSteps.deploymentId, id), eq(deploymentSteps.name, name)));
+        await say({ type: "step.progress", step: name, message: `${redact(err.message)} — retrying` });
+        return { kind: "retry", error: err };
+      }
+      await deps.db
+        .update(deploymentSteps)
+        .set({ status: "failed", error: redact(err.message), finishedAt: new Date() })
+        .where(and(eq(deploymentSteps.deploymentId, id), eq(deploymentSteps.name, name)));
+      await say({ type: "step.failed", step: name, durationMs: Date.now() - t0, message: redact(err.message), output: err.opts.output && redact(err.opts.output) });
+      await markRest(deps, id, "skipped");
+      const notes = await compensate(ctx).catch((e) => [`cleanup failed: ${(e as Error).message}`]);
+      return finish(deps, d, say, "failed", err, notes, name);
+    }
+  }
+  if (d.kind === "scale" && d.params.scale) {
+    for (const [procType, size] of Object.entries(d.params.scale)) {
+      await deps.db
+        .insert(swarms)
+        .values({ app: d.app, env: d.env, procType, size, updatedBy: d.requestedBy })
+        .onConflictDoUpdate({ target: [swarms.app, swarms.env, swarms.procType], set: { size, updatedBy: d.requestedBy, updatedAt: new Date() } });
+    }
+  }
+  return finish(deps, d, say, "succeeded");
+}
+
+async function markRest(deps: EngineApiDeps, id: string, status: "skipped"): Promise<void> {
+  await deps.db.update(deploymentSteps).set({ status }).where(and(eq(deploymentSteps.deploymentId, id), inArray(deploymentSteps.status, ["pending", "running"])));
+}
+
+async function finish(
+  deps: EngineApiDeps,
+  d: DeploymentRow,
+  say: (b: EngineEventBody) => Promise<void>,
+  status: "succeeded" | "failed" | "cancelled",
+  err?: EngineError,
+  notes: string[] = [],
+  step?: StepName,
+): Promise<RunOutcome> {
+  const finishedAt = new Date();
+  const durationMs = finishedAt.getTime() - (d.startedAt ?? d.createdAt).getTime();
+  await deps.db
+    .update(deployments)
+    .set({ status, finishedAt, errorCode: err?.code ?? null, error: err?.message ?? null })
+    .where(eq(deployments.id, d.id));
+  const fresh = (await deploymentById(deps.db, d.id))!;
+  if (status === "succeeded") {
+    const to = fresh.toReleaseId ? await releaseById(deps.db, fresh.toReleaseId) : undefined;
+    const from = fresh.fromReleaseId ? await releaseById(deps.db, fresh.fromReleaseId) : undefined;
+    const live = to ? await liveProcs(deps.db, d.app, d.env, to.id) : [];
+    const hosts: HostProcs[] = [...new Set(live.map((p) => p.host))].map((host) => ({
+      host,
+      procs: live.filter((p) => p.host === host).map((p) => (p.port ? `${p.procType}:${p.port}` : p.procType)),
+    }));
+    await say({ type: "deployment.succeeded", release: to?.number, previousRelease: from && from.id !== to?.id ? from.number : undefined, commit: fresh.commit?.slice(0, 7), hosts, durationMs });
+  } else if (status === "cancelled") {
+    for (const n of notes) await say({ type: "step.progress", step: step ?? "resolve", message: n });
+    await say({ type: "deployment.cancelled", by: "request", durationMs });
+  } else {
+    const output = [err?.opts.output, notes.length ? notes.map((n) => `cleanup: ${n}`).join("\n") : undefined].filter(Boolean).join("\n\n");
+    await say({ type: "deployment.failed", code: err?.code ?? "internal", message: err?.message ?? "failed", step, output: output || undefined, durationMs });
+  }
+  await promoteNext(deps, d.app, d.env);
+  return { kind: "done", status };
+}

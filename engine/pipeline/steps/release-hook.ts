@@ -1,0 +1,29 @@
+import { procEnv, procPaths } from "../../../runners/proc-layout.ts";
+import { EngineError } from "../../errors.ts";
+import { hostHandle } from "../../fleet.ts";
+import { liveProcs } from "../../state.ts";
+import type { Step } from "../step.ts";
+import { targetRelease } from "./start.ts";
+
+const HOOK_TIMEOUT_MS = 10 * 60_000;
+
+/** The release hook (migrations, say) runs once, in a new proc's directory and environment, before routing. */
+export const releaseHookStep: Step = {
+  name: "release_hook",
+  async run(ctx) {
+    const argv = ctx.environment.release_hook;
+    if (!argv?.length) return { summary: "no hook" };
+    const release = await targetRelease(ctx);
+    const mine = (await liveProcs(ctx.deps.db, ctx.deployment.app, ctx.deployment.env, release.id)).filter((p) => p.deploymentId === ctx.deployment.id);
+    const proc = mine[0];
+    if (!proc) throw new EngineError("invalid", "there is no new proc to run the release hook in");
+    const h = hostHandle(ctx.deps, ctx.squad, proc.host);
+    const paths = procPaths(h.root, proc.name);
+    const env = procEnv({ hostName: proc.host, port: proc.port ?? undefined, settingsYaml: paths.settingsYaml, config: release.config });
+    const r = await h.host.exec(argv, { cwd: paths.dir, env, timeoutMs: HOOK_TIMEOUT_MS });
+    const output = ctx.redact(`${r.stdout}${r.stderr}`.split("\n").slice(-40).join("\n"));
+    if (r.code !== 0) throw new EngineError("hook_failed", `the release hook \`${argv.join(" ")}\` exited with ${r.code} on ${proc.host}.`, { output });
+    if (output.trim()) await ctx.log("release hook output", output);
+    return { result: { host: proc.host }, summary: `${argv.join(" ")} (${Math.round(r.durationMs)} ms)` };
+  },
+};

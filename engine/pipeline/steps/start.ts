@@ -1,0 +1,112 @@
+import { eq } from "drizzle-orm";
+import { deployments, hosts as hostsTable, procs } from "../../../db/schema/index.ts";
+import { procName } from "../../../runners/proc-layout.ts";
+import { EngineError } from "../../errors.ts";
+import { hostHandle, perHost, runner } from "../../fleet.ts";
+import { place, PlacementError, type HostLoad } from "../../placement.ts";
+import { buildOf, specFor } from "../../proc-spec.ts";
+import { currentRelease, desiredSizes, hasPort, liveProcs, liveProcsOnHosts, releaseById, type ProcRow, type ReleaseRow } from "../../state.ts";
+import type { Step, StepContext } from "../step.ts";
+
+/**
+ * Places the new procs (rows first: a row is the port lease and the record that lets a crashed
+ * deployment clean up), uploads the build once per host, and starts the procs, hosts in parallel.
+ */
+export const startStep: Step = {
+  name: "start",
+  async run(ctx) {
+    const release = await targetRelease(ctx);
+    const build = await buildOf(ctx.deps.db, release);
+    const wanted = await procsToAdd(ctx, release, Object.keys(build.procfile ?? {}));
+    await placeProcs(ctx, release, wanted);
+    const mine = (await liveProcs(ctx.deps.db, ctx.deployment.app, ctx.deployment.env, release.id)).filter((p) => p.deploymentId === ctx.deployment.id);
+    if (mine.length === 0) return { result: { procIds: [] }, summary: "no new procs needed" };
+    await perHost(mine, (p) => p.host, async (hostName, list) => {
+      const h = hostHandle(ctx.deps, ctx.squad, hostName);
+      const { uploaded } = await runner.ensureBuild(h.host, { buildId: build.id, md5: build.md5!, localPath: build.path!, root: ctx.squad.root });
+      if (uploaded) await ctx.progress(`uploaded build to ${hostName}`);
+      for (const p of list) await runner.startProc(h.host, h.supervisor, specFor(p, release, build, ctx.squad));
+    });
+    const hostCount = new Set(mine.map((p) => p.host)).size;
+    return { result: { procIds: mine.map((p) => p.id) }, summary: `${mine.length} proc${mine.length === 1 ? "" : "s"} on ${hostCount} host${hostCount === 1 ? "" : "s"}` };
+  },
+};
+
+/** The release being rolled out: the one just cut, or for scale the one already serving. */
+export async function targetRelease(ctx: StepContext): Promise<ReleaseRow> {
+  const { deps, deployment: d } = ctx;
+  if (d.toReleaseId) {
+    const r = await releaseById(deps.db, d.toReleaseId);
+    if (r) return r;
+  }
+  const current = await currentRelease(deps.db, d.app, d.env);
+  if (!current) throw new EngineError("not_found", `${d.app} has never been deployed to ${d.env}; deploy it first.`);
+  await deps.db.update(deployments).set({ toReleaseId: current.id }).where(eq(deployments.id, d.id));
+  d.toReleaseId = current.id;
+  return current;
+}
+
+/** Sizes this deployment aims for: the swarm's, with a scale request's counts on top. */
+export async function targetSizes(ctx: StepContext): Promise<Record<string, number>> {
+  const sizes = await desiredSizes(ctx.deps.db, ctx.environment);
+  return ctx.deployment.kind === "scale" ? { ...sizes, ...(ctx.deployment.params.scale ?? {}) } : sizes;
+}
+
+async function procsToAdd(ctx: StepContext, release: ReleaseRow, procTypes: string[]): Promise<Record<string, number>> {
+  const sizes = await targetSizes(ctx);
+  const missing = Object.entries(sizes).filter(([t, n]) => n > 0 && !procTypes.includes(t)).map(([t]) => t);
+  if (missing.length) {
+    throw new EngineError("invalid", `the Procfile has no ${missing.map((m) => `\`${m}\``).join(", ")} proc type (it has ${procTypes.join(", ") || "none"}); fix the sizes in the playbook or the Procfile.`);
+  }
+  const live = await liveProcs(ctx.deps.db, ctx.deployment.app, ctx.deployment.env, release.id);
+  // A deploy starts a whole new swarm; scale only tops up the release that is already serving.
+  const counted = ctx.deployment.kind === "scale" ? live : live.filter((p) => p.deploymentId === ctx.deployment.id);
+  const add: Record<string, number> = {};
+  for (const [type, size] of Object.entries(sizes)) {
+    const have = counted.filter((p) => p.procType === type).length;
+    if (size > have) add[type] = size - have;
+  }
+  return add;
+}
+
+async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<string, number>): Promise<void> {
+  const { deps, deployment: d, squad } = ctx;
+  if (Object.keys(add).length === 0) return;
+  await deps.db.insert(hostsTable).values(squad.hosts.map((name) => ({ name, squad: squad.name }))).onConflictDoNothing();
+  const inactive = new Set((await deps.db.select().from(hostsTable).where(eq(hostsTable.active, false))).map((h) => h.name));
+  const active = squad.hosts.filter((h) => !inactive.has(h));
+  // Port leases are the unique index on live (host, port): a concurrent deployment that took the
+  // same port makes the insert fail, and we place again with fresh loads.
+  for (let attempt = 0; ; attempt++) {
+    const onHosts = await liveProcsOnHosts(deps.db, active);
+    try {
+      await deps.db.transaction(async (tx) => {
+        for (const [procType, count] of Object.entries(add)) {
+          const placements = place(loadsFor(active, onHosts, d.app, d.env, procType), count, hasPort(procType) ? squad.ports : undefined);
+          let index = onHosts.filter((p) => p.app === d.app && p.env === d.env && p.procType === procType).length;
+          for (const pl of placements) {
+            const name = procName({ app: d.app, env: d.env, release: release.number, procType, port: pl.port, index: pl.port === undefined ? index++ : undefined });
+            await tx.insert(procs).values({ app: d.app, env: d.env, procType, releaseId: release.id, deploymentId: d.id, host: pl.host, port: pl.port, name });
+          }
+        }
+      });
+      return;
+    } catch (err) {
+      if (err instanceof PlacementError) throw new EngineError(err.code, err.message);
+      if (attempt >= 4) throw err;
+    }
+  }
+}
+
+function loadsFor(hostNames: string[], onHosts: ProcRow[], app: string, env: string, procType: string): HostLoad[] {
+  return hostNames.map((host) => {
+    const here = onHosts.filter((p) => p.host === host);
+    return {
+      host,
+      swarmProcs: here.filter((p) => p.app === app && p.env === env && p.procType === procType).length,
+      totalProcs: here.length,
+      usedPorts: new Set(here.flatMap((p) => (p.port ? [p.port] : []))),
+    };
+  });
+}
+

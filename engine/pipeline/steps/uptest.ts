@@ -1,0 +1,62 @@
+import { eq } from "drizzle-orm";
+import { procs, uptestResults } from "../../../db/schema/index.ts";
+import { runHealthcheck, runUptests, type UptestResult } from "../../../runners/uptest.ts";
+import { procEnv, procPaths } from "../../../runners/proc-layout.ts";
+import { EngineError } from "../../errors.ts";
+import { hostHandle, perHost, runner } from "../../fleet.ts";
+import { liveProcs, type ProcRow } from "../../state.ts";
+import type { Step, StepContext } from "../step.ts";
+import { targetRelease } from "./start.ts";
+
+/**
+ * Every new proc must be RUNNING under supervisord with its port open, then pass the app's
+ * uptests (or the environment's health check). Results are recorded per proc; any failure fails
+ * the step with the failing uptest's output, and the pipeline removes the new procs.
+ */
+export const uptestStep: Step = {
+  name: "uptest",
+  async run(ctx) {
+    const release = await targetRelease(ctx);
+    const mine = (await liveProcs(ctx.deps.db, ctx.deployment.app, ctx.deployment.env, release.id)).filter((p) => p.deploymentId === ctx.deployment.id);
+    const results = (await perHost(mine, (p) => p.host, (hostName, list) => Promise.all(list.map((p) => checkProc(ctx, hostName, p, release.config))))).flat();
+    const failed = results.filter((r) => !r.result.passed);
+    const ran = results.filter((r) => r.result.name !== "running").length;
+    if (failed.length) {
+      const first = failed[0]!;
+      const output = ctx.redact(first.result.output);
+      throw new EngineError("uptest_failed", `${first.proc.name} on ${first.proc.host}: ${first.result.name} failed (${failed.length} of ${results.length} checks failed).`, { output });
+    }
+    await ctx.deps.db.update(procs).set({ status: "running" }).where(eq(procs.deploymentId, ctx.deployment.id));
+    return { result: { passed: results.length }, summary: ran ? `${ran} uptest${ran === 1 ? "" : "s"} passed on ${mine.length} procs` : `${mine.length} procs running (no uptests)` };
+  },
+};
+
+async function checkProc(ctx: StepContext, hostName: string, p: ProcRow, config: Record<string, string>): Promise<{ proc: ProcRow; result: UptestResult }> {
+  const h = hostHandle(ctx.deps, ctx.squad, hostName);
+  const opts = ctx.deps.options;
+  const record = async (r: UptestResult) => {
+    await ctx.deps.db.insert(uptestResults).values({ procId: p.id, deploymentId: ctx.deployment.id, name: r.name, passed: r.passed, output: ctx.redact(r.output), exitCode: r.exitCode });
+    return { proc: p, result: r };
+  };
+  try {
+    await runner.waitRunning(h.supervisor, p.name, { timeoutMs: opts.startTimeoutMs, host: hostName });
+    if (p.port) await runner.waitPort(h.host, { host: hostName, port: p.port, timeoutMs: opts.startTimeoutMs });
+  } catch (err) {
+    return record({ name: "running", passed: false, output: (err as Error).message, exitCode: -1 });
+  }
+  if (!p.port) return { proc: p, result: { name: "running", passed: true, output: "", exitCode: 0 } };
+  const paths = procPaths(h.root, p.name);
+  const env = procEnv({ hostName, port: p.port, settingsYaml: paths.settingsYaml, config });
+  const deadlineMs = ctx.environment.uptest_timeout_ms;
+  let results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName, port: p.port, env, timeoutMs: opts.uptestRunTimeoutMs, deadlineMs });
+  if (results.length === 0 && ctx.environment.healthcheck) {
+    results = [await runHealthcheck({ hostName, port: p.port, path: ctx.environment.healthcheck, deadlineMs })];
+  }
+  if (results.length === 0) return { proc: p, result: { name: "running", passed: true, output: "", exitCode: 0 } };
+  let worst: { proc: ProcRow; result: UptestResult } | undefined;
+  for (const r of results) {
+    const rec = await record(r);
+    if (!r.passed && !worst) worst = rec;
+  }
+  return worst ?? { proc: p, result: results[0]! };
+}

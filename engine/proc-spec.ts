@@ -1,0 +1,35 @@
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { builds } from "../db/schema/index.ts";
+import type { ProcSpec } from "../runners/process-runner.ts";
+import type { Squad } from "../playbooks/types.ts";
+import { EngineError } from "./errors.ts";
+import type { ProcRow, ReleaseRow } from "./state.ts";
+
+export type BuildRow = typeof builds.$inferSelect;
+
+export async function buildOf(db: Db, release: ReleaseRow): Promise<BuildRow> {
+  const [build] = await db.select().from(builds).where(eq(builds.id, release.buildId));
+  if (!build || !build.path || !build.md5) throw new EngineError("internal", `build ${release.buildId} of v${release.number} is missing or incomplete`);
+  return build;
+}
+
+/** The runner's view of a proc row: what to lay out and run. */
+export function specFor(row: ProcRow, release: ReleaseRow, build: BuildRow, squad: Squad): ProcSpec {
+  const cmd = build.procfile?.[row.procType];
+  if (!cmd) throw new EngineError("invalid", `the Procfile of v${release.number} has no \`${row.procType}\` proc type`);
+  return {
+    name: row.name,
+    app: row.app,
+    env: row.env,
+    procType: row.procType,
+    release: release.number,
+    port: row.port ?? undefined,
+    hostName: row.host,
+    root: squad.root,
+    build: { id: build.id, md5: build.md5! },
+    cmd,
+    config: release.config,
+    settings: release.settings,
+  };
+}

@@ -1,0 +1,28 @@
+import { inArray } from "drizzle-orm";
+import { procs } from "../db/schema/index.ts";
+import type { Squad } from "../playbooks/types.ts";
+import type { EngineDeps } from "./context.ts";
+import { hostHandle, perHost, runner } from "./fleet.ts";
+import type { ProcRow } from "./state.ts";
+
+/**
+ * Stops and removes procs on their hosts and marks their rows removed. A host that cannot be
+ * reached does not stop the others; its procs are reported back so the caller can say so.
+ */
+export async function removeProcs(deps: EngineDeps, squad: Squad, list: readonly ProcRow[]): Promise<{ removed: number; failed: { proc: ProcRow; error: string }[] }> {
+  const failed: { proc: ProcRow; error: string }[] = [];
+  await perHost(list, (p) => p.host, async (hostName, onHost) => {
+    const h = hostHandle(deps, squad, hostName);
+    for (const p of onHost) {
+      try {
+        await runner.removeProc(h.host, h.supervisor, { name: p.name, root: squad.root });
+      } catch (err) {
+        failed.push({ proc: p, error: (err as Error).message });
+      }
+    }
+  });
+  const failedIds = new Set(failed.map((f) => f.proc.id));
+  const done = list.filter((p) => !failedIds.has(p.id)).map((p) => p.id);
+  if (done.length) await deps.db.update(procs).set({ status: "stopped", removedAt: new Date() }).where(inArray(procs.id, done));
+  return { removed: done.length, failed };
+}
