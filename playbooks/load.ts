@@ -1,0 +1,145 @@
+/**
+ * Loading playbooks: a directory of `*.yaml` files, merged. Every mistake in every file is
+ * reported at once as `file:line: message`; nothing is half-loaded.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { load as loadYaml, YAMLException } from "js-yaml";
+import { didYouMean } from "../lib/suggest.ts";
+import type { Playbook, PlaybookIssue } from "./types.ts";
+import { appSchema, type AppDraft } from "./schema/apps.ts";
+import { balancerSchema } from "./schema/balancers.ts";
+import { ID_PATTERN, ID_RULE } from "./schema/common.ts";
+import { ingredientSchema } from "./schema/ingredients.ts";
+import { describe, formatIssue, SourceLines, wordIssue, type PathKey } from "./schema/issues.ts";
+import { checkReferences, type Declared, type Located } from "./schema/references.ts";
+import { squadSchema } from "./schema/squads.ts";
+import { substitute } from "./schema/substitute.ts";
+import { assemble } from "./schema/assemble.ts";
+
+export { formatIssue } from "./schema/issues.ts";
+
+/** Thrown by `loadPlaybooks`; `message` lists every issue, one `file:line: message` per line. */
+export class PlaybookError extends Error {
+  readonly issues: PlaybookIssue[];
+  constructor(issues: PlaybookIssue[]) {
+    super(issues.map(formatIssue).join("\n"));
+    this.name = "PlaybookError";
+    this.issues = issues;
+  }
+}
+
+export type ParseResult = { ok: true; playbook: Playbook } | { ok: false; issues: PlaybookIssue[] };
+
+const SECTIONS = {
+  squads: { schema: squadSchema, kind: "squad" },
+  balancers: { schema: balancerSchema, kind: "balancer" },
+  ingredients: { schema: ingredientSchema, kind: "ingredient" },
+  apps: { schema: appSchema, kind: "app" },
+} as const;
+type Section = keyof typeof SECTIONS;
+const SECTION_NAMES = Object.keys(SECTIONS) as Section[];
+
+const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * Validates and merges playbook files (pure but for resolving relative paths against the cwd).
+ * `env` supplies `${ENV_VAR}` values.
+ */
+export function parsePlaybookFiles(files: { path: string; text: string }[], env: Record<string, string | undefined> = {}): ParseResult {
+  const issues: (PlaybookIssue & { order: number })[] = [];
+  const lines = new Map<string, SourceLines>();
+  const lineOf = (file: string, p: readonly PathKey[]) => lines.get(file)?.lineOf(p) ?? 1;
+  const report = (file: string, p: readonly PathKey[], message: string) =>
+    issues.push({ file, line: lineOf(file, p), message, order: files.findIndex((f) => f.path === file) });
+
+  const entries = { squads: [], balancers: [], ingredients: [], apps: [] } as { [S in Section]: Located<unknown>[] };
+  const firstSeen = new Map<string, { file: string; path: PathKey[] }>();
+  const declared: Declared = { squads: new Set(), balancers: new Set(), ingredients: new Set() };
+  const secrets: string[] = [];
+
+  for (const file of files) {
+    let data: unknown;
+    try {
+      data = loadYaml(file.text, { filename: file.path });
+    } catch (e) {
+      if (!(e instanceof YAMLException)) throw e;
+      issues.push({ file: file.path, line: (e.mark?.line ?? 0) + 1, message: `YAML syntax error: ${e.reason}`, order: files.indexOf(file) });
+      continue;
+    }
+    lines.set(file.path, new SourceLines(file.text));
+    const sub = substitute(data, env);
+    for (const p of sub.problems) report(file.path, p.path, p.message);
+    secrets.push(...sub.secrets);
+    data = sub.value;
+
+    if (data === null || data === undefined) continue; // an empty file (or only comments)
+    if (!isMapping(data)) {
+      report(file.path, [], `a playbook file must be a mapping with ${SECTION_NAMES.join(", ")}, got ${describe(data)}`);
+      continue;
+    }
+    for (const [section, body] of Object.entries(data)) {
+      if (!(section in SECTIONS)) {
+        report(file.path, [section], `unknown key "${section}" at the top of the file.${didYouMean(section, SECTION_NAMES)}`);
+        continue;
+      }
+      const { schema, kind } = SECTIONS[section as Section];
+      if (body === null) continue;
+      if (!isMapping(body)) {
+        report(file.path, [section], `${section} must map names to ${kind}s, got ${describe(body)}`);
+        continue;
+      }
+      for (const [name, raw] of Object.entries(body)) {
+        const at: PathKey[] = [section, name];
+        if (section !== "apps") declared[section as keyof Declared].add(name);
+        const key = `${section}.${name}`;
+        const earlier = firstSeen.get(key);
+        if (earlier) {
+          report(file.path, at, `${kind} "${name}" is defined twice: here and at ${earlier.file}:${lineOf(earlier.file, earlier.path)}`);
+          continue;
+        }
+        firstSeen.set(key, { file: file.path, path: at });
+        if (!ID_PATTERN.test(name)) {
+          report(file.path, at, `${section}: "${name}" is not a valid name (${ID_RULE})`);
+          continue;
+        }
+        const parsed = schema.safeParse(raw);
+        if (!parsed.success) {
+          for (const issue of parsed.error.issues) {
+            const worded = wordIssue(issue, at, raw);
+            report(file.path, worded.path, worded.message);
+          }
+          continue;
+        }
+        entries[section as Section].push({ name, file: file.path, path: at, value: parsed.data });
+      }
+    }
+  }
+
+  for (const p of checkReferences(entries.apps as Located<AppDraft>[], declared)) {
+    const other = p.other ? ` (${p.other.file}:${lineOf(p.other.file, p.other.path)})` : "";
+    report(p.file, p.path, p.message + other);
+  }
+
+  if (issues.length > 0) {
+    issues.sort((a, b) => a.order - b.order || a.line - b.line);
+    return { ok: false, issues: issues.map(({ order: _, ...issue }) => issue) };
+  }
+  return { ok: true, playbook: assemble(entries, secrets) };
+}
+
+/** Reads every `*.yaml` / `*.yml` file of `dir` (not recursive) and validates them together. */
+export async function loadPlaybooks(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<Playbook> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
+  } catch (e) {
+    throw new PlaybookError([{ file: dir, line: 0, message: `cannot read the playbook directory: ${(e as Error).message}` }]);
+  }
+  if (names.length === 0) throw new PlaybookError([{ file: dir, line: 0, message: "has no *.yaml playbook files" }]);
+  const files = await Promise.all(names.map(async (n) => ({ path: path.join(dir, n), text: await readFile(path.join(dir, n), "utf8") })));
+  const result = parsePlaybookFiles(files, env);
+  if (!result.ok) throw new PlaybookError(result.issues);
+  return result.playbook;
+}
+

@@ -1,0 +1,58 @@
+/** Questions the bot and engine ask of a loaded playbook. Pure. */
+import type { App, Environment, Playbook } from "./types.ts";
+
+/** The app and environment a channel is bound to: "#name" matches the channel's name, "C123" its id. */
+export function bindingForChannel(pb: Playbook, channel: { id: string; name?: string }): { app: string; env: string } | undefined {
+  const name = channel.name?.replace(/^#/, "").toLowerCase();
+  for (const app of Object.values(pb.apps)) {
+    for (const env of Object.values(app.environments)) {
+      for (const bound of env.channels) {
+        const hit = bound.startsWith("#") ? name !== undefined && bound.slice(1).toLowerCase() === name : bound === channel.id;
+        if (hit) return { app: app.name, env: env.name };
+      }
+    }
+  }
+  return undefined;
+}
+
+export function environmentOf(pb: Playbook, app: string, env: string): { app: App; environment: Environment } | undefined {
+  const a = Object.hasOwn(pb.apps, app) ? pb.apps[app] : undefined;
+  const e = a && Object.hasOwn(a.environments, env) ? a.environments[env] : undefined;
+  return a && e ? { app: a, environment: e } : undefined;
+}
+
+/**
+ * The config an environment's procs get: its ingredients in order, then its own env and
+ * settings; later wins. (`config set` values are layered on top by the release step.)
+ * Throws for an unknown app or environment: callers look them up first.
+ */
+export function configFor(pb: Playbook, app: string, env: string): { env: Record<string, string>; settings: Record<string, unknown> } {
+  const found = environmentOf(pb, app, env);
+  if (!found) throw new Error(`playbook has no environment ${env} for app ${app}`);
+  const out = { env: {} as Record<string, string>, settings: {} as Record<string, unknown> };
+  for (const name of found.environment.ingredients) {
+    const ingredient = pb.ingredients[name];
+    if (!ingredient) throw new Error(`playbook has no ingredient ${name}`); // validated at load
+    Object.assign(out.env, ingredient.env);
+    Object.assign(out.settings, ingredient.settings);
+  }
+  Object.assign(out.env, found.environment.env);
+  Object.assign(out.settings, found.environment.settings);
+  return out;
+}
+
+/** App and environment names, for the grammar's did-you-mean. */
+export function knownNames(pb: Playbook): { apps: string[]; envs: Record<string, string[]> } {
+  const apps = Object.keys(pb.apps).sort();
+  const envs: Record<string, string[]> = {};
+  for (const app of apps) envs[app] = Object.keys(pb.apps[app]!.environments).sort();
+  return { apps, envs };
+}
+
+/** Replaces every secret of 4 characters or more with `[REDACTED]` (longest first, so a secret containing another is masked whole). */
+export function maskSecrets(pb: Pick<Playbook, "secrets">, text: string): string {
+  const secrets = pb.secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  let out = text;
+  for (const secret of secrets) out = out.split(secret).join("[REDACTED]");
+  return out;
+}

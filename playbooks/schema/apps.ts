@@ -1,0 +1,25 @@
+/**
+ * `apps:` — code repositories with a Procfile. Proc types come from the Procfile and uptests from
+ * the repo's `uptests/<proc>/`; the playbook says where and how each environment runs them.
+ */
+import { z } from "zod";
+import type { App, Environment } from "../types.ts";
+import { identifierKey, nonEmptyString, strict } from "./common.ts";
+import { environmentSchema } from "./environments.ts";
+
+/** Output before the loader fills in names and resolves a relative `repo`. */
+export interface AppDraft extends Omit<App, "name" | "environments"> {
+  environments: Record<string, Omit<Environment, "name" | "app">>;
+}
+
+export const appSchema = strict({
+  repo: nonEmptyString("must be a git URL or a local path"),
+  buildpack: nonEmptyString("must be a buildpack name or path").optional(),
+  environments: z
+    .record(identifierKey, environmentSchema, { error: "must map environment names to environments" })
+    .refine((envs) => Object.keys(envs).length > 0, { error: "must declare at least one environment" }),
+}).transform((a): AppDraft => {
+  const out: AppDraft = { repo: a.repo, environments: a.environments };
+  if (a.buildpack !== undefined) out.buildpack = a.buildpack;
+  return out;
+});

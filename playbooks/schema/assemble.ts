@@ -1,0 +1,44 @@
+/** The validated entries of every file -> one `Playbook`, with names filled in and paths resolved. */
+import path from "node:path";
+import type { App, BalancerConfig, Environment, Ingredient, Playbook, Squad } from "../types.ts";
+import type { AppDraft } from "./apps.ts";
+import type { Located } from "./references.ts";
+
+export interface Entries {
+  squads: Located<unknown>[];
+  balancers: Located<unknown>[];
+  ingredients: Located<unknown>[];
+  apps: Located<unknown>[];
+}
+
+/** A git URL (`https://`, `ssh://`, `git@host:repo`) rather than a local path. */
+export function isRemoteRepo(repo: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\s:]+@[^/\s:]+:/.test(repo);
+}
+
+export function assemble(entries: Entries, secrets: string[]): Playbook {
+  const squads: Record<string, Squad> = {};
+  for (const { name, value } of entries.squads as Located<Omit<Squad, "name">>[]) {
+    // A local squad's relative root is taken from where Raptor runs (RAPTOR_DATA defaults to `.raptor`).
+    const root = value.transport === "local" && !path.isAbsolute(value.root) ? path.resolve(value.root) : value.root;
+    squads[name] = { name, ...value, root };
+  }
+  const balancers: Record<string, BalancerConfig> = {};
+  for (const { name, value } of entries.balancers as Located<Omit<BalancerConfig, "name">>[]) balancers[name] = { name, ...value };
+  const ingredients: Record<string, Ingredient> = {};
+  for (const { name, value } of entries.ingredients as Located<Omit<Ingredient, "name">>[]) ingredients[name] = { name, ...value };
+
+  const apps: Record<string, App> = {};
+  for (const { name, file, value } of entries.apps as Located<AppDraft>[]) {
+    const environments: Record<string, Environment> = {};
+    for (const [envName, env] of Object.entries(value.environments)) {
+      const environment: Environment = { name: envName, app: name, ...env };
+      // A balancer with no pool named routes to `<app>_<env>`.
+      if (environment.balancer !== undefined && environment.pool === undefined) environment.pool = `${name}_${envName}`;
+      environments[envName] = environment;
+    }
+    const repo = isRemoteRepo(value.repo) || path.isAbsolute(value.repo) ? value.repo : path.resolve(path.dirname(file), value.repo);
+    apps[name] = { name, ...value, repo, environments };
+  }
+  return { squads, balancers, ingredients, apps, secrets: [...new Set(secrets)].filter((s) => s !== "") };
+}

@@ -1,0 +1,127 @@
+/** `apps.<app>.environments.<env>:` — where and how an app runs: squad, sizes, config, routing, policy. */
+import { z } from "zod";
+import type { Access, Environment } from "../types.ts";
+import { parseFreezeWindow } from "../freeze.ts";
+import {
+  duration,
+  envVars,
+  flag,
+  identifier,
+  identifierKey,
+  nonEmptyString,
+  settings,
+  stringList,
+  strict,
+  wholeNumber,
+  type IssueParams,
+} from "./common.ts";
+
+export const DEFAULT_REF = "main";
+export const DEFAULT_SIZE = { web: 1 };
+export const DEFAULT_UPTEST_TIMEOUT_MS = 60_000;
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 30 * 60_000;
+
+const REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
+const CHANNEL = /^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})$/;
+const WHO = /^(@[A-Za-z0-9][A-Za-z0-9._-]*|[UW][A-Z0-9]{2,}|[^@\s]+@[^@\s]+\.[^@\s]+)$/;
+
+const who = stringList(
+  'must be a list of Slack user ids (U0123ABCD), emails or user groups ("@leads")',
+  z.string().regex(WHO, { error: 'must be a Slack user id (U0123ABCD), an email or a user group ("@leads")' }),
+);
+
+const access = strict({
+  deploy: who.optional(),
+  scale: who.optional(),
+  rollback: who.optional(),
+  config: who.optional(),
+  lock: who.optional(),
+  approve: who.optional(),
+}).transform((a): Access => {
+  const out: Access = {};
+  for (const key of ["deploy", "scale", "rollback", "config", "lock", "approve"] as const) {
+    if (a[key] !== undefined) out[key] = a[key];
+  }
+  return out;
+});
+
+const approval = strict({
+  required: flag().default(false),
+  timeout: duration.default(DEFAULT_APPROVAL_TIMEOUT_MS),
+  approvers: who.optional(),
+}).transform((a): Environment["approval"] => {
+  const out: Environment["approval"] = { required: a.required, timeout_ms: a.timeout };
+  if (a.approvers !== undefined) out.approvers = a.approvers;
+  return out;
+});
+
+const freezeWindow = z.string({ error: 'must be a freeze window like "Fri 16:00 - Mon 08:00" or "Sat"' }).superRefine((text, ctx) => {
+  const parsed = parseFreezeWindow(text);
+  if (!parsed.ok) {
+    const params: IssueParams = { complete: true };
+    ctx.addIssue({ code: "custom", message: `is not a freeze window ("${text}"): ${parsed.error}`, params });
+  }
+});
+
+/** `npm run migrate` -> ["npm", "run", "migrate"]: never a shell string. */
+const argv = z
+  .union([z.string(), z.array(z.string())], { error: "must be a command (split on spaces, no shell) or a list of arguments" })
+  .transform((v, ctx) => {
+    const list = typeof v === "string" ? v.trim().split(/\s+/).filter(Boolean) : v;
+    if (list.length === 0 || list[0] === "") {
+      ctx.issues.push({ code: "custom", message: "must not be empty", input: v });
+      return z.NEVER;
+    }
+    return list;
+  });
+
+export const environmentSchema = strict({
+  squad: identifier,
+  ref: z
+    .string({ error: "must be a git branch, tag or commit" })
+    .regex(REF, { error: "must be a git branch, tag or commit" })
+    .refine((r) => !r.includes(".."), { error: 'must not contain ".."' })
+    .default(DEFAULT_REF),
+  size: z.record(identifierKey, wholeNumber("must be a whole number of procs"), { error: "must map proc types to counts, like { web: 2 }" }).default(DEFAULT_SIZE),
+  ingredients: stringList("must be a list of ingredient names", identifier).default([]),
+  env: envVars.default({}),
+  settings: settings.default({}),
+  balancer: identifier.optional(),
+  pool: z
+    .string({ error: "must be a pool name" })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, { error: 'must be a pool name (letters, digits, ".", "-" and "_")' })
+    .optional(),
+  healthcheck: nonEmptyString("must be a URL path like /up")
+    .refine((p) => p.startsWith("/"), { error: "must be a URL path starting with /, like /up" })
+    .optional(),
+  release_hook: argv.optional(),
+  drain: duration.default(0),
+  uptest_timeout: duration.default(DEFAULT_UPTEST_TIMEOUT_MS),
+  access: access.optional(),
+  approval: approval.optional(),
+  freeze: stringList('must be a list of freeze windows like ["Fri 16:00 - Mon 08:00"]', freezeWindow).default([]),
+  channels: stringList(
+    'must be a list of channels like ["#web"] (quote them: a bare # starts a YAML comment)',
+    z.string().regex(CHANNEL, { error: 'must be a channel name like "#web" or a channel id like C0123ABCD' }),
+  ).default([]),
+}).transform((e): Omit<Environment, "name" | "app"> => {
+  const out: Omit<Environment, "name" | "app"> = {
+    squad: e.squad,
+    ref: e.ref,
+    size: e.size,
+    ingredients: e.ingredients,
+    env: e.env,
+    settings: e.settings,
+    drain_ms: e.drain,
+    uptest_timeout_ms: e.uptest_timeout,
+    access: e.access ?? {},
+    approval: e.approval ?? { required: false, timeout_ms: DEFAULT_APPROVAL_TIMEOUT_MS },
+    freeze: e.freeze.map((f) => f.trim()),
+    channels: e.channels,
+  };
+  if (e.balancer !== undefined) out.balancer = e.balancer;
+  if (e.pool !== undefined) out.pool = e.pool;
+  if (e.healthcheck !== undefined) out.healthcheck = e.healthcheck;
+  if (e.release_hook !== undefined) out.release_hook = e.release_hook;
+  return out;
+});
