@@ -1,0 +1,87 @@
+/** Small pure helpers shared by the Slack and terminal renderers. */
+
+/** 312 -> "312ms", 4200 -> "4.2s", 72_000 -> "1m 12s", 3_720_000 -> "1h 02m". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "?";
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(Math.round(ms / 100) / 10).toFixed(1)}s`;
+  const totalS = Math.round(ms / 1000);
+  if (totalS < 3600) return `${Math.floor(totalS / 60)}m ${String(totalS % 60).padStart(2, "0")}s`;
+  const totalM = Math.round(totalS / 60);
+  return `${Math.floor(totalM / 60)}h ${String(totalM % 60).padStart(2, "0")}m`;
+}
+
+/** Where a deployment's thread goes, from the `origin` of deployment.queued. */
+export type Origin = { kind: "terminal" } | { kind: "slack"; channel: string; threadTs?: string } | { kind: "unknown"; raw: string };
+
+export function parseOrigin(origin: string): Origin {
+  if (origin === "terminal") return { kind: "terminal" };
+  const m = /^slack:([A-Z0-9]+)(?::(\d+\.\d+))?$/.exec(origin);
+  if (m) return m[2] !== undefined ? { kind: "slack", channel: m[1]!, threadTs: m[2] } : { kind: "slack", channel: m[1]! };
+  return { kind: "unknown", raw: origin };
+}
+
+export function slackOrigin(channel: string, threadTs?: string): string {
+  return threadTs ? `slack:${channel}:${threadTs}` : `slack:${channel}`;
+}
+
+export interface Truncated {
+  text: string;
+  /** Lines dropped from the start (0 when nothing was dropped). */
+  omittedLines: number;
+}
+
+/**
+ * Keeps the tail of `text` within `maxChars` (logs: the end is where the error is), cutting at a
+ * line boundary. A single line longer than the budget keeps its last `maxChars` characters.
+ */
+export function truncateTail(text: string, maxChars: number): Truncated {
+  if (text.length <= maxChars) return { text, omittedLines: 0 };
+  const lines = text.split("\n");
+  const kept: string[] = [];
+  let size = 0;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!;
+    const add = line.length + (kept.length > 0 ? 1 : 0);
+    if (size + add > maxChars) {
+      if (kept.length === 0) {
+        kept.unshift(line.slice(line.length - maxChars));
+        return { text: kept.join("\n"), omittedLines: i };
+      }
+      return { text: kept.join("\n"), omittedLines: i + 1 };
+    }
+    kept.unshift(line);
+    size += add;
+  }
+  return { text: kept.join("\n"), omittedLines: 0 };
+}
+
+export function omittedNote(n: number): string {
+  return `… ${n} earlier line${n === 1 ? "" : "s"} not shown`;
+}
+
+/** Cuts a single-line string to `max` characters with an ellipsis. */
+export function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+export function kindVerb(kind: string): string {
+  switch (kind) {
+    case "deploy":
+      return "Deploy";
+    case "rollback":
+      return "Rollback";
+    case "scale":
+      return "Scale";
+    case "restart":
+      return "Restart";
+    case "config":
+      return "Config change";
+    default:
+      return kind;
+  }
+}

@@ -1,0 +1,101 @@
+import type { EngineEvent } from "../../engine/event-types.ts";
+import { formatDuration, kindVerb, omittedNote, plural, truncateTail } from "./format.ts";
+import type { ThreadState, ThreadStep } from "./thread.ts";
+
+/**
+ * The same thread a Slack user sees, as terminal lines: one call per event, returning the lines
+ * that event adds (the head is printed once, steps as they finish, logs indented, the summary last).
+ */
+
+/** Logs and outputs longer than this are cut to their tail in the terminal too. */
+export const TERMINAL_LOG_CHARS = 20_000;
+
+export const terminalIcons: Record<ThreadStep["status"], string> = {
+  pending: "○",
+  running: "…",
+  succeeded: "✓",
+  failed: "✗",
+  skipped: "–",
+};
+
+function indent(text: string, prefix: string): string[] {
+  const { text: tail, omittedLines } = truncateTail(text.replace(/\r\n/g, "\n").replace(/\s+$/, ""), TERMINAL_LOG_CHARS);
+  const lines = tail.length > 0 ? tail.split("\n") : ["(no output)"];
+  return [...(omittedLines > 0 ? [`${prefix}${omittedNote(omittedLines)}`] : []), ...lines.map((l) => `${prefix}${l}`)];
+}
+
+function stepLine(step: ThreadStep): string {
+  const parts = [`  ${terminalIcons[step.status]} ${step.name}`];
+  if (step.durationMs !== undefined) parts.push(formatDuration(step.durationMs));
+  if (step.note) parts.push(step.status === "succeeded" ? `(${step.note})` : step.note);
+  return parts.join("  ");
+}
+
+function target(s: ThreadState): string {
+  return s.app ? `${s.app} ${s.env}` : s.deploymentId;
+}
+
+export function renderTerminal(prev: ThreadState | undefined, next: ThreadState, event: EngineEvent): string[] {
+  const step = (name: string) => next.steps.find((x) => x.name === name);
+  switch (event.type) {
+    case "deployment.queued": {
+      const lines = [`▶ ${kindVerb(next.kind)} ${target(next)} — ${next.requestedBy || "someone"} asked: ${next.summary}  [${next.deploymentId}]`];
+      if (next.fromRelease !== undefined) lines.push(`  release: v${next.fromRelease} → new`);
+      if (next.behind.length > 0) lines.push(`  queued behind ${plural(next.behind.length, "deployment")}: ${next.behind.join(", ")}`);
+      if (next.steps.length > 0) lines.push(`  steps: ${next.steps.map((x) => x.name).join(" → ")}`);
+      return lines;
+    }
+    case "deployment.awaiting_approval": {
+      const approvers = event.approvers.length > 0 ? event.approvers.join(", ") : "an approver";
+      return [
+        `  ⏸ needs approval from ${approvers} before ${event.expiresAt}`,
+        `    type "approve ${next.deploymentId}" or "reject ${next.deploymentId} [reason]"`,
+      ];
+    }
+    case "deployment.approved":
+      return [`  ✓ approved by ${event.by}`];
+    case "deployment.rejected":
+      return [`✗ ${kindVerb(next.kind)} ${target(next)} rejected by ${event.by}${event.reason ? `: ${event.reason}` : ""}`];
+    case "deployment.started":
+      return prev?.status === "running" ? [] : [`  started`];
+    case "step.started":
+      return [`  … ${event.step}`];
+    case "step.progress":
+      return [`    ${event.step}: ${event.message}`];
+    case "step.log":
+      return [`    ── ${event.title} ──`, ...indent(event.text, "    ")];
+    case "step.finished":
+    case "step.skipped": {
+      const x = step(event.step);
+      return x ? [stepLine(x)] : [];
+    }
+    case "step.failed": {
+      const x = step(event.step);
+      return [...(x ? [stepLine(x)] : []), ...(event.output ? indent(event.output, "    ") : [])];
+    }
+    case "deployment.succeeded": {
+      const release = next.toRelease !== undefined ? ` is now v${next.toRelease}${next.commit ? ` (${next.commit})` : ""}` : " done";
+      const replaced = next.fromRelease !== undefined && next.fromRelease !== next.toRelease ? `, replacing v${next.fromRelease}` : "";
+      const lines = [`✓ ${kindVerb(next.kind)} ${target(next)}${release}${replaced} — took ${formatDuration(event.durationMs)}`];
+      for (const h of event.hosts) lines.push(`  ${h.host}: ${h.procs.length > 0 ? h.procs.join(" ") : "no procs"}`);
+      if (next.rollbackTarget !== undefined && next.kind !== "scale" && next.kind !== "restart") {
+        lines.push(`  to undo: rollback ${next.app} ${next.env} v${next.rollbackTarget}`);
+      }
+      return lines;
+    }
+    case "deployment.failed": {
+      const lines = [`✗ ${kindVerb(next.kind)} ${target(next)} failed${event.step ? ` at ${event.step}` : ""} (${event.code}): ${event.message} — took ${formatDuration(event.durationMs)}`];
+      // Output already printed with the step failure is not printed twice.
+      const printed = prev?.errors.some((e) => e.output === event.output && e.step === event.step);
+      if (event.output && !printed) lines.push(...indent(event.output, "    "));
+      return lines;
+    }
+    case "deployment.cancelled":
+      return [`✗ ${kindVerb(next.kind)} ${target(next)} cancelled by ${event.by} — after ${formatDuration(event.durationMs)}`];
+    default: {
+      const never: never = event;
+      void never;
+      return [];
+    }
+  }
+}

@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import type { EngineEvent, EngineEventBody } from "../../engine/event-types.ts";
+import { reduceThread, type ThreadState } from "../../bot/notify/thread.ts";
+import { renderTerminal } from "../../bot/notify/text.ts";
+import { formatDuration, parseOrigin, truncateTail } from "../../bot/notify/format.ts";
+
+let seq = 0;
+function ev(body: EngineEventBody): EngineEvent {
+  seq++;
+  return { ...body, id: `1-${seq}`, deploymentId: "d-7", at: "2023-11-14T22:13:20.000Z" } as EngineEvent;
+}
+
+/** Feeds events through the reducer and the terminal renderer, collecting every printed line. */
+function transcript(bodies: EngineEventBody[]): string[] {
+  let state: ThreadState | undefined;
+  const out: string[] = [];
+  for (const b of bodies) {
+    const e = ev(b);
+    const next = reduceThread(state, e);
+    out.push(...renderTerminal(state, next, e));
+    state = next;
+  }
+  return out;
+}
+
+const queued: EngineEventBody = {
+  type: "deployment.queued",
+  kind: "deploy",
+  app: "web",
+  env: "production",
+  requestedBy: "alice",
+  origin: "terminal",
+  summary: "deploy web production",
+  steps: ["resolve", "build", "uptest"],
+  behind: [],
+  fromRelease: 41,
+};
+
+describe("renderTerminal", () => {
+  it("prints the whole thread of a successful deployment", () => {
+    expect(
+      transcript([
+        queued,
+        { type: "deployment.started" },
+        { type: "step.started", step: "resolve" },
+        { type: "step.finished", step: "resolve", durationMs: 310, summary: "main -> 3f2a1c9" },
+        { type: "step.started", step: "build" },
+        { type: "step.log", step: "build", title: "compile log", text: "-----> Node.js app detected\n-----> Done\n" },
+        { type: "step.finished", step: "build", durationMs: 4200, summary: "reused build 3f2a1c" },
+        { type: "step.skipped", step: "uptest", reason: "no uptests" },
+        {
+          type: "deployment.succeeded",
+          release: 42,
+          previousRelease: 41,
+          commit: "3f2a1c9aaaaaaaa",
+          hosts: [
+            { host: "app1", procs: ["web:5001", "web:5002"] },
+            { host: "app2", procs: ["web:5001"] },
+          ],
+          durationMs: 72_000,
+        },
+      ]),
+    ).toEqual([
+      "▶ Deploy web production — alice asked: deploy web production  [d-7]",
+      "  release: v41 → new",
+      "  steps: resolve → build → uptest",
+      "  started",
+      "  … resolve",
+      "  ✓ resolve  310ms  (main -> 3f2a1c9)",
+      "  … build",
+      "    ── compile log ──",
+      "    -----> Node.js app detected",
+      "    -----> Done",
+      "  ✓ build  4.2s  (reused build 3f2a1c)",
+      "  – uptest  no uptests",
+      "✓ Deploy web production is now v42 (3f2a1c9), replacing v41 — took 1m 12s",
+      "  app1: web:5001 web:5002",
+      "  app2: web:5001",
+      "  to undo: rollback web production v41",
+    ]);
+  });
+
+  it("prints a failure with its output once", () => {
+    const lines = transcript([
+      queued,
+      { type: "step.started", step: "uptest" },
+      { type: "step.failed", step: "uptest", durationMs: 12_000, message: "uptest exited 1", output: "connection refused" },
+      { type: "deployment.failed", code: "uptest_failed", message: "uptest exited 1", step: "uptest", output: "connection refused", durationMs: 15_000 },
+    ]);
+    expect(lines.slice(-3)).toEqual([
+      "  ✗ uptest  12.0s  uptest exited 1",
+      "    connection refused",
+      "✗ Deploy web production failed at uptest (uptest_failed): uptest exited 1 — took 15.0s",
+    ]);
+  });
+
+  it("prints approval instructions and the decision", () => {
+    const lines = transcript([queued, { type: "deployment.awaiting_approval", approvers: ["@leads"], expiresAt: "2023-11-14T23:00:00.000Z" }, { type: "deployment.approved", by: "bob" }]);
+    expect(lines.slice(-3)).toEqual([
+      "  ⏸ needs approval from @leads before 2023-11-14T23:00:00.000Z",
+      '    type "approve d-7" or "reject d-7 [reason]"',
+      "  ✓ approved by bob",
+    ]);
+  });
+
+  it("keeps the tail of a long log with a note", () => {
+    const text = Array.from({ length: 5000 }, (_, i) => `line ${i}`).join("\n");
+    const lines = transcript([queued, { type: "step.log", step: "build", title: "compile", text }]);
+    expect(lines.at(-1)).toBe("    line 4999");
+    expect(lines.some((l) => /^ {4}… \d+ earlier lines not shown$/.test(l))).toBe(true);
+  });
+});
+
+describe("format helpers", () => {
+  it.each([
+    [312, "312ms"],
+    [4200, "4.2s"],
+    [59_940, "59.9s"],
+    [72_000, "1m 12s"],
+    [3_720_000, "1h 02m"],
+  ])("formatDuration(%d) = %s", (ms, text) => expect(formatDuration(ms)).toBe(text));
+
+  it.each([
+    ["terminal", { kind: "terminal" }],
+    ["slack:C123", { kind: "slack", channel: "C123" }],
+    ["slack:C123:1700000000.000100", { kind: "slack", channel: "C123", threadTs: "1700000000.000100" }],
+    ["slack:#web", { kind: "unknown", raw: "slack:#web" }],
+  ])("parseOrigin(%s)", (origin, parsed) => expect(parseOrigin(origin)).toEqual(parsed));
+
+  it("truncateTail keeps whole lines from the end and counts the rest", () => {
+    expect(truncateTail("a\nbb\nccc", 6)).toEqual({ text: "bb\nccc", omittedLines: 1 });
+    expect(truncateTail("short", 10)).toEqual({ text: "short", omittedLines: 0 });
+    expect(truncateTail("x".repeat(20), 5)).toEqual({ text: "xxxxx", omittedLines: 0 });
+  });
+});
