@@ -1,0 +1,217 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LocalHost } from "../../runners/local-host.ts";
+import { ProcError, ProcessRunner, type ProcSpec } from "../../runners/process-runner.ts";
+import { buildTarballPath, expandRoot, procEnv, procName, procPaths } from "../../runners/proc-layout.ts";
+import { createSupervisor } from "../../runners/supervisor/xmlrpc-client.ts";
+import type { Supervisor } from "../../runners/supervisor/types.ts";
+import { runHealthcheck, runUptests } from "../../runners/uptest.ts";
+
+const HOST = "127.0.0.1";
+const host = new LocalHost(HOST);
+const runner = new ProcessRunner();
+let tmp: string;
+let squadRoot: string; // contains {host}, as a squad's root may
+let root: string;
+let child: ChildProcess;
+let sup: Supervisor;
+const build = { id: "b-test1", md5: "", localPath: "" };
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, HOST, r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** A tiny app: an HTTP server on HOST:PORT that shows its env and settings, and its uptests. */
+function makeBuild(dir: string): void {
+  const src = join(dir, "src");
+  mkdirSync(join(src, "uptests", "web"), { recursive: true });
+  mkdirSync(join(src, "uptests", "bad"), { recursive: true });
+  writeFileSync(
+    join(src, "server.js"),
+    `const http = require("http"); const fs = require("fs");
+http.createServer((req, res) => {
+  if (req.url === "/health") return res.end("ok");
+  if (req.url === "/env") return res.end(JSON.stringify({ env: process.env, settings: fs.readFileSync(process.env.APP_SETTINGS_YAML, "utf8") }));
+  res.statusCode = 404; res.end("no");
+}).listen(Number(process.env.PORT), process.env.HOST, () => console.log("listening on " + process.env.HOST + ":" + process.env.PORT));
+`,
+  );
+  const up = (body: string) => `#!/bin/sh\n${body}\n`;
+  writeFileSync(join(src, "uptests", "web", "01_alive"), up(`node -e 'fetch("http://"+process.argv[1]+":"+process.argv[2]+"/health").then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "$1" "$2"`), { mode: 0o755 });
+  writeFileSync(join(src, "uptests", "web", "02_env"), up(`test "$GREETING" = "hello world" && test -f "$APP_SETTINGS_YAML" && echo "env ok for $1:$2"`), { mode: 0o755 });
+  writeFileSync(join(src, "uptests", "bad", "01_fails"), up(`echo "checking $1 $2"; echo "database unreachable" >&2; exit 3`), { mode: 0o755 });
+  writeFileSync(join(src, "uptests", "bad", "02_not_executable"), up("exit 0"), { mode: 0o644 });
+  build.localPath = join(dir, "build.tar.gz");
+  execFileSync("tar", ["-czf", build.localPath, "-C", src, "."]);
+  build.md5 = createHash("md5").update(readFileSync(build.localPath)).digest("hex");
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), "raptor-pr-"));
+  squadRoot = join(tmp, "hosts", "{host}");
+  root = expandRoot(squadRoot, HOST);
+  mkdirSync(join(root, "supervisor"), { recursive: true });
+  makeBuild(tmp);
+  const port = await freePort();
+  const password = randomBytes(8).toString("hex");
+  writeFileSync(
+    join(tmp, "supervisord.conf"),
+    [
+      "[supervisord]",
+      `logfile=${tmp}/supervisord.log`,
+      `pidfile=${tmp}/supervisord.pid`,
+      `childlogdir=${tmp}`,
+      "[inet_http_server]",
+      `port=${HOST}:${port}`,
+      "username=raptor",
+      `password=${password}`,
+      "[rpcinterface:supervisor]",
+      "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
+      "[include]",
+      `files=${root}/supervisor/*.conf`,
+      "",
+    ].join("\n"),
+  );
+  // A program that is not ours: listProcs must ignore it, removeProc must not touch it.
+  writeFileSync(join(root, "supervisor", "foreign.conf"), `[program:foreign]\ncommand=/bin/sleep 1000\nautostart=true\n`);
+  child = spawn("supervisord", ["-n", "-c", join(tmp, "supervisord.conf")], { stdio: "ignore" });
+  sup = createSupervisor({ url: `http://${HOST}:${port}/RPC2`, username: "raptor", password, timeoutMs: 10_000 });
+  for (let i = 0; ; i++) {
+    try {
+      await sup.getAllProcessInfo();
+      break;
+    } catch (e) {
+      if (i > 100 || child.exitCode !== null) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+});
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  }
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function spec(port: number | undefined, over: Partial<ProcSpec> = {}): ProcSpec {
+  const procType = over.procType ?? "web";
+  return {
+    name: procName({ app: "my-app", env: "staging", release: 3, procType, port, index: 0 }),
+    app: "my-app",
+    env: "staging",
+    procType,
+    release: 3,
+    port,
+    hostName: HOST,
+    root: squadRoot,
+    build: { id: build.id, md5: build.md5 },
+    cmd: "exec node server.js",
+    config: { GREETING: "hello world", TRICKY: `it's "$(id)"\nnext line %(here)s` },
+    settings: { db: { pool: 5 } },
+    ...over,
+  };
+}
+
+describe("ProcessRunner with LocalHost and a real supervisord", () => {
+  it("uploads a build once, and again when the copy on the host is wrong", async () => {
+    expect(await runner.ensureBuild(host, { buildId: build.id, md5: build.md5, localPath: build.localPath, root: squadRoot })).toEqual({ uploaded: true });
+    expect(await runner.ensureBuild(host, { buildId: build.id, md5: build.md5, localPath: build.localPath, root: squadRoot })).toEqual({ uploaded: false });
+    writeFileSync(buildTarballPath(root, build.id), "corrupt");
+    expect(await runner.ensureBuild(host, { buildId: build.id, md5: build.md5, localPath: build.localPath, root: squadRoot })).toEqual({ uploaded: true });
+  });
+
+  it("starts a web proc: RUNNING, port answers, env and settings arrive, uptests pass", async () => {
+    const s = spec(await freePort());
+    await runner.startProc(host, sup, s);
+    const info = await runner.waitRunning(sup, s.name, { timeoutMs: 15_000 });
+    await runner.waitPort(host, { host: HOST, port: s.port!, timeoutMs: 10_000 });
+    const body = (await (await fetch(`http://${HOST}:${s.port}/env`)).json()) as { env: Record<string, string>; settings: string };
+    expect(body.env.PORT).toBe(String(s.port));
+    expect(body.env.HOST).toBe(HOST);
+    expect(body.env.TRICKY).toBe(s.config.TRICKY);
+    expect(body.settings).toBe("db:\n  pool: 5\n");
+
+    // Idempotent: the running proc is left alone.
+    await runner.startProc(host, sup, s);
+    expect((await runner.waitRunning(sup, s.name, { timeoutMs: 5000 })).pid).toBe(info.pid);
+
+    const p = procPaths(root, s.name);
+    const env = procEnv({ hostName: HOST, port: s.port, settingsYaml: p.settingsYaml, config: s.config });
+    const results = await runUptests(host, { procDir: p.dir, procType: "web", hostName: HOST, port: s.port, env, timeoutMs: 10_000, deadlineMs: 10_000 });
+    expect(results).toEqual([
+      { name: "01_alive", passed: true, output: "", exitCode: 0 },
+      { name: "02_env", passed: true, output: `env ok for ${HOST}:${s.port}\n`, exitCode: 0 },
+    ]);
+    expect(await runUptests(host, { procDir: p.dir, procType: "worker", hostName: HOST, port: s.port, env, timeoutMs: 1000, deadlineMs: 1000 })).toEqual([]);
+
+    expect(await runHealthcheck({ hostName: HOST, port: s.port!, path: "/health", deadlineMs: 2000 })).toMatchObject({ name: "healthcheck /health", passed: true, exitCode: 0 });
+    const missing = await runHealthcheck({ hostName: HOST, port: s.port!, path: "/missing", deadlineMs: 300 });
+    expect(missing).toMatchObject({ name: "healthcheck /missing", passed: false, exitCode: 404 });
+    expect(missing.output).toContain("HTTP 404");
+
+    const listed = await runner.listProcs(sup);
+    expect(listed).toEqual([{ name: s.name, app: "my-app", env: "staging", release: 3, procType: "web", port: s.port, statename: "RUNNING", pid: info.pid }]);
+
+    await runner.removeProc(host, sup, { name: s.name, root: squadRoot });
+    expect((await sup.getAllProcessInfo()).map((i) => i.name)).toEqual(["foreign"]);
+    expect(existsSync(p.dir)).toBe(false);
+    expect(existsSync(p.supervisorConf)).toBe(false);
+    await runner.removeProc(host, sup, { name: s.name, root: squadRoot }); // again: a no-op
+  });
+
+  it("failing uptests bring their output back, retried until the deadline", async () => {
+    const s = spec(await freePort());
+    await runner.startProc(host, sup, s);
+    const p = procPaths(root, s.name);
+    const started = Date.now();
+    const results = await runUptests(host, { procDir: p.dir, procType: "bad", hostName: HOST, port: s.port, env: {}, timeoutMs: 2000, deadlineMs: 800 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+    expect(results).toEqual([
+      { name: "01_fails", passed: false, output: `checking ${HOST} ${s.port}\ndatabase unreachable\n`, exitCode: 3 },
+      { name: "02_not_executable", passed: false, output: expect.stringContaining("not executable"), exitCode: -1 },
+    ]);
+    await runner.removeProc(host, sup, { name: s.name, root: squadRoot });
+  });
+
+  it("a proc that exits at once fails waitRunning with the end of its log", async () => {
+    const s = spec(undefined, { procType: "crash", cmd: `echo "boom: cannot start on $HOST"; exit 3` });
+    await runner.startProc(host, sup, s);
+    const err = await runner.waitRunning(sup, s.name, { timeoutMs: 15_000, host: HOST }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProcError);
+    expect((err as ProcError).code).toBe("proc_failed");
+    expect((err as ProcError).message).toMatch(/is (BACKOFF|FATAL|EXITED)/);
+    expect((err as ProcError).output).toContain(`boom: cannot start on ${HOST}`);
+    await runner.removeProc(host, sup, { name: s.name, root: squadRoot });
+    expect((await sup.getAllProcessInfo()).map((i) => i.name)).toEqual(["foreign"]);
+  });
+
+  it("starting a proc that was laid out but stopped brings it back", async () => {
+    const s = spec(await freePort());
+    await runner.startProc(host, sup, s);
+    await runner.waitRunning(sup, s.name, { timeoutMs: 15_000 });
+    await runner.stopProc(host, sup, { name: s.name });
+    await runner.stopProc(host, sup, { name: s.name });
+    expect((await sup.getAllProcessInfo()).find((i) => i.name === s.name)?.statename).toBe("STOPPED");
+    await runner.startProc(host, sup, s);
+    await runner.waitRunning(sup, s.name, { timeoutMs: 15_000 });
+    await runner.waitPort(host, { host: HOST, port: s.port!, timeoutMs: 10_000 });
+    await runner.removeProc(host, sup, { name: s.name, root: squadRoot });
+  });
+
+  it("waitPort fails when nothing listens", async () => {
+    const port = await freePort();
+    await expect(runner.waitPort(host, { host: HOST, port, timeoutMs: 300 })).rejects.toThrow(`nothing accepts connections on ${HOST}:${port}`);
+  });
+});
