@@ -1,0 +1,99 @@
+import type { Command, ParseContext } from "../command.ts";
+import { CONFIG_KEY, configKey } from "./names.ts";
+import { binding, noMore, resolveTarget, type Target } from "./target.ts";
+import { charProblem, codePoint, fail, freeTextProblem, isSpace, QUOTES, show, type Word } from "./text.ts";
+
+/**
+ * config <app> <env>
+ * config set <app> <env> KEY=VALUE ...     values may be quoted ("...", '...', “...”, ‘...’)
+ * config unset <app> <env> KEY ...
+ * In a bound channel the app and environment can be left out when the next word is a KEY=VALUE
+ * (set) or all words are keys (unset) — see target.ts for the rule.
+ */
+export function parseConfig(words: Word[], text: string, ctx: ParseContext): Command {
+  const sub = words[0]?.text;
+  if (sub === "set") return parseSet(words.slice(1), text, ctx);
+  if (sub === "unset") return parseUnset(words.slice(1), ctx);
+  const t = resolveTarget("config", "config", words, ctx, (r) => r.length === 0);
+  noMore(t.rest, "config");
+  return { kind: "config", app: t.app, env: t.env };
+}
+
+function bound(verb: string, topic: string, ctx: ParseContext, words: Word[]): Target {
+  const b = binding(ctx);
+  if (b.app && b.env) return { app: b.app, env: b.env, rest: words };
+  fail(`${verb} needs an app and an environment first (this channel is not bound to one), e.g. \`${verb} web production ${words[0]?.text.includes("=") ? "LOG_LEVEL=debug" : "LOG_LEVEL"}\`.`);
+}
+
+function parseSet(words: Word[], text: string, ctx: ParseContext): Command {
+  const t = words[0]?.text.includes("=")
+    ? bound("config set", "config-set", ctx, words)
+    : resolveTarget("config set", "config-set", words, ctx, (r) => r[0]?.text.includes("=") ?? false);
+  const first = t.rest[0];
+  if (!first) fail(`config set ${t.app} ${t.env} needs KEY=VALUE pairs, e.g. \`config set ${t.app} ${t.env} LOG_LEVEL=debug\`.`);
+  return { kind: "config-set", app: t.app, env: t.env, vars: assignments(text.slice(first.start)) };
+}
+
+function parseUnset(words: Word[], ctx: ParseContext): Command {
+  const allKeys = (r: Word[]) => r.length > 0 && r.every((w) => CONFIG_KEY.test(w.text));
+  const t = resolveTarget("config unset", "config-unset", words, ctx, allKeys);
+  if (t.rest.length === 0) fail(`config unset ${t.app} ${t.env} needs the keys to remove, e.g. \`config unset ${t.app} ${t.env} LOG_LEVEL\`.`);
+  const keys: string[] = [];
+  for (const w of t.rest) {
+    const key = configKey(w.text);
+    if (keys.includes(key)) fail(`${key} is given twice; name each key once.`);
+    keys.push(key);
+  }
+  return { kind: "config-unset", app: t.app, env: t.env, keys };
+}
+
+/**
+ * Reads `KEY=VALUE KEY="a value" ...` from `s`. A value that starts with a quote runs to the
+ * matching closing quote and may hold spaces and any printable character; an unquoted value runs
+ * to the next space and must be printable ASCII. Values are data (never shell text), so `;`, `&`,
+ * `$` are fine in them.
+ */
+export function assignments(s: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  let i = 0;
+  for (;;) {
+    while (isSpace(s[i])) i++;
+    if (i >= s.length) return vars;
+    let j = i;
+    while (j < s.length && s[j] !== "=" && !isSpace(s[j])) j++;
+    const keyText = s.slice(i, j);
+    if (s[j] !== "=") {
+      const chars = charProblem(keyText);
+      if (chars) fail(chars);
+      fail(`${show(keyText)} has no value: write KEY=VALUE, e.g. \`LOG_LEVEL=debug\` (to remove a key, use \`config unset\`).`);
+    }
+    if (keyText === "") fail(`"=" needs a key before it, e.g. \`LOG_LEVEL=debug\`.`);
+    const key = configKey(keyText);
+    i = j + 1;
+    const open = s[i];
+    let value: string;
+    if (open !== undefined && Object.hasOwn(QUOTES, open)) {
+      const closers = QUOTES[open]!;
+      let end = i + 1;
+      while (end < s.length && !closers.includes(s[end]!)) end++;
+      if (end >= s.length) fail(`the value of ${key} opens a quote (${open}) that is never closed.`);
+      value = s.slice(i + 1, end);
+      i = end + 1;
+      if (i < s.length && !isSpace(s[i])) fail(`the value of ${key} goes on after its closing quote; put a space between KEY=VALUE pairs.`);
+      const problem = freeTextProblem(value, `the value of ${key}`);
+      if (problem) fail(problem);
+    } else {
+      j = i;
+      while (j < s.length && !isSpace(s[j])) j++;
+      value = s.slice(i, j);
+      i = j;
+      const problem = freeTextProblem(value, `the value of ${key}`);
+      if (problem) fail(problem);
+      const wide = Array.from(value).find((ch) => ch > "\x7e");
+      if (wide) fail(`the value of ${key} contains "${wide}" (${codePoint(wide)}); put a value with non-ASCII characters in quotes, e.g. \`${key}="…"\`.`);
+    }
+    if (Object.hasOwn(vars, key)) fail(`${key} is given twice; set each key once.`);
+    // defineProperty, not assignment: a key named __proto__ must become a property, not a prototype.
+    Object.defineProperty(vars, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+}

@@ -1,0 +1,116 @@
+import type { ParseContext } from "../command.ts";
+import { didYouMean } from "../../lib/suggest.ts";
+import { charProblem, fail, show } from "./text.ts";
+
+/**
+ * The shapes of names, and the errors that say which part is wrong and what is allowed.
+ * Every check runs `charProblem` first, so a lookalike or invisible character is named as such
+ * rather than reported as a generic "not allowed".
+ */
+
+/** App, environment, proc type and squad names (DESIGN.md). */
+export const IDENT = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** Git branch, tag or sha; also no `..`, `//`, `/.`, and no trailing `/`, `.` or `.lock` (git's rules). */
+export const REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
+/** Deployment ids look like `d-k3j9x2ab`; any id of this shape is passed on, and dispatch looks it up. */
+export const DEPLOYMENT_ID = /^[a-z0-9][a-z0-9-]{2,39}$/;
+/** Config keys, as environment variable names. */
+export const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const NAME_RULE = 'Names use lowercase letters, digits, "-" and "_".';
+const REF_RULE = 'A ref is a branch, tag or commit: letters, digits, ".", "_", "-" and "/".';
+
+export type NameKind = "app name" | "environment name" | "proc type" | "squad name";
+
+export function isIdent(word: string): boolean {
+  return IDENT.test(word);
+}
+
+/** `word` if it is a valid identifier, else a parse error naming the problem. */
+export function ident(word: string, what: NameKind): string {
+  if (IDENT.test(word)) return word;
+  const chars = charProblem(word);
+  if (chars) fail(chars);
+  const head = `${show(word)} is not a valid ${what}`;
+  if (word.length > 63) fail(`${head}: it is ${word.length} characters long; the limit is 63.`);
+  if (IDENT.test(word.toLowerCase())) fail(`${head}: names are lowercase. Did you mean \`${word.toLowerCase()}\`?`);
+  if (!/^[a-z0-9]/.test(word)) fail(`${head}: it can't start with "${word[0]}". ${NAME_RULE}`);
+  const bad = /[^a-z0-9_-]/.exec(word)![0];
+  fail(`${head}: "${bad}" is not allowed. ${NAME_RULE}`);
+}
+
+/** `word` if it is a valid git ref, else a parse error naming the problem. */
+export function ref(word: string): string {
+  const chars = charProblem(word);
+  if (chars) fail(chars);
+  const head = `${show(word)} is not a valid ref`;
+  if (word.length > 200) fail(`${head}: it is ${word.length} characters long; the limit is 200.`);
+  if (!/^[A-Za-z0-9]/.test(word)) fail(`${head}: it can't start with "${word[0]}". ${REF_RULE}`);
+  const bad = /[^A-Za-z0-9._/-]/.exec(word);
+  if (bad) fail(`${head}: "${bad[0]}" is not allowed. ${REF_RULE}`);
+  for (const seq of ["..", "//", "/."]) {
+    if (word.includes(seq)) fail(`${head}: it contains "${seq}". ${REF_RULE}`);
+  }
+  for (const end of ["/", ".lock", "."]) {
+    if (word.endsWith(end)) fail(`${head}: it can't end with "${end}". ${REF_RULE}`);
+  }
+  if (/\.lock\//.test(word)) fail(`${head}: no part of it may end with ".lock". ${REF_RULE}`);
+  return word;
+}
+
+/** A deployment id, with an optional leading `#` (as people copy it from a thread) removed. */
+export function deploymentId(word: string, verb: string): string {
+  const chars = charProblem(word);
+  if (chars) fail(chars);
+  const id = word.startsWith("#") ? word.slice(1) : word;
+  if (DEPLOYMENT_ID.test(id)) return id;
+  fail(`${show(word)} is not a deployment id; ids look like \`d-k3j9x2ab\` (e.g. \`${verb} d-k3j9x2ab\`).`);
+}
+
+export function configKey(word: string): string {
+  if (CONFIG_KEY.test(word)) return word;
+  const chars = charProblem(word);
+  if (chars) fail(chars);
+  fail(`${show(word)} is not a valid config key: keys use letters, digits and "_", and don't start with a digit.`);
+}
+
+/** Sorted, and cut after 20 names so a big playbook does not flood the channel. */
+function list(names: readonly string[]): string {
+  const sorted = [...names].sort();
+  const shown = sorted.slice(0, 20).join(", ");
+  return sorted.length > 20 ? `${shown} and ${sorted.length - 20} more` : shown;
+}
+
+/** Edit-distance suggestion first; failing that, the one name that `word` is a prefix of ("prod"). */
+function hint(word: string, names: readonly string[]): string {
+  const close = didYouMean(word, names);
+  if (close) return close;
+  const prefixed = names.filter((n) => word.length >= 2 && n.startsWith(word));
+  return prefixed.length === 1 ? ` Did you mean \`${prefixed[0]}\`?` : "";
+}
+
+export function knownApps(ctx: ParseContext): readonly string[] | undefined {
+  return Array.isArray(ctx.apps) ? ctx.apps.filter((a): a is string => typeof a === "string") : undefined;
+}
+
+export function knownEnvs(ctx: ParseContext, app: string): readonly string[] | undefined {
+  const envs = ctx.envs;
+  if (!envs || typeof envs !== "object" || !Object.hasOwn(envs, app)) return undefined;
+  const names = envs[app];
+  return Array.isArray(names) ? names.filter((e): e is string => typeof e === "string") : undefined;
+}
+
+/** Rejects an app the context does not know; with no `apps` in the context, any valid name passes. */
+export function checkApp(app: string, ctx: ParseContext): string {
+  const apps = knownApps(ctx);
+  if (!apps || apps.includes(app)) return app;
+  if (apps.length === 0) fail(`unknown app "${app}": no apps are configured yet.`);
+  fail(`unknown app "${app}".${hint(app, apps)} Known apps: ${list(apps)}.`);
+}
+
+export function checkEnv(app: string, env: string, ctx: ParseContext): string {
+  const envs = knownEnvs(ctx, app);
+  if (!envs || envs.includes(env)) return env;
+  if (envs.length === 0) fail(`unknown environment "${env}" for ${app}: it has no environments yet.`);
+  fail(`unknown environment "${env}" for ${app}.${hint(env, envs)} Known environments: ${list(envs)}.`);
+}

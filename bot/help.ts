@@ -1,0 +1,222 @@
+import { didYouMean } from "../lib/suggest.ts";
+
+/**
+ * The command vocabulary and its reference text. The grammar (bot/grammar.ts) takes its verbs and
+ * aliases from here, so `help` and the parser cannot disagree about what exists.
+ */
+
+/** Every word that can start a command, aliases and the forcing `deploy!` included. */
+export const VERBS = [
+  "deploy",
+  "deploy!",
+  "rollback",
+  "scale",
+  "restart",
+  "status",
+  "ps",
+  "info",
+  "releases",
+  "history",
+  "logs",
+  "config",
+  "lock",
+  "unlock",
+  "approve",
+  "reject",
+  "cancel",
+  "apps",
+  "hosts",
+  "queue",
+  "help",
+] as const;
+
+export type Verb = (typeof VERBS)[number];
+
+/** Alias -> the verb it stands for. `deploy!` is `deploy` with `force: true`. */
+export const ALIASES: Readonly<Record<string, string>> = {
+  ps: "status",
+  info: "status",
+  history: "releases",
+  "deploy!": "deploy",
+};
+
+interface Entry {
+  /** What `help <topic>` answers to; equals the command's `kind`. */
+  topic: string;
+  usage: string;
+  example: string;
+  summary: string;
+  detail: readonly string[];
+}
+
+/** One entry per command kind, in the order the reference lists them. */
+export const COMMAND_HELP: readonly Entry[] = [
+  {
+    topic: "deploy",
+    usage: "deploy <app> [to] <env> [<ref>]",
+    example: "deploy web production v1.4.2",
+    summary: "build and release a branch, tag or sha (default: the environment's branch)",
+    detail: [
+      "Also `deploy <app>@<ref> to <env>`, `deploy <app>/<ref> to <env>` (the first `/` splits app from ref) and `<app> <env> deploy [<ref>]`.",
+      "`deploy! ...` skips the freeze window (not the approval).",
+      "A ref is a branch, tag or sha: letters, digits, `.`, `_`, `-`, `/`; no `..`.",
+      "In a channel bound to an app and environment, `deploy` or `deploy <ref>` is enough, and `deploy to <env>` picks another environment.",
+    ],
+  },
+  {
+    topic: "rollback",
+    usage: "rollback <app> <env> [v<N>]",
+    example: "rollback web production v41",
+    summary: "go back to release N (default: the previous successful one)",
+    detail: ["`v41` and `41` both mean release 41."],
+  },
+  {
+    topic: "scale",
+    usage: "scale [<app> <env>] <proc>=<n> ...",
+    example: "scale web production web=6 worker=2",
+    summary: "set how many processes of each type run",
+    detail: ["Counts are whole numbers from 0 to 100; name each proc type once.", "In a bound channel: `scale web=6 worker=2`."],
+  },
+  {
+    topic: "restart",
+    usage: "restart <app> <env> [<proc>]",
+    example: "restart web production worker",
+    summary: "restart all processes, or one proc type",
+    detail: ["In a bound channel: `restart` or `restart <proc>`."],
+  },
+  {
+    topic: "status",
+    usage: "status <app> [<env>]",
+    example: "status web production",
+    summary: "swarms, processes per host, current release, lock (aliases: ps, info)",
+    detail: ["`ps` and `info` mean the same."],
+  },
+  {
+    topic: "releases",
+    usage: "releases <app> <env>",
+    example: "releases web production",
+    summary: "the release history (alias: history)",
+    detail: ["`history` means the same."],
+  },
+  {
+    topic: "logs",
+    usage: "logs <app> <env> [<proc>] [<lines>]",
+    example: "logs web production worker 200",
+    summary: "the last lines of the logs",
+    detail: ["Lines: 1 to 5000."],
+  },
+  {
+    topic: "config",
+    usage: "config <app> <env>",
+    example: "config web production",
+    summary: "show the configuration, secrets masked",
+    detail: ["To change it: `config set <app> <env> KEY=VALUE ...`, `config unset <app> <env> KEY ...`."],
+  },
+  {
+    topic: "config-set",
+    usage: "config set <app> <env> KEY=VALUE ...",
+    example: 'config set web production LOG_LEVEL=debug GREETING="hello there"',
+    summary: "set variables: a new release, then a deploy",
+    detail: [
+      "Keys: letters, digits and `_`, not starting with a digit.",
+      "Quote a value with spaces or non-ASCII text: \"...\", '...' or Slack's curly quotes.",
+    ],
+  },
+  {
+    topic: "config-unset",
+    usage: "config unset <app> <env> KEY ...",
+    example: "config unset web production LOG_LEVEL",
+    summary: "remove variables: a new release, then a deploy",
+    detail: ["Keys: letters, digits and `_`, not starting with a digit."],
+  },
+  {
+    topic: "lock",
+    usage: "lock <app> <env> [reason]",
+    example: "lock web production migrating the database",
+    summary: "stop deploys to an environment until unlocked",
+    detail: ["Everything after the environment is the reason."],
+  },
+  {
+    topic: "unlock",
+    usage: "unlock <app> <env>",
+    example: "unlock web production",
+    summary: "allow deploys again",
+    detail: [],
+  },
+  {
+    topic: "approve",
+    usage: "approve <id>",
+    example: "approve d-k3j9x2ab",
+    summary: "approve a deployment waiting for approval (same as the button)",
+    detail: ["The id is in the deployment's thread; a leading `#` is fine."],
+  },
+  {
+    topic: "reject",
+    usage: "reject <id> [reason]",
+    example: "reject d-k3j9x2ab not during the sale",
+    summary: "reject a deployment waiting for approval",
+    detail: ["Everything after the id is the reason."],
+  },
+  {
+    topic: "cancel",
+    usage: "cancel <id>",
+    example: "cancel d-k3j9x2ab",
+    summary: "stop a queued or running deployment",
+    detail: [],
+  },
+  { topic: "apps", usage: "apps", example: "apps", summary: "the apps and their environments", detail: [] },
+  {
+    topic: "hosts",
+    usage: "hosts [<squad>]",
+    example: "hosts blue",
+    summary: "the hosts and their load, optionally one squad",
+    detail: [],
+  },
+  { topic: "queue", usage: "queue", example: "queue", summary: "deployments waiting and running", detail: [] },
+  {
+    topic: "help",
+    usage: "help [<command>]",
+    example: "help deploy",
+    summary: "this list, or one command in detail",
+    detail: [],
+  },
+];
+
+/** Every topic `help` answers: command kinds plus aliases and `deploy!`. */
+export const HELP_TOPICS: readonly string[] = [...COMMAND_HELP.map((e) => e.topic), ...Object.keys(ALIASES)];
+
+/** The help entry for a topic (kind, verb or alias, any case), if there is one. */
+export function helpEntry(topic: string): Entry | undefined {
+  const t = topic.trim().toLowerCase();
+  const kind = Object.hasOwn(ALIASES, t) ? ALIASES[t] : t;
+  return COMMAND_HELP.find((e) => e.topic === kind);
+}
+
+/** `topic`'s usage line, for error messages. */
+export function usageFor(topic: string): string {
+  return helpEntry(topic)?.usage ?? "help";
+}
+
+/** `topic`'s example, for error messages that show what would work. */
+export function exampleFor(topic: string): string {
+  return helpEntry(topic)?.example ?? "help";
+}
+
+/**
+ * The command reference (no topic), or one command in detail. An unknown topic gets a
+ * did-you-mean and a pointer to the full list.
+ */
+export function helpText(topic?: string): string {
+  if (topic === undefined || topic.trim() === "") {
+    return [
+      "Raptor commands (in a channel bound to an app and environment, you can leave those out):",
+      ...COMMAND_HELP.map((e) => `\`${e.usage}\` — ${e.summary}. e.g. \`${e.example}\``),
+      "Type `help <command>` for details.",
+    ].join("\n");
+  }
+  const entry = helpEntry(topic);
+  if (!entry) {
+    return `no help for "${topic}".${didYouMean(topic, HELP_TOPICS)} Type \`help\` for the list.`;
+  }
+  return [`\`${entry.usage}\` — ${entry.summary}.`, `e.g. \`${entry.example}\``, ...entry.detail].join("\n");
+}
