@@ -1,0 +1,50 @@
+import type { Command } from "./command.ts";
+import type { Environment } from "../playbooks/types.ts";
+
+/** The action names of the playbook's `access` block, and what each command needs. */
+export type AccessAction = "deploy" | "scale" | "rollback" | "config" | "lock" | "approve";
+
+export function actionFor(kind: Command["kind"]): AccessAction | undefined {
+  switch (kind) {
+    case "deploy":
+    case "restart":
+    case "cancel":
+      return "deploy";
+    case "rollback":
+      return "rollback";
+    case "scale":
+      return "scale";
+    case "config-set":
+    case "config-unset":
+      return "config";
+    case "lock":
+    case "unlock":
+      return "lock";
+    case "approve":
+    case "reject":
+      return "approve";
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Who may do `action` in an environment. A missing list falls back to `deploy`'s (whoever may
+ * deploy may also scale or roll back unless the playbook says otherwise); approvers come from
+ * `approval.approvers`, then `access.approve`. An empty result means anyone.
+ */
+export function accessList(environment: Environment, action: AccessAction): string[] {
+  const a = environment.access;
+  switch (action) {
+    case "approve":
+      return environment.approval.approvers ?? a.approve ?? [];
+    case "deploy":
+      return a.deploy ?? [];
+    default:
+      return a[action] ?? a.deploy ?? [];
+  }
+}
+
+export function describeList(list: readonly string[]): string {
+  return list.map((x) => (/^[UW][A-Z0-9]+$/.test(x) ? `<@${x}>` : x)).join(", ");
+}

@@ -1,0 +1,48 @@
+import { and, desc, eq } from "drizzle-orm";
+import { configVars, releases } from "../../db/schema/index.ts";
+import type { EngineApiDeps } from "../../engine/api.ts";
+import { makeRedactor } from "../../engine/redact.ts";
+import { currentRelease } from "../../engine/state.ts";
+import { environmentOf } from "../../playbooks/resolve.ts";
+import type { Reply } from "../dispatch-types.ts";
+
+export async function appsAnswer(deps: EngineApiDeps): Promise<Reply> {
+  const lines: string[] = [];
+  for (const app of Object.values(deps.playbook.apps).sort((a, b) => a.name.localeCompare(b.name))) {
+    const envs: string[] = [];
+    for (const env of Object.values(app.environments)) {
+      const cur = await currentRelease(deps.db, app.name, env.name);
+      envs.push(`${env.name} ${cur ? `v${cur.number}` : "(never deployed)"}`);
+    }
+    lines.push(`• ${app.name}: ${envs.join(", ")}`);
+  }
+  return { kind: "answer", title: "apps", text: lines.join("\n") || "No apps in the playbook." };
+}
+
+export async function releasesAnswer(deps: EngineApiDeps, app: string, env: string): Promise<Reply> {
+  if (!environmentOf(deps.playbook, app, env)) return notFound(app, env);
+  const rows = await deps.db.select().from(releases).where(and(eq(releases.app, app), eq(releases.env, env))).orderBy(desc(releases.number)).limit(20);
+  const cur = await currentRelease(deps.db, app, env);
+  const lines = rows.map((r) => `${r.id === cur?.id ? "▶" : " "} v${r.number}  ${r.createdAt.toISOString().slice(0, 16).replace("T", " ")}  ${r.description}  by ${r.createdBy}`);
+  return { kind: "answer", title: `releases of ${app} ${env}`, text: lines.join("\n") || `${app} ${env} has no releases yet.` };
+}
+
+/** Every value that is a secret (from `${ENV}` or `config set`) is masked; the keys are always shown. */
+export async function configAnswer(deps: EngineApiDeps, app: string, env: string): Promise<Reply> {
+  if (!environmentOf(deps.playbook, app, env)) return notFound(app, env);
+  const cur = await currentRelease(deps.db, app, env);
+  const sets = await deps.db.select().from(configVars).where(and(eq(configVars.app, app), eq(configVars.env, env)));
+  const redact = makeRedactor([...deps.playbook.secrets, ...sets.map((s) => s.value)]);
+  const setKeys = new Set(sets.map((s) => s.key));
+  const config = cur?.config ?? {};
+  const lines = Object.keys(config)
+    .sort()
+    .map((k) => `${k}=${setKeys.has(k) ? "[REDACTED]" : redact(config[k]!)}`);
+  const pending = sets.filter((s) => !(s.key in config)).map((s) => `${s.key}=[REDACTED] (not released yet)`);
+  const head = cur ? `config of ${app} ${env} at v${cur.number}` : `config of ${app} ${env} (never deployed)`;
+  return { kind: "answer", title: head, text: [...lines, ...pending].join("\n") || "no config vars" };
+}
+
+export function notFound(app: string, env?: string): Reply {
+  return { kind: "refused", code: "not_found", text: env ? `there is no environment ${env} for app ${app}.` : `there is no app ${app}.` };
+}

@@ -1,0 +1,100 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { hosts as hostsTable, locks, procs } from "../../db/schema/index.ts";
+import type { EngineApiDeps } from "../../engine/api.ts";
+import { hostHandle, runner } from "../../engine/fleet.ts";
+import { makeRedactor } from "../../engine/redact.ts";
+import { currentRelease, liveProcs } from "../../engine/state.ts";
+import type { ProcessInfo } from "../../runners/supervisor/types.ts";
+import type { Command } from "../command.ts";
+import type { Reply } from "../dispatch-types.ts";
+import { notFound } from "./catalog.ts";
+
+const LIVE_TIMEOUT_MS = 5_000;
+
+/** supervisord's view of each host, read live; a host that does not answer is reported, not fatal. */
+async function liveStates(deps: EngineApiDeps, squadName: string, hostNames: string[]): Promise<Map<string, Map<string, ProcessInfo> | string>> {
+  const squad = deps.playbook.squads[squadName]!;
+  const out = new Map<string, Map<string, ProcessInfo> | string>();
+  await Promise.all(
+    hostNames.map(async (h) => {
+      try {
+        const infos = await withTimeout(hostHandle(deps, squad, h).supervisor.getAllProcessInfo(), LIVE_TIMEOUT_MS);
+        out.set(h, new Map(infos.map((i) => [i.name, i])));
+      } catch (err) {
+        out.set(h, `unreachable: ${(err as Error).message}`);
+      }
+    }),
+  );
+  return out;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms / 1000}s`)), ms).unref())]);
+}
+
+export async function statusAnswer(deps: EngineApiDeps, app: string, env?: string): Promise<Reply> {
+  const a = deps.playbook.apps[app];
+  if (!a) return notFound(app);
+  const envs = env ? [env] : Object.keys(a.environments);
+  const blocks: string[] = [];
+  for (const e of envs) {
+    const environment = a.environments[e];
+    if (!environment) return notFound(app, e);
+    const cur = await currentRelease(deps.db, app, e);
+    const [lock] = await deps.db.select().from(locks).where(and(eq(locks.app, app), eq(locks.env, e)));
+    const live = await liveProcs(deps.db, app, e);
+    const states = await liveStates(deps, environment.squad, [...new Set(live.map((p) => p.host))]);
+    const lines = [`*${app} ${e}*: ${cur ? `v${cur.number}` : "never deployed"}${lock ? ` — locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}` : ""}`];
+    for (const [host, onHost] of groupBy(live, (p) => p.host)) {
+      const st = states.get(host);
+      const shown = onHost.map((p) => `${p.name} ${typeof st === "string" ? "?" : (st?.get(p.name)?.statename ?? "MISSING")}`);
+      lines.push(`  ${host}${typeof st === "string" ? ` (${st})` : ""}: ${shown.join(", ")}`);
+    }
+    if (live.length === 0) lines.push("  no procs");
+    blocks.push(lines.join("\n"));
+  }
+  return { kind: "answer", title: `status of ${app}${env ? ` ${env}` : ""}`, text: blocks.join("\n\n") };
+}
+
+export async function logsAnswer(deps: EngineApiDeps, cmd: Extract<Command, { kind: "logs" }>): Promise<Reply> {
+  const found = deps.playbook.apps[cmd.app]?.environments[cmd.env];
+  if (!found) return notFound(cmd.app, cmd.env);
+  const squad = deps.playbook.squads[found.squad]!;
+  const lines = cmd.lines ?? 20;
+  const live = (await liveProcs(deps.db, cmd.app, cmd.env)).filter((p) => !cmd.proc || p.procType === cmd.proc);
+  if (live.length === 0) return { kind: "answer", title: `logs of ${cmd.app} ${cmd.env}`, text: "no procs running" };
+  const redact = makeRedactor(deps.playbook.secrets);
+  const parts = await Promise.all(
+    live.slice(0, 10).map(async (p) => {
+      try {
+        const text = await withTimeout(runner.tailLog(hostHandle(deps, squad, p.host).supervisor, p.name, lines * 200), LIVE_TIMEOUT_MS);
+        return `── ${p.name} on ${p.host}\n${redact(text.split("\n").slice(-lines).join("\n"))}`;
+      } catch (err) {
+        return `── ${p.name} on ${p.host}\n(unavailable: ${(err as Error).message})`;
+      }
+    }),
+  );
+  return { kind: "answer", title: `logs of ${cmd.app} ${cmd.env}${cmd.proc ? ` ${cmd.proc}` : ""}`, text: parts.join("\n") };
+}
+
+export async function hostsAnswer(deps: EngineApiDeps, squadName?: string): Promise<Reply> {
+  const squads = Object.values(deps.playbook.squads).filter((s) => !squadName || s.name === squadName);
+  if (squads.length === 0) return { kind: "refused", code: "not_found", text: `there is no squad ${squadName}. Squads: ${Object.keys(deps.playbook.squads).join(", ")}.` };
+  const inactive = new Set((await deps.db.select().from(hostsTable).where(eq(hostsTable.active, false))).map((h) => h.name));
+  const lines: string[] = [];
+  for (const s of squads) {
+    lines.push(`*${s.name}* (${s.transport}, ports ${s.ports.from}-${s.ports.to})`);
+    for (const h of s.hosts) {
+      const n = (await deps.db.select({ id: procs.id }).from(procs).where(and(eq(procs.host, h), isNull(procs.removedAt)))).length;
+      lines.push(`  ${h}: ${n} proc${n === 1 ? "" : "s"}${inactive.has(h) ? " (inactive)" : ""}`);
+    }
+  }
+  return { kind: "answer", title: "hosts", text: lines.join("\n") };
+}
+
+function groupBy<T>(list: T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const x of list) m.set(key(x), [...(m.get(key(x)) ?? []), x]);
+  return m;
+}
+

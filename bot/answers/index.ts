@@ -1,0 +1,35 @@
+import type { EngineApiDeps } from "../../engine/api.ts";
+import type { Command } from "../command.ts";
+import type { Reply } from "../dispatch-types.ts";
+import { helpText } from "../help.ts";
+import { appsAnswer, configAnswer, releasesAnswer } from "./catalog.ts";
+import { hostsAnswer, logsAnswer, statusAnswer } from "./fleet.ts";
+import { queueAnswer } from "./queue.ts";
+
+export type QueryCommand = Extract<Command, { kind: "status" | "releases" | "logs" | "config" | "apps" | "hosts" | "queue" | "help" }>;
+
+/** Answers a question from the database, the playbook and (for status and logs) supervisord live. */
+export async function answerQuery(deps: EngineApiDeps, cmd: QueryCommand): Promise<Reply> {
+  switch (cmd.kind) {
+    case "help":
+      return { kind: "answer", title: cmd.topic ? `help ${cmd.topic}` : "Raptor commands", text: helpText(cmd.topic) };
+    case "apps":
+      return appsAnswer(deps);
+    case "releases":
+      return releasesAnswer(deps, cmd.app, cmd.env);
+    case "config":
+      return configAnswer(deps, cmd.app, cmd.env);
+    case "status":
+      return statusAnswer(deps, cmd.app, cmd.env);
+    case "logs":
+      return logsAnswer(deps, cmd);
+    case "hosts":
+      return hostsAnswer(deps, cmd.squad);
+    case "queue":
+      return queueAnswer(deps);
+    default: {
+      const never: never = cmd;
+      throw new Error(`unhandled query ${JSON.stringify(never)}`);
+    }
+  }
+}

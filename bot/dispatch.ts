@@ -1,0 +1,134 @@
+import { bindingForChannel, environmentOf, knownNames } from "../playbooks/resolve.ts";
+import { audit, cancelDeployment, decideApproval, lockEnvironment, requestDeployment, unlockEnvironment, type DeploymentRequest, type EngineApiDeps } from "../engine/api.ts";
+import { EngineError, explain } from "../engine/errors.ts";
+import { deploymentById } from "../engine/state.ts";
+import { accessList, actionFor, describeList } from "./access.ts";
+import { answerQuery } from "./answers/index.ts";
+import type { Command } from "./command.ts";
+import type { Authorizer, ChatRequest, Reply } from "./dispatch-types.ts";
+import { parse } from "./grammar.ts";
+
+export interface DispatchDeps {
+  engine: EngineApiDeps;
+  authorizer: Authorizer;
+}
+
+/**
+ * One command from any chat adapter: parse, authorize, then request work or answer a query.
+ * Never throws for anything a person can type: every outcome is a Reply the channel can show.
+ */
+export async function dispatch(deps: DispatchDeps, req: ChatRequest): Promise<Reply> {
+  const pb = deps.engine.playbook;
+  const binding = req.channel ? bindingForChannel(pb, req.channel) : undefined;
+  const names = knownNames(pb);
+  const parsed = parse(req.text, { ...binding, apps: names.apps, envs: names.envs });
+  if (!parsed.ok) {
+    await audit(deps.engine, req.actor.id, "parse", "parse_error", { detail: { text: req.text.slice(0, 200) } });
+    return { kind: "parse_error", text: parsed.error };
+  }
+  const cmd = parsed.command;
+  try {
+    const refusal = await authorize(deps, req, cmd);
+    if (refusal) {
+      await audit(deps.engine, req.actor.id, cmd.kind, "refused", { ...appEnv(cmd), detail: { reason: refusal.text } });
+      return refusal;
+    }
+    return await execute(deps, req, cmd);
+  } catch (err) {
+    if (err instanceof EngineError) {
+      await audit(deps.engine, req.actor.id, cmd.kind, "refused", { ...appEnv(cmd), detail: { code: err.code } });
+      return { kind: "refused", code: err.code, text: explain(err.code, err.message) };
+    }
+    throw err;
+  }
+}
+
+function appEnv(cmd: Command): { app?: string; env?: string } {
+  return { app: "app" in cmd ? cmd.app : undefined, env: "env" in cmd ? cmd.env : undefined };
+}
+
+/** Checks the playbook's access list for the command; approve/reject/cancel look up their deployment. */
+async function authorize(deps: DispatchDeps, req: ChatRequest, cmd: Command): Promise<Reply | undefined> {
+  const action = actionFor(cmd.kind);
+  if (!action) return undefined;
+  let app: string | undefined;
+  let env: string | undefined;
+  if ("id" in cmd) {
+    const d = await deploymentById(deps.engine.db, cmd.id);
+    if (!d) return { kind: "refused", code: "not_found", text: `there is no deployment ${cmd.id}. \`queue\` lists the open ones.` };
+    // The requester may always cancel their own deployment.
+    if (cmd.kind === "cancel" && d.requestedBy === req.actor.id) return undefined;
+    ({ app, env } = d);
+  } else {
+    ({ app, env } = appEnv(cmd));
+  }
+  const found = app && env ? environmentOf(deps.engine.playbook, app, env) : undefined;
+  if (!found) return { kind: "refused", code: "not_found", text: `there is no environment ${env} for app ${app}.` };
+  const list = accessList(found.environment, action);
+  if (list.length === 0 || (await deps.authorizer.allowed(req.actor, list))) return undefined;
+  const verb = cmd.kind === "config-set" || cmd.kind === "config-unset" ? "change the config of" : cmd.kind === "approve" || cmd.kind === "reject" ? `${cmd.kind} deployments of` : `${cmd.kind}`;
+  return { kind: "refused", code: "policy_denied", text: `you may not ${verb} ${app} ${env}. Who may: ${describeList(list)}.` };
+}
+
+async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Promise<Reply> {
+  const engine = deps.engine;
+  const actor = req.actor.id;
+  const work = (r: Omit<DeploymentRequest, "requestedBy" | "origin" | "summary">) =>
+    requestDeployment(engine, { ...r, requestedBy: actor, origin: req.origin, summary: req.text.replace(/^\s*<@[A-Z0-9]+(\|[^>]*)?>\s*/, "").trim().slice(0, 200) }).then((d): Reply => ({
+      kind: "deployment",
+      deploymentId: d.id,
+      text:
+        d.status === "awaiting_approval"
+          ? `${d.id} is waiting for approval.`
+          : d.behind.length
+            ? `${d.id} is queued behind ${d.behind.join(", ")}.`
+            : `${d.id} is queued.`,
+    }));
+  switch (cmd.kind) {
+    case "deploy":
+      return work({ kind: "deploy", app: cmd.app, env: cmd.env, params: { ref: cmd.ref, force: cmd.force } });
+    case "rollback":
+      return work({ kind: "rollback", app: cmd.app, env: cmd.env, params: { release: cmd.release } });
+    case "scale":
+      return work({ kind: "scale", app: cmd.app, env: cmd.env, params: { scale: cmd.scale } });
+    case "restart":
+      return work({ kind: "restart", app: cmd.app, env: cmd.env, params: { proc: cmd.proc } });
+    case "config-set":
+      return work({ kind: "config", app: cmd.app, env: cmd.env, params: { vars: cmd.vars } });
+    case "config-unset":
+      return work({ kind: "config", app: cmd.app, env: cmd.env, params: { keys: cmd.keys } });
+    case "lock":
+      await lockEnvironment(engine, cmd.app, cmd.env, actor, cmd.reason);
+      return { kind: "done", text: `${cmd.app} ${cmd.env} is locked${cmd.reason ? ` (${cmd.reason})` : ""}. Nothing deploys there until \`unlock ${cmd.app} ${cmd.env}\`.` };
+    case "unlock":
+      return (await unlockEnvironment(engine, cmd.app, cmd.env, actor))
+        ? { kind: "done", text: `${cmd.app} ${cmd.env} is unlocked.` }
+        : { kind: "done", text: `${cmd.app} ${cmd.env} was not locked.` };
+    case "approve":
+      await decideApproval(engine, cmd.id, actor, "approved");
+      return { kind: "done", deploymentId: cmd.id, text: `${cmd.id} approved; it is queued.` };
+    case "reject":
+      await decideApproval(engine, cmd.id, actor, "rejected", cmd.reason);
+      return { kind: "done", deploymentId: cmd.id, text: `${cmd.id} rejected.` };
+    case "cancel": {
+      const how = await cancelDeployment(engine, cmd.id, actor);
+      return { kind: "done", deploymentId: cmd.id, text: how === "cancelled" ? `${cmd.id} cancelled.` : `${cmd.id} stops at the next step and cleans up.` };
+    }
+    case "status":
+    case "releases":
+    case "logs":
+    case "config":
+    case "apps":
+    case "hosts":
+    case "queue":
+    case "help": {
+      const answer = await answerQuery(engine, cmd);
+      await audit(engine, actor, cmd.kind, "answered", appEnv(cmd));
+      return answer;
+    }
+    default: {
+      const never: never = cmd;
+      throw new Error(`unhandled command ${JSON.stringify(never)}`);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
+import { and, inArray } from "drizzle-orm";
+import { deployments } from "../db/schema/index.ts";
+import type { EngineApiDeps } from "./api.ts";
+import { runDeployment } from "./pipeline/run.ts";
+import { bullConnection, bullPrefix, jobCatalog } from "./queues.ts";
+
+/** How long a deployment waiting its turn sleeps before looking again, unless promoted sooner. */
+const WAIT_TURN_MS = 3_000;
+
+/**
+ * The `raptor worker` side: a BullMQ worker on the deployments queue. A worker killed mid-job is
+ * noticed by BullMQ's stalled-job check (lockDuration) and the job runs again here or on another
+ * worker, resuming from the checkpoint.
+ */
+export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promise<void>; worker: Worker }> {
+  const conn = bullConnection(deps.redisUrl);
+  const worker = new Worker(
+    "deployments",
+    async (job: Job, token?: string) => {
+      const { deploymentId } = jobCatalog.deployments.schema.parse(job.data);
+      const attempts = job.opts.attempts ?? 1;
+      const outcome = await runDeployment(deps, deploymentId, { finalAttempt: job.attemptsMade + 1 >= attempts });
+      if (outcome.kind === "wait") {
+        // Not its turn: park the job; the deployment ahead promotes it when it ends.
+        await job.moveToDelayed(Date.now() + WAIT_TURN_MS, token);
+        throw new DelayedError();
+      }
+      if (outcome.kind === "retry") throw outcome.error;
+      return { status: outcome.status };
+    },
+    {
+      connection: conn,
+      prefix: bullPrefix(deps.prefix),
+      concurrency: deps.options.concurrency,
+      lockDuration: deps.options.lockDurationMs,
+      stalledInterval: Math.max(1_000, Math.floor(deps.options.lockDurationMs / 2)),
+      maxStalledCount: 5,
+    },
+  );
+  worker.on("failed", (job, err) => {
+    if (err instanceof UnrecoverableError || err instanceof DelayedError) return;
+    deps.logger.warn({ job: job?.id, err: err.message }, "deployment job attempt failed");
+  });
+  worker.on("error", (err) => deps.logger.error({ err: err.message }, "worker error"));
+  await worker.waitUntilReady();
+  await requeueOrphans(deps);
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      await conn.quit().catch(() => {});
+    },
+  };
+}
+
+/**
+ * A deployment recorded as queued or running whose job is gone (Redis restarted without
+ * persistence, or the enqueue after the insert failed) is enqueued again; jobId makes it a no-op
+ * when the job exists.
+ */
+export async function requeueOrphans(deps: EngineApiDeps): Promise<number> {
+  const open = await deps.db.select({ id: deployments.id }).from(deployments).where(and(inArray(deployments.status, ["queued", "running"])));
+  let n = 0;
+  for (const { id } of open) {
+    const job = await deps.queues.deployments.getJob(id);
+    if (!job) {
+      await deps.queues.enqueueDeployment(id);
+      n++;
+    }
+  }
+  return n;
+}
+
