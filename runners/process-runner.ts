@@ -41,7 +41,10 @@ export interface ProcSpec {
   group?: string;
 }
 
-/** A proc that did not come up (or a step on it that failed); `output` carries its log tail. */
+/**
+ * A proc that did not come up (or a step on it that failed). `output` carries the evidence (its
+ * log tail), kept out of the message so a notifier shows it once; toEngineError keeps both.
+ */
 export class ProcError extends Error {
   readonly code = "proc_failed";
   constructor(
@@ -49,7 +52,7 @@ export class ProcError extends Error {
     readonly host: string,
     readonly output?: string,
   ) {
-    super(output ? `${message}\n${output}` : message);
+    super(message);
     this.name = "ProcError";
   }
 }
@@ -138,7 +141,7 @@ export class ProcessRunner {
           : failed
             ? `is ${last.statename}${last.spawnerr ? ` (${last.spawnerr})` : ""}`
             : `is still ${last.statename} after ${o.timeoutMs}ms`;
-        throw new ProcError(`proc ${name} ${why}; the end of its log:`, o.host ?? "", await this.tailLog(supervisor, name, LOG_TAIL_BYTES).catch((e: Error) => `(log unavailable: ${e.message})`));
+        throw new ProcError(`proc ${name} ${why}`, o.host ?? "", await this.failureTail(supervisor, name));
       }
       await sleep(Math.min(o.pollMs ?? 200, Math.max(0, deadline - Date.now())));
     }
@@ -182,6 +185,20 @@ export class ProcessRunner {
       if (parsed && info.group === info.name) out.push({ ...parsed, statename: info.statename, pid: info.pid });
     }
     return out;
+  }
+
+  /** The log tail for an error; a proc that just died may not have had its output drained yet. */
+  private async failureTail(supervisor: Supervisor, name: string): Promise<string> {
+    try {
+      let tail = await this.tailLog(supervisor, name, LOG_TAIL_BYTES);
+      if (tail === "") {
+        await sleep(300);
+        tail = await this.tailLog(supervisor, name, LOG_TAIL_BYTES);
+      }
+      return tail === "" ? "(its log is empty)" : tail;
+    } catch (e) {
+      return `(log unavailable: ${(e as Error).message})`;
+    }
   }
 
   /** The last `bytes` of the proc's log (stdout and stderr). */
