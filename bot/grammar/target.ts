@@ -97,5 +97,7 @@ export function noMore(words: readonly Word[], topic: string): void {
   if (!extra) return;
   const chars = charProblem(extra.text);
   if (chars) fail(chars);
-  fail(`unexpected ${show(extra.text)} at the end. Usage: \`${usageFor(topic)}\`, e.g. \`${exampleFor(topic)}\`.`);
+  // "; rm -rf /", "&& echo", "| sh", "> file": say plainly that there is no shell to chain to.
+  const shell = /^[;&|<>$`(]/.test(extra.text) ? " (commands are not shell lines: send one command per message)" : "";
+  fail(`unexpected ${show(extra.text)} at the end${shell}. Usage: \`${usageFor(topic)}\`, e.g. \`${exampleFor(topic)}\`.`);
 }

@@ -1,0 +1,277 @@
+import { describe, expect, it } from "vitest";
+import type { Command, ParseContext } from "../../bot/command.ts";
+import { parse } from "../../bot/grammar.ts";
+import { helpText, VERBS } from "../../bot/help.ts";
+
+const NONE: ParseContext = {};
+/** A channel bound to web/production, names unknown. */
+const BOUND: ParseContext = { app: "web", env: "production" };
+const KNOWN: ParseContext = {
+  apps: ["hello", "web"],
+  envs: { web: ["production", "staging"], hello: ["production"] },
+};
+const BOUND_KNOWN: ParseContext = { ...KNOWN, app: "web", env: "production", channel: "C123" };
+
+type Row = [text: string, context: ParseContext, command: Command];
+
+const d = (app: string, env: string, ref?: string, force = false): Command =>
+  ref === undefined ? { kind: "deploy", app, env, force } : { kind: "deploy", app, env, ref, force };
+
+const forms: Row[] = [
+  // deploy, every form
+  ["deploy web production", NONE, d("web", "production")],
+  ["deploy web to production", NONE, d("web", "production")],
+  ["deploy web production v1.4.2", NONE, d("web", "production", "v1.4.2")],
+  ["deploy web to production v1.4.2", NONE, d("web", "production", "v1.4.2")],
+  ["deploy web@v1.4.2 to production", NONE, d("web", "production", "v1.4.2")],
+  ["deploy web@v1.4.2 production", NONE, d("web", "production", "v1.4.2")],
+  ["deploy web/feature-x to staging", NONE, d("web", "staging", "feature-x")],
+  ["deploy web/feature/x/y to staging", NONE, d("web", "staging", "feature/x/y")],
+  ["deploy web@release/2024.06 to staging", NONE, d("web", "staging", "release/2024.06")],
+  ["deploy web production 3f9a1c2", NONE, d("web", "production", "3f9a1c2")],
+  ["deploy web production Feature_X-1", NONE, d("web", "production", "Feature_X-1")],
+  ["web production deploy", NONE, d("web", "production")],
+  ["web production deploy v1.4.2", NONE, d("web", "production", "v1.4.2")],
+  ["web production deploy! v1.4.2", NONE, d("web", "production", "v1.4.2", true)],
+  ["deploy! web production", NONE, d("web", "production", undefined, true)],
+  ["deploy! web@v2 to production", NONE, d("web", "production", "v2", true)],
+  ["Deploy web production", NONE, d("web", "production")],
+  ["DEPLOY! web production", NONE, d("web", "production", undefined, true)],
+  ["  deploy\tweb \n production  ", NONE, d("web", "production")],
+  ["deploy\u00a0web\u00a0production", NONE, d("web", "production")],
+  ["deploy web production", KNOWN, d("web", "production")],
+  ["deploy hello production", BOUND_KNOWN, d("hello", "production")],
+  // mentions and Slack markup
+  ["<@U123> deploy web production", NONE, d("web", "production")],
+  ["<@U123|raptor> deploy web production", NONE, d("web", "production")],
+  ["<@U123>: deploy web production", NONE, d("web", "production")],
+  ["<@W0ABC> <@U123> deploy web production", NONE, d("web", "production")],
+  ["`deploy web production`", NONE, d("web", "production")],
+  ["deploy <mailto:web@v1.4.2|web@v1.4.2> to production", NONE, d("web", "production", "v1.4.2")],
+  // deploy in a bound channel
+  ["deploy", BOUND, d("web", "production")],
+  ["deploy!", BOUND, d("web", "production", undefined, true)],
+  ["<@U123> deploy! ", BOUND, d("web", "production", undefined, true)],
+  ["deploy v1.4.2", BOUND, d("web", "production", "v1.4.2")],
+  ["deploy feature/x", BOUND, d("web", "production", "feature/x")],
+  ["deploy web/feature-x", BOUND, d("web", "production", "feature-x")],
+  ["deploy web@v1", BOUND, d("web", "production", "v1")],
+  ["deploy web", BOUND, d("web", "production")],
+  ["deploy web v1", BOUND_KNOWN, d("web", "production", "v1")],
+  ["deploy to staging", BOUND, d("web", "staging")],
+  ["deploy to staging v9", BOUND_KNOWN, d("web", "staging", "v9")],
+  ["deploy web staging", BOUND, d("web", "staging")],
+  ["deploy hello/main to production", BOUND_KNOWN, d("hello", "production", "main")],
+  // rollback
+  ["rollback web production", NONE, { kind: "rollback", app: "web", env: "production" }],
+  ["rollback web production v41", NONE, { kind: "rollback", app: "web", env: "production", release: 41 }],
+  ["rollback web production 41", NONE, { kind: "rollback", app: "web", env: "production", release: 41 }],
+  ["rollback web production V7", NONE, { kind: "rollback", app: "web", env: "production", release: 7 }],
+  ["rollback", BOUND, { kind: "rollback", app: "web", env: "production" }],
+  ["rollback v40", BOUND, { kind: "rollback", app: "web", env: "production", release: 40 }],
+  ["rollback web 40", BOUND, { kind: "rollback", app: "web", env: "production", release: 40 }],
+  // scale
+  ["scale web production web=6 worker=2", NONE, { kind: "scale", app: "web", env: "production", scale: { web: 6, worker: 2 } }],
+  ["scale web=6 worker=2", BOUND, { kind: "scale", app: "web", env: "production", scale: { web: 6, worker: 2 } }],
+  ["scale web web=6", BOUND, { kind: "scale", app: "web", env: "production", scale: { web: 6 } }],
+  ["scale web production web=0 clock=100", NONE, { kind: "scale", app: "web", env: "production", scale: { web: 0, clock: 100 } }],
+  ["scale web production web=006", NONE, { kind: "scale", app: "web", env: "production", scale: { web: 6 } }],
+  ["scale web production constructor=1", NONE, { kind: "scale", app: "web", env: "production", scale: { constructor: 1 } }],
+  ["scale hello production web=1", BOUND_KNOWN, { kind: "scale", app: "hello", env: "production", scale: { web: 1 } }],
+  // restart
+  ["restart web production", NONE, { kind: "restart", app: "web", env: "production" }],
+  ["restart web production worker", NONE, { kind: "restart", app: "web", env: "production", proc: "worker" }],
+  ["restart", BOUND, { kind: "restart", app: "web", env: "production" }],
+  ["restart worker", BOUND, { kind: "restart", app: "web", env: "production", proc: "worker" }],
+  ["restart web", BOUND, { kind: "restart", app: "web", env: "production" }],
+  ["restart web worker", BOUND_KNOWN, { kind: "restart", app: "web", env: "production", proc: "worker" }],
+  ["restart web worker", BOUND, { kind: "restart", app: "web", env: "worker" }],
+  // status and aliases
+  ["status web", NONE, { kind: "status", app: "web" }],
+  ["status web production", NONE, { kind: "status", app: "web", env: "production" }],
+  ["ps web production", NONE, { kind: "status", app: "web", env: "production" }],
+  ["info web", NONE, { kind: "status", app: "web" }],
+  ["status", BOUND, { kind: "status", app: "web", env: "production" }],
+  ["status", { app: "web" }, { kind: "status", app: "web" }],
+  ["status hello", BOUND_KNOWN, { kind: "status", app: "hello" }],
+  // releases and alias
+  ["releases web production", NONE, { kind: "releases", app: "web", env: "production" }],
+  ["history web production", NONE, { kind: "releases", app: "web", env: "production" }],
+  ["history", BOUND, { kind: "releases", app: "web", env: "production" }],
+  // logs
+  ["logs web production", NONE, { kind: "logs", app: "web", env: "production" }],
+  ["logs web production worker", NONE, { kind: "logs", app: "web", env: "production", proc: "worker" }],
+  ["logs web production 200", NONE, { kind: "logs", app: "web", env: "production", lines: 200 }],
+  ["logs web production worker 5000", NONE, { kind: "logs", app: "web", env: "production", proc: "worker", lines: 5000 }],
+  ["logs", BOUND, { kind: "logs", app: "web", env: "production" }],
+  ["logs worker", BOUND, { kind: "logs", app: "web", env: "production", proc: "worker" }],
+  ["logs 50", BOUND, { kind: "logs", app: "web", env: "production", lines: 50 }],
+  ["logs worker 50", BOUND_KNOWN, { kind: "logs", app: "web", env: "production", proc: "worker", lines: 50 }],
+  ["logs web 50", BOUND, { kind: "logs", app: "web", env: "production", lines: 50 }],
+  // config
+  ["config web production", NONE, { kind: "config", app: "web", env: "production" }],
+  ["config", BOUND, { kind: "config", app: "web", env: "production" }],
+  ["config set web production LOG_LEVEL=debug", NONE, { kind: "config-set", app: "web", env: "production", vars: { LOG_LEVEL: "debug" } }],
+  [
+    `config set web production A=1 B="two words" C='single q' D=“smart quotes” E=‘smart single’ F=`,
+    NONE,
+    { kind: "config-set", app: "web", env: "production", vars: { A: "1", B: "two words", C: "single q", D: "smart quotes", E: "smart single", F: "" } },
+  ],
+  [`config set web production GREETING="héllo wörld 👋"`, NONE, { kind: "config-set", app: "web", env: "production", vars: { GREETING: "héllo wörld 👋" } }],
+  [
+    "config set web production URL=postgres://u:p@h/db?a=1&amp;b=2 CMD=a;b|c",
+    NONE,
+    { kind: "config-set", app: "web", env: "production", vars: { URL: "postgres://u:p@h/db?a=1&b=2", CMD: "a;b|c" } },
+  ],
+  ["config set LOG_LEVEL=debug", BOUND, { kind: "config-set", app: "web", env: "production", vars: { LOG_LEVEL: "debug" } }],
+  ["config set web LOG_LEVEL=debug", BOUND, { kind: "config-set", app: "web", env: "production", vars: { LOG_LEVEL: "debug" } }],
+  ["config unset web production LOG_LEVEL OTHER", NONE, { kind: "config-unset", app: "web", env: "production", keys: ["LOG_LEVEL", "OTHER"] }],
+  ["config unset LOG_LEVEL", BOUND, { kind: "config-unset", app: "web", env: "production", keys: ["LOG_LEVEL"] }],
+  // lock / unlock
+  ["lock web production", NONE, { kind: "lock", app: "web", env: "production" }],
+  ["lock web production migrating the  database", NONE, { kind: "lock", app: "web", env: "production", reason: "migrating the database" }],
+  [`lock web production "don't deploy: sale 🛒"`, NONE, { kind: "lock", app: "web", env: "production", reason: "don't deploy: sale 🛒" }],
+  ["lock web production Grève — ne pas déployer", NONE, { kind: "lock", app: "web", env: "production", reason: "Grève — ne pas déployer" }],
+  ["lock", BOUND, { kind: "lock", app: "web", env: "production" }],
+  ["lock Incident 42", BOUND, { kind: "lock", app: "web", env: "production", reason: "Incident 42" }],
+  ["lock db migration running", BOUND_KNOWN, { kind: "lock", app: "web", env: "production", reason: "db migration running" }],
+  ["unlock web production", NONE, { kind: "unlock", app: "web", env: "production" }],
+  ["unlock", BOUND, { kind: "unlock", app: "web", env: "production" }],
+  // decisions
+  ["approve d-k3j9x2ab", NONE, { kind: "approve", id: "d-k3j9x2ab" }],
+  ["approve #d-k3j9x2ab", NONE, { kind: "approve", id: "d-k3j9x2ab" }],
+  ["reject d-k3j9x2ab", NONE, { kind: "reject", id: "d-k3j9x2ab" }],
+  ["reject d-k3j9x2ab not during the sale", NONE, { kind: "reject", id: "d-k3j9x2ab", reason: "not during the sale" }],
+  ["cancel #d-k3j9x2ab", NONE, { kind: "cancel", id: "d-k3j9x2ab" }],
+  // no-argument and optional-argument queries
+  ["apps", NONE, { kind: "apps" }],
+  ["hosts", NONE, { kind: "hosts" }],
+  ["hosts blue", NONE, { kind: "hosts", squad: "blue" }],
+  ["queue", NONE, { kind: "queue" }],
+  ["help", NONE, { kind: "help" }],
+  ["help deploy", NONE, { kind: "help", topic: "deploy" }],
+  ["help ps", NONE, { kind: "help", topic: "status" }],
+  ["help history", NONE, { kind: "help", topic: "releases" }],
+  ["help deploy!", NONE, { kind: "help", topic: "deploy" }],
+  ["help config set", NONE, { kind: "help", topic: "config-set" }],
+  ["<@U123> help", NONE, { kind: "help" }],
+];
+
+describe("parse: every form and alias", () => {
+  it.each(forms)("%j", (text, context, command) => {
+    expect(parse(text, context)).toEqual({ ok: true, command });
+  });
+
+  it("covers every verb and alias", () => {
+    const verbs = new Set(forms.map(([text]) => text.replace(/^(<@\w+(\|\w+)?>:?\s*)+/, "").split(/\s+/)[0]!.toLowerCase()));
+    for (const verb of VERBS) expect(verbs.has(verb), verb).toBe(true);
+  });
+
+  it("keeps a __proto__ config key as a plain property", () => {
+    const r = parse("config set web production __proto__=x", NONE);
+    expect(r.ok).toBe(true);
+    if (r.ok && r.command.kind === "config-set") {
+      expect(Object.keys(r.command.vars)).toEqual(["__proto__"]);
+      expect(Object.getPrototypeOf(r.command.vars)).toBe(Object.prototype);
+    }
+  });
+});
+
+type ErrorRow = [text: string, context: ParseContext, error: string];
+
+const mistakes: ErrorRow[] = [
+  ["deplyo web production", NONE, 'unknown command "deplyo". Did you mean `deploy`? Type `help` for the list.'],
+  ["rollbak web production", NONE, 'unknown command "rollbak". Did you mean `rollback`? Type `help` for the list.'],
+  ["frobnicate", NONE, 'unknown command "frobnicate". Type `help` for the list.'],
+  ["web", KNOWN, 'unknown command "web". To deploy web, type `deploy web <env>`; `help` lists the commands.'],
+  ["deploy", NONE, "deploy needs an app and an environment, e.g. `deploy web production v1.4.2`."],
+  ["deploy web", NONE, "deploy web needs an environment, e.g. `deploy web production`."],
+  ["deploy web", KNOWN, "deploy web needs an environment, e.g. `deploy web production`. Known environments: production, staging."],
+  ["deploy hello", BOUND_KNOWN, "deploy hello needs an environment, e.g. `deploy hello production`. Known environments: production."],
+  ["deploy web to", NONE, "deploy web to: which environment? e.g. `deploy web to production`."],
+  ["deploy to staging", NONE, "deploy to staging: which app? e.g. `deploy web to staging`."],
+  ["deploy web@v1", NONE, "deploy web@v1: which environment? e.g. `deploy web@v1 to production`."],
+  ["deploy web@ to production", NONE, '"web@" has no ref after "@", e.g. `deploy web@v1.4.2 to production`.'],
+  ["deploy @v1 to production", NONE, '"@v1" has no app before "@", e.g. `deploy web@v1.4.2 to production`.'],
+  ["deploy web production v1 v2", NONE, 'unexpected "v2" at the end. Usage: `deploy <app> [to] <env> [<ref>]`, e.g. `deploy web production v1.4.2`.'],
+  ["deploy nope production", KNOWN, 'unknown app "nope". Known apps: hello, web.'],
+  ["deploy wbe production", KNOWN, 'unknown app "wbe". Did you mean `web`? Known apps: hello, web.'],
+  ["deploy web prod", KNOWN, 'unknown environment "prod" for web. Did you mean `production`? Known environments: production, staging.'],
+  ["deploy web stagign", KNOWN, 'unknown environment "stagign" for web. Did you mean `staging`? Known environments: production, staging.'],
+  ["deploy web qa", KNOWN, 'unknown environment "qa" for web. Known environments: production, staging.'],
+  ["deploy web production", { apps: [] }, 'unknown app "web": no apps are configured yet.'],
+  ["deploy Web production", NONE, '"Web" is not a valid app name: names are lowercase. Did you mean `web`?'],
+  ["rollback web production vx", NONE, '"vx" is not a release: write v<N> or <N> (from 1), e.g. `rollback web production v41`.'],
+  ["rollback web production v0", NONE, '"v0" is not a release: write v<N> or <N> (from 1), e.g. `rollback web production v41`.'],
+  ["rollback web 41", NONE, 'rollback web needs an environment before "41", e.g. `rollback web production 41`.'],
+  ["scale web=6", NONE, "scale needs an app and an environment first (this channel is not bound to one), e.g. `scale web production web=6`."],
+  ["scale web production", NONE, "scale web production needs proc=count pairs, e.g. `scale web production web=6 worker=2`."],
+  ["scale web production web=101", NONE, '"web=101" asks for 101 processes; the limit is 100 per proc type.'],
+  ["scale web production web=99999999999999999999", NONE, '"web=99999999999999999999" asks for 99999999999999999999 processes; the limit is 100 per proc type.'],
+  ["scale web production web=six", NONE, '"web=six": the count must be a whole number from 0 to 100.'],
+  ["scale web production web=2.5", NONE, '"web=2.5": the count must be a whole number from 0 to 100.'],
+  ["scale web production web=6 web=2", NONE, "web is given twice; give each proc type once."],
+  ["scale web production web", NONE, '"web" is not a proc=count pair, e.g. `web=6`.'],
+  ["scale web production =6", NONE, '"=6" has no proc type before "=", e.g. `web=6`.'],
+  ["scale web production Web=6", NONE, '"Web" is not a valid proc type: names are lowercase. Did you mean `web`?'],
+  ["restart web production worker extra", NONE, 'unexpected "extra" at the end. Usage: `restart <app> <env> [<proc>]`, e.g. `restart web production worker`.'],
+  ["restart", NONE, "restart needs an app and an environment, e.g. `restart web production worker`."],
+  ["status", NONE, "status needs an app, e.g. `status web` or `status web production`."],
+  ["logs web production 0", NONE, '"0" is not a number of lines: logs shows 1 to 5000, e.g. `logs web production web 200`.'],
+  ["logs web production worker 5001", NONE, '"5001" is not a number of lines: logs shows 1 to 5000, e.g. `logs web production worker 200`.'],
+  ["logs web 200", NONE, 'logs web needs an environment before "200", e.g. `logs web production 200`.'],
+  ["config set web production", NONE, "config set web production needs KEY=VALUE pairs, e.g. `config set web production LOG_LEVEL=debug`."],
+  ["config set LOG_LEVEL=debug", NONE, "config set needs an app and an environment first (this channel is not bound to one), e.g. `config set web production LOG_LEVEL=debug`."],
+  ["config set web production LOG_LEVEL", NONE, '"LOG_LEVEL" has no value: write KEY=VALUE, e.g. `LOG_LEVEL=debug` (to remove a key, use `config unset`).'],
+  ["config set web production 1X=2", NONE, '"1X" is not a valid config key: keys use letters, digits and "_", and don\'t start with a digit.'],
+  ["config set web production A=1 A=2", NONE, "A is given twice; set each key once."],
+  [`config set web production A="open`, NONE, 'the value of A opens a quote (") that is never closed.'],
+  [`config set web production A="x"y`, NONE, "the value of A goes on after its closing quote; put a space between KEY=VALUE pairs."],
+  ["config set web production A=café", NONE, 'the value of A contains "é" (U+00E9); put a value with non-ASCII characters in quotes, e.g. `A="…"`.'],
+  ["config unset web production", NONE, "config unset web production needs the keys to remove, e.g. `config unset web production LOG_LEVEL`."],
+  ["config unset web production A A", NONE, "A is given twice; name each key once."],
+  ["approve", NONE, "approve needs a deployment id, e.g. `approve d-k3j9x2ab` (the id is in the deployment's thread)."],
+  ["approve x", NONE, '"x" is not a deployment id; ids look like `d-k3j9x2ab` (e.g. `approve d-k3j9x2ab`).'],
+  ["cancel d-k3j9x2ab now", NONE, 'unexpected "now" at the end. Usage: `cancel <id>`, e.g. `cancel d-k3j9x2ab`.'],
+  ["apps please", NONE, 'unexpected "please" at the end. Usage: `apps`, e.g. `apps`.'],
+  ["queue all", NONE, 'unexpected "all" at the end. Usage: `queue`, e.g. `queue`.'],
+  ["help deplyo", NONE, 'no help for "deplyo". Did you mean `deploy`? Type `help` for the list.'],
+  ["help me please", NONE, 'no help for "me". Type `help` for the list.'],
+];
+
+describe("parse: mistakes get an error that says what would work", () => {
+  it.each(mistakes)("%j", (text, context, error) => {
+    expect(parse(text, context)).toEqual({ ok: false, error });
+  });
+});
+
+describe("helpText", () => {
+  it("lists one line per command with an example, and points at per-command help", () => {
+    const lines = helpText().split("\n");
+    expect(lines).toHaveLength(21);
+    expect(lines[1]).toBe(
+      "`deploy <app> [to] <env> [<ref>]` — build and release a branch, tag or sha (default: the environment's branch). e.g. `deploy web production v1.4.2`",
+    );
+    expect(lines[20]).toBe("Type `help <command>` for details.");
+  });
+
+  it("every example in the reference parses", () => {
+    for (const line of helpText().split("\n").slice(1, -1)) {
+      const example = /e\.g\. `([^`]+)`$/.exec(line)![1]!;
+      expect(parse(example, NONE).ok, example).toBe(true);
+    }
+  });
+
+  it("explains one command, aliases included", () => {
+    expect(helpText("rollback")).toBe(
+      "`rollback <app> <env> [v<N>]` — go back to release N (default: the previous successful one).\ne.g. `rollback web production v41`\n`v41` and `41` both mean release 41.",
+    );
+    expect(helpText("history")).toBe(helpText("releases"));
+    expect(helpText("PS")).toBe(helpText("status"));
+  });
+
+  it("suggests a topic for a misspelt one", () => {
+    expect(helpText("rolback")).toBe('no help for "rolback". Did you mean `rollback`? Type `help` for the list.');
+    expect(helpText("zzz")).toBe('no help for "zzz". Type `help` for the list.');
+  });
+});
