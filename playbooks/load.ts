@@ -12,7 +12,7 @@ import { balancerSchema } from "./schema/balancers.ts";
 import { ID_PATTERN, ID_RULE } from "./schema/common.ts";
 import { ingredientSchema } from "./schema/ingredients.ts";
 import { describe, formatIssue, SourceLines, wordIssue, type PathKey } from "./schema/issues.ts";
-import { checkReferences, type Declared, type Located } from "./schema/references.ts";
+import { checkReferences, type Declared, type Located, type WrittenEnvironment } from "./schema/references.ts";
 import { squadSchema } from "./schema/squads.ts";
 import { substitute } from "./schema/substitute.ts";
 import { assemble } from "./schema/assemble.ts";
@@ -57,6 +57,7 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
   const firstSeen = new Map<string, { file: string; path: PathKey[] }>();
   const declared: Declared = { squads: new Set(), balancers: new Set(), ingredients: new Set() };
   const secrets: string[] = [];
+  const envs: WrittenEnvironment[] = [];
 
   for (const file of files) {
     let data: unknown;
@@ -104,6 +105,7 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
           continue;
         }
         const parsed = schema.safeParse(raw);
+        if (section === "apps") envs.push(...writtenEnvironments(name, file.path, raw));
         if (!parsed.success) {
           for (const issue of parsed.error.issues) {
             const worded = wordIssue(issue, at, raw);
@@ -116,7 +118,7 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
     }
   }
 
-  for (const p of checkReferences(entries.apps as Located<AppDraft>[], declared)) {
+  for (const p of checkReferences(envs, declared)) {
     const other = p.other ? ` (${p.other.file}:${lineOf(p.other.file, p.other.path)})` : "";
     report(p.file, p.path, p.message + other);
   }
@@ -126,6 +128,15 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
     return { ok: false, issues: issues.map(({ order: _, ...issue }) => issue) };
   }
   return { ok: true, playbook: assemble(entries, secrets) };
+}
+
+/** Every environment an app writes, valid or not, for the cross-file checks. */
+function writtenEnvironments(app: string, file: string, raw: unknown): WrittenEnvironment[] {
+  const envs = isMapping(raw) ? raw.environments : undefined;
+  if (!isMapping(envs)) return [];
+  return Object.entries(envs)
+    .filter((e): e is [string, Record<string, unknown>] => ID_PATTERN.test(e[0]) && isMapping(e[1]))
+    .map(([name, env]) => ({ app, name, file, path: ["apps", app, "environments", name], raw: env }));
 }
 
 /** Reads every `*.yaml` / `*.yml` file of `dir` (not recursive) and validates them together. */

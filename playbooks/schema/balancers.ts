@@ -27,6 +27,8 @@ export const KNOWN_OPTIONS = [
   "drain_timeout",
 ];
 
+const CANDIDATES = [...COMMON_KEYS, ...KNOWN_OPTIONS];
+
 export const balancerSchema = z
   .object(
     {
@@ -37,22 +39,28 @@ export const balancerSchema = z
     { error: "must be a mapping of keys to values" },
   )
   .catchall(z.unknown())
-  .transform((b, ctx): Omit<BalancerConfig, "name"> => {
-    const options: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(b)) {
-      if (COMMON_KEYS.includes(key)) continue;
-      if (!KNOWN_OPTIONS.includes(key) && suggest(key, [...COMMON_KEYS, ...KNOWN_OPTIONS])) {
-        const params: IssueParams = { unknownKey: true, candidates: [...COMMON_KEYS, ...KNOWN_OPTIONS] };
-        ctx.issues.push({ code: "custom", path: [key], input: value, message: "unknown key", params });
+  .superRefine(
+    (b, ctx) => {
+      // Runs even when kind or hosts are wrong, so a typo'd key is reported with them.
+      if (b === null || typeof b !== "object") return;
+      for (const key of Object.keys(b)) {
+        if (COMMON_KEYS.includes(key) || KNOWN_OPTIONS.includes(key) || !suggest(key, CANDIDATES)) continue;
+        const params: IssueParams = { unknownKey: true, candidates: CANDIDATES };
+        ctx.addIssue({ code: "custom", path: [key], message: "unknown key", params });
       }
-      options[key] = value;
-    }
+      const ssh = b.ssh as unknown;
+      if (ssh !== null && typeof ssh === "object" && !(ssh as { user?: unknown }).user) {
+        const params: IssueParams = { complete: true };
+        ctx.addIssue({ code: "custom", path: ["ssh"], message: "needs a user (ssh: { user: deploy })", params });
+      }
+    },
+    { when: () => true },
+  )
+  .transform((b): Omit<BalancerConfig, "name"> => {
+    const options: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(b)) if (!COMMON_KEYS.includes(key)) options[key] = value;
     const out: Omit<BalancerConfig, "name"> = { kind: b.kind, hosts: b.hosts, options };
     if (b.ssh) {
-      if (!b.ssh.user) {
-        const params: IssueParams = { complete: true };
-        ctx.issues.push({ code: "custom", path: ["ssh"], input: b.ssh, message: "needs a user (ssh: { user: deploy })", params });
-      }
       out.ssh = { user: b.ssh.user ?? "", port: b.ssh.port };
       if (b.ssh.key !== undefined) out.ssh.key = b.ssh.key;
       if (b.ssh.known_hosts !== undefined) out.ssh.known_hosts = b.ssh.known_hosts;

@@ -22,7 +22,10 @@ export interface IssueParams {
 /** Marks keys not in `shape` as issues (at the key's own path, so it gets its own line). */
 export function strict<S extends z.ZodRawShape>(shape: S) {
   const params: IssueParams = { unknownKey: true, candidates: Object.keys(shape) };
-  return z.object(shape, { error: "must be a mapping of keys to values" }).catchall(z.custom<unknown>(() => false, { params }));
+  // A superRefine issue (unlike z.custom's) does not abort, so checks that run on a partly
+  // invalid object (`when`) still see it.
+  const unknownKey = z.unknown().superRefine((_, ctx) => ctx.addIssue({ code: "custom", message: "unknown key", params }));
+  return z.object(shape, { error: "must be a mapping of keys to values" }).catchall(unknownKey);
 }
 
 /** A name in a section or a reference to one. */

@@ -22,7 +22,7 @@ export const DEFAULT_UPTEST_TIMEOUT_MS = 60_000;
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 30 * 60_000;
 
 const REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
-const CHANNEL = /^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})$/;
+export const CHANNEL = /^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})$/;
 const WHO = /^(@[A-Za-z0-9][A-Za-z0-9._-]*|[UW][A-Z0-9]{2,}|[^@\s]+@[^@\s]+\.[^@\s]+)$/;
 
 const who = stringList(

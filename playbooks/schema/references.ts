@@ -1,12 +1,12 @@
 /**
- * Checks across sections and files, run on the entries that validated: references to squads,
- * balancers and ingredients exist, `pool` has a `balancer`, a channel is bound once, a pool is
- * used by one environment.
+ * Checks across sections and files: an environment's squad, balancer and ingredients exist,
+ * `pool` has a `balancer`, a channel is bound once, a pool serves one environment. They run on
+ * what each environment wrote even when other keys of it are wrong, so one pass reports all.
  */
 import { didYouMean } from "../../lib/suggest.ts";
-import type { AppDraft } from "./apps.ts";
-import type { PathKey } from "./issues.ts";
-import { dotted } from "./issues.ts";
+import { ID_PATTERN } from "./common.ts";
+import { CHANNEL } from "./environments.ts";
+import { dotted, type PathKey } from "./issues.ts";
 
 /** An entry of a section with where it was written. */
 export interface Located<T> {
@@ -23,11 +23,20 @@ export interface Declared {
   ingredients: Set<string>;
 }
 
+/** One environment as written (after `${}` substitution); `path` is `apps.<app>.environments.<env>`. */
+export interface WrittenEnvironment {
+  app: string;
+  name: string;
+  file: string;
+  path: PathKey[];
+  raw: Record<string, unknown>;
+}
+
 export interface LocatedProblem {
   file: string;
   path: PathKey[];
   message: string;
-  /** Another place the message names (filled in as file:line by the loader). */
+  /** Another place the message names (appended as file:line by the loader). */
   other?: { file: string; path: PathKey[] };
 }
 
@@ -39,41 +48,47 @@ function missing(kind: string, name: string, names: Set<string>): string {
   return names.size <= 8 ? `${head}; the ${kind}s are ${[...names].join(", ")}` : head;
 }
 
-export function checkReferences(apps: Located<AppDraft>[], declared: Declared): LocatedProblem[] {
+/** A well-formed name, or undefined (a malformed one is reported by the schema). */
+const name = (v: unknown): string | undefined => (typeof v === "string" && ID_PATTERN.test(v) ? v : undefined);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : typeof v === "string" ? [v] : []);
+
+export function checkReferences(envs: WrittenEnvironment[], declared: Declared): LocatedProblem[] {
   const problems: LocatedProblem[] = [];
   const channels = new Map<string, { owner: string; file: string; path: PathKey[] }>();
   const pools = new Map<string, { owner: string; file: string; path: PathKey[] }>();
 
-  for (const app of apps) {
-    for (const [envName, env] of Object.entries(app.value.environments)) {
-      const at = [...app.path, "environments", envName];
-      const here = (key: PathKey[], message: string, other?: LocatedProblem["other"]) =>
-        problems.push({ file: app.file, path: [...at, ...key], message: `${dotted([...at, ...key])} ${message}`, ...(other ? { other } : {}) });
-      const owner = `${app.name} ${envName}`;
+  for (const { app, name: envName, file, path: at, raw } of envs) {
+    const here = (key: PathKey[], message: string, other?: LocatedProblem["other"]) =>
+      problems.push({ file, path: [...at, ...key], message: `${dotted([...at, ...key])} ${message}`, ...(other ? { other } : {}) });
+    const owner = `${app} ${envName}`;
 
-      if (!declared.squads.has(env.squad)) here(["squad"], missing("squad", env.squad, declared.squads));
-      if (env.balancer !== undefined && !declared.balancers.has(env.balancer)) {
-        here(["balancer"], missing("balancer", env.balancer, declared.balancers));
+    const squad = name(raw.squad);
+    if (squad !== undefined && !declared.squads.has(squad)) here(["squad"], missing("squad", squad, declared.squads));
+    const balancer = name(raw.balancer);
+    if (balancer !== undefined && !declared.balancers.has(balancer)) here(["balancer"], missing("balancer", balancer, declared.balancers));
+    list(raw.ingredients).forEach((v, i) => {
+      const ingredient = name(v);
+      if (ingredient !== undefined && !declared.ingredients.has(ingredient)) {
+        here(Array.isArray(raw.ingredients) ? ["ingredients", i] : ["ingredients"], missing("ingredient", ingredient, declared.ingredients));
       }
-      env.ingredients.forEach((ingredient, i) => {
-        if (!declared.ingredients.has(ingredient)) here(["ingredients", i], missing("ingredient", ingredient, declared.ingredients));
-      });
-      if (env.pool !== undefined && env.balancer === undefined) {
-        here(["pool"], "needs a balancer: add `balancer: <name>` next to it");
-      }
-      if (env.pool !== undefined && env.balancer !== undefined) {
-        const key = `${env.balancer}/${env.pool}`;
-        const seen = pools.get(key);
-        if (seen) here(["pool"], `"${env.pool}" of balancer ${env.balancer} is already used by ${seen.owner}`, seen);
-        else pools.set(key, { owner, file: app.file, path: [...at, "pool"] });
-      }
-      env.channels.forEach((channel, i) => {
-        const key = channel.startsWith("#") ? channel.toLowerCase() : channel;
-        const seen = channels.get(key);
-        if (seen) here(["channels", i], `binds "${channel}", which is already bound to ${seen.owner}`, seen);
-        else channels.set(key, { owner, file: app.file, path: [...at, "channels", i] });
-      });
+    });
+
+    const pool = typeof raw.pool === "string" ? raw.pool : undefined;
+    if (pool !== undefined && raw.balancer === undefined) here(["pool"], "needs a balancer: add `balancer: <name>` next to it");
+    if (pool !== undefined && balancer !== undefined) {
+      const key = `${balancer}/${pool}`;
+      const seen = pools.get(key);
+      if (seen) here(["pool"], `"${pool}" of balancer ${balancer} is already used by ${seen.owner}`, seen);
+      else pools.set(key, { owner, file, path: [...at, "pool"] });
     }
+
+    list(raw.channels).forEach((channel, i) => {
+      if (typeof channel !== "string" || !CHANNEL.test(channel)) return;
+      const path: PathKey[] = Array.isArray(raw.channels) ? ["channels", i] : ["channels"];
+      const seen = channels.get(channel);
+      if (seen) here(path, `binds "${channel}", which is already bound to ${seen.owner}`, seen);
+      else channels.set(channel, { owner, file, path: [...at, ...path] });
+    });
   }
   return problems;
 }

@@ -7,11 +7,11 @@ export const DEFAULT_SUPERVISOR_URL = "http://{host}:9001/RPC2";
 export const DEFAULT_PORTS = { from: 5000, to: 5999 };
 export const DEFAULT_ROOT = "/apps";
 
+const COMPLETE: IssueParams = { complete: true };
 const PORTS_RULE = "must be a port range like 5000-5999";
 
 /** `5000-5999`, a single port `5000`, or `{ from: 5000, to: 5999 }` -> `{from, to}`. */
 export const portRange = z.unknown().transform((v, ctx): { from: number; to: number } => {
-  if (v === undefined) return DEFAULT_PORTS;
   let from: unknown;
   let to: unknown;
   const m = typeof v === "string" ? /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(v) : null;
@@ -41,34 +41,37 @@ const supervisor = strict({
 });
 
 export const squadSchema = strict({
-  hosts: stringList("must be a list of host names").refine((hosts) => hosts.length > 0, { error: "must list at least one host" }),
+  hosts: stringList("must be a list of host names").superRefine((hosts, ctx) => {
+    if (hosts.length === 0) ctx.addIssue({ code: "custom", message: "must list at least one host" });
+    hosts.forEach((host, i) => {
+      if (hosts.indexOf(host) < i) ctx.addIssue({ code: "custom", path: [i], message: `lists "${host}" twice`, params: COMPLETE });
+    });
+  }),
   transport: z.enum(["ssh", "local"], { error: 'must be "ssh" or "local"' }).default("ssh"),
   ssh: ssh.optional(),
   supervisor: supervisor.optional(),
-  ports: portRange,
+  ports: portRange.optional(),
   root: withHostPlaceholder("must be a directory path").default(DEFAULT_ROOT),
-}).transform((s, ctx): Omit<Squad, "name"> => {
-  const seen = new Set<string>();
-  s.hosts.forEach((host, i) => {
-    if (seen.has(host)) {
-      ctx.issues.push({ code: "custom", path: ["hosts", i], input: host, message: `lists "${host}" twice`, params: { complete: true } satisfies IssueParams });
-    }
-    seen.add(host);
-  });
-  if (s.transport === "ssh" && !s.ssh?.user) {
-    ctx.issues.push({
-      code: "custom",
-      path: s.ssh ? ["ssh", "user"] : ["ssh"],
-      input: undefined,
-      message: "is required when transport is ssh (the user Raptor logs in as)",
-      params: { complete: true } satisfies IssueParams,
-    });
-  }
+})
+  .superRefine(
+    (s, ctx) => {
+      // Runs even when other keys are wrong (the value may then be partly unvalidated input).
+      if (s === null || typeof s !== "object") return;
+      const ssh = s.ssh as unknown;
+      const user = ssh !== null && typeof ssh === "object" ? (ssh as { user?: unknown }).user : undefined;
+      if (s.transport === "ssh" && (user === undefined || user === "")) {
+        const path = ssh !== null && typeof ssh === "object" ? ["ssh", "user"] : ["ssh"];
+        ctx.addIssue({ code: "custom", path, message: "is required when transport is ssh (the user Raptor logs in as)", params: COMPLETE });
+      }
+    },
+    { when: () => true },
+  )
+  .transform((s): Omit<Squad, "name"> => {
   const sshSettings: SshSettings = { user: s.ssh?.user ?? "", port: s.ssh?.port ?? 22 };
   if (s.ssh?.key !== undefined) sshSettings.key = s.ssh.key;
   if (s.ssh?.known_hosts !== undefined) sshSettings.known_hosts = s.ssh.known_hosts;
   const sup: Squad["supervisor"] = { url: s.supervisor?.url ?? DEFAULT_SUPERVISOR_URL };
   if (s.supervisor?.username !== undefined) sup.username = s.supervisor.username;
   if (s.supervisor?.password !== undefined) sup.password = s.supervisor.password;
-  return { hosts: s.hosts, transport: s.transport, ssh: sshSettings, supervisor: sup, ports: s.ports, root: s.root };
+  return { hosts: s.hosts, transport: s.transport, ssh: sshSettings, supervisor: sup, ports: s.ports ?? DEFAULT_PORTS, root: s.root };
 });
