@@ -64,6 +64,7 @@ export function deploymentId(word: string, verb: string): string {
   if (chars) fail(chars);
   const id = word.startsWith("#") ? word.slice(1) : word;
   if (DEPLOYMENT_ID.test(id)) return id;
+  if (DEPLOYMENT_ID.test(id.toLowerCase())) fail(`${show(word)} is not a deployment id: ids are lowercase. Did you mean \`${id.toLowerCase()}\`?`);
   fail(`${show(word)} is not a deployment id; ids look like \`d-k3j9x2ab\` (e.g. \`${verb} d-k3j9x2ab\`).`);
 }
 
