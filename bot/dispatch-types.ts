@@ -23,7 +23,7 @@ export type Reply =
   /** A query answered (help, apps, status, ...). `title` is a short heading. */
   | { kind: "answer"; title: string; text: string }
   /** Work requested; the deployment's thread follows through engine events. */
-  | { kind: "deployment"; deploymentId: string; text: string }
+  | { kind: "deployment"; deploymentId: string; text: string; since?: string }
   /** A decision recorded (approve, reject, cancel, lock, unlock). */
   | { kind: "done"; text: string; deploymentId?: string };
 

@@ -1,6 +1,7 @@
 import { bindingForChannel, environmentOf, knownNames } from "../playbooks/resolve.ts";
 import { audit, cancelDeployment, decideApproval, lockEnvironment, requestDeployment, unlockEnvironment, type DeploymentRequest, type EngineApiDeps } from "../engine/api.ts";
 import { EngineError, explain } from "../engine/errors.ts";
+import { streamIdBefore } from "../engine/events.ts";
 import { deploymentById } from "../engine/state.ts";
 import { accessList, actionFor, describeList } from "./access.ts";
 import { answerQuery } from "./answers/index.ts";
@@ -77,6 +78,7 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
     requestDeployment(engine, { ...r, requestedBy: actor, origin: req.origin, summary: req.text.replace(/^\s*<@[A-Z0-9]+(\|[^>]*)?>\s*/, "").trim().slice(0, 200) }).then((d): Reply => ({
       kind: "deployment",
       deploymentId: d.id,
+      since: streamIdBefore(d.queuedEvent.id),
       text:
         d.status === "awaiting_approval"
           ? `${d.id} is waiting for approval.`

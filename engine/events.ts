@@ -72,3 +72,10 @@ export async function followDeployment(
   }
   return undefined;
 }
+
+/** The stream id just before `id`, so an exclusive XREAD from it returns `id` itself first. */
+export function streamIdBefore(id: string): string {
+  const [ms, seq] = id.split("-").map((x) => BigInt(x));
+  if (ms === undefined || seq === undefined) return "0-0";
+  return seq > 0n ? `${ms}-${seq - 1n}` : ms > 0n ? `${ms - 1n}-18446744073709551615` : "0-0";
+}

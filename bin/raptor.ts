@@ -1,0 +1,122 @@
+import { userInfo } from "node:os";
+import { expireApproval } from "../engine/api.ts";
+import { startWorker } from "../engine/worker.ts";
+import { dispatch } from "../bot/dispatch.ts";
+import { followThread, localAuthorizer, replyLines } from "../bot/terminal.ts";
+import { PlaybookError } from "../playbooks/load.ts";
+import { approvals } from "../db/schema/index.ts";
+import { eq } from "drizzle-orm";
+import { configFromEnv, createRuntime, type Runtime } from "./runtime.ts";
+
+const usage = `usage: raptor <command>
+  all              bot (Slack when SLACK_BOT_TOKEN is set, else the terminal chat) + worker + beat
+  bot              the chat adapter only
+  worker           the deployment worker only
+  beat             the maintenance schedule only
+  say "<text>"     run one command as the local user, print its thread, follow it to the end
+                   exit 0 = success, 1 = failed or refused, 2 = not understood`;
+
+/** Approvals nobody decided in time end their deployment (the fuller beat comes with its own issue). */
+function startBeat(rt: Runtime): () => void {
+  const tick = async () => {
+    const pending = await rt.engine.db.select().from(approvals).where(eq(approvals.status, "pending"));
+    for (const a of pending) if (a.expiresAt <= new Date()) await expireApproval(rt.engine, a.deploymentId);
+  };
+  const timer = setInterval(() => void tick().catch((e) => rt.engine.logger.warn({ err: (e as Error).message }, "beat tick failed")), 30_000);
+  return () => clearInterval(timer);
+}
+
+async function say(rt: Runtime, text: string): Promise<number> {
+  const print = (l: string) => process.stdout.write(`${l}\n`);
+  const actor = { id: process.env.RAPTOR_USER ?? userInfo().username };
+  const embeddedWorker = process.env.RAPTOR_SAY_WORKER !== "0" ? await startWorker(rt.engine) : undefined;
+  const stopBeat = startBeat(rt);
+  try {
+    const reply = await dispatch({ engine: rt.engine, authorizer: localAuthorizer }, { text, actor, origin: "terminal" });
+    for (const l of replyLines(reply)) print(l);
+    if (reply.kind === "parse_error") return 2;
+    if (reply.kind === "refused") return 1;
+    const follow = reply.kind === "deployment" ? reply.deploymentId : reply.kind === "done" && /approve/.test(text) ? reply.deploymentId : undefined;
+    if (!follow) return 0;
+    const conn = rt.redisConnection();
+    const last = await followThread(conn, rt.engine.prefix, follow, print, { from: reply.kind === "deployment" ? reply.since : undefined });
+    return last?.type === "deployment.succeeded" ? 0 : 1;
+  } finally {
+    stopBeat();
+    await embeddedWorker?.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === "-h" || cmd === "--help") {
+    process.stdout.write(`${usage}\n`);
+    return cmd ? 0 : 2;
+  }
+  let rt: Runtime;
+  try {
+    rt = await createRuntime(configFromEnv());
+  } catch (err) {
+    if (err instanceof PlaybookError) {
+      process.stderr.write(`raptor: the playbooks have mistakes:\n${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const shutdown: (() => Promise<void> | void)[] = [() => rt.close()];
+  const stop = async () => {
+    for (const f of shutdown.reverse()) await f();
+  };
+  try {
+    switch (cmd) {
+      case "say":
+        if (rest.length === 0) {
+          process.stderr.write('raptor say: give the command text, e.g. raptor say "help"\n');
+          return 2;
+        }
+        return await say(rt, rest.join(" "));
+      case "worker": {
+        const w = await startWorker(rt.engine);
+        shutdown.push(() => w.close());
+        await waitForSignal();
+        return 0;
+      }
+      case "beat":
+        shutdown.push(startBeat(rt));
+        await waitForSignal();
+        return 0;
+      case "bot":
+      case "all": {
+        if (cmd === "all") {
+          const w = await startWorker(rt.engine);
+          shutdown.push(() => w.close());
+          shutdown.push(startBeat(rt));
+        }
+        const { startChat } = await import("./chat.ts");
+        await startChat(rt, shutdown);
+        return 0;
+      }
+      default:
+        process.stderr.write(`raptor: unknown command "${cmd}"\n${usage}\n`);
+        return 2;
+    }
+  } finally {
+    await stop();
+  }
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`raptor: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);
+

@@ -1,0 +1,99 @@
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import { openDb, type DbHandle } from "../db/client.ts";
+import type { EngineApiDeps } from "../engine/api.ts";
+import { defaultEngineOptions, type EngineOptions, type Logger } from "../engine/context.ts";
+import { Queues } from "../engine/queues.ts";
+import { loadPlaybooks } from "../playbooks/load.ts";
+import { HostPool } from "../runners/host-pool.ts";
+
+/** Settings from the environment (12-factor); every one has an embedded default. */
+export interface RuntimeConfig {
+  databaseUrl?: string;
+  redisUrl: string;
+  playbooks: string;
+  dataDir: string;
+  prefix: string;
+  logFile?: string;
+  options: EngineOptions;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const dataDir = resolve(env.RAPTOR_DATA ?? ".raptor");
+  // Playbooks may refer to ${RAPTOR_DATA}; make sure they see the absolute path we use.
+  env.RAPTOR_DATA = dataDir;
+  const num = (v: string | undefined, d: number) => (v && /^\d+$/.test(v) ? Number(v) : d);
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    playbooks: resolve(env.RAPTOR_PLAYBOOKS ?? "playbooks/examples"),
+    dataDir,
+    prefix: env.RAPTOR_PREFIX ?? "raptor:",
+    logFile: env.RAPTOR_LOG_FILE,
+    options: {
+      ...defaultEngineOptions,
+      startTimeoutMs: num(env.RAPTOR_START_TIMEOUT_MS, defaultEngineOptions.startTimeoutMs),
+      lockDurationMs: num(env.RAPTOR_LOCK_DURATION_MS, defaultEngineOptions.lockDurationMs),
+      concurrency: num(env.RAPTOR_CONCURRENCY, defaultEngineOptions.concurrency),
+      drainMs: env.RAPTOR_DRAIN_MS !== undefined ? num(env.RAPTOR_DRAIN_MS, 0) : undefined,
+    },
+  };
+}
+
+export interface Runtime {
+  engine: EngineApiDeps;
+  config: RuntimeConfig;
+  /** A new Redis connection for blocking reads (followers, consumers). Closed by the caller. */
+  redisConnection(): Redis;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: builds every client once from the configuration and passes them down.
+ * Migrations run here; a failed migration stops start-up with its error.
+ */
+export async function createRuntime(config: RuntimeConfig, logger?: Logger): Promise<Runtime> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const log: Logger =
+    logger ??
+    pino(
+      { level: process.env.LOG_LEVEL ?? "info", redact: ["*.password", "*.token", "*.key"] },
+      pino.destination({ dest: config.logFile ?? resolve(config.dataDir, "raptor.log"), sync: false, mkdir: true }),
+    );
+  const playbook = await loadPlaybooks(config.playbooks);
+  const db: DbHandle = await openDb({ url: config.databaseUrl, dataDir: resolve(config.dataDir, "pglite") });
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false });
+  const hosts = new HostPool();
+  const queues = new Queues(config.redisUrl, config.prefix);
+  const engine: EngineApiDeps = {
+    db: db.db,
+    redis,
+    redisUrl: config.redisUrl,
+    prefix: config.prefix,
+    playbook,
+    hosts,
+    dataDir: config.dataDir,
+    logger: log,
+    options: config.options,
+    queues,
+  };
+  const extra: Redis[] = [];
+  return {
+    engine,
+    config,
+    redisConnection() {
+      const r = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+      extra.push(r);
+      return r;
+    },
+    async close() {
+      await queues.close();
+      await hosts.closeAll();
+      for (const r of extra) r.disconnect();
+      redis.disconnect();
+      await db.close();
+    },
+  };
+}
