@@ -3,7 +3,10 @@ SHELL := /bin/bash
 
 .PHONY: run test setup deps services typecheck bench
 
+export RAPTOR_DATA ?= $(CURDIR)/.raptor
+
 run: setup
+	@./scripts/demo.sh
 	./bin/raptor all
 
 test: setup
