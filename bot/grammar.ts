@@ -41,6 +41,9 @@ export function parse(text: string, context: ParseContext = {}): ParseResult {
   }
 }
 
+export { MAX_LENGTH } from "./grammar/text.ts";
+export { MAX_LOG_LINES, MAX_SCALE } from "./grammar/verbs.ts";
+
 const VERB_SET: ReadonlySet<string> = new Set(VERBS);
 
 function parseOrFail(raw: string, ctx: ParseContext): Command {

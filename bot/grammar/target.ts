@@ -19,6 +19,10 @@ import { charProblem, fail, show, type Word } from "./text.ts";
  *     binding fills in app and environment — unless the first word is another known app, which
  *     means the person named an app and forgot the environment.
  *  4. Otherwise the words are read as `<app> <env> ...` and the first problem is reported.
+ * Known limits of the rule: without `context.apps`, `restart web worker` in the web channel means
+ * environment "worker" (rule 1 wins); a misspelt app in a short form (`restart wbe`) is read as a
+ * proc type, and `lock wbe production` as a reason — dispatch then reports the unknown proc, and a
+ * lock is the safe direction to err in.
  */
 
 export interface Binding {
