@@ -60,6 +60,8 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
   const envs: WrittenEnvironment[] = [];
 
   for (const file of files) {
+    const source = new SourceLines(file.text);
+    if (source.empty) continue; // an empty file, or only comments
     let data: unknown;
     try {
       data = loadYaml(file.text, { filename: file.path });
@@ -68,13 +70,13 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
       issues.push({ file: file.path, line: (e.mark?.line ?? 0) + 1, message: `YAML syntax error: ${e.reason}`, order: files.indexOf(file) });
       continue;
     }
-    lines.set(file.path, new SourceLines(file.text));
+    lines.set(file.path, source);
     const sub = substitute(data, env);
     for (const p of sub.problems) report(file.path, p.path, p.message);
     secrets.push(...sub.secrets);
     data = sub.value;
 
-    if (data === null || data === undefined) continue; // an empty file (or only comments)
+    if (data === null || data === undefined) continue;
     if (!isMapping(data)) {
       report(file.path, [], `a playbook file must be a mapping with ${SECTION_NAMES.join(", ")}, got ${describe(data)}`);
       continue;

@@ -40,9 +40,12 @@ export function valueAt(root: unknown, path: readonly PathKey[]): unknown {
 export class SourceLines {
   private readonly counter = new LineCounter();
   private readonly root: unknown;
+  /** No document at all: only whitespace and comments. */
+  readonly empty: boolean;
 
   constructor(text: string) {
     this.root = parseDocument(text, { lineCounter: this.counter, uniqueKeys: false }).contents;
+    this.empty = this.root === null && !/^\s*[^#\s]/m.test(text);
   }
 
   /** 1-based line of the key (for mappings) or item (for lists) at `path`, or its nearest parent. */
