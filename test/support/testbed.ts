@@ -206,6 +206,9 @@ function sshdConfig(h: HostState, dir: string): string {
     `MaxSessions 20`,
     `MaxStartups 100`,
     `Subsystem sftp internal-sftp`,
+    // bash run by sshd sources ~/.bashrc only at SHLVL < 2; this machine's root .bashrc runs
+    // `pyenv init` (~150 ms a command). Real deploy users have light rc files; keep the bed fast.
+    `SetEnv SHLVL=1`,
     ``,
   ].join("\n");
 }

@@ -1,0 +1,69 @@
+import type { Squad } from "../playbooks/types.ts";
+import { HostUnreachableError, type Host } from "./host.ts";
+import { LocalHost } from "./local-host.ts";
+import { SshHost } from "./ssh-host.ts";
+
+/** What the pool needs from a squad: how to reach its hosts. */
+export type SquadLike = Pick<Squad, "transport" | "ssh">;
+
+/** A Host that reports the missing setting on first use, so `get` never throws. */
+class MisconfiguredHost implements Host {
+  constructor(readonly name: string, private readonly reason: string) {}
+  async exec(): Promise<never> {
+    throw new HostUnreachableError(this.name, this.reason);
+  }
+  async upload(): Promise<never> {
+    throw new HostUnreachableError(this.name, this.reason);
+  }
+  async close(): Promise<void> {}
+}
+
+/**
+ * The Hosts of one worker process: one per (transport, host, port, user), created on first `get`
+ * and kept, so every caller shares the one SSH connection per host. Owned by the composition root,
+ * which calls `closeAll` on shutdown.
+ */
+export class HostPool {
+  private readonly hosts = new Map<string, Host>();
+
+  get(squad: SquadLike, hostName: string): Host {
+    const key =
+      squad.transport === "local"
+        ? `local|${hostName}`
+        : `ssh|${hostName}|${squad.ssh.port}|${squad.ssh.user}|${squad.ssh.key ?? ""}|${squad.ssh.known_hosts ?? ""}`;
+    let host = this.hosts.get(key);
+    if (!host) {
+      host = this.create(squad, hostName);
+      this.hosts.set(key, host);
+    }
+    return host;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.hosts.values()];
+    this.hosts.clear();
+    await Promise.allSettled(all.map((h) => h.close()));
+  }
+
+  private create(squad: SquadLike, hostName: string): Host {
+    switch (squad.transport) {
+      case "local":
+        return new LocalHost(hostName);
+      case "ssh": {
+        const { user, port, key, known_hosts } = squad.ssh;
+        if (!key) return new MisconfiguredHost(hostName, "no SSH private key is configured for the squad (ssh.key)");
+        if (!known_hosts) {
+          return new MisconfiguredHost(
+            hostName,
+            "no known_hosts file is configured for the squad (ssh.known_hosts); host keys must be verified",
+          );
+        }
+        return new SshHost({ host: hostName, port, user, keyPath: key, knownHostsPath: known_hosts });
+      }
+      default: {
+        const never: never = squad.transport;
+        throw new Error(`unknown transport ${String(never)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HostUnreachableError } from "../../runners/host.ts";
+import { HostPool } from "../../runners/host-pool.ts";
+import { LocalHost } from "../../runners/local-host.ts";
+import { SshHost, type SshHostOptions } from "../../runners/ssh-host.ts";
+import { hostContract } from "../contract/host.contract.ts";
+import { startTestbed, type Testbed } from "../support/testbed.ts";
+
+let tb: Testbed;
+let scratchRoot: string;
+beforeAll(async () => {
+  tb = await startTestbed({ hosts: 1 });
+  scratchRoot = await mkdtemp(join(tmpdir(), "raptor-localhost-"));
+});
+afterAll(async () => {
+  await tb?.stop();
+  await rm(scratchRoot, { recursive: true, force: true });
+});
+
+const sshOptions = (over: Partial<SshHostOptions> = {}): SshHostOptions => ({
+  host: tb.hosts[0]!.name,
+  port: tb.hosts[0]!.sshPort,
+  user: tb.user,
+  keyPath: tb.sshKeyPath,
+  knownHostsPath: tb.knownHostsPath,
+  connectTimeoutMs: 5_000,
+  ...over,
+});
+
+/** Connections sshd accepted so far: one log line per authenticated connection. */
+async function acceptedConnections(): Promise<number> {
+  return (await tb.sshdLog(tb.hosts[0]!.name)).split("\n").filter((l) => l.includes("Accepted publickey")).length;
+}
+
+async function unreachable(p: Promise<unknown>): Promise<HostUnreachableError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(HostUnreachableError);
+  return e as HostUnreachableError;
+}
+
+describe("LocalHost", () => {
+  hostContract(async () => {
+    const scratch = join(scratchRoot, "contract");
+    const host = new LocalHost();
+    await host.exec(["mkdir", "-p", scratch]);
+    return { host, scratch };
+  });
+});
+
+describe("SshHost", () => {
+  hostContract(async () => {
+    const host = new SshHost(sshOptions());
+    const scratch = join(tb.hosts[0]!.root, "contract");
+    await host.exec(["mkdir", "-p", scratch]);
+    return { host, scratch };
+  });
+});
+
+describe("SshHost connections", () => {
+  it("uses one connection for many execs and uploads", async () => {
+    const before = await acceptedConnections();
+    const host = new SshHost(sshOptions());
+    try {
+      for (let i = 0; i < 5; i++) expect((await host.exec(["true"])).code).toBe(0);
+      await Promise.all(Array.from({ length: 15 }, () => host.exec(["true"])));
+      await host.upload("x", join(tb.hosts[0]!.root, "pooled/x.txt"));
+    } finally {
+      await host.close();
+    }
+    expect((await acceptedConnections()) - before).toBe(1);
+  });
+
+  it("fails with a clear message when the host key is not in known_hosts", async () => {
+    const empty = join(tb.dir, "empty_known_hosts");
+    await writeFile(empty, "# nothing here\n");
+    const e = await unreachable(new SshHost(sshOptions({ knownHostsPath: empty })).exec(["true"]));
+    const { name, sshPort } = tb.hosts[0]!;
+    expect(e.host).toBe(name);
+    expect(e.message).toContain(`host key for ${name}:${sshPort} is not in ${empty}`);
+  });
+
+  it("fails when the host key changed", async () => {
+    const { name, sshPort } = tb.hosts[0]!;
+    const pub = (await import("node:fs")).readFileSync(`${tb.sshKeyPath}.pub`, "utf8").split(" ");
+    const wrong = join(tb.dir, "wrong_known_hosts");
+    await writeFile(wrong, `[${name}]:${sshPort} ${pub[0]} ${pub[1]}\n`);
+    const e = await unreachable(new SshHost(sshOptions({ knownHostsPath: wrong })).exec(["true"]));
+    expect(e.message).toContain(`host key for ${name}:${sshPort} does not match the one in ${wrong}`);
+  });
+
+  it("fails when the user is refused, and never shows the key", async () => {
+    const e = await unreachable(new SshHost(sshOptions({ user: "raptor-no-such-user" })).exec(["true"]));
+    expect(e.message).toMatch(/refused the key .* for user raptor-no-such-user/);
+    expect(e.message).not.toMatch(/PRIVATE KEY/);
+  });
+
+  it("fails when the key file is missing, naming the file", async () => {
+    const e = await unreachable(new SshHost(sshOptions({ keyPath: "/nonexistent/key" })).exec(["true"]));
+    expect(e.message).toContain("/nonexistent/key");
+  });
+
+  it("reports a stopped sshd as unreachable, naming the host, and reconnects when it is back", async () => {
+    const { name } = tb.hosts[0]!;
+    const pooled = new SshHost(sshOptions());
+    try {
+      expect((await pooled.exec(["true"])).code).toBe(0);
+      await tb.stopSshd(name);
+      try {
+        const e1 = await unreachable(new SshHost(sshOptions()).exec(["true"]));
+        expect(e1.host).toBe(name);
+        expect(e1.message).toMatch(new RegExp(`cannot reach host ${name.replace(/\./g, "\\.")}: connection refused`));
+        // The pooled connection died with the host: the next call tries to reconnect, and fails.
+        await unreachable(pooled.exec(["true"]));
+      } finally {
+        await tb.startSshd(name);
+      }
+      expect((await pooled.exec(["echo", "back"])).stdout).toBe("back\n");
+    } finally {
+      await pooled.close();
+    }
+  });
+});
+
+describe("HostPool", () => {
+  it("gives one Host per (transport, host, port, user) and closes them all", async () => {
+    const pool = new HostPool();
+    const squad = {
+      transport: "ssh" as const,
+      ssh: { user: tb.user, port: tb.hosts[0]!.sshPort, key: tb.sshKeyPath, known_hosts: tb.knownHostsPath },
+    };
+    const a = pool.get(squad, tb.hosts[0]!.name);
+    expect(pool.get(squad, tb.hosts[0]!.name)).toBe(a);
+    expect(pool.get({ ...squad, ssh: { ...squad.ssh, user: "other" } }, tb.hosts[0]!.name)).not.toBe(a);
+    expect(pool.get({ transport: "local", ssh: squad.ssh }, "here")).toBeInstanceOf(LocalHost);
+    expect((await a.exec(["echo", "ok"])).stdout).toBe("ok\n");
+    await pool.closeAll();
+  });
+
+  it("refuses an ssh squad without known_hosts when used", async () => {
+    const pool = new HostPool();
+    const host = pool.get({ transport: "ssh", ssh: { user: "root", port: 22, key: tb.sshKeyPath } }, "h1");
+    const e = await unreachable(host.exec(["true"]));
+    expect(e.message).toContain("known_hosts");
+  });
+});
