@@ -1,0 +1,188 @@
+import type { WebClient } from "@slack/web-api";
+import type { Redis } from "ioredis";
+import type { EngineEvent } from "../../engine/event-types.ts";
+import { failureBlocks, fallbackText, headBlocks, logBlocks, summaryBlocks, who, type Block } from "./blocks.ts";
+import type { ThreadSink } from "./consumer.ts";
+import { clip, parseOrigin } from "./format.ts";
+import { HeadUpdates } from "./head-updates.ts";
+import { errorFields, silentLog, type Log } from "./log.ts";
+import type { ThreadState } from "./thread.ts";
+
+/**
+ * Writes deployment threads to Slack: the head message (posted once in the origin channel/thread,
+ * its ts kept in Redis, edited as steps progress, coalesced per channel), and thread replies for
+ * logs, failures and the final summary. Log text and outputs go to Slack only, never to the logger.
+ */
+
+export interface SlackSinkOptions {
+  client: WebClient;
+  redis: Redis;
+  /** Key prefix. Default `raptor:`. */
+  prefix?: string;
+  /** Minimum gap between two head edits in one channel. Default 1000 ms. */
+  minUpdateIntervalMs?: number;
+  /** Logs longer than this many characters are also uploaded whole as a file in the thread. Default 20 000. */
+  uploadOverChars?: number;
+  /** Expiry of the stored head ts. Default 30 days. */
+  ttlSeconds?: number;
+  log?: Log;
+}
+
+export interface SlackSink extends ThreadSink {
+  /** Sends queued head edits and waits for them (call before shutting down). */
+  flush(): Promise<void>;
+}
+
+interface Head {
+  channel: string;
+  ts: string;
+  /** Where replies go: the origin thread when the command came in one, else the head itself. */
+  replyTs: string;
+}
+
+/** Events whose head edit must land before the event counts as delivered. */
+const URGENT = new Set<EngineEvent["type"]>([
+  "deployment.awaiting_approval",
+  "deployment.approved",
+  "deployment.rejected",
+  "deployment.succeeded",
+  "deployment.failed",
+  "deployment.cancelled",
+]);
+
+/**
+ * Slack answered `ok: false` (channel_not_found, not_in_channel, invalid_blocks...): retrying the
+ * same call cannot help. Network errors and 5xx are not platform errors and are retried.
+ */
+function isPermanent(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === "slack_webapi_platform_error";
+}
+
+function slackError(err: unknown): string | undefined {
+  return (err as { data?: { error?: string } } | null)?.data?.error;
+}
+
+function fileSafe(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60) || "log";
+}
+
+export function createSlackSink(opts: SlackSinkOptions): SlackSink {
+  const { client, redis } = opts;
+  const prefix = opts.prefix ?? "raptor:";
+  const uploadOver = opts.uploadOverChars ?? 20_000;
+  const ttl = opts.ttlSeconds ?? 30 * 24 * 3600;
+  const log = opts.log ?? silentLog;
+  const heads = new Map<string, Head>();
+  const headKey = (id: string) => `${prefix}slack:head:${id}`;
+
+  const updates = new HeadUpdates<ThreadState>(async (head, state) => {
+    try {
+      await client.chat.update({ channel: head.channel, ts: head.ts, text: fallbackText(state), blocks: headBlocks(state) });
+    } catch (err) {
+      if (!isPermanent(err)) throw err;
+      log.warn({ deploymentId: state.deploymentId, channel: head.channel, slackError: slackError(err) }, "head message edit refused by Slack");
+    }
+  }, opts.minUpdateIntervalMs ?? 1000);
+
+  async function loadHead(id: string): Promise<Head | undefined> {
+    const cached = heads.get(id);
+    if (cached) return cached;
+    const json = await redis.get(headKey(id));
+    if (!json) return undefined;
+    const head = JSON.parse(json) as Head;
+    heads.set(id, head);
+    return head;
+  }
+
+  async function postHead(state: ThreadState, channel: string, threadTs: string | undefined): Promise<Head> {
+    const res = await client.chat.postMessage({
+      channel,
+      text: fallbackText(state),
+      blocks: headBlocks(state),
+      unfurl_links: false,
+      unfurl_media: false,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+    });
+    if (!res.ts) throw new Error("chat.postMessage returned no ts");
+    const head: Head = { channel: res.channel ?? channel, ts: res.ts, replyTs: threadTs ?? res.ts };
+    await redis.set(headKey(state.deploymentId), JSON.stringify(head), "EX", ttl);
+    heads.set(state.deploymentId, head);
+    return head;
+  }
+
+  async function reply(head: Head, blocks: Block[], text: string): Promise<void> {
+    await client.chat.postMessage({ channel: head.channel, thread_ts: head.replyTs, text: clip(text, 3000), blocks, unfurl_links: false, unfurl_media: false });
+  }
+
+  async function postLog(head: Head, state: ThreadState, event: Extract<EngineEvent, { type: "step.log" }>): Promise<void> {
+    const title = `${event.step.replace(/_/g, " ")}: ${event.title}`;
+    await reply(head, logBlocks(title, event.text), title);
+    if (event.text.length <= uploadOver) return;
+    try {
+      await client.filesUploadV2({
+        channel_id: head.channel,
+        thread_ts: head.replyTs,
+        filename: `${fileSafe(`${state.app}-${state.env}-${event.step}-${event.title}`)}.log`,
+        title: clip(`${title} (full log)`, 250),
+        content: event.text,
+      });
+    } catch (err) {
+      // The tail is in the thread already; a failed upload is not worth reposting the log for.
+      log.warn({ deploymentId: state.deploymentId, ...errorFields(err), slackError: slackError(err) }, "log upload failed");
+    }
+  }
+
+  async function deliverEvent(head: Head, state: ThreadState, event: EngineEvent, prev: ThreadState | undefined): Promise<void> {
+    switch (event.type) {
+      case "step.log":
+        return postLog(head, state, event);
+      case "step.failed":
+        return reply(head, failureBlocks(state, state.errors.at(-1) ?? { step: event.step, message: event.message }), `${event.step} failed: ${event.message}`);
+      case "deployment.awaiting_approval": {
+        const approvers = event.approvers.length > 0 ? event.approvers.map(who).join(", ") : "an approver";
+        return reply(
+          head,
+          [{ type: "section", text: { type: "mrkdwn", text: clip(`:raised_hand: Waiting for approval from ${approvers}: use the buttons above, or type \`approve ${state.deploymentId}\`.`, 3000) } }],
+          `Waiting for approval from ${event.approvers.join(", ")}`,
+        );
+      }
+      case "deployment.failed": {
+        // A failure the step did not already report gets its own reply with the evidence.
+        if (state.errors.length > (prev?.errors.length ?? 0)) {
+          const error = state.errors.at(-1)!;
+          await reply(head, failureBlocks(state, error), `${state.app} ${state.env}: ${error.message}`);
+        }
+        return reply(head, summaryBlocks(state), fallbackText(state));
+      }
+      case "deployment.succeeded":
+      case "deployment.cancelled":
+      case "deployment.rejected":
+        return reply(head, summaryBlocks(state), fallbackText(state));
+      default:
+        return;
+    }
+  }
+
+  return {
+    async deliver(state, event, prev) {
+      const origin = parseOrigin(state.origin);
+      if (origin.kind !== "slack") return;
+      try {
+        let head = await loadHead(state.deploymentId);
+        if (!head) {
+          head = await postHead(state, origin.channel, origin.threadTs);
+        } else if (JSON.stringify(headBlocks(state)) !== JSON.stringify(prev ? headBlocks(prev) : undefined)) {
+          const landed = updates.schedule({ channel: head.channel, ts: head.ts, deploymentId: state.deploymentId }, state);
+          if (URGENT.has(event.type)) await landed;
+          else landed.catch((err) => log.warn({ deploymentId: state.deploymentId, ...errorFields(err) }, "head message edit failed; the next one carries the state"));
+        }
+        await deliverEvent(head, state, event, prev);
+      } catch (err) {
+        if (!isPermanent(err)) throw err;
+        // Retrying cannot fix it (bot not in the channel, archived channel...): say so and move on.
+        log.error({ deploymentId: state.deploymentId, channel: origin.channel, type: event.type, slackError: slackError(err) }, "Slack refused a thread message");
+      }
+    },
+    flush: () => updates.flush(),
+  };
+}
