@@ -87,7 +87,7 @@ function splitRange(text: string): string[] {
 
 function build(text: string, a: Point, b: Point | undefined): FreezeWindow {
   if (b === undefined) {
-    if (a.kind === "day" && a.time === undefined) return { kind: "weekly", text, start: a.day * DAY, end: a.day * DAY + DAY };
+    if (a.kind === "day" && a.time === undefined) return { kind: "weekly", text, start: a.day * DAY, end: (a.day * DAY + DAY) % WEEK };
     if (a.kind === "date" && a.time === undefined) return { kind: "dates", text, start: a.date, end: a.date + DAY * 60_000 };
     throw new FreezeSyntaxError(`a window with a time needs an end, like "Fri 16:00 - Mon 08:00"`);
   }
