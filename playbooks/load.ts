@@ -4,8 +4,9 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { load as loadYaml, YAMLException } from "js-yaml";
+import { CORE_SCHEMA, load as loadYaml, mergeTag, YAMLException } from "js-yaml";
 import { didYouMean } from "../lib/suggest.ts";
+import { maskSecrets } from "./resolve.ts";
 import type { Playbook, PlaybookIssue } from "./types.ts";
 import { appSchema, type AppDraft } from "./schema/apps.ts";
 import { balancerSchema } from "./schema/balancers.ts";
@@ -40,6 +41,9 @@ const SECTIONS = {
 type Section = keyof typeof SECTIONS;
 const SECTION_NAMES = Object.keys(SECTIONS) as Section[];
 
+/** YAML 1.2 core types plus merge keys (`<<: *defaults`), so environments can share a block. */
+const YAML_SCHEMA = CORE_SCHEMA.withTags(mergeTag);
+
 const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /**
@@ -64,7 +68,7 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
     if (source.empty) continue; // an empty file, or only comments
     let data: unknown;
     try {
-      data = loadYaml(file.text, { filename: file.path });
+      data = loadYaml(file.text, { filename: file.path, schema: YAML_SCHEMA });
     } catch (e) {
       if (!(e instanceof YAMLException)) throw e;
       issues.push({ file: file.path, line: (e.mark?.line ?? 0) + 1, message: `YAML syntax error: ${e.reason}`, order: files.indexOf(file) });
@@ -127,7 +131,9 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
 
   if (issues.length > 0) {
     issues.sort((a, b) => a.order - b.order || a.line - b.line);
-    return { ok: false, issues: issues.map(({ order: _, ...issue }) => issue) };
+    // A wrong value may have come from the environment: never echo it back.
+    const mask = (text: string) => maskSecrets({ secrets }, text);
+    return { ok: false, issues: issues.map(({ order: _, ...issue }) => ({ ...issue, message: mask(issue.message) })) };
   }
   return { ok: true, playbook: assemble(entries, secrets) };
 }

@@ -281,6 +281,24 @@ describe("each kind of mistake, one at a time", () => {
     ]);
   });
 
+  it("merges YAML anchors with <<", () => {
+    const text = `apps:
+  web:
+    repo: ./web
+    environments:
+      staging: &defaults
+        squad: prod
+        size: { web: 2 }
+        drain: 1s
+      production:
+        <<: *defaults
+        size: { web: 6 }
+`;
+    const result = parsePlaybookFiles([{ path: "squads.yaml", text: SQUADS }, { path: "web.yaml", text }], {});
+    if (!result.ok) throw new Error(result.issues.map(formatIssue).join("\n"));
+    expect(result.playbook.apps.web?.environments.production).toMatchObject({ squad: "prod", size: { web: 6 }, drain_ms: 1_000 });
+  });
+
   it("accepts an empty file", () => {
     expect(parsePlaybookFiles([{ path: "empty.yaml", text: "# nothing yet\n" }], {})).toEqual({
       ok: true,
@@ -316,6 +334,12 @@ describe("secrets", () => {
       `${f}:3: squads.prod.hosts[0] uses \${DEPLOY_HOST}, which is not set: set DEPLOY_HOST in the environment, or give a default with \${DEPLOY_HOST:-default}`,
       `${f}:5: squads.prod.supervisor.password uses \${SUPERVISOR_PASSWORD}, which is not set: set SUPERVISOR_PASSWORD in the environment, or give a default with \${SUPERVISOR_PASSWORD:-default}`,
       `${f}:15: apps.web.environments.production.env.TOKEN uses \${API_TOKEN}, which is not set: set API_TOKEN in the environment, or give a default with \${API_TOKEN:-default}`,
+    ]);
+  });
+
+  it("never echoes a secret in an issue", () => {
+    expect(issuesOf({ "squads.yaml": SQUADS, "web.yaml": web('drain: "${DRAIN}"') }, { DRAIN: "hunter22" })).toEqual([
+      'web.yaml:7: apps.web.environments.production.drain must be a duration like 500ms, 5s, 2m or 1h, got "[REDACTED]"',
     ]);
   });
 
