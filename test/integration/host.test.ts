@@ -1,11 +1,12 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HostUnreachableError } from "../../runners/host.ts";
 import { HostPool } from "../../runners/host-pool.ts";
 import { LocalHost } from "../../runners/local-host.ts";
-import { SshHost, type SshHostOptions } from "../../runners/ssh-host.ts";
+import { SshHost, verifyHostKey, type SshHostOptions } from "../../runners/ssh-host.ts";
 import { hostContract } from "../contract/host.contract.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 
@@ -147,5 +148,42 @@ describe("HostPool", () => {
     const host = pool.get({ transport: "ssh", ssh: { user: "root", port: 22, key: tb.sshKeyPath } }, "h1");
     const e = await unreachable(host.exec(["true"]));
     expect(e.message).toContain("known_hosts");
+  });
+});
+
+describe("verifyHostKey", () => {
+  const blob = (b64: string) => Buffer.from(b64, "base64");
+  const K1 = "AAAAC3NzaC1lZDI1NTE5AAAAIKey1111111111111111111111111111111111111";
+  const K2 = "AAAAC3NzaC1lZDI1NTE5AAAAIKey2222222222222222222222222222222222222";
+
+  it.each<[string, string, number, string, string]>([
+    ["[h1]:2222 ssh-ed25519 " + K1, "h1", 2222, K1, "ok"],
+    ["[h1]:2222 ssh-ed25519 " + K1, "h1", 2222, K2, "changed"],
+    ["[h1]:2222 ssh-ed25519 " + K1, "h1", 22, K1, "unknown"],
+    ["h1 ssh-ed25519 " + K1, "h1", 22, K1, "ok"],
+    ["h1 ssh-ed25519 " + K1, "h1", 2222, K1, "unknown"],
+    ["h0,h1,h2 ssh-ed25519 " + K1, "h1", 22, K1, "ok"],
+    ["*.internal,!bad.internal ssh-ed25519 " + K1, "app1.internal", 22, K1, "ok"],
+    ["*.internal,!bad.internal ssh-ed25519 " + K1, "bad.internal", 22, K1, "unknown"],
+    ["# comment\n\nh1 ssh-ed25519 " + K2 + "\nh1 ssh-ed25519 " + K1, "h1", 22, K1, "ok"],
+    ["@revoked h1 ssh-ed25519 " + K1 + "\nh1 ssh-ed25519 " + K1, "h1", 22, K1, "revoked"],
+    ["@cert-authority *.internal ssh-ed25519 " + K1, "h1.internal", 22, K1, "unknown"],
+  ])("%j for %s:%d", (text, host, port, key, verdict) => {
+    expect(verifyHostKey(text, host, port, blob(key))).toBe(verdict);
+  });
+
+  it("matches hashed entries written by ssh-keygen -H", async () => {
+    const hashed = join(tb.dir, "hashed_known_hosts");
+    await copyFile(tb.knownHostsPath, hashed);
+    execFileSync("ssh-keygen", ["-q", "-H", "-f", hashed], { stdio: "ignore" });
+    const text = await readFile(hashed, "utf8");
+    expect(text.startsWith("|1|")).toBe(true);
+    const { name, sshPort } = tb.hosts[0]!;
+    const key = blob((await readFile(tb.knownHostsPath, "utf8")).split(" ")[2]!.trim());
+    expect(verifyHostKey(text, name, sshPort, key)).toBe("ok");
+    expect(verifyHostKey(text, name, sshPort + 1, key)).toBe("unknown");
+    const host = new SshHost(sshOptions({ knownHostsPath: hashed }));
+    expect((await host.exec(["true"])).code).toBe(0);
+    await host.close();
   });
 });
