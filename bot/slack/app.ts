@@ -1,0 +1,218 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { App, HTTPReceiver, LogLevel, type Logger } from "@slack/bolt";
+import type { WebClient, WebClientOptions } from "@slack/web-api";
+import type { Redis } from "ioredis";
+import type { ChatRequest, Reply } from "../dispatch-types.ts";
+import { slackOrigin } from "../notify/format.ts";
+import { errorFields, type Log } from "../notify/log.ts";
+import { SlackAuthorizer } from "./authorizer.ts";
+import { SlackDirectory } from "./directory.ts";
+import { BUTTON_VALUE_PATTERNS, commandText, MAX_COMMAND_CHARS, tooLongText } from "./input.ts";
+import { claimOnce, dedupeEvents, ignoreBots, onlyDirectMessages } from "./middleware.ts";
+import { sendReply, type ReplyTarget } from "./reply.ts";
+
+export interface SlackAppOptions {
+  /** Bot token (xoxb-...). */
+  botToken: string;
+  /** Signing secret; every HTTP request is verified with it (Bolt answers 401 otherwise). */
+  signingSecret: string;
+  /** App-level token (xapp-...). When set, Socket Mode is used instead of HTTP. */
+  appToken?: string;
+  /** HTTP port for `/slack/events` (0 picks a free one). Unused in Socket Mode. */
+  port: number;
+  /** Web API base URL. Default `https://slack.com/api/` (tests point it at a fake). */
+  slackApiUrl?: string;
+  dispatch: (req: ChatRequest) => Promise<Reply>;
+  redis: Redis;
+  /** Redis key prefix (dedupe keys). */
+  prefix: string;
+  logger: Log;
+  /** Users, channels and groups are cached this long. Default 300 000 ms. */
+  directoryTtlMs?: number;
+}
+
+export interface SlackApp {
+  readonly app: App;
+  /** The bot's Web API client (retries and Retry-After configured); give it to the Slack sink. */
+  readonly client: WebClient;
+  /** Access lists checked against Slack, sharing this app's cache; give it to dispatch. */
+  readonly authorizer: SlackAuthorizer;
+  readonly directory: SlackDirectory;
+  /** Verifies the token (auth.test), then listens. Resolves with the HTTP port (undefined in Socket Mode). */
+  start(): Promise<{ port?: number }>;
+  stop(): Promise<void>;
+}
+
+/** One path for commands, events and interactivity, as in slack/manifest.yaml. */
+export const SLACK_EVENTS_PATH = "/slack/events";
+
+/**
+ * Web API client settings: failed calls are retried with backoff, and a 429 waits out Slack's
+ * Retry-After before the retry (the client pauses its queue meanwhile).
+ */
+export function slackClientOptions(slackApiUrl: string | undefined, logger: Logger): WebClientOptions {
+  return {
+    ...(slackApiUrl ? { slackApiUrl } : {}),
+    logger,
+    rejectRateLimitedCalls: false,
+    retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000, randomize: true },
+    timeout: 30_000,
+  };
+}
+
+/**
+ * Bolt's logger on top of ours. Debug output is dropped on purpose: at debug level the Web API
+ * client logs request bodies, which carry logs and command output.
+ */
+function boltLogger(log: Log): Logger {
+  const line = (msg: unknown[]) => msg.map((m) => (m instanceof Error ? m.message : typeof m === "string" ? m : JSON.stringify(m))).join(" ");
+  let level = LogLevel.INFO;
+  let name = "slack";
+  return {
+    debug: () => {},
+    info: (...m: unknown[]) => log.info({ component: name }, line(m)),
+    warn: (...m: unknown[]) => log.warn({ component: name }, line(m)),
+    error: (...m: unknown[]) => log.error({ component: name }, line(m)),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: (n: string) => {
+      name = n;
+    },
+  };
+}
+
+const INTERNAL_ERROR: Reply = {
+  kind: "refused",
+  code: "internal_error",
+  text: "Raptor hit an internal error handling that command. Nothing was started; the bot's log has the details.",
+};
+
+export function createSlackApp(opts: SlackAppOptions): SlackApp {
+  const log = opts.logger;
+  const logger = boltLogger(log);
+  const clientOptions = slackClientOptions(opts.slackApiUrl, logger);
+  const common = { token: opts.botToken, logger, clientOptions, deferInitialization: true, ignoreSelf: true } as const;
+  const socketMode = opts.appToken !== undefined && opts.appToken !== "";
+  const app = socketMode
+    ? new App({ ...common, appToken: opts.appToken!, socketMode: true })
+    : new App({
+        ...common,
+        receiver: new HTTPReceiver({
+          signingSecret: opts.signingSecret,
+          endpoints: SLACK_EVENTS_PATH,
+          logger,
+          // Ack first, work after: Slack wants an answer within 3 s.
+          processBeforeResponse: false,
+          customRoutes: [{ path: "/healthz", method: ["GET"], handler: (_req, res) => (res.writeHead(200), res.end("ok")) }],
+        }),
+      });
+  const directory = new SlackDirectory({ client: app.client, log, ...(opts.directoryTtlMs !== undefined ? { ttlMs: opts.directoryTtlMs } : {}) });
+  const authorizer = new SlackAuthorizer(directory, log);
+
+  app.error(async (err) => {
+    log.error(errorFields(err), "Slack listener failed");
+  });
+  app.use(ignoreBots);
+  app.use(dedupeEvents(opts.redis, opts.prefix, log));
+
+  /** Parse-to-reply for one command from any Slack surface. */
+  async function handle(input: { text: string; user: string; userName?: string; channel: string; channelName?: string; isDm: boolean; threadTs?: string }, target: ReplyTarget, botUserId?: string): Promise<void> {
+    let reply: Reply;
+    const text = commandText(input.text, botUserId);
+    if (input.text.length > MAX_COMMAND_CHARS) {
+      reply = { kind: "parse_error", text: tooLongText(input.text.length) };
+    } else {
+      try {
+        const actor = await directory.actor(input.user, input.userName);
+        const name = input.isDm ? undefined : (input.channelName ?? (await directory.channelName(input.channel).catch(() => undefined)));
+        reply = await opts.dispatch({
+          text: text === "" ? "help" : text,
+          actor,
+          channel: { id: input.channel, ...(name ? { name } : {}) },
+          origin: slackOrigin(input.channel, input.threadTs),
+        });
+      } catch (err) {
+        log.error({ user: input.user, channel: input.channel, ...errorFields(err) }, "dispatch failed");
+        reply = INTERNAL_ERROR;
+      }
+    }
+    try {
+      await sendReply(app.client, target, reply);
+    } catch (err) {
+      log.error({ user: input.user, channel: input.channel, reply: reply.kind, ...errorFields(err) }, "could not reply on Slack");
+    }
+  }
+
+  app.command("/raptor", async ({ command, ack, respond, context }) => {
+    await ack();
+    const isDm = command.channel_id.startsWith("D") || command.channel_name === "directmessage";
+    await handle(
+      { text: command.text, user: command.user_id, userName: command.user_name, channel: command.channel_id, ...(isDm ? {} : { channelName: command.channel_name }), isDm },
+      { source: "command", channel: command.channel_id, user: command.user_id, respond: (m) => respond(m) },
+      context.botUserId,
+    );
+  });
+
+  app.event("app_mention", async ({ event, context }) => {
+    if (!event.user) return;
+    await handle(
+      { text: event.text, user: event.user, channel: event.channel, isDm: false, ...(event.thread_ts ? { threadTs: event.thread_ts } : {}) },
+      { source: "mention", channel: event.channel, user: event.user, threadTs: event.thread_ts ?? event.ts },
+      context.botUserId,
+    );
+  });
+
+  app.event("message", onlyDirectMessages, async ({ event, context }) => {
+    const m = event as { user?: string; text?: string; channel: string; ts: string; thread_ts?: string };
+    if (!m.user || m.text === undefined) return;
+    await handle(
+      { text: m.text, user: m.user, channel: m.channel, isDm: true, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}) },
+      { source: "dm", channel: m.channel, user: m.user, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}) },
+      context.botUserId,
+    );
+  });
+
+  app.action({ type: "block_actions", action_id: /^raptor_(approve|reject|rollback)$/ }, async ({ ack, body, action }) => {
+    await ack();
+    if (action.type !== "button") return;
+    const value = action.value ?? "";
+    const channel = body.channel?.id ?? body.container?.channel_id;
+    if (!BUTTON_VALUE_PATTERNS[action.action_id]?.test(value) || !channel) {
+      log.warn({ actionId: action.action_id, user: body.user.id }, "button with an unexpected value ignored");
+      return;
+    }
+    // A double click must not queue two rollbacks: one press per person and value per 10 s.
+    if (!(await claimOnce(opts.redis, `${opts.prefix}slack:press:${body.user.id}:${value}`, 10))) return;
+    const message = body.message as { ts?: string; thread_ts?: string } | undefined;
+    const threadTs = message?.thread_ts ?? message?.ts ?? body.container?.thread_ts;
+    await handle(
+      { text: value, user: body.user.id, ...(body.user.name ? { userName: body.user.name } : {}), channel, isDm: channel.startsWith("D"), ...(threadTs ? { threadTs } : {}) },
+      { source: "action", channel, user: body.user.id, ...(threadTs ? { threadTs } : {}) },
+    );
+  });
+
+  return {
+    app,
+    client: app.client,
+    authorizer,
+    directory,
+    async start() {
+      await app.init();
+      if (socketMode) {
+        await app.start();
+        log.info({ mode: "socket" }, "Slack app connected");
+        return {};
+      }
+      const server = (await app.start(opts.port)) as Server;
+      const port = (server.address() as AddressInfo).port;
+      log.info({ mode: "http", port, path: SLACK_EVENTS_PATH }, "Slack app listening");
+      return { port };
+    },
+    async stop() {
+      await app.stop();
+    },
+  };
+}

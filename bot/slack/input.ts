@@ -1,0 +1,32 @@
+/**
+ * Turning what Slack delivers into command text (pure). Slack escapes &, < and > and wraps
+ * mentions, channels and links in <...>; the grammar wants what the person typed.
+ */
+
+/** Longer input is answered with a "too long" error and never reaches the parser. */
+export const MAX_COMMAND_CHARS = 4000;
+
+export function commandText(raw: string, botUserId?: string): string {
+  let t = raw.replace(/\u00a0/g, " ");
+  // A leading mention of the bot ("<@UBOT> deploy web", "<@UBOT|raptor>: deploy web") is the address, not the command.
+  t = t.replace(/^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>[\s:,]*/, (m: string, id: string) => (botUserId === undefined || id === botUserId ? "" : m));
+  // <#C123|web> -> #web; <mailto:a@b.c|a@b.c> -> a@b.c; <https://x|label> -> label; <https://x> -> https://x
+  t = t.replace(/<#([CG][A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, name?: string) => `#${name || id}`);
+  t = t.replace(/<(?:mailto:)?([^<>|@!#][^<>|]*)\|([^<>]*)>/g, (_m, _url: string, label: string) => label);
+  t = t.replace(/<((?:https?|mailto):[^<>|]*)>/g, (_m, url: string) => url.replace(/^mailto:/, ""));
+  t = t.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  // Smart quotes from Slack clients would confuse a reason or config value.
+  t = t.replace(/[\u201c\u201d]/g, '"').replace(/[\u2018\u2019]/g, "'");
+  return t.replace(/\s+/g, " ").trim();
+}
+
+export function tooLongText(length: number): string {
+  return `That command is too long (${length} characters; the limit is ${MAX_COMMAND_CHARS}). Commands are one line, like \`deploy web production\`; try \`help\`.`;
+}
+
+/** What a Raptor button may carry, by action id. Values come back from Slack; they are checked, not trusted. */
+export const BUTTON_VALUE_PATTERNS: Record<string, RegExp> = {
+  raptor_approve: /^approve [A-Za-z0-9_-]{1,100}$/,
+  raptor_reject: /^reject [A-Za-z0-9_-]{1,100}$/,
+  raptor_rollback: /^rollback [a-z0-9][a-z0-9_-]{0,62} [a-z0-9][a-z0-9_-]{0,62} v\d{1,9}$/,
+};
