@@ -124,9 +124,14 @@ export class SshHost implements Host {
           client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch))),
         );
       } catch (e) {
+        const why = plain(e);
         // The channel never opened, so the command did not run: safe to retry on a new connection.
-        this.drop(client);
-        if (attempt >= 2) throw new HostUnreachableError(this.name, `could not start a command on ${this.where}: ${plain(e)}`);
+        // Any other refusal (e.g. sshd's MaxSessions) leaves the connection and its commands alone.
+        const dead = /Not connected|No response from server/i.test(why);
+        if (dead) this.drop(client);
+        if (!dead || attempt >= 2) {
+          throw new HostUnreachableError(this.name, `could not start a command on ${this.where}: ${why}`);
+        }
       }
     }
   }

@@ -106,6 +106,19 @@ describe("SshHost connections", () => {
     expect(e.message).toContain("/nonexistent/key");
   });
 
+  it("reconnects transparently when the pooled connection dropped while idle", async () => {
+    const { name } = tb.hosts[0]!;
+    const pooled = new SshHost(sshOptions());
+    try {
+      expect((await pooled.exec(["true"])).code).toBe(0);
+      await tb.stopSshd(name); // kills the live session too
+      await tb.startSshd(name);
+      expect((await pooled.exec(["echo", "again"])).stdout).toBe("again\n");
+    } finally {
+      await pooled.close();
+    }
+  });
+
   it("reports a stopped sshd as unreachable, naming the host, and reconnects when it is back", async () => {
     const { name } = tb.hosts[0]!;
     const pooled = new SshHost(sshOptions());
