@@ -1,0 +1,249 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChatRequest, Reply } from "../../bot/dispatch-types.ts";
+import { createSlackApp, type SlackApp } from "../../bot/slack/app.ts";
+import { FakeSlack, type RecordedCall } from "../support/fake-slack.ts";
+
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const SECRET = "test-signing-secret";
+const TOKEN = "xoxb-test-token";
+
+/** A stand-in for bot/dispatch.ts: records requests, answers like the real one would. */
+class FakeDispatch {
+  requests: ChatRequest[] = [];
+  delayMs = 0;
+  private waiters: (() => void)[] = [];
+  readonly fn = async (req: ChatRequest): Promise<Reply> => {
+    this.requests.push(req);
+    for (const w of this.waiters.splice(0)) w();
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    const [verb, ...rest] = req.text.split(" ");
+    if (req.text.length > 1000) return { kind: "parse_error", text: "That command is too long." };
+    switch (verb) {
+      case "deploy":
+        return { kind: "deployment", deploymentId: "d-42", text: `deploying ${rest.join(" ")}` };
+      case "status":
+        return { kind: "answer", title: `status ${rest[0]}`, text: "web.1  app1:5001  RUNNING" };
+      case "approve":
+      case "reject":
+        return { kind: "done", text: `${verb}d ${rest[0]}` };
+      case "rollback":
+        return { kind: "deployment", deploymentId: "d-43", text: `rolling back ${rest.join(" ")}` };
+      case "forbidden":
+        return { kind: "refused", code: "policy_denied", text: "you may not do that" };
+      default:
+        return { kind: "parse_error", text: `unknown command \`${verb}\`` };
+    }
+  };
+  /** Waits until `n` requests have been dispatched. */
+  waitFor(n: number, timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`only ${this.requests.length} dispatches`)), timeoutMs);
+      const check = () => (this.requests.length >= n ? (clearTimeout(t), resolve()) : this.waiters.push(check));
+      check();
+    });
+  }
+}
+
+let fake: FakeSlack;
+let redis: Redis;
+let slack: SlackApp;
+let url: string;
+const dispatch = new FakeDispatch();
+const prefix = `raptor-test:${randomUUID()}:`;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  fake = await FakeSlack.start({ signingSecret: SECRET, botToken: TOKEN });
+  fake.addUser({ id: "U0ALICE", name: "alice", email: "alice@example.com" });
+  fake.addUser({ id: "U0BOB", name: "bob", email: "bob@example.com" });
+  fake.channels.set("C0WEB", { id: "C0WEB", name: "web" });
+  redis = new Redis(REDIS_URL);
+  const log = (level: string) => (o: object, msg?: string) => logs.push(`${level} ${msg ?? ""} ${JSON.stringify(o)}`);
+  slack = createSlackApp({
+    botToken: TOKEN,
+    signingSecret: SECRET,
+    port: 0,
+    slackApiUrl: fake.apiUrl,
+    dispatch: dispatch.fn,
+    redis,
+    prefix,
+    logger: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
+  });
+  const { port } = await slack.start();
+  url = `http://127.0.0.1:${port}/slack/events`;
+});
+
+afterAll(async () => {
+  await slack?.stop();
+  await fake?.close();
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+});
+
+const since = () => fake.calls.length;
+const dispatched = () => dispatch.requests.length;
+
+describe("Slack app over HTTP (real Bolt, fake Slack, real Redis)", () => {
+  it("verified the token with auth.test at start", () => {
+    expect(fake.callsOf("auth.test").length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("answers url_verification with the challenge", async () => {
+    const res = await fake.urlVerification(url, "ch4ll3nge");
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ challenge: "ch4ll3nge" });
+  });
+
+  it("slash command: acked with 200 at once, dispatched with actor, channel and origin, then answered", async () => {
+    dispatch.delayMs = 3500; // slower than Slack's 3 s deadline: the ack must not wait for it
+    const from = since();
+    const n = dispatched();
+    try {
+      const res = await fake.slashCommand(url, { text: "status web", user: "U0ALICE", userName: "alice", channel: "C0WEB", channelName: "web" });
+      expect(res.status).toBe(200);
+      expect(res.ms).toBeLessThan(2500);
+      await dispatch.waitFor(n + 1);
+      expect(dispatch.requests[n]).toEqual({
+        text: "status web",
+        actor: { id: "U0ALICE", name: "alice", email: "alice@example.com" },
+        channel: { id: "C0WEB", name: "web" },
+        origin: "slack:C0WEB",
+      });
+      const answer = await fake.waitForCall("response_url", { from });
+      expect(answer.args).toMatchObject({ response_type: "in_channel", text: "status web\nweb.1  app1:5001  RUNNING" });
+    } finally {
+      dispatch.delayMs = 0;
+    }
+  });
+
+  it("slash command refusal and parse error are answered to the author only", async () => {
+    const from = since();
+    await fake.slashCommand(url, { text: "forbidden", user: "U0ALICE", channel: "C0WEB", channelName: "web" });
+    const r = await fake.waitForCall("response_url", { from });
+    expect(r.args).toMatchObject({ response_type: "ephemeral", text: "you may not do that" });
+    expect((r.args.blocks as { text: { text: string } }[])[0]!.text.text).toBe(":no_entry: you may not do that");
+  });
+
+  it("refuses a forged signature and a replayed (stale) timestamp with 401, dispatching nothing", async () => {
+    const n = dispatched();
+    const forged = await fake.slashCommand(url, { text: "deploy web production", user: "U0ALICE", channel: "C0WEB" }, { secret: "not-the-secret" });
+    expect(forged.status).toBe(401);
+    const garbage = await fake.slashCommand(url, { text: "deploy web production", user: "U0ALICE", channel: "C0WEB" }, { signature: "v0=deadbeef" });
+    expect(garbage.status).toBe(401);
+    const stale = await fake.slashCommand(url, { text: "deploy web production", user: "U0ALICE", channel: "C0WEB" }, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    expect(stale.status).toBe(401);
+    const staleEvent = await fake.eventCallback(url, fake.appMentionEvent({ text: "<@UBOT0001> deploy web production", user: "U0ALICE", channel: "C0WEB" }), { timestamp: Math.floor(Date.now() / 1000) - 3600 });
+    expect(staleEvent.status).toBe(401);
+    // A good request afterwards goes through, and it is the only one dispatched.
+    await fake.slashCommand(url, { text: "status web", user: "U0ALICE", channel: "C0WEB" });
+    await dispatch.waitFor(n + 1);
+    expect(dispatch.requests.slice(n).map((r) => r.text)).toEqual(["status web"]);
+  });
+
+  it("the same event delivered three times (Slack retries) dispatches once", async () => {
+    const n = dispatched();
+    const event = fake.appMentionEvent({ text: "<@UBOT0001> deploy web production", user: "U0BOB", channel: "C0WEB" });
+    const eventId = `Ev${randomUUID().slice(0, 8)}`;
+    const first = await fake.eventCallback(url, event, { eventId });
+    const second = await fake.eventCallback(url, event, { eventId, retryNum: 1, retryReason: "http_timeout" });
+    const third = await fake.eventCallback(url, event, { eventId, retryNum: 2, retryReason: "http_timeout" });
+    expect([first.status, second.status, third.status]).toEqual([200, 200, 200]);
+    await dispatch.waitFor(n + 1);
+    // Then a different event: once it is dispatched, the retries above have long been handled.
+    await fake.eventCallback(url, fake.appMentionEvent({ text: "<@UBOT0001> status web", user: "U0BOB", channel: "C0WEB" }));
+    await dispatch.waitFor(n + 2);
+    expect(dispatch.requests.slice(n).map((r) => r.text)).toEqual(["deploy web production", "status web"]);
+    expect(dispatch.requests[n]).toMatchObject({ actor: { id: "U0BOB", email: "bob@example.com" }, channel: { id: "C0WEB", name: "web" }, origin: "slack:C0WEB" });
+    expect(logs.some((l) => l.includes("already handled") && l.includes(eventId))).toBe(true);
+  });
+
+  it("a mention in a thread carries the thread in the origin and is answered in that thread", async () => {
+    const from = since();
+    const n = dispatched();
+    await fake.eventCallback(url, fake.appMentionEvent({ text: "<@UBOT0001> status web", user: "U0BOB", channel: "C0WEB", ts: "1700000500.000200", threadTs: "1700000400.000100" }));
+    await dispatch.waitFor(n + 1);
+    expect(dispatch.requests[n]!.origin).toBe("slack:C0WEB:1700000400.000100");
+    const answer = await fake.waitForCall((c) => c.method === "chat.postMessage" && c.args.thread_ts === "1700000400.000100", { from });
+    expect(answer.args).toMatchObject({ channel: "C0WEB", text: "status web\nweb.1  app1:5001  RUNNING" });
+  });
+
+  it("a mention's parse error is ephemeral to its author", async () => {
+    const from = since();
+    await fake.eventCallback(url, fake.appMentionEvent({ text: "<@UBOT0001> deplyo web", user: "U0BOB", channel: "C0WEB", ts: "1700000600.000100" }));
+    const e = await fake.waitForCall("chat.postEphemeral", { from });
+    expect(e.args).toMatchObject({ channel: "C0WEB", user: "U0BOB", thread_ts: "1700000600.000100", text: "unknown command `deplyo`" });
+  });
+
+  it("a direct message is dispatched without a channel name; bots and edits are ignored", async () => {
+    const n = dispatched();
+    await fake.eventCallback(url, fake.directMessageEvent({ text: "deploy web staging", user: "U0ALICE", channel: "D0ALICE", botId: "B0OTHER" }));
+    await fake.eventCallback(url, fake.directMessageEvent({ text: "deploy web staging", user: "U0ALICE", channel: "D0ALICE", subtype: "message_changed" }));
+    await fake.eventCallback(url, fake.directMessageEvent({ text: "deploy web staging", user: "UBOT0001", channel: "D0ALICE" }));
+    await fake.eventCallback(url, fake.directMessageEvent({ text: "status web", user: "U0ALICE", channel: "D0ALICE" }));
+    await dispatch.waitFor(n + 1);
+    const from = since();
+    await fake.eventCallback(url, fake.directMessageEvent({ text: "status api", user: "U0ALICE", channel: "D0ALICE" }));
+    await dispatch.waitFor(n + 2);
+    expect(dispatch.requests.slice(n).map((r) => [r.text, r.channel, r.origin])).toEqual([
+      ["status web", { id: "D0ALICE" }, "slack:D0ALICE"],
+      ["status api", { id: "D0ALICE" }, "slack:D0ALICE"],
+    ]);
+    const answer = await fake.waitForCall((c) => c.method === "chat.postMessage" && c.args.channel === "D0ALICE" && String(c.args.text).startsWith("status api"), { from });
+    expect(answer.args.text).toBe("status api\nweb.1  app1:5001  RUNNING");
+  });
+
+  it("a 10 kB message gets a 'too long' reply, not a crash, and is not dispatched", async () => {
+    const n = dispatched();
+    const from = since();
+    const res = await fake.eventCallback(url, fake.appMentionEvent({ text: `<@UBOT0001> deploy web ${"x".repeat(10_240)}`, user: "U0BOB", channel: "C0WEB", ts: "1700000700.000100" }));
+    expect(res.status).toBe(200);
+    const e = await fake.waitForCall("chat.postEphemeral", { from });
+    expect(String(e.args.text)).toMatch(/^That command is too long \(10\d{3} characters; the limit is 4000\)/);
+    const slash = await fake.slashCommand(url, { text: "y".repeat(10_240), user: "U0BOB", channel: "C0WEB" });
+    expect(slash.status).toBe(200);
+    const r = await fake.waitForCall((c) => c.method === "response_url" && String(c.args.text).startsWith("That command is too long"), { from });
+    expect(r.args.response_type).toBe("ephemeral");
+    expect(dispatched()).toBe(n);
+  });
+
+  it("Approve and Rollback buttons become commands with the presser as actor", async () => {
+    const n = dispatched();
+    const a = await fake.blockAction(url, { user: "U0BOB", actionId: "raptor_approve", value: "approve d-41", channel: "C0WEB", messageTs: "1700000800.000100" });
+    expect(a.status).toBe(200);
+    await dispatch.waitFor(n + 1);
+    await fake.blockAction(url, { user: "U0ALICE", actionId: "raptor_rollback", value: "rollback web production v41", channel: "C0WEB", messageTs: "1700000900.000300", threadTs: "1700000800.000100" });
+    await dispatch.waitFor(n + 2);
+    expect(dispatch.requests.slice(n)).toEqual([
+      { text: "approve d-41", actor: { id: "U0BOB", name: "bob", email: "bob@example.com" }, channel: { id: "C0WEB", name: "web" }, origin: "slack:C0WEB:1700000800.000100" },
+      { text: "rollback web production v41", actor: { id: "U0ALICE", name: "alice", email: "alice@example.com" }, channel: { id: "C0WEB", name: "web" }, origin: "slack:C0WEB:1700000800.000100" },
+    ]);
+  });
+
+  it("a double click queues one rollback; a button with a forged value is ignored", async () => {
+    const n = dispatched();
+    const press = () => fake.blockAction(url, { user: "U0BOB", actionId: "raptor_rollback", value: "rollback web staging v7", channel: "C0WEB", messageTs: "1700001000.000100" });
+    await Promise.all([press(), press()]);
+    await fake.blockAction(url, { user: "U0BOB", actionId: "raptor_rollback", value: "deploy web production; rm -rf /", channel: "C0WEB", messageTs: "1700001000.000100" });
+    await fake.blockAction(url, { user: "U0BOB", actionId: "raptor_reject", value: "reject d-50", channel: "C0WEB", messageTs: "1700001000.000100" });
+    await dispatch.waitFor(n + 2);
+    expect(dispatch.requests.slice(n).map((r) => r.text)).toEqual(["rollback web staging v7", "reject d-50"]);
+  });
+
+  it("the authorizer resolves user ids, emails and @groups through Slack", async () => {
+    fake.usergroups.push({ id: "S0LEADS", handle: "leads", users: ["U0BOB"] });
+    const alice = { id: "U0ALICE" };
+    const bob = { id: "U0BOB" };
+    expect(await slack.authorizer.allowed(alice, [])).toBe(true);
+    expect(await slack.authorizer.allowed(alice, ["U0ALICE"])).toBe(true);
+    expect(await slack.authorizer.allowed(alice, ["ALICE@example.com"])).toBe(true);
+    expect(await slack.authorizer.allowed(bob, ["alice@example.com"])).toBe(false);
+    expect(await slack.authorizer.allowed(bob, ["@leads"])).toBe(true);
+    expect(await slack.authorizer.allowed(alice, ["@leads", "@nobody"])).toBe(false);
+    const from = since();
+    expect(await slack.authorizer.allowed(bob, ["@leads"])).toBe(true);
+    expect(fake.calls.slice(from).filter((c: RecordedCall) => c.method.startsWith("usergroups"))).toEqual([]); // cached
+  });
+});
