@@ -14,7 +14,7 @@ import { Queues } from "../../engine/queues.ts";
 import { startWorker } from "../../engine/worker.ts";
 import { loadPlaybooks } from "../../playbooks/load.ts";
 import { HostPool } from "../../runners/host-pool.ts";
-import { freshDb } from "./db.ts";
+import { openDb } from "../../db/client.ts";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -53,13 +53,15 @@ export async function startHarness(o: {
   workers?: number;
   options?: Partial<EngineOptions>;
   authorizer?: Authorizer;
+  /** Use this database (migrated here) instead of a fresh clone of the test template (benchmarks run outside vitest). */
+  databaseUrl?: string;
 }): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), "raptor-e2e-"));
   const pbDir = join(dataDir, "playbooks");
   await import("node:fs/promises").then((fs) => fs.mkdir(pbDir));
   for (const [name, text] of Object.entries(o.playbookYaml)) await writeFile(join(pbDir, name), text);
   const playbook = await loadPlaybooks(pbDir, { ...process.env, RAPTOR_DATA: dataDir });
-  const db = await freshDb();
+  const db = o.databaseUrl ? { ...(await openDb({ url: o.databaseUrl })), url: o.databaseUrl } : await (await import("./db.ts")).freshDb();
   const redis = new Redis(REDIS_URL);
   const prefix = `t${randomBytes(4).toString("hex")}:`;
   const queues = new Queues(REDIS_URL, prefix);

@@ -21,6 +21,13 @@ export const releaseStep: Step = {
       if (existing) return { result: { releaseId: existing.id, number: existing.number }, summary: `v${existing.number}` };
     }
     const cut = await planRelease(ctx);
+    // Deploying exactly what already serves (same build, same config) cuts no new release: the
+    // pipeline then only tops up missing procs and checks routing (Velociraptor's "fulfilled").
+    const current = d.kind === "deploy" ? await currentRelease(deps.db, d.app, d.env) : undefined;
+    if (current && current.hash === releaseHash(cut)) {
+      await deps.db.update(deployments).set({ toReleaseId: current.id }).where(eq(deployments.id, d.id));
+      return { result: { releaseId: current.id, number: current.number, unchanged: true }, summary: `v${current.number} already serves this build and config` };
+    }
     const release = await insertRelease(deps.db, { ...cut, app: d.app, env: d.env, createdBy: d.requestedBy });
     await deps.db.update(deployments).set({ toReleaseId: release.id }).where(eq(deployments.id, d.id));
     return { result: { releaseId: release.id, number: release.number }, summary: `v${release.number} (${cut.description})` };
@@ -96,13 +103,18 @@ export async function rollbackTarget(db: Db, app: string, env: string, number?: 
   return previous;
 }
 
-async function insertRelease(db: Db, r: ReleaseCut & { app: string; env: string; createdBy: string }): Promise<ReleaseRow> {
-  const hash = createHash("sha1")
+/** Identifies a release's content: two releases with the same hash run the same thing. */
+export function releaseHash(r: Pick<ReleaseCut, "buildId" | "config" | "settings">): string {
+  return createHash("sha1")
     .update(r.buildId)
     .update(JSON.stringify(Object.entries(r.config).sort()))
     .update(JSON.stringify(r.settings))
     .digest("hex")
     .slice(0, 8);
+}
+
+async function insertRelease(db: Db, r: ReleaseCut & { app: string; env: string; createdBy: string }): Promise<ReleaseRow> {
+  const hash = releaseHash(r);
   // Two workers could cut a release for the same app+env at once only across different
   // deployments, which the per-app+env line forbids; the unique index still guards the number.
   for (let attempt = 0; ; attempt++) {

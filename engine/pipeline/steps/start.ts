@@ -7,6 +7,10 @@ import { place, PlacementError, type HostLoad } from "../../placement.ts";
 import { buildOf, specFor } from "../../proc-spec.ts";
 import { currentRelease, desiredSizes, hasPort, liveProcs, liveProcsOnHosts, releaseById, type ProcRow, type ReleaseRow } from "../../state.ts";
 import type { Step, StepContext } from "../step.ts";
+import { mapLimit } from "../../../lib/concurrency.ts";
+
+/** Procs laid out at once on one host: each takes a few SSH channels, and sshd allows 10 per connection. */
+const PER_HOST_PARALLEL = 3;
 
 /**
  * Places the new procs (rows first: a row is the port lease and the record that lets a crashed
@@ -25,7 +29,7 @@ export const startStep: Step = {
       const h = hostHandle(ctx.deps, ctx.squad, hostName);
       const { uploaded } = await runner.ensureBuild(h.host, { buildId: build.id, md5: build.md5!, localPath: build.path!, root: ctx.squad.root });
       if (uploaded) await ctx.progress(`uploaded build to ${hostName}`);
-      for (const p of list) await runner.startProc(h.host, h.supervisor, specFor(p, release, build, ctx.squad));
+      await mapLimit(list, PER_HOST_PARALLEL, (p) => runner.startProc(h.host, h.supervisor, specFor(p, release, build, ctx.squad)));
     });
     const hostCount = new Set(mine.map((p) => p.host)).size;
     return { result: { procIds: mine.map((p) => p.id) }, summary: `${mine.length} proc${mine.length === 1 ? "" : "s"} on ${hostCount} host${hostCount === 1 ? "" : "s"}` };
@@ -59,8 +63,10 @@ async function procsToAdd(ctx: StepContext, release: ReleaseRow, procTypes: stri
     throw new EngineError("invalid", `the Procfile has no ${missing.map((m) => `\`${m}\``).join(", ")} proc type (it has ${procTypes.join(", ") || "none"}); fix the sizes in the playbook or the Procfile.`);
   }
   const live = await liveProcs(ctx.deps.db, ctx.deployment.app, ctx.deployment.env, release.id);
-  // A deploy starts a whole new swarm; scale only tops up the release that is already serving.
-  const counted = ctx.deployment.kind === "scale" ? live : live.filter((p) => p.deploymentId === ctx.deployment.id);
+  // A deploy starts a whole new swarm; scale (or a deploy of what already serves) only tops up
+  // the release that is serving.
+  const serving = ctx.deployment.kind === "scale" || ctx.deployment.fromReleaseId === release.id;
+  const counted = serving ? live : live.filter((p) => p.deploymentId === ctx.deployment.id);
   const add: Record<string, number> = {};
   for (const [type, size] of Object.entries(sizes)) {
     const have = counted.filter((p) => p.procType === type).length;
@@ -82,7 +88,7 @@ async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<str
     try {
       await deps.db.transaction(async (tx) => {
         for (const [procType, count] of Object.entries(add)) {
-          const placements = place(loadsFor(active, onHosts, d.app, d.env, procType), count, hasPort(procType) ? squad.ports : undefined);
+          const placements = place(loadsFor(active, onHosts, release.id, procType), count, hasPort(procType) ? squad.ports : undefined);
           let index = onHosts.filter((p) => p.app === d.app && p.env === d.env && p.procType === procType).length;
           for (const pl of placements) {
             const name = procName({ app: d.app, env: d.env, release: release.number, procType, port: pl.port, index: pl.port === undefined ? index++ : undefined });
@@ -98,12 +104,16 @@ async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<str
   }
 }
 
-function loadsFor(hostNames: string[], onHosts: ProcRow[], app: string, env: string, procType: string): HostLoad[] {
+/**
+ * The swarm being spread is the target release's procs of this type: the old release's procs are
+ * about to be torn down, so counting them would pile the new swarm onto the hosts they left free.
+ */
+function loadsFor(hostNames: string[], onHosts: ProcRow[], releaseId: string, procType: string): HostLoad[] {
   return hostNames.map((host) => {
     const here = onHosts.filter((p) => p.host === host);
     return {
       host,
-      swarmProcs: here.filter((p) => p.app === app && p.env === env && p.procType === procType).length,
+      swarmProcs: here.filter((p) => p.releaseId === releaseId && p.procType === procType).length,
       totalProcs: here.length,
       usedPorts: new Set(here.flatMap((p) => (p.port ? [p.port] : []))),
     };

@@ -1,0 +1,22 @@
+/**
+ * Runs `fn` over `items` with at most `limit` in flight; rejects with the first error once every
+ * started call has settled (so no work is left running behind the caller's back).
+ */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let firstError: unknown;
+  const lane = async () => {
+    while (next < items.length && firstError === undefined) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]!);
+      } catch (err) {
+        firstError ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (firstError !== undefined) throw firstError;
+  return results;
+}
