@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq, isNull } from "drizzle-orm";
-import { procs } from "../../db/schema/index.ts";
+import { Redis } from "ioredis";
+import { procs, uptestResults } from "../../db/schema/index.ts";
 import { balancerFor } from "../../balancers/registry.ts";
+import { followDeployment } from "../../engine/events.ts";
+import type { EngineEvent } from "../../engine/event-types.ts";
 import { createSupervisor } from "../../runners/supervisor/xmlrpc-client.ts";
+import type { ProcessInfo } from "../../runners/supervisor/types.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
-import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
+import { httpGet, REDIS_URL, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 
 /** One testbed of three hosts for the whole file: deploys build on each other, in order. */
@@ -30,7 +34,7 @@ describe("deploy pipeline on three ssh hosts", () => {
           "        size: { web: 4 }",
           "        balancer: lb",
           "        pool: hello_prod",
-          "        uptest_timeout: 8s",
+          "        uptest_timeout: 6s",
           "        env: { GREETING: hi }",
         ].join("\n"),
       },
@@ -43,14 +47,28 @@ describe("deploy pipeline on three ssh hosts", () => {
 
   const live = () => h.engine.db.select().from(procs).where(and(eq(procs.app, "hello"), isNull(procs.removedAt)));
   const pool = () => balancerFor(h.engine.playbook.balancers.lb!, h.engine).getNodes("hello_prod");
-  async function supervised(): Promise<string[]> {
-    const names: string[] = [];
+  const nodes = (rows: { host: string; port: number | null }[]) => rows.map((p) => `${p.host}:${p.port}`).sort();
+  async function programs(): Promise<(ProcessInfo & { host: string })[]> {
+    const out: (ProcessInfo & { host: string })[] = [];
     for (const host of bed.hosts) {
       const s = createSupervisor({ url: host.supervisorUrl, username: bed.supervisor.username, password: bed.supervisor.password });
-      names.push(...(await s.getAllProcessInfo()).map((i) => `${host.name}/${i.name}/${i.statename}`));
+      out.push(...(await s.getAllProcessInfo()).map((i) => ({ ...i, host: host.name })));
     }
-    return names.sort();
+    return out;
   }
+  async function supervised(): Promise<string[]> {
+    return (await programs()).map((i) => `${i.host}/${i.name}/${i.statename}`).sort();
+  }
+  /** What supervisord runs, as host/name, must be exactly the live rows: no orphans either way. */
+  async function expectSupervisorMatchesDb(): Promise<void> {
+    const rows = await live();
+    expect(await supervised()).toEqual(rows.map((p) => `${p.host}/${p.name}/RUNNING`).sort());
+  }
+  const at = (events: EngineEvent[], pred: (e: EngineEvent) => boolean) => {
+    const i = events.findIndex(pred);
+    expect(i, `event not found in ${events.map((e) => e.type + ("step" in e ? `:${e.step}` : "")).join(", ")}`).toBeGreaterThanOrEqual(0);
+    return i;
+  };
 
   it("deploys v1 as 4 procs spread over 3 hosts, each answering with v1 and routed", async () => {
     const r = await h.say("deploy hello prod");
@@ -63,4 +81,197 @@ describe("deploy pipeline on three ssh hosts", () => {
     expect(await pool()).toEqual(rows.map((p) => `${p.host}:${p.port}`).sort());
     expect((await supervised()).filter((n) => n.endsWith("/RUNNING"))).toHaveLength(4);
   });
+
+  it("deploys v2: new procs are up and uptested while v1 still serves, then v1 goes", async () => {
+    const v1 = await live();
+    const v1Nodes = nodes(v1);
+    await repo.commit({ VERSION: "v2\n" }, "v2");
+    const reply = await h.say("deploy hello prod", { follow: false });
+    expect(reply.reply.kind).toBe("deployment");
+    if (reply.reply.kind !== "deployment") return;
+    const id = reply.reply.deploymentId;
+
+    // While v2's uptest runs, the v1 procs must still answer v1 and still be the pool.
+    let duringUptest: { answers: string[]; pool: string[] } | undefined;
+    const tap = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const watching = followDeployment(
+      tap,
+      h.engine.prefix,
+      id,
+      async (e) => {
+        if (e.type === "step.started" && e.step === "uptest") {
+          duringUptest = { answers: await Promise.all(v1.map((p) => httpGet(p.host, p.port!))), pool: await pool() };
+        }
+      },
+      { from: reply.reply.since },
+    );
+    // The pool is sampled throughout (no event says "pool changed"): it must never hold fewer nodes
+    // than the swarm's size, whatever moment a request arrives.
+    const samples: string[][] = [];
+    let done = false;
+    const sampling = (async () => {
+      while (!done) {
+        samples.push(await pool());
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const r = await h.follow(id, reply.reply.since);
+    done = true;
+    await Promise.all([sampling, watching]);
+    tap.disconnect();
+
+    expect(r.final?.type, r.text).toBe("deployment.succeeded");
+    expect(duringUptest?.answers.every((a) => a.includes("hello from v1")), JSON.stringify(duringUptest)).toBe(true);
+    expect(duringUptest?.pool).toEqual(v1Nodes);
+
+    // Order of the steps as the events tell it: uptest passed before routing, routing before teardown.
+    const ev = r.events;
+    const uptestDone = at(ev, (e) => e.type === "step.finished" && e.step === "uptest");
+    const routeStart = at(ev, (e) => e.type === "step.started" && e.step === "route");
+    const teardownStart = at(ev, (e) => e.type === "step.started" && e.step === "teardown");
+    expect(uptestDone).toBeLessThan(routeStart);
+    expect(routeStart).toBeLessThan(teardownStart);
+
+    // And as the database tells it: every v1 proc was removed after the last v2 uptest was recorded.
+    const results = await h.engine.db.select().from(uptestResults).where(eq(uptestResults.deploymentId, id));
+    expect(results.length).toBe(4);
+    expect(results.every((x) => x.passed)).toBe(true);
+    const v1Gone = await h.engine.db.select().from(procs).where(eq(procs.app, "hello"));
+    const lastUptest = Math.max(...results.map((x) => x.createdAt.getTime()));
+    for (const p of v1Gone.filter((x) => v1.some((o) => o.id === x.id))) {
+      expect(p.removedAt, p.name).not.toBeNull();
+      expect(p.removedAt!.getTime()).toBeGreaterThanOrEqual(lastUptest);
+    }
+
+    const v2 = await live();
+    expect(v2).toHaveLength(4);
+    expect(v2.every((p) => p.deploymentId === id)).toBe(true);
+    expect(new Set(v2.map((p) => p.host)).size).toBe(3);
+    for (const p of v2) expect(await httpGet(p.host, p.port!)).toContain("hello from v2");
+    expect(await pool()).toEqual(nodes(v2));
+    for (const s of samples) expect(s.length, `pool sample ${s.join(",")}`).toBeGreaterThanOrEqual(4);
+    expect(samples.length).toBeGreaterThan(0);
+    // supervisord knows no v1 program any more, and runs exactly the v2 procs.
+    const names = (await programs()).map((i) => i.name);
+    expect(names.filter((n) => n.includes("-v1-"))).toEqual([]);
+    await expectSupervisorMatchesDb();
+    for (const p of v1) expect(await httpGet(p.host, p.port!)).toMatch(/^error:/);
+  }, 60_000);
+
+  it("a commit whose uptest fails: the deployment fails with the uptest's output, v2 keeps serving", async () => {
+    const v2 = await live();
+    await repo.commit(
+      {
+        VERSION: "v3\n",
+        "uptests/web/http": "#!/bin/sh\necho \"widget check failed on $1:$2: the widgets are gone\" >&2\nexit 1\n",
+      },
+      "v3 with a broken uptest",
+    );
+    const r = await h.say("deploy hello prod");
+    expect(r.final?.type, r.text).toBe("deployment.failed");
+    expect(r.final?.type === "deployment.failed" && r.final.step).toBe("uptest");
+    expect(r.text).toContain("the widgets are gone");
+    expect(r.text).toMatch(/uptest_failed/);
+    expect(r.text).toMatch(/removed 4 new procs/);
+
+    // The failed procs are gone from the database and from every supervisord; v2 is untouched.
+    const after = await live();
+    expect(after.map((p) => p.id).sort()).toEqual(v2.map((p) => p.id).sort());
+    const failedRows = await h.engine.db.select().from(procs).where(eq(procs.deploymentId, r.reply.kind === "deployment" ? r.reply.deploymentId : ""));
+    expect(failedRows).toHaveLength(4);
+    expect(failedRows.every((p) => p.removedAt !== null)).toBe(true);
+    expect((await programs()).filter((i) => i.name.includes("-v3-"))).toEqual([]);
+    await expectSupervisorMatchesDb();
+    for (const p of after) expect(await httpGet(p.host, p.port!)).toContain("hello from v2");
+    expect(await pool()).toEqual(nodes(v2));
+  }, 60_000);
+
+  it("rolls back to v1's build as a new release number", async () => {
+    const r = await h.say("rollback hello prod");
+    expect(r.final?.type, r.text).toBe("deployment.succeeded");
+    // v1, v2, the failed v3, so the rollback is v4 (and says what it went back to).
+    expect(r.final?.type === "deployment.succeeded" && r.final.release).toBe(4);
+    expect(r.text).toContain("rollback to v1");
+    const rows = await live();
+    expect(rows).toHaveLength(4);
+    for (const p of rows) {
+      expect(p.name).toContain("-v4-");
+      expect(await httpGet(p.host, p.port!)).toContain("hello from v1");
+    }
+    expect(await pool()).toEqual(nodes(rows));
+    await expectSupervisorMatchesDb();
+    const releases = await h.say("releases hello prod");
+    expect(releases.text).toMatch(/▶ v4 .*rollback to v1/);
+  }, 60_000);
+
+  it("scales up to 6 and down to 2: counts on hosts, pool and supervisord follow", async () => {
+    const up = await h.say("scale hello prod web=6");
+    expect(up.final?.type, up.text).toBe("deployment.succeeded");
+    let rows = await live();
+    expect(rows).toHaveLength(6);
+    const perHost = (list: typeof rows) => bed.hosts.map((b) => list.filter((p) => p.host === b.name).length);
+    expect(perHost(rows)).toEqual([2, 2, 2]);
+    for (const p of rows) expect(await httpGet(p.host, p.port!)).toContain("hello from v1");
+    expect(await pool()).toEqual(nodes(rows));
+    await expectSupervisorMatchesDb();
+
+    const before = rows;
+    const down = await h.say("scale hello prod web=2");
+    expect(down.final?.type, down.text).toBe("deployment.succeeded");
+    rows = await live();
+    expect(rows).toHaveLength(2);
+    expect(new Set(rows.map((p) => p.host)).size).toBe(2);
+    // Survivors are procs that were already serving: scale down starts nothing new.
+    expect(rows.every((p) => before.some((b) => b.id === p.id))).toBe(true);
+    expect(await pool()).toEqual(nodes(rows));
+    await expectSupervisorMatchesDb();
+    const gone = before.filter((b) => !rows.some((p) => p.id === b.id));
+    expect(gone).toHaveLength(4);
+    // Names are per host (the same port on two hosts gives the same name): compare host/name.
+    const names = (await programs()).map((i) => `${i.host}/${i.name}`);
+    for (const g of gone) {
+      expect(names).not.toContain(`${g.host}/${g.name}`);
+      expect(await httpGet(g.host, g.port!)).toMatch(/^error:/);
+    }
+  }, 60_000);
+
+  it("restarts every proc: new pids and start times, still answering, pool intact", async () => {
+    const before = new Map((await programs()).map((i) => [i.name, i]));
+    const rows = await live();
+    const poolBefore = await pool();
+    const r = await h.say("restart hello prod");
+    expect(r.final?.type, r.text).toBe("deployment.succeeded");
+    const after = new Map((await programs()).map((i) => [i.name, i]));
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [name, info] of after) {
+      const old = before.get(name)!;
+      expect(info.statename).toBe("RUNNING");
+      expect(info.pid, name).not.toBe(old.pid);
+      expect(info.start, name).toBeGreaterThanOrEqual(old.start);
+      expect(info.pid === old.pid && info.start === old.start).toBe(false);
+    }
+    expect((await live()).map((p) => p.id).sort()).toEqual(rows.map((p) => p.id).sort());
+    for (const p of rows) expect(await httpGet(p.host, p.port!)).toContain("hello from v1");
+    expect(await pool()).toEqual(poolBefore);
+  }, 60_000);
+
+  it("config set changes the env procs see, and config shows it masked", async () => {
+    const rows = await live();
+    for (const p of rows) expect(await httpGet(p.host, p.port!, "/env/GREETING")).toBe("hi");
+    const r = await h.say("config set hello prod GREETING=howdy");
+    expect(r.final?.type, r.text).toBe("deployment.succeeded");
+    expect(r.text).not.toContain("howdy");
+    const now = await live();
+    expect(now).toHaveLength(2); // the scaled size holds across a config release
+    expect(new Set(now.map((p) => p.host)).size).toBe(2); // and the new swarm is spread
+    for (const p of now) {
+      expect(await httpGet(p.host, p.port!, "/env/GREETING")).toBe("howdy");
+      expect(await httpGet(p.host, p.port!)).toContain("hello from v1");
+    }
+    expect(await pool()).toEqual(nodes(now));
+    await expectSupervisorMatchesDb();
+    const shown = await h.say("config hello prod");
+    expect(shown.text).toMatch(/GREETING=\[REDACTED\]/);
+    expect(shown.text).not.toContain("howdy");
+  }, 60_000);
 });
