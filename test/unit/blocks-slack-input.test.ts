@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { BUTTON_VALUE_PATTERNS, commandText } from "../../bot/slack/input.ts";
+import { howToReply } from "../../bot/slack/reply.ts";
+import { HeadUpdates } from "../../bot/notify/head-updates.ts";
+
+describe("commandText: Slack's markup back to what was typed", () => {
+  it.each([
+    ["<@UBOT> deploy web production", "deploy web production"],
+    ["<@UBOT|raptor>: deploy web production", "deploy web production"],
+    ["  <@UBOT>   status   web  ", "status web"],
+    ["<@UOTHER> deploy web", "<@UOTHER> deploy web"],
+    ["deploy web@v1.4.2 to production", "deploy web@v1.4.2 to production"],
+    ["lock web production <#C123|web> is &lt;busy&gt; &amp; frozen", "lock web production #web is <busy> & frozen"],
+    ["config set web staging ADMIN=<mailto:a@b.co|a@b.co>", "config set web staging ADMIN=a@b.co"],
+    ["config set web staging URL=<https://x.example/hook>", "config set web staging URL=https://x.example/hook"],
+    ["reject d-1 \u201cnot today\u201d", 'reject d-1 "not today"'],
+    ["<@UBOT>", ""],
+  ])("%j -> %j", (raw, text) => expect(commandText(raw, "UBOT")).toBe(text));
+});
+
+describe("button values are checked before dispatch", () => {
+  it.each([
+    ["raptor_approve", "approve d-41", true],
+    ["raptor_approve", "approve d-41; deploy x y", false],
+    ["raptor_reject", "reject 0b9e2c1a-77f4-4b8e-9a4b-1c3f2e9d8a7b", true],
+    ["raptor_rollback", "rollback web production v41", true],
+    ["raptor_rollback", "rollback web production", false],
+    ["raptor_rollback", "deploy web production", false],
+  ])("%s %j -> %s", (id, value, ok) => expect(BUTTON_VALUE_PATTERNS[id]!.test(value)).toBe(ok));
+});
+
+describe("reply policy", () => {
+  it.each([
+    ["command", "parse_error", "ephemeral"],
+    ["command", "refused", "ephemeral"],
+    ["command", "answer", "visible"],
+    ["command", "deployment", "ephemeral"],
+    ["mention", "parse_error", "ephemeral"],
+    ["mention", "answer", "visible"],
+    ["mention", "deployment", "none"],
+    ["dm", "refused", "visible"],
+    ["dm", "deployment", "none"],
+    ["action", "refused", "ephemeral"],
+    ["action", "done", "none"],
+  ] as const)("%s + %s -> %s", (source, kind, how) => expect(howToReply(source, kind)).toBe(how));
+});
+
+describe("HeadUpdates (coalescing)", () => {
+  it("sends the latest state per deployment, spaced per channel, resolving every caller", async () => {
+    const sent: [string, number][] = [];
+    const u = new HeadUpdates<number>(async (h, s) => void sent.push([h.deploymentId, s]), 20);
+    const head = (d: string) => ({ channel: "C1", ts: "1.1", deploymentId: d });
+    const all = [u.schedule(head("a"), 1), u.schedule(head("a"), 2), u.schedule(head("b"), 1), u.schedule(head("a"), 3)];
+    await Promise.all(all);
+    expect(sent).toEqual([
+      ["a", 3],
+      ["b", 1],
+    ]);
+    expect(u.size).toBe(0);
+  });
+});
