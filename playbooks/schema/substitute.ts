@@ -13,6 +13,14 @@ export interface Substituted {
 }
 
 const REFERENCE = /\$(\$?)\{([^}]*)\}/g;
+
+/**
+ * Raptor's own settings that playbooks may refer to (paths, ports, user names). They are not
+ * secrets, and masking them would blank every path under the data directory in chat.
+ * A name that looks secret (PASSWORD, TOKEN, SECRET, KEY) is always treated as one.
+ */
+const NOT_SECRET = /^(RAPTOR_DATA|RAPTOR_[A-Z_]*PORT|RAPTOR_[A-Z_]*USER|HOME|USER)$/;
+const LOOKS_SECRET = /PASSWORD|TOKEN|SECRET|KEY/;
 const BODY = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
 
 export function substitute(value: unknown, env: Record<string, string | undefined>): Substituted {
@@ -46,7 +54,7 @@ function replace(text: string, path: PathKey[], env: Record<string, string | und
     const fallback = m[2];
     const set = env[name];
     if (set !== undefined && (fallback === undefined || set !== "")) {
-      out.secrets.push(set);
+      if (!NOT_SECRET.test(name) || LOOKS_SECRET.test(name)) out.secrets.push(set);
       return set;
     }
     if (fallback !== undefined) return fallback;

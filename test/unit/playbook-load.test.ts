@@ -62,7 +62,11 @@ describe("the example playbook", () => {
     });
     expect(pb.squads.local?.supervisor).toMatchObject({ url: "http://127.0.0.1:9100/RPC2", password: "s3cret-pw" });
     expect(pb.squads.local?.root).toBe("/var/lib/raptor/hosts/{host}");
-    expect(pb.secrets).toEqual(expect.arrayContaining(["9100", "s3cret-pw", "/var/lib/raptor"]));
+    // The password is a secret; Raptor's own port and data directory are not (masking them would
+    // blank every path and port in chat).
+    expect(pb.secrets).toContain("s3cret-pw");
+    expect(pb.secrets).not.toContain("9100");
+    expect(pb.secrets).not.toContain("/var/lib/raptor");
   });
 });
 
