@@ -1,12 +1,35 @@
-import { userInfo } from "node:os";
+import { hostname, userInfo } from "node:os";
 import { localAuthorizer, runRepl } from "../bot/terminal.ts";
+import { startSlackBot } from "../bot/slack/start.ts";
 import type { Runtime } from "./runtime.ts";
 
 /**
  * The chat side of `raptor bot` / `raptor all`: Slack when SLACK_BOT_TOKEN is set, otherwise the
  * terminal chat on stdin/stdout (the embedded default).
  */
-export async function startChat(rt: Runtime, _shutdown: (() => Promise<void> | void)[]): Promise<void> {
-  const actor = { id: process.env.RAPTOR_USER ?? userInfo().username };
+export async function startChat(rt: Runtime, shutdown: (() => Promise<void> | void)[]): Promise<void> {
+  const env = process.env;
+  if (env.SLACK_BOT_TOKEN) {
+    if (!env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
+      throw new Error("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP) nor SLACK_APP_TOKEN (Socket Mode) is");
+    }
+    const bot = await startSlackBot(rt.engine, rt.redisConnection(), {
+      botToken: env.SLACK_BOT_TOKEN,
+      signingSecret: env.SLACK_SIGNING_SECRET ?? "",
+      appToken: env.SLACK_APP_TOKEN || undefined,
+      port: Number(env.PORT ?? 3000),
+      slackApiUrl: env.SLACK_API_URL || undefined,
+      consumer: env.RAPTOR_BOT_NAME ?? hostname(),
+      log: rt.engine.logger,
+    });
+    shutdown.push(() => bot.stop());
+    process.stdout.write(bot.port ? `raptor: Slack bot listening on :${bot.port}/slack/events\n` : "raptor: Slack bot connected (Socket Mode)\n");
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    return;
+  }
+  const actor = { id: env.RAPTOR_USER ?? userInfo().username };
   await runRepl({ engine: rt.engine, authorizer: localAuthorizer, connection: () => rt.redisConnection() }, actor, { input: process.stdin, output: process.stdout });
 }

@@ -1,0 +1,64 @@
+import type { Redis } from "ioredis";
+import type { EngineApiDeps } from "../../engine/api.ts";
+import { dispatch } from "../dispatch.ts";
+import { createEventConsumer, type EventConsumer } from "../notify/consumer.ts";
+import type { Log } from "../notify/log.ts";
+import { createSlackSink, type SlackSink } from "../notify/slack-sink.ts";
+import { createSlackApp, type SlackApp } from "./app.ts";
+
+export interface SlackBotOptions {
+  botToken: string;
+  signingSecret: string;
+  appToken?: string;
+  port: number;
+  slackApiUrl?: string;
+  /** Coalescing gap for head edits, per channel (default 1000 ms: Slack's ~1 message/s/channel). */
+  minUpdateIntervalMs?: number;
+  /** Consumer name in the bot's Redis consumer group (stable across restarts). */
+  consumer?: string;
+  log: Log;
+}
+
+export interface SlackBot {
+  app: SlackApp;
+  sink: SlackSink;
+  consumer: EventConsumer;
+  port?: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * `raptor bot` on Slack: the Bolt app (commands in), and the event consumer with the Slack sink
+ * (threads out). Dispatch is the same function the terminal uses; only the Authorizer differs.
+ * `blockingRedis` must be a connection of its own (the consumer blocks on it).
+ */
+export async function startSlackBot(engine: EngineApiDeps, blockingRedis: Redis, o: SlackBotOptions): Promise<SlackBot> {
+  let authorizer: SlackApp["authorizer"] | undefined;
+  const app = createSlackApp({
+    botToken: o.botToken,
+    signingSecret: o.signingSecret,
+    appToken: o.appToken,
+    port: o.port,
+    slackApiUrl: o.slackApiUrl,
+    redis: engine.redis,
+    prefix: engine.prefix,
+    logger: o.log,
+    dispatch: (req) => dispatch({ engine, authorizer: authorizer! }, req),
+  });
+  authorizer = app.authorizer;
+  const sink = createSlackSink({ client: app.client, redis: engine.redis, prefix: engine.prefix, minUpdateIntervalMs: o.minUpdateIntervalMs, log: o.log });
+  const consumer = createEventConsumer({ redis: blockingRedis, sink, prefix: engine.prefix, consumer: o.consumer, log: o.log });
+  const { port } = await app.start();
+  await consumer.start();
+  return {
+    app,
+    sink,
+    consumer,
+    port,
+    async stop() {
+      await app.stop();
+      await consumer.stop();
+      await sink.flush();
+    },
+  };
+}
