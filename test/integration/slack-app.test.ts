@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ChatRequest, Reply } from "../../bot/dispatch-types.ts";
 import { createSlackApp, type SlackApp } from "../../bot/slack/app.ts";
 import { FakeSlack, type RecordedCall } from "../support/fake-slack.ts";
@@ -157,7 +157,7 @@ describe("Slack app over HTTP (real Bolt, fake Slack, real Redis)", () => {
     await dispatch.waitFor(n + 2);
     expect(dispatch.requests.slice(n).map((r) => r.text)).toEqual(["deploy web production", "status web"]);
     expect(dispatch.requests[n]).toMatchObject({ actor: { id: "U0BOB", email: "bob@example.com" }, channel: { id: "C0WEB", name: "web" }, origin: "slack:C0WEB" });
-    expect(logs.some((l) => l.includes("already handled") && l.includes(eventId))).toBe(true);
+    await vi.waitUntil(() => logs.some((l) => l.includes("already handled") && l.includes(eventId)), { timeout: 5000 });
   });
 
   it("a mention in a thread carries the thread in the origin and is answered in that thread", async () => {
