@@ -65,7 +65,10 @@ async function procsToAdd(ctx: StepContext, release: ReleaseRow, procTypes: stri
   const live = await liveProcs(ctx.deps.db, ctx.deployment.app, ctx.deployment.env, release.id);
   // A deploy starts a whole new swarm; scale (or a deploy of what already serves) only tops up
   // the release that is serving.
-  const serving = ctx.deployment.kind === "scale" || ctx.deployment.fromReleaseId === release.id;
+  // "Serving" is decided now, not from fromReleaseId: that was recorded at request time, and a
+  // deployment queued behind the very first one has none though the release it reuses now serves.
+  const current = ctx.deployment.kind === "scale" ? undefined : await currentRelease(ctx.deps.db, ctx.deployment.app, ctx.deployment.env);
+  const serving = ctx.deployment.kind === "scale" || current?.id === release.id;
   const counted = serving ? live : live.filter((p) => p.deploymentId === ctx.deployment.id);
   const add: Record<string, number> = {};
   for (const [type, size] of Object.entries(sizes)) {
