@@ -6,7 +6,7 @@ import { EngineError, toEngineError } from "../errors.ts";
 import { emit } from "../events.ts";
 import type { EngineEventBody, HostProcs, StepName } from "../event-types.ts";
 import { redactorFor } from "../redact.ts";
-import { deploymentById, liveProcs, releaseById, type DeploymentRow } from "../state.ts";
+import { currentRelease, deploymentById, liveProcs, releaseById, type DeploymentRow } from "../state.ts";
 import { compensate } from "./compensate.ts";
 import type { StepContext, StepResults } from "./step.ts";
 import { steps } from "./steps/index.ts";
@@ -44,7 +44,11 @@ export async function runDeployment(deps: EngineApiDeps, id: string, opts: { fin
 
   const startedAt = d.startedAt ?? new Date();
   if (d.status === "queued") {
-    await deps.db.update(deployments).set({ status: "running", startedAt }).where(eq(deployments.id, id));
+    // What this deployment replaces is what serves when it starts, not when it was asked for:
+    // a deployment queued behind another replaces that one's release (the summary and the
+    // Rollback button go back to it).
+    const serving = await currentRelease(deps.db, d.app, d.env);
+    await deps.db.update(deployments).set({ status: "running", startedAt, fromReleaseId: serving?.id ?? null }).where(eq(deployments.id, id));
     await say({ type: "deployment.started" });
   } else {
     await say({ type: "step.progress", step: "resolve", message: "resumed by another worker after the previous one stopped" });
