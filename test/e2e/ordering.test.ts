@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull } from "drizzle-orm";
 import { deployments, procs } from "../../db/schema/index.ts";
 import { terminalEventTypes } from "../../engine/events.ts";
 import type { EngineEvent } from "../../engine/event-types.ts";
@@ -76,6 +76,24 @@ describe("ordering of deployments", () => {
     const rows = await live("hello");
     expect(rows).toHaveLength(2);
     for (const p of rows) expect(await httpGet(p.host, p.port!)).toContain("hello from v1");
+  }, 60_000);
+
+  it("a deployment queued behind another reports (and offers to roll back to) the release it really replaced", async () => {
+    const [before] = await h.engine.db.select().from(deployments).where(and(eq(deployments.app, "hello"), eq(deployments.status, "succeeded"))).orderBy(desc(deployments.finishedAt)).limit(1);
+    const shaA = await repo.commit({ VERSION: "v1a\n" }, "v1a");
+    await repo.commit({ VERSION: "v1b\n" }, "v1b");
+    const a = idOf(await h.say(`deploy hello prod ${shaA}`, { follow: false }));
+    const b = idOf(await h.say("deploy hello prod", { follow: false }));
+    const [fa, fb] = await Promise.all([h.follow(a.deploymentId, a.since), h.follow(b.deploymentId, b.since)]);
+    expect(fa.final?.type, fa.text).toBe("deployment.succeeded");
+    expect(fb.final?.type, fb.text).toBe("deployment.succeeded");
+    if (fa.final?.type !== "deployment.succeeded" || fb.final?.type !== "deployment.succeeded") return;
+    expect(before?.toReleaseId).toBeTruthy();
+    // b asked while release N served, but by the time it ran, a had put N+1 in place: b replaced N+1.
+    expect(fb.final.previousRelease).toBe(fa.final.release);
+    expect(fb.text).toContain(`replacing v${fa.final.release}`);
+    expect(fb.text).toContain(`to undo: rollback hello prod v${fa.final.release}`);
+    for (const p of await live("hello")) expect(await httpGet(p.host, p.port!)).toContain("hello from v1b");
   }, 60_000);
 
   it("two apps deploy in parallel: their running windows overlap", async () => {
