@@ -1,27 +1,57 @@
-import { Queue, type JobsOptions } from "bullmq";
+import { createHash } from "node:crypto";
+import { Queue, QueueEvents, type Job, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
 import { z } from "zod";
 
+const deploymentId = z.string().regex(/^d-[a-z0-9]{4,32}$/);
+
 /**
  * The job catalog: each queue's payload schema and retry policy. Enqueue and processor both
- * validate. A deployment's id is its BullMQ jobId, so enqueueing it twice is a no-op.
+ * validate. Job ids make enqueueing idempotent: a deployment's id is its jobId, a build's is its
+ * key, a host's share of a deployment step is (deployment, action, host).
  */
 export const jobCatalog = {
   deployments: {
-    schema: z.object({ deploymentId: z.string().regex(/^d-[a-z0-9]{4,32}$/) }),
+    schema: z.object({ deploymentId }),
     options: {
-      // A step that failed for a transient reason is retried; a failed deployment is not
-      // (UnrecoverableError), since its failure is already compensated and reported.
+      // A step that failed for a transient reason is retried; a failed deployment is not,
+      // since its failure is already compensated and reported.
       attempts: 3,
       backoff: { type: "exponential", delay: 2_000 },
       removeOnComplete: { age: 7 * 24 * 3600, count: 1000 },
       removeOnFail: { age: 30 * 24 * 3600 },
     } satisfies JobsOptions,
   },
+  builds: {
+    schema: z.object({ deploymentId, app: z.string(), repo: z.string(), commit: z.string().regex(/^[0-9a-f]{40,64}$/), buildpack: z.string().optional() }),
+    options: {
+      attempts: 1,
+      // Completed builds are remembered in Postgres; a failed one must be buildable again at once.
+      removeOnComplete: { age: 3600, count: 200 },
+      removeOnFail: true,
+    } satisfies JobsOptions,
+  },
+  procs: {
+    schema: z.object({ deploymentId, host: z.string(), action: z.enum(["start"]) }),
+    options: {
+      attempts: 2,
+      backoff: { type: "fixed", delay: 1_000 },
+      removeOnComplete: { age: 3600, count: 2000 },
+      removeOnFail: true,
+    } satisfies JobsOptions,
+  },
 } as const;
 
 export type QueueName = keyof typeof jobCatalog;
 export type JobData<Q extends QueueName> = z.infer<(typeof jobCatalog)[Q]["schema"]>;
+
+export interface BuildJobResult {
+  buildId: string;
+  reused: boolean;
+  buildpack: string;
+  /** The last lines of the compile log (empty when reused). */
+  logTail: string[];
+}
 
 /** BullMQ keys live under the same prefix as the rest of Raptor's keys. */
 export const bullPrefix = (prefix: string) => `${prefix}bull`;
@@ -31,22 +61,30 @@ export function bullConnection(redisUrl: string): Redis {
   return new Redis(redisUrl, { maxRetriesPerRequest: null });
 }
 
+/** BullMQ job ids may not contain ':'; keys are hashed into a safe, fixed-length id. */
+const safeId = (kind: string, key: string) => `${kind}-${createHash("sha1").update(key).digest("hex")}`;
+
 export class Queues {
   readonly deployments: Queue;
+  readonly builds: Queue;
+  readonly procs: Queue;
   private readonly conn: Redis;
+  private readonly events = new Map<QueueName, QueueEvents>();
 
-  constructor(redisUrl: string, prefix: string) {
+  constructor(
+    private readonly redisUrl: string,
+    private readonly prefix: string,
+  ) {
     this.conn = bullConnection(redisUrl);
-    this.deployments = new Queue("deployments", { connection: this.conn, prefix: bullPrefix(prefix) });
+    const opts = { connection: this.conn, prefix: bullPrefix(prefix) };
+    this.deployments = new Queue("deployments", opts);
+    this.builds = new Queue("builds", opts);
+    this.procs = new Queue("procs", opts);
   }
 
   async enqueueDeployment(deploymentId: string, opts: { delayMs?: number } = {}): Promise<void> {
     const data = jobCatalog.deployments.schema.parse({ deploymentId });
-    await this.deployments.add("deployment", data, {
-      ...jobCatalog.deployments.options,
-      jobId: deploymentId,
-      delay: opts.delayMs,
-    });
+    await this.deployments.add("deployment", data, { ...jobCatalog.deployments.options, jobId: deploymentId, delay: opts.delayMs });
   }
 
   /** Wakes a deployment that was waiting its turn (a delayed job), if it is waiting. */
@@ -60,8 +98,72 @@ export class Queues {
     }
   }
 
+  /**
+   * Builds on whichever worker takes the job, and waits for it. Two deployments of the same
+   * app + commit + buildpack wait on the same job; a resumed deployment finds its job again.
+   */
+  async build(data: JobData<"builds">): Promise<BuildJobResult> {
+    const parsed = jobCatalog.builds.schema.parse(data);
+    const jobId = safeId("build", `${parsed.app}\0${parsed.commit}\0${parsed.buildpack ?? "auto"}`);
+    return this.addAndWait<BuildJobResult>("builds", this.builds, "build", parsed, jobCatalog.builds.options, jobId);
+  }
+
+  /** Each host's share of a step runs as its own job (any worker may take it); waits for all. */
+  async perHost(deploymentId: string, action: "start", hosts: readonly string[]): Promise<void> {
+    const results = await Promise.allSettled(
+      hosts.map((host) => {
+        const data = jobCatalog.procs.schema.parse({ deploymentId, host, action });
+        return this.addAndWait("procs", this.procs, action, data, jobCatalog.procs.options, safeId(action, `${deploymentId}\0${host}`));
+      }),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  private async addAndWait<R>(name: QueueName, queue: Queue, jobName: string, data: object, opts: JobsOptions, jobId: string): Promise<R> {
+    const events = await this.queueEvents(name);
+    const job: Job = await queue.add(jobName, data, { ...opts, jobId });
+    try {
+      return (await job.waitUntilFinished(events)) as R;
+    } catch (err) {
+      // waitUntilFinished rethrows the processor's message only; the processor stored the code.
+      throw decodeJobError(err);
+    }
+  }
+
+  private async queueEvents(name: QueueName): Promise<QueueEvents> {
+    let qe = this.events.get(name);
+    if (!qe) {
+      qe = new QueueEvents(name, { connection: bullConnection(this.redisUrl), prefix: bullPrefix(this.prefix) });
+      this.events.set(name, qe);
+      await qe.waitUntilReady();
+    }
+    return qe;
+  }
+
   async close(): Promise<void> {
-    await this.deployments.close();
+    for (const qe of this.events.values()) await qe.close().catch(() => {});
+    await Promise.all([this.deployments.close(), this.builds.close(), this.procs.close()]);
     await this.conn.quit().catch(() => {});
   }
+}
+
+/**
+ * A job's failure crosses Redis as a message only. Processors encode the engine error code and
+ * output as JSON in the message so the waiting step can rethrow an error with the same code.
+ */
+export function encodeJobError(err: unknown): Error {
+  const e = err as { code?: unknown; message?: unknown; output?: unknown; host?: unknown };
+  return new Error(JSON.stringify({ raptor: true, code: e?.code, message: String(e?.message ?? err), output: e?.output, host: e?.host }));
+}
+
+export function decodeJobError(err: unknown): Error {
+  const message = (err as Error)?.message ?? String(err);
+  try {
+    const o = JSON.parse(message) as { raptor?: boolean; code?: string; message: string; output?: string; host?: string };
+    if (o.raptor) return Object.assign(new Error(o.message), { code: o.code, output: o.output, host: o.host });
+  } catch {
+    // not one of ours
+  }
+  return err instanceof Error ? err : new Error(message);
 }

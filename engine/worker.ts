@@ -3,18 +3,45 @@ import { and, inArray } from "drizzle-orm";
 import { deployments } from "../db/schema/index.ts";
 import type { EngineApiDeps } from "./api.ts";
 import { runDeployment } from "./pipeline/run.ts";
-import { bullConnection, bullPrefix, jobCatalog } from "./queues.ts";
+import { runBuildJob, startOnHost } from "./host-work.ts";
+import { bullConnection, bullPrefix, encodeJobError, jobCatalog } from "./queues.ts";
 
 /** How long a deployment waiting its turn sleeps before looking again, unless promoted sooner. */
 const WAIT_TURN_MS = 3_000;
 
+/** Builds are CPU-heavy (buildpacks); a host's proc work is mostly waiting on SSH. */
+const BUILD_CONCURRENCY = 2;
+const PROC_CONCURRENCY = 8;
+
 /**
- * The `raptor worker` side: a BullMQ worker on the deployments queue. A worker killed mid-job is
- * noticed by BullMQ's stalled-job check (lockDuration) and the job runs again here or on another
- * worker, resuming from the checkpoint.
+ * The `raptor worker` side: BullMQ workers on the deployments, builds and procs queues. A worker
+ * killed mid-job is noticed by BullMQ's stalled-job check (lockDuration) and the job runs again
+ * here or on another worker, resuming from the checkpoint.
  */
 export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promise<void>; worker: Worker }> {
   const conn = bullConnection(deps.redisUrl);
+  const common = {
+    connection: conn,
+    prefix: bullPrefix(deps.prefix),
+    lockDuration: deps.options.lockDurationMs,
+    stalledInterval: Math.max(1_000, Math.floor(deps.options.lockDurationMs / 2)),
+    maxStalledCount: 5,
+  };
+  // Failures cross Redis as JSON carrying the engine error code, so the waiting step rethrows
+  // the same code (a build failure stays `build_failed`, a host stays `host_unreachable`).
+  const helpers = [
+    new Worker(
+      "builds",
+      async (job: Job) => runBuildJob(deps, jobCatalog.builds.schema.parse(job.data)).catch((err) => Promise.reject(encodeJobError(err))),
+      { ...common, concurrency: BUILD_CONCURRENCY },
+    ),
+    new Worker(
+      "procs",
+      async (job: Job) => startOnHost(deps, jobCatalog.procs.schema.parse(job.data)).catch((err) => Promise.reject(encodeJobError(err))),
+      { ...common, concurrency: PROC_CONCURRENCY },
+    ),
+  ];
+  for (const w of helpers) w.on("error", (err) => deps.logger.error({ err: err.message, queue: w.name }, "worker error"));
   const worker = new Worker(
     "deployments",
     async (job: Job, token?: string) => {
@@ -29,26 +56,19 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
       if (outcome.kind === "retry") throw outcome.error;
       return { status: outcome.status };
     },
-    {
-      connection: conn,
-      prefix: bullPrefix(deps.prefix),
-      concurrency: deps.options.concurrency,
-      lockDuration: deps.options.lockDurationMs,
-      stalledInterval: Math.max(1_000, Math.floor(deps.options.lockDurationMs / 2)),
-      maxStalledCount: 5,
-    },
+    { ...common, concurrency: deps.options.concurrency },
   );
   worker.on("failed", (job, err) => {
     if (err instanceof UnrecoverableError || err instanceof DelayedError) return;
     deps.logger.warn({ job: job?.id, err: err.message }, "deployment job attempt failed");
   });
   worker.on("error", (err) => deps.logger.error({ err: err.message }, "worker error"));
-  await worker.waitUntilReady();
+  await Promise.all([worker, ...helpers].map((w) => w.waitUntilReady()));
   await requeueOrphans(deps);
   return {
     worker,
     async close() {
-      await worker.close();
+      await Promise.all([worker, ...helpers].map((w) => w.close()));
       await conn.quit().catch(() => {});
     },
   };

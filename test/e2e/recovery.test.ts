@@ -45,7 +45,7 @@ describe("recovery from a worker killed mid-deployment", () => {
           "      prod:",
           "        squad: bed",
           // Many procs, so `start` is still laying them out when the first host has the build.
-          "        size: { web: 9 }",
+          "        size: { web: 18 }", // enough procs that `start` lasts long enough to be interrupted, even on a busy machine
           "        balancer: lb",
           "        pool: hello_prod",
           "        uptest_timeout: 8s",
@@ -116,7 +116,7 @@ describe("recovery from a worker killed mid-deployment", () => {
     const r = await h.say("deploy hello prod");
     expect(r.final?.type, `${r.text}\n${childLog}`).toBe("deployment.succeeded");
     const rows = await live();
-    expect(rows).toHaveLength(9);
+    expect(rows).toHaveLength(18);
     expect(await supervised()).toEqual(rows.map((p) => `${p.host}/${p.name}/RUNNING`).sort());
   }, 60_000);
 
@@ -148,7 +148,10 @@ describe("recovery from a worker killed mid-deployment", () => {
     }
     const killedPid = killChild();
     expect(killedPid, childLog).toBeDefined();
-    // SIGKILL is not catchable: the whole group is gone at once (no worker lingers to finish the job).
+    // SIGKILL is not catchable: the whole group dies (no worker lingers to finish the job). The
+    // kernel takes a moment to tear a process down, so wait for /proc to agree, with a deadline.
+    const goneBy = Date.now() + 5_000;
+    while (groupMembers(killedPid!).length > 0 && Date.now() < goneBy) await new Promise((r) => setTimeout(r, 20));
     expect(groupMembers(killedPid!)).toEqual([]);
     const atKill = (await supervised()).filter((n) => n.includes("-v2-"));
     expect(atKill.length).toBeGreaterThan(0);
@@ -173,7 +176,7 @@ describe("recovery from a worker killed mid-deployment", () => {
     expect(await supervised()).toEqual(rows.map((p) => `${p.host}/${p.name}/RUNNING`).sort());
     expect(await pool()).toEqual(nodes(rows));
     if (r.final?.type === "deployment.succeeded") {
-      expect(rows).toHaveLength(9);
+      expect(rows).toHaveLength(18);
       expect(rows.every((p) => p.deploymentId === id)).toBe(true);
       for (const p of rows) expect(await httpGet(p.host, p.port!)).toContain("hello from v2");
     } else {

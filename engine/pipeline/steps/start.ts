@@ -2,15 +2,10 @@ import { eq } from "drizzle-orm";
 import { deployments, hosts as hostsTable, procs } from "../../../db/schema/index.ts";
 import { procName } from "../../../runners/proc-layout.ts";
 import { EngineError } from "../../errors.ts";
-import { hostHandle, perHost, runner } from "../../fleet.ts";
 import { place, PlacementError, type HostLoad } from "../../placement.ts";
-import { buildOf, specFor } from "../../proc-spec.ts";
+import { buildOf } from "../../proc-spec.ts";
 import { currentRelease, desiredSizes, hasPort, liveProcs, liveProcsOnHosts, releaseById, type ProcRow, type ReleaseRow } from "../../state.ts";
 import type { Step, StepContext } from "../step.ts";
-import { mapLimit } from "../../../lib/concurrency.ts";
-
-/** Procs laid out at once on one host: each takes a few SSH channels, and sshd allows 10 per connection. */
-const PER_HOST_PARALLEL = 3;
 
 /**
  * Places the new procs (rows first: a row is the port lease and the record that lets a crashed
@@ -25,13 +20,10 @@ export const startStep: Step = {
     await placeProcs(ctx, release, wanted);
     const mine = (await liveProcs(ctx.deps.db, ctx.deployment.app, ctx.deployment.env, release.id)).filter((p) => p.deploymentId === ctx.deployment.id);
     if (mine.length === 0) return { result: { procIds: [] }, summary: "no new procs needed" };
-    await perHost(mine, (p) => p.host, async (hostName, list) => {
-      const h = hostHandle(ctx.deps, ctx.squad, hostName);
-      const { uploaded } = await runner.ensureBuild(h.host, { buildId: build.id, md5: build.md5!, localPath: build.path!, root: ctx.squad.root });
-      if (uploaded) await ctx.progress(`uploaded build to ${hostName}`);
-      await mapLimit(list, PER_HOST_PARALLEL, (p) => runner.startProc(h.host, h.supervisor, specFor(p, release, build, ctx.squad)));
-    });
-    const hostCount = new Set(mine.map((p) => p.host)).size;
+    // Each host's share is a `procs` job, so any worker may do it; hosts are worked in parallel.
+    const hostNames = [...new Set(mine.map((p) => p.host))];
+    await ctx.deps.queues.perHost(ctx.deployment.id, "start", hostNames);
+    const hostCount = hostNames.length;
     return { result: { procIds: mine.map((p) => p.id) }, summary: `${mine.length} proc${mine.length === 1 ? "" : "s"} on ${hostCount} host${hostCount === 1 ? "" : "s"}` };
   },
 };

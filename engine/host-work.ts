@@ -1,0 +1,73 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { procs } from "../db/schema/index.ts";
+import { environmentOf } from "../playbooks/resolve.ts";
+import { mapLimit } from "../lib/concurrency.ts";
+import { ensureBuild } from "./build/build.ts";
+import { tailLines } from "./build/errors.ts";
+import type { EngineDeps } from "./context.ts";
+import { EngineError } from "./errors.ts";
+import { emit } from "./events.ts";
+import { hostHandle, runner } from "./fleet.ts";
+import { buildOf, specFor } from "./proc-spec.ts";
+import type { BuildJobResult, JobData } from "./queues.ts";
+import { redactorFor } from "./redact.ts";
+import { deploymentById, releaseById } from "./state.ts";
+
+/** Procs laid out at once on one host: each takes a few SSH channels, and sshd allows 10 per connection. */
+const PER_HOST_PARALLEL = 3;
+const BUILD_LOG_TAIL = 40;
+
+/**
+ * One host's share of a deployment's start step (a `procs` job): upload the build once, then lay
+ * out and start this deployment's procs placed on the host. Idempotent, like the step: a proc
+ * already running is left alone, an upload already there is skipped.
+ */
+export async function startOnHost(deps: EngineDeps, data: JobData<"procs">): Promise<{ started: number }> {
+  const d = await deploymentById(deps.db, data.deploymentId);
+  if (!d?.toReleaseId) throw new EngineError("invalid", `deployment ${data.deploymentId} has no release to start`);
+  const found = environmentOf(deps.playbook, d.app, d.env);
+  if (!found) throw new EngineError("not_found", `${d.app} ${d.env} is no longer in the playbook`);
+  const squad = deps.playbook.squads[found.environment.squad]!;
+  const release = (await releaseById(deps.db, d.toReleaseId))!;
+  const build = await buildOf(deps.db, release);
+  const mine = await deps.db
+    .select()
+    .from(procs)
+    .where(and(eq(procs.deploymentId, d.id), eq(procs.host, data.host), isNull(procs.removedAt)));
+  if (mine.length === 0) return { started: 0 };
+  const h = hostHandle(deps, squad, data.host);
+  const { uploaded } = await runner.ensureBuild(h.host, { buildId: build.id, md5: build.md5!, localPath: build.path!, root: squad.root });
+  if (uploaded) {
+    const redact = await redactorFor(deps, d.app, d.env);
+    await emit(deps, d.id, { type: "step.progress", step: "start", message: `uploaded build to ${data.host}` }, redact);
+  }
+  await mapLimit(mine, PER_HOST_PARALLEL, (p) => runner.startProc(h.host, h.supervisor, specFor(p, release, build, squad)));
+  return { started: mine.length };
+}
+
+/**
+ * A `builds` job: ensureBuild on whichever worker took it. The deployment that asked first gets
+ * a heartbeat in its thread while the build runs; every waiter gets the log tail in the result.
+ */
+export async function runBuildJob(deps: EngineDeps, data: JobData<"builds">): Promise<BuildJobResult> {
+  const lines: string[] = [];
+  let lastBeat = 0;
+  const redact = await redactorFor(deps, data.app, "");
+  const { build, reused } = await ensureBuild({
+    db: deps.db,
+    app: data.app,
+    repo: data.repo,
+    commit: data.commit,
+    buildpack: data.buildpack,
+    dataDir: deps.dataDir,
+    onLog: (line) => {
+      lines.push(line);
+      // A heartbeat for long builds, at most every 5 s, so the thread shows it is alive.
+      if (Date.now() - lastBeat > 5_000) {
+        lastBeat = Date.now();
+        void emit(deps, data.deploymentId, { type: "step.progress", step: "build", message: `building: ${redact(line).slice(0, 200)}` }, redact).catch(() => {});
+      }
+    },
+  });
+  return { buildId: build.id, reused, buildpack: build.detected ?? build.buildpack, logTail: tailLines(lines, BUILD_LOG_TAIL) };
+}
