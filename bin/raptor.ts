@@ -1,6 +1,6 @@
 import { userInfo } from "node:os";
 import { expireApproval } from "../engine/api.ts";
-import { startWorker } from "../engine/worker.ts";
+import { requeueOrphans, startWorker } from "../engine/worker.ts";
 import { dispatch } from "../bot/dispatch.ts";
 import { followThread, localAuthorizer, replyLines } from "../bot/terminal.ts";
 import { PlaybookError } from "../playbooks/load.ts";
@@ -16,11 +16,15 @@ const usage = `usage: raptor <command>
   say "<text>"     run one command as the local user, print its thread, follow it to the end
                    exit 0 = success, 1 = failed or refused, 2 = not understood`;
 
-/** Approvals nobody decided in time end their deployment (the fuller beat comes with its own issue). */
+/**
+ * The maintenance that cannot wait for the beat issue: approvals nobody decided in time end
+ * their deployment, and deployments whose jobs were lost are enqueued again or ended.
+ */
 function startBeat(rt: Runtime): () => void {
   const tick = async () => {
     const pending = await rt.engine.db.select().from(approvals).where(eq(approvals.status, "pending"));
     for (const a of pending) if (a.expiresAt <= new Date()) await expireApproval(rt.engine, a.deploymentId);
+    await requeueOrphans(rt.engine);
   };
   const timer = setInterval(() => void tick().catch((e) => rt.engine.logger.warn({ err: (e as Error).message }, "beat tick failed")), 30_000);
   return () => clearInterval(timer);
@@ -29,8 +33,8 @@ function startBeat(rt: Runtime): () => void {
 async function say(rt: Runtime, text: string): Promise<number> {
   const print = (l: string) => process.stdout.write(`${l}\n`);
   const actor = { id: process.env.RAPTOR_USER ?? userInfo().username };
-  const embeddedWorker = process.env.RAPTOR_SAY_WORKER !== "0" ? await startWorker(rt.engine) : undefined;
-  const stopBeat = startBeat(rt);
+  let embeddedWorker: Awaited<ReturnType<typeof startWorker>> | undefined;
+  let stopBeat = () => {};
   try {
     const reply = await dispatch({ engine: rt.engine, authorizer: localAuthorizer }, { text, actor, origin: "terminal" });
     for (const l of replyLines(reply)) print(l);
@@ -38,6 +42,10 @@ async function say(rt: Runtime, text: string): Promise<number> {
     if (reply.kind === "refused") return 1;
     const follow = reply.kind === "deployment" ? reply.deploymentId : reply.kind === "done" && /approve/.test(text) ? reply.deploymentId : undefined;
     if (!follow) return 0;
+    // Only now, with work to follow: a worker here makes `say` self-sufficient on a machine where
+    // no `raptor worker` runs (RAPTOR_SAY_WORKER=0 leaves the work to the running workers).
+    if (process.env.RAPTOR_SAY_WORKER !== "0") embeddedWorker = await startWorker(rt.engine);
+    stopBeat = startBeat(rt);
     const conn = rt.redisConnection();
     const last = await followThread(conn, rt.engine.prefix, follow, print, { from: reply.kind === "deployment" ? reply.since : undefined });
     return last?.type === "deployment.succeeded" ? 0 : 1;

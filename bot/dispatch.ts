@@ -24,7 +24,8 @@ export async function dispatch(deps: DispatchDeps, req: ChatRequest): Promise<Re
   const names = knownNames(pb);
   const parsed = parse(req.text, { ...binding, apps: names.apps, envs: names.envs });
   if (!parsed.ok) {
-    await audit(deps.engine, req.actor.id, "parse", "parse_error", { detail: { text: req.text.slice(0, 200) } });
+    // Not the text itself: a mistyped `config set` may hold a secret. Its first word and size say enough.
+    await audit(deps.engine, req.actor.id, "parse", "parse_error", { detail: { verb: req.text.trim().split(/\s+/, 1)[0]?.slice(0, 40) ?? "", length: req.text.length } });
     return { kind: "parse_error", text: parsed.error };
   }
   const cmd = parsed.command;

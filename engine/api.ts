@@ -84,11 +84,11 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
       .orderBy(asc(deployments.seq));
     return ahead.map((r) => r.id).filter((x) => x !== id);
   });
-  await audit(deps, req.requestedBy, req.kind, "requested", { app: req.app, env: req.env, deploymentId: id, detail: { summary: req.summary } });
   // `config set` values are secrets from the moment they are asked for: the summary repeats them.
   const known = await redactorFor(deps, req.app, req.env);
   const asked = makeRedactor(Object.values(req.params.vars ?? {}));
   const redact = (text: string) => asked(known(text));
+  await audit(deps, req.requestedBy, req.kind, "requested", { app: req.app, env: req.env, deploymentId: id, detail: { summary: redact(req.summary) } });
   const queuedEvent = await emit(
     deps,
     id,
@@ -166,12 +166,15 @@ export async function decideApproval(
     .returning();
   if (updated.length === 0) throw new EngineError("invalid", `${deploymentId} was already decided.`);
   await audit(deps, actor, decision === "approved" ? "approve" : "reject", "recorded", { app: d.app, env: d.env, deploymentId, detail: reason ? { reason } : {} });
+  // Conditional on the deployment still waiting: a cancel that landed in between wins.
+  const waiting = and(eq(deployments.id, deploymentId), eq(deployments.status, "awaiting_approval"));
   if (decision === "approved") {
-    await deps.db.update(deployments).set({ status: "queued" }).where(eq(deployments.id, deploymentId));
+    const moved = await deps.db.update(deployments).set({ status: "queued" }).where(waiting).returning({ id: deployments.id });
+    if (moved.length === 0) throw new EngineError("invalid", `${deploymentId} was cancelled before it could be approved.`);
     await emit(deps, deploymentId, { type: "deployment.approved", by: actor });
     await deps.queues.enqueueDeployment(deploymentId);
   } else {
-    await deps.db.update(deployments).set({ status: "rejected", finishedAt: now }).where(eq(deployments.id, deploymentId));
+    await deps.db.update(deployments).set({ status: "rejected", finishedAt: now }).where(waiting);
     await emit(deps, deploymentId, { type: "deployment.rejected", by: actor, reason });
   }
 }
@@ -185,7 +188,7 @@ export async function expireApproval(deps: EngineDeps, deploymentId: string): Pr
     .where(and(eq(approvals.deploymentId, deploymentId), eq(approvals.status, "pending"), lt(approvals.expiresAt, new Date(now.getTime() + 1))))
     .returning();
   if (expired.length === 0) return false;
-  await deps.db.update(deployments).set({ status: "rejected", finishedAt: now }).where(eq(deployments.id, deploymentId));
+  await deps.db.update(deployments).set({ status: "rejected", finishedAt: now }).where(and(eq(deployments.id, deploymentId), eq(deployments.status, "awaiting_approval")));
   await emit(deps, deploymentId, { type: "deployment.rejected", by: "raptor", reason: "nobody approved it in time" });
   return true;
 }

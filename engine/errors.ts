@@ -59,13 +59,15 @@ export function explain(code: string, message: string): string {
 /** Normalizes anything thrown by a step into an EngineError with a code. */
 export function toEngineError(err: unknown): EngineError {
   if (err instanceof EngineError) return err;
-  const e = err as { code?: unknown; message?: unknown; output?: unknown; host?: unknown };
+  const e = err as { code?: unknown; message?: unknown; output?: unknown; host?: unknown; retryable?: unknown };
   const message = typeof e?.message === "string" ? e.message : String(err);
   const code = typeof e?.code === "string" && (errorCodes as readonly string[]).includes(e.code) ? (e.code as ErrorCode) : undefined;
   if (code) {
     return new EngineError(code, message, {
       output: typeof e.output === "string" ? e.output : undefined,
       host: typeof e.host === "string" ? e.host : undefined,
+      // A git fetch that timed out is worth another attempt; the error says so itself.
+      retryable: e.retryable === true,
     });
   }
   // Network blips to Redis/Postgres are worth a retry; everything else is a bug to report.

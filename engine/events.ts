@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { deploymentEvents } from "../db/schema/index.ts";
 import type { EngineDeps } from "./context.ts";
+import { redactDeep } from "./redact.ts";
 import type { EngineEvent, EngineEventBody } from "./event-types.ts";
 
 export const eventStreamKey = (prefix: string) => `${prefix}events`;
@@ -17,7 +18,7 @@ export async function emit(
   body: EngineEventBody,
   redact: (text: string) => string = (t) => t,
 ): Promise<EngineEvent> {
-  const clean = JSON.parse(redact(JSON.stringify(body))) as EngineEventBody;
+  const clean = redactDeep(body, redact);
   const at = new Date().toISOString();
   await deps.db.insert(deploymentEvents).values({ deploymentId, type: clean.type, data: clean as unknown as Record<string, unknown> });
   const partial = { ...clean, deploymentId, at };

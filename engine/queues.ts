@@ -153,15 +153,15 @@ export class Queues {
  * output as JSON in the message so the waiting step can rethrow an error with the same code.
  */
 export function encodeJobError(err: unknown): Error {
-  const e = err as { code?: unknown; message?: unknown; output?: unknown; host?: unknown };
-  return new Error(JSON.stringify({ raptor: true, code: e?.code, message: String(e?.message ?? err), output: e?.output, host: e?.host }));
+  const e = err as { code?: unknown; message?: unknown; output?: unknown; host?: unknown; retryable?: unknown };
+  return new Error(JSON.stringify({ raptor: true, code: e?.code, message: String(e?.message ?? err), output: e?.output, host: e?.host, retryable: e?.retryable === true }));
 }
 
 export function decodeJobError(err: unknown): Error {
   const message = (err as Error)?.message ?? String(err);
   try {
-    const o = JSON.parse(message) as { raptor?: boolean; code?: string; message: string; output?: string; host?: string };
-    if (o.raptor) return Object.assign(new Error(o.message), { code: o.code, output: o.output, host: o.host });
+    const o = JSON.parse(message) as { raptor?: boolean; code?: string; message: string; output?: string; host?: string; retryable?: boolean };
+    if (o.raptor) return Object.assign(new Error(o.message), { code: o.code, output: o.output, host: o.host, retryable: o.retryable });
   } catch {
     // not one of ours
   }

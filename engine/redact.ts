@@ -17,10 +17,27 @@ export function makeRedactor(secrets: Iterable<string>): (text: string) => strin
   };
 }
 
-export async function redactorFor(deps: EngineDeps, app: string, env: string): Promise<(text: string) => string> {
+/**
+ * The redactor for one app+env: playbook secrets, every `config set` value stored for it, and
+ * `extra` (a running config change's new values, not stored until it succeeds).
+ */
+export async function redactorFor(deps: EngineDeps, app: string, env: string, extra: readonly string[] = []): Promise<(text: string) => string> {
   const rows = await deps.db
     .select({ value: configVars.value })
     .from(configVars)
     .where(and(eq(configVars.app, app), eq(configVars.env, env)));
-  return makeRedactor([...deps.playbook.secrets, ...rows.map((r) => r.value)]);
+  return makeRedactor([...deps.playbook.secrets, ...rows.map((r) => r.value), ...extra]);
+}
+
+/**
+ * Applies a text redactor to every string inside a value (object keys included). Redacting the
+ * JSON text instead would miss secrets holding `"`, `\` or newlines, which JSON escapes.
+ */
+export function redactDeep<T>(value: T, redact: (text: string) => string): T {
+  if (typeof value === "string") return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact)) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redact(k), redactDeep(v, redact)])) as T;
+  }
+  return value;
 }

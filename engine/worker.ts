@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
 import { and, inArray } from "drizzle-orm";
 import { deployments } from "../db/schema/index.ts";
 import type { EngineApiDeps } from "./api.ts";
-import { runDeployment } from "./pipeline/run.ts";
+import { abandonDeployment, runDeployment } from "./pipeline/run.ts";
 import { runBuildJob, startOnHost } from "./host-work.ts";
 import { bullConnection, bullPrefix, encodeJobError, jobCatalog } from "./queues.ts";
 
@@ -47,7 +47,16 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
     async (job: Job, token?: string) => {
       const { deploymentId } = jobCatalog.deployments.schema.parse(job.data);
       const attempts = job.opts.attempts ?? 1;
-      const outcome = await runDeployment(deps, deploymentId, { finalAttempt: job.attemptsMade + 1 >= attempts });
+      const finalAttempt = job.attemptsMade + 1 >= attempts;
+      let outcome;
+      try {
+        outcome = await runDeployment(deps, deploymentId, { finalAttempt });
+      } catch (err) {
+        // Outside any step (Redis or Postgres gone mid-write): retry; on the last attempt, end it.
+        if (!finalAttempt) throw err;
+        await abandonDeployment(deps, deploymentId, (err as Error).message);
+        return { status: "failed" };
+      }
       if (outcome.kind === "wait") {
         // Not its turn: park the job; the deployment ahead promotes it when it ends.
         await job.moveToDelayed(Date.now() + WAIT_TURN_MS, token);
@@ -59,8 +68,13 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
     { ...common, concurrency: deps.options.concurrency },
   );
   worker.on("failed", (job, err) => {
-    if (err instanceof UnrecoverableError || err instanceof DelayedError) return;
-    deps.logger.warn({ job: job?.id, err: err.message }, "deployment job attempt failed");
+    if (err instanceof UnrecoverableError || err instanceof DelayedError || !job) return;
+    deps.logger.warn({ job: job.id, err: err.message }, "deployment job attempt failed");
+    // BullMQ gave up (attempts used, or stalled too often): the deployment must still end.
+    if (job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled/i.test(err.message)) {
+      const id = (job.data as { deploymentId?: string }).deploymentId;
+      if (id) void abandonDeployment(deps, id, err.message).catch((e) => deps.logger.error({ id, err: (e as Error).message }, "could not end an abandoned deployment"));
+    }
   });
   worker.on("error", (err) => deps.logger.error({ err: err.message }, "worker error"));
   await Promise.all([worker, ...helpers].map((w) => w.waitUntilReady()));
@@ -75,9 +89,10 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
 }
 
 /**
- * A deployment recorded as queued or running whose job is gone (Redis restarted without
- * persistence, or the enqueue after the insert failed) is enqueued again; jobId makes it a no-op
- * when the job exists.
+ * Deployments recorded as queued or running whose job cannot carry them any more: a job that is
+ * gone (Redis restarted without persistence, or the enqueue after the insert failed) is enqueued
+ * again; a job BullMQ finished or failed while the row stayed open is ended (abandonDeployment).
+ * Runs when a worker starts and on the beat.
  */
 export async function requeueOrphans(deps: EngineApiDeps): Promise<number> {
   const open = await deps.db.select({ id: deployments.id }).from(deployments).where(and(inArray(deployments.status, ["queued", "running"])));
@@ -86,6 +101,12 @@ export async function requeueOrphans(deps: EngineApiDeps): Promise<number> {
     const job = await deps.queues.deployments.getJob(id);
     if (!job) {
       await deps.queues.enqueueDeployment(id);
+      n++;
+      continue;
+    }
+    const state = await job.getState();
+    if (state === "failed" || state === "completed") {
+      await abandonDeployment(deps, id, `its job ${state} without ending it`);
       n++;
     }
   }

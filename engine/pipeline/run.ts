@@ -1,5 +1,5 @@
-import { and, asc, eq, inArray, lt } from "drizzle-orm";
-import { deploymentSteps, deployments, swarms } from "../../db/schema/index.ts";
+import { and, asc, eq, inArray, lt, ne, or } from "drizzle-orm";
+import { configVars, deploymentSteps, deployments, swarms } from "../../db/schema/index.ts";
 import { environmentOf } from "../../playbooks/resolve.ts";
 import { promoteNext, type EngineApiDeps } from "../api.ts";
 import { EngineError, toEngineError } from "../errors.ts";
@@ -31,13 +31,22 @@ export async function runDeployment(deps: EngineApiDeps, id: string, opts: { fin
   const [ahead] = await deps.db
     .select({ id: deployments.id })
     .from(deployments)
-    .where(and(eq(deployments.app, d.app), eq(deployments.env, d.env), inArray(deployments.status, ["queued", "running"]), lt(deployments.seq, d.seq)))
+    .where(
+      and(
+        eq(deployments.app, d.app),
+        eq(deployments.env, d.env),
+        ne(deployments.id, d.id),
+        // Anything already running goes first, whatever its number (approvals can reorder);
+        // among the queued, request order.
+        or(eq(deployments.status, "running"), and(eq(deployments.status, "queued"), lt(deployments.seq, d.seq))),
+      ),
+    )
     .orderBy(asc(deployments.seq))
     .limit(1);
   if (ahead) return { kind: "wait", behind: ahead.id };
 
   const found = environmentOf(deps.playbook, d.app, d.env);
-  const redact = await redactorFor(deps, d.app, d.env);
+  const redact = await redactorFor(deps, d.app, d.env, Object.values(d.params.vars ?? {}));
   const say = (body: EngineEventBody) => emit(deps, id, body, redact).then(() => undefined);
   if (!found) return finish(deps, d, say, "failed", new EngineError("not_found", `${d.app} ${d.env} is no longer in the playbook`));
   const squad = deps.playbook.squads[found.environment.squad]!;
@@ -48,7 +57,13 @@ export async function runDeployment(deps: EngineApiDeps, id: string, opts: { fin
     // a deployment queued behind another replaces that one's release (the summary and the
     // Rollback button go back to it).
     const serving = await currentRelease(deps.db, d.app, d.env);
-    await deps.db.update(deployments).set({ status: "running", startedAt, fromReleaseId: serving?.id ?? null }).where(eq(deployments.id, id));
+    // Only a deployment still queued starts: a cancel that landed since we read it wins.
+    const started = await deps.db
+      .update(deployments)
+      .set({ status: "running", startedAt, fromReleaseId: serving?.id ?? null })
+      .where(and(eq(deployments.id, id), eq(deployments.status, "queued")))
+      .returning({ id: deployments.id });
+    if (started.length === 0) return { kind: "done", status: (await deploymentById(deps.db, id))!.status };
     await say({ type: "deployment.started" });
   } else {
     await say({ type: "step.progress", step: "resolve", message: "resumed by another worker after the previous one stopped" });
@@ -78,7 +93,10 @@ export async function runDeployment(deps: EngineApiDeps, id: string, opts: { fin
       continue;
     }
     const fresh = await deploymentById(deps.db, id);
-    if (fresh?.cancelRequested) {
+    // Once traffic has moved to the new procs (route succeeded), the deployment has happened:
+    // a cancel no longer undoes it and a later failure (teardown) only leaves warnings.
+    const routed = results.route !== undefined;
+    if (fresh?.cancelRequested && !routed) {
       await markRest(deps, id, "skipped");
       const notes = await compensate(ctx).catch((e) => [`cleanup failed: ${(e as Error).message}`]);
       return finish(deps, d, say, "cancelled", undefined, notes);
@@ -108,20 +126,80 @@ export async function runDeployment(deps: EngineApiDeps, id: string, opts: { fin
         .set({ status: "failed", error: redact(err.message), finishedAt: new Date() })
         .where(and(eq(deploymentSteps.deploymentId, id), eq(deploymentSteps.name, name)));
       await say({ type: "step.failed", step: name, durationMs: Date.now() - t0, message: redact(err.message), output: err.opts.output && redact(err.opts.output) });
+      if (routed) {
+        await say({ type: "step.progress", step: name, message: "the new release is already serving; old procs may be left behind for the beat to sweep" });
+        continue;
+      }
       await markRest(deps, id, "skipped");
       const notes = await compensate(ctx).catch((e) => [`cleanup failed: ${(e as Error).message}`]);
       return finish(deps, d, say, "failed", err, notes, name);
     }
   }
-  if (d.kind === "scale" && d.params.scale) {
-    for (const [procType, size] of Object.entries(d.params.scale)) {
-      await deps.db
+  await commitDesiredState(deps, d);
+  return finish(deps, d, say, "succeeded");
+}
+
+/**
+ * What a successful deployment makes the new normal: a scale's sizes, a config change's values.
+ * Written only on success, so a failed `config set` or `scale` leaves later deploys as they were.
+ */
+async function commitDesiredState(deps: EngineApiDeps, d: DeploymentRow): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    for (const [procType, size] of Object.entries(d.kind === "scale" ? (d.params.scale ?? {}) : {})) {
+      await tx
         .insert(swarms)
         .values({ app: d.app, env: d.env, procType, size, updatedBy: d.requestedBy })
         .onConflictDoUpdate({ target: [swarms.app, swarms.env, swarms.procType], set: { size, updatedBy: d.requestedBy, updatedAt: new Date() } });
     }
+    if (d.kind !== "config") return;
+    for (const [key, value] of Object.entries(d.params.vars ?? {})) {
+      await tx
+        .insert(configVars)
+        .values({ app: d.app, env: d.env, key, value, updatedBy: d.requestedBy })
+        .onConflictDoUpdate({ target: [configVars.app, configVars.env, configVars.key], set: { value, updatedBy: d.requestedBy, updatedAt: new Date() } });
+    }
+    if (d.params.keys?.length) {
+      await tx.delete(configVars).where(and(eq(configVars.app, d.app), eq(configVars.env, d.env), inArray(configVars.key, d.params.keys)));
+    }
+  });
+}
+
+/**
+ * The last resort for a deployment whose job can no longer run (its final attempt threw outside
+ * any step, or BullMQ gave up on a stalled job): clean up what it started and end it as failed,
+ * so its app+env's line moves on instead of waiting behind it forever.
+ */
+export async function abandonDeployment(deps: EngineApiDeps, id: string, reason: string): Promise<void> {
+  const d = await deploymentById(deps.db, id);
+  if (!d || (d.status !== "running" && d.status !== "queued")) return;
+  const found = environmentOf(deps.playbook, d.app, d.env);
+  const redact = await redactorFor(deps, d.app, d.env, Object.values(d.params.vars ?? {}));
+  const say = (body: EngineEventBody) => emit(deps, id, body, redact).then(() => undefined);
+  const [route] = await deps.db.select().from(deploymentSteps).where(and(eq(deploymentSteps.deploymentId, id), eq(deploymentSteps.name, "route")));
+  if (route?.status === "succeeded") {
+    // Traffic already moved: the deployment happened; finish it as such.
+    await commitDesiredState(deps, d);
+    await finish(deps, d, say, "succeeded");
+    return;
   }
-  return finish(deps, d, say, "succeeded");
+  await markRest(deps, id, "skipped");
+  let notes: string[] = [];
+  if (found) {
+    const ctx: StepContext = {
+      deps,
+      deployment: d,
+      app: found.app,
+      environment: found.environment,
+      squad: deps.playbook.squads[found.environment.squad]!,
+      results: {},
+      emit: say,
+      progress: (message) => say({ type: "step.progress", step: "resolve", message: redact(message) }),
+      log: (title, text) => say({ type: "step.log", step: "resolve", title, text: redact(text) }),
+      redact,
+    };
+    notes = await compensate(ctx).catch((e) => [`cleanup failed: ${(e as Error).message}`]);
+  }
+  await finish(deps, d, say, "failed", new EngineError("internal", `the deployment could not go on: ${redact(reason)}`), notes);
 }
 
 async function markRest(deps: EngineApiDeps, id: string, status: "skipped"): Promise<void> {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, desc, eq, inArray, isNotNull, max } from "drizzle-orm";
+import { and, desc, eq, isNotNull, max } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { builds, configVars, deployments, releases } from "../../../db/schema/index.ts";
 import { configFor } from "../../../playbooks/resolve.ts";
@@ -52,7 +52,6 @@ async function planRelease(ctx: StepContext): Promise<ReleaseCut> {
     const current = await currentRelease(deps.db, d.app, d.env);
     if (!current) throw new EngineError("not_found", `${d.app} has never been deployed to ${d.env}; deploy it before changing its config.`);
     buildId = current.buildId;
-    await applyConfigChange(ctx);
   } else {
     buildId = String(ctx.results.build?.buildId ?? d.buildId);
   }
@@ -60,28 +59,18 @@ async function planRelease(ctx: StepContext): Promise<ReleaseCut> {
   if (!build) throw new EngineError("internal", `build ${buildId} is missing`);
   const base = configFor(deps.playbook, d.app, d.env);
   const overrides = await deps.db.select().from(configVars).where(and(eq(configVars.app, d.app), eq(configVars.env, d.env)));
-  const config = { ...(build.configVars ?? {}), ...base.env, ...Object.fromEntries(overrides.map((o) => [o.key, o.value])) };
+  const config: Record<string, string> = { ...(build.configVars ?? {}), ...base.env, ...Object.fromEntries(overrides.map((o) => [o.key, o.value])) };
+  // A config change is released with its values on top; they are stored in config_vars only
+  // once the deployment succeeds (run.ts), so a failed change is not picked up by later deploys.
+  if (d.kind === "config") {
+    Object.assign(config, d.params.vars ?? {});
+    for (const key of d.params.keys ?? []) delete config[key];
+  }
   const description =
     d.kind === "config"
       ? [d.params.vars && `set ${Object.keys(d.params.vars).join(", ")}`, d.params.keys?.length && `unset ${d.params.keys.join(", ")}`].filter(Boolean).join("; ")
       : `deploy ${String(ctx.results.resolve?.shortSha ?? d.commit?.slice(0, 7) ?? "")}`.trim();
   return { buildId, config, settings: base.settings, description };
-}
-
-/** `config set/unset` land in the config_vars table as part of cutting the release. */
-async function applyConfigChange(ctx: StepContext): Promise<void> {
-  const { deps, deployment: d } = ctx;
-  await deps.db.transaction(async (tx) => {
-    for (const [key, value] of Object.entries(d.params.vars ?? {})) {
-      await tx
-        .insert(configVars)
-        .values({ app: d.app, env: d.env, key, value, updatedBy: d.requestedBy })
-        .onConflictDoUpdate({ target: [configVars.app, configVars.env, configVars.key], set: { value, updatedBy: d.requestedBy, updatedAt: new Date() } });
-    }
-    if (d.params.keys?.length) {
-      await tx.delete(configVars).where(and(eq(configVars.app, d.app), eq(configVars.env, d.env), inArray(configVars.key, d.params.keys)));
-    }
-  });
 }
 
 /** The release to go back to: the one asked for, or the one that served before the current one. */

@@ -1,15 +1,48 @@
 import { balancerFor, withPoolLock } from "../../../balancers/registry.ts";
 import type { Balancer } from "../../../balancers/balancer.ts";
 import { EngineError } from "../../errors.ts";
-import { hostHandle, runner } from "../../fleet.ts";
+import { hostHandle, runner, type HostHandle } from "../../fleet.ts";
 import { runUptests } from "../../../runners/uptest.ts";
 import { procEnv, procPaths } from "../../../runners/proc-layout.ts";
 import { liveProcs, releaseById, type ProcRow } from "../../state.ts";
 import type { Step, StepContext } from "../step.ts";
 
+/** One restart round: procs of one host, of which `nodes` are taken out of the pool meanwhile. */
+export interface RestartBatch<P> {
+  host: string;
+  procs: P[];
+  nodes: string[];
+}
+
 /**
- * Restarts procs in place, one host at a time: take the host's nodes out of the pool, restart
- * its procs, wait for them and uptest them, put them back. The other hosts keep serving.
+ * Splits a restart into rounds: one host at a time, and never so many pool nodes at once that the
+ * pool would be empty. With `poolSize` > 1 a round takes out at most poolSize - 1 nodes; a pool of
+ * one node has no choice but to lose it briefly. Procs that are not in the pool (workers, procs
+ * not routed) go with the host's first round. Pure, so the plan is the same on a re-run.
+ */
+export function restartBatches<P extends { host: string }>(procs: readonly P[], poolSize: number, nodeOf: (p: P) => string | undefined): RestartBatch<P>[] {
+  const cap = poolSize > 1 ? poolSize - 1 : 1;
+  const out: RestartBatch<P>[] = [];
+  for (const host of [...new Set(procs.map((p) => p.host))]) {
+    const onHost = procs.filter((p) => p.host === host);
+    const routed = onHost.filter((p) => nodeOf(p) !== undefined);
+    const rest = onHost.filter((p) => nodeOf(p) === undefined);
+    if (routed.length === 0) {
+      out.push({ host, procs: rest, nodes: [] });
+      continue;
+    }
+    for (let i = 0; i < routed.length; i += cap) {
+      const chunk = routed.slice(i, i + cap);
+      out.push({ host, procs: i === 0 ? [...chunk, ...rest] : chunk, nodes: chunk.map((p) => nodeOf(p)!) });
+    }
+  }
+  return out;
+}
+
+/**
+ * Restarts procs in place in rounds (restartBatches): take the round's nodes out of the pool,
+ * restart its procs, wait for them and uptest them, and put back only those that are RUNNING and
+ * passed. A proc that fails stays out of the pool and the step fails with its output.
  */
 export const restartStep: Step = {
   name: "restart",
@@ -17,42 +50,75 @@ export const restartStep: Step = {
     const { deployment: d } = ctx;
     const all = (await liveProcs(ctx.deps.db, d.app, d.env)).filter((p) => !d.params.proc || p.procType === d.params.proc);
     if (all.length === 0) throw new EngineError("not_found", `${d.app} ${d.env} has no ${d.params.proc ? `\`${d.params.proc}\` ` : ""}procs to restart.`);
-    const hostsInOrder = [...new Set(all.map((p) => p.host))];
     const pool = poolOf(ctx);
-    for (const hostName of hostsInOrder) {
-      const onHost = all.filter((p) => p.host === hostName);
-      const nodes = onHost.flatMap((p) => (p.port ? [`${p.host}:${p.port}`] : []));
-      await ctx.progress(`restarting ${onHost.length} proc${onHost.length === 1 ? "" : "s"} on ${hostName}`);
-      if (pool && nodes.length) await withPoolLock(ctx.deps, pool.name, pool.pool, () => pool.balancer.deleteNodes(pool.pool, nodes));
-      await restartOnHost(ctx, hostName, onHost);
-      if (pool && nodes.length) await withPoolLock(ctx.deps, pool.name, pool.pool, () => pool.balancer.addNodes(pool.pool, nodes));
+    const inPool = new Set(pool ? await pool.balancer.getNodes(pool.pool) : []);
+    // A proc marked routed whose node is missing (a run interrupted mid-round) goes back as well.
+    const nodeOf = (p: ProcRow) => {
+      const node = p.port ? `${p.host}:${p.port}` : undefined;
+      return node && pool && (inPool.has(node) || p.status === "routed") ? node : undefined;
+    };
+    const batches = restartBatches(all, inPool.size, nodeOf);
+    for (const batch of batches) {
+      const n = batch.procs.length;
+      await ctx.progress(`restarting ${n} proc${n === 1 ? "" : "s"} on ${batch.host}`);
+      if (pool && batch.nodes.length && batch.nodes.length >= inPool.size) {
+        await ctx.progress(`${batch.nodes.join(", ")} ${batch.nodes.length === 1 ? "is" : "are"} all of ${pool.pool}: it is briefly out of the pool while it restarts`);
+      }
+      await restartBatch(ctx, pool, batch);
     }
-    return { result: { restarted: all.length }, summary: `${all.length} procs on ${hostsInOrder.length} hosts` };
+    const hostCount = new Set(all.map((p) => p.host)).size;
+    return { result: { restarted: all.length }, summary: `${all.length} procs on ${hostCount} hosts` };
   },
 };
 
-function poolOf(ctx: StepContext): { name: string; pool: string; balancer: Balancer } | undefined {
+interface PoolRef {
+  name: string;
+  pool: string;
+  balancer: Balancer;
+}
+
+function poolOf(ctx: StepContext): PoolRef | undefined {
   const { balancer, pool } = ctx.environment;
   if (!balancer || !pool) return undefined;
   return { name: balancer, pool, balancer: balancerFor(ctx.deps.playbook.balancers[balancer]!, ctx.deps) };
 }
 
-async function restartOnHost(ctx: StepContext, hostName: string, list: ProcRow[]): Promise<void> {
-  const h = hostHandle(ctx.deps, ctx.squad, hostName);
+async function restartBatch(ctx: StepContext, pool: PoolRef | undefined, batch: RestartBatch<ProcRow>): Promise<void> {
+  const h = hostHandle(ctx.deps, ctx.squad, batch.host);
+  const healthy: string[] = [];
+  const failures: unknown[] = [];
+  if (pool && batch.nodes.length) await withPoolLock(ctx.deps, pool.name, pool.pool, () => pool.balancer.deleteNodes(pool.pool, batch.nodes));
+  try {
+    for (const p of batch.procs) {
+      await h.supervisor.stopProcess(p.name, true);
+      await h.supervisor.startProcess(p.name, false);
+    }
+    // Every proc of the round is checked, so one failure does not keep its neighbours out.
+    for (const p of batch.procs) {
+      try {
+        await checkRestarted(ctx, h, p);
+        if (p.port) healthy.push(`${p.host}:${p.port}`);
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+  } finally {
+    const back = batch.nodes.filter((n) => healthy.includes(n));
+    if (pool && back.length) await withPoolLock(ctx.deps, pool.name, pool.pool, () => pool.balancer.addNodes(pool.pool, back));
+  }
+  if (failures.length) throw failures[0];
+}
+
+/** RUNNING, port open, uptests passed; throws with the evidence otherwise. */
+async function checkRestarted(ctx: StepContext, h: HostHandle, p: ProcRow): Promise<void> {
   const opts = ctx.deps.options;
-  for (const p of list) {
-    await h.supervisor.stopProcess(p.name, true);
-    await h.supervisor.startProcess(p.name, false);
-  }
-  for (const p of list) {
-    await runner.waitRunning(h.supervisor, p.name, { timeoutMs: opts.startTimeoutMs, host: hostName });
-    if (!p.port) continue;
-    await runner.waitPort(h.host, { host: hostName, port: p.port, timeoutMs: opts.startTimeoutMs });
-    const paths = procPaths(h.root, p.name);
-    const config = (await releaseById(ctx.deps.db, p.releaseId))?.config ?? {};
-    const env = procEnv({ hostName, port: p.port, settingsYaml: paths.settingsYaml, config });
-    const results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName, port: p.port, env, timeoutMs: opts.uptestRunTimeoutMs, deadlineMs: ctx.environment.uptest_timeout_ms });
-    const failed = results.find((r) => !r.passed);
-    if (failed) throw new EngineError("uptest_failed", `${p.name} on ${hostName}: ${failed.name} failed after restart; it stays out of the pool.`, { output: ctx.redact(failed.output) });
-  }
+  await runner.waitRunning(h.supervisor, p.name, { timeoutMs: opts.startTimeoutMs, host: h.name });
+  if (!p.port) return;
+  await runner.waitPort(h.host, { host: h.name, port: p.port, timeoutMs: opts.startTimeoutMs });
+  const paths = procPaths(h.root, p.name);
+  const config = (await releaseById(ctx.deps.db, p.releaseId))?.config ?? {};
+  const env = procEnv({ hostName: h.name, port: p.port, settingsYaml: paths.settingsYaml, config });
+  const results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName: h.name, port: p.port, env, timeoutMs: opts.uptestRunTimeoutMs, deadlineMs: ctx.environment.uptest_timeout_ms });
+  const failed = results.find((r) => !r.passed);
+  if (failed) throw new EngineError("uptest_failed", `${p.name} on ${h.name}: ${failed.name} failed after restart; it stays out of the pool.`, { output: ctx.redact(failed.output) });
 }
