@@ -1,3 +1,5 @@
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq, isNull } from "drizzle-orm";
 import { Redis } from "ioredis";
@@ -22,7 +24,8 @@ describe("deploy pipeline on three ssh hosts", () => {
     repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
     h = await startHarness({
       playbookYaml: {
-        "squads.yaml": `squads:\n${bed.squadYaml("bed")}\n`,
+        // solo: the first host alone, so a restart there cannot lean on another host.
+        "squads.yaml": `squads:\n${bed.squadYaml("bed")}\n${bed.squadYaml("solo").replace(/hosts: \[.*\]/, `hosts: [${JSON.stringify(bed.hosts[0]!.name)}]`)}\n`,
         "balancers.yaml": "balancers:\n  lb:\n    kind: memory\n",
         "apps.yaml": [
           "apps:",
@@ -36,6 +39,12 @@ describe("deploy pipeline on three ssh hosts", () => {
           "        pool: hello_prod",
           "        uptest_timeout: 6s",
           "        env: { GREETING: hi }",
+          "      solo:",
+          "        squad: solo",
+          "        size: { web: 2 }",
+          "        balancer: lb",
+          "        pool: hello_solo",
+          "        uptest_timeout: 3s",
         ].join("\n"),
       },
     });
@@ -45,8 +54,25 @@ describe("deploy pipeline on three ssh hosts", () => {
     await bed?.stop();
   });
 
-  const live = () => h.engine.db.select().from(procs).where(and(eq(procs.app, "hello"), isNull(procs.removedAt)));
-  const pool = () => balancerFor(h.engine.playbook.balancers.lb!, h.engine).getNodes("hello_prod");
+  const live = (env = "prod") => h.engine.db.select().from(procs).where(and(eq(procs.app, "hello"), eq(procs.env, env), isNull(procs.removedAt)));
+  const pool = (name = "hello_prod") => balancerFor(h.engine.playbook.balancers.lb!, h.engine).getNodes(name);
+  /** Samples a pool every 10 ms while `work` runs (no event says "pool changed"). */
+  async function sampledPool<T>(name: string, work: () => Promise<T>): Promise<{ value: T; samples: string[][] }> {
+    const samples: string[][] = [];
+    let done = false;
+    const sampling = (async () => {
+      while (!done) {
+        samples.push(await pool(name));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    try {
+      return { value: await work(), samples };
+    } finally {
+      done = true;
+      await sampling;
+    }
+  }
   const nodes = (rows: { host: string; port: number | null }[]) => rows.map((p) => `${p.host}:${p.port}`).sort();
   async function programs(): Promise<(ProcessInfo & { host: string })[]> {
     const out: (ProcessInfo & { host: string })[] = [];
@@ -239,8 +265,11 @@ describe("deploy pipeline on three ssh hosts", () => {
     const before = new Map((await programs()).map((i) => [i.name, i]));
     const rows = await live();
     const poolBefore = await pool();
-    const r = await h.say("restart hello prod");
+    const { value: r, samples } = await sampledPool("hello_prod", () => h.say("restart hello prod"));
     expect(r.final?.type, r.text).toBe("deployment.succeeded");
+    // Two procs on two hosts: one node at a time is out, never both.
+    expect(samples.length).toBeGreaterThan(0);
+    for (const s of samples) expect(s.length, `pool sample ${s.join(",")}`).toBeGreaterThanOrEqual(poolBefore.length - 1);
     const after = new Map((await programs()).map((i) => [i.name, i]));
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [name, info] of after) {
@@ -273,5 +302,44 @@ describe("deploy pipeline on three ssh hosts", () => {
     const shown = await h.say("config hello prod");
     expect(shown.text).toMatch(/GREETING=\[REDACTED\]/);
     expect(shown.text).not.toContain("howdy");
+  }, 60_000);
+
+  it("restarts a one-host squad one proc at a time: the pool is never empty", async () => {
+    // main's head has the broken uptest (v3); the first commit is v1.
+    const dep = await h.say(`deploy hello solo ${repo.initial}`);
+    expect(dep.final?.type, dep.text).toBe("deployment.succeeded");
+    const rows = await live("solo");
+    expect(rows).toHaveLength(2);
+    expect(new Set(rows.map((p) => p.host))).toEqual(new Set([bed.hosts[0]!.name]));
+    const poolBefore = await pool("hello_solo");
+    expect(poolBefore).toEqual(nodes(rows));
+
+    const { value: r, samples } = await sampledPool("hello_solo", () => h.say("restart hello solo"));
+    expect(r.final?.type, r.text).toBe("deployment.succeeded");
+    expect(samples.length).toBeGreaterThan(0);
+    for (const s of samples) expect(s.length, `pool sample ${s.join(",")}`).toBeGreaterThanOrEqual(1);
+    expect(samples.some((s) => s.length === 1), "a proc was out of the pool while it restarted").toBe(true);
+    expect(await pool("hello_solo")).toEqual(poolBefore);
+    for (const p of rows) expect(await httpGet(p.host, p.port!)).toContain("hello from v1");
+  }, 60_000);
+
+  it("a proc that fails its uptest after restart stays out of the pool; the others go back", async () => {
+    const rows = await live("solo");
+    const [bad, good] = rows as [(typeof rows)[0], (typeof rows)[0]];
+    const failing = join(bed.hosts[0]!.root, "procs", bad.name, "uptests", "web", "zz_restart");
+    await writeFile(failing, "#!/bin/sh\necho \"cache not warm on $1:$2\" >&2\nexit 1\n", { mode: 0o755 });
+    try {
+      const r = await h.say("restart hello solo");
+      expect(r.final?.type, r.text).toBe("deployment.failed");
+      expect(r.text).toMatch(/uptest_failed/);
+      expect(r.text).toContain("cache not warm");
+      expect(await pool("hello_solo")).toEqual(nodes([good]));
+    } finally {
+      await rm(failing, { force: true });
+    }
+    // Fixed: the next restart puts the proc that stayed out back in.
+    const again = await h.say("restart hello solo");
+    expect(again.final?.type, again.text).toBe("deployment.succeeded");
+    expect(await pool("hello_solo")).toEqual(nodes(rows));
   }, 60_000);
 });
