@@ -1,4 +1,5 @@
-import { and, asc, eq, inArray, lt, ne, or } from "drizzle-orm";
+import { and, asc, eq, inArray, lt, ne, or, sql } from "drizzle-orm";
+import type { Db } from "../../db/client.ts";
 import { configVars, deploymentSteps, deployments, swarms } from "../../db/schema/index.ts";
 import { environmentOf } from "../../playbooks/resolve.ts";
 import { promoteNext, type EngineApiDeps } from "../api.ts";
@@ -28,22 +29,9 @@ export async function runDeployment(deps: EngineApiDeps, id: string, opts: { fin
   if (!d) throw new EngineError("not_found", `deployment ${id} does not exist`);
   if (d.status !== "queued" && d.status !== "running") return { kind: "done", status: d.status };
 
-  const [ahead] = await deps.db
-    .select({ id: deployments.id })
-    .from(deployments)
-    .where(
-      and(
-        eq(deployments.app, d.app),
-        eq(deployments.env, d.env),
-        ne(deployments.id, d.id),
-        // Anything already running goes first, whatever its number (approvals can reorder);
-        // among the queued, request order.
-        or(eq(deployments.status, "running"), and(eq(deployments.status, "queued"), lt(deployments.seq, d.seq))),
-      ),
-    )
-    .orderBy(asc(deployments.seq))
-    .limit(1);
-  if (ahead) return { kind: "wait", behind: ahead.id };
+  const turn = await takeTurn(deps, d);
+  if (turn.kind === "wait") return turn;
+  if (turn.kind === "gone") return { kind: "done", status: (await deploymentById(deps.db, id))!.status };
 
   const found = environmentOf(deps.playbook, d.app, d.env);
   const redact = await redactorFor(deps, d.app, d.env, Object.values(d.params.vars ?? {}));
@@ -51,19 +39,7 @@ export async function runDeployment(deps: EngineApiDeps, id: string, opts: { fin
   if (!found) return finish(deps, d, say, "failed", new EngineError("not_found", `${d.app} ${d.env} is no longer in the playbook`));
   const squad = deps.playbook.squads[found.environment.squad]!;
 
-  const startedAt = d.startedAt ?? new Date();
-  if (d.status === "queued") {
-    // What this deployment replaces is what serves when it starts, not when it was asked for:
-    // a deployment queued behind another replaces that one's release (the summary and the
-    // Rollback button go back to it).
-    const serving = await currentRelease(deps.db, d.app, d.env);
-    // Only a deployment still queued starts: a cancel that landed since we read it wins.
-    const started = await deps.db
-      .update(deployments)
-      .set({ status: "running", startedAt, fromReleaseId: serving?.id ?? null })
-      .where(and(eq(deployments.id, id), eq(deployments.status, "queued")))
-      .returning({ id: deployments.id });
-    if (started.length === 0) return { kind: "done", status: (await deploymentById(deps.db, id))!.status };
+  if (turn.kind === "started") {
     await say({ type: "deployment.started" });
   } else {
     await say({ type: "step.progress", step: "resolve", message: "resumed by another worker after the previous one stopped" });
@@ -200,6 +176,44 @@ export async function abandonDeployment(deps: EngineApiDeps, id: string, reason:
     notes = await compensate(ctx).catch((e) => [`cleanup failed: ${(e as Error).message}`]);
   }
   await finish(deps, d, say, "failed", new EngineError("internal", `the deployment could not go on: ${redact(reason)}`), notes);
+}
+
+/**
+ * Whether it is this deployment's turn, and if so, marks it running, as one step: the check and
+ * the update hold a transaction-scoped advisory lock on the app+env, so two deployments of it
+ * can never both see the line empty and start. A running deployment always goes first (approvals
+ * can reorder); among the queued, request order.
+ */
+async function takeTurn(deps: EngineApiDeps, d: DeploymentRow): Promise<{ kind: "wait"; behind: string } | { kind: "started" | "resumed" | "gone" }> {
+  return deps.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`raptor/${d.app}/${d.env}`}))`);
+    const [ahead] = await tx
+      .select({ id: deployments.id })
+      .from(deployments)
+      .where(
+        and(
+          eq(deployments.app, d.app),
+          eq(deployments.env, d.env),
+          ne(deployments.id, d.id),
+          or(eq(deployments.status, "running"), and(eq(deployments.status, "queued"), lt(deployments.seq, d.seq))),
+        ),
+      )
+      .orderBy(asc(deployments.seq))
+      .limit(1);
+    if (ahead) return { kind: "wait" as const, behind: ahead.id };
+    if (d.status !== "queued") return { kind: "resumed" as const };
+    // What this deployment replaces is what serves when it starts, not when it was asked for:
+    // a deployment queued behind another replaces that one's release (the summary and the
+    // Rollback button go back to it).
+    const serving = await currentRelease(tx as unknown as Db, d.app, d.env);
+    // Only a deployment still queued starts: a cancel that landed since we read it wins.
+    const started = await tx
+      .update(deployments)
+      .set({ status: "running", startedAt: new Date(), fromReleaseId: serving?.id ?? null })
+      .where(and(eq(deployments.id, d.id), eq(deployments.status, "queued")))
+      .returning({ id: deployments.id });
+    return { kind: started.length ? ("started" as const) : ("gone" as const) };
+  });
 }
 
 async function markRest(deps: EngineApiDeps, id: string, status: "skipped"): Promise<void> {

@@ -1,0 +1,106 @@
+import { asc, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditLog, deploymentEvents, deployments } from "../../db/schema/index.ts";
+import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
+import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
+import { startTestbed, type Testbed } from "../support/testbed.ts";
+
+/** An uptest that fails when the proc's GREETING is "break": a config change that must not stick. */
+const PICKY_UPTEST = `#!/bin/sh
+if [ "$GREETING" = "break" ]; then echo "GREETING=break is not allowed here"; exit 1; fi
+exec node "$(dirname "$0")/http" "$@"
+`;
+
+describe("policy: approvals, config changes that fail, secrets", () => {
+  let bed: Testbed;
+  let repo: AppRepo;
+  let h: Harness;
+  const ALICE = { id: "U_ALICE" };
+  const BOB = { id: "U_BOB" };
+
+  beforeAll(async () => {
+    bed = await startTestbed({ hosts: 1 });
+    repo = await makeAppRepo(HELLO_APP, { "uptests/web/picky": PICKY_UPTEST });
+    h = await startHarness({
+      playbookYaml: {
+        "pb.yaml": [
+          "squads:",
+          bed.squadYaml("bed"),
+          "balancers:",
+          "  lb: { kind: memory }",
+          "apps:",
+          "  hello:",
+          `    repo: ${JSON.stringify(repo.path)}`,
+          "    environments:",
+          "      prod: { squad: bed, size: { web: 1 }, balancer: lb, pool: hello_prod, uptest_timeout: 6s, env: { GREETING: hi }, approval: { required: true, timeout: 30m } }",
+          "      stage: { squad: bed, size: { web: 1 }, balancer: lb, pool: hello_stage, uptest_timeout: 6s, env: { GREETING: hi } }",
+        ].join("\n"),
+      },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+    await bed?.stop();
+  });
+
+  const started = async (id: string) =>
+    (await h.engine.db.select().from(deploymentEvents).where(eq(deploymentEvents.deploymentId, id)).orderBy(asc(deploymentEvents.id))).map((e) => ({ type: e.type, at: e.createdAt.getTime(), id: e.id }));
+
+  it("approving the later of two pending deployments first never runs two at once", async () => {
+    const a = await h.say("deploy hello prod", { actor: ALICE, follow: false });
+    const b = await h.say("deploy hello prod", { actor: ALICE, follow: false });
+    if (a.reply.kind !== "deployment" || b.reply.kind !== "deployment") throw new Error(a.text + b.text);
+    expect(a.reply.text).toContain("waiting for approval");
+    // Approving B first, then A while B runs: A must wait for B to end.
+    expect((await h.say(`approve ${b.reply.deploymentId}`, { actor: BOB })).text).toContain("approved");
+    expect((await h.say(`approve ${a.reply.deploymentId}`, { actor: BOB })).text).toContain("approved");
+    const [rb, ra] = await Promise.all([h.follow(b.reply.deploymentId, b.reply.since), h.follow(a.reply.deploymentId, a.reply.since)]);
+    expect(rb.final?.type, rb.text).toBe("deployment.succeeded");
+    expect(ra.final?.type, ra.text).toBe("deployment.succeeded");
+    // Whichever went first, their running windows (started .. succeeded, in stream order) are apart.
+    const window = async (id: string) => {
+      const ev = await started(id);
+      return [ev.find((e) => e.type === "deployment.started")!.id, ev.find((e) => e.type === "deployment.succeeded")!.id] as const;
+    };
+    const [wa, wb] = [await window(a.reply.deploymentId), await window(b.reply.deploymentId)];
+    expect(wa[1] < wb[0] || wb[1] < wa[0], `A ${wa} B ${wb}`).toBe(true);
+  });
+
+  it("the requester cannot approve their own deployment", async () => {
+    const a = await h.say("deploy hello prod", { actor: ALICE, follow: false });
+    if (a.reply.kind !== "deployment") throw new Error(a.text);
+    const self = await h.say(`approve ${a.reply.deploymentId}`, { actor: ALICE });
+    expect(self.reply.kind).toBe("refused");
+    expect(self.text).toContain(`you asked for ${a.reply.deploymentId}, so someone else must approve it.`);
+    expect((await h.say(`reject ${a.reply.deploymentId} not today`, { actor: BOB })).text).toContain("rejected");
+    expect((await h.engine.db.select().from(deployments).where(eq(deployments.id, a.reply.deploymentId)))[0]!.status).toBe("rejected");
+  });
+
+  it("a config change whose uptest fails is not kept: the next deploy still ships the old value", async () => {
+    expect((await h.say("deploy hello stage")).final?.type).toBe("deployment.succeeded");
+    const bad = await h.say("config set hello stage GREETING=break");
+    expect(bad.final?.type, bad.text).toBe("deployment.failed");
+    expect(bad.text).toContain("GREETING=[REDACTED] is not allowed here");
+    const shown = await h.say("config hello stage");
+    expect(shown.text).not.toContain("not released yet");
+    const again = await h.say("deploy hello stage");
+    expect(again.final?.type, again.text).toBe("deployment.succeeded");
+    const port = Number(/web:(\d+)/.exec(again.text)?.[1]);
+    expect(await httpGet(bed.hosts[0]!.name, port, "/env/GREETING")).toBe("hi");
+  });
+
+  it("a secret with quotes and backslashes never reaches the thread, the events or the audit log", async () => {
+    const secret = 'pa"ss\\wo-1234';
+    const r = await h.say(`config set hello stage HELLO_TOKEN='${secret}'`);
+    expect(r.final?.type, r.text).toBe("deployment.succeeded");
+    const port = Number(/web:(\d+)/.exec(r.text)?.[1]);
+    expect(await httpGet(bed.hosts[0]!.name, port, "/env/HELLO_TOKEN")).toBe(secret);
+    const stored = (await h.engine.db.select().from(deploymentEvents)).map((e) => JSON.stringify(e.data)).join("\n");
+    const audit = (await h.engine.db.select().from(auditLog)).map((a) => JSON.stringify(a.detail)).join("\n");
+    for (const text of [r.text, JSON.stringify(r.events), stored, audit]) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(JSON.stringify(secret).slice(1, -1));
+    }
+    expect((await h.say("config hello stage")).text).toContain("HELLO_TOKEN=[REDACTED]");
+  });
+});
