@@ -103,4 +103,32 @@ describe("policy: approvals, config changes that fail, secrets", () => {
     }
     expect((await h.say("config hello stage")).text).toContain("HELLO_TOKEN=[REDACTED]");
   });
+
+  it("an approval nobody gave in time expires: approving afterwards is refused and the deployment ends", async () => {
+    const a = await h.say("deploy hello prod", { actor: ALICE, follow: false });
+    if (a.reply.kind !== "deployment") throw new Error(a.text);
+    const realNow = h.engine.now;
+    h.engine.now = () => new Date(Date.now() + 31 * 60_000); // past the 30m timeout
+    try {
+      const late = await h.say(`approve ${a.reply.deploymentId}`, { actor: BOB });
+      expect(late.reply.kind).toBe("refused");
+      expect(late.text).toContain(`the approval for ${a.reply.deploymentId} expired`);
+    } finally {
+      h.engine.now = realNow;
+    }
+    const ended = await h.follow(a.reply.deploymentId, a.reply.since);
+    expect(ended.final?.type).toBe("deployment.rejected");
+    expect(ended.text).toContain("nobody approved it in time");
+  });
+
+  it("status and logs read supervisord live", async () => {
+    const status = await h.say("status hello stage");
+    expect(status.text).toMatch(/hello stage\*?: v\d+/);
+    expect(status.text).toMatch(/127\.0\.0\.2: hello-stage-v\d+-web-\d+ RUNNING/);
+    const logs = await h.say("logs hello stage web 5");
+    expect(logs.reply.kind).toBe("answer");
+    expect(logs.text).toMatch(/── hello-stage-v\d+-web-\d+ on 127\.0\.0\.2/);
+    expect(logs.text).not.toContain("unavailable");
+    expect(logs.text).toContain("listening");
+  });
 });
