@@ -167,6 +167,19 @@ export function renderEnvFile(env: Record<string, string>): string {
   return lines.map((l) => `${l}\n`).join("");
 }
 
+/** The constant script of withEnvFile: sources $1, then runs the rest of its arguments. */
+export const ENV_FILE_LAUNCHER = '. "$1"; shift; exec "$@"';
+
+/**
+ * argv that runs `argv` with a proc's environment read from its 0600 env file on the host, so
+ * config values (secrets) never appear on a command line (`ps` shows argv to every user). The
+ * script is a constant: the file and the command travel as its arguments, never inside it.
+ */
+export function withEnvFile(envFile: string, argv: readonly string[]): string[] {
+  if (argv.length === 0) throw new UnsafeLayoutError("command is empty");
+  return ["sh", "-c", ENV_FILE_LAUNCHER, "sh", envFile, ...argv];
+}
+
 /**
  * The launcher supervisord runs. The Procfile line is the app author's shell command by
  * definition, so it goes to `/bin/sh -c` as one quoted word; config reaches it only as env values.

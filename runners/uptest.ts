@@ -1,5 +1,6 @@
 import { request } from "node:http";
 import type { Host } from "./host.ts";
+import { withEnvFile } from "./proc-layout.ts";
 
 /** One uptest's outcome: Velociraptor's result (name, passed, output) plus the exit code. */
 export interface UptestResult {
@@ -19,8 +20,11 @@ export interface UptestOptions {
   hostName: string;
   /** argv[2]; procs without a port get "0". */
   port?: number;
-  /** The proc's environment (procEnv), so uptests see what the proc sees. */
-  env: Record<string, string>;
+  /**
+   * The proc's env file on the host (procPaths().envFile, written by startProc), sourced before
+   * each uptest so it sees what the proc sees, without config values on the command line.
+   */
+  envFile: string;
   /** Bound on one run of one script. */
   timeoutMs: number;
   /** Budget for the whole call, from its start: each script is retried until it passes or this passes. */
@@ -60,9 +64,8 @@ export async function runUptests(host: Host, o: UptestOptions): Promise<UptestRe
       await retryUntil(deadline, f.name, async () => {
         // Never more than the deadline allows, but every script gets one full-length try.
         const left = deadline - Date.now();
-        const r = await host.exec([`${dir}/${f.name}`, o.hostName, String(o.port ?? 0)], {
+        const r = await host.exec(withEnvFile(o.envFile, [`${dir}/${f.name}`, o.hostName, String(o.port ?? 0)]), {
           cwd: o.procDir,
-          env: o.env,
           timeoutMs: left > 1000 ? Math.min(o.timeoutMs, left) : o.timeoutMs,
         });
         return { exitCode: r.code, output: joinOutput(r.stdout, r.stderr) };

@@ -45,6 +45,8 @@ describe("deploy pipeline on three ssh hosts", () => {
           "        balancer: lb",
           "        pool: hello_solo",
           "        uptest_timeout: 3s",
+          "        env: { GREETING: hi-solo }",
+          `        release_hook: [sh, -c, 'echo "hook sees $GREETING on port $PORT"']`,
         ].join("\n"),
       },
     });
@@ -308,6 +310,8 @@ describe("deploy pipeline on three ssh hosts", () => {
     // main's head has the broken uptest (v3); the first commit is v1.
     const dep = await h.say(`deploy hello solo ${repo.initial}`);
     expect(dep.final?.type, dep.text).toBe("deployment.succeeded");
+    // The hook runs with the new proc's environment (from its env file, over ssh).
+    expect(dep.text).toMatch(/hook sees hi-solo on port \d+/);
     const rows = await live("solo");
     expect(rows).toHaveLength(2);
     expect(new Set(rows.map((p) => p.host))).toEqual(new Set([bed.hosts[0]!.name]));

@@ -5,9 +5,10 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ExecOptions, ExecResult, Host } from "../../runners/host.ts";
 import { LocalHost } from "../../runners/local-host.ts";
 import { ProcError, ProcessRunner, type ProcSpec } from "../../runners/process-runner.ts";
-import { buildTarballPath, expandRoot, procEnv, procName, procPaths } from "../../runners/proc-layout.ts";
+import { buildTarballPath, expandRoot, procName, procPaths } from "../../runners/proc-layout.ts";
 import { createSupervisor } from "../../runners/supervisor/xmlrpc-client.ts";
 import type { Supervisor } from "../../runners/supervisor/types.ts";
 import { runHealthcheck, runUptests } from "../../runners/uptest.ts";
@@ -105,6 +106,25 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+/** A Host that records what it is asked to run, then runs it on the real one. */
+class RecordingHost implements Host {
+  readonly calls: { argv: readonly string[]; opts?: ExecOptions }[] = [];
+  constructor(private readonly inner: Host) {}
+  get name(): string {
+    return this.inner.name;
+  }
+  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult> {
+    this.calls.push({ argv: [...argv], opts });
+    return this.inner.exec(argv, opts);
+  }
+  upload(data: Parameters<Host["upload"]>[0], path: string, mode?: number): Promise<void> {
+    return this.inner.upload(data, path, mode);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
 function spec(port: number | undefined, over: Partial<ProcSpec> = {}): ProcSpec {
   const procType = over.procType ?? "web";
   return {
@@ -148,13 +168,23 @@ describe("ProcessRunner with LocalHost and a real supervisord", () => {
     expect((await runner.waitRunning(sup, s.name, { timeoutMs: 5000 })).pid).toBe(info.pid);
 
     const p = procPaths(root, s.name);
-    const env = procEnv({ hostName: HOST, port: s.port, settingsYaml: p.settingsYaml, config: s.config });
-    const results = await runUptests(host, { procDir: p.dir, procType: "web", hostName: HOST, port: s.port, env, timeoutMs: 10_000, deadlineMs: 10_000 });
+    // The uptests see the proc's env ($GREETING, APP_SETTINGS_YAML), read from its env file:
+    // no config value is on any command line (ps shows argv to every user of the host).
+    const recording = new RecordingHost(host);
+    const results = await runUptests(recording, { procDir: p.dir, procType: "web", hostName: HOST, port: s.port, envFile: p.envFile, timeoutMs: 10_000, deadlineMs: 10_000 });
     expect(results).toEqual([
       { name: "01_alive", passed: true, output: "", exitCode: 0 },
       { name: "02_env", passed: true, output: `env ok for ${HOST}:${s.port}\n`, exitCode: 0 },
     ]);
-    expect(await runUptests(host, { procDir: p.dir, procType: "worker", hostName: HOST, port: s.port, env, timeoutMs: 1000, deadlineMs: 1000 })).toEqual([]);
+    const uptestCalls = recording.calls.filter((c) => c.argv.some((a) => a.includes("/uptests/web/0")));
+    expect(uptestCalls.map((c) => c.argv)).toEqual(
+      ["01_alive", "02_env"].map((f) => ["sh", "-c", '. "$1"; shift; exec "$@"', "sh", p.envFile, `${p.dir}/uptests/web/${f}`, HOST, String(s.port)]),
+    );
+    for (const c of recording.calls) {
+      expect(c.opts?.env, c.argv.join(" ")).toBeUndefined();
+      for (const value of Object.values(s.config)) expect(c.argv.join("\n")).not.toContain(value);
+    }
+    expect(await runUptests(host, { procDir: p.dir, procType: "worker", hostName: HOST, port: s.port, envFile: p.envFile, timeoutMs: 1000, deadlineMs: 1000 })).toEqual([]);
 
     expect(await runHealthcheck({ hostName: HOST, port: s.port!, path: "/health", deadlineMs: 2000 })).toMatchObject({ name: "healthcheck /health", passed: true, exitCode: 0 });
     const missing = await runHealthcheck({ hostName: HOST, port: s.port!, path: "/missing", deadlineMs: 300 });
@@ -176,7 +206,7 @@ describe("ProcessRunner with LocalHost and a real supervisord", () => {
     await runner.startProc(host, sup, s);
     const p = procPaths(root, s.name);
     const started = Date.now();
-    const results = await runUptests(host, { procDir: p.dir, procType: "bad", hostName: HOST, port: s.port, env: {}, timeoutMs: 2000, deadlineMs: 800 });
+    const results = await runUptests(host, { procDir: p.dir, procType: "bad", hostName: HOST, port: s.port, envFile: p.envFile, timeoutMs: 2000, deadlineMs: 800 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(800);
     expect(results).toEqual([
       { name: "01_fails", passed: false, output: `checking ${HOST} ${s.port}\ndatabase unreachable\n`, exitCode: 3 },

@@ -17,6 +17,7 @@ import {
   renderSettingsYaml,
   renderSupervisorProgram,
   UnsafeLayoutError,
+  withEnvFile,
 } from "../../runners/proc-layout.ts";
 
 describe("procName", () => {
@@ -154,6 +155,35 @@ describe("env", () => {
       const seen = JSON.parse(execFileSync(script, { env: { PATH: process.env.PATH ?? "" } }).toString()) as Record<string, string>;
       for (const [k, v] of Object.entries(hostile)) expect(seen[k]).toBe(v);
       expect(seen.PWNED).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("withEnvFile: a constant script; the env file and the command are its arguments", () => {
+    expect(withEnvFile("/apps/procs/p/.raptor/env", ["/apps/procs/p/uptests/web/http", "h", "5000"])).toEqual([
+      "sh",
+      "-c",
+      '. "$1"; shift; exec "$@"',
+      "sh",
+      "/apps/procs/p/.raptor/env",
+      "/apps/procs/p/uptests/web/http",
+      "h",
+      "5000",
+    ]);
+    expect(() => withEnvFile("/e", [])).toThrow(UnsafeLayoutError);
+  });
+
+  it("withEnvFile: the command sees the env file's values and gets hostile arguments exactly", () => {
+    const dir = mkdtempSync(join(tmpdir(), "raptor-env-"));
+    try {
+      const envFile = join(dir, "env");
+      writeFileSync(envFile, renderEnvFile(hostile));
+      const args = ["$(id)", "a b", "'\"", "-n", ""];
+      const [cmd, ...rest] = withEnvFile(envFile, ["node", "-e", "process.stdout.write(JSON.stringify({ env: process.env, argv: process.argv.slice(1) }))", ...args]);
+      const seen = JSON.parse(execFileSync(cmd!, rest, { env: { PATH: process.env.PATH ?? "" } }).toString()) as { env: Record<string, string>; argv: string[] };
+      for (const [k, v] of Object.entries(hostile)) expect(seen.env[k]).toBe(v);
+      expect(seen.argv).toEqual(args);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,4 @@
-import { procEnv, procPaths } from "../../../runners/proc-layout.ts";
+import { procPaths, withEnvFile } from "../../../runners/proc-layout.ts";
 import { EngineError } from "../../errors.ts";
 import { hostHandle } from "../../fleet.ts";
 import { liveProcs } from "../../state.ts";
@@ -19,8 +19,8 @@ export const releaseHookStep: Step = {
     if (!proc) throw new EngineError("invalid", "there is no new proc to run the release hook in");
     const h = hostHandle(ctx.deps, ctx.squad, proc.host);
     const paths = procPaths(h.root, proc.name);
-    const env = procEnv({ hostName: proc.host, port: proc.port ?? undefined, settingsYaml: paths.settingsYaml, config: release.config });
-    const r = await h.host.exec(argv, { cwd: paths.dir, env, timeoutMs: HOOK_TIMEOUT_MS });
+    // The proc's env file (written by start) holds the release's config: nothing secret on the command line.
+    const r = await h.host.exec(withEnvFile(paths.envFile, argv), { cwd: paths.dir, timeoutMs: HOOK_TIMEOUT_MS });
     const output = ctx.redact(`${r.stdout}${r.stderr}`.split("\n").slice(-40).join("\n"));
     if (r.code !== 0) throw new EngineError("hook_failed", `the release hook \`${argv.join(" ")}\` exited with ${r.code} on ${proc.host}.`, { output });
     if (output.trim()) await ctx.log("release hook output", output);

@@ -3,8 +3,8 @@ import type { Balancer } from "../../../balancers/balancer.ts";
 import { EngineError } from "../../errors.ts";
 import { hostHandle, runner, type HostHandle } from "../../fleet.ts";
 import { runUptests } from "../../../runners/uptest.ts";
-import { procEnv, procPaths } from "../../../runners/proc-layout.ts";
-import { liveProcs, releaseById, type ProcRow } from "../../state.ts";
+import { procPaths } from "../../../runners/proc-layout.ts";
+import { liveProcs, type ProcRow } from "../../state.ts";
 import type { Step, StepContext } from "../step.ts";
 
 /** One restart round: procs of one host, of which `nodes` are taken out of the pool meanwhile. */
@@ -116,9 +116,7 @@ async function checkRestarted(ctx: StepContext, h: HostHandle, p: ProcRow): Prom
   if (!p.port) return;
   await runner.waitPort(h.host, { host: h.name, port: p.port, timeoutMs: opts.startTimeoutMs });
   const paths = procPaths(h.root, p.name);
-  const config = (await releaseById(ctx.deps.db, p.releaseId))?.config ?? {};
-  const env = procEnv({ hostName: h.name, port: p.port, settingsYaml: paths.settingsYaml, config });
-  const results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName: h.name, port: p.port, env, timeoutMs: opts.uptestRunTimeoutMs, deadlineMs: ctx.environment.uptest_timeout_ms });
+  const results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName: h.name, port: p.port, envFile: paths.envFile, timeoutMs: opts.uptestRunTimeoutMs, deadlineMs: ctx.environment.uptest_timeout_ms });
   const failed = results.find((r) => !r.passed);
   if (failed) throw new EngineError("uptest_failed", `${p.name} on ${h.name}: ${failed.name} failed after restart; it stays out of the pool.`, { output: ctx.redact(failed.output) });
 }

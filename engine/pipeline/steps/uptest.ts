@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { procs, uptestResults } from "../../../db/schema/index.ts";
 import { runHealthcheck, runUptests, type UptestResult } from "../../../runners/uptest.ts";
-import { procEnv, procPaths } from "../../../runners/proc-layout.ts";
+import { procPaths } from "../../../runners/proc-layout.ts";
 import { EngineError } from "../../errors.ts";
 import { hostHandle, perHost, runner } from "../../fleet.ts";
 import { liveProcs, type ProcRow } from "../../state.ts";
@@ -18,7 +18,7 @@ export const uptestStep: Step = {
   async run(ctx) {
     const release = await targetRelease(ctx);
     const mine = (await liveProcs(ctx.deps.db, ctx.deployment.app, ctx.deployment.env, release.id)).filter((p) => p.deploymentId === ctx.deployment.id);
-    const results = (await perHost(mine, (p) => p.host, (hostName, list) => Promise.all(list.map((p) => checkProc(ctx, hostName, p, release.config))))).flat();
+    const results = (await perHost(mine, (p) => p.host, (hostName, list) => Promise.all(list.map((p) => checkProc(ctx, hostName, p))))).flat();
     const failed = results.filter((r) => !r.result.passed);
     const ran = results.filter((r) => r.result.name !== "running").length;
     if (failed.length) {
@@ -31,7 +31,7 @@ export const uptestStep: Step = {
   },
 };
 
-async function checkProc(ctx: StepContext, hostName: string, p: ProcRow, config: Record<string, string>): Promise<{ proc: ProcRow; result: UptestResult }> {
+async function checkProc(ctx: StepContext, hostName: string, p: ProcRow): Promise<{ proc: ProcRow; result: UptestResult }> {
   const h = hostHandle(ctx.deps, ctx.squad, hostName);
   const opts = ctx.deps.options;
   const record = async (r: UptestResult) => {
@@ -46,9 +46,8 @@ async function checkProc(ctx: StepContext, hostName: string, p: ProcRow, config:
   }
   if (!p.port) return { proc: p, result: { name: "running", passed: true, output: "", exitCode: 0 } };
   const paths = procPaths(h.root, p.name);
-  const env = procEnv({ hostName, port: p.port, settingsYaml: paths.settingsYaml, config });
   const deadlineMs = ctx.environment.uptest_timeout_ms;
-  let results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName, port: p.port, env, timeoutMs: opts.uptestRunTimeoutMs, deadlineMs });
+  let results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName, port: p.port, envFile: paths.envFile, timeoutMs: opts.uptestRunTimeoutMs, deadlineMs });
   if (results.length === 0 && ctx.environment.healthcheck) {
     results = [await runHealthcheck({ hostName, port: p.port, path: ctx.environment.healthcheck, deadlineMs })];
   }
