@@ -16,6 +16,23 @@ export const NOT_FOUND_EXIT_CODE = 127;
 export const DEFAULT_UPLOAD_MODE = 0o644;
 
 /**
+ * The variables a command inherits from Raptor's own environment: what a login would give it,
+ * nothing more. Raptor's environment holds its secrets (SLACK_BOT_TOKEN, DATABASE_URL...), and
+ * the commands run here include app code (uptests, release hooks).
+ */
+export const BASE_ENV_KEYS = ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "LOGNAME", "SHELL"] as const;
+
+/** The base environment (BASE_ENV_KEYS that are set in `from`) with `extra` over it. Pure. */
+export function commandEnv(from: NodeJS.ProcessEnv, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const k of BASE_ENV_KEYS) {
+    const v = from[k];
+    if (v !== undefined) env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+/**
  * This machine, without SSH. Commands are spawned from an argv array (never through a shell), in
  * their own process group so a timeout kills the command and everything it started.
  */
@@ -41,7 +58,7 @@ export class LocalHost implements Host {
     return new Promise<ExecResult>((resolve) => {
       const child = spawn(command, args, {
         cwd: opts.cwd,
-        env: { ...process.env, ...opts.env },
+        env: commandEnv(process.env, opts.env),
         stdio: ["pipe", "pipe", "pipe"],
         detached: true, // own process group, so the timeout can kill it as a whole
         shell: false,

@@ -53,6 +53,20 @@ export function hostContract(setup: () => Promise<ContractSubject>): void {
     expect((await host.exec(["sh", "-c", 'test -n "$PATH"'])).code).toBe(0);
   });
 
+  it("does not hand Raptor's own environment (its secrets) to commands", async () => {
+    process.env.RAPTOR_TEST_SECRET = "xoxb-not-for-app-code";
+    try {
+      const r = await host.exec(["env"], { env: { RAPTOR_GIVEN: "yes" } });
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toContain("RAPTOR_TEST_SECRET");
+      expect(r.stdout).not.toContain("xoxb-not-for-app-code");
+      expect(r.stdout).toMatch(/^RAPTOR_GIVEN=yes$/m);
+      expect(r.stdout).toMatch(/^PATH=/m);
+    } finally {
+      delete process.env.RAPTOR_TEST_SECRET;
+    }
+  });
+
   it("runs in cwd, including a directory with spaces and quotes", async () => {
     const dir = `${scratch}/it's a dir`;
     expect((await host.exec(["mkdir", "-p", dir])).code).toBe(0);
