@@ -3,6 +3,8 @@
  * Spread first (fewest procs of this swarm), then least loaded overall, then host order, so a
  * swarm lands evenly across the squad and busy hosts get less.
  */
+import { parseProcName } from "../runners/proc-layout.ts";
+
 export interface HostLoad {
   host: string;
   /** Live procs of the same app+env+proc type on this host. */
@@ -74,5 +76,20 @@ export function pickForRemoval<T extends { host: string; createdAt: Date }>(proc
     if (!busiest) break;
     out.push(busiest[1].shift()!);
   }
+  return out;
+}
+
+/**
+ * Indexes for `count` new workers (procs without a port, named `...-w<index>`): the smallest ones
+ * not taken by `names`, the live procs of the same app, environment, proc type and release. A
+ * scale down can leave a gap (w0, w2), so counting the live ones would hand out an index in use.
+ */
+export function freeWorkerIndexes(names: readonly string[], count: number): number[] {
+  const taken = new Set(names.flatMap((n) => {
+    const index = parseProcName(n)?.index;
+    return index === undefined ? [] : [index];
+  }));
+  const out: number[] = [];
+  for (let i = 0; out.length < count; i++) if (!taken.has(i)) out.push(i);
   return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { pickForRemoval, place, PlacementError, type HostLoad } from "../../engine/placement.ts";
+import { freeWorkerIndexes, pickForRemoval, place, PlacementError, type HostLoad } from "../../engine/placement.ts";
 
 const load = (host: string, swarmProcs = 0, totalProcs = swarmProcs, used: number[] = []): HostLoad => ({
   host,
@@ -44,5 +44,22 @@ describe("pickForRemoval", () => {
     expect(pickForRemoval(procs, 2).map((p) => p.id)).toEqual([3, 2]);
     expect(pickForRemoval(procs, 3).map((p) => p.id)).toEqual([3, 2, 1]); // a tie (1 and 1) goes by host name
     expect(pickForRemoval(procs, 9).map((p) => p.id)).toEqual([3, 2, 1, 4]);
+  });
+});
+
+describe("freeWorkerIndexes", () => {
+  const w = (i: number) => `web-production-v42-worker-w${i}`;
+  const cases: [string, string[], number, number[]][] = [
+    ["none live", [], 2, [0, 1]],
+    ["after the live ones", [w(0), w(1)], 1, [2]],
+    ["fills the gap a scale down left", [w(0), w(2)], 1, [1]],
+    ["gap first, then past the end", [w(0), w(2)], 3, [1, 3, 4]],
+    ["w0 gone", [w(1), w(2)], 2, [0, 3]],
+    ["nothing asked", [w(0)], 0, []],
+    ["names with ports or foreign ones take no index", ["web-production-v42-worker-5001", "foreign", w(1)], 2, [0, 2]],
+    ["an app name with dashes", ["my-app-production-v1-worker-w0"], 1, [1]],
+  ];
+  it.each(cases)("%s", (_, names, count, expected) => {
+    expect(freeWorkerIndexes(names, count)).toEqual(expected);
   });
 });

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { deployments, hosts as hostsTable, procs } from "../../../db/schema/index.ts";
 import { procName } from "../../../runners/proc-layout.ts";
 import { EngineError } from "../../errors.ts";
-import { place, PlacementError, type HostLoad } from "../../placement.ts";
+import { freeWorkerIndexes, place, PlacementError, type HostLoad } from "../../placement.ts";
 import { buildOf } from "../../proc-spec.ts";
 import { currentRelease, desiredSizes, hasPort, liveProcs, liveProcsOnHosts, releaseById, type ProcRow, type ReleaseRow } from "../../state.ts";
 import type { Step, StepContext } from "../step.ts";
@@ -80,13 +80,15 @@ async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<str
   // same port makes the insert fail, and we place again with fresh loads.
   for (let attempt = 0; ; attempt++) {
     const onHosts = await liveProcsOnHosts(deps.db, active);
+    // On every host, not only the active ones: a name is unique per host, an index per release.
+    const sameRelease = await liveProcs(deps.db, d.app, d.env, release.id);
     try {
       await deps.db.transaction(async (tx) => {
         for (const [procType, count] of Object.entries(add)) {
           const placements = place(loadsFor(active, onHosts, release.id, procType), count, hasPort(procType) ? squad.ports : undefined);
-          let index = onHosts.filter((p) => p.app === d.app && p.env === d.env && p.procType === procType).length;
-          for (const pl of placements) {
-            const name = procName({ app: d.app, env: d.env, release: release.number, procType, port: pl.port, index: pl.port === undefined ? index++ : undefined });
+          const indexes = freeWorkerIndexes(sameRelease.filter((p) => p.procType === procType).map((p) => p.name), placements.length);
+          for (const [i, pl] of placements.entries()) {
+            const name = procName({ app: d.app, env: d.env, release: release.number, procType, port: pl.port, index: pl.port === undefined ? indexes[i] : undefined });
             await tx.insert(procs).values({ app: d.app, env: d.env, procType, releaseId: release.id, deploymentId: d.id, host: pl.host, port: pl.port, name });
           }
         }
