@@ -346,4 +346,14 @@ describe("deploy pipeline on three ssh hosts", () => {
     expect(again.final?.type, again.text).toBe("deployment.succeeded");
     expect(await pool("hello_solo")).toEqual(nodes(rows));
   }, 60_000);
+
+  it("a node added to the pool by hand survives routing; only the app's own nodes go", async () => {
+    const lb = balancerFor(h.engine.playbook.balancers.lb!, h.engine);
+    await lb.addNodes("hello_solo", ["127.0.0.99:1"]);
+    const r = await h.say("scale hello solo web=1");
+    expect(r.final?.type, r.text).toBe("deployment.succeeded");
+    const rows = await live("solo");
+    expect(rows).toHaveLength(1);
+    expect(await pool("hello_solo")).toEqual([...nodes(rows), "127.0.0.99:1"].sort());
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { inArray } from "drizzle-orm";
+import { and, eq, inArray, isNotNull } from "drizzle-orm";
 import { procs } from "../../../db/schema/index.ts";
 import { balancerFor, withPoolLock } from "../../../balancers/registry.ts";
 import { pickForRemoval } from "../../placement.ts";
@@ -8,7 +8,8 @@ import { targetRelease, targetSizes } from "./start.ts";
 
 /**
  * Points the pool at the procs that should serve: new nodes are added before stale ones are
- * removed, so the pool is never empty of healthy nodes mid-change. Procs chosen to go (old
+ * removed, so the pool is never empty of healthy nodes mid-change. Only this app+env's own
+ * nodes are ever removed. Procs chosen to go (old
  * release, or surplus after a scale down) are marked draining for teardown.
  */
 export const routeStep: Step = {
@@ -22,10 +23,13 @@ export const routeStep: Step = {
     const config = ctx.deps.playbook.balancers[balancerName]!;
     const balancer = balancerFor(config, ctx.deps);
     const desired = new Set(keep.flatMap((p) => (p.port ? [`${p.host}:${p.port}`] : [])));
+    const ours = await nodesOf(ctx);
     const { added, removed } = await withPoolLock(ctx.deps, balancerName, pool, async () => {
       const current = new Set(await balancer.getNodes(pool));
       const add = [...desired].filter((n) => !current.has(n));
-      const remove = [...current].filter((n) => !desired.has(n));
+      // Only nodes this app+env ever ran go: a node someone added by hand (or another app's, in
+      // a shared pool) is not ours to remove.
+      const remove = [...current].filter((n) => !desired.has(n) && ours.has(n));
       if (add.length) await balancer.addNodes(pool, add);
       await balancer.validate?.();
       if (remove.length) await balancer.deleteNodes(pool, remove);
@@ -36,6 +40,16 @@ export const routeStep: Step = {
     return { result: { ...result, added, removed }, summary: `${pool}: +${added.length} −${removed.length} (${desired.size} nodes)` };
   },
 };
+
+/** Every host:port any proc of this app+env has had, live or removed. */
+async function nodesOf(ctx: StepContext): Promise<Set<string>> {
+  const { app, env } = ctx.deployment;
+  const rows = await ctx.deps.db
+    .selectDistinct({ host: procs.host, port: procs.port })
+    .from(procs)
+    .where(and(eq(procs.app, app), eq(procs.env, env), isNotNull(procs.port)));
+  return new Set(rows.map((r) => `${r.host}:${r.port}`));
+}
 
 /**
  * Which live procs serve after this deployment, and which go. Deploy-like kinds: the target
