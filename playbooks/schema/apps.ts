@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { App, Environment } from "../types.ts";
-import { identifierKey, nonEmptyString, strict } from "./common.ts";
+import { environmentKey, nonEmptyString, strict } from "./common.ts";
 import { environmentSchema } from "./environments.ts";
 
 /** Output before the loader fills in names and resolves a relative `repo`. */
@@ -16,7 +16,7 @@ export const appSchema = strict({
   repo: nonEmptyString("must be a git URL or a local path"),
   buildpack: nonEmptyString("must be a buildpack name or path").optional(),
   environments: z
-    .record(identifierKey, environmentSchema, { error: "must map environment names to environments" })
+    .record(environmentKey, environmentSchema, { error: "must map environment names to environments" })
     .refine((envs) => Object.keys(envs).length > 0, { error: "must declare at least one environment" }),
 }).transform((a): AppDraft => {
   const out: AppDraft = { repo: a.repo, environments: a.environments };

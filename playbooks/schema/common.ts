@@ -36,6 +36,15 @@ export const identifier = z
 /** Record keys that must be identifiers (environment names, proc types). */
 export const identifierKey = z.string().regex(ID_PATTERN, { error: `is not a valid name (${ID_RULE})` });
 
+/**
+ * Environment names (keys of `environments:`): identifiers without "-", because proc names
+ * (`<app>-<env>-v<N>-...`) are split on it and app names may contain it.
+ */
+export const environmentKey = z.string().superRefine((k, ctx) => {
+  if (!ID_PATTERN.test(k)) ctx.addIssue({ code: "custom", message: `is not a valid name (${ID_RULE})` });
+  else if (k.includes("-")) ctx.addIssue({ code: "custom", message: 'is not a valid environment name: environment names may not contain "-" (it separates the parts of proc names); use "_"' });
+});
+
 /** A whole number, also when it came from `${ENV_VAR}` as a string of digits. */
 export function wholeNumber(message: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
   return z.preprocess(

@@ -278,6 +278,17 @@ describe("each kind of mistake, one at a time", () => {
     ]);
   });
 
+  const envNameCases: [string, string, string[]][] = [
+    ["a dash", "prod-eu", ['web.yaml:5: apps.web.environments: "prod-eu" is not a valid environment name: environment names may not contain "-" (it separates the parts of proc names); use "_"']],
+    ["a trailing dash", "staging-", ['web.yaml:5: apps.web.environments: "staging-" is not a valid environment name: environment names may not contain "-" (it separates the parts of proc names); use "_"']],
+    ["not a name at all", "Prod-EU", ['web.yaml:5: apps.web.environments: "Prod-EU" is not a valid name (names use lowercase letters, digits, "-" and "_", start with a letter or digit, and are at most 63 characters)']],
+    ["an underscore", "prod_eu", []],
+    ["plain", "production", []],
+  ];
+  it.each(envNameCases)("environment name with %s", (_, name, expected) => {
+    expect(issuesOf({ "squads.yaml": SQUADS, "web.yaml": web("size: { web: 1 }").replace("production:", `${name}:`) })).toEqual(expected);
+  });
+
   it("refuses unknown top-level keys and malformed names", () => {
     expect(issuesOf({ "x.yaml": "squad:\n  a: {}\napps:\n  Web: {}\n" })).toEqual([
       'x.yaml:1: unknown key "squad" at the top of the file. Did you mean `squads`?',
