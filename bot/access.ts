@@ -1,8 +1,12 @@
 import type { Command } from "./command.ts";
 import type { Environment } from "../playbooks/types.ts";
 
-/** The action names of the playbook's `access` block, and what each command needs. */
-export type AccessAction = "deploy" | "scale" | "rollback" | "config" | "lock" | "approve";
+/**
+ * The action names of the playbook's `access` block, and what each command needs. `read` is
+ * reading an environment's logs and config (production logs and config are not for everyone);
+ * `status`, `releases`, `apps`, `hosts`, `queue` and `help` need nothing.
+ */
+export type AccessAction = "deploy" | "scale" | "rollback" | "config" | "lock" | "approve" | "read";
 
 export function actionFor(kind: Command["kind"]): AccessAction | undefined {
   switch (kind) {
@@ -23,6 +27,9 @@ export function actionFor(kind: Command["kind"]): AccessAction | undefined {
     case "approve":
     case "reject":
       return "approve";
+    case "logs":
+    case "config":
+      return "read";
     default:
       return undefined;
   }
@@ -30,14 +37,16 @@ export function actionFor(kind: Command["kind"]): AccessAction | undefined {
 
 /**
  * Who may do `action` in an environment. A missing list falls back to `deploy`'s (whoever may
- * deploy may also scale or roll back unless the playbook says otherwise); approvers come from
- * `approval.approvers`, then `access.approve`. An empty result means anyone.
+ * deploy may also scale, roll back or read the logs unless the playbook says otherwise);
+ * approvers come from `approval.approvers`, then `access.approve`, then `access.deploy`, the
+ * first that names someone: with approval required and no approvers, not just anyone may approve.
+ * An empty result means anyone.
  */
 export function accessList(environment: Environment, action: AccessAction): string[] {
   const a = environment.access;
   switch (action) {
     case "approve":
-      return environment.approval.approvers ?? a.approve ?? [];
+      return [environment.approval.approvers, a.approve, a.deploy].find((l) => l !== undefined && l.length > 0) ?? [];
     case "deploy":
       return a.deploy ?? [];
     default:

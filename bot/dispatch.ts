@@ -68,7 +68,16 @@ async function authorize(deps: DispatchDeps, req: ChatRequest, cmd: Command): Pr
   if (!found) return { kind: "refused", code: "not_found", text: `there is no environment ${env} for app ${app}.` };
   const list = accessList(found.environment, action);
   if (list.length === 0 || (await deps.authorizer.allowed(req.actor, list))) return undefined;
-  const verb = cmd.kind === "config-set" || cmd.kind === "config-unset" ? "change the config of" : cmd.kind === "approve" || cmd.kind === "reject" ? `${cmd.kind} deployments of` : `${cmd.kind}`;
+  const verb =
+    cmd.kind === "config-set" || cmd.kind === "config-unset"
+      ? "change the config of"
+      : cmd.kind === "approve" || cmd.kind === "reject"
+        ? `${cmd.kind} deployments of`
+        : cmd.kind === "logs"
+          ? "read the logs of"
+          : cmd.kind === "config"
+            ? "see the config of"
+            : `${cmd.kind}`;
   return { kind: "refused", code: "policy_denied", text: `you may not ${verb} ${app} ${env}. Who may: ${describeList(list)}.` };
 }
 

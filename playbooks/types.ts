@@ -49,6 +49,9 @@ export interface Access {
   rollback?: string[];
   config?: string[];
   lock?: string[];
+  /** Who may read the environment's logs and config (`logs`, `config`); default: `deploy`'s list. */
+  read?: string[];
+  /** Who may approve when `approval.approvers` is not set; default: `deploy`'s list. */
   approve?: string[];
 }
 

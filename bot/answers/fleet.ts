@@ -2,7 +2,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import { hosts as hostsTable, locks, procs } from "../../db/schema/index.ts";
 import type { EngineApiDeps } from "../../engine/api.ts";
 import { hostHandle, runner } from "../../engine/fleet.ts";
-import { makeRedactor } from "../../engine/redact.ts";
+import { redactorFor } from "../../engine/redact.ts";
 import { currentRelease, liveProcs } from "../../engine/state.ts";
 import type { ProcessInfo } from "../../runners/supervisor/types.ts";
 import type { Command } from "../command.ts";
@@ -63,7 +63,8 @@ export async function logsAnswer(deps: EngineApiDeps, cmd: Extract<Command, { ki
   const lines = cmd.lines ?? 20;
   const live = (await liveProcs(deps.db, cmd.app, cmd.env)).filter((p) => !cmd.proc || p.procType === cmd.proc);
   if (live.length === 0) return { kind: "answer", title: `logs of ${cmd.app} ${cmd.env}`, text: "no procs running" };
-  const redact = makeRedactor(deps.playbook.secrets);
+  // Playbook secrets and `config set` values alike: people put API keys in both.
+  const redact = await redactorFor(deps, cmd.app, cmd.env);
   const parts = await Promise.all(
     live.slice(0, 10).map(async (p) => {
       try {

@@ -36,10 +36,11 @@ const access = strict({
   rollback: who.optional(),
   config: who.optional(),
   lock: who.optional(),
+  read: who.optional(),
   approve: who.optional(),
 }).transform((a): Access => {
   const out: Access = {};
-  for (const key of ["deploy", "scale", "rollback", "config", "lock", "approve"] as const) {
+  for (const key of ["deploy", "scale", "rollback", "config", "lock", "read", "approve"] as const) {
     if (a[key] !== undefined) out[key] = a[key];
   }
   return out;

@@ -201,4 +201,29 @@ describe("Slack end to end", () => {
     expect(JSON.stringify(reply.args)).toMatch(/too long/);
     expect(await deploymentCount()).toBe(before);
   });
+
+  it("logs and config need the environment's deploy list (status stays open); logs mask config set values", async () => {
+    let mark = fake.calls.length;
+    await fake.slashCommand(url, { text: "logs hello stage", user: OUT, channel: STAGE });
+    expect(JSON.stringify((await ephemeralTo(OUT, mark)).args)).toContain("you may not read the logs of hello stage. Who may: @deployers.");
+    mark = fake.calls.length;
+    await fake.slashCommand(url, { text: "config hello stage", user: OUT, channel: STAGE });
+    expect(JSON.stringify((await ephemeralTo(OUT, mark)).args)).toContain("you may not see the config of hello stage. Who may: @deployers.");
+    mark = fake.calls.length;
+    await fake.slashCommand(url, { text: "status hello stage", user: OUT, channel: STAGE });
+    await fake.waitForCall((c) => c.method === "response_url" && JSON.stringify(c.args).includes("status of hello stage"), { from: mark, timeoutMs: 10_000 });
+
+    // A `config set` value is a secret like a playbook one: this one happens to be a word the
+    // app logs at start ("hello v1 listening on ..."), so it shows whether logs are masked.
+    mark = fake.calls.length;
+    await fake.slashCommand(url, { text: "config set hello stage HELLO_MARK=listening", user: DEV, channel: STAGE });
+    await headPosted(STAGE, mark);
+    const ts = fake.messages.filter((m) => m.channel === STAGE && !m.thread_ts && !m.ephemeralTo).at(-1)!.ts;
+    expect(blocksText((await summaryIn(STAGE, ts, mark)).args)).toMatch(/is now \*v\d+\*/);
+    mark = fake.calls.length;
+    await fake.slashCommand(url, { text: "logs hello stage", user: DEV, channel: STAGE });
+    const logs = JSON.stringify((await fake.waitForCall((c) => c.method === "response_url" && JSON.stringify(c.args).includes("logs of hello stage"), { from: mark, timeoutMs: 10_000 })).args);
+    expect(logs).toMatch(/hello v\d \[REDACTED\] on/);
+    expect(logs).not.toContain("listening");
+  });
 });
