@@ -31,6 +31,8 @@ export interface SlackSinkOptions {
 export interface SlackSink extends ThreadSink {
   /** Sends queued head edits and waits for them (call before shutting down). */
   flush(): Promise<void>;
+  /** How many deployments' heads are cached in memory (Redis holds them all). */
+  cachedHeads(): number;
 }
 
 interface Head {
@@ -49,6 +51,9 @@ const URGENT = new Set<EngineEvent["type"]>([
   "deployment.failed",
   "deployment.cancelled",
 ]);
+
+/** A deployment's last event: after it, its head is dropped from memory (Redis keeps it). */
+const TERMINAL = new Set<EngineEvent["type"]>(["deployment.succeeded", "deployment.failed", "deployment.cancelled", "deployment.rejected"]);
 
 /**
  * Slack answered `ok: false` (channel_not_found, not_in_channel, invalid_blocks...): retrying the
@@ -72,6 +77,8 @@ export function createSlackSink(opts: SlackSinkOptions): SlackSink {
   const uploadOver = opts.uploadOverChars ?? 20_000;
   const ttl = opts.ttlSeconds ?? 30 * 24 * 3600;
   const log = opts.log ?? silentLog;
+  // A cache of Redis' head keys for deployments in flight, so a long-running bot does not keep
+  // every deployment it ever saw; a later event of an ended deployment reads Redis again.
   const heads = new Map<string, Head>();
   const headKey = (id: string) => `${prefix}slack:head:${id}`;
 
@@ -182,7 +189,9 @@ export function createSlackSink(opts: SlackSinkOptions): SlackSink {
         // Retrying cannot fix it (bot not in the channel, archived channel...): say so and move on.
         log.error({ deploymentId: state.deploymentId, channel: origin.channel, type: event.type, slackError: slackError(err) }, "Slack refused a thread message");
       }
+      if (TERMINAL.has(event.type)) heads.delete(state.deploymentId);
     },
     flush: () => updates.flush(),
+    cachedHeads: () => heads.size,
   };
 }

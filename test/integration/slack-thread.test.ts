@@ -182,6 +182,29 @@ describe("deployment thread from the event stream to Slack", () => {
     expect(JSON.stringify(fake.messages.find((m) => m.ts === headTs)!.blocks)).toContain("succeeded");
   });
 
+  it("drops an ended deployment's head from memory, and a later event still lands in its thread", async () => {
+    const { prefix, channel, append, inChannel } = setup();
+    const { sink, consumer } = bot(prefix);
+    await consumer.start();
+    await append(queued(channel));
+    await fake.waitForCall(inChannel("chat.postMessage"));
+    const headTs = fake.messages.find((m) => m.channel === channel)!.ts;
+    const until = async (n: number) => {
+      for (let i = 0; sink.cachedHeads() !== n && i < 100; i++) await new Promise((r) => setTimeout(r, 20));
+      return sink.cachedHeads();
+    };
+    expect(await until(1)).toBe(1);
+    await append(succeeded);
+    await fake.waitForCall((c) => inChannel("chat.postMessage")(c) && blocksText(c).includes("raptor_rollback"));
+    expect(await until(0)).toBe(0);
+
+    // Redis is the source: a late event of the ended deployment goes to the same thread, no new head.
+    await append({ type: "step.log", step: "teardown", title: "late", text: "drained" });
+    const late = await fake.waitForCall((c) => inChannel("chat.postMessage")(c) && c.args.text === "teardown: late");
+    expect(late.args.thread_ts).toBe(headTs);
+    expect(fake.calls.filter(inChannel("chat.postMessage")).filter((p) => p.args.thread_ts === undefined)).toHaveLength(1);
+  });
+
   it("waits out a 429 Retry-After and the edit still lands", async () => {
     const { prefix, channel, append, inChannel } = setup();
     await bot(prefix).consumer.start();
