@@ -1,5 +1,6 @@
 import type { Command } from "./command.ts";
 import type { Environment } from "../playbooks/types.ts";
+import { approversOf } from "../playbooks/resolve.ts";
 
 /**
  * The action names of the playbook's `access` block, and what each command needs. `read` is
@@ -46,7 +47,7 @@ export function accessList(environment: Environment, action: AccessAction): stri
   const a = environment.access;
   switch (action) {
     case "approve":
-      return [environment.approval.approvers, a.approve, a.deploy].find((l) => l !== undefined && l.length > 0) ?? [];
+      return approversOf(environment);
     case "deploy":
       return a.deploy ?? [];
     default:

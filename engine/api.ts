@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, lt } from "drizzle-orm";
 import { approvals, auditLog, deploymentSteps, deployments, locks, type DeploymentKind, type DeploymentParams } from "../db/schema/index.ts";
 import { isFrozen } from "../playbooks/freeze.ts";
-import { environmentOf } from "../playbooks/resolve.ts";
+import { approversOf, environmentOf } from "../playbooks/resolve.ts";
 import type { EngineDeps } from "./context.ts";
 import { EngineError } from "./errors.ts";
 import { emit } from "./events.ts";
@@ -107,7 +107,7 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
     redact,
   );
   if (needsApproval) {
-    const approvers = environment.approval.approvers ?? environment.access.approve ?? [];
+    const approvers = approversOf(environment);
     const [row] = await deps.db.select().from(approvals).where(eq(approvals.deploymentId, id));
     await emit(deps, id, { type: "deployment.awaiting_approval", approvers, expiresAt: row!.expiresAt.toISOString() });
   } else {

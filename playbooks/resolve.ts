@@ -56,3 +56,12 @@ export function maskSecrets(pb: Pick<Playbook, "secrets">, text: string): string
   for (const secret of secrets) out = out.split(secret).join("[REDACTED]");
   return out;
 }
+
+/**
+ * Who may approve an environment's deployments: `approval.approvers`, then `access.approve`,
+ * then `access.deploy`, the first that names someone. Empty means anyone but the requester.
+ */
+export function approversOf(environment: Environment): string[] {
+  const a = environment.access;
+  return [environment.approval.approvers, a.approve, a.deploy].find((l) => l !== undefined && l.length > 0) ?? [];
+}
