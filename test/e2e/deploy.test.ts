@@ -1,15 +1,15 @@
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { and, eq, isNull } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { procs, uptestResults } from "../../db/schema/index.ts";
 import { balancerFor } from "../../balancers/registry.ts";
 import { followDeployment } from "../../engine/events.ts";
 import type { EngineEvent } from "../../engine/event-types.ts";
-import { createSupervisor } from "../../runners/supervisor/xmlrpc-client.ts";
-import type { ProcessInfo } from "../../runners/supervisor/types.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
+import { liveProcRows, nodesOf, poolNodes, runningProgramsOf, supervisedPrograms, supervisorPrograms } from "../support/fleet-probe.ts";
+import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
 import { httpGet, REDIS_URL, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 
@@ -22,32 +22,24 @@ describe("deploy pipeline on three ssh hosts", () => {
   beforeAll(async () => {
     bed = await startTestbed({ hosts: 3 });
     repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
+    // solo: the first host alone, so a restart there cannot lean on another host.
+    const solo = bed.squadYaml("solo").replace(/hosts: \[.*\]/, `hosts: [${JSON.stringify(bed.hosts[0]!.name)}]`);
     h = await startHarness({
       playbookYaml: {
-        // solo: the first host alone, so a restart there cannot lean on another host.
-        "squads.yaml": `squads:\n${bed.squadYaml("bed")}\n${bed.squadYaml("solo").replace(/hosts: \[.*\]/, `hosts: [${JSON.stringify(bed.hosts[0]!.name)}]`)}\n`,
-        "balancers.yaml": "balancers:\n  lb:\n    kind: memory\n",
-        "apps.yaml": [
-          "apps:",
-          "  hello:",
-          `    repo: ${JSON.stringify(repo.path)}`,
-          "    environments:",
-          "      prod:",
-          "        squad: bed",
-          "        size: { web: 4 }",
-          "        balancer: lb",
-          "        pool: hello_prod",
-          "        uptest_timeout: 6s",
-          "        env: { GREETING: hi }",
-          "      solo:",
-          "        squad: solo",
-          "        size: { web: 2 }",
-          "        balancer: lb",
-          "        pool: hello_solo",
-          "        uptest_timeout: 3s",
-          "        env: { GREETING: hi-solo }",
-          `        release_hook: [sh, -c, 'echo "hook sees $GREETING on port $PORT"']`,
-        ].join("\n"),
+        "pb.yaml": playbookYaml([bed.squadYaml("bed"), solo], {
+          hello: {
+            repo: repo.path,
+            environments: {
+              prod: bedEnv(4, "hello_prod", { uptest_timeout: "6s", env: { GREETING: "hi" } }),
+              solo: bedEnv(2, "hello_solo", {
+                squad: "solo",
+                uptest_timeout: "3s",
+                env: { GREETING: "hi-solo" },
+                release_hook: ["sh", "-c", 'echo "hook sees $GREETING on port $PORT"'],
+              }),
+            },
+          },
+        }),
       },
     });
   }, 120_000);
@@ -56,8 +48,8 @@ describe("deploy pipeline on three ssh hosts", () => {
     await bed?.stop();
   });
 
-  const live = (env = "prod") => h.engine.db.select().from(procs).where(and(eq(procs.app, "hello"), eq(procs.env, env), isNull(procs.removedAt)));
-  const pool = (name = "hello_prod") => balancerFor(h.engine.playbook.balancers.lb!, h.engine).getNodes(name);
+  const live = (env = "prod") => liveProcRows(h, "hello", env);
+  const pool = (name = "hello_prod") => poolNodes(h, "lb", name);
   /** Samples a pool every 10 ms while `work` runs (no event says "pool changed"). */
   async function sampledPool<T>(name: string, work: () => Promise<T>): Promise<{ value: T; samples: string[][] }> {
     const samples: string[][] = [];
@@ -75,22 +67,10 @@ describe("deploy pipeline on three ssh hosts", () => {
       await sampling;
     }
   }
-  const nodes = (rows: { host: string; port: number | null }[]) => rows.map((p) => `${p.host}:${p.port}`).sort();
-  async function programs(): Promise<(ProcessInfo & { host: string })[]> {
-    const out: (ProcessInfo & { host: string })[] = [];
-    for (const host of bed.hosts) {
-      const s = createSupervisor({ url: host.supervisorUrl, username: bed.supervisor.username, password: bed.supervisor.password });
-      out.push(...(await s.getAllProcessInfo()).map((i) => ({ ...i, host: host.name })));
-    }
-    return out;
-  }
-  async function supervised(): Promise<string[]> {
-    return (await programs()).map((i) => `${i.host}/${i.name}/${i.statename}`).sort();
-  }
   /** What supervisord runs, as host/name, must be exactly the live rows: no orphans either way. */
   async function expectSupervisorMatchesDb(): Promise<void> {
     const rows = await live();
-    expect(await supervised()).toEqual(rows.map((p) => `${p.host}/${p.name}/RUNNING`).sort());
+    expect(await supervisedPrograms(bed)).toEqual(runningProgramsOf(rows));
   }
   const at = (events: EngineEvent[], pred: (e: EngineEvent) => boolean) => {
     const i = events.findIndex(pred);
@@ -106,13 +86,13 @@ describe("deploy pipeline on three ssh hosts", () => {
     expect(rows).toHaveLength(4);
     expect(new Set(rows.map((p) => p.host)).size).toBe(3);
     for (const p of rows) expect(await httpGet(p.host, p.port!)).toContain("hello from v1");
-    expect(await pool()).toEqual(rows.map((p) => `${p.host}:${p.port}`).sort());
-    expect((await supervised()).filter((n) => n.endsWith("/RUNNING"))).toHaveLength(4);
+    expect(await pool()).toEqual(nodesOf(rows));
+    expect((await supervisedPrograms(bed)).filter((n) => n.endsWith("/RUNNING"))).toHaveLength(4);
   });
 
   it("deploys v2: new procs are up and uptested while v1 still serves, then v1 goes", async () => {
     const v1 = await live();
-    const v1Nodes = nodes(v1);
+    const v1Nodes = nodesOf(v1);
     await repo.commit({ VERSION: "v2\n" }, "v2");
     const reply = await h.say("deploy hello prod", { follow: false });
     expect(reply.reply.kind).toBe("deployment");
@@ -176,11 +156,11 @@ describe("deploy pipeline on three ssh hosts", () => {
     expect(v2.every((p) => p.deploymentId === id)).toBe(true);
     expect(new Set(v2.map((p) => p.host)).size).toBe(3);
     for (const p of v2) expect(await httpGet(p.host, p.port!)).toContain("hello from v2");
-    expect(await pool()).toEqual(nodes(v2));
+    expect(await pool()).toEqual(nodesOf(v2));
     for (const s of samples) expect(s.length, `pool sample ${s.join(",")}`).toBeGreaterThanOrEqual(4);
     expect(samples.length).toBeGreaterThan(0);
     // supervisord knows no v1 program any more, and runs exactly the v2 procs.
-    const names = (await programs()).map((i) => i.name);
+    const names = (await supervisorPrograms(bed)).map((i) => i.name);
     expect(names.filter((n) => n.includes("-v1-"))).toEqual([]);
     await expectSupervisorMatchesDb();
     for (const p of v1) expect(await httpGet(p.host, p.port!)).toMatch(/^error:/);
@@ -208,10 +188,10 @@ describe("deploy pipeline on three ssh hosts", () => {
     const failedRows = await h.engine.db.select().from(procs).where(eq(procs.deploymentId, r.reply.kind === "deployment" ? r.reply.deploymentId : ""));
     expect(failedRows).toHaveLength(4);
     expect(failedRows.every((p) => p.removedAt !== null)).toBe(true);
-    expect((await programs()).filter((i) => i.name.includes("-v3-"))).toEqual([]);
+    expect((await supervisorPrograms(bed)).filter((i) => i.name.includes("-v3-"))).toEqual([]);
     await expectSupervisorMatchesDb();
     for (const p of after) expect(await httpGet(p.host, p.port!)).toContain("hello from v2");
-    expect(await pool()).toEqual(nodes(v2));
+    expect(await pool()).toEqual(nodesOf(v2));
   }, 60_000);
 
   it("rolls back to v1's build as a new release number", async () => {
@@ -226,7 +206,7 @@ describe("deploy pipeline on three ssh hosts", () => {
       expect(p.name).toContain("-v4-");
       expect(await httpGet(p.host, p.port!)).toContain("hello from v1");
     }
-    expect(await pool()).toEqual(nodes(rows));
+    expect(await pool()).toEqual(nodesOf(rows));
     await expectSupervisorMatchesDb();
     const releases = await h.say("releases hello prod");
     expect(releases.text).toMatch(/▶ v4 .*rollback to v1/);
@@ -240,7 +220,7 @@ describe("deploy pipeline on three ssh hosts", () => {
     const perHost = (list: typeof rows) => bed.hosts.map((b) => list.filter((p) => p.host === b.name).length);
     expect(perHost(rows)).toEqual([2, 2, 2]);
     for (const p of rows) expect(await httpGet(p.host, p.port!)).toContain("hello from v1");
-    expect(await pool()).toEqual(nodes(rows));
+    expect(await pool()).toEqual(nodesOf(rows));
     await expectSupervisorMatchesDb();
 
     const before = rows;
@@ -251,12 +231,12 @@ describe("deploy pipeline on three ssh hosts", () => {
     expect(new Set(rows.map((p) => p.host)).size).toBe(2);
     // Survivors are procs that were already serving: scale down starts nothing new.
     expect(rows.every((p) => before.some((b) => b.id === p.id))).toBe(true);
-    expect(await pool()).toEqual(nodes(rows));
+    expect(await pool()).toEqual(nodesOf(rows));
     await expectSupervisorMatchesDb();
     const gone = before.filter((b) => !rows.some((p) => p.id === b.id));
     expect(gone).toHaveLength(4);
     // Names are per host (the same port on two hosts gives the same name): compare host/name.
-    const names = (await programs()).map((i) => `${i.host}/${i.name}`);
+    const names = (await supervisorPrograms(bed)).map((i) => `${i.host}/${i.name}`);
     for (const g of gone) {
       expect(names).not.toContain(`${g.host}/${g.name}`);
       expect(await httpGet(g.host, g.port!)).toMatch(/^error:/);
@@ -264,7 +244,7 @@ describe("deploy pipeline on three ssh hosts", () => {
   }, 60_000);
 
   it("restarts every proc: new pids and start times, still answering, pool intact", async () => {
-    const before = new Map((await programs()).map((i) => [i.name, i]));
+    const before = new Map((await supervisorPrograms(bed)).map((i) => [i.name, i]));
     const rows = await live();
     const poolBefore = await pool();
     const { value: r, samples } = await sampledPool("hello_prod", () => h.say("restart hello prod"));
@@ -272,7 +252,7 @@ describe("deploy pipeline on three ssh hosts", () => {
     // Two procs on two hosts: one node at a time is out, never both.
     expect(samples.length).toBeGreaterThan(0);
     for (const s of samples) expect(s.length, `pool sample ${s.join(",")}`).toBeGreaterThanOrEqual(poolBefore.length - 1);
-    const after = new Map((await programs()).map((i) => [i.name, i]));
+    const after = new Map((await supervisorPrograms(bed)).map((i) => [i.name, i]));
     expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
     for (const [name, info] of after) {
       const old = before.get(name)!;
@@ -299,7 +279,7 @@ describe("deploy pipeline on three ssh hosts", () => {
       expect(await httpGet(p.host, p.port!, "/env/GREETING")).toBe("howdy");
       expect(await httpGet(p.host, p.port!)).toContain("hello from v1");
     }
-    expect(await pool()).toEqual(nodes(now));
+    expect(await pool()).toEqual(nodesOf(now));
     await expectSupervisorMatchesDb();
     const shown = await h.say("config hello prod");
     expect(shown.text).toMatch(/GREETING=\[REDACTED\]/);
@@ -316,7 +296,7 @@ describe("deploy pipeline on three ssh hosts", () => {
     expect(rows).toHaveLength(2);
     expect(new Set(rows.map((p) => p.host))).toEqual(new Set([bed.hosts[0]!.name]));
     const poolBefore = await pool("hello_solo");
-    expect(poolBefore).toEqual(nodes(rows));
+    expect(poolBefore).toEqual(nodesOf(rows));
 
     const { value: r, samples } = await sampledPool("hello_solo", () => h.say("restart hello solo"));
     expect(r.final?.type, r.text).toBe("deployment.succeeded");
@@ -337,14 +317,14 @@ describe("deploy pipeline on three ssh hosts", () => {
       expect(r.final?.type, r.text).toBe("deployment.failed");
       expect(r.text).toMatch(/uptest_failed/);
       expect(r.text).toContain("cache not warm");
-      expect(await pool("hello_solo")).toEqual(nodes([good]));
+      expect(await pool("hello_solo")).toEqual(nodesOf([good]));
     } finally {
       await rm(failing, { force: true });
     }
     // Fixed: the next restart puts the proc that stayed out back in.
     const again = await h.say("restart hello solo");
     expect(again.final?.type, again.text).toBe("deployment.succeeded");
-    expect(await pool("hello_solo")).toEqual(nodes(rows));
+    expect(await pool("hello_solo")).toEqual(nodesOf(rows));
   }, 60_000);
 
   it("a node added to the pool by hand survives routing; only the app's own nodes go", async () => {
@@ -354,6 +334,6 @@ describe("deploy pipeline on three ssh hosts", () => {
     expect(r.final?.type, r.text).toBe("deployment.succeeded");
     const rows = await live("solo");
     expect(rows).toHaveLength(1);
-    expect(await pool("hello_solo")).toEqual([...nodes(rows), "127.0.0.99:1"].sort());
+    expect(await pool("hello_solo")).toEqual([...nodesOf(rows), "127.0.0.99:1"].sort());
   }, 60_000);
 });

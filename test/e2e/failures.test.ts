@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { and, eq, isNull } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { deployments, procs } from "../../db/schema/index.ts";
-import { balancerFor } from "../../balancers/registry.ts";
-import { createSupervisor } from "../../runners/supervisor/xmlrpc-client.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
+import { liveProcRows, nodesOf, poolNodes, runningProgramsOf, supervisedPrograms } from "../support/fleet-probe.ts";
+import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
 import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 
@@ -20,20 +20,9 @@ describe("failures end to end on three ssh hosts", () => {
     await repo.tag("v1.0");
     h = await startHarness({
       playbookYaml: {
-        "squads.yaml": `squads:\n${bed.squadYaml("bed")}\n`,
-        "balancers.yaml": "balancers:\n  lb:\n    kind: memory\n",
-        "apps.yaml": [
-          "apps:",
-          "  hello:",
-          `    repo: ${JSON.stringify(repo.path)}`,
-          "    environments:",
-          "      prod:",
-          "        squad: bed",
-          "        size: { web: 3 }",
-          "        balancer: lb",
-          "        pool: hello_prod",
-          "        uptest_timeout: 6s",
-        ].join("\n"),
+        "pb.yaml": playbookYaml([bed.squadYaml("bed")], {
+          hello: { repo: repo.path, environments: { prod: bedEnv(3, "hello_prod", { uptest_timeout: "6s" }) } },
+        }),
       },
     });
   }, 120_000);
@@ -42,20 +31,10 @@ describe("failures end to end on three ssh hosts", () => {
     await bed?.stop();
   });
 
-  const live = () => h.engine.db.select().from(procs).where(and(eq(procs.app, "hello"), isNull(procs.removedAt)));
-  const pool = () => balancerFor(h.engine.playbook.balancers.lb!, h.engine).getNodes("hello_prod");
-  const nodes = (rows: { host: string; port: number | null }[]) => rows.map((p) => `${p.host}:${p.port}`).sort();
-  /** host/name/state of every program in every supervisord (supervisord stays reachable over HTTP when sshd is down). */
-  async function supervised(): Promise<string[]> {
-    const names: string[] = [];
-    for (const host of bed.hosts) {
-      const s = createSupervisor({ url: host.supervisorUrl, username: bed.supervisor.username, password: bed.supervisor.password });
-      names.push(...(await s.getAllProcessInfo()).map((i) => `${host.name}/${i.name}/${i.statename}`));
-    }
-    return names.sort();
-  }
+  const live = () => liveProcRows(h, "hello");
+  const pool = () => poolNodes(h, "lb", "hello_prod");
   async function expectSupervisorMatchesDb(): Promise<void> {
-    expect(await supervised()).toEqual((await live()).map((p) => `${p.host}/${p.name}/RUNNING`).sort());
+    expect(await supervisedPrograms(bed)).toEqual(runningProgramsOf(await live()));
   }
   const deploymentCount = async () => (await h.engine.db.select({ id: deployments.id }).from(deployments)).length;
 
@@ -87,7 +66,7 @@ describe("failures end to end on three ssh hosts", () => {
     expect(mine.length).toBe(3);
     expect(mine.filter((p) => p.removedAt === null)).toEqual([]);
     expect((await live()).map((p) => p.id).sort()).toEqual(v1.map((p) => p.id).sort());
-    expect((await supervised()).filter((n) => n.includes("-v2-"))).toEqual([]);
+    expect((await supervisedPrograms(bed)).filter((n) => n.includes("-v2-"))).toEqual([]);
     await expectSupervisorMatchesDb();
     expect(await pool()).toEqual(poolBefore);
     for (const p of v1) expect(await httpGet(p.host, p.port!)).toContain("hello from v1");
@@ -103,7 +82,7 @@ describe("failures end to end on three ssh hosts", () => {
     const rows = await live();
     expect(rows.map((p) => p.host).sort()).toEqual(bed.hosts.map((b) => b.name));
     for (const p of rows) expect(await httpGet(p.host, p.port!)).toContain("hello from v2");
-    expect(await pool()).toEqual(nodes(rows));
+    expect(await pool()).toEqual(nodesOf(rows));
     await expectSupervisorMatchesDb();
   }, 60_000);
 

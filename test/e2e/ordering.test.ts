@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { deployments, procs } from "../../db/schema/index.ts";
 import { terminalEventTypes } from "../../engine/events.ts";
 import type { EngineEvent } from "../../engine/event-types.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
+import { liveProcRows } from "../support/fleet-probe.ts";
+import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
 import { httpGet, startHarness, type Harness, type SayResult } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 
@@ -31,22 +33,12 @@ describe("ordering of deployments", () => {
   beforeAll(async () => {
     bed = await startTestbed({ hosts: 3 });
     repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
-    const env = (size: number, pool: string) => ["      prod:", "        squad: bed", `        size: { web: ${size} }`, "        balancer: lb", `        pool: ${pool}`, "        uptest_timeout: 6s"];
     h = await startHarness({
       playbookYaml: {
-        "squads.yaml": `squads:\n${bed.squadYaml("bed")}\n`,
-        "balancers.yaml": "balancers:\n  lb:\n    kind: memory\n",
-        "apps.yaml": [
-          "apps:",
-          "  hello:",
-          `    repo: ${JSON.stringify(repo.path)}`,
-          "    environments:",
-          ...env(2, "hello_prod"),
-          "  hello2:",
-          `    repo: ${JSON.stringify(repo.path)}`,
-          "    environments:",
-          ...env(1, "hello2_prod"),
-        ].join("\n"),
+        "pb.yaml": playbookYaml([bed.squadYaml("bed")], {
+          hello: { repo: repo.path, environments: { prod: bedEnv(2, "hello_prod", { uptest_timeout: "6s" }) } },
+          hello2: { repo: repo.path, environments: { prod: bedEnv(1, "hello2_prod", { uptest_timeout: "6s" }) } },
+        }),
       },
     });
   }, 120_000);
@@ -55,7 +47,7 @@ describe("ordering of deployments", () => {
     await bed?.stop();
   });
 
-  const live = (app: string) => h.engine.db.select().from(procs).where(and(eq(procs.app, app), isNull(procs.removedAt)));
+  const live = (app: string) => liveProcRows(h, app);
   const idOf = (r: SayResult) => {
     if (r.reply.kind !== "deployment") throw new Error(`not a deployment: ${r.text}`);
     return r.reply;

@@ -2,6 +2,7 @@ import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog, deploymentEvents, deployments } from "../../db/schema/index.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
+import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
 import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 
@@ -23,18 +24,15 @@ describe("policy: approvals, config changes that fail, secrets", () => {
     repo = await makeAppRepo(HELLO_APP, { "uptests/web/picky": PICKY_UPTEST });
     h = await startHarness({
       playbookYaml: {
-        "pb.yaml": [
-          "squads:",
-          bed.squadYaml("bed"),
-          "balancers:",
-          "  lb: { kind: memory }",
-          "apps:",
-          "  hello:",
-          `    repo: ${JSON.stringify(repo.path)}`,
-          "    environments:",
-          "      prod: { squad: bed, size: { web: 1 }, balancer: lb, pool: hello_prod, uptest_timeout: 6s, env: { GREETING: hi }, approval: { required: true, timeout: 30m } }",
-          "      stage: { squad: bed, size: { web: 1 }, balancer: lb, pool: hello_stage, uptest_timeout: 6s, env: { GREETING: hi } }",
-        ].join("\n"),
+        "pb.yaml": playbookYaml([bed.squadYaml("bed")], {
+          hello: {
+            repo: repo.path,
+            environments: {
+              prod: bedEnv(1, "hello_prod", { uptest_timeout: "6s", env: { GREETING: "hi" }, approval: { required: true, timeout: "30m" } }),
+              stage: bedEnv(1, "hello_stage", { uptest_timeout: "6s", env: { GREETING: "hi" } }),
+            },
+          },
+        }),
       },
     });
   }, 120_000);

@@ -3,13 +3,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { deploymentSteps, deployments, procs } from "../../db/schema/index.ts";
-import { balancerFor } from "../../balancers/registry.ts";
 import { followDeployment } from "../../engine/events.ts";
-import { createSupervisor } from "../../runners/supervisor/xmlrpc-client.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
+import { liveProcRows, nodesOf, poolNodes, runningProgramsOf, supervisedPrograms } from "../support/fleet-probe.ts";
+import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
 import { httpGet, REDIS_URL, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 
@@ -35,21 +35,11 @@ describe("recovery from a worker killed mid-deployment", () => {
       // The in-process worker that takes over checks for stalled jobs every LOCK_MS / 2.
       options: { lockDurationMs: LOCK_MS },
       playbookYaml: {
-        "squads.yaml": `squads:\n${bed.squadYaml("bed")}\n`,
-        "balancers.yaml": "balancers:\n  lb:\n    kind: memory\n",
-        "apps.yaml": [
-          "apps:",
-          "  hello:",
-          `    repo: ${JSON.stringify(repo.path)}`,
-          "    environments:",
-          "      prod:",
-          "        squad: bed",
-          // Many procs, so `start` is still laying them out when the first host has the build.
-          "        size: { web: 18 }", // enough procs that `start` lasts long enough to be interrupted, even on a busy machine
-          "        balancer: lb",
-          "        pool: hello_prod",
-          "        uptest_timeout: 8s",
-        ].join("\n"),
+        "pb.yaml": playbookYaml([bed.squadYaml("bed")], {
+          // Many procs, so `start` is still laying them out when the first host has the build: enough
+          // that it lasts long enough to be interrupted, even on a busy machine.
+          hello: { repo: repo.path, environments: { prod: bedEnv(18, "hello_prod", { uptest_timeout: "8s" }) } },
+        }),
       },
     });
   }, 120_000);
@@ -99,17 +89,7 @@ describe("recovery from a worker killed mid-deployment", () => {
     return out;
   }
 
-  const live = () => h.engine.db.select().from(procs).where(and(eq(procs.app, "hello"), isNull(procs.removedAt)));
-  const pool = () => balancerFor(h.engine.playbook.balancers.lb!, h.engine).getNodes("hello_prod");
-  const nodes = (rows: { host: string; port: number | null }[]) => rows.map((p) => `${p.host}:${p.port}`).sort();
-  async function supervised(): Promise<string[]> {
-    const names: string[] = [];
-    for (const host of bed.hosts) {
-      const s = createSupervisor({ url: host.supervisorUrl, username: bed.supervisor.username, password: bed.supervisor.password });
-      names.push(...(await s.getAllProcessInfo()).map((i) => `${host.name}/${i.name}/${i.statename}`));
-    }
-    return names.sort();
-  }
+  const live = () => liveProcRows(h, "hello");
 
   it("a separate `raptor worker` process deploys v1", async () => {
     child = spawnWorker();
@@ -117,7 +97,7 @@ describe("recovery from a worker killed mid-deployment", () => {
     expect(r.final?.type, `${r.text}\n${childLog}`).toBe("deployment.succeeded");
     const rows = await live();
     expect(rows).toHaveLength(18);
-    expect(await supervised()).toEqual(rows.map((p) => `${p.host}/${p.name}/RUNNING`).sort());
+    expect(await supervisedPrograms(bed)).toEqual(runningProgramsOf(rows));
   }, 60_000);
 
   it("SIGKILL mid-start: another worker resumes it, and it ends consistent with no orphans", async () => {
@@ -142,7 +122,7 @@ describe("recovery from a worker killed mid-deployment", () => {
     );
     tap.disconnect();
     const deadline = Date.now() + 15_000;
-    while (!(await supervised()).some((n) => n.includes("-v2-"))) {
+    while (!(await supervisedPrograms(bed)).some((n) => n.includes("-v2-"))) {
       if (Date.now() > deadline) throw new Error(`no v2 program appeared\n${childLog}`);
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -153,7 +133,7 @@ describe("recovery from a worker killed mid-deployment", () => {
     const goneBy = Date.now() + 5_000;
     while (groupMembers(killedPid!).length > 0 && Date.now() < goneBy) await new Promise((r) => setTimeout(r, 20));
     expect(groupMembers(killedPid!)).toEqual([]);
-    const atKill = (await supervised()).filter((n) => n.includes("-v2-"));
+    const atKill = (await supervisedPrograms(bed)).filter((n) => n.includes("-v2-"));
     expect(atKill.length).toBeGreaterThan(0);
     // The deployment is stuck where the worker died: running, in `start`.
     const [d] = await h.engine.db.select().from(deployments).where(eq(deployments.id, id));
@@ -173,8 +153,8 @@ describe("recovery from a worker killed mid-deployment", () => {
 
     const rows = await live();
     // Consistent: every supervisord program has a live row and every live row a RUNNING program.
-    expect(await supervised()).toEqual(rows.map((p) => `${p.host}/${p.name}/RUNNING`).sort());
-    expect(await pool()).toEqual(nodes(rows));
+    expect(await supervisedPrograms(bed)).toEqual(runningProgramsOf(rows));
+    expect(await poolNodes(h, "lb", "hello_prod")).toEqual(nodesOf(rows));
     if (r.final?.type === "deployment.succeeded") {
       expect(rows).toHaveLength(18);
       expect(rows.every((p) => p.deploymentId === id)).toBe(true);

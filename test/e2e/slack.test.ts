@@ -5,6 +5,7 @@ import { startSlackBot, type SlackBot } from "../../bot/slack/start.ts";
 import { auditLog, deployments } from "../../db/schema/index.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { FakeSlack, type RecordedCall } from "../support/fake-slack.ts";
+import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
 import { REDIS_URL, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 
@@ -41,22 +42,18 @@ describe("Slack end to end", () => {
     fake.usergroups.push({ id: "S0DEPLOY", handle: "deployers", users: [DEV, LEAD] }, { id: "S0LEADS1", handle: "leads", users: [LEAD, LEAD2] });
     fake.channels.set(STAGE, { id: STAGE, name: "hello-stage" });
     fake.channels.set(PROD, { id: PROD, name: "hello-prod" });
-    const env = (name: string, extra: string[]) =>
-      [`      ${name}:`, "        squad: bed", "        size: { web: 1 }", "        balancer: lb", `        pool: hello_${name}`, "        uptest_timeout: 8s", '        access: { deploy: ["@deployers"] }', ...extra].join("\n");
+    const env = (name: string, more: Record<string, unknown>) => bedEnv(1, `hello_${name}`, { uptest_timeout: "8s", access: { deploy: ["@deployers"] }, ...more });
     h = await startHarness({
       playbookYaml: {
-        "pb.yaml": [
-          "squads:",
-          bed.squadYaml("bed"),
-          "balancers:",
-          "  lb: { kind: memory }",
-          "apps:",
-          "  hello:",
-          `    repo: ${JSON.stringify(repo.path)}`,
-          "    environments:",
-          env("stage", [`        channels: ["${STAGE}"]`]),
-          env("prod", ['        approval: { required: true, timeout: 30m, approvers: ["@leads"] }', '        channels: ["#hello-prod"]']),
-        ].join("\n"),
+        "pb.yaml": playbookYaml([bed.squadYaml("bed")], {
+          hello: {
+            repo: repo.path,
+            environments: {
+              stage: env("stage", { channels: [STAGE] }),
+              prod: env("prod", { approval: { required: true, timeout: "30m", approvers: ["@leads"] }, channels: ["#hello-prod"] }),
+            },
+          },
+        }),
       },
     });
     blocking = new Redis(REDIS_URL, { maxRetriesPerRequest: null });

@@ -1,0 +1,24 @@
+/**
+ * The playbooks e2e files run on: a few squads, one memory balancer `lb`, and apps whose
+ * environments differ only in a few keys. Apps are written as objects and dumped with the YAML
+ * library the loader reads them with, environments in flow style, one line each.
+ */
+import { dump } from "js-yaml";
+
+export interface AppYaml {
+  repo: string;
+  environments: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * A playbook file: `squads` (entries as Testbed.squadYaml writes them, indented two spaces), the
+ * memory balancer `lb`, and `apps`.
+ */
+export function playbookYaml(squads: string[], apps: Record<string, AppYaml>): string {
+  return `squads:\n${squads.join("\n")}\nbalancers:\n  lb: { kind: memory }\n${dump({ apps }, { flowLevel: 4 })}`;
+}
+
+/** An environment of `web` procs on squad `bed`, in `pool` of balancer `lb`; `more` adds keys or overrides these. */
+export function bedEnv(web: number, pool: string, more: Record<string, unknown> = {}): Record<string, unknown> {
+  return { squad: "bed", size: { web }, balancer: "lb", pool, ...more };
+}
