@@ -1,7 +1,6 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,9 +8,9 @@ import type { ExecOptions, ExecResult, Host } from "../../runners/host.ts";
 import { LocalHost } from "../../runners/local-host.ts";
 import { ProcError, ProcessRunner, type ProcSpec } from "../../runners/process-runner.ts";
 import { buildTarballPath, expandRoot, procName, procPaths } from "../../runners/proc-layout.ts";
-import { createSupervisor } from "../../runners/supervisor/xmlrpc-client.ts";
 import type { Supervisor } from "../../runners/supervisor/types.ts";
 import { runHealthcheck, runUptests } from "../../runners/uptest.ts";
+import { freePort, startSupervisord, type OwnSupervisord } from "../support/supervisord.ts";
 
 const HOST = "127.0.0.1";
 const host = new LocalHost(HOST);
@@ -19,17 +18,9 @@ const runner = new ProcessRunner();
 let tmp: string;
 let squadRoot: string; // contains {host}, as a squad's root may
 let root: string;
-let child: ChildProcess;
+let own: OwnSupervisord;
 let sup: Supervisor;
 const build = { id: "b-test1", md5: "", localPath: "" };
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, HOST, r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** A tiny app: an HTTP server on HOST:PORT that shows its env and settings, and its uptests. */
 function makeBuild(dir: string): void {
@@ -62,47 +53,14 @@ beforeAll(async () => {
   root = expandRoot(squadRoot, HOST);
   mkdirSync(join(root, "supervisor"), { recursive: true });
   makeBuild(tmp);
-  const port = await freePort();
-  const password = randomBytes(8).toString("hex");
-  writeFileSync(
-    join(tmp, "supervisord.conf"),
-    [
-      "[supervisord]",
-      `logfile=${tmp}/supervisord.log`,
-      `pidfile=${tmp}/supervisord.pid`,
-      `childlogdir=${tmp}`,
-      "[inet_http_server]",
-      `port=${HOST}:${port}`,
-      "username=raptor",
-      `password=${password}`,
-      "[rpcinterface:supervisor]",
-      "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
-      "[include]",
-      `files=${root}/supervisor/*.conf`,
-      "",
-    ].join("\n"),
-  );
   // A program that is not ours: listProcs must ignore it, removeProc must not touch it.
   writeFileSync(join(root, "supervisor", "foreign.conf"), `[program:foreign]\ncommand=/bin/sleep 1000\nautostart=true\n`);
-  child = spawn("supervisord", ["-n", "-c", join(tmp, "supervisord.conf")], { stdio: "ignore" });
-  sup = createSupervisor({ url: `http://${HOST}:${port}/RPC2`, username: "raptor", password, timeoutMs: 10_000 });
-  for (let i = 0; ; i++) {
-    try {
-      await sup.getAllProcessInfo();
-      break;
-    } catch (e) {
-      if (i > 100 || child.exitCode !== null) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  own = await startSupervisord({ dir: tmp, include: `${root}/supervisor/*.conf`, host: HOST, timeoutMs: 10_000 });
+  sup = own.sup;
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    await exited;
-  }
+  await own?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -153,7 +111,7 @@ describe("ProcessRunner with LocalHost and a real supervisord", () => {
   });
 
   it("starts a web proc: RUNNING, port answers, env and settings arrive, uptests pass", async () => {
-    const s = spec(await freePort());
+    const s = spec(await freePort(HOST));
     await runner.startProc(host, sup, s);
     const info = await runner.waitRunning(sup, s.name, { timeoutMs: 15_000 });
     await runner.waitPort(host, { host: HOST, port: s.port!, timeoutMs: 10_000 });
@@ -202,7 +160,7 @@ describe("ProcessRunner with LocalHost and a real supervisord", () => {
   });
 
   it("failing uptests bring their output back, retried until the deadline", async () => {
-    const s = spec(await freePort());
+    const s = spec(await freePort(HOST));
     await runner.startProc(host, sup, s);
     const p = procPaths(root, s.name);
     const started = Date.now();
@@ -228,7 +186,7 @@ describe("ProcessRunner with LocalHost and a real supervisord", () => {
   });
 
   it("starting a proc that was laid out but stopped brings it back", async () => {
-    const s = spec(await freePort());
+    const s = spec(await freePort(HOST));
     await runner.startProc(host, sup, s);
     await runner.waitRunning(sup, s.name, { timeoutMs: 15_000 });
     await runner.stopProc(host, sup, { name: s.name });
@@ -241,7 +199,7 @@ describe("ProcessRunner with LocalHost and a real supervisord", () => {
   });
 
   it("waitPort fails when nothing listens", async () => {
-    const port = await freePort();
+    const port = await freePort(HOST);
     await expect(runner.waitPort(host, { host: HOST, port, timeoutMs: 300 })).rejects.toThrow(`nothing accepts connections on ${HOST}:${port}`);
   });
 });

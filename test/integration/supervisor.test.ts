@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,64 +6,24 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderSupervisorProgram } from "../../runners/proc-layout.ts";
 import { createSupervisor, Faults, SupervisorError } from "../../runners/supervisor/xmlrpc-client.ts";
 import type { Supervisor } from "../../runners/supervisor/types.ts";
+import { freePort, startSupervisord, type OwnSupervisord } from "../support/supervisord.ts";
 
 // A real supervisord of our own: its config in a temp dir, XML-RPC on a free loopback port.
 let dir: string;
-let child: ChildProcess;
+let own: OwnSupervisord;
 let url: string;
 let sup: Supervisor;
-const password = randomBytes(8).toString("hex");
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+let password: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "raptor-sup-"));
   mkdirSync(join(dir, "supervisor"));
-  const port = await freePort();
-  writeFileSync(
-    join(dir, "supervisord.conf"),
-    [
-      "[supervisord]",
-      `logfile=${dir}/supervisord.log`,
-      `pidfile=${dir}/supervisord.pid`,
-      `childlogdir=${dir}`,
-      "[inet_http_server]",
-      `port=127.0.0.1:${port}`,
-      "username=raptor",
-      `password=${password}`,
-      "[rpcinterface:supervisor]",
-      "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
-      "[include]",
-      `files=${dir}/supervisor/*.conf`,
-      "",
-    ].join("\n"),
-  );
-  child = spawn("supervisord", ["-n", "-c", join(dir, "supervisord.conf")], { stdio: "ignore" });
-  url = `http://127.0.0.1:${port}/RPC2`;
-  sup = createSupervisor({ url, username: "raptor", password, timeoutMs: 5000 });
-  for (let i = 0; ; i++) {
-    try {
-      await sup.getAllProcessInfo();
-      break;
-    } catch (e) {
-      if (i > 100 || child.exitCode !== null) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  own = await startSupervisord({ dir, include: `${dir}/supervisor/*.conf`, timeoutMs: 5000 });
+  ({ url, sup, password } = own);
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    await exited;
-  }
+  await own?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
