@@ -1,15 +1,14 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { constants } from "node:os";
 import { posix } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Client, type ClientChannel, type SFTPWrapper } from "ssh2";
 import { HostUnreachableError, type ExecOptions, type ExecResult, type Host } from "./host.ts";
+import { verifyHostKey, type KeyVerdict } from "./known-hosts.ts";
 import { remoteCommand } from "./shell.ts";
+import { runChannel } from "./ssh-channel.ts";
 
-/** Exit code reported when `timeoutMs` elapses (the convention of coreutils `timeout`), as LocalHost. */
-const TIMEOUT_EXIT_CODE = 124;
 const DEFAULT_UPLOAD_MODE = 0o644;
 /** Environment variable tagging a command run with a timeout (see killTagged). */
 const EXEC_TAG = "RAPTOR_EXEC_TAG";
@@ -60,7 +59,7 @@ export class SshHost implements Host {
     const started = performance.now();
     const channel = await this.withSlot(() => this.openExec(command));
     try {
-      return await this.runChannel(channel, opts, started, () => this.killTagged(tag));
+      return await runChannel(channel, opts, started, () => this.killTagged(tag), () => this.lost());
     } finally {
       this.release();
     }
@@ -77,7 +76,7 @@ export class SshHost implements Host {
       `p=\${e#/proc/}; kill -KILL "\${p%/environ}" 2>/dev/null; done; true`;
     // Outside the channel limit: the slots may all be held by commands waiting for this.
     const ch = await this.openExec(remoteCommand(["sh", "-c", script, "sh", tag]));
-    await this.runChannel(ch, { timeoutMs: undefined }, performance.now(), async () => {});
+    await runChannel(ch, { timeoutMs: undefined }, performance.now(), async () => {}, () => this.lost());
   }
 
   async upload(data: Readable | Buffer | string, path: string, mode: number = DEFAULT_UPLOAD_MODE): Promise<void> {
@@ -149,67 +148,8 @@ export class SshHost implements Host {
     }
   }
 
-  private runChannel(
-    ch: ClientChannel,
-    opts: ExecOptions,
-    started: number,
-    kill: () => Promise<void>,
-  ): Promise<ExecResult> {
-    return new Promise<ExecResult>((resolve, reject) => {
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let exit: { code: number | null; signal?: string } | undefined;
-      let timedOut = false;
-      ch.on("data", (b: Buffer) => out.push(b));
-      ch.stderr.on("data", (b: Buffer) => err.push(b));
-      // Not the 'exit' event: it may fire before this runs (exit-status can arrive in the same packet
-      // batch as the exec reply). ssh2 passes the exit status to 'close', which waits for our reads.
-
-      let settled = false;
-      const finish = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        if (timer) clearTimeout(timer);
-        fn();
-      };
-      const result = (): ExecResult => {
-        const durationMs = Math.round(performance.now() - started);
-        const stdout = Buffer.concat(out).toString("utf8");
-        const stderr = Buffer.concat(err).toString("utf8");
-        if (timedOut) return { code: TIMEOUT_EXIT_CODE, stdout, stderr: `${stderr}timed out after ${opts.timeoutMs}ms\n`, durationMs };
-        if (exit?.code != null) return { code: exit.code, stdout, stderr, durationMs };
-        const n = constants.signals[exit?.signal as NodeJS.Signals] ?? 0; // ssh2 gives "SIGKILL"
-        return { code: 128 + n, stdout, stderr, durationMs };
-      };
-
-      const timer =
-        opts.timeoutMs !== undefined
-          ? setTimeout(() => {
-              timedOut = true;
-              sendSignal(ch, "KILL");
-              kill().catch(() => {}); // the fallback below still ends the wait
-              // If the session ignores the signal, give up on it rather than wait for the command.
-              setTimeout(() => {
-                finish(() => resolve(result()));
-                ch.close();
-              }, 2_000).unref();
-            }, opts.timeoutMs)
-          : undefined;
-
-      ch.on("close", (code?: number | null, signal?: string) => {
-        if (code != null || signal) exit = { code: code ?? null, signal };
-        if (timedOut || exit?.code != null || exit?.signal) finish(() => resolve(result()));
-        else {
-          finish(() =>
-            reject(new HostUnreachableError(this.name, `connection to ${this.where} was lost while a command was running`)),
-          );
-        }
-      });
-      ch.on("error", () => {}); // surfaced as a close without exit status
-
-      if (opts.stdin !== undefined) ch.end(opts.stdin);
-      else ch.end();
-    });
+  private lost(): HostUnreachableError {
+    return new HostUnreachableError(this.name, `connection to ${this.where} was lost while a command was running`);
   }
 
   private connect(): Promise<Client> {
@@ -312,67 +252,6 @@ export class SshHost implements Host {
     this.active--;
     this.waiting.shift()?.();
   }
-}
-
-export type KeyVerdict = "ok" | "unknown" | "changed" | "revoked";
-
-/**
- * Checks a server's host key (the SSH wire-format blob) against known_hosts text. Host patterns are
- * `host` for port 22 and `[host]:port` otherwise, comma-separated, with `*`/`?` wildcards, `!`
- * negation and hashed `|1|salt|hash` entries. `@cert-authority` lines are ignored (no certificates).
- */
-export function verifyHostKey(knownHosts: string, host: string, port: number, key: Buffer): KeyVerdict {
-  const name = port === 22 ? host : `[${host}]:${port}`;
-  let sawHost = false;
-  for (const raw of knownHosts.split("\n")) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const fields = line.split(/\s+/);
-    const marker = fields[0]?.startsWith("@") ? fields.shift() : undefined;
-    const [patterns, , base64] = fields;
-    if (!patterns || !base64 || marker === "@cert-authority") continue;
-    if (!hostMatches(patterns, name)) continue;
-    const matches = Buffer.from(base64, "base64").equals(key);
-    if (marker === "@revoked") {
-      if (matches) return "revoked";
-      continue;
-    }
-    sawHost = true;
-    if (matches) return "ok";
-  }
-  return sawHost ? "changed" : "unknown";
-}
-
-function hostMatches(patterns: string, name: string): boolean {
-  if (patterns.startsWith("|1|")) {
-    const [, , salt, hash] = patterns.split("|");
-    if (!salt || !hash) return false;
-    return createHmac("sha1", Buffer.from(salt, "base64")).update(name).digest("base64") === hash;
-  }
-  let matched = false;
-  for (const p of patterns.split(",")) {
-    const negated = p.startsWith("!");
-    const glob = negated ? p.slice(1) : p;
-    const re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i");
-    if (re.test(name)) {
-      if (negated) return false;
-      matched = true;
-    }
-  }
-  return matched;
-}
-
-/**
- * Sends a signal request. sshd delivers it with killpg to the session's process group: the command
- * and all it started. ssh2's `channel.signal` is a no-op once stdin is closed (which we always do,
- * so commands see EOF), though the protocol allows it, so this goes one level down.
- */
-function sendSignal(ch: ClientChannel, name: string): void {
-  const c = ch as unknown as {
-    outgoing: { id: number; state: string };
-    _client: { _protocol: { signal(id: number, name: string): void } };
-  };
-  if (c.outgoing.state === "open" || c.outgoing.state === "eof") c._client._protocol.signal(c.outgoing.id, name);
 }
 
 function sftpCall(fn: (cb: (err?: Error | null) => void) => void): Promise<void> {
