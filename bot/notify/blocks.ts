@@ -1,112 +1,31 @@
 import type { Reply } from "../dispatch-types.ts";
-import { clip, formatDuration, kindVerb, omittedNote, plural, truncateTail } from "./format.ts";
+import { clip, formatDuration, kindVerb, plural } from "./format.ts";
 import type { ThreadError, ThreadState, ThreadStep } from "./thread.ts";
+import { button, chunks, context, escapeMrkdwn, outputSection, plain, section, slackDate, SLACK_LIMITS, who, type Block } from "./block-kit.ts";
+
+export {
+  escapeMrkdwn,
+  SLACK_LIMITS,
+  who,
+  type ActionsBlock,
+  type Block,
+  type ButtonElement,
+  type ContextBlock,
+  type DividerBlock,
+  type Mrkdwn,
+  type PlainText,
+  type SectionBlock,
+} from "./block-kit.ts";
 
 /**
- * Pure Block Kit renderers for a deployment thread and for query answers. Everything stays within
- * Slack's limits: at most 50 blocks, 3000 characters of section text, 75 of button text, 2000 of
- * button value. Text from outside (summaries, messages, logs) is escaped so it cannot mention
- * @channel or forge links.
+ * Pure Block Kit renderers for a deployment thread (head, summary, logs, failures) and for query
+ * answers, built from the primitives in block-kit.ts, so they stay within Slack's limits: at most
+ * 50 blocks, 3000 characters of section text, 75 of button text, 2000 of button value. Text from
+ * outside (summaries, messages, logs) is escaped so it cannot mention @channel or forge links.
  */
-
-export const SLACK_LIMITS = {
-  blocks: 50,
-  sectionText: 3000,
-  buttonText: 75,
-  buttonValue: 2000,
-  contextElements: 10,
-  /** chat.postMessage `text` (the notification fallback); Slack truncates beyond 40k, we stay far below. */
-  fallbackText: 3000,
-} as const;
 
 /** Button action ids; the Slack listeners route on these. */
 export const ACTION_IDS = { approve: "raptor_approve", reject: "raptor_reject", rollback: "raptor_rollback" } as const;
-
-export interface Mrkdwn {
-  type: "mrkdwn";
-  text: string;
-}
-export interface PlainText {
-  type: "plain_text";
-  text: string;
-  emoji?: boolean;
-}
-export interface ButtonElement {
-  type: "button";
-  action_id: string;
-  text: PlainText;
-  value: string;
-  style?: "primary" | "danger";
-  confirm?: { title: PlainText; text: PlainText; confirm: PlainText; deny: PlainText; style?: "primary" | "danger" };
-}
-export interface SectionBlock {
-  type: "section";
-  block_id?: string;
-  text: Mrkdwn;
-}
-export interface ContextBlock {
-  type: "context";
-  block_id?: string;
-  elements: Mrkdwn[];
-}
-export interface ActionsBlock {
-  type: "actions";
-  block_id?: string;
-  elements: ButtonElement[];
-}
-export interface DividerBlock {
-  type: "divider";
-}
-/** The subset of Block Kit Raptor renders (structurally a subset of @slack/types KnownBlock). */
-export type Block = SectionBlock | ContextBlock | ActionsBlock | DividerBlock;
-
-/** Escapes the three characters Slack's mrkdwn treats as control characters. */
-export function escapeMrkdwn(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-/** A user id becomes a mention; anything else (an email, a name, "terminal") is shown as text. */
-export function who(actor: string): string {
-  if (/^[UW][A-Z0-9]{2,}$/.test(actor)) return `<@${actor}>`;
-  return escapeMrkdwn(actor || "someone");
-}
-
-function section(text: string, blockId?: string): SectionBlock {
-  return { type: "section", ...(blockId ? { block_id: blockId } : {}), text: { type: "mrkdwn", text: clip(text, SLACK_LIMITS.sectionText) } };
-}
-
-function context(...texts: string[]): ContextBlock {
-  return { type: "context", elements: texts.slice(0, SLACK_LIMITS.contextElements).map((t) => ({ type: "mrkdwn", text: clip(t, SLACK_LIMITS.sectionText) })) };
-}
-
-function plain(text: string, max: number): PlainText {
-  return { type: "plain_text", text: clip(text, max), emoji: true };
-}
-
-function button(actionId: string, text: string, value: string, style?: "primary" | "danger"): ButtonElement {
-  return { type: "button", action_id: actionId, text: plain(text, SLACK_LIMITS.buttonText), value: value.slice(0, SLACK_LIMITS.buttonValue), ...(style ? { style } : {}) };
-}
-
-/** Slack renders the date in the reader's time zone; the fallback is the ISO string. */
-function slackDate(iso: string): string {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return escapeMrkdwn(iso);
-  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${iso}>`;
-}
-
-/** Wraps text in a code block; a ``` inside the text would close it, so it is broken up. */
-function codeBlock(text: string): string {
-  return "```" + (text.length > 0 ? text.replace(/```/g, "`\u200b``") : " ") + "```";
-}
-
-/** Code section for output: escaped, tail kept, with a note when earlier lines were dropped. */
-function outputSection(raw: string, budget: number = SLACK_LIMITS.sectionText): SectionBlock {
-  const escaped = escapeMrkdwn(raw.replace(/\r\n/g, "\n").replace(/\s+$/, ""));
-  const reserve = 8 + omittedNote(999_999_999).length + 4;
-  const { text, omittedLines } = truncateTail(escaped.replace(/```/g, "`\u200b``"), budget - reserve);
-  const note = omittedLines > 0 ? `_${omittedNote(omittedLines)}_\n` : "";
-  return section(note + codeBlock(text));
-}
 
 export const stepIcons: Record<ThreadStep["status"], string> = {
   pending: ":white_circle:",
@@ -283,28 +202,6 @@ export function failureBlocks(s: ThreadState, error: ThreadError): Block[] {
   const blocks: Block[] = [section(`:x: ${step}${code}: ${escapeMrkdwn(clip(error.message, 2500))}`)];
   if (error.output && error.output.trim().length > 0) blocks.push(outputSection(error.output));
   return blocks;
-}
-
-/** Splits text into section-sized chunks at line boundaries, keeping the head. */
-function chunks(text: string, size: number, max: number): { parts: string[]; droppedLines: number } {
-  const lines = text.split("\n");
-  const parts: string[] = [];
-  let cur = "";
-  for (const [i, raw] of lines.entries()) {
-    const line = clip(raw, size);
-    if (cur.length > 0 && cur.length + 1 + line.length > size) {
-      if (parts.length + 1 >= max) {
-        parts.push(cur);
-        return { parts, droppedLines: lines.length - i };
-      }
-      parts.push(cur);
-      cur = line;
-    } else {
-      cur = cur.length > 0 ? `${cur}\n${line}` : line;
-    }
-  }
-  if (cur.length > 0 || parts.length === 0) parts.push(cur.length > 0 ? cur : " ");
-  return { parts, droppedLines: 0 };
 }
 
 /** What the bot answers a command with (queries, refusals, parse errors, confirmations). */
