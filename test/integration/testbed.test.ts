@@ -83,9 +83,11 @@ describe("testbed", () => {
     const [a, b] = tb.hosts;
     await tb.stopSshd(a!.name);
     expect(processesUnder(join(tb.dir, "etc", a!.name, "sshd_config"))).toEqual([]);
-    expect(processesUnder(join(tb.dir, "etc", b!.name, "sshd_config"))).toHaveLength(1);
+    // The readiness probe's connection makes sshd fork a short-lived per-connection child that
+    // carries the same command line; count once it has gone (deadline, not a fixed sleep).
+    expect(await settledCount(() => processesUnder(join(tb!.dir, "etc", b!.name, "sshd_config")).length, 1)).toBe(1);
     await tb.startSshd(a!.name);
-    expect(processesUnder(join(tb.dir, "etc", a!.name, "sshd_config"))).toHaveLength(1);
+    expect(await settledCount(() => processesUnder(join(tb!.dir, "etc", a!.name, "sshd_config")).length, 1)).toBe(1);
     await tb.stop();
     tb = undefined;
   });
@@ -108,7 +110,7 @@ describe("testbed", () => {
     });
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
-    expect(processesUnder(dir)).toHaveLength(2);
+    expect(await settledCount(() => processesUnder(dir).length, 2)).toBe(2);
 
     tb = await startTestbed({ hosts: 1 });
     expect(processesUnder(dir)).toEqual([]);
@@ -119,3 +121,14 @@ describe("testbed", () => {
     await rm(scratch, { recursive: true, force: true });
   });
 });
+
+/** Polls `count` until it equals `want` or 5 s pass, and returns the last value. */
+async function settledCount(count: () => number, want: number): Promise<number> {
+  const deadline = Date.now() + 5_000;
+  let n = count();
+  while (n !== want && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+    n = count();
+  }
+  return n;
+}
