@@ -30,6 +30,7 @@ describe("policy: approvals, config changes that fail, secrets", () => {
             environments: {
               prod: bedEnv(1, "hello_prod", { uptest_timeout: "6s", env: { GREETING: "hi" }, approval: { required: true, timeout: "30m" } }),
               stage: bedEnv(1, "hello_stage", { uptest_timeout: "6s", env: { GREETING: "hi" } }),
+              frozen: bedEnv(1, "hello_frozen", { freeze: ["Fri 16:00 - Mon 08:00"] }),
             },
           },
         }),
@@ -128,5 +129,22 @@ describe("policy: approvals, config changes that fail, secrets", () => {
     expect(logs.text).toMatch(/── hello-stage-v\d+-web-\d+ on 127\.0\.0\.2/);
     expect(logs.text).not.toContain("unavailable");
     expect(logs.text).toContain("listening");
+  });
+
+  it("a freeze window refuses a deploy, says which window, and deploy! goes through", async () => {
+    const realNow = h.engine.now;
+    h.engine.now = () => new Date("2026-11-21T12:00:00Z"); // a Saturday, inside Fri 16:00 - Mon 08:00
+    try {
+      const refused = await h.say("deploy hello frozen");
+      expect(refused.reply.kind).toBe("refused");
+      expect(refused.text).toContain("hello frozen is in a freeze window (Fri 16:00 - Mon 08:00).");
+      expect(refused.text).toContain("`deploy!` skips the freeze window");
+      const forced = await h.say("deploy! hello frozen");
+      expect(forced.final?.type, forced.text).toBe("deployment.succeeded");
+      h.engine.now = () => new Date("2026-11-18T12:00:00Z"); // a Wednesday: no freeze
+      expect((await h.say("deploy hello frozen")).reply.kind).toBe("deployment");
+    } finally {
+      h.engine.now = realNow;
+    }
   });
 });
