@@ -50,7 +50,9 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
       const finalAttempt = job.attemptsMade + 1 >= attempts;
       let outcome;
       try {
-        outcome = await runDeployment(deps, deploymentId, { finalAttempt });
+        // Renewing the lock doubles as the check that this worker still owns the job.
+        const stillOwner = async () => token !== undefined && (await job.extendLock(token, deps.options.lockDurationMs).catch(() => 0)) === 1;
+        outcome = await runDeployment(deps, deploymentId, { finalAttempt, stillOwner });
       } catch (err) {
         // Outside any step (Redis or Postgres gone mid-write): retry; on the last attempt, end it.
         if (!finalAttempt) throw err;
@@ -63,6 +65,10 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
         throw new DelayedError();
       }
       if (outcome.kind === "retry") throw outcome.error;
+      if (outcome.kind === "lost") {
+        deps.logger.warn({ deploymentId }, "lost the job to another worker; stopped at a step boundary");
+        return { status: "lost" };
+      }
       return { status: outcome.status };
     },
     { ...common, concurrency: deps.options.concurrency },

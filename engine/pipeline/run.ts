@@ -17,14 +17,20 @@ export type RunOutcome =
   | { kind: "wait"; behind: string }
   | { kind: "done"; status: DeploymentRow["status"] }
   /** A transient failure: the job should be retried (the step stays pending). */
-  | { kind: "retry"; error: Error };
+  | { kind: "retry"; error: Error }
+  /** This worker lost its claim on the job (it stalled and another worker took over): stop, touch nothing. */
+  | { kind: "lost" };
 
 /**
  * Runs a deployment from its checkpoint to its end. Each step's outcome is persisted before the
  * next begins; a worker that dies mid-step leaves that step `running`, and whoever picks the job
  * up re-runs it (steps are idempotent). Failure or cancellation compensates, then reports.
  */
-export async function runDeployment(deps: EngineApiDeps, id: string, opts: { finalAttempt: boolean }): Promise<RunOutcome> {
+export async function runDeployment(
+  deps: EngineApiDeps,
+  id: string,
+  opts: { finalAttempt: boolean; stillOwner?: () => Promise<boolean> },
+): Promise<RunOutcome> {
   let d = await deploymentById(deps.db, id);
   if (!d) throw new EngineError("not_found", `deployment ${id} does not exist`);
   if (d.status !== "queued" && d.status !== "running") return { kind: "done", status: d.status };
@@ -68,6 +74,9 @@ export async function runDeployment(deps: EngineApiDeps, id: string, opts: { fin
       results[name] = row.result ?? {};
       continue;
     }
+    // A worker that stalled past its lock (a long pause) may find another worker already running
+    // this deployment from the checkpoint: it must not run a step next to it.
+    if (opts.stillOwner && !(await opts.stillOwner())) return { kind: "lost" };
     const fresh = await deploymentById(deps.db, id);
     // Once traffic has moved to the new procs (route succeeded), the deployment has happened:
     // a cancel no longer undoes it and a later failure (teardown) only leaves warnings.
