@@ -5,22 +5,29 @@
  *    records every call. Point the WebClient at it with `slackApiUrl: fake.apiUrl`.
  *  - Requests to the bot: slash commands, event callbacks, url_verification and block_actions,
  *    signed (v0 HMAC-SHA256 of `v0:<timestamp>:<body>`) exactly as Slack signs them.
+ *  - Socket Mode (`fake.socketMode`): `apps.connections.open` with the app-level token, then a
+ *    WebSocket on this same server carrying hello, envelopes and disconnects, with the app's acks.
  * This file serves and records; the workspace and method answers are in fake-slack/web-api.ts,
- * the requests to the bot in fake-slack/sender.ts.
+ * the requests to the bot in fake-slack/sender.ts, Socket Mode in fake-slack/socket-mode.ts.
  */
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { SlackSender, type SendResult } from "./fake-slack/sender.ts";
+import { FakeSocketMode } from "./fake-slack/socket-mode.ts";
 import { FakeWorkspace, parseArgs, readBody } from "./fake-slack/web-api.ts";
 
 export { slackSignature, type SendOptions, type SendResult } from "./fake-slack/sender.ts";
+export { FakeSocketMode, type Delivery, type Envelope, type SocketModeAck, type SocketModeConnection } from "./fake-slack/socket-mode.ts";
 export { blockProblems, type FakeMessage, type FakeUser, type FakeUsergroup } from "./fake-slack/web-api.ts";
 
 export interface RecordedCall {
   /** Web API method ("chat.postMessage"), or "upload" / "response_url". */
   method: string;
   args: Record<string, unknown>;
+  /** The token the call carried (Authorization: Bearer, or a `token` argument), if any. */
+  token?: string;
   /** Position in `calls`. */
   index: number;
   at: number;
@@ -29,6 +36,12 @@ export interface RecordedCall {
 export interface FakeSlackOptions {
   signingSecret: string;
   botToken: string;
+  /** App-level token (xapp-...) that apps.connections.open accepts; without it Socket Mode is off. */
+  appToken?: string;
+  /** api_app_id in payloads and the Socket Mode URL. Default A0000001. */
+  appId?: string;
+  /** Socket Mode: how often Slack pings each connection (0: never). Default 5000. */
+  socketModePingMs?: number;
   botUserId?: string;
   botId?: string;
   teamId?: string;
@@ -41,6 +54,8 @@ export class FakeSlack extends FakeWorkspace {
   private readonly events = new EventEmitter();
   private readonly failures = new Map<string, Failure[]>();
   private readonly sender: SlackSender;
+  /** Socket Mode: connections, envelopes to the app and its acks. */
+  readonly socketMode: FakeSocketMode;
 
   private constructor(
     private readonly server: Server,
@@ -49,7 +64,9 @@ export class FakeSlack extends FakeWorkspace {
   ) {
     super(url, opts);
     this.events.setMaxListeners(100);
-    this.sender = new SlackSender({ signingSecret: opts.signingSecret, teamId: this.teamId, botUserId: this.botUserId, botId: this.botId, url, nextTs: () => this.nextTs() });
+    const ctx = { signingSecret: opts.signingSecret, teamId: this.teamId, botUserId: this.botUserId, botId: this.botId, url, nextTs: () => this.nextTs() };
+    this.sender = new SlackSender(ctx);
+    this.socketMode = new FakeSocketMode({ ...ctx, appId: opts.appId ?? "A0000001", host: "applink-fake-1" }, opts.socketModePingMs);
   }
 
   static async start(opts: FakeSlackOptions): Promise<FakeSlack> {
@@ -60,6 +77,7 @@ export class FakeSlack extends FakeWorkspace {
         res.end(String(err));
       });
     });
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => fake!.socketMode.handleUpgrade(req, socket, head));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
     fake = new FakeSlack(server, `http://127.0.0.1:${port}`, opts);
@@ -72,6 +90,7 @@ export class FakeSlack extends FakeWorkspace {
   }
 
   async close(): Promise<void> {
+    this.socketMode.closeAll();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -109,8 +128,8 @@ export class FakeSlack extends FakeWorkspace {
     });
   }
 
-  private record(method: string, args: Record<string, unknown>): RecordedCall {
-    const call = { method, args, index: this.calls.length, at: Date.now() };
+  private record(method: string, args: Record<string, unknown>, token?: string): RecordedCall {
+    const call = { method, args, ...(token ? { token } : {}), index: this.calls.length, at: Date.now() };
     this.calls.push(call);
     queueMicrotask(() => this.events.emit("call", call));
     return call;
@@ -146,14 +165,24 @@ export class FakeSlack extends FakeWorkspace {
     }
     const method = url.pathname.slice("/api/".length);
     const args = await parseArgs(req, raw);
-    const auth = req.headers.authorization ?? (typeof args.token === "string" ? `Bearer ${args.token}` : "");
+    const header = req.headers.authorization;
+    const auth = header ?? (typeof args.token === "string" ? `Bearer ${args.token}` : "");
     delete args.token;
-    this.record(method, args);
+    this.record(method, args, auth.replace(/^Bearer /, "") || undefined);
     const failure = this.failures.get(method)?.shift();
     if (failure) {
       if (failure.status === 429) return send(429, { ok: false, error: "ratelimited" }, { "retry-after": String(failure.retryAfter ?? 1) });
       return send(failure.status ?? 200, { ok: false, error: failure.error ?? "internal_error" });
     }
+    const appAuth = this.opts.appToken ? `Bearer ${this.opts.appToken}` : undefined;
+    if (method === "apps.connections.open") {
+      // App-level token only, and only in the Authorization header (Slack: "passing it as a POST
+      // parameter will result in an error").
+      if (auth === `Bearer ${this.opts.botToken}`) return send(200, { ok: false, error: "not_allowed_token_type" });
+      if (!appAuth || header !== appAuth) return send(200, { ok: false, error: auth ? "invalid_auth" : "not_authed" });
+      return send(200, { ok: true, url: this.socketMode.openUrl() });
+    }
+    if (appAuth && auth === appAuth) return send(200, { ok: false, error: "not_allowed_token_type" });
     if (auth !== `Bearer ${this.opts.botToken}`) return send(200, { ok: false, error: auth ? "invalid_auth" : "not_authed" });
     send(200, this.answer(method, args));
   }

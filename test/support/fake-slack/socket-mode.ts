@@ -1,0 +1,463 @@
+/**
+ * Socket Mode, Slack's side of it, on the fake's own HTTP server (the `upgrade` event):
+ *  - `apps.connections.open` (app-level token in the Authorization header) hands out a one-use
+ *    `ws://127.0.0.1:<port>/link/?ticket=...&app_id=...` URL (Slack: `wss://wss-....slack.com/link/?ticket=...`);
+ *  - on connect Slack sends `{type:"hello", num_connections, debug_info, connection_info:{app_id}}`;
+ *  - payloads arrive as envelopes `{envelope_id, type: "events_api"|"slash_commands"|"interactive",
+ *    payload, accepts_response_payload}` (+ `retry_attempt`, `retry_reason` for events_api), and the
+ *    app acks each with `{envelope_id, payload?}` on the same socket;
+ *  - `{type:"disconnect", reason, debug_info:{host}}` asks the app to reconnect ("warning",
+ *    "refresh_requested", "link_disabled").
+ * Source: docs.slack.dev/apis/events-api/using-socket-mode and the envelopes in python-slack-sdk's
+ * mock Socket Mode server. The WebSocket itself (RFC 6455: handshake, masked client frames, ping/pong,
+ * close handshake) is implemented here on node:net: the `ws` package is not installed (the
+ * @slack/socket-mode client uses undici's WebSocket).
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { SenderContext } from "./sender.ts";
+
+const WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+const OP = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
+
+/**
+ * The server end of one WebSocket (RFC 6455): unmasked frames out, masked frames in, pings answered
+ * with pongs, and the close handshake (the server echoes the peer's close frame, then ends TCP).
+ * Events: "text" (string), "ping" (Buffer), "close" ({code, reason}) once the TCP connection is gone.
+ */
+export class WsServerSocket extends EventEmitter {
+  private buf: Buffer = Buffer.alloc(0);
+  private fragments: Buffer[] = [];
+  private closeSent = false;
+  /** The code of the close frame the peer sent (1005: none given), once it sent one. */
+  peerCloseCode?: number;
+  closed = false;
+
+  constructor(private readonly socket: Duplex) {
+    super();
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => {
+      this.closed = true;
+      this.emit("close", { code: this.peerCloseCode ?? 1006 });
+    });
+  }
+
+  sendText(text: string): void {
+    this.frame(OP.text, Buffer.from(text, "utf8"));
+  }
+
+  ping(data: string): void {
+    this.frame(OP.ping, Buffer.from(data, "utf8"));
+  }
+
+  /** Starts the close handshake from the server side; TCP ends when the peer answers. */
+  close(code = 1000, reason = ""): void {
+    if (this.closeSent || this.closed) return;
+    const payload = Buffer.alloc(2 + Buffer.byteLength(reason));
+    payload.writeUInt16BE(code, 0);
+    payload.write(reason, 2);
+    this.frame(OP.close, payload);
+    this.closeSent = true;
+  }
+
+  /** Drops the TCP connection without a close handshake. */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private frame(opcode: number, payload: Buffer): void {
+    if (this.closed || this.socket.destroyed) return;
+    const len = payload.length;
+    const head = len < 126 ? Buffer.alloc(2) : len < 0x10000 ? Buffer.alloc(4) : Buffer.alloc(10);
+    head[0] = 0x80 | opcode; // FIN, no RSV bits (no extension was negotiated)
+    if (len < 126) head[1] = len;
+    else if (len < 0x10000) {
+      head[1] = 126;
+      head.writeUInt16BE(len, 2);
+    } else {
+      head[1] = 127;
+      head.writeBigUInt64BE(BigInt(len), 2);
+    }
+    this.socket.write(Buffer.concat([head, payload]));
+  }
+
+  /** Feeds bytes read off the socket (the upgrade's `head` included). */
+  onData(chunk: Buffer): void {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    for (;;) {
+      if (this.buf.length < 2) return;
+      const b0 = this.buf[0]!;
+      const b1 = this.buf[1]!;
+      let len = b1 & 0x7f;
+      let off = 2;
+      if (len === 126) {
+        if (this.buf.length < 4) return;
+        len = this.buf.readUInt16BE(2);
+        off = 4;
+      } else if (len === 127) {
+        if (this.buf.length < 10) return;
+        len = Number(this.buf.readBigUInt64BE(2));
+        off = 10;
+      }
+      // "The server MUST close the connection upon receiving a frame that is not masked."
+      if ((b1 & 0x80) === 0 || (b0 & 0x70) !== 0) {
+        this.close(1002, "protocol error");
+        this.socket.end();
+        return;
+      }
+      if (this.buf.length < off + 4 + len) return;
+      const mask = this.buf.subarray(off, off + 4);
+      const payload = Buffer.from(this.buf.subarray(off + 4, off + 4 + len));
+      for (let i = 0; i < payload.length; i++) payload[i]! ^= mask[i % 4]!;
+      this.buf = this.buf.subarray(off + 4 + len);
+      this.onFrame((b0 & 0x80) !== 0, b0 & 0x0f, payload);
+    }
+  }
+
+  private onFrame(fin: boolean, opcode: number, payload: Buffer): void {
+    switch (opcode) {
+      case OP.ping:
+        this.frame(OP.pong, payload);
+        this.emit("ping", payload);
+        return;
+      case OP.pong:
+        return;
+      case OP.close: {
+        this.peerCloseCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+        // Echo the close (unless we started it), then the server closes TCP first (RFC 6455 §7.1.1).
+        // (Real Slack reportedly leaves TCP open here; @slack/socket-mode 3.1.0 then takes ~7-15 s,
+        // its pong watchdog, to drop the socket after stop(). The fake does what the RFC says.)
+        if (!this.closeSent) {
+          this.frame(OP.close, payload.subarray(0, 2));
+          this.closeSent = true;
+        }
+        this.socket.end();
+        return;
+      }
+      case OP.text:
+      case OP.binary:
+      case OP.continuation: {
+        this.fragments.push(payload);
+        if (!fin) return;
+        const message = Buffer.concat(this.fragments);
+        this.fragments = [];
+        this.emit("text", message.toString("utf8"));
+        return;
+      }
+      default:
+        this.close(1002, "unknown opcode");
+    }
+  }
+}
+
+/** Accepts a WebSocket upgrade (RFC 6455 §4.2.2), or answers `status` and drops the socket. */
+function acceptUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): WsServerSocket | undefined {
+  const key = req.headers["sec-websocket-key"];
+  if (req.headers.upgrade?.toLowerCase() !== "websocket" || req.headers["sec-websocket-version"] !== "13" || typeof key !== "string") {
+    refuse(socket, 400, "Bad Request");
+    return undefined;
+  }
+  const accept = createHash("sha1").update(key + WS_GUID).digest("base64");
+  socket.write(["HTTP/1.1 101 Switching Protocols", "Upgrade: websocket", "Connection: Upgrade", `Sec-WebSocket-Accept: ${accept}`, "", ""].join("\r\n"));
+  const ws = new WsServerSocket(socket);
+  if (head.length > 0) ws.onData(head);
+  return ws;
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+}
+
+// ---- Socket Mode ----
+
+export type EnvelopeType = "events_api" | "slash_commands" | "interactive";
+
+export interface Envelope {
+  envelope_id: string;
+  type: EnvelopeType;
+  payload: Record<string, unknown>;
+  accepts_response_payload: boolean;
+  retry_attempt?: number;
+  retry_reason?: string;
+}
+
+/** What the app sent back for an envelope: `{envelope_id, payload?}`. */
+export interface SocketModeAck {
+  envelope_id: string;
+  payload?: Record<string, unknown>;
+  /** Which connection it came on (index in `connections`). */
+  connection: number;
+  at: number;
+}
+
+export interface SocketModeConnection {
+  /** Index in `connections`. */
+  index: number;
+  ticket: string;
+  ws: WsServerSocket;
+  openedAt: number;
+  /** Set when the TCP connection is gone; `closeCode` is the app's close frame code (1006: none). */
+  closedAt?: number;
+  closeCode?: number;
+  /** Text messages from the app that were not acks (should stay empty). */
+  other: string[];
+  /** Pings from the app (the client's heartbeat), each answered with a pong. */
+  pings: number;
+}
+
+export interface EnvelopeOptions {
+  envelopeId?: string;
+  /** events_api only: 0 for a first delivery. */
+  retryAttempt?: number;
+  /** events_api only: "" for a first delivery; Slack's HTTP reasons are e.g. "http_timeout". */
+  retryReason?: string;
+  /** Default: true for slash_commands and interactive, false for events_api (as in Slack's examples). */
+  acceptsResponsePayload?: boolean;
+  /** The connection to send on (index); default the newest open one. */
+  connection?: number;
+}
+
+/** One envelope sent; `acked()` waits for the app's ack of it. */
+export interface Delivery {
+  envelope: Envelope;
+  acked(timeoutMs?: number): Promise<SocketModeAck>;
+}
+
+export interface SocketModeContext extends SenderContext {
+  appId: string;
+  /** `debug_info.host` in hello and disconnect messages. */
+  host: string;
+}
+
+export class FakeSocketMode {
+  readonly connections: SocketModeConnection[] = [];
+  readonly acks: SocketModeAck[] = [];
+  /** Tickets handed out by apps.connections.open; each opens one connection. */
+  private readonly tickets = new Set<string>();
+  private readonly changes = new EventEmitter();
+  private pingTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ctx: SocketModeContext,
+    /** Slack pings each connection now and then (the client watches for it); 0 turns it off. */
+    private readonly pingIntervalMs = 5_000,
+  ) {
+    this.changes.setMaxListeners(100);
+  }
+
+  /** apps.connections.open's `url`: a fresh one-use ticket. */
+  openUrl(): string {
+    const ticket = randomUUID();
+    this.tickets.add(ticket);
+    return `${this.ctx.url.replace(/^http/, "ws")}/link/?ticket=${ticket}&app_id=${this.ctx.appId}`;
+  }
+
+  /** The fake server's `upgrade` handler. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? "/", this.ctx.url);
+    const ticket = url.searchParams.get("ticket") ?? "";
+    if (url.pathname !== "/link/" || !this.tickets.delete(ticket)) return refuse(socket, 401, "Unauthorized");
+    const ws = acceptUpgrade(req, socket, head);
+    if (!ws) return;
+    const conn: SocketModeConnection = { index: this.connections.length, ticket, ws, openedAt: Date.now(), other: [], pings: 0 };
+    this.connections.push(conn);
+    ws.on("text", (text: string) => this.onMessage(conn, text));
+    ws.on("ping", () => {
+      conn.pings++;
+      this.changed();
+    });
+    ws.on("close", ({ code }: { code: number }) => {
+      conn.closedAt = Date.now();
+      conn.closeCode = code;
+      this.changed();
+    });
+    ws.sendText(
+      JSON.stringify({
+        type: "hello",
+        num_connections: this.open().length,
+        debug_info: { host: this.ctx.host, build_number: 1, approximate_connection_time: 18060 },
+        connection_info: { app_id: this.ctx.appId },
+      }),
+    );
+    this.startPinging();
+    this.changed();
+  }
+
+  /** Connections still open. */
+  open(): SocketModeConnection[] {
+    return this.connections.filter((c) => c.closedAt === undefined);
+  }
+
+  /** Sends an envelope on a connection (default: the newest open one). */
+  deliver(type: EnvelopeType, payload: Record<string, unknown>, opts: EnvelopeOptions = {}): Delivery {
+    const conn = opts.connection !== undefined ? this.connections[opts.connection] : this.open().at(-1);
+    if (!conn || conn.closedAt !== undefined) throw new Error("fake Slack: no open Socket Mode connection to deliver on");
+    const envelope: Envelope = {
+      envelope_id: opts.envelopeId ?? randomUUID(),
+      type,
+      payload,
+      accepts_response_payload: opts.acceptsResponsePayload ?? type !== "events_api",
+      ...(type === "events_api" ? { retry_attempt: opts.retryAttempt ?? 0, retry_reason: opts.retryReason ?? "" } : {}),
+    };
+    conn.ws.sendText(JSON.stringify(envelope));
+    return {
+      envelope,
+      acked: (timeoutMs) => this.until(() => this.acks.find((a) => a.envelope_id === envelope.envelope_id), `an ack of envelope ${envelope.envelope_id}`, timeoutMs),
+    };
+  }
+
+  /** `{type:"disconnect", reason}`: Slack asks the app to reconnect (or that Socket Mode was turned off). */
+  disconnect(reason: "warning" | "refresh_requested" | "link_disabled" | "too_many_websockets", connection?: number): void {
+    const conn = connection !== undefined ? this.connections[connection] : this.open().at(-1);
+    conn?.ws.sendText(JSON.stringify({ type: "disconnect", reason, debug_info: { host: this.ctx.host } }));
+  }
+
+  /** Resolves with the connection numbered `index` once it is open. */
+  waitForConnection(index: number, timeoutMs?: number): Promise<SocketModeConnection> {
+    return this.until(() => this.connections[index], `Socket Mode connection #${index}`, timeoutMs);
+  }
+
+  /** Resolves once connection `index` has been pinged by the app `n` times. */
+  waitForPings(index: number, n: number, timeoutMs?: number): Promise<SocketModeConnection> {
+    return this.until(() => ((this.connections[index]?.pings ?? 0) >= n ? this.connections[index] : undefined), `${n} pings on Socket Mode connection #${index}`, timeoutMs);
+  }
+
+  /** Resolves once connection `index` is closed (TCP gone). */
+  waitForClose(index: number, timeoutMs?: number): Promise<SocketModeConnection> {
+    return this.until(() => (this.connections[index]?.closedAt !== undefined ? this.connections[index] : undefined), `Socket Mode connection #${index} to close`, timeoutMs);
+  }
+
+  /** Drops every connection (the fake is shutting down). */
+  closeAll(): void {
+    clearInterval(this.pingTimer);
+    for (const c of this.open()) c.ws.destroy();
+  }
+
+  // ---- payloads, shaped as the HTTP requests in sender.ts (Socket Mode carries the same bodies, as JSON) ----
+
+  /** A slash command (`slash_commands`): the form fields Slack would post, as a JSON object. */
+  slashCommand(c: { text: string; user: string; userName?: string; channel: string; channelName?: string; command?: string }, opts?: EnvelopeOptions): Delivery {
+    return this.deliver(
+      "slash_commands",
+      {
+        token: "legacy-verification-token",
+        team_id: this.ctx.teamId,
+        team_domain: "raptor-test",
+        channel_id: c.channel,
+        channel_name: c.channelName ?? (c.channel.startsWith("D") ? "directmessage" : "general"),
+        user_id: c.user,
+        user_name: c.userName ?? c.user.toLowerCase(),
+        command: c.command ?? "/raptor",
+        text: c.text,
+        api_app_id: this.ctx.appId,
+        is_enterprise_install: "false",
+        response_url: `${this.ctx.url}/respond/${randomUUID()}`,
+        trigger_id: `${Date.now()}.1.${randomUUID().slice(0, 8)}`,
+      },
+      opts,
+    );
+  }
+
+  /** An Events API `event_callback` (`events_api`); pass the same eventId and a retryAttempt for a redelivery. */
+  eventCallback(event: Record<string, unknown>, opts: EnvelopeOptions & { eventId?: string } = {}): Delivery {
+    return this.deliver(
+      "events_api",
+      {
+        token: "legacy-verification-token",
+        team_id: this.ctx.teamId,
+        context_team_id: this.ctx.teamId,
+        api_app_id: this.ctx.appId,
+        event,
+        type: "event_callback",
+        event_id: opts.eventId ?? `Ev${randomUUID().replace(/-/g, "").slice(0, 10).toUpperCase()}`,
+        event_time: Math.floor(Date.now() / 1000),
+        authorizations: [{ enterprise_id: null, team_id: this.ctx.teamId, user_id: this.ctx.botUserId, is_bot: true, is_enterprise_install: false }],
+        is_ext_shared_channel: false,
+        event_context: `4-${randomUUID()}`,
+      },
+      opts,
+    );
+  }
+
+  /** A button press on a bot message (`interactive`, payload type block_actions). */
+  blockAction(p: { user: string; userName?: string; actionId: string; value: string; channel: string; messageTs: string; threadTs?: string; text?: string }, opts?: EnvelopeOptions): Delivery {
+    return this.deliver(
+      "interactive",
+      {
+        type: "block_actions",
+        user: { id: p.user, username: p.userName ?? p.user.toLowerCase(), name: p.userName ?? p.user.toLowerCase(), team_id: this.ctx.teamId },
+        api_app_id: this.ctx.appId,
+        token: "legacy-verification-token",
+        container: { type: "message", message_ts: p.messageTs, channel_id: p.channel, is_ephemeral: false, ...(p.threadTs ? { thread_ts: p.threadTs } : {}) },
+        trigger_id: `${Date.now()}.1.${randomUUID().slice(0, 8)}`,
+        team: { id: this.ctx.teamId, domain: "raptor-test" },
+        enterprise: null,
+        is_enterprise_install: false,
+        channel: { id: p.channel, name: "general" },
+        message: { type: "message", ts: p.messageTs, user: this.ctx.botUserId, bot_id: this.ctx.botId, text: "", ...(p.threadTs ? { thread_ts: p.threadTs } : {}) },
+        state: { values: {} },
+        response_url: `${this.ctx.url}/respond/${randomUUID()}`,
+        actions: [{ action_id: p.actionId, block_id: "b1", text: { type: "plain_text", text: p.text ?? p.actionId, emoji: true }, value: p.value, type: "button", action_ts: `${Date.now() / 1000}` }],
+      },
+      opts,
+    );
+  }
+
+  // ---- internals ----
+
+  private onMessage(conn: SocketModeConnection, text: string): void {
+    let msg: { envelope_id?: unknown; payload?: unknown };
+    try {
+      msg = JSON.parse(text) as typeof msg;
+    } catch {
+      conn.other.push(text);
+      return this.changed();
+    }
+    if (typeof msg.envelope_id !== "string") {
+      conn.other.push(text);
+      return this.changed();
+    }
+    this.acks.push({
+      envelope_id: msg.envelope_id,
+      ...(msg.payload !== undefined ? { payload: msg.payload as Record<string, unknown> } : {}),
+      connection: conn.index,
+      at: Date.now(),
+    });
+    this.changed();
+  }
+
+  private startPinging(): void {
+    if (this.pingTimer || this.pingIntervalMs <= 0) return;
+    this.pingTimer = setInterval(() => {
+      for (const c of this.open()) c.ws.ping(`Ping from ${this.ctx.host}`);
+    }, this.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  private changed(): void {
+    queueMicrotask(() => this.changes.emit("change"));
+  }
+
+  /** Resolves with `check()` once it is defined, re-checking on every change; rejects after the timeout. */
+  private until<T>(check: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+    const now = check();
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const onChange = () => {
+        const v = check();
+        if (v === undefined) return;
+        clearTimeout(timer);
+        this.changes.off("change", onChange);
+        resolve(v);
+      };
+      const timer = setTimeout(() => {
+        this.changes.off("change", onChange);
+        reject(new Error(`fake Slack: no ${what} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.changes.on("change", onChange);
+    });
+  }
+}
