@@ -1,50 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { ChatRequest, Reply } from "../../bot/dispatch-types.ts";
 import { createSlackApp, type SlackApp } from "../../bot/slack/app.ts";
+import { FakeDispatch } from "../support/fake-dispatch.ts";
 import { FakeSlack, type RecordedCall } from "../support/fake-slack.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const SECRET = "test-signing-secret";
 const TOKEN = "xoxb-test-token";
-
-/** A stand-in for bot/dispatch.ts: records requests, answers like the real one would. */
-class FakeDispatch {
-  requests: ChatRequest[] = [];
-  delayMs = 0;
-  private waiters: (() => void)[] = [];
-  readonly fn = async (req: ChatRequest): Promise<Reply> => {
-    this.requests.push(req);
-    for (const w of this.waiters.splice(0)) w();
-    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
-    const [verb, ...rest] = req.text.split(" ");
-    if (req.text.length > 1000) return { kind: "parse_error", text: "That command is too long." };
-    switch (verb) {
-      case "deploy":
-        return { kind: "deployment", deploymentId: "d-42", text: `deploying ${rest.join(" ")}` };
-      case "status":
-        return { kind: "answer", title: `status ${rest[0]}`, text: "web.1  app1:5001  RUNNING" };
-      case "approve":
-      case "reject":
-        return { kind: "done", text: `${verb}d ${rest[0]}` };
-      case "rollback":
-        return { kind: "deployment", deploymentId: "d-43", text: `rolling back ${rest.join(" ")}` };
-      case "forbidden":
-        return { kind: "refused", code: "policy_denied", text: "you may not do that" };
-      default:
-        return { kind: "parse_error", text: `unknown command \`${verb}\`` };
-    }
-  };
-  /** Waits until `n` requests have been dispatched. */
-  waitFor(n: number, timeoutMs = 10_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`only ${this.requests.length} dispatches`)), timeoutMs);
-      const check = () => (this.requests.length >= n ? (clearTimeout(t), resolve()) : this.waiters.push(check));
-      check();
-    });
-  }
-}
 
 let fake: FakeSlack;
 let redis: Redis;

@@ -3,6 +3,7 @@
  * block_actions, signed (v0 HMAC-SHA256 of `v0:<timestamp>:<body>`) exactly as Slack signs them.
  */
 import { createHmac, randomUUID } from "node:crypto";
+import { blockActionsPayload, eventCallbackBody, slashCommandFields, type BlockAction, type PayloadContext, type SlashCommand } from "./payloads.ts";
 
 export interface SendOptions {
   /** Unix seconds in X-Slack-Request-Timestamp (default now). */
@@ -60,49 +61,20 @@ export class SlackSender {
     return { status: res.status, body: text, ms: performance.now() - started };
   }
 
-  private responseUrl(): string {
-    return `${this.ctx.url}/respond/${randomUUID()}`;
+  /** The payloads' context. api_app_id is always A0000001 over HTTP (FakeSlackOptions.appId is Socket Mode's). */
+  private get payloadCtx(): PayloadContext {
+    return { ...this.ctx, appId: "A0000001" };
   }
 
   /** A slash command, form-encoded as Slack posts it. */
-  slashCommand(
-    botUrl: string,
-    c: { text: string; user: string; userName?: string; channel: string; channelName?: string; command?: string },
-    opts?: SendOptions,
-  ): Promise<SendResult> {
-    const body = new URLSearchParams({
-      token: "legacy-verification-token",
-      team_id: this.ctx.teamId,
-      team_domain: "raptor-test",
-      channel_id: c.channel,
-      channel_name: c.channelName ?? (c.channel.startsWith("D") ? "directmessage" : "general"),
-      user_id: c.user,
-      user_name: c.userName ?? c.user.toLowerCase(),
-      command: c.command ?? "/raptor",
-      text: c.text,
-      api_app_id: "A0000001",
-      is_enterprise_install: "false",
-      response_url: this.responseUrl(),
-      trigger_id: `${Date.now()}.1.${randomUUID().slice(0, 8)}`,
-    }).toString();
+  slashCommand(botUrl: string, c: SlashCommand, opts?: SendOptions): Promise<SendResult> {
+    const body = new URLSearchParams(slashCommandFields(this.payloadCtx, c)).toString();
     return this.sendSigned(botUrl, body, "application/x-www-form-urlencoded", opts);
   }
 
   /** An Events API `event_callback` (JSON), with optional retry headers. */
   eventCallback(botUrl: string, event: Record<string, unknown>, opts: SendOptions & { eventId?: string; retryNum?: number; retryReason?: string } = {}): Promise<SendResult> {
-    const body = JSON.stringify({
-      token: "legacy-verification-token",
-      team_id: this.ctx.teamId,
-      context_team_id: this.ctx.teamId,
-      api_app_id: "A0000001",
-      event,
-      type: "event_callback",
-      event_id: opts.eventId ?? `Ev${randomUUID().replace(/-/g, "").slice(0, 10).toUpperCase()}`,
-      event_time: Math.floor(Date.now() / 1000),
-      authorizations: [{ enterprise_id: null, team_id: this.ctx.teamId, user_id: this.ctx.botUserId, is_bot: true, is_enterprise_install: false }],
-      is_ext_shared_channel: false,
-      event_context: `4-${randomUUID()}`,
-    });
+    const body = JSON.stringify(eventCallbackBody(this.payloadCtx, event, opts.eventId));
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.retryNum !== undefined) {
       headers["x-slack-retry-num"] = String(opts.retryNum);
@@ -150,27 +122,8 @@ export class SlackSender {
   }
 
   /** A button press on a bot message, form-encoded `payload=` JSON as Slack posts it. */
-  blockAction(
-    botUrl: string,
-    p: { user: string; userName?: string; actionId: string; value: string; channel: string; messageTs: string; threadTs?: string; text?: string },
-    opts?: SendOptions,
-  ): Promise<SendResult> {
-    const payload = {
-      type: "block_actions",
-      user: { id: p.user, username: p.userName ?? p.user.toLowerCase(), name: p.userName ?? p.user.toLowerCase(), team_id: this.ctx.teamId },
-      api_app_id: "A0000001",
-      token: "legacy-verification-token",
-      container: { type: "message", message_ts: p.messageTs, channel_id: p.channel, is_ephemeral: false, ...(p.threadTs ? { thread_ts: p.threadTs } : {}) },
-      trigger_id: `${Date.now()}.1.${randomUUID().slice(0, 8)}`,
-      team: { id: this.ctx.teamId, domain: "raptor-test" },
-      enterprise: null,
-      is_enterprise_install: false,
-      channel: { id: p.channel, name: "general" },
-      message: { type: "message", ts: p.messageTs, user: this.ctx.botUserId, bot_id: this.ctx.botId, text: "", ...(p.threadTs ? { thread_ts: p.threadTs } : {}) },
-      state: { values: {} },
-      response_url: this.responseUrl(),
-      actions: [{ action_id: p.actionId, block_id: "b1", text: { type: "plain_text", text: p.text ?? p.actionId, emoji: true }, value: p.value, type: "button", action_ts: `${Date.now() / 1000}` }],
-    };
+  blockAction(botUrl: string, p: BlockAction, opts?: SendOptions): Promise<SendResult> {
+    const payload = blockActionsPayload(this.payloadCtx, p);
     const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
     return this.sendSigned(botUrl, body, "application/x-www-form-urlencoded", opts);
   }

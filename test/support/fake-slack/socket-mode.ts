@@ -17,6 +17,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import { blockActionsPayload, eventCallbackBody, slashCommandFields, type BlockAction, type SlashCommand } from "./payloads.ts";
 import type { SenderContext } from "./sender.ts";
 
 const WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -336,74 +337,21 @@ export class FakeSocketMode {
     for (const c of this.open()) c.ws.destroy();
   }
 
-  // ---- payloads, shaped as the HTTP requests in sender.ts (Socket Mode carries the same bodies, as JSON) ----
+  // ---- payloads: the same bodies as the HTTP requests in sender.ts (payloads.ts), as JSON in envelopes ----
 
   /** A slash command (`slash_commands`): the form fields Slack would post, as a JSON object. */
-  slashCommand(c: { text: string; user: string; userName?: string; channel: string; channelName?: string; command?: string }, opts?: EnvelopeOptions): Delivery {
-    return this.deliver(
-      "slash_commands",
-      {
-        token: "legacy-verification-token",
-        team_id: this.ctx.teamId,
-        team_domain: "raptor-test",
-        channel_id: c.channel,
-        channel_name: c.channelName ?? (c.channel.startsWith("D") ? "directmessage" : "general"),
-        user_id: c.user,
-        user_name: c.userName ?? c.user.toLowerCase(),
-        command: c.command ?? "/raptor",
-        text: c.text,
-        api_app_id: this.ctx.appId,
-        is_enterprise_install: "false",
-        response_url: `${this.ctx.url}/respond/${randomUUID()}`,
-        trigger_id: `${Date.now()}.1.${randomUUID().slice(0, 8)}`,
-      },
-      opts,
-    );
+  slashCommand(c: SlashCommand, opts?: EnvelopeOptions): Delivery {
+    return this.deliver("slash_commands", slashCommandFields(this.ctx, c), opts);
   }
 
   /** An Events API `event_callback` (`events_api`); pass the same eventId and a retryAttempt for a redelivery. */
   eventCallback(event: Record<string, unknown>, opts: EnvelopeOptions & { eventId?: string } = {}): Delivery {
-    return this.deliver(
-      "events_api",
-      {
-        token: "legacy-verification-token",
-        team_id: this.ctx.teamId,
-        context_team_id: this.ctx.teamId,
-        api_app_id: this.ctx.appId,
-        event,
-        type: "event_callback",
-        event_id: opts.eventId ?? `Ev${randomUUID().replace(/-/g, "").slice(0, 10).toUpperCase()}`,
-        event_time: Math.floor(Date.now() / 1000),
-        authorizations: [{ enterprise_id: null, team_id: this.ctx.teamId, user_id: this.ctx.botUserId, is_bot: true, is_enterprise_install: false }],
-        is_ext_shared_channel: false,
-        event_context: `4-${randomUUID()}`,
-      },
-      opts,
-    );
+    return this.deliver("events_api", eventCallbackBody(this.ctx, event, opts.eventId), opts);
   }
 
   /** A button press on a bot message (`interactive`, payload type block_actions). */
-  blockAction(p: { user: string; userName?: string; actionId: string; value: string; channel: string; messageTs: string; threadTs?: string; text?: string }, opts?: EnvelopeOptions): Delivery {
-    return this.deliver(
-      "interactive",
-      {
-        type: "block_actions",
-        user: { id: p.user, username: p.userName ?? p.user.toLowerCase(), name: p.userName ?? p.user.toLowerCase(), team_id: this.ctx.teamId },
-        api_app_id: this.ctx.appId,
-        token: "legacy-verification-token",
-        container: { type: "message", message_ts: p.messageTs, channel_id: p.channel, is_ephemeral: false, ...(p.threadTs ? { thread_ts: p.threadTs } : {}) },
-        trigger_id: `${Date.now()}.1.${randomUUID().slice(0, 8)}`,
-        team: { id: this.ctx.teamId, domain: "raptor-test" },
-        enterprise: null,
-        is_enterprise_install: false,
-        channel: { id: p.channel, name: "general" },
-        message: { type: "message", ts: p.messageTs, user: this.ctx.botUserId, bot_id: this.ctx.botId, text: "", ...(p.threadTs ? { thread_ts: p.threadTs } : {}) },
-        state: { values: {} },
-        response_url: `${this.ctx.url}/respond/${randomUUID()}`,
-        actions: [{ action_id: p.actionId, block_id: "b1", text: { type: "plain_text", text: p.text ?? p.actionId, emoji: true }, value: p.value, type: "button", action_ts: `${Date.now() / 1000}` }],
-      },
-      opts,
-    );
+  blockAction(p: BlockAction, opts?: EnvelopeOptions): Delivery {
+    return this.deliver("interactive", blockActionsPayload(this.ctx, p), opts);
   }
 
   // ---- internals ----
