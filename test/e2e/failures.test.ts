@@ -111,4 +111,21 @@ describe("failures end to end on three ssh hosts", () => {
     const unlock = await h.say("unlock hello prod", { actor: { id: "U_ALICE" } });
     expect(unlock.text).toContain("unlocked");
   }, 30_000);
+
+  it("a failed build shows the tail of its log in the thread, and changes nothing", async () => {
+    const before = await live();
+    // An app that brings its own bin/compile (the `custom` buildpack detects it) and fails loudly.
+    const lines = Array.from({ length: 60 }, (_, i) => `echo "compile line ${i + 1}"`).join("\n");
+    await repo.commit({ "bin/compile": `#!/bin/sh\n${lines}\necho "npm ERR! missing script: build" >&2\nexit 1\n` }, "broken build");
+    const r = await h.say("deploy hello prod");
+    expect(r.final?.type, r.text).toBe("deployment.failed");
+    if (r.final?.type !== "deployment.failed") return;
+    expect(r.final.step).toBe("build");
+    expect(r.final.code).toBe("build_failed");
+    expect(r.text).toContain("compile line 60");
+    expect(r.text).toContain("npm ERR! missing script: build");
+    expect(r.text).not.toContain("compile line 1\n");
+    expect((await live()).map((p) => p.id).sort()).toEqual(before.map((p) => p.id).sort());
+    await expectSupervisorMatchesDb();
+  }, 60_000);
 });
