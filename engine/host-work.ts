@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { and, eq, isNull } from "drizzle-orm";
 import { procs } from "../db/schema/index.ts";
 import { environmentOf } from "../playbooks/resolve.ts";
@@ -29,12 +30,21 @@ export async function startOnHost(deps: EngineDeps, data: JobData<"procs">): Pro
   if (!found) throw new EngineError("not_found", `${d.app} ${d.env} is no longer in the playbook`);
   const squad = deps.playbook.squads[found.environment.squad]!;
   const release = (await releaseById(deps.db, d.toReleaseId))!;
-  const build = await buildOf(deps.db, release);
+  let build = await buildOf(deps.db, release);
   const mine = await deps.db
     .select()
     .from(procs)
     .where(and(eq(procs.deploymentId, d.id), eq(procs.host, data.host), isNull(procs.removedAt)));
   if (mine.length === 0) return { started: 0 };
+  if (!existsSync(build.path!)) {
+    // Built on another machine (or the data dir was wiped): build the same commit again here,
+    // into the same build row, rather than fail. Shared RAPTOR_DATA avoids the rebuild.
+    const again = await ensureBuild({ db: deps.db, app: build.app, repo: found.app.repo, commit: build.commit, buildpack: build.buildpack === "auto" ? undefined : build.buildpack, dataDir: deps.dataDir });
+    build = again.build;
+    if (!build.path || !existsSync(build.path)) {
+      throw new EngineError("build_missing", `build ${build.id.slice(0, 8)} of v${release.number} is not on this worker's disk (${build.path}).`);
+    }
+  }
   const h = hostHandle(deps, squad, data.host);
   const { uploaded } = await runner.ensureBuild(h.host, { buildId: build.id, md5: build.md5!, localPath: build.path!, root: squad.root });
   if (uploaded) {

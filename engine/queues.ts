@@ -26,9 +26,9 @@ export const jobCatalog = {
     schema: z.object({ deploymentId, app: z.string(), repo: z.string(), commit: z.string().regex(/^[0-9a-f]{40,64}$/), buildpack: z.string().optional() }),
     options: {
       attempts: 1,
-      // Completed builds are remembered in Postgres; a failed one must be buildable again at once.
       removeOnComplete: { age: 3600, count: 200 },
-      removeOnFail: true,
+      // Kept for a look; a deployment that retries removes its failed job first (addAndWait).
+      removeOnFail: { age: 24 * 3600, count: 200 },
     } satisfies JobsOptions,
   },
   procs: {
@@ -37,7 +37,7 @@ export const jobCatalog = {
       attempts: 2,
       backoff: { type: "fixed", delay: 1_000 },
       removeOnComplete: { age: 3600, count: 2000 },
-      removeOnFail: true,
+      removeOnFail: { age: 24 * 3600, count: 2000 },
     } satisfies JobsOptions,
   },
 } as const;
@@ -99,12 +99,13 @@ export class Queues {
   }
 
   /**
-   * Builds on whichever worker takes the job, and waits for it. Two deployments of the same
-   * app + commit + buildpack wait on the same job; a resumed deployment finds its job again.
+   * Builds on whichever worker takes the job, and waits for it. One job per deployment (a resumed
+   * deployment finds its own job again); two deployments of the same app + commit + buildpack
+   * still build once, because ensureBuild claims the build row and the second one waits on it.
    */
   async build(data: JobData<"builds">): Promise<BuildJobResult> {
     const parsed = jobCatalog.builds.schema.parse(data);
-    const jobId = safeId("build", `${parsed.app}\0${parsed.commit}\0${parsed.buildpack ?? "auto"}`);
+    const jobId = safeId("build", parsed.deploymentId);
     return this.addAndWait<BuildJobResult>("builds", this.builds, "build", parsed, jobCatalog.builds.options, jobId);
   }
 
@@ -122,6 +123,9 @@ export class Queues {
 
   private async addAndWait<R>(name: QueueName, queue: Queue, jobName: string, data: object, opts: JobsOptions, jobId: string): Promise<R> {
     const events = await this.queueEvents(name);
+    // A failed job of an earlier attempt would answer at once with its old failure: retry afresh.
+    const previous = await queue.getJob(jobId);
+    if (previous && (await previous.isFailed())) await previous.remove();
     const job: Job = await queue.add(jobName, data, { ...opts, jobId });
     try {
       return (await job.waitUntilFinished(events)) as R;

@@ -8,7 +8,7 @@ import { BuildError, tailLines } from "./errors.ts";
 import { runOk } from "./exec.ts";
 import { exportCommit } from "./git.ts";
 import { parseProcfile } from "./procfile.ts";
-import { claimBuild, failBuild, findBuild, getBuild, STALE_BUILD_MS, succeedBuild, takeOverBuild, type BuildRow } from "./store.ts";
+import { claimBuild, failBuild, findBuild, getBuild, reclaimMissingBuild, STALE_BUILD_MS, succeedBuild, takeOverBuild, type BuildRow } from "./store.ts";
 
 export interface EnsureBuildOptions {
   db: Db;
@@ -57,7 +57,15 @@ export async function ensureBuild(opts: EnsureBuildOptions): Promise<EnsureBuild
     if (claimed) return { build: await runBuild(opts, claimed), reused: false };
     const row = await findBuild(opts.db, key);
     if (!row) continue; // deleted between insert and select: claim again
-    if (row.status === "succeeded") return { build: row, reused: true };
+    if (row.status === "succeeded") {
+      if (row.path && existsSync(row.path)) return { build: row, reused: true };
+      const lease = await reclaimMissingBuild(opts.db, row);
+      if (lease) {
+        opts.onLog?.(`-----> build ${row.id.slice(0, 8)} is not on this machine (${row.path}): building it again`);
+        return { build: await runBuild(opts, lease), reused: false };
+      }
+      continue; // another worker reclaimed it first: wait for that build
+    }
     if (row.status === "failed" && waitedFor === row.id) {
       // The build we were waiting for failed: report it rather than failing a second time.
       throw failedError(`build of ${key.app} ${key.commit.slice(0, 7)} failed in another worker`, row.log);

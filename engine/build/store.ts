@@ -64,6 +64,21 @@ export async function takeOverBuild(db: Db, id: string, staleMs = STALE_BUILD_MS
   return rows[0] ?? null;
 }
 
+/**
+ * Claims a succeeded build whose tarball is not on this machine (workers on several machines
+ * without shared storage, or a wiped data dir) so it is built again into the same row: releases
+ * keep pointing at it. The compare on `path` makes one worker win; others wait for it.
+ */
+export async function reclaimMissingBuild(db: Db, row: BuildRow): Promise<BuildRow | null> {
+  if (!row.path) return null;
+  const rows = await db
+    .update(builds)
+    .set({ status: "running", createdAt: nowMs, finishedAt: null, log: "", path: null, md5: null, detected: null })
+    .where(and(eq(builds.id, row.id), eq(builds.status, "succeeded"), eq(builds.path, row.path)))
+    .returning();
+  return rows[0] ?? null;
+}
+
 /** The builder's lease: the row it claimed. Updates match on its createdAt. */
 function leaseWhere(lease: BuildRow) {
   return and(eq(builds.id, lease.id), eq(builds.status, "running"), eq(builds.createdAt, lease.createdAt));

@@ -1,6 +1,8 @@
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditLog, deploymentEvents, deployments } from "../../db/schema/index.ts";
+import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { auditLog, builds, deploymentEvents, deployments } from "../../db/schema/index.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
 import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
@@ -146,5 +148,22 @@ describe("policy: approvals, config changes that fail, secrets", () => {
     } finally {
       h.engine.now = realNow;
     }
+  });
+
+  it("a build whose tarball is gone from this machine is built again into the same build row", async () => {
+    const before = await h.say("deploy hello stage");
+    expect(before.final?.type, before.text).toBe("deployment.succeeded");
+    const [d] = await h.engine.db.select().from(deployments).where(eq(deployments.id, before.reply.kind === "deployment" ? before.reply.deploymentId : ""));
+    const [build] = await h.engine.db.select().from(builds).where(eq(builds.id, d!.buildId!));
+    await rm(build!.path!);
+    // Scaling up starts procs from that build: the per-host job finds it missing and rebuilds it.
+    const scaled = await h.say("scale hello stage web=2");
+    expect(scaled.final?.type, scaled.text).toBe("deployment.succeeded");
+    const [after] = await h.engine.db.select().from(builds).where(eq(builds.id, build!.id));
+    expect(after).toMatchObject({ id: build!.id, status: "succeeded" });
+    expect(existsSync(after!.path!)).toBe(true);
+    // And a deploy of the same commit reuses it again.
+    const again = await h.say("deploy hello stage");
+    expect(again.text, again.text).toContain(`reused build ${build!.id.slice(0, 8)}`);
   });
 });
