@@ -9,7 +9,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # System packages: binary -> Debian package.
 declare -A PKG=(
   [redis-server]=redis-server
-  [psql]=postgresql
+  [pg_ctlcluster]=postgresql
+  [psql]=postgresql-client
   [supervisord]=supervisor
   [sshd]=openssh-server
   [ssh-keygen]=openssh-client
