@@ -6,6 +6,14 @@ cd "$(dirname "$0")/.."
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
+# Node.js 20+ with npm runs Raptor (TypeScript through tsx). Debian's own nodejs is older, so
+# this is the one thing setup does not install by itself.
+if ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  say "Raptor needs Node.js 20 or newer with npm (found: $(node --version 2>/dev/null || echo none))."
+  say "install it from https://nodejs.org or your distribution's nodesource packages, then run make again"
+  exit 1
+fi
+
 # System packages: binary -> Debian package.
 declare -A PKG=(
   [redis-server]=redis-server
