@@ -10,7 +10,7 @@ import { newDeploymentId } from "./ids.ts";
 import { planSteps } from "./pipeline/plan.ts";
 import type { Queues } from "./queues.ts";
 import { currentRelease, deploymentById } from "./state.ts";
-import { makeRedactor, redactorFor } from "./redact.ts";
+import { redactorFor } from "./redact.ts";
 
 export type EngineApiDeps = EngineDeps & { queues: Queues };
 
@@ -85,9 +85,7 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
     return ahead.map((r) => r.id).filter((x) => x !== id);
   });
   // `config set` values are secrets from the moment they are asked for: the summary repeats them.
-  const known = await redactorFor(deps, req.app, req.env);
-  const asked = makeRedactor(Object.values(req.params.vars ?? {}));
-  const redact = (text: string) => asked(known(text));
+  const redact = await redactorFor(deps, req.app, req.env, Object.values(req.params.vars ?? {}));
   await audit(deps, req.requestedBy, req.kind, "requested", { app: req.app, env: req.env, deploymentId: id, detail: { summary: redact(req.summary) } });
   const queuedEvent = await emit(
     deps,

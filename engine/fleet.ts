@@ -1,5 +1,5 @@
 import type { Host } from "../runners/host.ts";
-import { expandRoot, procPaths } from "../runners/proc-layout.ts";
+import { expandRoot } from "../runners/proc-layout.ts";
 import { ProcessRunner } from "../runners/process-runner.ts";
 import { createSupervisor, supervisorUrl } from "../runners/supervisor/xmlrpc-client.ts";
 import type { Supervisor } from "../runners/supervisor/types.ts";
@@ -29,10 +29,6 @@ export function hostHandle(deps: Pick<EngineDeps, "hosts">, squad: Squad, hostNa
     }),
     root: expandRoot(squad.root, hostName),
   };
-}
-
-export function procDir(h: HostHandle, name: string): string {
-  return procPaths(h.root, name).dir;
 }
 
 /** Runs `fn` for every key in parallel, one promise per host: hosts are worked in parallel. */

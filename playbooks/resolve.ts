@@ -1,5 +1,6 @@
 /** Questions the bot and engine ask of a loaded playbook. Pure. */
 import type { App, Environment, Playbook } from "./types.ts";
+import { makeRedactor } from "../lib/redact.ts";
 
 /** The app and environment a channel is bound to: "#name" matches the channel's name, "C123" its id. */
 export function bindingForChannel(pb: Playbook, channel: { id: string; name?: string }): { app: string; env: string } | undefined {
@@ -49,12 +50,9 @@ export function knownNames(pb: Playbook): { apps: string[]; envs: Record<string,
   return { apps, envs };
 }
 
-/** Replaces every secret of 4 characters or more with `[REDACTED]` (longest first, so a secret containing another is masked whole). */
+/** Replaces every secret of 4 characters or more with `[REDACTED]` (see lib/redact.ts). */
 export function maskSecrets(pb: Pick<Playbook, "secrets">, text: string): string {
-  const secrets = pb.secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
-  let out = text;
-  for (const secret of secrets) out = out.split(secret).join("[REDACTED]");
-  return out;
+  return makeRedactor(pb.secrets)(text);
 }
 
 /**

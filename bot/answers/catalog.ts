@@ -1,7 +1,7 @@
 import { and, desc, eq } from "drizzle-orm";
 import { configVars, releases } from "../../db/schema/index.ts";
 import type { EngineApiDeps } from "../../engine/api.ts";
-import { makeRedactor } from "../../engine/redact.ts";
+import { makeRedactor } from "../../lib/redact.ts";
 import { currentRelease } from "../../engine/state.ts";
 import { environmentOf } from "../../playbooks/resolve.ts";
 import type { Reply } from "../dispatch-types.ts";
