@@ -21,3 +21,4 @@ typecheck:
 
 bench: setup
 	npx tsx bench/deploy-fanout.ts
+	npx tsx bench/ssh-edge.ts
