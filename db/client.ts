@@ -14,6 +14,9 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
+/** pg_advisory_lock key that serializes Raptor's migrations across processes (any constant; "raptor" in ASCII). */
+export const MIGRATION_LOCK_KEY = 0x72617074_6f72;
+
 const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), "migrations");
 
 /**
@@ -30,7 +33,22 @@ export async function openDb(opts: { url?: string; dataDir?: string; migrate?: b
     const db = drizzle(client, { schema });
     if (migrate) {
       const { migrate: run } = await import("drizzle-orm/postgres-js/migrator");
-      await run(db, { migrationsFolder });
+      // Processes started together on a new database would each run the migrations and trip on
+      // each other's CREATE TYPE; the advisory lock (held on one reserved connection) lets one
+      // migrate while the others wait, then find nothing left to do.
+      try {
+        const lockConn = await client.reserve();
+        try {
+          await lockConn`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+          await run(db, { migrationsFolder });
+        } finally {
+          await lockConn`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
+          lockConn.release();
+        }
+      } catch (err) {
+        await client.end({ timeout: 5 });
+        throw err;
+      }
     }
     return { db: db as unknown as Db, driver: "postgres", close: () => client.end({ timeout: 5 }) };
   }
