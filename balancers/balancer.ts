@@ -5,7 +5,7 @@ export type Node = string;
  * A load balancer backend keeping the node list of named pools. Every backend passes the contract
  * suite in test/contract/balancer.contract.ts. An empty pool is valid. Backends drain a node
  * (stop new connections, let in-flight ones finish) before it disappears.
- * Changes to one pool are serialized across workers by the caller (withPoolLock in registry.ts).
+ * Changes to one pool are serialized across workers by the caller (withPoolLock in engine/locks.ts).
  */
 export interface Balancer {
   readonly name: string;

@@ -1,9 +1,9 @@
 import type { Redis } from "ioredis";
-import { withRedisLock } from "../engine/redis-lock.ts";
 import type { BalancerConfig } from "../playbooks/types.ts";
 import { BalancerError, type Balancer } from "./balancer.ts";
 import { MemoryBalancer } from "./memory.ts";
 
+/** What backends may use: a Redis connection (the memory backend) and the key prefix. */
 export interface BalancerDeps {
   redis: Redis;
   prefix: string;
@@ -24,9 +24,4 @@ export function balancerFor(config: BalancerConfig, deps: BalancerDeps): Balance
       throw new BalancerError(config.name, `unknown balancer kind ${String(never)}`);
     }
   }
-}
-
-/** Changes to one pool are serialized across every worker (Velociraptor raced here). */
-export function withPoolLock<T>(deps: BalancerDeps, balancer: string, pool: string, fn: () => Promise<T>): Promise<T> {
-  return withRedisLock(deps.redis, `${deps.prefix}lock:pool:${balancer}:${pool}`, fn, { ttlMs: 30_000, waitMs: 120_000 });
 }

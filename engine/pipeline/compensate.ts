@@ -1,5 +1,6 @@
 import { and, eq, isNull } from "drizzle-orm";
-import { balancerFor, withPoolLock } from "../../balancers/registry.ts";
+import { balancerFor } from "../../balancers/registry.ts";
+import { withPoolLock } from "../locks.ts";
 import { procs } from "../../db/schema/index.ts";
 import { removeProcs } from "../teardown.ts";
 import type { StepContext } from "./step.ts";

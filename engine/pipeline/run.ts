@@ -1,10 +1,11 @@
-import { and, asc, eq, inArray, lt, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, lt, ne, or } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { configVars, deploymentSteps, deployments, swarms } from "../../db/schema/index.ts";
 import { environmentOf } from "../../playbooks/resolve.ts";
 import { promoteNext, type EngineApiDeps } from "../api.ts";
 import { EngineError, toEngineError } from "../errors.ts";
 import { emit } from "../events.ts";
+import { lockLine } from "../locks.ts";
 import type { EngineEventBody, HostProcs, StepName } from "../event-types.ts";
 import { redactorFor } from "../redact.ts";
 import { currentRelease, deploymentById, liveProcs, releaseById, type DeploymentRow } from "../state.ts";
@@ -195,7 +196,7 @@ export async function abandonDeployment(deps: EngineApiDeps, id: string, reason:
  */
 async function takeTurn(deps: EngineApiDeps, d: DeploymentRow): Promise<{ kind: "wait"; behind: string } | { kind: "started" | "resumed" | "gone" }> {
   return deps.db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`raptor/${d.app}/${d.env}`}))`);
+    await lockLine(tx, d.app, d.env);
     const [ahead] = await tx
       .select({ id: deployments.id })
       .from(deployments)

@@ -1,4 +1,5 @@
-import { balancerFor, withPoolLock } from "../../../balancers/registry.ts";
+import { balancerFor } from "../../../balancers/registry.ts";
+import { withPoolLock } from "../../locks.ts";
 import type { Balancer } from "../../../balancers/balancer.ts";
 import { EngineError } from "../../errors.ts";
 import { hostHandle, runner, type HostHandle } from "../../fleet.ts";

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNotNull } from "drizzle-orm";
 import { procs } from "../../../db/schema/index.ts";
-import { balancerFor, withPoolLock } from "../../../balancers/registry.ts";
+import { balancerFor } from "../../../balancers/registry.ts";
+import { withPoolLock } from "../../locks.ts";
 import { pickForRemoval } from "../../placement.ts";
 import { liveProcs, type ProcRow } from "../../state.ts";
 import type { Step, StepContext } from "../step.ts";

@@ -1,0 +1,69 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+
+/**
+ * Every lock Raptor takes, in one place:
+ *  - withRedisLock: a lease in Redis, shared by every worker on every machine;
+ *  - withPoolLock: one balancer pool's changes, serialized across workers (a Redis lease);
+ *  - lockLine: an app+env's line of deployments, for the length of a Postgres transaction.
+ * The environment `lock` command is not a lock of this kind: it is a row (db/queries/locks.ts)
+ * that refuses new deployments until someone unlocks it.
+ */
+
+const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+const EXTEND = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
+
+/**
+ * Runs `fn` holding a Redis lock (SET NX PX with a token, released only by its owner).
+ * The lease is extended while `fn` runs, so a slow balancer reload does not lose it; a worker
+ * that dies lets it expire after `ttlMs` (default 15 s). Waits up to `waitMs` (default 60 s) for a
+ * holder to finish, then throws an Error naming the key.
+ */
+export async function withRedisLock<T>(
+  redis: Redis,
+  key: string,
+  fn: () => Promise<T>,
+  opts: { ttlMs?: number; waitMs?: number } = {},
+): Promise<T> {
+  const ttl = opts.ttlMs ?? 15_000;
+  const deadline = Date.now() + (opts.waitMs ?? 60_000);
+  const token = randomUUID();
+  let delay = 20;
+  while ((await redis.set(key, token, "PX", ttl, "NX")) !== "OK") {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for lock ${key}`);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 500);
+  }
+  const keepAlive = setInterval(() => void redis.eval(EXTEND, 1, key, token, ttl).catch(() => {}), ttl / 3);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(keepAlive);
+    await redis.eval(RELEASE, 1, key, token);
+  }
+}
+
+/** What the pool lock needs: a Redis connection and the key prefix ("raptor:"). */
+export interface PoolLockDeps {
+  redis: Redis;
+  prefix: string;
+}
+
+/**
+ * Runs `fn` holding the lock of one balancer pool, so changes to it are serialized across every
+ * worker (Velociraptor raced here). The engine takes it around every balancer call that changes
+ * a pool; backends themselves take no lock.
+ */
+export function withPoolLock<T>(deps: PoolLockDeps, balancer: string, pool: string, fn: () => Promise<T>): Promise<T> {
+  return withRedisLock(deps.redis, `${deps.prefix}lock:pool:${balancer}:${pool}`, fn, { ttlMs: 30_000, waitMs: 120_000 });
+}
+
+/**
+ * Takes the app+env's line lock for the rest of transaction `tx` (a Postgres transaction-scoped
+ * advisory lock): two deployments of one app+env can then never both see the line empty.
+ */
+export async function lockLine(tx: Pick<Db, "execute">, app: string, env: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`raptor/${app}/${env}`}))`);
+}
