@@ -1,7 +1,7 @@
 # The README's two set-up commands. Both install what is missing first.
 SHELL := /bin/bash
 
-.PHONY: run test setup deps services typecheck bench
+.PHONY: run test setup deps services typecheck bench build
 
 export RAPTOR_DATA ?= $(CURDIR)/.raptor
 
@@ -15,6 +15,10 @@ test: setup
 
 setup:
 	@./scripts/setup.sh
+
+# Production runs compiled JavaScript (dist/), not tsx.
+build: setup
+	./scripts/build.sh dist
 
 typecheck:
 	npx tsc --noEmit

@@ -46,7 +46,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Node dependencies, reinstalled when the lockfile changed.
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# A node_modules that is a symlink is a shared install (several work trees of one clone): npm ci
+# would replace it and empty the install the others use, so it is left to its owner.
+if [ -L node_modules ]; then
+  :
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing node modules (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
