@@ -147,8 +147,12 @@ export class ProcessRunner {
     }
   }
 
-  /** Waits until host:port accepts a TCP connection, checked from Raptor's side. */
-  async waitPort(host: Host, o: { host: string; port: number; timeoutMs: number }): Promise<void> {
+  /**
+   * Waits until host:port accepts a TCP connection, checked from Raptor's side. When nothing does,
+   * the error names the PORT and HOST the proc was given (the usual cause: it listens elsewhere)
+   * and, given `supervisor` and `name`, carries the proc's log tail as its output.
+   */
+  async waitPort(host: Host, o: { host: string; port: number; timeoutMs: number; supervisor?: Supervisor; name?: string }): Promise<void> {
     const deadline = Date.now() + o.timeoutMs;
     let lastError = "";
     for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
@@ -157,7 +161,14 @@ export class ProcessRunner {
       if (!err) return;
       lastError = err;
       if (Date.now() >= deadline) {
-        throw new ProcError(`nothing accepts connections on ${o.host}:${o.port} (host ${host.name}) after ${o.timeoutMs}ms: ${lastError}`, host.name);
+        const who = o.name ? `proc ${o.name}` : "the proc";
+        const tail = o.supervisor && o.name ? await this.failureTail(o.supervisor, o.name) : undefined;
+        throw new ProcError(
+          `nothing accepts connections on ${o.host}:${o.port} (host ${host.name}) after ${o.timeoutMs}ms (${lastError}): ` +
+            `${who} was given PORT=${o.port} and HOST=${o.host}; does it listen there?`,
+          host.name,
+          tail,
+        );
       }
       await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
     }
@@ -188,7 +199,7 @@ export class ProcessRunner {
   }
 
   /** The log tail for an error; a proc that just died may not have had its output drained yet. */
-  private async failureTail(supervisor: Supervisor, name: string): Promise<string> {
+  async failureTail(supervisor: Supervisor, name: string): Promise<string> {
     try {
       let tail = await this.tailLog(supervisor, name, LOG_TAIL_BYTES);
       if (tail === "") {

@@ -1,15 +1,19 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { balancerFor } from "../../balancers/registry.ts";
 import { withPoolLock } from "../locks.ts";
-import { procs } from "../../db/schema/index.ts";
+import { deploymentSteps, procs } from "../../db/schema/index.ts";
 import { removeProcs } from "../teardown.ts";
+import type { ProcRow } from "../state.ts";
 import type { StepContext } from "./step.ts";
 
 /**
  * Undoes what a failed or cancelled deployment started: its new procs leave the pool (if routing
  * had begun) and are stopped and removed. Old procs are untouched, so traffic stays where it was.
- * Procs on a host that cannot be reached are marked removed with a warning: they were never
+ * The balancer part never stands in the way of the rest: when the pool cannot be read or changed,
+ * the new procs are still removed from their hosts and a note says which nodes may be left in the
+ * pool. Procs on a host that cannot be reached are marked removed with a warning: they were never
  * started there, or the host is gone; the beat's reconcile job sweeps any leftover.
+ * Returns one line per thing done or not undone, for the thread.
  */
 export async function compensate(ctx: StepContext): Promise<string[]> {
   const { deps, deployment: d } = ctx;
@@ -18,10 +22,34 @@ export async function compensate(ctx: StepContext): Promise<string[]> {
   // Scale-downs marked survivors as draining; put them back in service.
   await deps.db.update(procs).set({ status: "routed" }).where(and(eq(procs.app, d.app), eq(procs.env, d.env), eq(procs.status, "draining"), isNull(procs.removedAt)));
   if (mine.length === 0) return notes;
-  const { balancer: balancerName, pool } = ctx.environment;
+  const stillServing = await unroute(ctx, mine, notes);
+  const doomed = mine.filter((p) => !(p.port && stillServing.has(`${p.host}:${p.port}`)));
+  const { removed, failed } = await removeProcs(deps, ctx.squad, doomed);
+  if (failed.length) {
+    await deps.db.update(procs).set({ status: "failed", removedAt: new Date() }).where(and(eq(procs.deploymentId, d.id), isNull(procs.removedAt)));
+    notes.push(...failed.map((f) => `could not remove ${f.proc.name} on ${f.proc.host}: ${ctx.redact(f.error)}`));
+  }
+  notes.unshift(`removed ${removed} new proc${removed === 1 ? "" : "s"}`);
+  return notes;
+}
+
+/**
+ * Takes this deployment's nodes out of the pool, if the route step ever began (before it, none
+ * can be there, and the balancer is not contacted at all). Returns the nodes left serving on
+ * purpose (the only ones in the pool); a balancer that fails is reported in `notes`, not thrown.
+ */
+async function unroute(ctx: StepContext, mine: ProcRow[], notes: string[]): Promise<Set<string>> {
+  const { deps, deployment: d } = ctx;
   const stillServing = new Set<string>();
-  if (balancerName && pool) {
-    const nodes = mine.flatMap((p) => (p.port ? [`${p.host}:${p.port}`] : []));
+  const { balancer: balancerName, pool } = ctx.environment;
+  const nodes = mine.flatMap((p) => (p.port ? [`${p.host}:${p.port}`] : []));
+  if (!balancerName || !pool || nodes.length === 0) return stillServing;
+  const [route] = await deps.db
+    .select({ status: deploymentSteps.status })
+    .from(deploymentSteps)
+    .where(and(eq(deploymentSteps.deploymentId, d.id), eq(deploymentSteps.name, "route")));
+  if (!route || route.status === "pending" || route.status === "skipped") return stillServing;
+  try {
     const balancer = balancerFor(deps.playbook.balancers[balancerName]!, deps);
     await withPoolLock(deps, balancerName, pool, async () => {
       const current = new Set(await balancer.getNodes(pool));
@@ -33,13 +61,12 @@ export async function compensate(ctx: StepContext): Promise<string[]> {
         notes.push(`left ${routed.length} new nodes in ${pool} running: they are the only ones serving`);
       }
     });
+  } catch (err) {
+    stillServing.clear();
+    notes.push(
+      `could not take the new nodes out of pool ${pool} on balancer ${balancerName} (${ctx.redact((err as Error).message)}); ` +
+        `their procs were removed anyway, so if the pool still lists ${nodes.join(", ")}, remove ${nodes.length === 1 ? "it" : "them"} from ${pool} by hand`,
+    );
   }
-  const doomed = mine.filter((p) => !(p.port && stillServing.has(`${p.host}:${p.port}`)));
-  const { removed, failed } = await removeProcs(deps, ctx.squad, doomed);
-  if (failed.length) {
-    await deps.db.update(procs).set({ status: "failed", removedAt: new Date() }).where(and(eq(procs.deploymentId, d.id), isNull(procs.removedAt)));
-    notes.push(...failed.map((f) => `could not remove ${f.proc.name} on ${f.proc.host}: ${ctx.redact(f.error)}`));
-  }
-  notes.unshift(`removed ${removed} new proc${removed === 1 ? "" : "s"}`);
-  return notes;
+  return stillServing;
 }

@@ -115,7 +115,7 @@ async function checkRestarted(ctx: StepContext, h: HostHandle, p: ProcRow): Prom
   const opts = ctx.deps.options;
   await runner.waitRunning(h.supervisor, p.name, { timeoutMs: opts.startTimeoutMs, host: h.name });
   if (!p.port) return;
-  await runner.waitPort(h.host, { host: h.name, port: p.port, timeoutMs: opts.startTimeoutMs });
+  await runner.waitPort(h.host, { host: h.name, port: p.port, timeoutMs: opts.startTimeoutMs, supervisor: h.supervisor, name: p.name });
   const paths = procPaths(h.root, p.name);
   const results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName: h.name, port: p.port, envFile: paths.envFile, timeoutMs: opts.uptestRunTimeoutMs, deadlineMs: ctx.environment.uptest_timeout_ms });
   const failed = results.find((r) => !r.passed);

@@ -8,6 +8,16 @@ import { liveProcs, type ProcRow } from "../../state.ts";
 import type { Step, StepContext } from "../step.ts";
 import { targetRelease } from "./start.ts";
 
+/** Failed procs whose output goes into the thread; the rest are counted. */
+const MAX_FAILURES_SHOWN = 3;
+
+/** Why a proc did not come up, with its log tail (a ProcError's output) under the reason. */
+export function procFailureText(err: unknown): string {
+  const e = err as { message?: string; output?: string };
+  const message = e?.message ?? String(err);
+  return e?.output ? `${message}\n\nits output:\n${e.output}` : message;
+}
+
 /**
  * Every new proc must be RUNNING under supervisord with its port open, then pass the app's
  * uptests (or the environment's health check). Results are recorded per proc; any failure fails
@@ -23,8 +33,15 @@ export const uptestStep: Step = {
     const ran = results.filter((r) => r.result.name !== "running").length;
     if (failed.length) {
       const first = failed[0]!;
-      const output = ctx.redact(first.result.output);
-      throw new EngineError("uptest_failed", `${first.proc.name} on ${first.proc.host}: ${first.result.name} failed (${failed.length} of ${results.length} checks failed).`, { output });
+      // Every failed proc's evidence (up to a few), taken now: compensation removes the procs and their logs.
+      const shown = failed.slice(0, MAX_FAILURES_SHOWN);
+      const output = ctx.redact(
+        shown.length === 1
+          ? first.result.output
+          : shown.map((f) => `── ${f.proc.name} on ${f.proc.host}: ${f.result.name}\n${f.result.output}`).join("\n\n"),
+      );
+      const what = first.result.name === "running" ? "did not come up" : `${first.result.name} failed`;
+      throw new EngineError("uptest_failed", `${first.proc.name} on ${first.proc.host} ${what} (${failed.length} of ${results.length} checks failed).`, { output });
     }
     await ctx.deps.db.update(procs).set({ status: "running" }).where(eq(procs.deploymentId, ctx.deployment.id));
     return { result: { passed: results.length }, summary: ran ? `${ran} uptest${ran === 1 ? "" : "s"} passed on ${mine.length} procs` : `${mine.length} procs running (no uptests)` };
@@ -40,9 +57,9 @@ async function checkProc(ctx: StepContext, hostName: string, p: ProcRow): Promis
   };
   try {
     await runner.waitRunning(h.supervisor, p.name, { timeoutMs: opts.startTimeoutMs, host: hostName });
-    if (p.port) await runner.waitPort(h.host, { host: hostName, port: p.port, timeoutMs: opts.startTimeoutMs });
+    if (p.port) await runner.waitPort(h.host, { host: hostName, port: p.port, timeoutMs: opts.startTimeoutMs, supervisor: h.supervisor, name: p.name });
   } catch (err) {
-    return record({ name: "running", passed: false, output: (err as Error).message, exitCode: -1 });
+    return record({ name: "running", passed: false, output: procFailureText(err), exitCode: -1 });
   }
   if (!p.port) return { proc: p, result: { name: "running", passed: true, output: "", exitCode: 0 } };
   const paths = procPaths(h.root, p.name);
