@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDb } from "../support/db.ts";
@@ -25,7 +24,9 @@ describe("compiled raptor (scripts/build.sh)", () => {
   let databaseUrl: string;
 
   beforeAll(async () => {
-    out = await mkdtemp(join(tmpdir(), "raptor-dist-"));
+    // Inside the project, so the output resolves the project's node_modules as dist/ does.
+    await mkdir(join(ROOT, ".raptor"), { recursive: true });
+    out = await mkdtemp(join(ROOT, ".raptor", "dist-"));
     const built = await run("./scripts/build.sh", [out]);
     expect(built.code, built.err).toBe(0);
     const db = await freshDb();
