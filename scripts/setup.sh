@@ -27,6 +27,7 @@ declare -A PKG=(
   [haproxy]=haproxy
   [git]=git
   [curl]=curl
+  [bwrap]=bubblewrap
 )
 missing=()
 for bin in "${!PKG[@]}"; do
@@ -43,6 +44,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   # Debian starts some daemons on install; Raptor runs its own instances on loopback.
   for svc in nginx varnish haproxy supervisor; do service "$svc" stop >/dev/null 2>&1 || true; done
+fi
+
+# Unprivileged users: builds run sandboxed as raptor-build (engine/build/sandbox.ts); procs run
+# as their squad's `user:`, default raptor-app (docs/security.md). Only root can make them.
+if [ "$(id -u)" = 0 ]; then
+  for u in raptor-build raptor-app; do
+    if ! getent passwd "$u" >/dev/null; then
+      say "creating system user $u"
+      useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u"
+    fi
+  done
 fi
 
 # Node dependencies, reinstalled when the lockfile changed.

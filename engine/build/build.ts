@@ -7,6 +7,8 @@ import { compile, detect, release, resolveBuildpacks } from "./buildpack.ts";
 import { BuildError, tailLines } from "./errors.ts";
 import { runOk } from "./exec.ts";
 import { exportCommit } from "./git.ts";
+import { BuildSandbox } from "./sandbox.ts";
+import { readInTree } from "./tree-read.ts";
 import { parseProcfile } from "./procfile.ts";
 import { claimBuild, failBuild, findBuild, getBuild, reclaimMissingBuild, STALE_BUILD_MS, succeedBuild, takeOverBuild, type BuildRow } from "./store.ts";
 
@@ -92,33 +94,32 @@ async function runBuild(opts: EnsureBuildOptions, lease: BuildRow): Promise<Buil
     lines.push(line);
     opts.onLog?.(line);
   };
-  const work = join(opts.dataDir, "tmp", `build-${lease.id}-${randomBytes(4).toString("hex")}`);
-  const buildDir = join(work, "app");
-  // The ENV dir stays empty: builds get no release config, so no secret can reach a build log.
-  const envDir = join(work, "env");
+  let box: BuildSandbox | undefined;
   let detected: string | undefined;
   try {
     const started = Date.now();
     log(`-----> Building ${opts.app} ${opts.commit.slice(0, 7)}`);
+    // One cache per app and buildpack choice, reused across commits (npm's cache is safe to share).
+    const cacheKey = (opts.buildpack || "auto").replace(/[^A-Za-z0-9_-]/g, "_");
+    // The ENV dir stays empty: builds get no release config, so no secret can reach a build log.
+    box = await BuildSandbox.create({ dataDir: opts.dataDir, app: opts.app, cacheKey, id: `${lease.id}-${randomBytes(4).toString("hex")}` });
+    const buildDir = box.buildDir;
     await exportCommit(opts.repo, opts.commit, buildDir, { dataDir: opts.dataDir });
-    await mkdir(envDir, { recursive: true });
+    await box.handOver();
 
     const candidates = resolveBuildpacks(opts.buildpack);
-    const found = await detect(candidates, buildDir);
+    const found = await detect(candidates, box);
     if (!found) {
       const tried = candidates.map((b) => b.name).join(", ");
       throw new BuildError("build_failed", candidates.length > 1 ? `no buildpack detected this app (tried ${tried})` : `buildpack ${tried} does not detect this app`);
     }
     detected = found.buildpack.name;
     log(`-----> ${found.name} app detected (buildpack ${detected})`);
-    // One cache per app and buildpack, reused across commits (npm's cache is safe to share).
-    const cacheDir = join(opts.dataDir, "cache", "buildpacks", opts.app, detected.replace(/[^A-Za-z0-9_-]/g, "_"));
-    await mkdir(cacheDir, { recursive: true });
-    await compile(found.buildpack, buildDir, cacheDir, envDir, log, { timeoutMs: opts.compileTimeoutMs });
+    await compile(found.buildpack, box, log, { timeoutMs: opts.compileTimeoutMs });
 
-    const rel = await release(found.buildpack, buildDir);
-    const procfilePath = join(buildDir, "Procfile");
-    const fromProcfile = existsSync(procfilePath) ? parseProcfile(await readFile(procfilePath, "utf8")) : {};
+    const rel = await release(found.buildpack, box);
+    const procfileText = await readInTree(buildDir, "Procfile");
+    const fromProcfile = procfileText === undefined ? {} : parseProcfile(procfileText);
     // Per proc type, the Procfile wins over the buildpack's defaults.
     const procfile = { ...rel.defaultProcessTypes, ...fromProcfile };
     if (Object.keys(procfile).length === 0) {
@@ -129,7 +130,7 @@ async function runBuild(opts: EnsureBuildOptions, lease: BuildRow): Promise<Buil
     const storeDir = join(opts.dataDir, "builds");
     await mkdir(storeDir, { recursive: true });
     const final = join(storeDir, `${lease.id}.tar.gz`);
-    const tmpTar = join(work, "build.tar.gz");
+    const tmpTar = join(box.work, "build.tar.gz");
     await runOk(["tar", "-czf", tmpTar, "-C", buildDir, "."], { timeoutMs: 10 * 60_000 });
     const md5 = await md5File(tmpTar);
     await rename(tmpTar, final);
@@ -150,7 +151,7 @@ async function runBuild(opts: EnsureBuildOptions, lease: BuildRow): Promise<Buil
     const retryable = err instanceof BuildError && err.retryable;
     throw failedError(`build of ${opts.app} ${opts.commit.slice(0, 7)} failed: ${message}`, lines.join("\n"), retryable);
   } finally {
-    await rm(work, { recursive: true, force: true }).catch(() => {});
+    if (box) await rm(box.work, { recursive: true, force: true }).catch(() => {});
   }
 }
 

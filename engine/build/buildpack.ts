@@ -6,11 +6,14 @@ import { parse as parseYaml } from "yaml";
 import { didYouMean } from "../../lib/suggest.ts";
 import { BuildError } from "./errors.ts";
 import { describeFailure, killTree, run } from "./exec.ts";
+import { PROC_TYPE } from "./procfile.ts";
+import { SANDBOX, type BuildSandbox } from "./sandbox.ts";
 
 /**
  * The Heroku buildpack protocol: `bin/detect BUILD`, `bin/compile BUILD CACHE ENV`,
- * `bin/release BUILD`. Buildpacks run with a minimal environment (see `buildpackEnv`): never the
- * worker's own, which holds DATABASE_URL, Slack tokens and the like.
+ * `bin/release BUILD`. Every step runs in the build sandbox (sandbox.ts): its own namespaces and
+ * /proc, a cleared environment, an unprivileged uid; never with the worker's own environment,
+ * which holds DATABASE_URL, Slack tokens and the like.
  */
 export interface Buildpack {
   /** `nodejs`, `custom`, or the path it was named by. */
@@ -46,21 +49,15 @@ export function resolveBuildpacks(requested?: string, baseDir = process.cwd()): 
   );
 }
 
-/** What buildpack scripts see: PATH, HOME, locale, proxies and npm's registry; nothing else. */
-export function buildpackEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const pass = ["PATH", "HOME", "LANG", "TMPDIR", "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "NODE_EXTRA_CA_CERTS", "npm_config_registry"];
-  const env: NodeJS.ProcessEnv = { STACK: "raptor", CI: "true" };
-  for (const k of pass) if (process.env[k] !== undefined) env[k] = process.env[k];
-  env.LANG ??= "C.UTF-8";
-  return { ...env, ...extra };
-}
-
-/** Runs each buildpack's `bin/detect BUILD` in order; the first exit 0 wins (stdout = its name). */
-export async function detect(buildpacks: readonly Buildpack[], buildDir: string): Promise<{ buildpack: Buildpack; name: string } | null> {
+/**
+ * Runs each buildpack's `bin/detect BUILD` in order, inside the sandbox; the first exit 0 wins
+ * (stdout = its name).
+ */
+export async function detect(buildpacks: readonly Buildpack[], box: BuildSandbox): Promise<{ buildpack: Buildpack; name: string } | null> {
   for (const bp of buildpacks) {
-    const script = join(bp.dir, "bin", "detect");
-    if (!existsSync(script)) continue;
-    const r = await run([script, buildDir], { env: buildpackEnv(), cwd: buildDir, timeoutMs: 60_000 });
+    if (!existsSync(join(bp.dir, "bin", "detect"))) continue;
+    const cmd = box.command(await box.stage(bp.dir), "detect");
+    const r = await run(cmd.argv, { env: cmd.env, uid: cmd.uid, gid: cmd.gid, timeoutMs: 60_000 });
     if (r.code === 0) return { buildpack: bp, name: r.stdout.trim().split("\n")[0] || basename(bp.dir) };
   }
   return null;
@@ -73,23 +70,18 @@ export interface CompileOptions {
 }
 
 /**
- * Runs `bin/compile BUILD CACHE ENV`, stdout and stderr merged, each line passed to `onLog` as it
- * comes. Resolves on exit 0; rejects with a `build_failed` BuildError otherwise.
+ * Runs `bin/compile BUILD CACHE ENV` inside the sandbox, stdout and stderr merged, each line passed
+ * to `onLog` as it comes. Resolves on exit 0; rejects with a `build_failed` BuildError otherwise.
  */
-export function compile(
-  bp: Buildpack,
-  buildDir: string,
-  cacheDir: string,
-  envDir: string,
-  onLog: (line: string) => void,
-  opts: CompileOptions = {},
-): Promise<void> {
+export async function compile(bp: Buildpack, box: BuildSandbox, onLog: (line: string) => void, opts: CompileOptions = {}): Promise<void> {
   const script = join(bp.dir, "bin", "compile");
+  const cmd = box.command(await box.stage(bp.dir), "compile");
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(script, [buildDir, cacheDir, envDir], {
-      cwd: buildDir,
-      env: buildpackEnv(),
+    const child = spawn(cmd.argv[0]!, cmd.argv.slice(1), {
+      env: cmd.env,
+      uid: cmd.uid,
+      gid: cmd.gid,
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
@@ -135,13 +127,12 @@ function lineSplitter(onLine: (line: string) => void) {
   };
 }
 
-/** Runs `bin/release BUILD` and parses its YAML. No bin/release, or empty output, is `{}`. */
-export async function release(bp: Buildpack, buildDir: string): Promise<ReleaseInfo> {
-  const script = join(bp.dir, "bin", "release");
-  if (!existsSync(script)) return { defaultProcessTypes: {}, configVars: {} };
-  const argv = [script, buildDir];
-  const r = await run(argv, { env: buildpackEnv(), cwd: buildDir, timeoutMs: 60_000 });
-  if (r.code !== 0) throw new BuildError("build_failed", `bin/release of buildpack ${bp.name}: ${describeFailure(argv, r)}`);
+/** Runs `bin/release BUILD` inside the sandbox and parses its YAML. No bin/release, or empty output, is `{}`. */
+export async function release(bp: Buildpack, box: BuildSandbox): Promise<ReleaseInfo> {
+  if (!existsSync(join(bp.dir, "bin", "release"))) return { defaultProcessTypes: {}, configVars: {} };
+  const cmd = box.command(await box.stage(bp.dir), "release");
+  const r = await run(cmd.argv, { env: cmd.env, uid: cmd.uid, gid: cmd.gid, timeoutMs: 60_000 });
+  if (r.code !== 0) throw new BuildError("build_failed", `bin/release of buildpack ${bp.name}: ${describeFailure(["bin/release", SANDBOX.build], r)}`);
   return parseRelease(r.stdout, bp.name);
 }
 
@@ -156,8 +147,15 @@ export function parseRelease(text: string, bpName = "buildpack"): ReleaseInfo {
   if (doc === null || doc === undefined) return { defaultProcessTypes: {}, configVars: {} };
   if (typeof doc !== "object" || Array.isArray(doc)) throw new BuildError("build_failed", `bin/release of ${bpName} must print a YAML mapping`);
   const d = doc as Record<string, unknown>;
+  const defaultProcessTypes = stringMap(d.default_process_types, "default_process_types", bpName);
+  for (const name of Object.keys(defaultProcessTypes)) {
+    // The same rule as a Procfile's names: they become proc names, paths and supervisor programs.
+    if (!PROC_TYPE.test(name) || name.length > 63) {
+      throw new BuildError("build_failed", `bin/release of ${bpName}: default_process_types name \`${name.slice(0, 60)}\` must be lowercase letters, digits, _ or - (starting with a letter or digit, at most 63)`);
+    }
+  }
   return {
-    defaultProcessTypes: stringMap(d.default_process_types, "default_process_types", bpName),
+    defaultProcessTypes,
     configVars: stringMap(d.config_vars, "config_vars", bpName),
   };
 }
@@ -165,10 +163,11 @@ export function parseRelease(text: string, bpName = "buildpack"): ReleaseInfo {
 function stringMap(v: unknown, what: string, bpName: string): Record<string, string> {
   if (v === null || v === undefined) return {};
   if (typeof v !== "object" || Array.isArray(v)) throw new BuildError("build_failed", `bin/release of ${bpName}: ${what} must be a mapping`);
-  const out: Record<string, string> = {};
+  const out: [string, string][] = [];
   for (const [k, val] of Object.entries(v)) {
     if (val === null || typeof val === "object") throw new BuildError("build_failed", `bin/release of ${bpName}: ${what}.${k} must be a string`);
-    out[k] = String(val);
+    out.push([k, String(val)]);
   }
-  return out;
+  // fromEntries defines own keys: `__proto__` stays an ordinary key, never the prototype.
+  return Object.fromEntries(out);
 }

@@ -10,6 +10,9 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Kill after this long. Default 5 minutes. */
   timeoutMs?: number;
+  /** Start the command as this uid/gid (Raptor must be root); supplementary groups are dropped. */
+  uid?: number;
+  gid?: number;
 }
 
 export interface RunResult {
@@ -52,6 +55,8 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       env: opts.env ?? process.env,
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
+      uid: opts.uid,
+      gid: opts.gid,
     });
     let stdout = "";
     let stderr = "";
