@@ -1,18 +1,26 @@
 /**
  * Where new procs go. Pure: the caller supplies each host's live procs and port range.
- * Spread first (fewest procs of this swarm), then least loaded overall, then host order, so a
- * swarm lands evenly across the squad and busy hosts get less.
+ * Spread first (fewest procs of the same swarm), then least loaded overall (every proc on the
+ * host counts, including the ones placed earlier in the same call, whatever their proc type),
+ * then host order, so each swarm lands evenly across the squad and busy hosts get less.
  */
 import { parseProcName } from "../runners/proc-layout.ts";
 
 export interface HostLoad {
   host: string;
-  /** Live procs of the same app+env+proc type on this host. */
-  swarmProcs: number;
-  /** All live procs on this host. */
+  /** Live procs of the swarms being placed on this host, by proc type (absent = 0). */
+  swarmProcs: Readonly<Record<string, number>>;
+  /** All live procs on this host, of any app and proc type. */
   totalProcs: number;
   /** Ports taken on this host (live procs and leases). */
   usedPorts: ReadonlySet<number>;
+}
+
+/** One swarm's new procs to place: `ports` for proc types that listen, none for the others. */
+export interface SwarmWant {
+  procType: string;
+  count: number;
+  ports?: { from: number; to: number };
 }
 
 export interface Placement {
@@ -27,32 +35,39 @@ export class PlacementError extends Error {
   }
 }
 
-export function place(
-  loads: readonly HostLoad[],
-  count: number,
-  ports: { from: number; to: number } | undefined,
-): Placement[] {
-  if (count <= 0) return [];
+/**
+ * Places every swarm's new procs in one pass (in the order given), so procs placed for one proc
+ * type weigh on the hosts chosen for the next. Returns the placements per proc type.
+ * Throws PlacementError `no_hosts` (empty squad) or `no_ports` (every port of the range taken).
+ */
+export function place(loads: readonly HostLoad[], wants: readonly SwarmWant[]): Record<string, Placement[]> {
+  const out: Record<string, Placement[]> = {};
+  if (wants.every((w) => w.count <= 0)) {
+    for (const w of wants) out[w.procType] = [];
+    return out;
+  }
   if (loads.length === 0) throw new PlacementError("no_hosts", "the squad has no active hosts");
-  const state = loads.map((l) => ({ ...l, used: new Set(l.usedPorts), next: ports?.from ?? 0 }));
-  const out: Placement[] = [];
-  for (let i = 0; i < count; i++) {
-    const candidates = ports ? state.filter((s) => freePort(s, ports) !== undefined) : state;
-    if (candidates.length === 0) {
-      throw new PlacementError("no_ports", `no free port left in ${ports!.from}-${ports!.to} on any host of the squad`);
+  const state = loads.map((l, order) => ({ host: l.host, order, swarm: { ...l.swarmProcs } as Record<string, number>, total: l.totalProcs, used: new Set(l.usedPorts) }));
+  for (const w of wants) {
+    const placed: Placement[] = (out[w.procType] = []);
+    const ports = w.ports;
+    for (let i = 0; i < w.count; i++) {
+      const candidates = ports ? state.filter((s) => freePort(s, ports) !== undefined) : [...state];
+      if (candidates.length === 0) {
+        throw new PlacementError("no_ports", `no free port left in ${ports!.from}-${ports!.to} on any host of the squad`);
+      }
+      const swarmOf = (s: (typeof state)[number]) => s.swarm[w.procType] ?? 0;
+      candidates.sort((a, b) => swarmOf(a) - swarmOf(b) || a.total - b.total || a.order - b.order);
+      const h = candidates[0]!;
+      let port: number | undefined;
+      if (ports) {
+        port = freePort(h, ports)!;
+        h.used.add(port);
+      }
+      h.swarm[w.procType] = swarmOf(h) + 1;
+      h.total++;
+      placed.push(port === undefined ? { host: h.host } : { host: h.host, port });
     }
-    candidates.sort(
-      (a, b) => a.swarmProcs - b.swarmProcs || a.totalProcs - b.totalProcs || loads.findIndex((l) => l.host === a.host) - loads.findIndex((l) => l.host === b.host),
-    );
-    const h = candidates[0]!;
-    let port: number | undefined;
-    if (ports) {
-      port = freePort(h, ports)!;
-      h.used.add(port);
-    }
-    h.swarmProcs++;
-    h.totalProcs++;
-    out.push(port === undefined ? { host: h.host } : { host: h.host, port });
   }
   return out;
 }

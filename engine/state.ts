@@ -57,8 +57,11 @@ export async function desiredSizes(db: Db, environment: Environment): Promise<Re
   return sizes;
 }
 
-/** Proc types that listen on a port (and so get PORT, uptests against it, and a pool node). */
-export const hasPort = (procType: string) => procType === "web";
+/**
+ * Whether a proc type listens on a port (and so gets PORT, uptests against it, and a pool node):
+ * the environment's `listen` list (playbook key; the app's, else [web], when the environment has none).
+ */
+export const listens = (environment: Pick<Environment, "listen">, procType: string): boolean => environment.listen.includes(procType);
 
 export async function deploymentById(db: Db, id: string): Promise<DeploymentRow | undefined> {
   const [row] = await db.select().from(deployments).where(eq(deployments.id, id));

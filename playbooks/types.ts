@@ -67,6 +67,8 @@ export interface Environment {
   balancer?: string;
   pool?: string;
   healthcheck?: string; // URL path, used when the app has no uptests
+  /** Proc types that listen on a port: they get `PORT`, an uptest port and a pool node. `listen` (env, else app), default ["web"]. */
+  listen: string[];
   release_hook?: string[]; // argv; a string in YAML is split on whitespace (no shell)
   drain_ms: number; // "5s" in YAML as `drain`; default 0
   uptest_timeout_ms: number; // `uptest_timeout`, default "60s"

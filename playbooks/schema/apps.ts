@@ -5,21 +5,25 @@
 import { z } from "zod";
 import type { App, Environment } from "../types.ts";
 import { environmentKey, nonEmptyString, strict } from "./common.ts";
-import { environmentSchema } from "./environments.ts";
+import { environmentSchema, listenList, type EnvironmentDraft } from "./environments.ts";
 
 /** Output before the loader fills in names and resolves a relative `repo`. */
 export interface AppDraft extends Omit<App, "name" | "environments"> {
-  environments: Record<string, Omit<Environment, "name" | "app">>;
+  environments: Record<string, EnvironmentDraft>;
+  /** The app's default `listen` for environments that do not set their own. */
+  listen?: string[];
 }
 
 export const appSchema = strict({
   repo: nonEmptyString("must be a git URL or a local path"),
   buildpack: nonEmptyString("must be a buildpack name or path").optional(),
+  listen: listenList.optional(),
   environments: z
     .record(environmentKey, environmentSchema, { error: "must map environment names to environments" })
     .refine((envs) => Object.keys(envs).length > 0, { error: "must declare at least one environment" }),
 }).transform((a): AppDraft => {
   const out: AppDraft = { repo: a.repo, environments: a.environments };
   if (a.buildpack !== undefined) out.buildpack = a.buildpack;
+  if (a.listen !== undefined) out.listen = a.listen;
   return out;
 });

@@ -2,6 +2,7 @@
 import path from "node:path";
 import type { App, BalancerConfig, Environment, Ingredient, Playbook, Squad } from "../types.ts";
 import type { AppDraft } from "./apps.ts";
+import { DEFAULT_LISTEN } from "./environments.ts";
 import type { Located } from "./references.ts";
 
 export interface Entries {
@@ -32,13 +33,15 @@ export function assemble(entries: Entries, secrets: string[]): Playbook {
   for (const { name, file, value } of entries.apps as Located<AppDraft>[]) {
     const environments: Record<string, Environment> = {};
     for (const [envName, env] of Object.entries(value.environments)) {
-      const environment: Environment = { name: envName, app: name, ...env };
+      // `listen`: the environment's, else the app's, else [web].
+      const environment: Environment = { name: envName, app: name, ...env, listen: env.listen ?? value.listen ?? DEFAULT_LISTEN };
       // A balancer with no pool named routes to `<app>_<env>`.
       if (environment.balancer !== undefined && environment.pool === undefined) environment.pool = `${name}_${envName}`;
       environments[envName] = environment;
     }
     const repo = isRemoteRepo(value.repo) || path.isAbsolute(value.repo) ? value.repo : path.resolve(path.dirname(file), value.repo);
-    apps[name] = { name, ...value, repo, environments };
+    const { listen: _appListen, ...rest } = value;
+    apps[name] = { name, ...rest, repo, environments };
   }
   return { squads, balancers, ingredients, apps, secrets: [...new Set(secrets)].filter((s) => s !== "") };
 }

@@ -20,6 +20,11 @@ export const DEFAULT_REF = "main";
 export const DEFAULT_SIZE = { web: 1 };
 export const DEFAULT_UPTEST_TIMEOUT_MS = 60_000;
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 30 * 60_000;
+/** Proc types that listen on a port when neither the environment nor the app says `listen`. */
+export const DEFAULT_LISTEN = ["web"];
+
+/** `listen: [web, api]`: the proc types that get a `PORT`, an uptest port and a pool node. */
+export const listenList = stringList("must be a list of proc types that listen on a port, like [web, api]", identifier);
 
 const REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
 export const CHANNEL = /^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})$/;
@@ -76,6 +81,9 @@ const argv = z
     return list;
   });
 
+/** An environment before the loader fills in its names and its `listen` default (the app's, else [web]). */
+export type EnvironmentDraft = Omit<Environment, "name" | "app" | "listen"> & { listen?: string[] };
+
 export const environmentSchema = strict({
   squad: identifier,
   ref: z
@@ -92,6 +100,7 @@ export const environmentSchema = strict({
     .string({ error: "must be a pool name" })
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, { error: 'must be a pool name (letters, digits, ".", "-" and "_")' })
     .optional(),
+  listen: listenList.optional(),
   healthcheck: nonEmptyString("must be a URL path like /up")
     .refine((p) => p.startsWith("/"), { error: "must be a URL path starting with /, like /up" })
     .optional(),
@@ -105,8 +114,8 @@ export const environmentSchema = strict({
     'must be a list of channels like ["#web"] (quote them: a bare # starts a YAML comment)',
     z.string().regex(CHANNEL, { error: 'must be a channel name like "#web" or a channel id like C0123ABCD' }),
   ).default([]),
-}).transform((e): Omit<Environment, "name" | "app"> => {
-  const out: Omit<Environment, "name" | "app"> = {
+}).transform((e): EnvironmentDraft => {
+  const out: EnvironmentDraft = {
     squad: e.squad,
     ref: e.ref,
     size: e.size,
@@ -123,6 +132,7 @@ export const environmentSchema = strict({
   if (e.balancer !== undefined) out.balancer = e.balancer;
   if (e.pool !== undefined) out.pool = e.pool;
   if (e.healthcheck !== undefined) out.healthcheck = e.healthcheck;
+  if (e.listen !== undefined) out.listen = e.listen;
   if (e.release_hook !== undefined) out.release_hook = e.release_hook;
   return out;
 });

@@ -1,12 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { freeWorkerIndexes, pickForRemoval, place, PlacementError, type HostLoad } from "../../engine/placement.ts";
+import { freeWorkerIndexes, pickForRemoval, place, PlacementError, type HostLoad, type SwarmWant } from "../../engine/placement.ts";
 
+/** A host with `swarmProcs` live procs of the `web` swarm being placed. */
 const load = (host: string, swarmProcs = 0, totalProcs = swarmProcs, used: number[] = []): HostLoad => ({
   host,
-  swarmProcs,
+  swarmProcs: { web: swarmProcs },
   totalProcs,
   usedPorts: new Set(used),
 });
+const show = (ps: { host: string; port?: number }[]) => ps.map((p) => (p.port ? `${p.host}:${p.port}` : p.host));
 
 describe("place", () => {
   const cases: { name: string; loads: HostLoad[]; n: number; ports?: { from: number; to: number }; want: string[] }[] = [
@@ -20,16 +22,71 @@ describe("place", () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      expect(place(c.loads, c.n, c.ports).map((p) => (p.port ? `${p.host}:${p.port}` : p.host))).toEqual(c.want);
+      expect(show(place(c.loads, [{ procType: "web", count: c.n, ...(c.ports ? { ports: c.ports } : {}) }]).web!)).toEqual(c.want);
     });
   }
 
   it("says so when the squad has no host", () => {
-    expect(() => place([], 1, { from: 1, to: 2 })).toThrow(new PlacementError("no_hosts", "the squad has no active hosts"));
+    expect(() => place([], [{ procType: "web", count: 1, ports: { from: 1, to: 2 } }])).toThrow(new PlacementError("no_hosts", "the squad has no active hosts"));
   });
   it("says so when every port is taken", () => {
-    expect(() => place([load("a", 0, 0, [1, 2])], 1, { from: 1, to: 2 })).toThrow("no free port left in 1-2 on any host of the squad");
+    expect(() => place([load("a", 0, 0, [1, 2])], [{ procType: "web", count: 1, ports: { from: 1, to: 2 } }])).toThrow("no free port left in 1-2 on any host of the squad");
   });
+});
+
+/** Several swarms placed together: every proc on a host counts, whatever its proc type. */
+describe("place: several proc types at once", () => {
+  const ports = { from: 5000, to: 5009 };
+  const empty = (host: string, totalProcs = 0): HostLoad => ({ host, swarmProcs: {}, totalProcs, usedPorts: new Set() });
+  const perHost = (placed: Record<string, { host: string }[]>) => {
+    const n: Record<string, number> = {};
+    for (const list of Object.values(placed)) for (const p of list) n[p.host] = (n[p.host] ?? 0) + 1;
+    return n;
+  };
+  const cases: { name: string; loads: HostLoad[]; wants: SwarmWant[]; want: Record<string, string[]>; perHost: Record<string, number> }[] = [
+    {
+      name: "3 web + 1 worker on 2 hosts land 2/2 (issue 9: it was 3/1)",
+      loads: [empty("a"), empty("b")],
+      wants: [{ procType: "web", count: 3, ports }, { procType: "worker", count: 1 }],
+      want: { web: ["a:5000", "b:5000", "a:5001"], worker: ["b"] },
+      perHost: { a: 2, b: 2 },
+    },
+    {
+      name: "the worker first, then 3 web: still 2/2",
+      loads: [empty("a"), empty("b")],
+      wants: [{ procType: "worker", count: 1 }, { procType: "web", count: 3, ports }],
+      want: { worker: ["a"], web: ["b:5000", "a:5000", "b:5001"] },
+      perHost: { a: 2, b: 2 },
+    },
+    {
+      name: "2 web + 2 worker + 2 clock on 3 hosts: 2/2/2",
+      loads: [empty("a"), empty("b"), empty("c")],
+      wants: [{ procType: "web", count: 2, ports }, { procType: "worker", count: 2 }, { procType: "clock", count: 2 }],
+      want: { web: ["a:5000", "b:5000"], worker: ["c", "a"], clock: ["b", "c"] },
+      perHost: { a: 2, b: 2, c: 2 },
+    },
+    {
+      name: "other apps' procs count in the total, after the spread of each swarm",
+      loads: [empty("a", 3), empty("b", 0)],
+      wants: [{ procType: "web", count: 2, ports }, { procType: "worker", count: 2 }],
+      want: { web: ["b:5000", "a:5000"], worker: ["b", "a"] },
+      perHost: { a: 2, b: 2 },
+    },
+    {
+      name: "a swarm is still spread first, even onto a busier host",
+      loads: [empty("a", 5), empty("b", 0)],
+      wants: [{ procType: "web", count: 2, ports }],
+      want: { web: ["b:5000", "a:5000"] },
+      perHost: { a: 1, b: 1 },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const placed = place(c.loads, c.wants);
+      expect(Object.fromEntries(Object.entries(placed).map(([t, ps]) => [t, show(ps)]))).toEqual(c.want);
+      expect(perHost(placed)).toEqual(c.perHost);
+    });
+  }
 });
 
 describe("pickForRemoval", () => {

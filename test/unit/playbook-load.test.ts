@@ -108,6 +108,7 @@ describe("a playbook with every key", () => {
       balancer: "edge",
       pool: "web_production",
       healthcheck: "/up",
+      listen: ["web", "api"],
       release_hook: ["npm", "run", "migrate"],
       drain_ms: 5_000,
       uptest_timeout_ms: 90_000,
@@ -134,6 +135,7 @@ describe("a playbook with every key", () => {
       settings: {},
       balancer: "dev",
       pool: "web_staging", // <app>_<env> when only a balancer is given
+      listen: ["web"], // neither the environment nor the app says: [web]
       drain_ms: 0,
       uptest_timeout_ms: 60_000,
       access: {},
@@ -142,6 +144,8 @@ describe("a playbook with every key", () => {
       channels: [],
     });
     expect(pb.apps.worker?.environments.staging?.release_hook).toEqual(["bin/migrate", "--yes"]);
+    // An app-level `listen` is the default of its environments: this app's procs take no port.
+    expect(pb.apps.worker?.environments.staging?.listen).toEqual([]);
   });
 });
 

@@ -4,7 +4,7 @@ import { procName } from "../../../runners/proc-layout.ts";
 import { EngineError } from "../../errors.ts";
 import { freeWorkerIndexes, place, PlacementError, type HostLoad } from "../../placement.ts";
 import { buildOf } from "../../proc-spec.ts";
-import { currentRelease, desiredSizes, hasPort, liveProcs, liveProcsOnHosts, releaseById, type ProcRow, type ReleaseRow } from "../../state.ts";
+import { currentRelease, desiredSizes, listens, liveProcs, liveProcsOnHosts, releaseById, type ProcRow, type ReleaseRow } from "../../state.ts";
 import type { Step, StepContext } from "../step.ts";
 
 /**
@@ -83,9 +83,10 @@ async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<str
     // On every host, not only the active ones: a name is unique per host, an index per release.
     const sameRelease = await liveProcs(deps.db, d.app, d.env, release.id);
     try {
+      const wants = Object.entries(add).map(([procType, count]) => ({ procType, count, ...(listens(ctx.environment, procType) ? { ports: squad.ports } : {}) }));
+      const placed = place(loadsFor(active, onHosts, release.id), wants);
       await deps.db.transaction(async (tx) => {
-        for (const [procType, count] of Object.entries(add)) {
-          const placements = place(loadsFor(active, onHosts, release.id, procType), count, hasPort(procType) ? squad.ports : undefined);
+        for (const [procType, placements] of Object.entries(placed)) {
           const indexes = freeWorkerIndexes(sameRelease.filter((p) => p.procType === procType).map((p) => p.name), placements.length);
           for (const [i, pl] of placements.entries()) {
             const name = procName({ app: d.app, env: d.env, release: release.number, procType, port: pl.port, index: pl.port === undefined ? indexes[i] : undefined });
@@ -102,18 +103,20 @@ async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<str
 }
 
 /**
- * The swarm being spread is the target release's procs of this type: the old release's procs are
- * about to be torn down, so counting them would pile the new swarm onto the hosts they left free.
+ * The swarms being spread are the target release's procs: the old release's procs are about to be
+ * torn down, so counting them per swarm would pile the new swarm onto the hosts they left free.
+ * They still count in a host's total, like every other proc on it.
  */
-function loadsFor(hostNames: string[], onHosts: ProcRow[], releaseId: string, procType: string): HostLoad[] {
+export function loadsFor(hostNames: string[], onHosts: ProcRow[], releaseId: string): HostLoad[] {
   return hostNames.map((host) => {
     const here = onHosts.filter((p) => p.host === host);
+    const swarmProcs: Record<string, number> = {};
+    for (const p of here) if (p.releaseId === releaseId) swarmProcs[p.procType] = (swarmProcs[p.procType] ?? 0) + 1;
     return {
       host,
-      swarmProcs: here.filter((p) => p.releaseId === releaseId && p.procType === procType).length,
+      swarmProcs,
       totalProcs: here.length,
       usedPorts: new Set(here.flatMap((p) => (p.port ? [p.port] : []))),
     };
   });
 }
-
