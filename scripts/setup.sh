@@ -25,6 +25,7 @@ declare -A PKG=(
   [nginx]=nginx
   [varnishd]=varnish
   [haproxy]=haproxy
+  [socat]=socat            # the HAProxy backend talks to the runtime API socket through it
   [git]=git
   [curl]=curl
   [bwrap]=bubblewrap

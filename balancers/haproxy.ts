@@ -1,0 +1,235 @@
+import type { Host } from "../runners/host.ts";
+import { BalancerError, type Balancer, type Node } from "./balancer.ts";
+import {
+  HaproxyInputError,
+  isRuntimeAddable,
+  parseBackendFile,
+  parseServersState,
+  parseStatSessions,
+  poolFile,
+  renderBackend,
+  runtimeCommand,
+  runtimeFailure,
+  serverName,
+  socketArgv,
+} from "./haproxy-config.ts";
+
+/** The playbook's `kind: haproxy` keys, resolved, plus the Hosts to reach each balancer host. */
+export interface HaproxyOptions {
+  name: string;
+  /** One Host per balancer host; every host gets every change. */
+  hosts: readonly Host[];
+  /** The runtime API socket (stats socket, `level admin`) on each host. */
+  socket: string;
+  /** Raptor owns `<includeDir>/<pool>.cfg`. */
+  includeDir: string;
+  /** Default `[haproxy, -c, -f, /etc/haproxy/haproxy.cfg, -f, <includeDir>]`. */
+  validate?: readonly string[];
+  /** Default `[systemctl, reload, haproxy]`; run only when a pool's backend does not exist yet. */
+  reload?: readonly string[];
+  /** Longest wait for a removed server's sessions to end before it is cut (ms). Default 30 000. */
+  drainMs?: number;
+  /** How long a reload may take to show the new backend on the runtime API (ms). Default 15 000. */
+  reloadTimeoutMs?: number;
+  /** Poll interval while draining or waiting for a reload (ms). Default 100. */
+  pollMs?: number;
+}
+
+export interface DeleteOptions {
+  /** Overrides HaproxyOptions.drainMs for this call (the environment's `drain`). */
+  drainMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * HAProxy through its runtime API: a pool whose backend exists changes with no reload (`add server`
+ * + `state ready`; removal `state drain`, wait for sessions to end, `state maint`, `del server`),
+ * and its pool file is rewritten to the same servers first (validated, restored on failure) so a
+ * reload or restart keeps them. A pool with no backend yet, or a node given by host name (HAProxy
+ * does not resolve names of runtime-added servers), goes through the file and one `reload`.
+ * Several hosts: every host takes the change or every host is put back to its previous servers.
+ * Errors are BalancerError naming the host and carrying HAProxy's own message.
+ */
+export class HaproxyBalancer implements Balancer {
+  readonly name: string;
+  private readonly validateArgv: readonly string[];
+  private readonly reloadArgv: readonly string[];
+
+  constructor(private readonly opts: HaproxyOptions) {
+    this.name = opts.name;
+    if (opts.hosts.length === 0) throw new BalancerError(opts.name, "no hosts are configured");
+    this.validateArgv = opts.validate ?? ["haproxy", "-c", "-f", "/etc/haproxy/haproxy.cfg", "-f", opts.includeDir];
+    this.reloadArgv = opts.reload ?? ["systemctl", "reload", "haproxy"];
+    this.guard(() => socketArgv(opts.socket));
+  }
+
+  async getNodes(pool: string): Promise<Node[]> {
+    return this.guard(async () => (await this.servers(this.opts.hosts[0]!, pool)) ?? []);
+  }
+
+  async addNodes(pool: string, nodes: readonly Node[]): Promise<Node[]> {
+    this.guard(() => nodes.forEach(serverName));
+    await this.everyHost(pool, (current) => [...new Set([...current, ...nodes])]);
+    return this.getNodes(pool);
+  }
+
+  async deleteNodes(pool: string, nodes: readonly Node[], opts: DeleteOptions = {}): Promise<Node[]> {
+    const gone = new Set(nodes);
+    await this.everyHost(pool, (current) => current.filter((n) => !gone.has(n)), opts.drainMs);
+    return this.getNodes(pool);
+  }
+
+  async validate(): Promise<void> {
+    for (const host of this.opts.hosts) await this.run(host, this.validateArgv, "validate");
+  }
+
+  /** Moves every host's pool to `target(current)`; on any failure puts the others back. */
+  private async everyHost(pool: string, target: (current: Node[]) => Node[], drainMs?: number): Promise<void> {
+    await this.guard(async () => {
+      const before = await Promise.all(this.opts.hosts.map(async (h) => (await this.servers(h, pool)) ?? []));
+      const results = await Promise.allSettled(this.opts.hosts.map((h, i) => this.converge(h, pool, target(before[i]!), drainMs)));
+      const failed = results.findIndex((r) => r.status === "rejected");
+      if (failed < 0) return;
+      // Put back every host that took the change, so no host is left half-applied.
+      await Promise.allSettled(this.opts.hosts.map((h, i) => (results[i]!.status === "fulfilled" ? this.converge(h, pool, before[i]!, 0) : Promise.resolve())));
+      throw (results[failed] as PromiseRejectedResult).reason;
+    });
+  }
+
+  /** One host: pool file first (validated), then the runtime API, or a reload for a new backend. */
+  private async converge(host: Host, pool: string, target: Node[], drainMs = this.opts.drainMs ?? 30_000): Promise<void> {
+    const path = poolFile(this.opts.includeDir, pool);
+    const runtime = await this.servers(host, pool);
+    const previousFile = await this.readFile(host, path);
+    const current = runtime ?? [];
+    const add = target.filter((n) => !current.includes(n));
+    const remove = current.filter((n) => !target.includes(n));
+    if (runtime !== undefined && add.length === 0 && remove.length === 0 && previousFile === renderBackend(pool, target)) return;
+
+    await host.upload(renderBackend(pool, target), path);
+    try {
+      await this.run(host, this.validateArgv, "validate");
+    } catch (err) {
+      await this.restoreFile(host, path, previousFile);
+      throw err;
+    }
+    if (runtime === undefined || !add.every(isRuntimeAddable)) {
+      await this.reloadAndWait(host, pool, target, path, previousFile);
+      return;
+    }
+    const added: Node[] = [];
+    try {
+      for (const n of add) {
+        await this.api(host, runtimeCommand.addServer(pool, n));
+        added.push(n);
+        await this.api(host, runtimeCommand.setState(pool, n, "ready"));
+      }
+      await this.drainAndDelete(host, pool, remove, drainMs);
+    } catch (err) {
+      await this.restoreFile(host, path, previousFile);
+      for (const n of remove) await this.api(host, runtimeCommand.setState(pool, n, "ready")).catch(() => {});
+      for (const n of added) await this.cut(host, pool, n).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Drain all, wait until their sessions and queues are empty (or `drainMs` passed), then cut each. */
+  private async drainAndDelete(host: Host, pool: string, nodes: Node[], drainMs: number): Promise<void> {
+    if (nodes.length === 0) return;
+    for (const n of nodes) await this.api(host, runtimeCommand.setState(pool, n, "drain"));
+    const names = new Set(nodes.map(serverName));
+    const deadline = Date.now() + drainMs;
+    while (Date.now() < deadline) {
+      const sessions = parseStatSessions(await this.api(host, runtimeCommand.showStat(pool)));
+      if ([...names].every((s) => (sessions.get(s) ?? 0) === 0)) break;
+      await sleep(this.opts.pollMs ?? 100);
+    }
+    for (const n of nodes) await this.cut(host, pool, n);
+  }
+
+  /** maint, end what is left, delete: HAProxy refuses `del server` while connections remain. */
+  private async cut(host: Host, pool: string, node: Node): Promise<void> {
+    await this.api(host, runtimeCommand.setState(pool, node, "maint"));
+    await this.api(host, runtimeCommand.shutdownSessions(pool, node));
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      try {
+        await this.api(host, runtimeCommand.delServer(pool, node));
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await sleep(this.opts.pollMs ?? 100);
+      }
+    }
+  }
+
+  private async reloadAndWait(host: Host, pool: string, target: Node[], path: string, previousFile: string | undefined): Promise<void> {
+    try {
+      await this.run(host, this.reloadArgv, "reload");
+    } catch (err) {
+      await this.restoreFile(host, path, previousFile);
+      throw err;
+    }
+    // The reload is asynchronous: wait until the runtime API shows the pool as written.
+    const want = [...new Set(target)].sort().join(" ");
+    const deadline = Date.now() + (this.opts.reloadTimeoutMs ?? 15_000);
+    for (;;) {
+      const now = await this.servers(host, pool).catch(() => undefined);
+      if (now && now.join(" ") === want) return;
+      if (Date.now() > deadline) throw new Error(`after reload, the runtime API on ${host.name} does not show backend ${pool} with ${target.length} servers`);
+      await sleep(this.opts.pollMs ?? 100);
+    }
+  }
+
+  /** The backend's servers on one host, sorted; undefined when the backend does not exist. */
+  private async servers(host: Host, pool: string): Promise<Node[] | undefined> {
+    const state = parseServersState(await this.api(host, runtimeCommand.showServersState(pool), true));
+    return state?.map((s) => s.name).sort();
+  }
+
+  /** Sends one runtime API command; throws with HAProxy's answer when it is not a success. */
+  private async api(host: Host, command: string, missingBackendOk = false): Promise<string> {
+    const r = await host.exec(socketArgv(this.opts.socket), { stdin: `${command}\n`, timeoutMs: 15_000 });
+    if (r.code !== 0) throw new Error(`on ${host.name}: the runtime API socket ${this.opts.socket} does not answer: ${tail(r.stderr || r.stdout)}`);
+    const failure = runtimeFailure(command, r.stdout);
+    if (failure && !(missingBackendOk && failure.startsWith("Can't find backend"))) throw new Error(`on ${host.name}: \`${command}\` failed: ${failure}`);
+    return r.stdout;
+  }
+
+  private async run(host: Host, argv: readonly string[], what: string): Promise<void> {
+    const r = await host.exec(argv, { timeoutMs: 60_000 });
+    if (r.code !== 0) throw new BalancerError(this.name, `${what} failed on ${host.name} (${argv.join(" ")}, exit ${r.code}): ${tail(r.stderr || r.stdout)}`);
+  }
+
+  private async readFile(host: Host, path: string): Promise<string | undefined> {
+    const r = await host.exec(["cat", "--", path]);
+    return r.code === 0 ? r.stdout : undefined;
+  }
+
+  private async restoreFile(host: Host, path: string, previous: string | undefined): Promise<void> {
+    if (previous === undefined) await host.exec(["rm", "-f", "--", path]);
+    else await host.upload(previous, path);
+  }
+
+  /** Runs `fn`, turning any failure into a BalancerError with this balancer's name. */
+  private guard<T>(fn: () => T): T {
+    const wrap = (err: unknown): never => {
+      if (err instanceof BalancerError) throw err;
+      throw new BalancerError(this.name, err instanceof HaproxyInputError ? err.message : (err as Error).message);
+    };
+    try {
+      const out = fn();
+      return (out instanceof Promise ? out.catch(wrap) : out) as T;
+    } catch (err) {
+      return wrap(err);
+    }
+  }
+}
+
+/** The nodes in a pool file's text (for tests and `status`). */
+export { parseBackendFile };
+
+function tail(text: string, lines = 8): string {
+  return text.trim().split("\n").slice(-lines).join("\n");
+}
