@@ -149,3 +149,29 @@ export function parseStatSessions(csv: string): Map<string, number> {
   }
   return out;
 }
+
+/**
+ * Splits the answer to several one-line-answer commands sent as one line (`a; b; c`): HAProxy
+ * ends every answer with an empty line, so an empty answer is "\n" and a message is "text\n\n".
+ * Only for commands whose answers are at most one line (add/set/del/shutdown), never `show`.
+ */
+export function splitBatchAnswer(answer: string, count: number): string[] {
+  const out: string[] = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (at >= answer.length) {
+      out.push("");
+      continue;
+    }
+    if (answer[at] === "\n") {
+      out.push("");
+      at += 1;
+      continue;
+    }
+    const end = answer.indexOf("\n\n", at);
+    const stop = end < 0 ? answer.length : end;
+    out.push(answer.slice(at, stop));
+    at = end < 0 ? answer.length : end + 2;
+  }
+  return out;
+}

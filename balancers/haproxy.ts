@@ -12,6 +12,7 @@ import {
   runtimeFailure,
   serverName,
   socketArgv,
+  splitBatchAnswer,
 } from "./haproxy-config.ts";
 
 /** The playbook's `kind: haproxy` keys, resolved, plus the Hosts to reach each balancer host. */
@@ -87,22 +88,26 @@ export class HaproxyBalancer implements Balancer {
   /** Moves every host's pool to `target(current)`; on any failure puts the others back. */
   private async everyHost(pool: string, target: (current: Node[]) => Node[], drainMs?: number): Promise<void> {
     await this.guard(async () => {
-      const before = await Promise.all(this.opts.hosts.map(async (h) => (await this.servers(h, pool)) ?? []));
-      const results = await Promise.allSettled(this.opts.hosts.map((h, i) => this.converge(h, pool, target(before[i]!), drainMs)));
+      const runtime = await Promise.all(this.opts.hosts.map((h) => this.servers(h, pool)));
+      const before = runtime.map((r) => r ?? []);
+      const results = await Promise.allSettled(this.opts.hosts.map((h, i) => this.converge(h, pool, target(before[i]!), { drainMs, known: { servers: runtime[i] } })));
       const failed = results.findIndex((r) => r.status === "rejected");
       if (failed < 0) return;
       // Put back every host that took the change, so no host is left half-applied.
-      await Promise.allSettled(this.opts.hosts.map((h, i) => (results[i]!.status === "fulfilled" ? this.converge(h, pool, before[i]!, 0) : Promise.resolve())));
+      await Promise.allSettled(this.opts.hosts.map((h, i) => (results[i]!.status === "fulfilled" ? this.converge(h, pool, before[i]!, { drainMs: 0 }) : Promise.resolve())));
       throw (results[failed] as PromiseRejectedResult).reason;
     });
   }
 
   /** One host: pool file first (validated), then the runtime API, or a reload for a new backend. */
-  private async converge(host: Host, pool: string, target: Node[], drainMs = this.opts.drainMs ?? 30_000): Promise<void> {
+  private async converge(host: Host, pool: string, target: Node[], how: { drainMs?: number; known?: { servers: Node[] | undefined } }): Promise<void> {
+    const drainMs = how.drainMs ?? this.opts.drainMs ?? 30_000;
     const path = poolFile(this.opts.includeDir, pool);
-    const runtime = await this.servers(host, pool);
+    const runtime = how.known ? how.known.servers : await this.servers(host, pool);
     const previousFile = await this.readFile(host, path);
     const current = runtime ?? [];
+    // Nothing to remove from a backend that does not exist: create nothing.
+    if (runtime === undefined && target.length === 0) return;
     const add = target.filter((n) => !current.includes(n));
     const remove = current.filter((n) => !target.includes(n));
     if (runtime !== undefined && add.length === 0 && remove.length === 0 && previousFile === renderBackend(pool, target)) return;
@@ -118,26 +123,28 @@ export class HaproxyBalancer implements Balancer {
       await this.reloadAndWait(host, pool, target, path, previousFile);
       return;
     }
-    const added: Node[] = [];
+    let added: Node[] = [];
     try {
-      for (const n of add) {
-        await this.api(host, runtimeCommand.addServer(pool, n));
-        added.push(n);
-        await this.api(host, runtimeCommand.setState(pool, n, "ready"));
-      }
+      // One round trip: `add server` then `state ready` (a dynamic server starts in maintenance).
+      const answers = await this.batch(host, add.flatMap((n) => [runtimeCommand.addServer(pool, n), runtimeCommand.setState(pool, n, "ready")]));
+      added = add.filter((_, i) => answers[2 * i] === undefined);
+      const failed = answers.findIndex((a) => a !== undefined);
+      if (failed >= 0) throw new Error(`on ${host.name}: \`${add.flatMap((n) => [runtimeCommand.addServer(pool, n), runtimeCommand.setState(pool, n, "ready")])[failed]}\` failed: ${answers[failed]}`);
       await this.drainAndDelete(host, pool, remove, drainMs);
     } catch (err) {
       await this.restoreFile(host, path, previousFile);
-      for (const n of remove) await this.api(host, runtimeCommand.setState(pool, n, "ready")).catch(() => {});
-      for (const n of added) await this.cut(host, pool, n).catch(() => {});
+      await this.batch(host, remove.map((n) => runtimeCommand.setState(pool, n, "ready"))).catch(() => {});
+      await this.cutAll(host, pool, added).catch(() => {});
       throw err;
     }
   }
 
-  /** Drain all, wait until their sessions and queues are empty (or `drainMs` passed), then cut each. */
+  /** Drain all, wait until their sessions and queues are empty (or `drainMs` passed), then cut them. */
   private async drainAndDelete(host: Host, pool: string, nodes: Node[], drainMs: number): Promise<void> {
     if (nodes.length === 0) return;
-    for (const n of nodes) await this.api(host, runtimeCommand.setState(pool, n, "drain"));
+    const drain = nodes.map((n) => runtimeCommand.setState(pool, n, "drain"));
+    const refused = (await this.batch(host, drain)).findIndex((a) => a !== undefined);
+    if (refused >= 0) throw new Error(`on ${host.name}: \`${drain[refused]}\` failed`);
     const names = new Set(nodes.map(serverName));
     const deadline = Date.now() + drainMs;
     while (Date.now() < deadline) {
@@ -145,22 +152,24 @@ export class HaproxyBalancer implements Balancer {
       if ([...names].every((s) => (sessions.get(s) ?? 0) === 0)) break;
       await sleep(this.opts.pollMs ?? 100);
     }
-    for (const n of nodes) await this.cut(host, pool, n);
+    await this.cutAll(host, pool, nodes);
   }
 
-  /** maint, end what is left, delete: HAProxy refuses `del server` while connections remain. */
-  private async cut(host: Host, pool: string, node: Node): Promise<void> {
-    await this.api(host, runtimeCommand.setState(pool, node, "maint"));
-    await this.api(host, runtimeCommand.shutdownSessions(pool, node));
+  /**
+   * maint, end what is left, delete. HAProxy refuses `del server` while connections remain
+   * attached (idle ones are released shortly after maint), so a refused delete is tried again.
+   */
+  private async cutAll(host: Host, pool: string, nodes: Node[]): Promise<void> {
+    let left = nodes;
     const deadline = Date.now() + 5_000;
-    for (;;) {
-      try {
-        await this.api(host, runtimeCommand.delServer(pool, node));
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await sleep(this.opts.pollMs ?? 100);
-      }
+    while (left.length) {
+      const commands = left.flatMap((n) => [runtimeCommand.setState(pool, n, "maint"), runtimeCommand.shutdownSessions(pool, n), runtimeCommand.delServer(pool, n)]);
+      const answers = await this.batch(host, commands);
+      const failedAt = left.map((_, i) => answers[3 * i + 2]);
+      // "No such server" on a retry: an earlier attempt's delete went through.
+      left = left.filter((_, i) => failedAt[i] !== undefined && !/^No such server/.test(failedAt[i]!));
+      if (left.length && Date.now() > deadline) throw new Error(`on ${host.name}: \`${runtimeCommand.delServer(pool, left[0]!)}\` failed: ${failedAt.find((f) => f)}`);
+      if (left.length) await sleep(this.opts.pollMs ?? 100);
     }
   }
 
@@ -186,6 +195,17 @@ export class HaproxyBalancer implements Balancer {
   private async servers(host: Host, pool: string): Promise<Node[] | undefined> {
     const state = parseServersState(await this.api(host, runtimeCommand.showServersState(pool), true));
     return state?.map((s) => s.name).sort();
+  }
+
+  /**
+   * Sends one-line-answer commands in one round trip (`a; b; c`); per command, undefined when it
+   * succeeded or HAProxy's message. HAProxy runs every command even after one fails.
+   */
+  private async batch(host: Host, commands: string[]): Promise<(string | undefined)[]> {
+    if (commands.length === 0) return [];
+    const r = await host.exec(socketArgv(this.opts.socket), { stdin: `${commands.join("; ")}\n`, timeoutMs: 15_000 });
+    if (r.code !== 0) throw new Error(`on ${host.name}: the runtime API socket ${this.opts.socket} does not answer: ${tail(r.stderr || r.stdout)}`);
+    return splitBatchAnswer(r.stdout, commands.length).map((a, i) => runtimeFailure(commands[i]!, a));
   }
 
   /** Sends one runtime API command; throws with HAProxy's answer when it is not a success. */

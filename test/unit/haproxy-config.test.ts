@@ -11,6 +11,7 @@ import {
   runtimeFailure,
   serverName,
   socketArgv,
+  splitBatchAnswer,
 } from "../../balancers/haproxy-config.ts";
 
 describe("serverName", () => {
@@ -119,4 +120,13 @@ describe("parsers", () => {
       ["10.0.0.6:80", 0],
     ]);
   });
+});
+
+describe("splitBatchAnswer", () => {
+  it("splits empty answers and one-line messages, as HAProxy 2.6 sends them", () => {
+    // add; ready; ready(no such); add; drain — the bytes HAProxy 2.6 answered.
+    const answer = "New server registered.\n\n\nNo such server.\n\nNew server registered.\n\n\n";
+    expect(splitBatchAnswer(answer, 5)).toEqual(["New server registered.", "", "No such server.", "New server registered.", ""]);
+  });
+  it("a short answer leaves the rest empty", () => expect(splitBatchAnswer("\n", 3)).toEqual(["", "", ""]));
 });
