@@ -28,6 +28,11 @@ export interface Host {
   /** Writes the stream to `path` (parent directories created), atomically (temp file + rename). */
   upload(data: Readable | Buffer | string, path: string, mode?: number): Promise<void>;
   close(): Promise<void>;
+  /**
+   * How uploads reach the host, once one was made: "sftp", "exec" (an SSH exec channel, for an sshd
+   * without the sftp subsystem), "local"; "unknown" before the first upload. For `hosts check`.
+   */
+  uploadVia?(): string;
 }
 
 /** Raised when a host cannot be reached or refuses us; `host` names it for the channel. */

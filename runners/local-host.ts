@@ -124,6 +124,10 @@ export class LocalHost implements Host {
     }
   }
 
+  uploadVia(): string {
+    return "local";
+  }
+
   async close(): Promise<void> {}
 }
 

@@ -1,5 +1,6 @@
 /** One exec channel of an SSH connection, run to its end: output, exit status, timeout. */
 import { constants } from "node:os";
+import type { Readable } from "node:stream";
 import type { ClientChannel } from "ssh2";
 import type { ExecOptions, ExecResult } from "./host.ts";
 
@@ -17,6 +18,8 @@ export function runChannel(
   started: number,
   kill: () => Promise<void>,
   lost: () => Error,
+  /** Streamed to the command's stdin (instead of `opts.stdin`); its error rejects and closes the channel. */
+  input?: Readable,
 ): Promise<ExecResult> {
   return new Promise<ExecResult>((resolve, reject) => {
     const out: Buffer[] = [];
@@ -66,7 +69,13 @@ export function runChannel(
     });
     ch.on("error", () => {}); // surfaced as a close without exit status
 
-    if (opts.stdin !== undefined) ch.end(opts.stdin);
+    if (input) {
+      input.once("error", (e: Error) => {
+        finish(() => reject(e));
+        ch.close();
+      });
+      input.pipe(ch);
+    } else if (opts.stdin !== undefined) ch.end(opts.stdin);
     else ch.end();
   });
 }

@@ -44,6 +44,8 @@ export class SshHost implements Host {
   private readonly port: number;
   private conn?: Promise<Client>;
   private sftp?: Promise<SFTPWrapper>;
+  /** Set once sshd refused the sftp subsystem; uploads then go through exec channels. */
+  private sftpMissing = false;
   private active = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -90,9 +92,14 @@ export class SshHost implements Host {
     if (mkdir.code !== 0) throw new Error(`upload to ${this.name}:${path}: mkdir failed: ${mkdir.stderr.trim()}`);
     // Same directory, so the rename is atomic: readers see the old file or the new, never a part.
     const tmp = posix.join(dir, `.${posix.basename(path)}.tmp-${randomBytes(6).toString("hex")}`);
-    const sftp = await this.withSlot(() => this.openSftp());
+    const source = typeof data === "string" || Buffer.isBuffer(data) ? Readable.from([data]) : data;
+    const sftp = this.sftpMissing ? undefined : await this.withSlot(() => this.openSftp()).catch((e: unknown) => {
+      // An sshd without the sftp subsystem still runs commands: upload through one instead.
+      if (e instanceof SftpUnavailableError) return undefined;
+      throw e;
+    });
+    if (!sftp) return this.uploadViaExec(source, tmp, path, mode);
     try {
-      const source = typeof data === "string" || Buffer.isBuffer(data) ? Readable.from([data]) : data;
       await pipeline(source, sftp.createWriteStream(tmp, { mode }));
       await sftpCall((cb) => sftp.chmod(tmp, mode, cb)); // the open mode is filtered by umask
       await sftpCall((cb) => sftp.ext_openssh_rename(tmp, path, cb)); // posix-rename: replaces atomically
@@ -102,6 +109,35 @@ export class SshHost implements Host {
       throw new Error(`upload to ${this.name}:${path} failed: ${(e as Error).message}`);
     } finally {
       this.release();
+    }
+  }
+
+  uploadVia(): string {
+    return this.sftpMissing ? "exec" : this.sftp ? "sftp" : "unknown";
+  }
+
+  /**
+   * The upload for an sshd without the sftp subsystem: the bytes go to `cat` on an exec channel,
+   * into a temp file that only the owner can read until it has its mode, then renamed into place.
+   * The script is a constant; the paths and mode travel as its arguments (quoted by remoteCommand).
+   */
+  private async uploadViaExec(source: Readable, tmp: string, path: string, mode: number): Promise<void> {
+    const script = 'umask 077 && cat > "$1" && chmod -- "$3" "$1" && mv -fT -- "$1" "$2"';
+    const command = remoteCommand(["sh", "-c", script, "sh", tmp, path, mode.toString(8)]);
+    const channel = await this.withSlot(() => this.openExec(command));
+    let r: ExecResult;
+    try {
+      r = await runChannel(channel, {}, performance.now(), async () => {}, () => this.lost(), source);
+    } catch (e) {
+      if (e instanceof HostUnreachableError) throw e;
+      await this.exec(["rm", "-f", "--", tmp]).catch(() => {});
+      throw new Error(`upload to ${this.name}:${path} failed: ${(e as Error).message}`);
+    } finally {
+      this.release();
+    }
+    if (r.code !== 0) {
+      await this.exec(["rm", "-f", "--", tmp]).catch(() => {});
+      throw new Error(`upload to ${this.name}:${path} (through an exec channel: no SFTP) failed: ${r.stderr.trim() || `exit ${r.code}`}`);
     }
   }
 
@@ -149,6 +185,11 @@ export class SshHost implements Host {
       return await this.sftp;
     } catch (e) {
       this.sftp = undefined;
+      // sshd answers the subsystem request with a failure when sshd_config has no `Subsystem sftp`.
+      if (/subsystem/i.test(plain(e))) {
+        this.sftpMissing = true;
+        throw new SftpUnavailableError(this.name, plain(e));
+      }
       throw new HostUnreachableError(this.name, `could not open SFTP on ${this.where}: ${plain(e)}`);
     }
   }
@@ -259,6 +300,14 @@ export class SshHost implements Host {
   private release(): void {
     this.active--;
     this.waiting.shift()?.();
+  }
+}
+
+/** sshd refused the sftp subsystem (no `Subsystem sftp` line); uploads fall back to an exec channel. */
+class SftpUnavailableError extends Error {
+  constructor(readonly host: string, reason: string) {
+    super(`${host} has no SFTP (${reason})`);
+    this.name = "SftpUnavailableError";
   }
 }
 

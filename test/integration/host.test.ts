@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +16,8 @@ import { startTestbed, type Testbed } from "../support/testbed.ts";
 let tb: Testbed;
 let scratchRoot: string;
 beforeAll(async () => {
-  tb = await startTestbed({ hosts: 1 });
+  // The second host's sshd has no sftp subsystem (hardened hosts leave it out).
+  tb = await startTestbed({ hosts: 2, quirks: { 1: { sftp: false } } });
   scratchRoot = await mkdtemp(join(tmpdir(), "raptor-localhost-"));
 });
 afterAll(async () => {
@@ -61,6 +64,51 @@ describe("SshHost", () => {
     const scratch = join(tb.hosts[0]!.root, "contract");
     await host.exec(["mkdir", "-p", scratch]);
     return { host, scratch };
+  });
+});
+
+describe("SshHost on an sshd without the sftp subsystem (uploads through an exec channel)", () => {
+  const noSftp = () => sshOptions({ host: tb.hosts[1]!.name });
+  hostContract(async () => {
+    const host = new SshHost(noSftp());
+    const scratch = join(tb.hosts[1]!.root, "contract");
+    await host.exec(["mkdir", "-p", scratch]);
+    return { host, scratch };
+  });
+
+  it("uploads a large stream intact and says it went through exec; the SFTP host says sftp", async () => {
+    const host = new SshHost(noSftp());
+    const sftpHost = new SshHost(sshOptions());
+    try {
+      const big = Buffer.alloc(6 * 1024 * 1024);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
+      const path = join(tb.hosts[1]!.root, "big", "build.tar.gz");
+      const chunks = Array.from({ length: 24 }, (_, i) => big.subarray(i * 262_144, (i + 1) * 262_144));
+      await host.upload(Readable.from(chunks), path, 0o600);
+      const sum = (await host.exec(["sh", "-c", 'md5sum < "$1"; stat -c %a "$1"', "sh", path])).stdout.split(/\s+/);
+      expect(sum[0]).toBe(createHash("md5").update(big).digest("hex"));
+      expect(sum[sum.length - 2]).toBe("600");
+      expect(host.uploadVia()).toBe("exec");
+      expect((await host.exec(["sh", "-c", 'ls -a "$1"', "sh", join(tb.hosts[1]!.root, "big")])).stdout.trim().split("\n").sort()).toEqual([".", "..", "build.tar.gz"]);
+      await sftpHost.upload("x", join(tb.hosts[0]!.root, "probe.txt"));
+      expect(sftpHost.uploadVia()).toBe("sftp");
+    } finally {
+      await host.close();
+      await sftpHost.close();
+    }
+  });
+
+  it("a failing upload through exec says why and leaves no temp file", async () => {
+    const host = new SshHost(noSftp());
+    try {
+      const dir = join(tb.hosts[1]!.root, "ro");
+      await host.exec(["mkdir", "-p", join(dir, "target")]);
+      // The destination is a directory: mv cannot replace it with a file.
+      await expect(host.upload("data", join(dir, "target"))).rejects.toThrow(/through an exec channel: no SFTP\) failed/);
+      expect((await host.exec(["ls", "-a", dir])).stdout.trim().split("\n").sort()).toEqual([".", "..", "target"]);
+    } finally {
+      await host.close();
+    }
   });
 });
 
@@ -175,7 +223,7 @@ describe("verifyHostKey", () => {
     const text = await readFile(hashed, "utf8");
     expect(text.startsWith("|1|")).toBe(true);
     const { name, sshPort } = tb.hosts[0]!;
-    const key = blob((await readFile(tb.knownHostsPath, "utf8")).split(" ")[2]!.trim());
+    const key = blob((await readFile(tb.knownHostsPath, "utf8")).split("\n")[0]!.split(" ")[2]!.trim());
     expect(verifyHostKey(text, name, sshPort, key)).toBe("ok");
     expect(verifyHostKey(text, name, sshPort + 1, key)).toBe("unknown");
     const host = new SshHost(sshOptions({ knownHostsPath: hashed }));

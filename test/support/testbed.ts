@@ -39,7 +39,7 @@ export interface Testbed {
   appPorts: { from: number; to: number };
   dir: string;
   /** A `squads:` entry (indented two spaces, to follow a `squads:` line) for all hosts of the bed. */
-  squadYaml(name: string, opts?: { ports?: string }): string;
+  squadYaml(name: string, opts?: { ports?: string; hosts?: string[] }): string;
   /** The sshd log of one host (LogLevel VERBOSE: one "Accepted publickey" line per connection). */
   sshdLog(host: string): Promise<string>;
   /** Stops the host's sshd and its live sessions, as if the host went down. */
@@ -53,6 +53,11 @@ export interface TestbedOptions {
   hosts: number;
   /** Directory to build the bed in (created; wiped by stop). Default: a fresh one under the OS temp dir. */
   dir?: string;
+  /**
+   * Hosts set up the way some real ones are, by index: `sftp: false` (sshd without the sftp
+   * subsystem), `include: false` (a supervisord that does not include `<root>/supervisor/*.conf`).
+   */
+  quirks?: Record<number, { sftp?: boolean; include?: boolean }>;
 }
 
 interface HostState extends TestbedHost, SshdHost, SupervisordHost {}
@@ -103,8 +108,9 @@ export async function startTestbed(opts: TestbedOptions): Promise<Testbed> {
       for (const h of hosts) {
         h.sshPort = sshPort;
         h.supervisorUrl = `http://${h.name}:${supPort}/RPC2`;
-        await writeFile(join(h.etc, "sshd_config"), sshdConfig(h, dir));
-        await writeFile(join(h.etc, "supervisord.conf"), supervisordConfig(h, supPort, supervisor));
+        const quirks = opts.quirks?.[hosts.indexOf(h)] ?? {};
+        await writeFile(join(h.etc, "sshd_config"), sshdConfig(h, dir, quirks));
+        await writeFile(join(h.etc, "supervisord.conf"), supervisordConfig(h, supPort, supervisor, quirks));
       }
       try {
         await Promise.all(hosts.flatMap((h) => [startSshdOn(h), startSupervisordOn(h, supPort)]));
@@ -142,7 +148,7 @@ export async function startTestbed(opts: TestbedOptions): Promise<Testbed> {
       const q = JSON.stringify;
       return [
         `  ${name}:`,
-        `    hosts: [${hosts.map((h) => q(h.name)).join(", ")}]`,
+        `    hosts: [${(o.hosts ?? hosts.map((h) => h.name)).map((n) => q(n)).join(", ")}]`,
         `    transport: ssh`,
         `    ssh: { user: ${q(user)}, port: ${sshPort}, key: ${q(sshKeyPath)}, known_hosts: ${q(knownHostsPath)} }`,
         `    supervisor: { url: ${q(`http://{host}:${supPort}/RPC2`)}, username: ${q(supervisor.username)}, password: ${q(supervisor.password)} }`,

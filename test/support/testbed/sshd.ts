@@ -16,7 +16,8 @@ export interface SshdHost {
   sshd?: ChildProcess;
 }
 
-export function sshdConfig(h: SshdHost, dir: string): string {
+/** `sftp: false` leaves out the sftp subsystem, as some hardened hosts do. */
+export function sshdConfig(h: SshdHost, dir: string, o: { sftp?: boolean } = {}): string {
   return [
     `ListenAddress ${h.name}`,
     `Port ${h.sshPort}`,
@@ -35,7 +36,7 @@ export function sshdConfig(h: SshdHost, dir: string): string {
     // A pooled connection runs several commands at once; real hosts default to 10.
     `MaxSessions 20`,
     `MaxStartups 100`,
-    `Subsystem sftp internal-sftp`,
+    ...(o.sftp === false ? [] : [`Subsystem sftp internal-sftp`]),
     // bash run by sshd sources ~/.bashrc only at SHLVL < 2; this machine's root .bashrc runs
     // `pyenv init` (~150 ms a command). Real deploy users have light rc files; keep the bed fast.
     `SetEnv SHLVL=1`,

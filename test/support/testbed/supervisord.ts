@@ -13,7 +13,8 @@ export interface SupervisordHost {
   supervisord?: ChildProcess;
 }
 
-export function supervisordConfig(h: SupervisordHost, port: number, auth: { username: string; password: string }): string {
+/** `include: false` leaves out the `[include]` of `<root>/supervisor/*.conf`, as a supervisord set up by hand may. */
+export function supervisordConfig(h: SupervisordHost, port: number, auth: { username: string; password: string }, o: { include?: boolean } = {}): string {
   const asRoot = process.getuid?.() === 0;
   return [
     `[inet_http_server]`,
@@ -37,9 +38,7 @@ export function supervisordConfig(h: SupervisordHost, port: number, auth: { user
     `username=${auth.username}`,
     `password=${auth.password}`,
     ``,
-    `[include]`,
-    `files = ${join(h.root, "supervisor", "*.conf")}`,
-    ``,
+    ...(o.include === false ? [] : [`[include]`, `files = ${join(h.root, "supervisor", "*.conf")}`, ``]),
   ].join("\n");
 }
 
