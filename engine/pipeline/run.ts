@@ -1,7 +1,8 @@
 import { and, asc, eq, inArray, lt, ne, or } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
-import { configVars, deploymentSteps, deployments, swarms } from "../../db/schema/index.ts";
-import { environmentOf } from "../../playbooks/resolve.ts";
+import { builds, configVars, deploymentSteps, deployments, releases, swarms } from "../../db/schema/index.ts";
+import { configFor, environmentOf } from "../../playbooks/resolve.ts";
+import { layerConfig, overridesFor } from "../config-layers.ts";
 import { promoteNext, type EngineApiDeps } from "../api.ts";
 import { EngineError, toEngineError } from "../errors.ts";
 import { emit } from "../events.ts";
@@ -126,8 +127,10 @@ export async function runDeployment(
 }
 
 /**
- * What a successful deployment makes the new normal: a scale's sizes, a config change's values.
- * Written only on success, so a failed `config set` or `scale` leaves later deploys as they were.
+ * What a successful deployment makes the new normal: a scale's sizes, a config change's values,
+ * a rollback's config (the rolled-back release's config becomes the environment's: `config` shows
+ * it and the next plain deploy keeps it). Written only on success, so a failed `config set`,
+ * `scale` or rollback leaves later deploys as they were.
  */
 async function commitDesiredState(deps: EngineApiDeps, d: DeploymentRow): Promise<void> {
   await deps.db.transaction(async (tx) => {
@@ -136,6 +139,18 @@ async function commitDesiredState(deps: EngineApiDeps, d: DeploymentRow): Promis
         .insert(swarms)
         .values({ app: d.app, env: d.env, procType, size, updatedBy: d.requestedBy })
         .onConflictDoUpdate({ target: [swarms.app, swarms.env, swarms.procType], set: { size, updatedBy: d.requestedBy, updatedAt: new Date() } });
+    }
+    // The row this run loaded may predate the release step; read the release it cut.
+    const [now] = d.kind === "rollback" ? await tx.select({ toReleaseId: deployments.toReleaseId }).from(deployments).where(eq(deployments.id, d.id)) : [];
+    if (d.kind === "rollback" && now?.toReleaseId) {
+      const [release] = await tx.select().from(releases).where(eq(releases.id, now.toReleaseId));
+      const [build] = release ? await tx.select().from(builds).where(eq(builds.id, release.buildId)) : [];
+      if (!release || !build) return;
+      const base = layerConfig(build.configVars ?? {}, configFor(deps.playbook, d.app, d.env).env, {});
+      await tx.delete(configVars).where(and(eq(configVars.app, d.app), eq(configVars.env, d.env)));
+      const keep = Object.entries(overridesFor(release.config, base));
+      if (keep.length) await tx.insert(configVars).values(keep.map(([key, value]) => ({ app: d.app, env: d.env, key, value, updatedBy: d.requestedBy })));
+      return;
     }
     if (d.kind !== "config") return;
     for (const [key, value] of Object.entries(d.params.vars ?? {})) {

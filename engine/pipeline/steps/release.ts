@@ -3,6 +3,7 @@ import { and, desc, eq, isNotNull, max } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
 import { builds, configVars, deployments, releases } from "../../../db/schema/index.ts";
 import { configFor } from "../../../playbooks/resolve.ts";
+import { layerConfig } from "../../config-layers.ts";
 import { EngineError } from "../../errors.ts";
 import { currentRelease, releaseById, releaseByNumber, type ReleaseRow } from "../../state.ts";
 import type { Step, StepContext } from "../step.ts";
@@ -59,7 +60,7 @@ async function planRelease(ctx: StepContext): Promise<ReleaseCut> {
   if (!build) throw new EngineError("internal", `build ${buildId} is missing`);
   const base = configFor(deps.playbook, d.app, d.env);
   const overrides = await deps.db.select().from(configVars).where(and(eq(configVars.app, d.app), eq(configVars.env, d.env)));
-  const config: Record<string, string> = { ...(build.configVars ?? {}), ...base.env, ...Object.fromEntries(overrides.map((o) => [o.key, o.value])) };
+  const config = layerConfig(build.configVars ?? {}, base.env, Object.fromEntries(overrides.map((o) => [o.key, o.value])));
   // A config change is released with its values on top; they are stored in config_vars only
   // once the deployment succeeds (run.ts), so a failed change is not picked up by later deploys.
   if (d.kind === "config") {

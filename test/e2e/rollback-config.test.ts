@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
+import { liveProcRows } from "../support/fleet-probe.ts";
+import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
+import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
+import { startTestbed, type Testbed } from "../support/testbed.ts";
+
+/** Rollback makes the rolled-back release's config the environment's config (issue 9, item 3). */
+describe("rollback and config", () => {
+  let bed: Testbed;
+  let repo: AppRepo;
+  let h: Harness;
+
+  beforeAll(async () => {
+    bed = await startTestbed({ hosts: 1 });
+    repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
+    h = await startHarness({
+      playbookYaml: {
+        "pb.yaml": playbookYaml([bed.squadYaml("bed")], {
+          hello: { repo: repo.path, environments: { local: bedEnv(1, "hello_local", { uptest_timeout: "20s", env: { GREETING: "hi" } }) } },
+        }),
+      },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+    await bed?.stop();
+  });
+
+  const greetings = async () => Promise.all((await liveProcRows(h, "hello", "local")).map((p) => httpGet(p.host, p.port!, "/env/GREETING")));
+  const ok = async (text: string) => {
+    const r = await h.say(text);
+    expect(r.final?.type, r.text).toBe("deployment.succeeded");
+    return r;
+  };
+
+  it("after config set then rollback, config shows the old config and the next plain deploy keeps it", async () => {
+    await ok("deploy hello local");
+    expect(await greetings()).toEqual(["hi"]);
+    await ok("config set hello local GREETING=howdy");
+    expect(await greetings()).toEqual(["howdy"]);
+    await ok("rollback hello local");
+    expect(await greetings()).toEqual(["hi"]);
+    const shown = await h.say("config hello local");
+    expect(shown.text).toContain("GREETING=hi");
+    expect(shown.text).not.toContain("not released yet");
+    // The next plain deploy must not bring howdy back.
+    await repo.commit({ VERSION: "v2\n" });
+    await ok("deploy hello local");
+    expect(await greetings()).toEqual(["hi"]);
+    expect((await h.say("config hello local")).text).toContain("GREETING=hi");
+  }, 180_000);
+
+  it("rolling back to a release made by config set keeps that value for the next deploy", async () => {
+    await ok("config set hello local GREETING=howdy");
+    const v = (await h.say("releases hello local")).text.match(/▶ v(\d+)/)![1];
+    await ok("config set hello local GREETING=hey");
+    expect(await greetings()).toEqual(["hey"]);
+    await ok(`rollback hello local v${v}`);
+    expect(await greetings()).toEqual(["howdy"]);
+    const shown = await h.say("config hello local");
+    expect(shown.text).toMatch(/GREETING=\[REDACTED\]/); // a config set value stays masked
+    await repo.commit({ VERSION: "v3\n" });
+    await ok("deploy hello local");
+    expect(await greetings()).toEqual(["howdy"]);
+  }, 180_000);
+});
