@@ -1,12 +1,16 @@
 import type { Redis } from "ioredis";
 import type { BalancerConfig } from "../playbooks/types.ts";
+import type { HostPool } from "../runners/host-pool.ts";
 import { BalancerError, type Balancer } from "./balancer.ts";
 import { MemoryBalancer } from "./memory.ts";
+import { NginxBalancer } from "./nginx.ts";
 
-/** What backends may use: a Redis connection (the memory backend) and the key prefix. */
+/** What backends may use: a Redis connection (the memory backend), the key prefix, and the worker's Hosts. */
 export interface BalancerDeps {
   redis: Redis;
   prefix: string;
+  /** The worker's Hosts: balancer hosts share its pooled SSH connections. */
+  hosts: HostPool;
 }
 
 /** The backend for a playbook balancer. One place maps `kind` to an implementation. */
@@ -15,13 +19,38 @@ export function balancerFor(config: BalancerConfig, deps: BalancerDeps): Balance
     case "memory":
       return new MemoryBalancer(config.name, deps.redis, deps.prefix);
     case "nginx":
+      return new NginxBalancer({
+        ...fileBackendOptions(config, deps),
+        includeDir: required(config, "include_dir"),
+        reload: required(config, "reload"),
+      });
     case "varnish":
     case "haproxy":
     case "stingray":
-      throw new BalancerError(config.name, `the ${config.kind} backend is not available in this version of Raptor; use kind: memory`);
+      throw new BalancerError(config.name, `the ${config.kind} backend is not available in this version of Raptor; use kind: nginx or memory`);
     default: {
       const never: never = config.kind;
       throw new BalancerError(config.name, `unknown balancer kind ${String(never)}`);
     }
   }
+}
+
+/**
+ * What every config-file backend takes: one Host per balancer host (through the worker's pool,
+ * so `transport: local` and `ssh:` work as for squads) and the validator. The engine serializes
+ * changes to one pool (engine/locks.ts); backends take no lock themselves.
+ */
+export function fileBackendOptions(config: BalancerConfig, deps: BalancerDeps) {
+  return {
+    name: config.name,
+    hosts: config.hosts.map((h) => deps.hosts.get(config, h)),
+    validate: required(config, "validate"),
+  };
+}
+
+/** A key the schema fills for this kind; missing only if the config was built by hand. */
+function required<K extends keyof BalancerConfig>(config: BalancerConfig, key: K): NonNullable<BalancerConfig[K]> {
+  const value = config[key];
+  if (value === undefined || value === null) throw new BalancerError(config.name, `needs \`${String(key)}:\` for kind ${config.kind}`);
+  return value as NonNullable<BalancerConfig[K]>;
 }

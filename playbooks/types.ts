@@ -27,13 +27,40 @@ export interface Squad {
   root: string; // default "/apps"
 }
 
+/** The balancer kinds Raptor ships a backend for. */
+export type BalancerKind = "nginx" | "varnish" | "haproxy" | "stingray" | "memory";
+
+/**
+ * One `balancers:` entry (issue #10's contract). Which keys a kind reads, and its defaults, are in
+ * playbooks/schema/balancers.ts (`KIND_KEYS`, `defaultsFor`); keys a kind does not read are refused
+ * at load, so every field here is either meaningful for `kind` or absent.
+ */
 export interface BalancerConfig {
   name: string;
-  kind: "nginx" | "varnish" | "haproxy" | "stingray" | "memory";
+  kind: BalancerKind;
+  /** The balancer's own machines; every host gets every change. Empty for stingray and memory. */
   hosts: string[];
-  ssh?: SshSettings;
-  /** Backend-specific keys (include_dir, reload, socket, url, ...) kept as written. */
-  options: Record<string, unknown>;
+  /** "ssh" (default) or "local" (this machine, no SSH; as for squads). */
+  transport: "ssh" | "local";
+  ssh: SshSettings;
+  /** nginx, varnish, haproxy: the directory whose pool files Raptor owns. */
+  include_dir?: string;
+  /** argv run on each host before every reload (nginx: [nginx, -t]). */
+  validate?: string[];
+  /** argv run on each host to apply a change (nginx: [nginx, -s, reload]); varnish: absent = varnishadm vcl.load/vcl.use. */
+  reload?: string[];
+  /** varnish: the main VCL that includes `<include_dir>/pools.vcl` (default /etc/varnish/default.vcl). */
+  vcl?: string;
+  /** varnish: the varnishadm argv prefix, e.g. [varnishadm, -n, /var/lib/varnish/edge] (default [varnishadm]). */
+  varnishadm?: string[];
+  /** haproxy: the runtime API socket (stats socket ... level admin) on each host. */
+  socket?: string;
+  /** stingray: the REST API base URL (https://vtm:9070/api/tm/7.0). */
+  url?: string;
+  username?: string;
+  password?: string;
+  /** stingray: accept a self-signed certificate. Default false. */
+  insecure: boolean;
 }
 
 export interface Ingredient {

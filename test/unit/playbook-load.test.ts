@@ -28,7 +28,7 @@ describe("the example playbook", () => {
       ports: { from: 7000, to: 7099 },
       root: path.resolve(".raptor/hosts/{host}"),
     });
-    expect(pb.balancers.local).toEqual({ name: "local", kind: "memory", hosts: [], options: {} });
+    expect(pb.balancers.local).toEqual({ name: "local", kind: "memory", hosts: [], transport: "ssh", ssh: { user: "", port: 22 }, insecure: false });
     expect(pb.ingredients.common?.env).toEqual({ LOG_LEVEL: "info" });
     const hello = pb.apps.hello!;
     expect(hello.repo).toBe(path.resolve(".raptor/repos/hello"));
@@ -89,8 +89,12 @@ describe("a playbook with every key", () => {
       name: "edge",
       kind: "nginx",
       hosts: ["lb1.internal"],
+      transport: "ssh",
       ssh: { user: "deploy", port: 22, key: "/keys/deploy" },
-      options: { include_dir: "/etc/nginx/conf.d/raptor", reload: ["sudo", "nginx", "-s", "reload"] },
+      include_dir: "/etc/nginx/conf.d/raptor",
+      validate: ["nginx", "-t"], // the default
+      reload: ["sudo", "nginx", "-s", "reload"],
+      insecure: false,
     });
     expect(pb.ingredients.common).toEqual({ name: "common", env: { LOG_LEVEL: "info", WORKERS: "4" }, settings: { sentry: true } });
     expect(pb.apps.web?.buildpack).toBe("nodejs");

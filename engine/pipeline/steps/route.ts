@@ -8,8 +8,9 @@ import type { Step, StepContext } from "../step.ts";
 import { targetRelease, targetSizes } from "./start.ts";
 
 /**
- * Points the pool at the procs that should serve: new nodes are added before stale ones are
- * removed, so the pool is never empty of healthy nodes mid-change. Only this app+env's own
+ * Points the pool at the procs that should serve: new nodes are added (validated and applied on
+ * every balancer host) before stale ones are removed, so the pool is never empty of healthy nodes
+ * mid-change; the old procs stop later, in teardown, after the environment's `drain`. Only this app+env's own
  * nodes are ever removed. Procs chosen to go (old
  * release, or surplus after a scale down) are marked draining for teardown.
  */
@@ -31,9 +32,13 @@ export const routeStep: Step = {
       // Only nodes this app+env ever ran go: a node someone added by hand (or another app's, in
       // a shared pool) is not ours to remove.
       const remove = [...current].filter((n) => !desired.has(n) && ours.has(n));
-      if (add.length) await balancer.addNodes(pool, add);
-      await balancer.validate?.();
-      if (remove.length) await balancer.deleteNodes(pool, remove);
+      // The zero-downtime order: the new nodes are in (validated and applied on every balancer
+      // host) before any old one leaves. Each change is all-or-nothing across the balancer's
+      // hosts; a failure throws BalancerError (balancer, host, the tool's message) and the
+      // deployment's compensation takes the new nodes out again.
+      const progress = { progress: (m: string) => ctx.progress(`${balancerName} ${m}`) };
+      if (add.length) await balancer.addNodes(pool, add, progress);
+      if (remove.length) await balancer.deleteNodes(pool, remove, progress);
       return { added: add, removed: remove };
     });
     const routed = keep.filter((p) => p.port).map((p) => p.id);
