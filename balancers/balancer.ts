@@ -8,6 +8,12 @@ export interface ChangeOptions {
    * deployment's thread shows the route step per balancer host. Errors it throws are ignored.
    */
   progress?(message: string): Promise<void> | void;
+  /**
+   * deleteNodes: how long a backend that can drain (HAProxy `state drain`, Stingray `draining`)
+   * waits for a node's sessions to end before removing it; the environment's `drain`, in ms.
+   * Backends that cannot drain per node (nginx, Varnish: a reload is their drain) ignore it.
+   */
+  drainMs?: number;
 }
 
 /**

@@ -38,7 +38,7 @@ export const routeStep: Step = {
       // deployment's compensation takes the new nodes out again.
       const progress = { progress: (m: string) => ctx.progress(`${balancerName} ${m}`) };
       if (add.length) await balancer.addNodes(pool, add, progress);
-      if (remove.length) await balancer.deleteNodes(pool, remove, progress);
+      if (remove.length) await balancer.deleteNodes(pool, remove, { ...progress, drainMs: ctx.deps.options.drainMs ?? ctx.environment.drain_ms });
       return { added: add, removed: remove };
     });
     const routed = keep.filter((p) => p.port).map((p) => p.id);
