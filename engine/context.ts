@@ -14,8 +14,6 @@ export interface Logger {
 export interface EngineOptions {
   /** How long a new proc may take to reach RUNNING with its port open. Default 30 s. */
   startTimeoutMs: number;
-  /** Per-uptest-run timeout. Default 10 s. The environment's uptest_timeout is the overall deadline. */
-  uptestRunTimeoutMs: number;
   /** Override every environment's drain delay (tests set 0). */
   drainMs?: number;
   /** BullMQ lock duration: a worker silent this long is presumed dead and its job recovered. Default 30 s. */
@@ -26,7 +24,6 @@ export interface EngineOptions {
 
 export const defaultEngineOptions: EngineOptions = {
   startTimeoutMs: 30_000,
-  uptestRunTimeoutMs: 10_000,
   lockDurationMs: 30_000,
   concurrency: 4,
 };

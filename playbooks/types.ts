@@ -98,7 +98,9 @@ export interface Environment {
   listen: string[];
   release_hook?: string[]; // argv; a string in YAML is split on whitespace (no shell)
   drain_ms: number; // "5s" in YAML as `drain`; default 0
-  uptest_timeout_ms: number; // `uptest_timeout`, default "60s"
+  uptest_timeout_ms: number; // `uptest_timeout`, default "60s": the deadline for a new proc's uptests, all runs and retries
+  /** `uptest_run_timeout`: an optional cap on one run of one uptest script; none = up to the deadline. */
+  uptest_run_timeout_ms?: number;
   access: Access;
   approval: { required: boolean; timeout_ms: number; approvers?: string[] };
   freeze: string[]; // "Fri 16:00 - Mon 08:00" windows, UTC

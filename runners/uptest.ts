@@ -25,9 +25,12 @@ export interface UptestOptions {
    * each uptest so it sees what the proc sees, without config values on the command line.
    */
   envFile: string;
-  /** Bound on one run of one script. */
-  timeoutMs: number;
-  /** Budget for the whole call, from its start: each script is retried until it passes or this passes. */
+  /**
+   * Optional cap on one run of one script (the environment's `uptest_run_timeout`). Without it a
+   * run may take all the time left before the deadline.
+   */
+  runTimeoutMs?: number;
+  /** Budget for the whole call, from its start (the environment's `uptest_timeout`): each script is retried until it passes or this passes. */
   deadlineMs: number;
 }
 
@@ -53,7 +56,8 @@ export async function runUptests(host: Host, o: UptestOptions): Promise<UptestRe
     .map((e) => ({ name: e.slice(2), executable: e.startsWith("x") }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
-  const deadline = Date.now() + o.deadlineMs;
+  const started = Date.now();
+  const deadline = started + o.deadlineMs;
   const results: UptestResult[] = [];
   for (const f of files) {
     if (!f.executable) {
@@ -61,13 +65,9 @@ export async function runUptests(host: Host, o: UptestOptions): Promise<UptestRe
       continue;
     }
     results.push(
-      await retryUntil(deadline, f.name, async () => {
-        // Never more than the deadline allows, but every script gets one full-length try.
-        const left = deadline - Date.now();
-        const r = await host.exec(withEnvFile(o.envFile, [`${dir}/${f.name}`, o.hostName, String(o.port ?? 0)]), {
-          cwd: o.procDir,
-          timeoutMs: left > 1000 ? Math.min(o.timeoutMs, left) : o.timeoutMs,
-        });
+      await retryUntil({ started, deadlineMs: o.deadlineMs }, f.name, async () => {
+        const timeoutMs = runTimeout(deadline - Date.now(), o.runTimeoutMs);
+        const r = await host.exec(withEnvFile(o.envFile, [`${dir}/${f.name}`, o.hostName, String(o.port ?? 0)]), { cwd: o.procDir, timeoutMs });
         return { exitCode: r.code, output: joinOutput(r.stdout, r.stderr) };
       }),
     );
@@ -89,12 +89,30 @@ export interface HealthcheckOptions {
 /** HTTP GET from Raptor's side; 2xx or 3xx passes. Same result shape as an uptest. */
 export async function runHealthcheck(o: HealthcheckOptions): Promise<UptestResult> {
   const path = o.path.startsWith("/") ? o.path : `/${o.path}`;
-  const deadline = Date.now() + o.deadlineMs;
-  return retryUntil(deadline, `healthcheck ${path}`, () => httpGet(o.hostName, o.port, path, o.timeoutMs ?? 5000));
+  const started = Date.now();
+  return retryUntil({ started, deadlineMs: o.deadlineMs }, `healthcheck ${path}`, () => httpGet(o.hostName, o.port, path, o.timeoutMs ?? 5000));
 }
 
-async function retryUntil(deadline: number, name: string, attempt: () => Promise<{ exitCode: number; output: string }>): Promise<UptestResult> {
-  for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
+/** Smallest time one run is given, even right at the deadline: every script gets a real try. */
+export const MIN_RUN_MS = 1000;
+
+/**
+ * How long one run may take: the time left before the environment's deadline, cut to the
+ * `uptest_run_timeout` cap when the playbook sets one, never under MIN_RUN_MS.
+ */
+export function runTimeout(leftMs: number, capMs?: number): number {
+  const left = Math.max(leftMs, MIN_RUN_MS);
+  return capMs === undefined ? left : Math.min(capMs, left);
+}
+
+/** "61.0s": a duration as the thread shows it. */
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+async function retryUntil(budget: { started: number; deadlineMs: number }, name: string, attempt: () => Promise<{ exitCode: number; output: string }>): Promise<UptestResult> {
+  const deadline = budget.started + budget.deadlineMs;
+  for (let delay = 250, tries = 1; ; delay = Math.min(delay * 2, 2000), tries++) {
     let r: { exitCode: number; output: string };
     try {
       r = await attempt();
@@ -103,7 +121,11 @@ async function retryUntil(deadline: number, name: string, attempt: () => Promise
     }
     if (r.exitCode === 0) return { name, passed: true, output: trim(r.output), exitCode: 0 };
     const left = deadline - Date.now();
-    if (left <= 0) return { name, passed: false, output: trim(r.output), exitCode: r.exitCode };
+    if (left <= 0) {
+      // The real time spent, not one run's cap: the deadline is what the person set.
+      const why = `${name} did not pass within uptest_timeout ${seconds(budget.deadlineMs)}: gave up after ${seconds(Date.now() - budget.started)} and ${tries} attempt${tries === 1 ? "" : "s"}.`;
+      return { name, passed: false, output: trim(`${r.output.trimEnd()}\n${why}`), exitCode: r.exitCode };
+    }
     await new Promise((res) => setTimeout(res, Math.min(delay, left)));
   }
 }

@@ -107,6 +107,7 @@ export const environmentSchema = strict({
   release_hook: argv.optional(),
   drain: duration.default(0),
   uptest_timeout: duration.default(DEFAULT_UPTEST_TIMEOUT_MS),
+  uptest_run_timeout: duration.optional(),
   access: access.optional(),
   approval: approval.optional(),
   freeze: stringList('must be a list of freeze windows like ["Fri 16:00 - Mon 08:00"]', freezeWindow).default([]),
@@ -133,6 +134,7 @@ export const environmentSchema = strict({
   if (e.pool !== undefined) out.pool = e.pool;
   if (e.healthcheck !== undefined) out.healthcheck = e.healthcheck;
   if (e.listen !== undefined) out.listen = e.listen;
+  if (e.uptest_run_timeout !== undefined) out.uptest_run_timeout_ms = e.uptest_run_timeout;
   if (e.release_hook !== undefined) out.release_hook = e.release_hook;
   return out;
 });

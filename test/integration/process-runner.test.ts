@@ -129,7 +129,7 @@ describe("ProcessRunner with LocalHost and a real supervisord", () => {
     // The uptests see the proc's env ($GREETING, APP_SETTINGS_YAML), read from its env file:
     // no config value is on any command line (ps shows argv to every user of the host).
     const recording = new RecordingHost(host);
-    const results = await runUptests(recording, { procDir: p.dir, procType: "web", hostName: HOST, port: s.port, envFile: p.envFile, timeoutMs: 10_000, deadlineMs: 10_000 });
+    const results = await runUptests(recording, { procDir: p.dir, procType: "web", hostName: HOST, port: s.port, envFile: p.envFile, deadlineMs: 10_000 });
     expect(results).toEqual([
       { name: "01_alive", passed: true, output: "", exitCode: 0 },
       { name: "02_env", passed: true, output: `env ok for ${HOST}:${s.port}\n`, exitCode: 0 },
@@ -142,7 +142,7 @@ describe("ProcessRunner with LocalHost and a real supervisord", () => {
       expect(c.opts?.env, c.argv.join(" ")).toBeUndefined();
       for (const value of Object.values(s.config)) expect(c.argv.join("\n")).not.toContain(value);
     }
-    expect(await runUptests(host, { procDir: p.dir, procType: "worker", hostName: HOST, port: s.port, envFile: p.envFile, timeoutMs: 1000, deadlineMs: 1000 })).toEqual([]);
+    expect(await runUptests(host, { procDir: p.dir, procType: "worker", hostName: HOST, port: s.port, envFile: p.envFile, deadlineMs: 1000 })).toEqual([]);
 
     expect(await runHealthcheck({ hostName: HOST, port: s.port!, path: "/health", deadlineMs: 2000 })).toMatchObject({ name: "healthcheck /health", passed: true, exitCode: 0 });
     const missing = await runHealthcheck({ hostName: HOST, port: s.port!, path: "/missing", deadlineMs: 300 });
@@ -164,10 +164,10 @@ describe("ProcessRunner with LocalHost and a real supervisord", () => {
     await runner.startProc(host, sup, s);
     const p = procPaths(root, s.name);
     const started = Date.now();
-    const results = await runUptests(host, { procDir: p.dir, procType: "bad", hostName: HOST, port: s.port, envFile: p.envFile, timeoutMs: 2000, deadlineMs: 800 });
+    const results = await runUptests(host, { procDir: p.dir, procType: "bad", hostName: HOST, port: s.port, envFile: p.envFile, runTimeoutMs: 2000, deadlineMs: 800 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(800);
     expect(results).toEqual([
-      { name: "01_fails", passed: false, output: `checking ${HOST} ${s.port}\ndatabase unreachable\n`, exitCode: 3 },
+      { name: "01_fails", passed: false, output: expect.stringMatching(new RegExp(`^checking ${HOST} ${s.port}\ndatabase unreachable\n01_fails did not pass within uptest_timeout 0\\.8s: gave up after \\d+\\.\\ds and \\d+ attempts\\.$`)), exitCode: 3 },
       { name: "02_not_executable", passed: false, output: expect.stringContaining("not executable"), exitCode: -1 },
     ]);
     await runner.removeProc(host, sup, { name: s.name, root: squadRoot });

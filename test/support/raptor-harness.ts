@@ -74,7 +74,7 @@ export async function startHarness(o: {
     hosts: new HostPool(),
     dataDir,
     logger: process.env.RAPTOR_TEST_LOG ? { ...console, debug() {} } : silentLogger,
-    options: { ...defaultEngineOptions, startTimeoutMs: 15_000, uptestRunTimeoutMs: 5_000, lockDurationMs: 30_000, drainMs: 0, ...o.options },
+    options: { ...defaultEngineOptions, startTimeoutMs: 15_000, lockDurationMs: 30_000, drainMs: 0, ...o.options },
     queues,
   };
   const workers: { close(): Promise<void> }[] = [];

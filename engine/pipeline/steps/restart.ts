@@ -4,6 +4,7 @@ import type { Balancer } from "../../../balancers/balancer.ts";
 import { EngineError } from "../../errors.ts";
 import { hostHandle, runner, type HostHandle } from "../../fleet.ts";
 import { runUptests } from "../../../runners/uptest.ts";
+import { runCap } from "./uptest.ts";
 import { procPaths } from "../../../runners/proc-layout.ts";
 import { liveProcs, type ProcRow } from "../../state.ts";
 import type { Step, StepContext } from "../step.ts";
@@ -117,7 +118,7 @@ async function checkRestarted(ctx: StepContext, h: HostHandle, p: ProcRow): Prom
   if (!p.port) return;
   await runner.waitPort(h.host, { host: h.name, port: p.port, timeoutMs: opts.startTimeoutMs, supervisor: h.supervisor, name: p.name });
   const paths = procPaths(h.root, p.name);
-  const results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName: h.name, port: p.port, envFile: paths.envFile, timeoutMs: opts.uptestRunTimeoutMs, deadlineMs: ctx.environment.uptest_timeout_ms });
+  const results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName: h.name, port: p.port, envFile: paths.envFile, ...runCap(ctx.environment), deadlineMs: ctx.environment.uptest_timeout_ms });
   const failed = results.find((r) => !r.passed);
   if (failed) throw new EngineError("uptest_failed", `${p.name} on ${h.name}: ${failed.name} failed after restart; it stays out of the pool.`, { output: ctx.redact(failed.output) });
 }

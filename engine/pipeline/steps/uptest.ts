@@ -8,6 +8,9 @@ import { liveProcs, type ProcRow } from "../../state.ts";
 import type { Step, StepContext } from "../step.ts";
 import { targetRelease } from "./start.ts";
 
+/** The playbook's per-run cap on one uptest script (`uptest_run_timeout`), when it sets one. */
+export const runCap = (e: { uptest_run_timeout_ms?: number }) => (e.uptest_run_timeout_ms === undefined ? {} : { runTimeoutMs: e.uptest_run_timeout_ms });
+
 /** Failed procs whose output goes into the thread; the rest are counted. */
 const MAX_FAILURES_SHOWN = 3;
 
@@ -64,7 +67,7 @@ async function checkProc(ctx: StepContext, hostName: string, p: ProcRow): Promis
   if (!p.port) return { proc: p, result: { name: "running", passed: true, output: "", exitCode: 0 } };
   const paths = procPaths(h.root, p.name);
   const deadlineMs = ctx.environment.uptest_timeout_ms;
-  let results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName, port: p.port, envFile: paths.envFile, timeoutMs: opts.uptestRunTimeoutMs, deadlineMs });
+  let results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName, port: p.port, envFile: paths.envFile, ...runCap(ctx.environment), deadlineMs });
   if (results.length === 0 && ctx.environment.healthcheck) {
     results = [await runHealthcheck({ hostName, port: p.port, path: ctx.environment.healthcheck, deadlineMs })];
   }
