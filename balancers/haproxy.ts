@@ -1,5 +1,6 @@
 import type { Host } from "../runners/host.ts";
-import { BalancerError, type Balancer, type Node } from "./balancer.ts";
+import { shellJoin } from "../runners/shell.ts";
+import { BalancerError, type Balancer, type ChangeOptions, type Node } from "./balancer.ts";
 import {
   HaproxyInputError,
   isRuntimeAddable,
@@ -36,9 +37,15 @@ export interface HaproxyOptions {
   pollMs?: number;
 }
 
-export interface DeleteOptions {
-  /** Overrides HaproxyOptions.drainMs for this call (the environment's `drain`). */
-  drainMs?: number;
+/** A failure on one balancer host, with HAProxy's (or the tool's) own words in `output`. */
+class HostFailure extends Error {
+  constructor(
+    readonly host: string,
+    message: string,
+    readonly output?: string,
+  ) {
+    super(message);
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -62,66 +69,100 @@ export class HaproxyBalancer implements Balancer {
     if (opts.hosts.length === 0) throw new BalancerError(opts.name, "no hosts are configured");
     this.validateArgv = opts.validate ?? ["haproxy", "-c", "-f", "/etc/haproxy/haproxy.cfg", "-f", opts.includeDir];
     this.reloadArgv = opts.reload ?? ["systemctl", "reload", "haproxy"];
-    this.guard(() => socketArgv(opts.socket));
+    this.guard(() => socketArgv(opts.socket.replaceAll("{host}", "h")));
   }
 
   async getNodes(pool: string): Promise<Node[]> {
     return this.guard(async () => (await this.servers(this.opts.hosts[0]!, pool)) ?? []);
   }
 
-  async addNodes(pool: string, nodes: readonly Node[]): Promise<Node[]> {
+  async addNodes(pool: string, nodes: readonly Node[], opts: ChangeOptions = {}): Promise<Node[]> {
     this.guard(() => nodes.forEach(serverName));
-    await this.everyHost(pool, (current) => [...new Set([...current, ...nodes])]);
+    await this.everyHost(pool, (current) => [...new Set([...current, ...nodes])], opts);
     return this.getNodes(pool);
   }
 
-  async deleteNodes(pool: string, nodes: readonly Node[], opts: DeleteOptions = {}): Promise<Node[]> {
+  /** Drains each node first: waits up to `opts.drainMs` (default HaproxyOptions.drainMs) for its sessions to end. */
+  async deleteNodes(pool: string, nodes: readonly Node[], opts: ChangeOptions = {}): Promise<Node[]> {
     const gone = new Set(nodes);
-    await this.everyHost(pool, (current) => current.filter((n) => !gone.has(n)), opts.drainMs);
+    await this.everyHost(pool, (current) => current.filter((n) => !gone.has(n)), opts);
     return this.getNodes(pool);
   }
 
   async validate(): Promise<void> {
-    for (const host of this.opts.hosts) await this.run(host, this.validateArgv, "validate");
+    await this.guard(() => Promise.all(this.opts.hosts.map((h) => this.run(h, this.at(h, this.validateArgv), "validate"))));
   }
 
-  /** Moves every host's pool to `target(current)`; on any failure puts the others back. */
-  private async everyHost(pool: string, target: (current: Node[]) => Node[], drainMs?: number): Promise<void> {
+  /** Moves every host's pool to `target(current)`; on any failure puts the others back, then throws. */
+  private async everyHost(pool: string, target: (current: Node[]) => Node[], opts: ChangeOptions): Promise<void> {
     await this.guard(async () => {
-      const runtime = await Promise.all(this.opts.hosts.map((h) => this.servers(h, pool)));
+      const hosts = this.opts.hosts;
+      const runtime = await Promise.all(hosts.map((h) => this.atHost(h, () => this.servers(h, pool))));
       const before = runtime.map((r) => r ?? []);
-      const results = await Promise.allSettled(this.opts.hosts.map((h, i) => this.converge(h, pool, target(before[i]!), { drainMs, known: { servers: runtime[i] } })));
+      const results = await Promise.allSettled(hosts.map((h, i) => this.atHost(h, () => this.converge(h, pool, target(before[i]!), { drainMs: opts.drainMs, known: { servers: runtime[i] } }))));
       const failed = results.findIndex((r) => r.status === "rejected");
-      if (failed < 0) return;
+      if (failed < 0) {
+        for (const [i, r] of results.entries()) await report(opts, `${hosts[i]!.name}: ${(r as PromiseFulfilledResult<string>).value}`);
+        return;
+      }
       // Put back every host that took the change, so no host is left half-applied.
-      await Promise.allSettled(this.opts.hosts.map((h, i) => (results[i]!.status === "fulfilled" ? this.converge(h, pool, before[i]!, { drainMs: 0 }) : Promise.resolve())));
-      throw (results[failed] as PromiseRejectedResult).reason;
+      const notes: string[] = [];
+      for (const [i, r] of results.entries()) {
+        if (r.status !== "fulfilled") continue;
+        try {
+          await this.converge(hosts[i]!, pool, before[i]!, { drainMs: 0 });
+          notes.push(`${hosts[i]!.name} was put back to the previous pool`);
+        } catch (e) {
+          notes.push(`could not put ${hosts[i]!.name} back: ${(e as Error).message}`);
+        }
+      }
+      const err = (results[failed] as PromiseRejectedResult).reason as HostFailure;
+      throw new BalancerError(this.name, [err.message, ...notes].join("; "), { host: err.host, output: err.output });
     });
   }
 
+  /**
+   * `{host}` in a setting becomes the balancer host's name (as for the file backends and a squad's
+   * `root`), so several HAProxy instances on one machine keep apart sockets and files.
+   */
+  private at<T extends string | readonly string[]>(host: Host, value: T): T {
+    const one = (v: string) => v.replaceAll("{host}", host.name);
+    return (typeof value === "string" ? one(value) : value.map(one)) as T;
+  }
+
+  /** Runs `fn` for `host`; whatever it throws becomes a HostFailure naming the host. */
+  private async atHost<T>(host: Host, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof HostFailure) throw e;
+      throw new HostFailure(host.name, e instanceof BalancerError ? e.message.replace(/^balancer \S+( on \S+)?: /, "") : (e as Error).message, e instanceof BalancerError ? e.output : undefined);
+    }
+  }
+
   /** One host: pool file first (validated), then the runtime API, or a reload for a new backend. */
-  private async converge(host: Host, pool: string, target: Node[], how: { drainMs?: number; known?: { servers: Node[] | undefined } }): Promise<void> {
+  private async converge(host: Host, pool: string, target: Node[], how: { drainMs?: number; known?: { servers: Node[] | undefined } }): Promise<string> {
     const drainMs = how.drainMs ?? this.opts.drainMs ?? 30_000;
-    const path = poolFile(this.opts.includeDir, pool);
+    const path = poolFile(this.at(host, this.opts.includeDir), pool);
     const runtime = how.known ? how.known.servers : await this.servers(host, pool);
     const previousFile = await this.readFile(host, path);
     const current = runtime ?? [];
     // Nothing to remove from a backend that does not exist: create nothing.
-    if (runtime === undefined && target.length === 0) return;
+    if (runtime === undefined && target.length === 0) return "no such backend, nothing to remove";
     const add = target.filter((n) => !current.includes(n));
     const remove = current.filter((n) => !target.includes(n));
-    if (runtime !== undefined && add.length === 0 && remove.length === 0 && previousFile === renderBackend(pool, target)) return;
+    if (runtime !== undefined && add.length === 0 && remove.length === 0 && previousFile === renderBackend(pool, target)) return "already so";
 
     await host.upload(renderBackend(pool, target), path);
     try {
-      await this.run(host, this.validateArgv, "validate");
+      await this.run(host, this.at(host, this.validateArgv), "validate");
     } catch (err) {
       await this.restoreFile(host, path, previousFile);
       throw err;
     }
     if (runtime === undefined || !add.every(isRuntimeAddable)) {
       await this.reloadAndWait(host, pool, target, path, previousFile);
-      return;
+      return `${this.validateArgv[0]} ok, reloaded (${runtime === undefined ? "new backend" : "a node given by name"}; ${target.length} servers)`;
     }
     let added: Node[] = [];
     try {
@@ -129,8 +170,9 @@ export class HaproxyBalancer implements Balancer {
       const answers = await this.batch(host, add.flatMap((n) => [runtimeCommand.addServer(pool, n), runtimeCommand.setState(pool, n, "ready")]));
       added = add.filter((_, i) => answers[2 * i] === undefined);
       const failed = answers.findIndex((a) => a !== undefined);
-      if (failed >= 0) throw new Error(`on ${host.name}: \`${add.flatMap((n) => [runtimeCommand.addServer(pool, n), runtimeCommand.setState(pool, n, "ready")])[failed]}\` failed: ${answers[failed]}`);
+      if (failed >= 0) throw new Error(`\`${add.flatMap((n) => [runtimeCommand.addServer(pool, n), runtimeCommand.setState(pool, n, "ready")])[failed]}\` failed: ${answers[failed]}`);
       await this.drainAndDelete(host, pool, remove, drainMs);
+      return `${this.validateArgv[0]} ok, runtime API +${add.length} −${remove.length}, no reload (${target.length} servers)`;
     } catch (err) {
       await this.restoreFile(host, path, previousFile);
       await this.batch(host, remove.map((n) => runtimeCommand.setState(pool, n, "ready"))).catch(() => {});
@@ -144,7 +186,7 @@ export class HaproxyBalancer implements Balancer {
     if (nodes.length === 0) return;
     const drain = nodes.map((n) => runtimeCommand.setState(pool, n, "drain"));
     const refused = (await this.batch(host, drain)).findIndex((a) => a !== undefined);
-    if (refused >= 0) throw new Error(`on ${host.name}: \`${drain[refused]}\` failed`);
+    if (refused >= 0) throw new Error(`\`${drain[refused]}\` failed`);
     const names = new Set(nodes.map(serverName));
     const deadline = Date.now() + drainMs;
     while (Date.now() < deadline) {
@@ -168,14 +210,14 @@ export class HaproxyBalancer implements Balancer {
       const failedAt = left.map((_, i) => answers[3 * i + 2]);
       // "No such server" on a retry: an earlier attempt's delete went through.
       left = left.filter((_, i) => failedAt[i] !== undefined && !/^No such server/.test(failedAt[i]!));
-      if (left.length && Date.now() > deadline) throw new Error(`on ${host.name}: \`${runtimeCommand.delServer(pool, left[0]!)}\` failed: ${failedAt.find((f) => f)}`);
+      if (left.length && Date.now() > deadline) throw new Error(`\`${runtimeCommand.delServer(pool, left[0]!)}\` failed: ${failedAt.find((f) => f)}`);
       if (left.length) await sleep(this.opts.pollMs ?? 100);
     }
   }
 
   private async reloadAndWait(host: Host, pool: string, target: Node[], path: string, previousFile: string | undefined): Promise<void> {
     try {
-      await this.run(host, this.reloadArgv, "reload");
+      await this.run(host, this.at(host, this.reloadArgv), "reload");
     } catch (err) {
       await this.restoreFile(host, path, previousFile);
       throw err;
@@ -203,23 +245,23 @@ export class HaproxyBalancer implements Balancer {
    */
   private async batch(host: Host, commands: string[]): Promise<(string | undefined)[]> {
     if (commands.length === 0) return [];
-    const r = await host.exec(socketArgv(this.opts.socket), { stdin: `${commands.join("; ")}\n`, timeoutMs: 15_000 });
-    if (r.code !== 0) throw new Error(`on ${host.name}: the runtime API socket ${this.opts.socket} does not answer: ${tail(r.stderr || r.stdout)}`);
+    const r = await host.exec(socketArgv(this.at(host, this.opts.socket)), { stdin: `${commands.join("; ")}\n`, timeoutMs: 15_000 });
+    if (r.code !== 0) throw new HostFailure(host.name, `the runtime API socket ${this.at(host, this.opts.socket)} does not answer: ${tail(r.stderr || r.stdout)}`, tail(r.stderr || r.stdout));
     return splitBatchAnswer(r.stdout, commands.length).map((a, i) => runtimeFailure(commands[i]!, a));
   }
 
   /** Sends one runtime API command; throws with HAProxy's answer when it is not a success. */
   private async api(host: Host, command: string, missingBackendOk = false): Promise<string> {
-    const r = await host.exec(socketArgv(this.opts.socket), { stdin: `${command}\n`, timeoutMs: 15_000 });
-    if (r.code !== 0) throw new Error(`on ${host.name}: the runtime API socket ${this.opts.socket} does not answer: ${tail(r.stderr || r.stdout)}`);
+    const r = await host.exec(socketArgv(this.at(host, this.opts.socket)), { stdin: `${command}\n`, timeoutMs: 15_000 });
+    if (r.code !== 0) throw new HostFailure(host.name, `the runtime API socket ${this.at(host, this.opts.socket)} does not answer: ${tail(r.stderr || r.stdout)}`, tail(r.stderr || r.stdout));
     const failure = runtimeFailure(command, r.stdout);
-    if (failure && !(missingBackendOk && failure.startsWith("Can't find backend"))) throw new Error(`on ${host.name}: \`${command}\` failed: ${failure}`);
+    if (failure && !(missingBackendOk && failure.startsWith("Can't find backend"))) throw new HostFailure(host.name, `\`${command}\` failed: ${failure}`, failure);
     return r.stdout;
   }
 
   private async run(host: Host, argv: readonly string[], what: string): Promise<void> {
     const r = await host.exec(argv, { timeoutMs: 60_000 });
-    if (r.code !== 0) throw new BalancerError(this.name, `${what} failed on ${host.name} (${argv.join(" ")}, exit ${r.code}): ${tail(r.stderr || r.stdout)}`);
+    if (r.code !== 0) throw new HostFailure(host.name, `${what} failed (\`${shellJoin(argv)}\`, exit ${r.code}): ${tail(r.stderr || r.stdout)}`, tail(r.stderr || r.stdout));
   }
 
   private async readFile(host: Host, path: string): Promise<string | undefined> {
@@ -236,6 +278,7 @@ export class HaproxyBalancer implements Balancer {
   private guard<T>(fn: () => T): T {
     const wrap = (err: unknown): never => {
       if (err instanceof BalancerError) throw err;
+      if (err instanceof HostFailure) throw new BalancerError(this.name, err.message, { host: err.host, output: err.output });
       throw new BalancerError(this.name, err instanceof HaproxyInputError ? err.message : (err as Error).message);
     };
     try {
@@ -249,6 +292,14 @@ export class HaproxyBalancer implements Balancer {
 
 /** The nodes in a pool file's text (for tests and `status`). */
 export { parseBackendFile };
+
+async function report(opts: ChangeOptions, message: string): Promise<void> {
+  try {
+    await opts.progress?.(message);
+  } catch {
+    // progress is for people; a failed report does not fail the change
+  }
+}
 
 function tail(text: string, lines = 8): string {
   return text.trim().split("\n").slice(-lines).join("\n");

@@ -3,7 +3,9 @@ import type { BalancerConfig } from "../playbooks/types.ts";
 import type { HostPool } from "../runners/host-pool.ts";
 import { BalancerError, type Balancer } from "./balancer.ts";
 import { MemoryBalancer } from "./memory.ts";
+import { HaproxyBalancer } from "./haproxy.ts";
 import { NginxBalancer } from "./nginx.ts";
+import { StingrayBalancer } from "./stingray.ts";
 
 /** What backends may use: a Redis connection (the memory backend), the key prefix, and the worker's Hosts. */
 export interface BalancerDeps {
@@ -24,9 +26,22 @@ export function balancerFor(config: BalancerConfig, deps: BalancerDeps): Balance
         includeDir: required(config, "include_dir"),
         reload: required(config, "reload"),
       });
-    case "varnish":
     case "haproxy":
+      return new HaproxyBalancer({
+        ...fileBackendOptions(config, deps),
+        socket: required(config, "socket"),
+        includeDir: required(config, "include_dir"),
+        reload: required(config, "reload"),
+      });
     case "stingray":
+      return new StingrayBalancer({
+        name: config.name,
+        url: required(config, "url"),
+        username: required(config, "username"),
+        password: required(config, "password"),
+        insecure: config.insecure,
+      });
+    case "varnish":
       throw new BalancerError(config.name, `the ${config.kind} backend is not available in this version of Raptor; use kind: nginx or memory`);
     default: {
       const never: never = config.kind;

@@ -1,5 +1,5 @@
 import { Agent, request, type Dispatcher } from "undici";
-import { BalancerError, type Balancer, type Node } from "./balancer.ts";
+import { BalancerError, type Balancer, type ChangeOptions, type Node } from "./balancer.ts";
 import { errorText, nodesTable, poolUrl, putBody, tableNodes, withNodesActive, withNodesDraining, withoutNodes, type NodesTableRow } from "./stingray-api.ts";
 
 /** The playbook's `kind: stingray` keys, resolved. */
@@ -15,11 +15,6 @@ export interface StingrayOptions {
   drainMs?: number;
   /** Per-request timeout (ms). Default 15 000. */
   timeoutMs?: number;
-}
-
-export interface StingrayDeleteOptions {
-  /** Overrides StingrayOptions.drainMs for this call (the environment's `drain`). */
-  drainMs?: number;
 }
 
 /**
@@ -46,25 +41,31 @@ export class StingrayBalancer implements Balancer {
     return tableNodes((await this.read(pool)) ?? []);
   }
 
-  async addNodes(pool: string, nodes: readonly Node[]): Promise<Node[]> {
+  async addNodes(pool: string, nodes: readonly Node[], opts: ChangeOptions = {}): Promise<Node[]> {
     const existing = await this.read(pool);
     const table = existing ?? [];
     const next = withNodesActive(table, nodes);
-    if (JSON.stringify(next) !== JSON.stringify(table)) await this.write(pool, next);
+    if (JSON.stringify(next) !== JSON.stringify(table)) {
+      await this.write(pool, next);
+      await report(opts, `${new URL(this.opts.url).host}: +${nodes.length} active (${next.length} nodes)`);
+    }
     return tableNodes(next);
   }
 
-  async deleteNodes(pool: string, nodes: readonly Node[], opts: StingrayDeleteOptions = {}): Promise<Node[]> {
+  /** Leaving nodes stay `draining` for `opts.drainMs` (default StingrayOptions.drainMs), then go. */
+  async deleteNodes(pool: string, nodes: readonly Node[], opts: ChangeOptions = {}): Promise<Node[]> {
     const table = await this.read(pool);
     if (table === undefined) return [];
     const present = nodes.filter((n) => table.some((r) => r.node === n));
     if (present.length === 0) return tableNodes(table);
     await this.write(pool, withNodesDraining(table, present));
+    await report(opts, `${new URL(this.opts.url).host}: ${present.length} draining`);
     const drainMs = opts.drainMs ?? this.opts.drainMs ?? 10_000;
     if (drainMs > 0) await new Promise((r) => setTimeout(r, drainMs));
     // Read again: the pool lock keeps Raptor out, but an operator may have changed other rows.
     const next = withoutNodes((await this.read(pool)) ?? [], present);
     await this.write(pool, next);
+    await report(opts, `${new URL(this.opts.url).host}: −${present.length} (${next.length} nodes)`);
     return tableNodes(next);
   }
 
@@ -104,5 +105,13 @@ export class StingrayBalancer implements Balancer {
       const why = e.cause?.message ?? e.message;
       throw new BalancerError(this.name, `cannot reach ${url}: ${e.code ?? e.cause?.code ?? ""} ${why}`.replace(/\s+/g, " "));
     }
+  }
+}
+
+async function report(opts: ChangeOptions, message: string): Promise<void> {
+  try {
+    await opts.progress?.(message);
+  } catch {
+    // progress is for people; a failed report does not fail the change
   }
 }

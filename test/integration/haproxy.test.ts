@@ -113,7 +113,7 @@ describe("HAProxy backend", () => {
     const b = await upstream();
     const err = await balancer({ validate: [...hx.validate, "-f", broken] }).addNodes("web", [b]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BalancerError);
-    expect((err as Error).message).toMatch(/^balancer lb: validate failed on lb1 .*backend.*web/s);
+    expect((err as Error).message).toMatch(/^balancer lb on lb1: validate failed \(`haproxy -c .*`, exit 1\): .*backend.*web/s);
     expect(await readFile(join(hx.includeDir, "web.cfg"), "utf8")).toBe(before);
     expect(await balancer().getNodes("web")).toEqual([a]);
     await balancer().deleteNodes("web", [a]);
@@ -122,8 +122,43 @@ describe("HAProxy backend", () => {
   it("a socket that does not answer fails with the host and socat's message, and nothing is written", async () => {
     const err = await balancer({ socket: join(hx.dir, "nosuch.sock") }).addNodes("web", ["127.0.0.1:1"]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BalancerError);
-    expect((err as Error).message).toMatch(/balancer lb: on lb1: the runtime API socket .*nosuch\.sock does not answer: .*(No such file|connect)/s);
+    expect((err as Error).message).toMatch(/^balancer lb on lb1: the runtime API socket .*nosuch\.sock does not answer: .*(No such file|connect)/s);
     expect(parseBackendFile(await readFile(join(hx.includeDir, "web.cfg"), "utf8"))).toEqual([]);
+  });
+
+  it("two balancer hosts: a host whose validator rejects the change fails it, and the other host is put back", async () => {
+    const base = join(hx.dir, "two");
+    const [h1, h2] = [await startHaproxy({ dir: join(base, "lb1"), frontendPool: "web" }), await startHaproxy({ dir: join(base, "lb2"), frontendPool: "web" })];
+    try {
+      await writeFile(join(base, "lb1", "extra.cfg"), "");
+      await writeFile(join(base, "lb2", "extra.cfg"), "backend web\n");
+      const b = new HaproxyBalancer({
+        name: "lb",
+        hosts: [new LocalHost("lb1"), new LocalHost("lb2")],
+        socket: join(base, "{host}", "admin.sock"),
+        includeDir: join(base, "{host}", "raptor"),
+        validate: ["haproxy", "-c", "-f", join(base, "{host}", "haproxy.cfg"), "-f", join(base, "{host}", "raptor"), "-f", join(base, "{host}", "extra.cfg")],
+        reload: ["false"],
+        pollMs: 20,
+      });
+      const a = await upstream();
+      const progress: string[] = [];
+      const err = await b.addNodes("web", [a], { progress: (m) => void progress.push(m) }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BalancerError);
+      expect((err as BalancerError).host).toBe("lb2");
+      expect((err as Error).message).toMatch(/^balancer lb on lb2: validate failed .*web.*; lb1 was put back to the previous pool$/s);
+      for (const dir of ["lb1", "lb2"]) {
+        expect(parseBackendFile(await readFile(join(base, dir, "raptor", "web.cfg"), "utf8"))).toEqual([]);
+        const servers = (await new LocalHost(dir).exec(["socat", "stdio", `unix-connect:${join(base, dir, "admin.sock")}`], { stdin: "show servers state web\n" })).stdout;
+        expect(servers).not.toContain(a);
+      }
+      await writeFile(join(base, "lb2", "extra.cfg"), "");
+      await b.addNodes("web", [a], { progress: (m) => void progress.push(m) });
+      expect(progress).toEqual([expect.stringMatching(/^lb1: haproxy ok, runtime API \+1 −0, no reload/), expect.stringMatching(/^lb2: haproxy ok, runtime API \+1 −0, no reload/)]);
+    } finally {
+      await h1.stop();
+      await h2.stop();
+    }
   });
 
   it("a node HAProxy cannot name is refused before anything changes", async () => {

@@ -25,10 +25,13 @@ export interface TestHaproxy {
 export interface TestHaproxyOptions {
   /** The pool the frontend sends to; its file is created empty so the config loads. Default: none. */
   frontendPool?: string;
+  /** Directory to run in (created; removed by stop). Default: a fresh one under the OS temp dir. */
+  dir?: string;
 }
 
 export async function startHaproxy(opts: TestHaproxyOptions = {}): Promise<TestHaproxy> {
-  const dir = await mkdtemp(join(tmpdir(), "raptor-haproxy-"));
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), "raptor-haproxy-")));
+  await mkdir(dir, { recursive: true });
   const includeDir = join(dir, "raptor");
   await mkdir(includeDir);
   const held: string[] = [];
