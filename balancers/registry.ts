@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { BalancerConfig } from "../playbooks/types.ts";
-import type { HostPool } from "../runners/host-pool.ts";
+import type { HostCache } from "../runners/host-cache.ts";
 import { BalancerError, type Balancer } from "./balancer.ts";
 import { MemoryBalancer } from "./memory.ts";
 import { HaproxyBalancer } from "./haproxy.ts";
@@ -12,7 +12,7 @@ export interface BalancerDeps {
   redis: Redis;
   prefix: string;
   /** The worker's Hosts: balancer hosts share its pooled SSH connections. */
-  hosts: HostPool;
+  hosts: HostCache;
 }
 
 /** The backend for a playbook balancer. One place maps `kind` to an implementation. */

@@ -4,10 +4,11 @@ import { Redis } from "ioredis";
 import { pino } from "pino";
 import { openDb, type DbHandle } from "../db/client.ts";
 import type { EngineApiDeps } from "../engine/api.ts";
-import { defaultEngineOptions, type EngineOptions, type Logger } from "../engine/context.ts";
+import { defaultEngineOptions, type EngineOptions } from "../engine/context.ts";
+import type { Logger } from "../lib/logger.ts";
 import { Queues } from "../engine/queues.ts";
 import { loadPlaybooks } from "../playbooks/load.ts";
-import { HostPool } from "../runners/host-pool.ts";
+import { HostCache } from "../runners/host-cache.ts";
 
 /** Settings from the environment (12-factor); every one has an embedded default. */
 export interface RuntimeConfig {
@@ -65,7 +66,7 @@ export async function createRuntime(config: RuntimeConfig, logger?: Logger): Pro
   const playbook = await loadPlaybooks(config.playbooks);
   const db: DbHandle = await openDb({ url: config.databaseUrl, dataDir: resolve(config.dataDir, "pglite") });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false });
-  const hosts = new HostPool();
+  const hosts = new HostCache();
   const queues = new Queues(config.redisUrl, config.prefix);
   const engine: EngineApiDeps = {
     db: db.db,

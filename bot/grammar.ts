@@ -18,7 +18,7 @@ import {
   parseUnlock,
 } from "./grammar/verbs.ts";
 import { noMore } from "./grammar/target.ts";
-import { charCount, charProblem, fail, GrammarError, MAX_LENGTH, normalize, show, splitWords, type Word } from "./grammar/text.ts";
+import { charCount, charProblem, fail, GrammarError, MAX_LENGTH, normalize, show, splitWords, type Word } from "./grammar/words.ts";
 
 /**
  * The chat grammar (DESIGN.md, "Commands"): text -> Command, or an error that says what was wrong
@@ -41,7 +41,7 @@ export function parse(text: string, context: ParseContext = {}): ParseResult {
   }
 }
 
-export { MAX_LENGTH } from "./grammar/text.ts";
+export { MAX_LENGTH } from "./grammar/words.ts";
 export { MAX_LOG_LINES, MAX_SCALE } from "./grammar/verbs.ts";
 
 const VERB_SET: ReadonlySet<string> = new Set(VERBS);

@@ -1,14 +1,8 @@
 import type { Redis } from "ioredis";
 import type { Db } from "../db/client.ts";
+import type { Logger } from "../lib/logger.ts";
 import type { Playbook } from "../playbooks/types.ts";
-import type { HostPool } from "../runners/host-pool.ts";
-
-export interface Logger {
-  debug(obj: unknown, msg?: string): void;
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-}
+import type { HostCache } from "../runners/host-cache.ts";
 
 /** Tunables with production defaults; tests shorten them. */
 export interface EngineOptions {
@@ -41,12 +35,10 @@ export interface EngineDeps {
   /** Redis URL, for the connections BullMQ opens itself. */
   redisUrl: string;
   playbook: Playbook;
-  hosts: HostPool;
+  hosts: HostCache;
   /** Where builds, git mirrors and the PGlite database live. */
   dataDir: string;
   logger: Logger;
   options: EngineOptions;
   now?: () => Date;
 }
-
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,4 +1,4 @@
-import type { DeploymentKind } from "../db/schema/enums.ts";
+import { finalDeploymentStatuses, type DeploymentKind } from "../db/schema/enums.ts";
 
 /** The pipeline's step names, in pipeline order. plan.ts picks a subset per deployment kind. */
 export const stepNames = ["resolve", "build", "release", "start", "uptest", "release_hook", "route", "teardown", "restart"] as const;
@@ -58,3 +58,6 @@ export type EngineEvent = EngineEventBody & {
   deploymentId: string;
   at: string;
 };
+
+/** The events that end a deployment: one per final status (`deployment.succeeded`, ...). */
+export const finalEventTypes: ReadonlySet<EngineEvent["type"]> = new Set(finalDeploymentStatuses.map((s) => `deployment.${s}` as const));

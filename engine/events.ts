@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import { deploymentEvents } from "../db/schema/index.ts";
 import type { EngineDeps } from "./context.ts";
 import { redactDeep } from "./redact.ts";
-import type { EngineEvent, EngineEventBody } from "./event-types.ts";
+import { finalEventTypes, type EngineEvent, type EngineEventBody } from "./event-types.ts";
 
 export const eventStreamKey = (prefix: string) => `${prefix}events`;
 /** Keep the stream bounded; Postgres keeps the full history. */
@@ -36,15 +36,8 @@ export function parseStreamEntry(id: string, fields: string[]): EngineEvent | un
   }
 }
 
-export const terminalEventTypes = new Set([
-  "deployment.succeeded",
-  "deployment.failed",
-  "deployment.cancelled",
-  "deployment.rejected",
-]);
-
 /**
- * Follows one deployment's events from the start of the stream until a terminal event.
+ * Follows one deployment's events from the start of the stream until its final event.
  * `conn` must be a dedicated connection (XREAD BLOCK holds it).
  */
 export async function followDeployment(
@@ -67,7 +60,7 @@ export async function followDeployment(
         const e = parseStreamEntry(id, fields);
         if (!e || e.deploymentId !== deploymentId) continue;
         await onEvent(e);
-        if (terminalEventTypes.has(e.type)) return e;
+        if (finalEventTypes.has(e.type)) return e;
       }
     }
   }

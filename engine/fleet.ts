@@ -32,7 +32,7 @@ export function hostHandle(deps: Pick<EngineDeps, "hosts">, squad: Squad, hostNa
 }
 
 /** Runs `fn` for every key in parallel, one promise per host: hosts are worked in parallel. */
-export async function perHost<T, R>(items: readonly T[], hostOf: (t: T) => string, fn: (host: string, items: T[]) => Promise<R>): Promise<R[]> {
+export async function forEachHost<T, R>(items: readonly T[], hostOf: (t: T) => string, fn: (host: string, items: T[]) => Promise<R>): Promise<R[]> {
   const groups = new Map<string, T[]>();
   for (const it of items) groups.set(hostOf(it), [...(groups.get(hostOf(it)) ?? []), it]);
   const settled = await Promise.allSettled([...groups.entries()].map(([h, list]) => fn(h, list)));

@@ -3,8 +3,8 @@ import { and, eq, isNull } from "drizzle-orm";
 import { procs } from "../db/schema/index.ts";
 import { environmentOf } from "../playbooks/resolve.ts";
 import { mapLimit } from "../lib/concurrency.ts";
-import { ensureBuild } from "./build/build.ts";
-import { tailLines } from "./build/errors.ts";
+import { buildOrReuse } from "./builds/build-or-reuse.ts";
+import { tailLines } from "./builds/build-error.ts";
 import type { EngineDeps } from "./context.ts";
 import { EngineError } from "./errors.ts";
 import { emit } from "./events.ts";
@@ -39,14 +39,14 @@ export async function startOnHost(deps: EngineDeps, data: JobData<"procs">): Pro
   if (!existsSync(build.path!)) {
     // Built on another machine (or the data dir was wiped): build the same commit again here,
     // into the same build row, rather than fail. Shared RAPTOR_DATA avoids the rebuild.
-    const again = await ensureBuild({ db: deps.db, app: build.app, repo: found.app.repo, commit: build.commit, buildpack: build.buildpack === "auto" ? undefined : build.buildpack, dataDir: deps.dataDir });
+    const again = await buildOrReuse({ db: deps.db, app: build.app, repo: found.app.repo, commit: build.commit, buildpack: build.buildpack === "auto" ? undefined : build.buildpack, dataDir: deps.dataDir });
     build = again.build;
     if (!build.path || !existsSync(build.path)) {
       throw new EngineError("build_missing", `build ${build.id.slice(0, 8)} of v${release.number} is not on this worker's disk (${build.path}).`);
     }
   }
   const h = hostHandle(deps, squad, data.host);
-  const { uploaded } = await runner.ensureBuild(h.host, { buildId: build.id, md5: build.md5!, localPath: build.path!, root: squad.root });
+  const { uploaded } = await runner.uploadBuild(h.host, { buildId: build.id, md5: build.md5!, localPath: build.path!, root: squad.root });
   if (uploaded) {
     const redact = await redactorFor(deps, d.app, d.env);
     await emit(deps, d.id, { type: "step.progress", step: "start", message: `uploaded build to ${data.host}` }, redact);
@@ -56,14 +56,14 @@ export async function startOnHost(deps: EngineDeps, data: JobData<"procs">): Pro
 }
 
 /**
- * A `builds` job: ensureBuild on whichever worker took it. The deployment that asked first gets
+ * A `builds` job: buildOrReuse on whichever worker took it. The deployment that asked first gets
  * a heartbeat in its thread while the build runs; every waiter gets the log tail in the result.
  */
 export async function runBuildJob(deps: EngineDeps, data: JobData<"builds">): Promise<BuildJobResult> {
   const lines: string[] = [];
   let lastBeat = 0;
   const redact = await redactorFor(deps, data.app, "");
-  const { build, reused } = await ensureBuild({
+  const { build, reused } = await buildOrReuse({
     db: deps.db,
     app: data.app,
     repo: data.repo,

@@ -1,12 +1,10 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { builds } from "../db/schema/index.ts";
+import { builds, type BuildRow } from "../db/schema/index.ts";
 import type { ProcSpec } from "../runners/process-runner.ts";
 import type { Squad } from "../playbooks/types.ts";
 import { EngineError } from "./errors.ts";
-import type { ProcRow, ReleaseRow } from "./state.ts";
-
-export type BuildRow = typeof builds.$inferSelect;
+import type { ProcRow, ReleaseRow } from "../db/schema/index.ts";
 
 export async function buildOf(db: Db, release: ReleaseRow): Promise<BuildRow> {
   const [build] = await db.select().from(builds).where(eq(builds.id, release.buildId));

@@ -101,7 +101,7 @@ export class Queues {
   /**
    * Builds on whichever worker takes the job, and waits for it. One job per deployment (a resumed
    * deployment finds its own job again); two deployments of the same app + commit + buildpack
-   * still build once, because ensureBuild claims the build row and the second one waits on it.
+   * still build once, because buildOrReuse claims the build row and the second one waits on it.
    */
   async build(data: JobData<"builds">): Promise<BuildJobResult> {
     const parsed = jobCatalog.builds.schema.parse(data);
@@ -110,7 +110,7 @@ export class Queues {
   }
 
   /** Each host's share of a step runs as its own job (any worker may take it); waits for all. */
-  async perHost(deploymentId: string, action: "start", hosts: readonly string[]): Promise<void> {
+  async hostJobs(deploymentId: string, action: "start", hosts: readonly string[]): Promise<void> {
     const results = await Promise.allSettled(
       hosts.map((host) => {
         const data = jobCatalog.procs.schema.parse({ deploymentId, host, action });

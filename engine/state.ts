@@ -1,11 +1,8 @@
 import { and, desc, eq, inArray, isNotNull, isNull } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { deployments, procs, releases, swarms } from "../db/schema/index.ts";
+import { deployments, procs, releases, swarms, type DeploymentRow, type ProcRow, type ReleaseRow } from "../db/schema/index.ts";
 import type { Environment } from "../playbooks/types.ts";
 
-export type ReleaseRow = typeof releases.$inferSelect;
-export type ProcRow = typeof procs.$inferSelect;
-export type DeploymentRow = typeof deployments.$inferSelect;
 
 /** The release serving an app+env: the one the last successful deployment left in place. */
 export async function currentRelease(db: Db, app: string, env: string): Promise<ReleaseRow | undefined> {

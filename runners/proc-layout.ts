@@ -1,4 +1,5 @@
 import { dump } from "js-yaml";
+import { ENV_KEY, ENV_NAME, IDENT, PROC_TYPE } from "../lib/names.ts";
 import { shellJoin, shellQuote } from "./shell.ts";
 
 /**
@@ -21,17 +22,18 @@ export class UnsafeLayoutError extends Error {
   }
 }
 
-const APP_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+const APP_RE = IDENT;
 /** No dash, so a name reads back unambiguously even when the app name has dashes. */
-const ENV_RE = /^[A-Za-z0-9][A-Za-z0-9_]*$/;
-const PROC_TYPE_RE = /^[A-Za-z0-9_]+$/;
-const ENV_KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ENV_RE = ENV_NAME;
+const PROC_TYPE_RE = PROC_TYPE;
+const ENV_KEY_RE = ENV_KEY;
 const BUILD_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** Paths that go into supervisor's ini verbatim: no spaces, quotes, `%`, `;`, `#` or controls. */
 const SAFE_PATH_RE = /^\/[A-Za-z0-9_./@+,:=-]*$/;
 /** A supervisor program name that is also a safe file name (no `:`, which supervisor reserves). */
 const PROGRAM_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const NAME_RE = /^(.+)-([A-Za-z0-9][A-Za-z0-9_]*)-v([1-9][0-9]*)-([A-Za-z0-9_]+)-([0-9]+|w[0-9]+)$/;
+/** Built from the name patterns (their anchors dropped), so it reads back every name procName makes. */
+const NAME_RE = new RegExp(`^(.+)-(${ENV_NAME.source.slice(1, -1)})-v([1-9][0-9]*)-(${PROC_TYPE.source.slice(1, -1)})-([0-9]+|w[0-9]+)$`);
 
 export interface ProcNameParts {
   app: string;

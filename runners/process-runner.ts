@@ -28,7 +28,7 @@ export interface ProcSpec {
   port?: number;
   /** The host's name as procs see it: HOST in their env, the address they bind to. */
   hostName: string;
-  /** The squad's root; `{host}` is expanded with the Host's name, as in removeProc/ensureBuild. */
+  /** The squad's root; `{host}` is expanded with the Host's name, as in removeProc/uploadBuild. */
   root: string;
   build: { id: string; md5: string };
   /** The Procfile command line (the app author's shell line). */
@@ -68,7 +68,7 @@ const LOG_TAIL_BYTES = 4000;
 /** The `process` runner: plain processes under supervisord, laid out as in proc-layout.ts. */
 export class ProcessRunner {
   /** Uploads the build unless `<root>/builds/<id>.tar.gz` is already there with this md5. */
-  async ensureBuild(host: Host, b: { buildId: string; md5: string; localPath: string; root: string }): Promise<{ uploaded: boolean }> {
+  async uploadBuild(host: Host, b: { buildId: string; md5: string; localPath: string; root: string }): Promise<{ uploaded: boolean }> {
     const path = buildTarballPath(expandRoot(b.root, host.name), b.buildId);
     if ((await remoteMd5(host, path)) === b.md5) return { uploaded: false };
     await host.upload(createReadStream(b.localPath), path, 0o644);

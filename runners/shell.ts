@@ -1,3 +1,5 @@
+import { ENV_KEY } from "../lib/names.ts";
+
 /**
  * The only place an argv becomes a shell string. Everything that runs a command on a host builds an
  * argv array; the SSH edge turns it into one POSIX `sh` command line here, and nowhere else.
@@ -6,8 +8,6 @@
 /** Characters that never need quoting in POSIX sh (no globbing, expansion, or word splitting). */
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
-/** A valid environment variable name, as `env K=V` and POSIX shells accept it. */
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * Words the shell treats specially in command position: reserved words (POSIX and bash) would be
@@ -17,7 +17,7 @@ const RESERVED = new Set([
   "!", "{", "}", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in", "then",
   "until", "while", "[[", "]]", "function", "select", "time", "coproc",
 ]);
-const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
+const ASSIGNMENT = new RegExp(`${ENV_KEY.source.slice(0, -1)}=`);
 
 function wrap(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;

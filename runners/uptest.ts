@@ -1,5 +1,6 @@
 import { request } from "node:http";
 import type { Host } from "./host.ts";
+import { PROC_TYPE } from "../lib/names.ts";
 import { withEnvFile } from "./proc-layout.ts";
 
 /** One uptest's outcome: Velociraptor's result (name, passed, output) plus the exit code. */
@@ -42,7 +43,7 @@ const OUTPUT_LIMIT = 4000;
  * and the caller falls back to the environment's health check.
  */
 export async function runUptests(host: Host, o: UptestOptions): Promise<UptestResult[]> {
-  if (!/^[A-Za-z0-9_]+$/.test(o.procType)) throw new Error(`invalid proc type ${JSON.stringify(o.procType)}`);
+  if (!PROC_TYPE.test(o.procType)) throw new Error(`invalid proc type ${JSON.stringify(o.procType)}`);
   const dir = `${o.procDir}/uptests/${o.procType}`;
   if ((await host.exec(["test", "-d", dir])).code !== 0) return [];
   const listing = await host.exec(

@@ -1,7 +1,7 @@
 import type { Command, ParseContext } from "../command.ts";
 import { CONFIG_KEY, configKey } from "./names.ts";
 import { binding, noMore, resolveTarget, type Target } from "./target.ts";
-import { charProblem, codePoint, fail, freeTextProblem, isSpace, QUOTES, show, type Word } from "./text.ts";
+import { charProblem, codePoint, fail, freeTextProblem, isSpace, QUOTES, show, type Word } from "./words.ts";
 
 /**
  * config <app> <env>

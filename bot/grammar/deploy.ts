@@ -1,7 +1,7 @@
 import type { Command, ParseContext } from "../command.ts";
 import { checkApp, checkEnv, ident, knownApps, ref } from "./names.ts";
 import { binding, noMore, resolveTarget } from "./target.ts";
-import { fail, show, type Word } from "./text.ts";
+import { fail, show, type Word } from "./words.ts";
 
 type Deploy = Extract<Command, { kind: "deploy" }>;
 

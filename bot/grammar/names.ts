@@ -1,6 +1,7 @@
 import type { ParseContext } from "../command.ts";
 import { didYouMean } from "../../lib/suggest.ts";
-import { charProblem, fail, show } from "./text.ts";
+import { ENV_KEY, IDENT, REF, REF_MAX_LENGTH, REF_RULE, refProblem } from "../../lib/names.ts";
+import { charProblem, fail, show } from "./words.ts";
 
 /**
  * The shapes of names, and the errors that say which part is wrong and what is allowed.
@@ -8,17 +9,13 @@ import { charProblem, fail, show } from "./text.ts";
  * rather than reported as a generic "not allowed".
  */
 
-/** App, environment, proc type and squad names (DESIGN.md). */
-export const IDENT = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-/** Git branch, tag or sha; also no `..`, `//`, `/.`, and no trailing `/`, `.` or `.lock` (git's rules). */
-export const REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
+export { IDENT, REF };
 /** Deployment ids look like `d-k3j9x2ab`; any id of this shape is passed on, and dispatch looks it up. */
 export const DEPLOYMENT_ID = /^[a-z0-9][a-z0-9-]{2,39}$/;
 /** Config keys, as environment variable names. */
-export const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const CONFIG_KEY = ENV_KEY;
 
 const NAME_RULE = 'Names use lowercase letters, digits, "-" and "_".';
-const REF_RULE = 'A ref is a branch, tag or commit: letters, digits, ".", "_", "-" and "/".';
 
 export type NameKind = "app name" | "environment name" | "proc type" | "squad name";
 
@@ -44,17 +41,9 @@ export function ref(word: string): string {
   const chars = charProblem(word);
   if (chars) fail(chars);
   const head = `${show(word)} is not a valid ref`;
-  if (word.length > 200) fail(`${head}: it is ${word.length} characters long; the limit is 200.`);
-  if (!/^[A-Za-z0-9]/.test(word)) fail(`${head}: it can't start with "${word[0]}". ${REF_RULE}`);
-  const bad = /[^A-Za-z0-9._/-]/.exec(word);
-  if (bad) fail(`${head}: "${bad[0]}" is not allowed. ${REF_RULE}`);
-  for (const seq of ["..", "//", "/."]) {
-    if (word.includes(seq)) fail(`${head}: it contains "${seq}". ${REF_RULE}`);
-  }
-  for (const end of ["/", ".lock", "."]) {
-    if (word.endsWith(end)) fail(`${head}: it can't end with "${end}". ${REF_RULE}`);
-  }
-  if (/\.lock\//.test(word)) fail(`${head}: no part of it may end with ".lock". ${REF_RULE}`);
+  if (word.length > REF_MAX_LENGTH) fail(`${head}: it is ${word.length} characters long; the limit is ${REF_MAX_LENGTH}.`);
+  const problem = refProblem(word);
+  if (problem) fail(`${head}: ${problem}. ${REF_RULE}`);
   return word;
 }
 

@@ -1,7 +1,7 @@
 import type { ParseContext } from "../command.ts";
 import { exampleFor, usageFor } from "../help.ts";
 import { checkApp, checkEnv, ident, isIdent, knownApps, knownEnvs } from "./names.ts";
-import { charProblem, fail, show, type Word } from "./text.ts";
+import { charProblem, fail, show, type Word } from "./words.ts";
 
 /**
  * Which app and environment a command is about: named in the command, or taken from the

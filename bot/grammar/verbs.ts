@@ -3,7 +3,7 @@ import { helpEntry, HELP_TOPICS } from "../help.ts";
 import { didYouMean } from "../../lib/suggest.ts";
 import { checkApp, checkEnv, deploymentId, ident } from "./names.ts";
 import { binding, noMore, resolveTarget } from "./target.ts";
-import { charProblem, collapseSpaces, fail, freeTextProblem, QUOTES, show, type Word } from "./text.ts";
+import { charProblem, collapseSpaces, fail, freeTextProblem, QUOTES, show, type Word } from "./words.ts";
 
 /** Limits, also quoted in the error messages. */
 export const MAX_SCALE = 100;

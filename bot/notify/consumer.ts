@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import type { EngineEvent } from "../../engine/event-types.ts";
-import { errorFields, silentLog, type Log } from "./log.ts";
+import { errorFields, silentLogger, type Logger } from "../../lib/logger.ts";
 import { reduceThread, type ThreadState } from "./thread.ts";
 
 /**
@@ -42,7 +42,7 @@ export interface EventConsumerOptions {
   retryDelayMs?: number;
   /** Thread state expiry. Default 30 days. */
   stateTtlSeconds?: number;
-  log?: Log;
+  log?: Logger;
 }
 
 export interface EventConsumer {
@@ -82,7 +82,7 @@ export function createEventConsumer(opts: EventConsumerOptions): EventConsumer {
   const maxAttempts = opts.maxAttempts ?? 5;
   const retryDelayMs = opts.retryDelayMs ?? 500;
   const ttl = opts.stateTtlSeconds ?? 30 * 24 * 3600;
-  const log = opts.log ?? silentLog;
+  const log = opts.log ?? silentLogger;
 
   let reader: Redis | undefined;
   let running = false;

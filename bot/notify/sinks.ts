@@ -1,5 +1,5 @@
 import type { ThreadSink } from "./consumer.ts";
-import { renderTerminal } from "./text.ts";
+import { renderTerminal } from "./terminal-lines.ts";
 
 /** Prints the threads of deployments asked for from the terminal (origin "terminal"), line by line. */
 export function terminalSink(print: (line: string) => void): ThreadSink {

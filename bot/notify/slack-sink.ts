@@ -1,11 +1,11 @@
 import type { WebClient } from "@slack/web-api";
 import type { Redis } from "ioredis";
-import type { EngineEvent } from "../../engine/event-types.ts";
+import { finalEventTypes, type EngineEvent } from "../../engine/event-types.ts";
 import { failureBlocks, fallbackText, headBlocks, logBlocks, summaryBlocks, who, type Block } from "./blocks.ts";
 import type { ThreadSink } from "./consumer.ts";
 import { clip, parseOrigin } from "./format.ts";
 import { HeadUpdates } from "./head-updates.ts";
-import { errorFields, silentLog, type Log } from "./log.ts";
+import { errorFields, silentLogger, type Logger } from "../../lib/logger.ts";
 import type { ThreadState } from "./thread.ts";
 
 /**
@@ -25,7 +25,7 @@ export interface SlackSinkOptions {
   uploadOverChars?: number;
   /** Expiry of the stored head ts. Default 30 days. */
   ttlSeconds?: number;
-  log?: Log;
+  log?: Logger;
 }
 
 export interface SlackSink extends ThreadSink {
@@ -53,7 +53,6 @@ const URGENT = new Set<EngineEvent["type"]>([
 ]);
 
 /** A deployment's last event: after it, its head is dropped from memory (Redis keeps it). */
-const TERMINAL = new Set<EngineEvent["type"]>(["deployment.succeeded", "deployment.failed", "deployment.cancelled", "deployment.rejected"]);
 
 /**
  * Slack answered `ok: false` (channel_not_found, not_in_channel, invalid_blocks...): retrying the
@@ -76,7 +75,7 @@ export function createSlackSink(opts: SlackSinkOptions): SlackSink {
   const prefix = opts.prefix ?? "raptor:";
   const uploadOver = opts.uploadOverChars ?? 20_000;
   const ttl = opts.ttlSeconds ?? 30 * 24 * 3600;
-  const log = opts.log ?? silentLog;
+  const log = opts.log ?? silentLogger;
   // A cache of Redis' head keys for deployments in flight, so a long-running bot does not keep
   // every deployment it ever saw; a later event of an ended deployment reads Redis again.
   const heads = new Map<string, Head>();
@@ -189,7 +188,7 @@ export function createSlackSink(opts: SlackSinkOptions): SlackSink {
         // Retrying cannot fix it (bot not in the channel, archived channel...): say so and move on.
         log.error({ deploymentId: state.deploymentId, channel: origin.channel, type: event.type, slackError: slackError(err) }, "Slack refused a thread message");
       }
-      if (TERMINAL.has(event.type)) heads.delete(state.deploymentId);
+      if (finalEventTypes.has(event.type)) heads.delete(state.deploymentId);
     },
     flush: () => updates.flush(),
     cachedHeads: () => heads.size,

@@ -1,4 +1,4 @@
-import type { DeploymentKind, DeploymentStatus } from "../../db/schema/enums.ts";
+import { finalDeploymentStatuses, type DeploymentKind, type DeploymentStatus } from "../../db/schema/enums.ts";
 import type { EngineEvent, HostProcs, StepName } from "../../engine/event-types.ts";
 
 /**
@@ -80,10 +80,8 @@ export interface ThreadState {
   lastEventId: string;
 }
 
-export const terminalStatuses: readonly DeploymentStatus[] = ["succeeded", "failed", "cancelled", "rejected"];
-
 export function isFinished(state: ThreadState): boolean {
-  return terminalStatuses.includes(state.status);
+  return (finalDeploymentStatuses as readonly DeploymentStatus[]).includes(state.status);
 }
 
 /** A thread for a deployment whose `deployment.queued` was not seen (e.g. a consumer group created late). */

@@ -1,11 +1,11 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { App, HTTPReceiver, LogLevel, type Logger } from "@slack/bolt";
+import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from "@slack/bolt";
 import type { WebClient, WebClientOptions } from "@slack/web-api";
 import type { Redis } from "ioredis";
 import type { ChatRequest, Reply } from "../dispatch-types.ts";
 import { slackOrigin } from "../notify/format.ts";
-import { errorFields, type Log } from "../notify/log.ts";
+import { errorFields, type Logger } from "../../lib/logger.ts";
 import { SlackAuthorizer } from "./authorizer.ts";
 import { SlackDirectory } from "./directory.ts";
 import { BUTTON_VALUE_PATTERNS, commandText, MAX_COMMAND_CHARS, tooLongText } from "./input.ts";
@@ -27,7 +27,7 @@ export interface SlackAppOptions {
   redis: Redis;
   /** Redis key prefix (dedupe keys). */
   prefix: string;
-  logger: Log;
+  logger: Logger;
   /** Users, channels and groups are cached this long. Default 300 000 ms. */
   directoryTtlMs?: number;
 }
@@ -51,7 +51,7 @@ export const SLACK_EVENTS_PATH = "/slack/events";
  * Web API client settings: failed calls are retried with backoff, and a 429 waits out Slack's
  * Retry-After before the retry (the client pauses its queue meanwhile).
  */
-export function slackClientOptions(slackApiUrl: string | undefined, logger: Logger): WebClientOptions {
+export function slackClientOptions(slackApiUrl: string | undefined, logger: BoltLogger): WebClientOptions {
   return {
     ...(slackApiUrl ? { slackApiUrl } : {}),
     logger,
@@ -65,7 +65,7 @@ export function slackClientOptions(slackApiUrl: string | undefined, logger: Logg
  * Bolt's logger on top of ours. Debug output is dropped on purpose: at debug level the Web API
  * client logs request bodies, which carry logs and command output.
  */
-function boltLogger(log: Log): Logger {
+function boltLogger(log: Logger): BoltLogger {
   const line = (msg: unknown[]) => msg.map((m) => (m instanceof Error ? m.message : typeof m === "string" ? m : JSON.stringify(m))).join(" ");
   let level = LogLevel.INFO;
   let name = "slack";

@@ -1,5 +1,5 @@
 import type { Actor, Authorizer } from "../dispatch-types.ts";
-import { errorFields, silentLog, type Log } from "../notify/log.ts";
+import { errorFields, silentLogger, type Logger } from "../../lib/logger.ts";
 import type { SlackDirectory } from "./directory.ts";
 
 /**
@@ -11,7 +11,7 @@ import type { SlackDirectory } from "./directory.ts";
 export class SlackAuthorizer implements Authorizer {
   constructor(
     private readonly directory: SlackDirectory,
-    private readonly log: Log = silentLog,
+    private readonly log: Logger = silentLogger,
   ) {}
 
   async allowed(actor: Actor, list: readonly string[]): Promise<boolean> {

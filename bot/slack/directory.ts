@@ -1,5 +1,5 @@
 import type { WebClient } from "@slack/web-api";
-import { errorFields, silentLog, type Log } from "../notify/log.ts";
+import { errorFields, silentLogger, type Logger } from "../../lib/logger.ts";
 
 /**
  * Cached look-ups of users, channels and user groups. Entries live `ttlMs` (default 5 minutes);
@@ -34,7 +34,7 @@ export interface SlackDirectoryOptions {
   /** How long answers are kept. Default 300 000 ms (5 minutes). */
   ttlMs?: number;
   now?: () => number;
-  log?: Log;
+  log?: Logger;
 }
 
 export class SlackDirectory {
@@ -43,13 +43,13 @@ export class SlackDirectory {
   private readonly groups: TtlCache<Map<string, string>>;
   private readonly members: TtlCache<Set<string>>;
   private readonly client: WebClient;
-  private readonly log: Log;
+  private readonly log: Logger;
 
   constructor(opts: SlackDirectoryOptions) {
     const ttl = opts.ttlMs ?? 300_000;
     const now = opts.now ?? Date.now;
     this.client = opts.client;
-    this.log = opts.log ?? silentLog;
+    this.log = opts.log ?? silentLogger;
     this.users = new TtlCache(ttl, now);
     this.channels = new TtlCache(ttl, now);
     this.groups = new TtlCache(ttl, now);

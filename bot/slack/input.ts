@@ -1,3 +1,5 @@
+import { ENV_NAME, IDENT } from "../../lib/names.ts";
+
 /**
  * Turning what Slack delivers into command text (pure). Slack escapes &, < and > and wraps
  * mentions, channels and links in <...>; the grammar wants what the person typed.
@@ -28,5 +30,5 @@ export function tooLongText(length: number): string {
 export const BUTTON_VALUE_PATTERNS: Record<string, RegExp> = {
   raptor_approve: /^approve [A-Za-z0-9_-]{1,100}$/,
   raptor_reject: /^reject [A-Za-z0-9_-]{1,100}$/,
-  raptor_rollback: /^rollback [a-z0-9][a-z0-9_-]{0,62} [a-z0-9][a-z0-9_-]{0,62} v\d{1,9}$/,
+  raptor_rollback: new RegExp(`^rollback ${IDENT.source.slice(1, -1)} ${ENV_NAME.source.slice(1, -1)} v\\d{1,9}$`),
 };

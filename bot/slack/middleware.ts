@@ -1,6 +1,6 @@
 import type { AnyMiddlewareArgs, Middleware } from "@slack/bolt";
 import type { Redis } from "ioredis";
-import type { Log } from "../notify/log.ts";
+import type { Logger } from "../../lib/logger.ts";
 
 /** Message subtypes that are still a person typing (everything else: edits, joins, bots, files). */
 const PERSON_SUBTYPES = new Set<string | undefined>([undefined, "thread_broadcast"]);
@@ -30,7 +30,7 @@ export async function claimOnce(redis: Redis, key: string, ttlSeconds: number): 
  * The first delivery claims the id in Redis; any later one is dropped, so a command typed once
  * is dispatched once even across bot instances or restarts. Slack retries for about an hour.
  */
-export function dedupeEvents(redis: Redis, prefix: string, log: Log, ttlSeconds = 6 * 3600): Middleware<AnyMiddlewareArgs> {
+export function dedupeEvents(redis: Redis, prefix: string, log: Logger, ttlSeconds = 6 * 3600): Middleware<AnyMiddlewareArgs> {
   return async ({ body, context, next }) => {
     const b = body as EventBody;
     if (b.type === "event_callback" && b.event_id) {

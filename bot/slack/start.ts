@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { EngineApiDeps } from "../../engine/api.ts";
 import { dispatch } from "../dispatch.ts";
 import { createEventConsumer, type EventConsumer } from "../notify/consumer.ts";
-import type { Log } from "../notify/log.ts";
+import type { Logger } from "../../lib/logger.ts";
 import { createSlackSink, type SlackSink } from "../notify/slack-sink.ts";
 import { createSlackApp, type SlackApp } from "./app.ts";
 
@@ -16,7 +16,7 @@ export interface SlackBotOptions {
   minUpdateIntervalMs?: number;
   /** Consumer name in the bot's Redis consumer group (stable across restarts). */
   consumer?: string;
-  log: Log;
+  log: Logger;
 }
 
 export interface SlackBot {

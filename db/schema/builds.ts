@@ -25,3 +25,6 @@ export const builds = pgTable(
   },
   (t) => [uniqueIndex("builds_app_commit_buildpack").on(t.app, t.commit, t.buildpack)],
 );
+
+/** One row of builds, as drizzle reads it. */
+export type BuildRow = typeof builds.$inferSelect;

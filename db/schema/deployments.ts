@@ -47,3 +47,6 @@ export const deployments = pgTable(
   },
   (t) => [index("deployments_app_env_seq").on(t.app, t.env, t.seq)],
 );
+
+/** One row of deployments, as drizzle reads it. */
+export type DeploymentRow = typeof deployments.$inferSelect;

@@ -11,6 +11,8 @@ export const deploymentStatuses = [
   "cancelled",
   "rejected",
 ] as const;
+/** The statuses a deployment never leaves: its line moves on, its thread is finished. */
+export const finalDeploymentStatuses = ["succeeded", "failed", "cancelled", "rejected"] as const satisfies readonly (typeof deploymentStatuses)[number][];
 export const stepStatuses = ["pending", "running", "succeeded", "failed", "skipped"] as const;
 export const buildStatuses = ["running", "succeeded", "failed"] as const;
 export const procStatuses = ["starting", "running", "routed", "draining", "stopped", "failed"] as const;
@@ -18,6 +20,7 @@ export const approvalStatuses = ["pending", "approved", "rejected", "expired"] a
 
 export type DeploymentKind = (typeof deploymentKinds)[number];
 export type DeploymentStatus = (typeof deploymentStatuses)[number];
+export type FinalDeploymentStatus = (typeof finalDeploymentStatuses)[number];
 export type StepStatus = (typeof stepStatuses)[number];
 export type BuildStatus = (typeof buildStatuses)[number];
 export type ProcStatus = (typeof procStatuses)[number];

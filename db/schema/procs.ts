@@ -33,3 +33,6 @@ export const procs = pgTable(
     index("procs_app_env").on(t.app, t.env),
   ],
 );
+
+/** One row of procs, as drizzle reads it. */
+export type ProcRow = typeof procs.$inferSelect;

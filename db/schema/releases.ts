@@ -24,3 +24,6 @@ export const releases = pgTable(
   },
   (t) => [uniqueIndex("releases_app_env_number").on(t.app, t.env, t.number)],
 );
+
+/** One row of releases, as drizzle reads it. */
+export type ReleaseRow = typeof releases.$inferSelect;

@@ -1,9 +1,8 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { balancerFor } from "../../balancers/registry.ts";
 import { withPoolLock } from "../locks.ts";
-import { deploymentSteps, procs } from "../../db/schema/index.ts";
-import { removeProcs } from "../teardown.ts";
-import type { ProcRow } from "../state.ts";
+import { deploymentSteps, procs, type ProcRow } from "../../db/schema/index.ts";
+import { removeProcs } from "../remove-procs.ts";
 import type { StepContext } from "./step.ts";
 
 /**

@@ -1,7 +1,7 @@
 import type { App, Environment, Squad } from "../../playbooks/types.ts";
 import type { EngineApiDeps } from "../api.ts";
 import type { EngineEventBody, StepName } from "../event-types.ts";
-import type { DeploymentRow } from "../state.ts";
+import type { DeploymentRow } from "../../db/schema/index.ts";
 
 export type StepResults = Partial<Record<StepName, Record<string, unknown>>>;
 

@@ -5,9 +5,10 @@
  */
 import { z } from "zod";
 import { didYouMean } from "../../lib/suggest.ts";
+import { ENV_KEY, IDENT } from "../../lib/names.ts";
 import { parseDuration } from "../duration.ts";
 
-export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const ID_PATTERN = IDENT;
 export const ID_RULE = 'names use lowercase letters, digits, "-" and "_", start with a letter or digit, and are at most 63 characters';
 
 /** What a schema attaches to an issue so the loader can word it. */
@@ -79,11 +80,9 @@ export function stringList(message: string, item: z.ZodType<string> = nonEmptySt
   return z.preprocess((v) => (typeof v === "string" ? [v] : v), z.array(item, { error: message }));
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 /** Environment variables: names as the shell allows, values as strings (numbers and booleans are stringified). */
 export const envVars = z.record(
-  z.string().regex(ENV_NAME, { error: "is not a valid environment variable name (letters, digits and _, not starting with a digit)" }),
+  z.string().regex(ENV_KEY, { error: "is not a valid environment variable name (letters, digits and _, not starting with a digit)" }),
   z.preprocess(
     (v) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v),
     z.string({ error: "must be a string (environment variables are text)" }),

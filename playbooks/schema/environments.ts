@@ -1,5 +1,6 @@
 /** `apps.<app>.environments.<env>:` — where and how an app runs: squad, sizes, config, routing, policy. */
 import { z } from "zod";
+import { refProblem } from "../../lib/names.ts";
 import type { Access, Environment } from "../types.ts";
 import { parseFreezeWindow } from "../freeze.ts";
 import {
@@ -26,7 +27,6 @@ export const DEFAULT_LISTEN = ["web"];
 /** `listen: [web, api]`: the proc types that get a `PORT`, an uptest port and a pool node. */
 export const listenList = stringList("must be a list of proc types that listen on a port, like [web, api]", identifier);
 
-const REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
 export const CHANNEL = /^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})$/;
 const WHO = /^(@[A-Za-z0-9][A-Za-z0-9._-]*|[UW][A-Z0-9]{2,}|[^@\s]+@[^@\s]+\.[^@\s]+)$/;
 
@@ -88,8 +88,10 @@ export const environmentSchema = strict({
   squad: identifier,
   ref: z
     .string({ error: "must be a git branch, tag or commit" })
-    .regex(REF, { error: "must be a git branch, tag or commit" })
-    .refine((r) => !r.includes(".."), { error: 'must not contain ".."' })
+    .superRefine((r, ctx) => {
+      const problem = refProblem(r);
+      if (problem) ctx.addIssue({ code: "custom", message: problem.startsWith("it contains ") ? `must not contain ${problem.slice("it contains ".length)}` : "must be a git branch, tag or commit" });
+    })
     .default(DEFAULT_REF),
   size: z.record(identifierKey, wholeNumber("must be a whole number of procs"), { error: "must map proc types to counts, like { web: 2 }" }).default(DEFAULT_SIZE),
   ingredients: stringList("must be a list of ingredient names", identifier).default([]),

@@ -3,6 +3,7 @@
  * validation, so a port or a count may come from the environment too). `$${X}` is a literal
  * `${X}`. As in the shell, `:-` also applies when the variable is set but empty.
  */
+import { ENV_KEY } from "../../lib/names.ts";
 import { dotted, type PathKey } from "./issues.ts";
 
 export interface Substituted {
@@ -21,7 +22,7 @@ const REFERENCE = /\$(\$?)\{([^}]*)\}/g;
  */
 const NOT_SECRET = /^(RAPTOR_DATA|RAPTOR_[A-Z_]*PORT|RAPTOR_[A-Z_]*USER|HOME|USER)$/;
 const LOOKS_SECRET = /PASSWORD|TOKEN|SECRET|KEY/;
-const BODY = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
+const BODY = new RegExp(`^(${ENV_KEY.source.slice(1, -1)})(?::-([\\s\\S]*))?$`);
 
 export function substitute(value: unknown, env: Record<string, string | undefined>): Substituted {
   const out: Substituted = { value: undefined, secrets: [], problems: [] };

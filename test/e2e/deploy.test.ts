@@ -18,10 +18,13 @@ describe("deploy pipeline on three ssh hosts", () => {
   let bed: Testbed;
   let repo: AppRepo;
   let h: Harness;
+  let duo: AppRepo;
 
   beforeAll(async () => {
     bed = await startTestbed({ hosts: 3 });
     repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
+    // A proc type with a dash: the grammar, the playbook, the Procfile and the layout all take it.
+    duo = await makeAppRepo(HELLO_APP, { VERSION: "duo\n", Procfile: "web: node server.js\nweb-api: node -e \"setInterval(() => {}, 1000)\"\n" });
     // solo: the first host alone, so a restart there cannot lean on another host.
     const solo = bed.squadYaml("solo").replace(/hosts: \[.*\]/, `hosts: [${JSON.stringify(bed.hosts[0]!.name)}]`);
     h = await startHarness({
@@ -39,6 +42,7 @@ describe("deploy pipeline on three ssh hosts", () => {
               }),
             },
           },
+          duo: { repo: duo.path, environments: { prod: bedEnv(1, "duo_prod", { size: { web: 1, "web-api": 1 } }) } },
         }),
       },
     });
@@ -326,6 +330,19 @@ describe("deploy pipeline on three ssh hosts", () => {
     expect(again.final?.type, again.text).toBe("deployment.succeeded");
     expect(await pool("hello_solo")).toEqual(nodesOf(rows));
   }, 60_000);
+
+  it("runs a proc type named web-api end to end: deploy, scale it by name, supervisord runs it", async () => {
+    const r = await h.say("deploy duo prod");
+    expect(r.final?.type, r.text).toBe("deployment.succeeded");
+    const up = await h.say("scale duo prod web-api=2");
+    expect(up.final?.type, up.text).toBe("deployment.succeeded");
+    const rows = await liveProcRows(h, "duo", "prod");
+    const apis = rows.filter((p) => p.procType === "web-api");
+    expect(apis.map((p) => p.name).sort()).toEqual(["duo-prod-v1-web-api-w0", "duo-prod-v1-web-api-w1"]);
+    const running = await supervisedPrograms(bed);
+    for (const p of apis) expect(running).toContain(`${p.host}/${p.name}/RUNNING`);
+    expect(await pool("duo_prod")).toEqual(nodesOf(rows.filter((p) => p.procType === "web")));
+  }, 90_000);
 
   it("a node added to the pool by hand survives routing; only the app's own nodes go", async () => {
     const lb = balancerFor(h.engine.playbook.balancers.lb!, h.engine);

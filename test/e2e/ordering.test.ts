@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, desc, eq } from "drizzle-orm";
 import { deployments, procs } from "../../db/schema/index.ts";
-import { terminalEventTypes } from "../../engine/events.ts";
+import { finalEventTypes } from "../../engine/event-types.ts";
 import type { EngineEvent } from "../../engine/event-types.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { liveProcRows } from "../support/fleet-probe.ts";
@@ -22,7 +22,7 @@ function eventOf(r: SayResult, pred: (e: EngineEvent) => boolean, what: string):
   return e;
 }
 const started = (r: SayResult) => eventOf(r, (e) => e.type === "deployment.started", "deployment.started");
-const terminal = (r: SayResult) => eventOf(r, (e) => terminalEventTypes.has(e.type), "terminal event");
+const terminal = (r: SayResult) => eventOf(r, (e) => finalEventTypes.has(e.type), "final event");
 
 /** Deployments of one app+env take turns; different apps run side by side; a queued one can be cancelled. */
 describe("ordering of deployments", () => {

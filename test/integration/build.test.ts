@@ -9,9 +9,9 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "../../db/client.ts";
 import { builds } from "../../db/schema/index.ts";
-import { ensureBuild } from "../../engine/build/build.ts";
-import { BuildError } from "../../engine/build/errors.ts";
-import { exportCommit, resolveRef } from "../../engine/build/git.ts";
+import { buildOrReuse } from "../../engine/builds/build-or-reuse.ts";
+import { BuildError } from "../../engine/builds/build-error.ts";
+import { exportCommit, resolveRef } from "../../engine/builds/git.ts";
 import { HELLO_APP, makeAppRepo, type AppRepo } from "../support/app-repo.ts";
 import { freshDb } from "../support/db.ts";
 
@@ -47,7 +47,7 @@ describe("builds", () => {
 
     const logs: string[] = [];
     let t = performance.now();
-    const first = await ensureBuild({ db: h.db, app: "hello", repo: hello.path, commit, dataDir, onLog: (l) => logs.push(l) });
+    const first = await buildOrReuse({ db: h.db, app: "hello", repo: hello.path, commit, dataDir, onLog: (l) => logs.push(l) });
     const coldMs = performance.now() - t;
     expect(first.reused).toBe(false);
     const b = first.build;
@@ -67,7 +67,7 @@ describe("builds", () => {
 
     const again: string[] = [];
     t = performance.now();
-    const second = await ensureBuild({ db: h.db, app: "hello", repo: hello.path, commit, dataDir, onLog: (l) => again.push(l) });
+    const second = await buildOrReuse({ db: h.db, app: "hello", repo: hello.path, commit, dataDir, onLog: (l) => again.push(l) });
     const reusedMs = performance.now() - t;
     expect(second.reused).toBe(true);
     expect(second.build.id).toBe(b.id);
@@ -76,7 +76,7 @@ describe("builds", () => {
     console.log(`hello build: cold ${coldMs.toFixed(0)} ms, reused ${reusedMs.toFixed(0)} ms`);
 
     // Another buildpack request is another key: built anew.
-    const named = await ensureBuild({ db: h.db, app: "hello", repo: hello.path, commit, buildpack: "nodejs", dataDir });
+    const named = await buildOrReuse({ db: h.db, app: "hello", repo: hello.path, commit, buildpack: "nodejs", dataDir });
     expect(named.reused).toBe(false);
     expect(named.build.id).not.toBe(b.id);
   });
@@ -124,7 +124,7 @@ describe("builds", () => {
       Procfile: "web: ./run\n",
     });
     const seen: string[] = [];
-    const err = await caught(ensureBuild({ db: h.db, app: "broken", repo: repo.path, commit: repo.initial, dataDir, onLog: (l) => seen.push(l) }));
+    const err = await caught(buildOrReuse({ db: h.db, app: "broken", repo: repo.path, commit: repo.initial, dataDir, onLog: (l) => seen.push(l) }));
     expect(err.code).toBe("build_failed");
     expect(err.message).toContain("bin/compile of buildpack custom exited with 3");
     expect(err.message).toContain("compile-line-100");
@@ -145,7 +145,7 @@ describe("builds", () => {
     const repo = await makeAppRepo(HELLO_APP);
     const counts = [0, 0];
     const ask = (i: 0 | 1) =>
-      ensureBuild({ db: h.db, app: "twin", repo: repo.path, commit: repo.initial, dataDir, pollMs: 50, onLog: () => counts[i]!++ });
+      buildOrReuse({ db: h.db, app: "twin", repo: repo.path, commit: repo.initial, dataDir, pollMs: 50, onLog: () => counts[i]!++ });
     const [a, b] = await Promise.all([ask(0), ask(1)]);
     expect(a.build.id).toBe(b.build.id);
     expect([a.reused, b.reused].sort()).toEqual([false, true]);
@@ -158,11 +158,11 @@ describe("builds", () => {
   it("takes over a stale running build, and builds a failed one again on request", async () => {
     const commit = hello.initial;
     await h.db.insert(builds).values({ app: "stale", commit, buildpack: "auto", createdAt: sql`now() - interval '31 minutes'` });
-    const taken = await ensureBuild({ db: h.db, app: "stale", repo: hello.path, commit, dataDir });
+    const taken = await buildOrReuse({ db: h.db, app: "stale", repo: hello.path, commit, dataDir });
     expect(taken).toMatchObject({ reused: false, build: { status: "succeeded" } });
 
     await h.db.insert(builds).values({ app: "retry", commit, buildpack: "auto", status: "failed", log: "old failure" });
-    const retried = await ensureBuild({ db: h.db, app: "retry", repo: hello.path, commit, dataDir });
+    const retried = await buildOrReuse({ db: h.db, app: "retry", repo: hello.path, commit, dataDir });
     expect(retried.build.status).toBe("succeeded");
     expect(retried.build.log).not.toContain("old failure");
   });
@@ -181,7 +181,7 @@ describe("builds", () => {
     try {
       const repo = await makeAppRepo(null, { "bin/compile": "#!/usr/bin/env bash\nenv\n", Procfile: "web: ./run\n" });
       const seen: string[] = [];
-      const { build } = await ensureBuild({ db: h.db, app: "envcheck", repo: repo.path, commit: repo.initial, dataDir, onLog: (l) => seen.push(l) });
+      const { build } = await buildOrReuse({ db: h.db, app: "envcheck", repo: repo.path, commit: repo.initial, dataDir, onLog: (l) => seen.push(l) });
       expect(seen.some((l) => l.startsWith("PATH="))).toBe(true);
       expect(seen.join("\n")).not.toContain("hunter2");
       expect(build.log).not.toContain("hunter2");
@@ -193,10 +193,10 @@ describe("builds", () => {
   });
 
   it("refuses an unknown buildpack name, and a named buildpack that does not detect the app", async () => {
-    const unknown = await caught(ensureBuild({ db: h.db, app: "hello", repo: hello.path, commit: hello.initial, buildpack: "nodjs", dataDir }));
+    const unknown = await caught(buildOrReuse({ db: h.db, app: "hello", repo: hello.path, commit: hello.initial, buildpack: "nodjs", dataDir }));
     expect(unknown.code).toBe("invalid");
     expect(unknown.message).toContain("Did you mean `nodejs`?");
-    const err = await caught(ensureBuild({ db: h.db, app: "hello", repo: hello.path, commit: hello.initial, buildpack: "custom", dataDir }));
+    const err = await caught(buildOrReuse({ db: h.db, app: "hello", repo: hello.path, commit: hello.initial, buildpack: "custom", dataDir }));
     expect(err.message).toContain("buildpack custom does not detect this app");
   });
 });

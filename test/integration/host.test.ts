@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HostUnreachableError } from "../../runners/host.ts";
-import { HostPool } from "../../runners/host-pool.ts";
+import { HostCache } from "../../runners/host-cache.ts";
 import { LocalHost } from "../../runners/local-host.ts";
 import { verifyHostKey } from "../../runners/known-hosts.ts";
 import { SshHost, type SshHostOptions } from "../../runners/ssh-host.ts";
@@ -190,9 +190,9 @@ describe("SshHost connections", () => {
   });
 });
 
-describe("HostPool", () => {
+describe("HostCache", () => {
   it("gives one Host per (transport, host, port, user) and closes them all", async () => {
-    const pool = new HostPool();
+    const pool = new HostCache();
     const squad = {
       transport: "ssh" as const,
       ssh: { user: tb.user, port: tb.hosts[0]!.sshPort, key: tb.sshKeyPath, known_hosts: tb.knownHostsPath },
@@ -206,7 +206,7 @@ describe("HostPool", () => {
   });
 
   it("refuses an ssh squad without known_hosts when used", async () => {
-    const pool = new HostPool();
+    const pool = new HostCache();
     const host = pool.get({ transport: "ssh", ssh: { user: "root", port: 22, key: tb.sshKeyPath } }, "h1");
     const e = await unreachable(host.exec(["true"]));
     expect(e.message).toContain("known_hosts");

@@ -10,7 +10,7 @@ import { BalancerError, type Balancer } from "../../balancers/balancer.ts";
 import { balancerFor } from "../../balancers/registry.ts";
 import { parsePlaybookFiles } from "../../playbooks/load.ts";
 import type { BalancerConfig } from "../../playbooks/types.ts";
-import { HostPool } from "../../runners/host-pool.ts";
+import { HostCache } from "../../runners/host-cache.ts";
 import { get, startEchoNode, type EchoNode } from "../support/echo-node.ts";
 import { nginxArgv, startNginx, type TestNginx } from "../support/nginx.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
@@ -19,7 +19,7 @@ import { reservePort, releasePorts } from "../support/testbed/ports.ts";
 const POOL = "web_test";
 let tb: Testbed;
 let redis: Redis;
-let hosts: HostPool;
+let hosts: HostCache;
 const nginxes: TestNginx[] = [];
 const held: string[] = [];
 let a: EchoNode;
@@ -66,7 +66,7 @@ async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean): Promi
 beforeAll(async () => {
   tb = await startTestbed({ hosts: 2 });
   redis = new Redis("redis://127.0.0.1:6379", { maxRetriesPerRequest: 2 });
-  hosts = new HostPool();
+  hosts = new HostCache();
   const port = await reservePort(18080, 1, tb.hosts.map((h) => h.name), held);
   for (const h of tb.hosts) nginxes.push(await startNginx({ prefix: join(tb.dir, "nginx", h.name), address: h.name, port, pools: [POOL] }));
   [a, b] = await Promise.all([startEchoNode("a"), startEchoNode("b")]);

@@ -104,10 +104,10 @@ function spec(port: number | undefined, over: Partial<ProcSpec> = {}): ProcSpec 
 
 describe("ProcessRunner with LocalHost and a real supervisord", () => {
   it("uploads a build once, and again when the copy on the host is wrong", async () => {
-    expect(await runner.ensureBuild(host, { buildId: build.id, md5: build.md5, localPath: build.localPath, root: squadRoot })).toEqual({ uploaded: true });
-    expect(await runner.ensureBuild(host, { buildId: build.id, md5: build.md5, localPath: build.localPath, root: squadRoot })).toEqual({ uploaded: false });
+    expect(await runner.uploadBuild(host, { buildId: build.id, md5: build.md5, localPath: build.localPath, root: squadRoot })).toEqual({ uploaded: true });
+    expect(await runner.uploadBuild(host, { buildId: build.id, md5: build.md5, localPath: build.localPath, root: squadRoot })).toEqual({ uploaded: false });
     writeFileSync(buildTarballPath(root, build.id), "corrupt");
-    expect(await runner.ensureBuild(host, { buildId: build.id, md5: build.md5, localPath: build.localPath, root: squadRoot })).toEqual({ uploaded: true });
+    expect(await runner.uploadBuild(host, { buildId: build.id, md5: build.md5, localPath: build.localPath, root: squadRoot })).toEqual({ uploaded: true });
   });
 
   it("starts a web proc: RUNNING, port answers, env and settings arrive, uptests pass", async () => {

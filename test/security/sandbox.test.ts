@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "../../db/client.ts";
-import { ensureBuild } from "../../engine/build/build.ts";
+import { buildOrReuse } from "../../engine/builds/build-or-reuse.ts";
 import { makeAppRepo } from "../support/app-repo.ts";
 import { freshDb } from "../support/db.ts";
 
@@ -83,7 +83,7 @@ describe("hostile build steps find nothing of Raptor (bubblewrap sandbox)", () =
     });
     try {
       const logs: string[] = [];
-      const { build } = await ensureBuild({ db: h.db, app: "hostile", repo: repo.path, commit: repo.initial, dataDir, onLog: (l) => logs.push(l) });
+      const { build } = await buildOrReuse({ db: h.db, app: "hostile", repo: repo.path, commit: repo.initial, dataDir, onLog: (l) => logs.push(l) });
       const log = logs.join("\n");
       expect(log).toContain("compile args: /build/app /build/cache /build/env");
       expectNothingFound(log);
@@ -108,7 +108,7 @@ describe("hostile build steps find nothing of Raptor (bubblewrap sandbox)", () =
     });
     try {
       const logs: string[] = [];
-      await ensureBuild({ db: h.db, app: "hostile-npm", repo: repo.path, commit: repo.initial, dataDir, buildpack: "nodejs", onLog: (l) => logs.push(l) });
+      await buildOrReuse({ db: h.db, app: "hostile-npm", repo: repo.path, commit: repo.initial, dataDir, buildpack: "nodejs", onLog: (l) => logs.push(l) });
       const log = logs.join("\n");
       expect(log).toContain("Installing 1 dependencies");
       expectNothingFound(log);

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "../../db/client.ts";
-import { ensureBuild } from "../../engine/build/build.ts";
-import { BuildError } from "../../engine/build/errors.ts";
+import { buildOrReuse } from "../../engine/builds/build-or-reuse.ts";
+import { BuildError } from "../../engine/builds/build-error.ts";
 import { makeAppRepo } from "../support/app-repo.ts";
 import { freshDb } from "../support/db.ts";
 
@@ -50,7 +50,7 @@ describe("a repo cannot make Raptor read outside it", () => {
   it("a Procfile linked to a root-only file fails with a clear error, the file's content never shown", async () => {
     const repo = await repoWithLinks({ Procfile: secretFile });
     const logs: string[] = [];
-    const { err } = await buildError(ensureBuild({ db: h.db, app: "linked", repo: repo.path, commit: repo.head, dataDir, onLog: (l) => logs.push(l) }));
+    const { err } = await buildError(buildOrReuse({ db: h.db, app: "linked", repo: repo.path, commit: repo.head, dataDir, onLog: (l) => logs.push(l) }));
     expect(err.message).toContain("Procfile is a link to a file outside the app");
     for (const text of [err.message, err.output ?? "", logs.join("\n")]) expect(text).not.toContain("root-only-marker");
     await rm(repo.path, { recursive: true, force: true });
@@ -61,12 +61,12 @@ describe("a repo cannot make Raptor read outside it", () => {
     // The app's own Procfile is `config/secret` by way of a link: only allowed when it stays inside.
     await exec("ln", ["-s", "config/secret", join(outside.path, "Procfile")]);
     const head = await outside.commit({}, "procfile via dir link");
-    const { err } = await buildError(ensureBuild({ db: h.db, app: "dirlink", repo: outside.path, commit: head, dataDir }));
+    const { err } = await buildError(buildOrReuse({ db: h.db, app: "dirlink", repo: outside.path, commit: head, dataDir }));
     expect(err.message).toContain("outside the app");
     expect(err.message).not.toContain("root-only-marker");
 
     const inside = await repoWithLinks({ Procfile: "procs/Procfile.real" }, { "procs/Procfile.real": "web: sleep 1000\n" });
-    const { build } = await ensureBuild({ db: h.db, app: "inlink", repo: inside.path, commit: inside.head, dataDir });
+    const { build } = await buildOrReuse({ db: h.db, app: "inlink", repo: inside.path, commit: inside.head, dataDir });
     expect(build.procfile).toEqual({ web: "sleep 1000" });
     await rm(outside.path, { recursive: true, force: true });
     await rm(inside.path, { recursive: true, force: true });
@@ -77,7 +77,7 @@ describe("a repo cannot make Raptor read outside it", () => {
       "bin/compile": "#!/bin/sh\necho compiled\n",
       "bin/release": "#!/bin/sh\necho 'default_process_types: { \"../../x\": \"sleep 1\" }'\n",
     });
-    const { err } = await buildError(ensureBuild({ db: h.db, app: "badnames", repo: repo.path, commit: repo.initial, dataDir }));
+    const { err } = await buildError(buildOrReuse({ db: h.db, app: "badnames", repo: repo.path, commit: repo.initial, dataDir }));
     expect(err.message).toContain("default_process_types name `../../x` must be lowercase letters");
     await rm(repo.path, { recursive: true, force: true });
   });

@@ -7,13 +7,14 @@ import { dispatch } from "../../bot/dispatch.ts";
 import type { Actor, Authorizer, Reply } from "../../bot/dispatch-types.ts";
 import { followThread } from "../../bot/terminal.ts";
 import type { EngineApiDeps } from "../../engine/api.ts";
-import { defaultEngineOptions, silentLogger, type EngineOptions } from "../../engine/context.ts";
+import { defaultEngineOptions, type EngineOptions } from "../../engine/context.ts";
+import { silentLogger } from "../../lib/logger.ts";
 import { followDeployment } from "../../engine/events.ts";
 import type { EngineEvent } from "../../engine/event-types.ts";
 import { Queues } from "../../engine/queues.ts";
 import { startWorker } from "../../engine/worker.ts";
 import { loadPlaybooks } from "../../playbooks/load.ts";
-import { HostPool } from "../../runners/host-pool.ts";
+import { HostCache } from "../../runners/host-cache.ts";
 import { openDb } from "../../db/client.ts";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -71,7 +72,7 @@ export async function startHarness(o: {
     redisUrl: REDIS_URL,
     prefix,
     playbook,
-    hosts: new HostPool(),
+    hosts: new HostCache(),
     dataDir,
     logger: process.env.RAPTOR_TEST_LOG ? { ...console, debug() {} } : silentLogger,
     options: { ...defaultEngineOptions, startTimeoutMs: 15_000, lockDurationMs: 30_000, drainMs: 0, ...o.options },

@@ -25,6 +25,8 @@ describe("procName", () => {
     [{ app: "web", env: "production", release: 42, procType: "web", port: 5003 }, "web-production-v42-web-5003"],
     [{ app: "my-app", env: "staging", release: 1, procType: "worker", index: 0 }, "my-app-staging-v1-worker-w0"],
     [{ app: "api", env: "prod_eu", release: 7, procType: "clock", index: 12 }, "api-prod_eu-v7-clock-w12"],
+    [{ app: "my-app", env: "prod", release: 3, procType: "web-api", port: 5001 }, "my-app-prod-v3-web-api-5001"],
+    [{ app: "api", env: "prod", release: 3, procType: "web-api", index: 0 }, "api-prod-v3-web-api-w0"],
   ])("%j -> %s and back", (parts, name) => {
     expect(procName(parts)).toBe(name);
     expect(parseProcName(name)).toEqual({ name, ...parts });

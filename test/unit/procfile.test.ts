@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseProcfile, ProcfileError } from "../../engine/build/procfile.ts";
-import { parseRelease } from "../../engine/build/buildpack.ts";
+import { parseProcfile, ProcfileError } from "../../engine/builds/procfile.ts";
+import { parseRelease } from "../../engine/builds/buildpack.ts";
 
 describe("parseProcfile", () => {
   const ok: [string, string, Record<string, string>][] = [

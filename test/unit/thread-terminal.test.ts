@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { EngineEvent, EngineEventBody } from "../../engine/event-types.ts";
 import { reduceThread, type ThreadState } from "../../bot/notify/thread.ts";
-import { renderTerminal } from "../../bot/notify/text.ts";
+import { renderTerminal } from "../../bot/notify/terminal-lines.ts";
 import { formatDuration, parseOrigin, truncateTail } from "../../bot/notify/format.ts";
 
 let seq = 0;

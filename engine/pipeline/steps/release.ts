@@ -5,7 +5,8 @@ import { builds, configVars, deployments, releases } from "../../../db/schema/in
 import { configFor } from "../../../playbooks/resolve.ts";
 import { layerConfig } from "../../config-layers.ts";
 import { EngineError } from "../../errors.ts";
-import { currentRelease, releaseById, releaseByNumber, type ReleaseRow } from "../../state.ts";
+import { currentRelease, releaseById, releaseByNumber } from "../../state.ts";
+import type { ReleaseRow } from "../../../db/schema/index.ts";
 import type { Step, StepContext } from "../step.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { deployments, locks } from "../../../db/schema/index.ts";
-import { resolveRef } from "../../build/git.ts";
+import { resolveRef } from "../../builds/git.ts";
 import { EngineError } from "../../errors.ts";
 import type { Step } from "../step.ts";
 

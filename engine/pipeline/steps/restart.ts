@@ -6,7 +6,8 @@ import { hostHandle, runner, type HostHandle } from "../../fleet.ts";
 import { runUptests } from "../../../runners/uptest.ts";
 import { runCap } from "./uptest.ts";
 import { procPaths } from "../../../runners/proc-layout.ts";
-import { liveProcs, type ProcRow } from "../../state.ts";
+import { liveProcs } from "../../state.ts";
+import type { ProcRow } from "../../../db/schema/index.ts";
 import type { Step, StepContext } from "../step.ts";
 
 /** One restart round: procs of one host, of which `nodes` are taken out of the pool meanwhile. */

@@ -3,7 +3,8 @@ import { procs } from "../../../db/schema/index.ts";
 import { balancerFor } from "../../../balancers/registry.ts";
 import { withPoolLock } from "../../locks.ts";
 import { pickForRemoval } from "../../placement.ts";
-import { liveProcs, type ProcRow } from "../../state.ts";
+import { liveProcs } from "../../state.ts";
+import type { ProcRow } from "../../../db/schema/index.ts";
 import type { Step, StepContext } from "../step.ts";
 import { targetRelease, targetSizes } from "./start.ts";
 

@@ -4,7 +4,8 @@ import { procName } from "../../../runners/proc-layout.ts";
 import { EngineError } from "../../errors.ts";
 import { freeWorkerIndexes, place, PlacementError, type HostLoad } from "../../placement.ts";
 import { buildOf } from "../../proc-spec.ts";
-import { currentRelease, desiredSizes, listens, liveProcs, liveProcsOnHosts, releaseById, type ProcRow, type ReleaseRow } from "../../state.ts";
+import { currentRelease, desiredSizes, listens, liveProcs, liveProcsOnHosts, releaseById } from "../../state.ts";
+import type { ProcRow, ReleaseRow } from "../../../db/schema/index.ts";
 import type { Step, StepContext } from "../step.ts";
 
 /**
@@ -22,7 +23,7 @@ export const startStep: Step = {
     if (mine.length === 0) return { result: { procIds: [] }, summary: "no new procs needed" };
     // Each host's share is a `procs` job, so any worker may do it; hosts are worked in parallel.
     const hostNames = [...new Set(mine.map((p) => p.host))];
-    await ctx.deps.queues.perHost(ctx.deployment.id, "start", hostNames);
+    await ctx.deps.queues.hostJobs(ctx.deployment.id, "start", hostNames);
     const hostCount = hostNames.length;
     return { result: { procIds: mine.map((p) => p.id) }, summary: `${mine.length} proc${mine.length === 1 ? "" : "s"} on ${hostCount} host${hostCount === 1 ? "" : "s"}` };
   },

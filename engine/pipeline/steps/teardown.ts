@@ -1,4 +1,4 @@
-import { removeProcs } from "../../teardown.ts";
+import { removeProcs } from "../../remove-procs.ts";
 import type { Step } from "../step.ts";
 import { servingSet } from "./route.ts";
 

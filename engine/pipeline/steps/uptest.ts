@@ -3,8 +3,9 @@ import { procs, uptestResults } from "../../../db/schema/index.ts";
 import { runHealthcheck, runUptests, type UptestResult } from "../../../runners/uptest.ts";
 import { procPaths } from "../../../runners/proc-layout.ts";
 import { EngineError } from "../../errors.ts";
-import { hostHandle, perHost, runner } from "../../fleet.ts";
-import { liveProcs, type ProcRow } from "../../state.ts";
+import { hostHandle, forEachHost, runner } from "../../fleet.ts";
+import { liveProcs } from "../../state.ts";
+import type { ProcRow } from "../../../db/schema/index.ts";
 import type { Step, StepContext } from "../step.ts";
 import { targetRelease } from "./start.ts";
 
@@ -31,7 +32,7 @@ export const uptestStep: Step = {
   async run(ctx) {
     const release = await targetRelease(ctx);
     const mine = (await liveProcs(ctx.deps.db, ctx.deployment.app, ctx.deployment.env, release.id)).filter((p) => p.deploymentId === ctx.deployment.id);
-    const results = (await perHost(mine, (p) => p.host, (hostName, list) => Promise.all(list.map((p) => checkProc(ctx, hostName, p))))).flat();
+    const results = (await forEachHost(mine, (p) => p.host, (hostName, list) => Promise.all(list.map((p) => checkProc(ctx, hostName, p))))).flat();
     const failed = results.filter((r) => !r.result.passed);
     const ran = results.filter((r) => r.result.name !== "running").length;
     if (failed.length) {

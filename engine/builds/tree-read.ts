@@ -1,7 +1,7 @@
 import { lstat, open, realpath } from "node:fs/promises";
 import { constants } from "node:fs";
 import { join, sep } from "node:path";
-import { BuildError } from "./errors.ts";
+import { BuildError } from "./build-error.ts";
 
 /** Files Raptor reads from a build are small; anything larger is refused unread. */
 export const TREE_READ_LIMIT = 1024 * 1024;

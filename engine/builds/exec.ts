@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { BuildError } from "./errors.ts";
+import { BuildError } from "./build-error.ts";
 
 /**
  * Runs external commands for builds: always an argv array, never a shell, with a timeout that

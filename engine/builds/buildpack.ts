@@ -4,9 +4,9 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { didYouMean } from "../../lib/suggest.ts";
-import { BuildError } from "./errors.ts";
+import { BuildError } from "./build-error.ts";
 import { describeFailure, killTree, run } from "./exec.ts";
-import { PROC_TYPE } from "./procfile.ts";
+import { PROC_TYPE } from "../../lib/names.ts";
 import { SANDBOX, type BuildSandbox } from "./sandbox.ts";
 
 /**
@@ -150,7 +150,7 @@ export function parseRelease(text: string, bpName = "buildpack"): ReleaseInfo {
   const defaultProcessTypes = stringMap(d.default_process_types, "default_process_types", bpName);
   for (const name of Object.keys(defaultProcessTypes)) {
     // The same rule as a Procfile's names: they become proc names, paths and supervisor programs.
-    if (!PROC_TYPE.test(name) || name.length > 63) {
+    if (!PROC_TYPE.test(name)) {
       throw new BuildError("build_failed", `bin/release of ${bpName}: default_process_types name \`${name.slice(0, 60)}\` must be lowercase letters, digits, _ or - (starting with a letter or digit, at most 63)`);
     }
   }

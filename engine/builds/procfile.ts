@@ -1,7 +1,6 @@
-import { BuildError } from "./errors.ts";
+import { PROC_TYPE } from "../../lib/names.ts";
+import { BuildError } from "./build-error.ts";
 
-/** A proc type name: what `scale web=3` and the uptest folder use. */
-export const PROC_TYPE = /^[a-z0-9][a-z0-9_-]*$/;
 
 /** A Procfile error, with the 1-based line it is on. */
 export class ProcfileError extends BuildError {
@@ -31,7 +30,7 @@ export function parseProcfile(text: string): Record<string, string> {
     if (colon < 0) throw new ProcfileError(n, `expected \`<type>: <command>\`, got \`${clip(line)}\``);
     const name = line.slice(0, colon).trim();
     const command = line.slice(colon + 1).trim();
-    if (!PROC_TYPE.test(name) || name.length > 63) {
+    if (!PROC_TYPE.test(name)) {
       throw new ProcfileError(n, `proc type \`${clip(name)}\` must be lowercase letters, digits, _ or - (starting with a letter or digit, at most 63)`);
     }
     if (command === "") throw new ProcfileError(n, `proc type \`${name}\` has no command`);

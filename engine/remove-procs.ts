@@ -2,8 +2,8 @@ import { inArray } from "drizzle-orm";
 import { procs } from "../db/schema/index.ts";
 import type { Squad } from "../playbooks/types.ts";
 import type { EngineDeps } from "./context.ts";
-import { hostHandle, perHost, runner } from "./fleet.ts";
-import type { ProcRow } from "./state.ts";
+import { hostHandle, forEachHost, runner } from "./fleet.ts";
+import type { ProcRow } from "../db/schema/index.ts";
 
 /**
  * Stops and removes procs on their hosts and marks their rows removed. A host that cannot be
@@ -11,7 +11,7 @@ import type { ProcRow } from "./state.ts";
  */
 export async function removeProcs(deps: EngineDeps, squad: Squad, list: readonly ProcRow[]): Promise<{ removed: number; failed: { proc: ProcRow; error: string }[] }> {
   const failed: { proc: ProcRow; error: string }[] = [];
-  await perHost(list, (p) => p.host, async (hostName, onHost) => {
+  await forEachHost(list, (p) => p.host, async (hostName, onHost) => {
     const h = hostHandle(deps, squad, hostName);
     for (const p of onHost) {
       try {

@@ -3,7 +3,7 @@ import { lstatSync, mkdirSync, readlinkSync } from "node:fs";
 import { chmod, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { BuildError } from "./errors.ts";
+import { BuildError } from "./build-error.ts";
 
 /**
  * The build sandbox: every buildpack step (detect, compile, release) runs under bubblewrap

@@ -1,9 +1,9 @@
 /**
- * The logging the notifier and Slack adapter need, in pino's calling style (`log.info({ id }, "msg")`),
+ * Raptor's one logger interface (engine, notifier, Slack adapter), in pino's calling style (`log.info({ id }, "msg")`),
  * so the composition root's pino logger fits as is. Never pass event payloads (logs, outputs,
  * config) as fields: ids, codes and counts only.
  */
-export interface Log {
+export interface Logger {
   debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
@@ -11,7 +11,7 @@ export interface Log {
 }
 
 const noop = () => {};
-export const silentLog: Log = { debug: noop, info: noop, warn: noop, error: noop };
+export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
 
 export function errorFields(err: unknown): { err: string; code?: string } {
   if (err instanceof Error) {

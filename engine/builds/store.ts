@@ -1,6 +1,6 @@
 import { and, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
-import { builds } from "../../db/schema/index.ts";
+import { builds, type BuildRow } from "../../db/schema/index.ts";
 
 /**
  * Build rows. The unique index on app + commit + buildpack is the arbiter between workers: the
@@ -9,7 +9,6 @@ import { builds } from "../../db/schema/index.ts";
  * round-trips through JS Date exactly) and the builder's final update matches on it, so a worker
  * whose stale build was taken over cannot overwrite the new builder's result.
  */
-export type BuildRow = typeof builds.$inferSelect;
 export interface BuildKey {
   app: string;
   commit: string;

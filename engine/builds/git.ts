@@ -4,7 +4,8 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { didYouMean } from "../../lib/suggest.ts";
-import { BuildError } from "./errors.ts";
+import { REF_RULE, refProblem } from "../../lib/names.ts";
+import { BuildError } from "./build-error.ts";
 import { describeFailure, gitEnv, killTree, run, runOk } from "./exec.ts";
 
 /**
@@ -24,17 +25,11 @@ export interface ResolvedRef {
   shortSha: string;
 }
 
-/** The chat grammar's ref: a branch, tag or sha; never an option (`-x`), never `..`. */
-const REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
 const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 export function validateRef(ref: string): void {
-  if (!REF.test(ref) || ref.includes("..") || ref.endsWith(".lock") || ref.endsWith("/")) {
-    throw new BuildError(
-      "invalid",
-      `\`${ref.slice(0, 60)}\` is not a valid ref: use a branch, tag or sha (letters, digits, . _ / -, not starting with - or containing ..).`,
-    );
-  }
+  const problem = refProblem(ref);
+  if (problem) throw new BuildError("invalid", `\`${ref.slice(0, 60)}\` is not a valid ref: ${problem}. ${REF_RULE}`);
 }
 
 export function mirrorPath(repo: string, opts: GitOptions): string {

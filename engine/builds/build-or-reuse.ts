@@ -4,15 +4,16 @@ import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Db } from "../../db/client.ts";
 import { compile, detect, release, resolveBuildpacks } from "./buildpack.ts";
-import { BuildError, tailLines } from "./errors.ts";
+import { BuildError, tailLines } from "./build-error.ts";
 import { runOk } from "./exec.ts";
 import { exportCommit } from "./git.ts";
 import { BuildSandbox } from "./sandbox.ts";
 import { readInTree } from "./tree-read.ts";
 import { parseProcfile } from "./procfile.ts";
-import { claimBuild, failBuild, findBuild, getBuild, reclaimMissingBuild, STALE_BUILD_MS, succeedBuild, takeOverBuild, type BuildRow } from "./store.ts";
+import { claimBuild, failBuild, findBuild, getBuild, reclaimMissingBuild, STALE_BUILD_MS, succeedBuild, takeOverBuild } from "./store.ts";
+import type { BuildRow } from "../../db/schema/index.ts";
 
-export interface EnsureBuildOptions {
+export interface BuildOrReuseOptions {
   db: Db;
   app: string;
   /** Repo URL or local path (from the playbook). */
@@ -33,7 +34,7 @@ export interface EnsureBuildOptions {
   compileTimeoutMs?: number;
 }
 
-export interface EnsureBuildResult {
+export interface BuildOrReuseResult {
   build: BuildRow;
   /** True when an existing build (or one another worker just finished) was used. */
   reused: boolean;
@@ -47,8 +48,8 @@ const TAIL = 40;
  * another worker is building it, waits for that row instead of building twice; a failed build is
  * built again on request; a `running` row older than 30 minutes is taken over.
  */
-export async function ensureBuild(opts: EnsureBuildOptions): Promise<EnsureBuildResult> {
-  if (!FULL_SHA.test(opts.commit)) throw new BuildError("invalid", `ensureBuild needs a full commit sha, got \`${opts.commit.slice(0, 60)}\``);
+export async function buildOrReuse(opts: BuildOrReuseOptions): Promise<BuildOrReuseResult> {
+  if (!FULL_SHA.test(opts.commit)) throw new BuildError("invalid", `buildOrReuse needs a full commit sha, got \`${opts.commit.slice(0, 60)}\``);
   const key = { app: opts.app, commit: opts.commit, buildpack: opts.buildpack || "auto" };
   resolveBuildpacks(opts.buildpack); // refuse an unknown buildpack before claiming a row
   const deadline = Date.now() + (opts.waitTimeoutMs ?? STALE_BUILD_MS + 5 * 60_000);
@@ -88,7 +89,7 @@ function failedError(message: string, log: string, retryable = false): BuildErro
 }
 
 /** Builds into the claimed row. On any failure the row is marked failed with its log kept. */
-async function runBuild(opts: EnsureBuildOptions, lease: BuildRow): Promise<BuildRow> {
+async function runBuild(opts: BuildOrReuseOptions, lease: BuildRow): Promise<BuildRow> {
   const lines: string[] = [];
   const log = (line: string) => {
     lines.push(line);

@@ -23,7 +23,7 @@ class MisconfiguredHost implements Host {
  * and kept, so every caller shares the one SSH connection per host. Owned by the composition root,
  * which calls `closeAll` on shutdown.
  */
-export class HostPool {
+export class HostCache {
   private readonly hosts = new Map<string, Host>();
 
   get(squad: SquadLike, hostName: string): Host {
