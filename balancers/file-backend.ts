@@ -25,7 +25,7 @@ export interface FileBackendOptions {
   name: string;
   /** One Host per balancer host, in playbook order; the first one answers getNodes. */
   hosts: readonly Host[];
-  /** argv run before every apply; a non-zero exit rejects the change. */
+  /** argv run before every apply; a non-zero exit rejects the change. Empty: the apply validates itself (Varnish's vcl.load). */
   validate: readonly string[];
   /** Per-command timeout (validate, reload, reads). Default 60 s. */
   timeoutMs?: number;
@@ -166,7 +166,7 @@ export abstract class FileBalancer implements Balancer {
       stage = "validated";
       const summary = await this.wrap(host, () => this.apply(host));
       stage = "applied";
-      return { host, before: snapshot, changed: true, summary: `${this.validateArgv[0]} ok, ${summary} (${next.length} node${next.length === 1 ? "" : "s"})` };
+      return { host, before: snapshot, changed: true, summary: `${this.validateArgv.length ? `${this.validateArgv[0]} ok, ` : ""}${summary} (${next.length} node${next.length === 1 ? "" : "s"})` };
     } catch (e) {
       // Nothing half-applied: the previous files go back; if the apply may have half-run, apply them again.
       if (stage !== "read") {
@@ -200,7 +200,7 @@ export abstract class FileBalancer implements Balancer {
   }
 
   private async check(host: Host): Promise<void> {
-    await this.run(host, this.expandAll(host, this.validateArgv));
+    if (this.validateArgv.length) await this.run(host, this.expandAll(host, this.validateArgv));
   }
 
   /**

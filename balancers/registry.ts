@@ -6,6 +6,7 @@ import { MemoryBalancer } from "./memory.ts";
 import { HaproxyBalancer } from "./haproxy.ts";
 import { NginxBalancer } from "./nginx.ts";
 import { StingrayBalancer } from "./stingray.ts";
+import { VarnishBalancer } from "./varnish.ts";
 
 /** What backends may use: a Redis connection (the memory backend), the key prefix, and the worker's Hosts. */
 export interface BalancerDeps {
@@ -26,6 +27,15 @@ export function balancerFor(config: BalancerConfig, deps: BalancerDeps): Balance
         includeDir: required(config, "include_dir"),
         reload: required(config, "reload"),
       });
+    case "varnish": {
+      const varnish = {
+        ...fileBackendOptions(config, deps),
+        includeDir: required(config, "include_dir"),
+        vcl: required(config, "vcl"),
+        varnishadm: required(config, "varnishadm"),
+      };
+      return new VarnishBalancer(config.reload ? { ...varnish, reload: config.reload } : varnish);
+    }
     case "haproxy":
       return new HaproxyBalancer({
         ...fileBackendOptions(config, deps),
@@ -41,8 +51,6 @@ export function balancerFor(config: BalancerConfig, deps: BalancerDeps): Balance
         password: required(config, "password"),
         insecure: config.insecure,
       });
-    case "varnish":
-      throw new BalancerError(config.name, `the ${config.kind} backend is not available in this version of Raptor; use kind: nginx or memory`);
     default: {
       const never: never = config.kind;
       throw new BalancerError(config.name, `unknown balancer kind ${String(never)}`);
@@ -59,7 +67,7 @@ export function fileBackendOptions(config: BalancerConfig, deps: BalancerDeps) {
   return {
     name: config.name,
     hosts: config.hosts.map((h) => deps.hosts.get(config, h)),
-    validate: required(config, "validate"),
+    validate: config.validate ?? [],
   };
 }
 

@@ -29,19 +29,19 @@ export const DEFAULT_VARNISH_VCL = "/etc/varnish/default.vcl";
 
 /**
  * The defaults of a kind, given what was written: nginx validates with `nginx -t` and reloads
- * with `nginx -s reload`; varnish compiles its main VCL (`varnishd -C -f <vcl>`) and, with no
- * `reload`, loads it through `varnishadm vcl.load` + `vcl.use` (Debian's varnish package ships
- * varnishreload outside PATH, /usr/share/varnish/varnishreload); haproxy checks its main config
+ * with `nginx -s reload`; varnish, with no `reload`, loads its main VCL through `varnishadm
+ * vcl.load` (which compiles and refuses a bad VCL: the validation) + `vcl.use` (Debian's varnish
+ * package ships varnishreload outside PATH, /usr/share/varnish/varnishreload); haproxy checks its main config
  * plus the include_dir and reloads with systemd when a new backend appears.
  */
 export function defaultsFor(kind: BalancerKind, b: { include_dir?: string; vcl?: string }): Partial<BalancerConfig> {
   switch (kind) {
     case "nginx":
       return { validate: ["nginx", "-t"], reload: ["nginx", "-s", "reload"] };
-    case "varnish": {
-      const vcl = b.vcl ?? DEFAULT_VARNISH_VCL;
-      return { vcl, validate: ["varnishd", "-C", "-f", vcl], varnishadm: ["varnishadm"] };
-    }
+    case "varnish":
+      // No separate validate by default: the built-in load's `vcl.load` compiles the VCL and
+      // refuses it before anything changes (varnishd -C would compile it a second time).
+      return { vcl: b.vcl ?? DEFAULT_VARNISH_VCL, varnishadm: ["varnishadm"] };
     case "haproxy":
       return {
         validate: ["haproxy", "-c", "-f", "/etc/haproxy/haproxy.cfg", ...(b.include_dir ? ["-f", b.include_dir] : [])],
