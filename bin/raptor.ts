@@ -1,11 +1,10 @@
 import { userInfo } from "node:os";
-import { expireApproval } from "../engine/api.ts";
-import { requeueOrphans, startWorker } from "../engine/worker.ts";
+import { expireJob } from "../engine/beat/expire.ts";
+import { startBeat } from "../engine/beat/schedule.ts";
+import { startWorker } from "../engine/worker.ts";
 import { dispatch } from "../bot/dispatch.ts";
 import { followThread, localAuthorizer, replyLines } from "../bot/terminal.ts";
 import { PlaybookError } from "../playbooks/load.ts";
-import { approvals } from "../db/schema/index.ts";
-import { eq } from "drizzle-orm";
 import { configFromEnv, createRuntime, type Runtime } from "./runtime.ts";
 
 const usage = `usage: raptor <command>
@@ -16,25 +15,17 @@ const usage = `usage: raptor <command>
   say "<text>"     run one command as the local user, print its thread, follow it to the end
                    exit 0 = success, 1 = failed or refused, 2 = not understood`;
 
-/**
- * The maintenance that cannot wait for the beat issue: approvals nobody decided in time end
- * their deployment, and deployments whose jobs were lost are enqueued again or ended.
- */
-function startBeat(rt: Runtime): () => void {
-  const tick = async () => {
-    const pending = await rt.engine.db.select().from(approvals).where(eq(approvals.status, "pending"));
-    for (const a of pending) if (a.expiresAt <= new Date()) await expireApproval(rt.engine, a.deploymentId);
-    await requeueOrphans(rt.engine);
-  };
-  const timer = setInterval(() => void tick().catch((e) => rt.engine.logger.warn({ err: (e as Error).message }, "beat tick failed")), 30_000);
-  return () => clearInterval(timer);
+/** The beat (engine/beat/schedule.ts) as a shutdown hook. */
+async function beat(rt: Runtime): Promise<() => Promise<void>> {
+  const b = await startBeat(rt.engine, { leaseMs: rt.config.beatLeaseMs });
+  return () => b.close();
 }
 
 async function say(rt: Runtime, text: string): Promise<number> {
   const print = (l: string) => process.stdout.write(`${l}\n`);
   const actor = { id: process.env.RAPTOR_USER ?? userInfo().username };
   let embeddedWorker: Awaited<ReturnType<typeof startWorker>> | undefined;
-  let stopBeat = () => {};
+  let stopBeat: () => Promise<void> | void = () => {};
   try {
     const reply = await dispatch({ engine: rt.engine, authorizer: localAuthorizer }, { text, actor, origin: "terminal" });
     for (const l of replyLines(reply)) print(l);
@@ -45,12 +36,15 @@ async function say(rt: Runtime, text: string): Promise<number> {
     // Only now, with work to follow: a worker here makes `say` self-sufficient on a machine where
     // no `raptor worker` runs (RAPTOR_SAY_WORKER=0 leaves the work to the running workers).
     if (process.env.RAPTOR_SAY_WORKER !== "0") embeddedWorker = await startWorker(rt.engine);
-    stopBeat = startBeat(rt);
+    // Not the whole beat (a one-off command should not check hosts or repair the fleet), only what
+    // ends a followed deployment that nobody approves: the expire job, every 30 s.
+    const timer = setInterval(() => void expireJob(rt.engine, { scheduledFor: new Date() }).catch(() => undefined), 30_000);
+    stopBeat = () => clearInterval(timer);
     const conn = rt.redisConnection();
     const last = await followThread(conn, rt.engine.prefix, follow, print, { from: reply.kind === "deployment" ? reply.since : undefined });
     return last?.type === "deployment.succeeded" ? 0 : 1;
   } finally {
-    stopBeat();
+    await stopBeat();
     await embeddedWorker?.close();
   }
 }
@@ -90,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case "beat":
-        shutdown.push(startBeat(rt));
+        shutdown.push(await beat(rt));
         await waitForSignal();
         return 0;
       case "bot":
@@ -98,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
         if (cmd === "all") {
           const w = await startWorker(rt.engine);
           shutdown.push(() => w.close());
-          shutdown.push(startBeat(rt));
+          shutdown.push(await beat(rt));
         }
         const { startChat } = await import("./chat.ts");
         await startChat(rt, shutdown);

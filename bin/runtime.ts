@@ -19,6 +19,8 @@ export interface RuntimeConfig {
   prefix: string;
   logFile?: string;
   options: EngineOptions;
+  /** RAPTOR_BEAT_LEASE_MS: the beat leader's lease (engine/beat/schedule.ts DEFAULT_LEASE_MS when unset). */
+  beatLeaseMs?: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
@@ -33,6 +35,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     dataDir,
     prefix: env.RAPTOR_PREFIX ?? "raptor:",
     logFile: env.RAPTOR_LOG_FILE,
+    beatLeaseMs: env.RAPTOR_BEAT_LEASE_MS && /^\d+$/.test(env.RAPTOR_BEAT_LEASE_MS) ? Number(env.RAPTOR_BEAT_LEASE_MS) : undefined,
     options: {
       ...defaultEngineOptions,
       startTimeoutMs: num(env.RAPTOR_START_TIMEOUT_MS, defaultEngineOptions.startTimeoutMs),

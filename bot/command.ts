@@ -13,7 +13,8 @@ export type Command =
   | { kind: "config"; app: string; env: string }
   | { kind: "config-set"; app: string; env: string; vars: Record<string, string> }
   | { kind: "config-unset"; app: string; env: string; keys: string[] }
-  | { kind: "lock"; app: string; env: string; reason?: string }
+  /** `forMs`: `lock web production 2h reason` — released by the beat when the time is up. */
+  | { kind: "lock"; app: string; env: string; reason?: string; forMs?: number }
   | { kind: "unlock"; app: string; env: string }
   | { kind: "approve"; id: string }
   | { kind: "reject"; id: string; reason?: string }
@@ -21,6 +22,7 @@ export type Command =
   | { kind: "apps" }
   | { kind: "hosts"; squad?: string }
   | { kind: "queue" }
+  | { kind: "beat" }
   | { kind: "help"; topic?: string };
 
 export type CommandKind = Command["kind"];

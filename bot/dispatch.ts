@@ -110,8 +110,11 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
     case "config-unset":
       return work({ kind: "config", app: cmd.app, env: cmd.env, params: { keys: cmd.keys } });
     case "lock":
-      await lockEnvironment(engine, cmd.app, cmd.env, actor, cmd.reason);
-      return { kind: "done", text: `${cmd.app} ${cmd.env} is locked${cmd.reason ? ` (${cmd.reason})` : ""}. Nothing deploys there until \`unlock ${cmd.app} ${cmd.env}\`.` };
+    {
+      const until = await lockEnvironment(engine, cmd.app, cmd.env, actor, cmd.reason, cmd.forMs);
+      const end = until ? ` until ${until.toISOString().slice(0, 16).replace("T", " ")} UTC (or \`unlock ${cmd.app} ${cmd.env}\`)` : ` until \`unlock ${cmd.app} ${cmd.env}\``;
+      return { kind: "done", text: `${cmd.app} ${cmd.env} is locked${cmd.reason ? ` (${cmd.reason})` : ""}. Nothing deploys there${end}.` };
+    }
     case "unlock":
       return (await unlockEnvironment(engine, cmd.app, cmd.env, actor))
         ? { kind: "done", text: `${cmd.app} ${cmd.env} is unlocked.` }
@@ -133,6 +136,7 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
     case "apps":
     case "hosts":
     case "queue":
+    case "beat":
     case "help": {
       const answer = await answerQuery(engine, cmd);
       await audit(engine, actor, cmd.kind, "answered", appEnv(cmd));

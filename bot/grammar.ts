@@ -111,6 +111,7 @@ function parseVerb(verb: string, words: Word[], text: string, ctx: ParseContext)
       return parseHelp(words);
     case "apps":
     case "queue":
+    case "beat":
       noMore(words, verb);
       return { kind: verb };
     default:

@@ -27,6 +27,7 @@ export const VERBS = [
   "apps",
   "hosts",
   "queue",
+  "beat",
   "help",
 ] as const;
 
@@ -131,10 +132,13 @@ export const COMMAND_HELP: readonly Entry[] = [
   },
   {
     topic: "lock",
-    usage: "lock <app> <env> [reason]",
-    example: "lock web production migrating the database",
-    summary: "stop deploys to an environment until unlocked",
-    detail: ["Everything after the environment is the reason."],
+    usage: "lock <app> <env> [<duration>] [reason]",
+    example: "lock web production 2h migrating the database",
+    summary: "stop deploys to an environment until unlocked, or for a while",
+    detail: [
+      "A duration right after the environment (`30m`, `2h`, `1h30m`, `1d`) ends the lock by itself: the beat releases it and says so in the channel.",
+      "Everything after the environment (and the duration) is the reason.",
+    ],
   },
   {
     topic: "unlock",
@@ -172,7 +176,14 @@ export const COMMAND_HELP: readonly Entry[] = [
     summary: "the hosts and their load, optionally one squad",
     detail: [],
   },
-  { topic: "queue", usage: "queue", example: "queue", summary: "deployments waiting and running", detail: [] },
+  { topic: "queue", usage: "queue", example: "queue", summary: "deployments waiting and running, and the beat's maintenance jobs", detail: [] },
+  {
+    topic: "beat",
+    usage: "beat",
+    example: "beat",
+    summary: "the maintenance jobs: when each last ran, what it did, when it runs next",
+    detail: ["Schedules come from the playbook's `beat:` section (node-cron syntax, seconds allowed)."],
+  },
   {
     topic: "help",
     usage: "help [<command>]",

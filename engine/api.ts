@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt } from "drizzle-orm";
+import { and, asc, eq, inArray, lt, lte } from "drizzle-orm";
 import { approvals, auditLog, deploymentSteps, deployments, locks, type DeploymentKind, type DeploymentParams } from "../db/schema/index.ts";
 import { isFrozen } from "../playbooks/freeze.ts";
 import { approversOf, environmentOf } from "../playbooks/resolve.ts";
@@ -53,7 +53,8 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
     throw new EngineError("not_found", `${req.app} has never been deployed to ${req.env}; deploy it first.`);
   }
   const id = newDeploymentId();
-  const needsApproval = environment.approval.required;
+  // A repair puts back what was already approved and deployed.
+  const needsApproval = environment.approval.required && req.kind !== "repair";
   const steps = planSteps(req.kind, { hasReleaseHook: (environment.release_hook?.length ?? 0) > 0 });
   const from = await currentRelease(deps.db, req.app, req.env);
   const status = needsApproval ? "awaiting_approval" : "queued";
@@ -116,8 +117,10 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
 
 async function assertUnlocked(deps: EngineDeps, app: string, env: string): Promise<void> {
   const [lock] = await deps.db.select().from(locks).where(and(eq(locks.app, app), eq(locks.env, env)));
-  if (lock) {
-    throw new EngineError("lock_held", `${app} ${env} is locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}.`);
+  // A lock whose time is up no longer holds, even before the beat removes it.
+  if (lock && !(lock.expiresAt && lock.expiresAt <= (deps.now?.() ?? new Date()))) {
+    const until = lock.expiresAt ? ` until ${lock.expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "";
+    throw new EngineError("lock_held", `${app} ${env} is locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}${until}.`);
   }
 }
 
@@ -234,11 +237,19 @@ export async function promoteNext(deps: EngineApiDeps, app: string, env: string)
   if (next) await deps.queues.promote(next.id);
 }
 
-export async function lockEnvironment(deps: EngineDeps, app: string, env: string, actor: string, reason?: string): Promise<void> {
+/**
+ * Locks an app+env; with `forMs` the lock ends by itself then (the beat's expire job releases it).
+ * Returns when it ends, if it does. Throws lock_held when someone holds it already.
+ */
+export async function lockEnvironment(deps: EngineDeps, app: string, env: string, actor: string, reason?: string, forMs?: number): Promise<Date | undefined> {
   if (!environmentOf(deps.playbook, app, env)) throw new EngineError("not_found", `there is no environment ${env} for app ${app}`);
-  const inserted = await deps.db.insert(locks).values({ app, env, heldBy: actor, reason }).onConflictDoNothing().returning();
+  const now = deps.now?.() ?? new Date();
+  const expiresAt = forMs !== undefined ? new Date(now.getTime() + forMs) : undefined;
+  await deps.db.delete(locks).where(and(eq(locks.app, app), eq(locks.env, env), lte(locks.expiresAt, now)));
+  const inserted = await deps.db.insert(locks).values({ app, env, heldBy: actor, reason, expiresAt }).onConflictDoNothing().returning();
   if (inserted.length === 0) await assertUnlocked(deps, app, env);
-  await audit(deps, actor, "lock", "recorded", { app, env, detail: reason ? { reason } : {} });
+  await audit(deps, actor, "lock", "recorded", { app, env, detail: { ...(reason ? { reason } : {}), ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) } });
+  return expiresAt;
 }
 
 export async function unlockEnvironment(deps: EngineDeps, app: string, env: string, actor: string): Promise<boolean> {

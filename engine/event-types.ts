@@ -1,7 +1,7 @@
 import { finalDeploymentStatuses, type DeploymentKind } from "../db/schema/enums.ts";
 
 /** The pipeline's step names, in pipeline order. plan.ts picks a subset per deployment kind. */
-export const stepNames = ["resolve", "build", "release", "start", "uptest", "release_hook", "route", "teardown", "restart"] as const;
+export const stepNames = ["resolve", "build", "release", "mend", "start", "uptest", "release_hook", "route", "teardown", "restart"] as const;
 export type StepName = (typeof stepNames)[number];
 
 /** Procs per host, as shown in summaries: [{host: "app1", procs: ["web:5001", "web:5002"]}]. */
@@ -48,7 +48,13 @@ export type EngineEventBody =
   | { type: "step.log"; step: StepName; title: string; text: string }
   | { type: "step.finished"; step: StepName; durationMs: number; summary?: string }
   | { type: "step.failed"; step: StepName; durationMs: number; message: string; output?: string }
-  | { type: "step.skipped"; step: StepName; reason: string };
+  | { type: "step.skipped"; step: StepName; reason: string }
+  /**
+   * What a beat job did that people should hear about (a host went down or came back, orphans
+   * removed, a lock expired): one message, no thread. Its `deploymentId` is a report id (`r-…`);
+   * it goes to the stream only (beat_runs keeps the record), to `origin` like a thread would.
+   */
+  | { type: "beat.report"; job: string; app?: string; env?: string; origin: string; text: string };
 
 export type EngineEventType = EngineEventBody["type"];
 

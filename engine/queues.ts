@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { Queue, QueueEvents, type Job, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
 import { z } from "zod";
+import { beatJobNames } from "../playbooks/schema/beat.ts";
 
 const deploymentId = z.string().regex(/^d-[a-z0-9]{4,32}$/);
 
@@ -40,9 +41,33 @@ export const jobCatalog = {
       removeOnFail: { age: 24 * 3600, count: 2000 },
     } satisfies JobsOptions,
   },
+  maintenance: {
+    // One tick of one beat job. Its jobId (maintenanceJobId) makes a second enqueue of the same
+    // tick a no-op, so two beat leaders never run one tick twice.
+    schema: z.object({
+      job: z.enum(beatJobNames),
+      scheduledFor: z.string().datetime(),
+    }),
+    options: {
+      // A failed run is recorded (beat_runs) and the next tick tries again; no retries.
+      attempts: 1,
+      // Kept a day: the job id must outlive every beat's chance to enqueue the same tick again.
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    } satisfies JobsOptions,
+  },
 } as const;
 
 export type QueueName = keyof typeof jobCatalog;
+
+/**
+ * `<job>@<scheduled time, ISO 8601 basic format>`, e.g. `reconcile@20261129T210530Z`. BullMQ refuses
+ * ids with `:` (ISO's extended format has two), so the basic format, which has none, is used.
+ */
+export function maintenanceJobId(job: string, scheduledFor: Date): string {
+  return `${job}@${scheduledFor.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z")}`;
+}
+
 export type JobData<Q extends QueueName> = z.infer<(typeof jobCatalog)[Q]["schema"]>;
 
 export interface BuildJobResult {
@@ -68,6 +93,7 @@ export class Queues {
   readonly deployments: Queue;
   readonly builds: Queue;
   readonly procs: Queue;
+  readonly maintenance: Queue;
   private readonly conn: Redis;
   private readonly events = new Map<QueueName, QueueEvents>();
 
@@ -80,6 +106,15 @@ export class Queues {
     this.deployments = new Queue("deployments", opts);
     this.builds = new Queue("builds", opts);
     this.procs = new Queue("procs", opts);
+    this.maintenance = new Queue("maintenance", opts);
+  }
+
+  /** One tick of a beat job; a tick already enqueued (by this beat or another) is not added again. */
+  async enqueueMaintenance(job: JobData<"maintenance">["job"], scheduledFor: Date): Promise<string> {
+    const data = jobCatalog.maintenance.schema.parse({ job, scheduledFor: scheduledFor.toISOString() });
+    const jobId = maintenanceJobId(job, scheduledFor);
+    await this.maintenance.add(job, data, { ...jobCatalog.maintenance.options, jobId });
+    return jobId;
   }
 
   async enqueueDeployment(deploymentId: string, opts: { delayMs?: number } = {}): Promise<void> {
@@ -147,7 +182,7 @@ export class Queues {
 
   async close(): Promise<void> {
     for (const qe of this.events.values()) await qe.close().catch(() => {});
-    await Promise.all([this.deployments.close(), this.builds.close(), this.procs.close()]);
+    await Promise.all([this.deployments.close(), this.builds.close(), this.procs.close(), this.maintenance.close()]);
     await this.conn.quit().catch(() => {});
   }
 }

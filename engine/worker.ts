@@ -4,6 +4,7 @@ import { deployments } from "../db/schema/index.ts";
 import type { EngineApiDeps } from "./api.ts";
 import { abandonDeployment, runDeployment } from "./pipeline/run.ts";
 import { runBuildJob, startOnHost } from "./host-work.ts";
+import { runMaintenance } from "./beat/run.ts";
 import { bullConnection, bullPrefix, encodeJobError, jobCatalog } from "./queues.ts";
 
 /** How long a deployment waiting its turn sleeps before looking again, unless promoted sooner. */
@@ -12,9 +13,11 @@ const WAIT_TURN_MS = 3_000;
 /** Builds are CPU-heavy (buildpacks); a host's proc work is mostly waiting on SSH. */
 const BUILD_CONCURRENCY = 2;
 const PROC_CONCURRENCY = 8;
+/** Beat jobs of different kinds may run at once (hosts while reconcile waits on a slow host). */
+const MAINTENANCE_CONCURRENCY = 3;
 
 /**
- * The `raptor worker` side: BullMQ workers on the deployments, builds and procs queues. A worker
+ * The `raptor worker` side: BullMQ workers on the deployments, builds, procs and maintenance queues. A worker
  * killed mid-job is noticed by BullMQ's stalled-job check (lockDuration) and the job runs again
  * here or on another worker, resuming from the checkpoint.
  */
@@ -29,7 +32,7 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
   };
   // Failures cross Redis as JSON carrying the engine error code, so the waiting step rethrows
   // the same code (a build failure stays `build_failed`, a host stays `host_unreachable`).
-  const helpers = [
+  const helpers: Worker[] = [
     new Worker(
       "builds",
       async (job: Job) => runBuildJob(deps, jobCatalog.builds.schema.parse(job.data)).catch((err) => Promise.reject(encodeJobError(err))),
@@ -41,6 +44,9 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
       { ...common, concurrency: PROC_CONCURRENCY },
     ),
   ];
+  helpers.push(
+    new Worker("maintenance", async (job: Job) => runMaintenance(deps, jobCatalog.maintenance.schema.parse(job.data)), { ...common, concurrency: MAINTENANCE_CONCURRENCY }),
+  );
   for (const w of helpers) w.on("error", (err) => deps.logger.error({ err: err.message, queue: w.name }, "worker error"));
   const worker = new Worker(
     "deployments",

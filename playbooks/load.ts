@@ -17,6 +17,8 @@ import { checkReferences, type Declared, type Located, type WrittenEnvironment }
 import { squadSchema } from "./schema/squads.ts";
 import { substitute } from "./schema/substitute.ts";
 import { assemble } from "./schema/assemble.ts";
+import { parseBeatSection } from "./schema/beat.ts";
+import type { BeatSettings } from "./types.ts";
 
 export { formatIssue } from "./schema/issues.ts";
 
@@ -40,6 +42,8 @@ const SECTIONS = {
 } as const;
 type Section = keyof typeof SECTIONS;
 const SECTION_NAMES = Object.keys(SECTIONS) as Section[];
+/** Top-level keys: the named sections and `beat` (a fixed set of jobs, not named entries). */
+const TOP_KEYS = [...SECTION_NAMES, "beat"];
 
 /** YAML 1.2 core types plus merge keys (`<<: *defaults`), so environments can share a block. */
 const YAML_SCHEMA = CORE_SCHEMA.withTags(mergeTag);
@@ -62,6 +66,7 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
   const declared: Declared = { squads: new Set(), balancers: new Set(), ingredients: new Set() };
   const secrets: string[] = [];
   const envs: WrittenEnvironment[] = [];
+  const beat: Partial<BeatSettings> = {};
 
   for (const file of files) {
     const source = new SourceLines(file.text);
@@ -82,12 +87,31 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
 
     if (data === null || data === undefined) continue;
     if (!isMapping(data)) {
-      report(file.path, [], `a playbook file must be a mapping with ${SECTION_NAMES.join(", ")}, got ${describe(data)}`);
+      report(file.path, [], `a playbook file must be a mapping with ${TOP_KEYS.join(", ")}, got ${describe(data)}`);
       continue;
     }
     for (const [section, body] of Object.entries(data)) {
+      if (section === "beat") {
+        if (body === null) continue;
+        if (!isMapping(body)) {
+          report(file.path, [section], `beat must map job names to schedules, got ${describe(body)}`);
+          continue;
+        }
+        const parsed = parseBeatSection(body);
+        for (const i of parsed.issues) report(file.path, i.path, i.message);
+        for (const [job, value] of Object.entries(parsed.settings)) {
+          const key = `beat.${job}`;
+          const earlier = firstSeen.get(key);
+          if (earlier) report(file.path, ["beat", job], `beat job "${job}" is scheduled twice: here and at ${earlier.file}:${lineOf(earlier.file, earlier.path)}`);
+          else {
+            firstSeen.set(key, { file: file.path, path: ["beat", job] });
+            Object.assign(beat, { [job]: value });
+          }
+        }
+        continue;
+      }
       if (!(section in SECTIONS)) {
-        report(file.path, [section], `unknown key "${section}" at the top of the file.${didYouMean(section, SECTION_NAMES)}`);
+        report(file.path, [section], `unknown key "${section}" at the top of the file.${didYouMean(section, TOP_KEYS)}`);
         continue;
       }
       const { schema, kind } = SECTIONS[section as Section];
@@ -135,7 +159,7 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
     const mask = (text: string) => maskSecrets({ secrets }, text);
     return { ok: false, issues: issues.map(({ order: _, ...issue }) => ({ ...issue, message: mask(issue.message) })) };
   }
-  return { ok: true, playbook: assemble(entries, secrets) };
+  return { ok: true, playbook: assemble(entries, secrets, beat) };
 }
 
 /** Every environment an app writes, valid or not, for the cross-file checks. */

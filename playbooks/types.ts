@@ -114,8 +114,26 @@ export interface App {
   environments: Record<string, Environment>;
 }
 
+/** The beat's jobs (engine/beat/). */
+export type BeatJobName = "reconcile" | "orphans" | "hosts" | "prune" | "expire" | "digest";
+
+/** `beat:` with defaults filled in (playbooks/schema/beat.ts); schedules are node-cron expressions. */
+export interface BeatSettings {
+  reconcile: { schedule: string };
+  /** `grace`: how long a program named like a proc but with no live proc may live before removal. */
+  orphans: { schedule: string; grace_ms: number };
+  hosts: { schedule: string };
+  /** `keep_builds`: builds kept per app besides those live procs and rollback targets use. */
+  prune: { schedule: string; keep_builds: number };
+  /** `stuck_after`: a deployment running longer than this is failed and compensated. */
+  expire: { schedule: string; stuck_after_ms: number };
+  /** Off when absent. */
+  digest?: { schedule: string; channel: string };
+}
+
 export interface Playbook {
   squads: Record<string, Squad>;
+  beat: BeatSettings;
   balancers: Record<string, BalancerConfig>;
   ingredients: Record<string, Ingredient>;
   apps: Record<string, App>;

@@ -4,9 +4,10 @@ import type { Reply } from "../dispatch-types.ts";
 import { helpText } from "../help.ts";
 import { appsAnswer, configAnswer, releasesAnswer } from "./catalog.ts";
 import { hostsAnswer, logsAnswer, statusAnswer } from "./fleet.ts";
+import { beatAnswer } from "./beat.ts";
 import { queueAnswer } from "./queue.ts";
 
-export type QueryCommand = Extract<Command, { kind: "status" | "releases" | "logs" | "config" | "apps" | "hosts" | "queue" | "help" }>;
+export type QueryCommand = Extract<Command, { kind: "status" | "releases" | "logs" | "config" | "apps" | "hosts" | "queue" | "beat" | "help" }>;
 
 /** Answers a question from the database, the playbook and (for status and logs) supervisord live. */
 export async function answerQuery(deps: EngineApiDeps, cmd: QueryCommand): Promise<Reply> {
@@ -27,6 +28,8 @@ export async function answerQuery(deps: EngineApiDeps, cmd: QueryCommand): Promi
       return hostsAnswer(deps, cmd.squad);
     case "queue":
       return queueAnswer(deps);
+    case "beat":
+      return beatAnswer(deps);
     default: {
       const never: never = cmd;
       throw new Error(`unhandled query ${JSON.stringify(never)}`);

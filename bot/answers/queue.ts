@@ -3,6 +3,7 @@ import { deployments } from "../../db/schema/index.ts";
 import type { EngineApiDeps } from "../../engine/api.ts";
 import type { Reply } from "../dispatch-types.ts";
 
+/** Open deployments in request order, then the beat's maintenance jobs waiting or running. */
 export async function queueAnswer(deps: EngineApiDeps): Promise<Reply> {
   const open = await deps.db
     .select()
@@ -10,5 +11,13 @@ export async function queueAnswer(deps: EngineApiDeps): Promise<Reply> {
     .where(inArray(deployments.status, ["running", "queued", "awaiting_approval"]))
     .orderBy(asc(deployments.seq));
   const lines = open.map((d) => `${d.id}  ${d.status.replace("_", " ")}  ${d.kind} ${d.app} ${d.env}  by ${d.requestedBy}  since ${d.createdAt.toISOString().slice(11, 19)}`);
-  return { kind: "answer", title: "queue", text: lines.join("\n") || "Nothing queued or running." };
+  const jobs = await deps.queues.maintenance.getJobs(["active", "waiting", "delayed", "prioritized"]);
+  const maintenance = await Promise.all(
+    jobs.map(async (j) => {
+      const state = (await j.getState()) === "active" ? "running" : "waiting";
+      return `${j.id}  ${state}  maintenance ${j.name}`;
+    }),
+  );
+  const text = [...lines, ...maintenance.sort()].join("\n");
+  return { kind: "answer", title: "queue", text: text || "Nothing queued or running." };
 }

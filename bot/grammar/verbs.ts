@@ -1,6 +1,7 @@
 import type { Command, ParseContext } from "../command.ts";
 import { helpEntry, HELP_TOPICS } from "../help.ts";
 import { didYouMean } from "../../lib/suggest.ts";
+import { parseDuration } from "../../playbooks/duration.ts";
 import { checkApp, checkEnv, deploymentId, ident } from "./names.ts";
 import { binding, noMore, resolveTarget } from "./target.ts";
 import { charProblem, collapseSpaces, fail, freeTextProblem, QUOTES, show, type Word } from "./words.ts";
@@ -132,11 +133,26 @@ function reason(words: Word[], text: string): string | undefined {
   return r === "" ? undefined : r;
 }
 
-/** lock <app> <env> [reason...]; short form: lock [reason...] */
+/** The longest a lock may be taken for: past that, lock without a duration and unlock by hand. */
+export const MAX_LOCK_MS = 30 * 86_400_000;
+/** A word that is meant as a duration: digits and units only (`2h`, `1h30m`, `90s`). */
+const DURATION_WORD = /^\d+(?:\.\d+)?(?:ms|s|m|h|d)(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))*$/i;
+
+/** lock <app> <env> [<duration>] [reason...]; short form: lock [<duration>] [reason...] */
 export function parseLock(words: Word[], text: string, ctx: ParseContext): Command {
   const t = resolveTarget("lock", "lock", words, ctx, () => true);
-  const why = reason(t.rest, text);
-  return why === undefined ? { kind: "lock", app: t.app, env: t.env } : { kind: "lock", app: t.app, env: t.env, reason: why };
+  let rest = t.rest;
+  let forMs: number | undefined;
+  const first = rest[0];
+  if (first && DURATION_WORD.test(first.text)) {
+    forMs = parseDuration(first.text.toLowerCase());
+    if (forMs === undefined || forMs < 60_000 || forMs > MAX_LOCK_MS) {
+      fail(`${show(first.text)} is not a lock duration: write one from 1m to 30d, e.g. \`lock ${t.app} ${t.env} 2h migrating\`.`);
+    }
+    rest = rest.slice(1);
+  }
+  const why = reason(rest, text);
+  return { kind: "lock", app: t.app, env: t.env, ...(why !== undefined ? { reason: why } : {}), ...(forMs !== undefined ? { forMs } : {}) };
 }
 
 /** unlock <app> <env>; short form: unlock */

@@ -81,6 +81,8 @@ export function kindVerb(kind: string): string {
       return "Restart";
     case "config":
       return "Config change";
+    case "repair":
+      return "Repair";
     default:
       return kind;
   }

@@ -173,6 +173,16 @@ export function createSlackSink(opts: SlackSinkOptions): SlackSink {
     async deliver(state, event, prev) {
       const origin = parseOrigin(state.origin);
       if (origin.kind !== "slack") return;
+      if (event.type === "beat.report") {
+        // One message in the channel, no head, no thread.
+        try {
+          await client.chat.postMessage({ channel: origin.channel, text: clip(`:gear: ${event.text}`, 3000), unfurl_links: false, unfurl_media: false });
+        } catch (err) {
+          if (!isPermanent(err)) throw err;
+          log.error({ channel: origin.channel, type: event.type, slackError: slackError(err) }, "Slack refused a beat report");
+        }
+        return;
+      }
       try {
         let head = await loadHead(state.deploymentId);
         if (!head) {

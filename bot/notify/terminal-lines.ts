@@ -92,6 +92,8 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
     }
     case "deployment.cancelled":
       return [`✗ ${kindVerb(next.kind)} ${target(next)} cancelled by ${event.by} — after ${formatDuration(event.durationMs)}`];
+    case "beat.report":
+      return [`⚙ beat ${event.job}: ${event.text}`];
     default: {
       const never: never = event;
       void never;

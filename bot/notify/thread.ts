@@ -78,6 +78,8 @@ export interface ThreadState {
   durationMs?: number;
   /** Stream id of the last event folded in. */
   lastEventId: string;
+  /** Set for a beat report (a one-message "thread" with no deployment behind it). */
+  report?: { job: string; text: string };
 }
 
 export function isFinished(state: ThreadState): boolean {
@@ -238,6 +240,8 @@ export function reduceThread(state: ThreadState | undefined, event: EngineEvent)
       };
     case "step.skipped":
       return { ...s, steps: withStep(s.steps, event.step, ({ progress: _x, ...x }) => ({ ...x, status: "skipped", note: event.reason })) };
+    case "beat.report":
+      return { ...s, app: event.app ?? "", env: event.env ?? "", origin: event.origin, requestedBy: "raptor", summary: event.text, status: "succeeded", finishedAt: event.at, report: { job: event.job, text: event.text } };
     default: {
       const never: never = event;
       void never;

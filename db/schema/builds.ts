@@ -22,6 +22,8 @@ export const builds = pgTable(
     log: text("log").notNull().default(""),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
+    /** Set when the beat's prune job deleted the tarball: the build can no longer be started. */
+    prunedAt: timestamp("pruned_at", { withTimezone: true }),
   },
   (t) => [uniqueIndex("builds_app_commit_buildpack").on(t.app, t.commit, t.buildpack)],
 );

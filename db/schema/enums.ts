@@ -1,7 +1,8 @@
 import { pgEnum } from "drizzle-orm/pg-core";
 
 /** Shared by pgEnum (the column type) and zod/TS (the value type). */
-export const deploymentKinds = ["deploy", "rollback", "scale", "restart", "config"] as const;
+/** `repair`: the beat's reconcile job putting an environment back to its swarm sizes (see engine/beat/). */
+export const deploymentKinds = ["deploy", "rollback", "scale", "restart", "config", "repair"] as const;
 export const deploymentStatuses = [
   "queued",
   "awaiting_approval",
@@ -17,6 +18,10 @@ export const stepStatuses = ["pending", "running", "succeeded", "failed", "skipp
 export const buildStatuses = ["running", "succeeded", "failed"] as const;
 export const procStatuses = ["starting", "running", "routed", "draining", "stopped", "failed"] as const;
 export const approvalStatuses = ["pending", "approved", "rejected", "expired"] as const;
+/** A host as the beat's hosts job last found it: `unknown` until its first check. */
+export const hostStates = ["unknown", "up", "down"] as const;
+/** How one beat run ended: `idle` when it found nothing to do (and said nothing in chat). */
+export const beatOutcomes = ["running", "done", "idle", "failed"] as const;
 
 export type DeploymentKind = (typeof deploymentKinds)[number];
 export type DeploymentStatus = (typeof deploymentStatuses)[number];
@@ -25,6 +30,8 @@ export type StepStatus = (typeof stepStatuses)[number];
 export type BuildStatus = (typeof buildStatuses)[number];
 export type ProcStatus = (typeof procStatuses)[number];
 export type ApprovalStatus = (typeof approvalStatuses)[number];
+export type HostState = (typeof hostStates)[number];
+export type BeatOutcome = (typeof beatOutcomes)[number];
 
 export const deploymentKindEnum = pgEnum("deployment_kind", deploymentKinds);
 export const deploymentStatusEnum = pgEnum("deployment_status", deploymentStatuses);
@@ -32,3 +39,5 @@ export const stepStatusEnum = pgEnum("step_status", stepStatuses);
 export const buildStatusEnum = pgEnum("build_status", buildStatuses);
 export const procStatusEnum = pgEnum("proc_status", procStatuses);
 export const approvalStatusEnum = pgEnum("approval_status", approvalStatuses);
+export const hostStateEnum = pgEnum("host_state", hostStates);
+export const beatOutcomeEnum = pgEnum("beat_outcome", beatOutcomes);

@@ -12,3 +12,4 @@ export * from "./locks.ts";
 export * from "./approvals.ts";
 export * from "./audit-log.ts";
 export * from "./swarms.ts";
+export * from "./beat-runs.ts";

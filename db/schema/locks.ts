@@ -1,6 +1,9 @@
 import { pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
-/** `lock web production "incident 42"`: no deployment of that app+env starts while it is held. */
+/**
+ * `lock web production "incident 42"`: no deployment of that app+env starts while it is held.
+ * `lock web production 2h reason` sets `expiresAt`; the beat's expire job releases it then.
+ */
 export const locks = pgTable(
   "locks",
   {
@@ -9,6 +12,7 @@ export const locks = pgTable(
     heldBy: text("held_by").notNull(),
     reason: text("reason"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
   },
   (t) => [primaryKey({ columns: [t.app, t.env] })],
 );

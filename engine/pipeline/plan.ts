@@ -9,6 +9,8 @@ import type { StepName } from "../event-types.ts";
  *  - config keeps the current build, cuts a release with the new config, and runs the hook.
  *  - scale keeps the current release: start/uptest the added procs, route, tear down removed ones.
  *  - restart replaces procs host by host inside its own step.
+ *  - repair (the beat's reconcile) keeps the serving release: mend restarts crashed procs and
+ *    writes off lost ones, then start/uptest/route/teardown as for scale put the swarm back.
  */
 export function planSteps(kind: DeploymentKind, opts: { hasReleaseHook: boolean }): StepName[] {
   const hook: StepName[] = opts.hasReleaseHook ? ["release_hook"] : [];
@@ -23,6 +25,8 @@ export function planSteps(kind: DeploymentKind, opts: { hasReleaseHook: boolean 
       return ["start", "uptest", "route", "teardown"];
     case "restart":
       return ["restart"];
+    case "repair":
+      return ["mend", "start", "uptest", "route", "teardown"];
     default: {
       const never: never = kind;
       throw new Error(`no plan for ${String(never)}`);

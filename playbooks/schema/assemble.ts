@@ -1,6 +1,7 @@
 /** The validated entries of every file -> one `Playbook`, with names filled in and paths resolved. */
 import path from "node:path";
-import type { App, BalancerConfig, Environment, Ingredient, Playbook, Squad } from "../types.ts";
+import type { App, BalancerConfig, BeatSettings, Environment, Ingredient, Playbook, Squad } from "../types.ts";
+import { DEFAULT_BEAT } from "./beat.ts";
 import type { AppDraft } from "./apps.ts";
 import { DEFAULT_LISTEN } from "./environments.ts";
 import type { Located } from "./references.ts";
@@ -17,7 +18,7 @@ export function isRemoteRepo(repo: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\s:]+@[^/\s:]+:/.test(repo);
 }
 
-export function assemble(entries: Entries, secrets: string[]): Playbook {
+export function assemble(entries: Entries, secrets: string[], beat: Partial<BeatSettings> = {}): Playbook {
   const squads: Record<string, Squad> = {};
   for (const { name, value } of entries.squads as Located<Omit<Squad, "name">>[]) {
     // A local squad's relative root is taken from where Raptor runs (RAPTOR_DATA defaults to `.raptor`).
@@ -43,5 +44,5 @@ export function assemble(entries: Entries, secrets: string[]): Playbook {
     const { listen: _appListen, ...rest } = value;
     apps[name] = { name, ...rest, repo, environments };
   }
-  return { squads, balancers, ingredients, apps, secrets: [...new Set(secrets)].filter((s) => s !== "") };
+  return { squads, balancers, ingredients, apps, beat: { ...DEFAULT_BEAT, ...beat }, secrets: [...new Set(secrets)].filter((s) => s !== "") };
 }

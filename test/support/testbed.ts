@@ -45,6 +45,10 @@ export interface Testbed {
   /** Stops the host's sshd and its live sessions, as if the host went down. */
   stopSshd(host: string): Promise<void>;
   startSshd(host: string): Promise<void>;
+  /** Stops the host's supervisord (and with it every program it runs), as if the host went down. */
+  stopSupervisord(host: string): Promise<void>;
+  /** Starts it again; it reads `<root>/supervisor/*.conf` and starts nothing (Raptor's programs have autostart=false). */
+  startSupervisord(host: string): Promise<void>;
   /** Stops every supervisord (which stops its programs) and sshd, releases ports, removes `dir`. */
   stop(): Promise<void>;
 }
@@ -169,6 +173,16 @@ export async function startTestbed(opts: TestbedOptions): Promise<Testbed> {
       const h = byName(host);
       if (h.sshd && h.sshd.exitCode === null && h.sshd.signalCode === null) return;
       await startSshdOn(h);
+    },
+    async stopSupervisord(host) {
+      const h = byName(host);
+      await stopChild(h.supervisord, "SIGTERM", 30_000);
+      h.supervisord = undefined;
+    },
+    async startSupervisord(host) {
+      const h = byName(host);
+      if (h.supervisord && h.supervisord.exitCode === null && h.supervisord.signalCode === null) return;
+      await startSupervisordOn(h, supPort);
     },
     async stop() {
       await stopAll();

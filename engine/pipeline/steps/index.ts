@@ -1,6 +1,7 @@
 import type { StepName } from "../../event-types.ts";
 import type { Step } from "../step.ts";
 import { buildStep } from "./build.ts";
+import { mendStep } from "./mend.ts";
 import { releaseHookStep } from "./release-hook.ts";
 import { releaseStep } from "./release.ts";
 import { resolveStep } from "./resolve.ts";
@@ -14,6 +15,7 @@ export const steps: Record<StepName, Step> = {
   resolve: resolveStep,
   build: buildStep,
   release: releaseStep,
+  mend: mendStep,
   start: startStep,
   uptest: uptestStep,
   release_hook: releaseHookStep,

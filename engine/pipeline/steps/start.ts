@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, or } from "drizzle-orm";
 import { deployments, hosts as hostsTable, procs } from "../../../db/schema/index.ts";
 import { procName } from "../../../runners/proc-layout.ts";
 import { EngineError } from "../../errors.ts";
@@ -60,8 +60,9 @@ async function procsToAdd(ctx: StepContext, release: ReleaseRow, procTypes: stri
   // the release that is serving.
   // "Serving" is decided now, not from fromReleaseId: that was recorded at request time, and a
   // deployment queued behind the very first one has none though the release it reuses now serves.
-  const current = ctx.deployment.kind === "scale" ? undefined : await currentRelease(ctx.deps.db, ctx.deployment.app, ctx.deployment.env);
-  const serving = ctx.deployment.kind === "scale" || current?.id === release.id;
+  const topUp = ctx.deployment.kind === "scale" || ctx.deployment.kind === "repair";
+  const current = topUp ? undefined : await currentRelease(ctx.deps.db, ctx.deployment.app, ctx.deployment.env);
+  const serving = topUp || current?.id === release.id;
   const counted = serving ? live : live.filter((p) => p.deploymentId === ctx.deployment.id);
   const add: Record<string, number> = {};
   for (const [type, size] of Object.entries(sizes)) {
@@ -75,7 +76,8 @@ async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<str
   const { deps, deployment: d, squad } = ctx;
   if (Object.keys(add).length === 0) return;
   await deps.db.insert(hostsTable).values(squad.hosts.map((name) => ({ name, squad: squad.name }))).onConflictDoNothing();
-  const inactive = new Set((await deps.db.select().from(hostsTable).where(eq(hostsTable.active, false))).map((h) => h.name));
+  // Hosts an operator set inactive, and hosts the beat found down, get no new procs.
+  const inactive = new Set((await deps.db.select().from(hostsTable).where(or(eq(hostsTable.active, false), eq(hostsTable.state, "down")))).map((h) => h.name));
   const active = squad.hosts.filter((h) => !inactive.has(h));
   // Port leases are the unique index on live (host, port): a concurrent deployment that took the
   // same port makes the insert fail, and we place again with fresh loads.

@@ -52,7 +52,8 @@ export const uptestStep: Step = {
   },
 };
 
-async function checkProc(ctx: StepContext, hostName: string, p: ProcRow): Promise<{ proc: ProcRow; result: UptestResult }> {
+/** Waits for one proc to be RUNNING with its port open, then runs its uptests (or the health check); records the results. */
+export async function checkProc(ctx: StepContext, hostName: string, p: ProcRow): Promise<{ proc: ProcRow; result: UptestResult }> {
   const h = hostHandle(ctx.deps, ctx.squad, hostName);
   const opts = ctx.deps.options;
   const record = async (r: UptestResult) => {

@@ -1,0 +1,33 @@
+import { desc, eq } from "drizzle-orm";
+import { beatRuns } from "../../db/schema/index.ts";
+import type { EngineApiDeps } from "../../engine/api.ts";
+import { leaseKey, nextRunOf, scheduledJobs } from "../../engine/beat/schedule.ts";
+import type { Reply } from "../dispatch-types.ts";
+
+const hhmmss = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19);
+
+/** A run's detail in a few words: the non-empty counts ("expired 1, released 2"). */
+export function describeRun(detail: Record<string, unknown>): string {
+  if (typeof detail.error === "string") return `error: ${detail.error}`;
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(detail)) {
+    const n = Array.isArray(v) ? v.length : typeof v === "number" ? v : undefined;
+    if (n) parts.push(`${k} ${n}`);
+  }
+  return parts.join(", ");
+}
+
+/** `beat`: each job's schedule, its last run (when, how it ended, what it did) and its next time. */
+export async function beatAnswer(deps: EngineApiDeps): Promise<Reply> {
+  const lines: string[] = [];
+  for (const { job, schedule } of scheduledJobs(deps.playbook.beat)) {
+    const [last] = await deps.db.select().from(beatRuns).where(eq(beatRuns.job, job)).orderBy(desc(beatRuns.scheduledFor)).limit(1);
+    const next = nextRunOf(schedule);
+    const lastText = last ? `last ${hhmmss(last.scheduledFor)} ${last.outcome}${describeRun(last.detail) ? ` (${describeRun(last.detail)})` : ""}` : "never ran";
+    lines.push(`${job}  \`${schedule}\`  ${lastText}  next ${next ? hhmmss(next) : "—"}`);
+  }
+  if (!deps.playbook.beat.digest) lines.push("digest  off (no `beat: digest:` in the playbook)");
+  const holder = await deps.redis.get(leaseKey(deps.prefix));
+  lines.push(holder ? `leader: beat ${holder}` : "no beat process is running (start `raptor beat` or `raptor all`)");
+  return { kind: "answer", title: "beat (times in UTC)", text: lines.join("\n") };
+}

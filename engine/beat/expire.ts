@@ -1,0 +1,45 @@
+import { and, eq, inArray, isNotNull, lt, lte } from "drizzle-orm";
+import { approvals, deployments, locks } from "../../db/schema/index.ts";
+import { audit, expireApproval } from "../api.ts";
+import { abandonDeployment } from "../pipeline/run.ts";
+import { requeueOrphans } from "../worker.ts";
+import { originsOf, report } from "./report.ts";
+import type { BeatJob } from "./run.ts";
+
+/**
+ * What time ends: approvals past their deadline are rejected as expired (their thread says so);
+ * locks taken for a while (`lock web production 2h`) are released when the while is over (the
+ * environment's channel hears it); deployments running longer than `stuck_after` are failed and
+ * compensated (their thread says so). Deployments whose BullMQ job was lost are enqueued again.
+ */
+export const expireJob: BeatJob = async (deps) => {
+  const now = deps.now?.() ?? new Date();
+  const expired: string[] = [];
+  const pending = await deps.db.select({ id: approvals.deploymentId }).from(approvals).where(and(eq(approvals.status, "pending"), lte(approvals.expiresAt, now)));
+  for (const a of pending) if (await expireApproval(deps, a.id)) expired.push(a.id);
+
+  const unlocked: string[] = [];
+  const ended = await deps.db.delete(locks).where(and(isNotNull(locks.expiresAt), lte(locks.expiresAt, now))).returning();
+  for (const l of ended) {
+    unlocked.push(`${l.app} ${l.env}`);
+    await audit(deps, "raptor", "unlock", "expired", { app: l.app, env: l.env, detail: { heldBy: l.heldBy, expiresAt: l.expiresAt?.toISOString() } });
+    const targets = originsOf(deps.playbook, l.app, l.env).map((origin) => ({ origin, app: l.app, env: l.env }));
+    await report(deps, "expire", targets, `${l.app} ${l.env} is unlocked: the lock ${l.heldBy} took${l.reason ? ` (${l.reason})` : ""} ended at ${l.expiresAt!.toISOString().slice(0, 16).replace("T", " ")} UTC.`);
+  }
+
+  const stuckBefore = new Date(now.getTime() - deps.playbook.beat.expire.stuck_after_ms);
+  const stuck = await deps.db
+    .select({ id: deployments.id })
+    .from(deployments)
+    .where(and(inArray(deployments.status, ["running"]), lt(deployments.startedAt, stuckBefore)));
+  const failed: string[] = [];
+  for (const d of stuck) {
+    // A worker still on it (hung, not dead) stops at its next step boundary instead of going on.
+    await deps.db.update(deployments).set({ cancelRequested: true }).where(eq(deployments.id, d.id));
+    await abandonDeployment(deps, d.id, `it ran longer than ${Math.round(deps.playbook.beat.expire.stuck_after_ms / 60_000)} minutes (the beat's stuck_after)`);
+    failed.push(d.id);
+  }
+  const requeued = await requeueOrphans(deps);
+  const acted = expired.length + unlocked.length + failed.length + requeued > 0;
+  return { outcome: acted ? "done" : "idle", detail: { approvalsExpired: expired, locksReleased: unlocked, stuckFailed: failed, requeued } };
+};

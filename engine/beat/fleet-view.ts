@@ -1,0 +1,73 @@
+import { and, eq, inArray, isNotNull } from "drizzle-orm";
+import { balancerFor } from "../../balancers/registry.ts";
+import { hosts as hostsTable, procs } from "../../db/schema/index.ts";
+import type { Environment, Squad } from "../../playbooks/types.ts";
+import type { ProcessInfo } from "../../runners/supervisor/types.ts";
+import type { EngineDeps } from "../context.ts";
+import { hostHandle } from "../fleet.ts";
+import { desiredSizes, liveProcs, type ProcRow } from "../state.ts";
+import type { FleetView } from "./diagnose.ts";
+
+/** How long a host's supervisord may take to list its programs before it counts as unread. */
+export const READ_TIMEOUT_MS = 8_000;
+
+/** Runs `p` with a deadline; the error names what did not answer. */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000}s`)), ms);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Hosts of a squad the hosts job last found down. */
+export async function downHostsOf(deps: Pick<EngineDeps, "db">, squad: Squad): Promise<Set<string>> {
+  const rows = await deps.db.select({ name: hostsTable.name }).from(hostsTable).where(and(inArray(hostsTable.name, squad.hosts), eq(hostsTable.state, "down")));
+  return new Set(rows.map((r) => r.name));
+}
+
+/** Every program of each given host's supervisord; hosts that do not answer are left out. */
+export async function readSupervised(deps: EngineDeps, squad: Squad, hostNames: readonly string[]): Promise<Map<string, Map<string, ProcessInfo>>> {
+  const out = new Map<string, Map<string, ProcessInfo>>();
+  await Promise.all(
+    hostNames.map(async (name) => {
+      try {
+        const infos = await withTimeout(hostHandle(deps, squad, name).supervisor.getAllProcessInfo(), READ_TIMEOUT_MS, `supervisord on ${name}`);
+        out.set(name, new Map(infos.map((i) => [i.name, i])));
+      } catch {
+        // Unread: its procs are not judged this time; the hosts job decides whether it is down.
+      }
+    }),
+  );
+  return out;
+}
+
+/** Every host:port an app+env ever ran: only those are ours to take out of a pool. */
+export async function nodesEverOf(deps: Pick<EngineDeps, "db">, app: string, env: string): Promise<Set<string>> {
+  const rows = await deps.db
+    .selectDistinct({ host: procs.host, port: procs.port })
+    .from(procs)
+    .where(and(eq(procs.app, app), eq(procs.env, env), isNotNull(procs.port)));
+  return new Set(rows.map((r) => `${r.host}:${r.port}`));
+}
+
+/** Reads everything diagnose() needs for one environment whose serving release is `servingReleaseId`. */
+export async function readFleetView(deps: EngineDeps, environment: Environment, squad: Squad, servingReleaseId: string): Promise<FleetView<ProcRow>> {
+  const live = await liveProcs(deps.db, environment.app, environment.name);
+  const downHosts = await downHostsOf(deps, squad);
+  const toRead = [...new Set(live.map((p) => p.host))].filter((h) => !downHosts.has(h));
+  const supervised = new Map([...(await readSupervised(deps, squad, toRead)).entries()].map(([h, m]) => [h, new Map([...m.entries()].map(([n, i]) => [n, i.statename]))]));
+  let poolNodes: string[] | undefined;
+  if (environment.balancer && environment.pool) {
+    poolNodes = await balancerFor(deps.playbook.balancers[environment.balancer]!, deps).getNodes(environment.pool);
+  }
+  return {
+    live,
+    servingReleaseId,
+    sizes: await desiredSizes(deps.db, environment),
+    downHosts,
+    supervised,
+    poolNodes,
+    ourNodes: await nodesEverOf(deps, environment.app, environment.name),
+  };
+}

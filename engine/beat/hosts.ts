@@ -1,0 +1,81 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { hosts as hostsTable, procs } from "../../db/schema/index.ts";
+import type { Squad } from "../../playbooks/types.ts";
+import type { EngineDeps } from "../context.ts";
+import { hostHandle } from "../fleet.ts";
+import { withTimeout } from "./fleet-view.ts";
+import { report, squadOrigins } from "./report.ts";
+import type { BeatJob } from "./run.ts";
+
+/** How long SSH and supervisord each get to answer before the host counts as down. */
+export const CHECK_TIMEOUT_MS = 10_000;
+
+export interface HostCheck {
+  host: string;
+  up: boolean;
+  /** Why it is down: what SSH and/or supervisord said. */
+  error?: string;
+}
+
+/** Both ways Raptor works a host must answer: SSH (`true` runs) and supervisord (lists its programs). */
+export async function checkHost(deps: EngineDeps, squad: Squad, name: string): Promise<HostCheck> {
+  const h = hostHandle(deps, squad, name);
+  const problems: string[] = [];
+  await Promise.all([
+    withTimeout(h.host.exec(["true"], { timeoutMs: CHECK_TIMEOUT_MS }), CHECK_TIMEOUT_MS + 1_000, `ssh to ${name}`)
+      .then((r) => {
+        if (r.code !== 0) problems.push(`ssh: \`true\` exited ${r.code}`);
+      })
+      .catch((e: Error) => problems.push(`ssh: ${e.message}`)),
+    withTimeout(h.supervisor.getAllProcessInfo(), CHECK_TIMEOUT_MS, `supervisord on ${name}`).catch((e: Error) => problems.push(`supervisord: ${e.message}`)),
+  ]);
+  return problems.length ? { host: name, up: false, error: problems.join("; ") } : { host: name, up: true };
+}
+
+/**
+ * The hosts job: checks every squad host, records what it found (state, last seen, last error),
+ * and tells the channels of the environments on the squad once per change of state: down, or back
+ * up. A first check that finds a host up is not news. The change is a conditional update, so two
+ * overlapping runs report it once.
+ */
+export const hostsJob: BeatJob = async (deps) => {
+  const changes: { host: string; state: "up" | "down"; error?: string }[] = [];
+  let checked = 0;
+  for (const squad of Object.values(deps.playbook.squads)) {
+    await deps.db.insert(hostsTable).values(squad.hosts.map((name) => ({ name, squad: squad.name }))).onConflictDoNothing();
+    const results = await Promise.all(squad.hosts.map((name) => checkHost(deps, squad, name)));
+    checked += results.length;
+    const now = new Date();
+    for (const r of results) {
+      const state = r.up ? "up" : "down";
+      const seen = r.up ? { lastSeenAt: now, lastError: null } : { lastError: r.error ?? null };
+      const [row] = await deps.db.select({ state: hostsTable.state }).from(hostsTable).where(eq(hostsTable.name, r.host));
+      const before = row?.state ?? "unknown";
+      // Compare-and-set on the state it had: of two overlapping runs, one sees the change.
+      const changed =
+        before === state
+          ? []
+          : await deps.db
+              .update(hostsTable)
+              .set({ state, stateSince: now, ...seen })
+              .where(and(eq(hostsTable.name, r.host), eq(hostsTable.state, before)))
+              .returning({ name: hostsTable.name });
+      if (changed.length === 0) {
+        await deps.db.update(hostsTable).set(seen).where(eq(hostsTable.name, r.host));
+        continue;
+      }
+      if (!(before === "unknown" && state === "up")) changes.push({ host: r.host, state, error: r.error });
+    }
+    for (const c of changes.filter((x) => squad.hosts.includes(x.host))) {
+      const targets = squadOrigins(deps.playbook, squad.name);
+      if (c.state === "down") {
+        const onHost = await deps.db.select({ id: procs.id }).from(procs).where(and(eq(procs.host, c.host), isNull(procs.removedAt)));
+        const what = onHost.length ? ` Its ${onHost.length} proc${onHost.length === 1 ? "" : "s"} will be replaced on the other hosts of ${squad.name}; no new procs go there until it is back.` : ` No new procs go there until it is back.`;
+        await report(deps, "hosts", targets, `host ${c.host} is down (${c.error}).${what}`);
+      } else {
+        await report(deps, "hosts", targets, `host ${c.host} is back up. Procs left on it from before are removed as orphans.`);
+      }
+    }
+  }
+  return { outcome: changes.length ? "done" : "idle", detail: { checked, changes } };
+};
