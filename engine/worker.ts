@@ -1,8 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
-import { and, inArray } from "drizzle-orm";
-import { deployments } from "../db/schema/index.ts";
 import type { EngineApiDeps } from "./api.ts";
 import { abandonDeployment, runDeployment } from "./pipeline/run.ts";
+import { requeueOrphans } from "./requeue.ts";
 import { runBuildJob, startOnHost } from "./host-work.ts";
 import { runMaintenance } from "./beat/run.ts";
 import { bullConnection, bullPrefix, encodeJobError, jobCatalog } from "./queues.ts";
@@ -100,28 +99,4 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
   };
 }
 
-/**
- * Deployments recorded as queued or running whose job cannot carry them any more: a job that is
- * gone (Redis restarted without persistence, or the enqueue after the insert failed) is enqueued
- * again; a job BullMQ finished or failed while the row stayed open is ended (abandonDeployment).
- * Runs when a worker starts and on the beat.
- */
-export async function requeueOrphans(deps: EngineApiDeps): Promise<number> {
-  const open = await deps.db.select({ id: deployments.id }).from(deployments).where(and(inArray(deployments.status, ["queued", "running"])));
-  let n = 0;
-  for (const { id } of open) {
-    const job = await deps.queues.deployments.getJob(id);
-    if (!job) {
-      await deps.queues.enqueueDeployment(id);
-      n++;
-      continue;
-    }
-    const state = await job.getState();
-    if (state === "failed" || state === "completed") {
-      await abandonDeployment(deps, id, `its job ${state} without ending it`);
-      n++;
-    }
-  }
-  return n;
-}
-
+export { requeueOrphans };

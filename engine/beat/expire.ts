@@ -2,7 +2,7 @@ import { and, eq, inArray, isNotNull, lt, lte } from "drizzle-orm";
 import { approvals, deployments, locks } from "../../db/schema/index.ts";
 import { audit, expireApproval } from "../api.ts";
 import { abandonDeployment } from "../pipeline/run.ts";
-import { requeueOrphans } from "../worker.ts";
+import { requeueOrphans } from "../requeue.ts";
 import { originsOf, report } from "./report.ts";
 import type { BeatJob } from "./run.ts";
 

@@ -1,4 +1,5 @@
-import { balancerFor, withPoolLock } from "../../balancers/registry.ts";
+import { balancerFor } from "../../balancers/registry.ts";
+import { withPoolLock } from "../locks.ts";
 import { parseProcName } from "../../runners/proc-layout.ts";
 import type { EngineDeps } from "../context.ts";
 import { hostHandle, runner } from "../fleet.ts";

@@ -34,7 +34,8 @@ export function scheduledJobs(beat: BeatSettings): { job: BeatJobName; schedule:
 export function nextRunOf(schedule: string): Date | undefined {
   const task = cron.createTask(schedule, () => undefined);
   try {
-    return task.getNextRun() ?? undefined;
+    // A task that is not started has no next run; getNextRuns asks the matcher directly.
+    return task.getNextRuns(1)[0];
   } finally {
     void task.destroy();
   }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -61,14 +62,20 @@ describe("the beat: leader lease, one run per tick, expire", () => {
     });
   }, 60_000);
   afterAll(async () => {
-    for (const c of children) if (c.pid && c.exitCode === null) process.kill(-c.pid, "SIGKILL");
+    for (const c of children) {
+      try {
+        if (c.pid) process.kill(-c.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
     await h?.close();
   });
 
   function spawnBeat(): ChildProcess {
     const c = spawn(join(ROOT, "bin/raptor"), ["beat"], {
       cwd: ROOT,
-      env: { ...process.env, ...h.env, RAPTOR_BEAT_LEASE_MS: String(LEASE_MS), LOG_LEVEL: "info", RAPTOR_LOG_FILE: "/dev/stderr" },
+      env: { ...process.env, ...h.env, RAPTOR_BEAT_LEASE_MS: String(LEASE_MS), LOG_LEVEL: "info" },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
@@ -79,14 +86,30 @@ describe("the beat: leader lease, one run per tick, expire", () => {
     return c;
   }
   const runsOf = (job: string) => h.engine.db.select().from(beatRuns).where(eq(beatRuns.job, job));
-  const holderPid = async () => Number((await h.engine.redis.get(leaseKey(h.engine.prefix)))?.split("-")[0] ?? NaN);
+  /** The process group (the spawned child's pid) of the lease holder: holders are `<pid>-<random>`. */
+  const holderGroup = async () => {
+    const pid = (await h.engine.redis.get(leaseKey(h.engine.prefix)))?.split("-")[0];
+    if (!pid) return undefined;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces, so split after ")".
+      return Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[2]);
+    } catch {
+      return undefined;
+    }
+  };
 
   it("two beat processes: one leads, each tick runs once, and the other takes over within a lease period when the leader dies", async () => {
     const a = spawnBeat();
     const b = spawnBeat();
-    const leader = await until("a leader", async () => {
-      const pid = await holderPid();
-      return [a.pid, b.pid].includes(pid) && pid;
+    const leader = await until(
+      "a leader",
+      async () => {
+        const g = await holderGroup();
+        return g !== undefined && [a.pid, b.pid].includes(g) && g;
+      },
+      30_000,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n${[...logs.values()].join("\n---\n")}`);
     });
     // Ticks every second; wait for a few of them.
     await until("5 expire runs", async () => (await runsOf("expire")).length >= 5 || undefined);
@@ -99,7 +122,7 @@ describe("the beat: leader lease, one run per tick, expire", () => {
     const survivor = dead === a ? b : a;
     const killedAt = Date.now();
     process.kill(-dead.pid!, "SIGKILL");
-    await until("the survivor to lead", async () => (await holderPid()) === survivor.pid, LEASE_MS * 3);
+    await until("the survivor to lead", async () => (await holderGroup()) === survivor.pid, LEASE_MS * 3);
     const tookOverMs = Date.now() - killedAt;
     // A lease period, plus one attempt interval (a third of it) and the poll.
     expect(tookOverMs).toBeLessThan(LEASE_MS + LEASE_MS / 3 + 1_000);

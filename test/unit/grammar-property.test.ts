@@ -12,7 +12,7 @@ import { VERBS } from "../../bot/help.ts";
 
 const KINDS = new Set([
   "deploy", "rollback", "scale", "restart", "status", "releases", "logs", "config", "config-set",
-  "config-unset", "lock", "unlock", "approve", "reject", "cancel", "apps", "hosts", "queue", "help",
+  "config-unset", "lock", "unlock", "approve", "reject", "cancel", "apps", "hosts", "queue", "beat", "help",
 ]);
 
 function expectShape(r: ParseResult): void {

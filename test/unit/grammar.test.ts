@@ -135,6 +135,10 @@ const forms: Row[] = [
   ["lock", BOUND, { kind: "lock", app: "web", env: "production" }],
   ["lock Incident 42", BOUND, { kind: "lock", app: "web", env: "production", reason: "Incident 42" }],
   ["lock db migration running", BOUND_KNOWN, { kind: "lock", app: "web", env: "production", reason: "db migration running" }],
+  ["lock web production 2h migrating", NONE, { kind: "lock", app: "web", env: "production", reason: "migrating", forMs: 7_200_000 }],
+  ["lock web production 1h30m", NONE, { kind: "lock", app: "web", env: "production", forMs: 5_400_000 }],
+  ["lock 45m deploy freeze", BOUND_KNOWN, { kind: "lock", app: "web", env: "production", reason: "deploy freeze", forMs: 2_700_000 }],
+  ["lock web production 2 hours", NONE, { kind: "lock", app: "web", env: "production", reason: "2 hours" }],
   ["unlock web production", NONE, { kind: "unlock", app: "web", env: "production" }],
   ["unlock", BOUND, { kind: "unlock", app: "web", env: "production" }],
   // decisions
@@ -145,6 +149,7 @@ const forms: Row[] = [
   ["cancel #d-k3j9x2ab", NONE, { kind: "cancel", id: "d-k3j9x2ab" }],
   // no-argument and optional-argument queries
   ["apps", NONE, { kind: "apps" }],
+  ["beat", NONE, { kind: "beat" }],
   ["hosts", NONE, { kind: "hosts" }],
   ["hosts blue", NONE, { kind: "hosts", squad: "blue" }],
   ["queue", NONE, { kind: "queue" }],
@@ -180,6 +185,8 @@ describe("parse: every form and alias", () => {
 type ErrorRow = [text: string, context: ParseContext, error: string];
 
 const mistakes: ErrorRow[] = [
+  ["lock web production 10s quick", NONE, '"10s" is not a lock duration: write one from 1m to 30d, e.g. `lock web production 2h migrating`.'],
+  ["lock web production 90d", NONE, '"90d" is not a lock duration: write one from 1m to 30d, e.g. `lock web production 2h migrating`.'],
   ["deplyo web production", NONE, 'unknown command "deplyo". Did you mean `deploy`? Type `help` for the list.'],
   ["rollbak web production", NONE, 'unknown command "rollbak". Did you mean `rollback`? Type `help` for the list.'],
   ["frobnicate", NONE, 'unknown command "frobnicate". Type `help` for the list.'],
@@ -248,11 +255,11 @@ describe("parse: mistakes get an error that says what would work", () => {
 describe("helpText", () => {
   it("lists one line per command with an example, and points at per-command help", () => {
     const lines = helpText().split("\n");
-    expect(lines).toHaveLength(21);
+    expect(lines).toHaveLength(22);
     expect(lines[1]).toBe(
       "`deploy <app> [to] <env> [<ref>]` — build and release a branch, tag or sha (default: the environment's branch). e.g. `deploy web production v1.4.2`",
     );
-    expect(lines[20]).toBe("Type `help <command>` for details.");
+    expect(lines[21]).toBe("Type `help <command>` for details.");
   });
 
   it("every example in the reference parses", () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import path from "node:path";
 import { formatIssue, loadPlaybooks, parsePlaybookFiles, PlaybookError } from "../../playbooks/load.ts";
 import { maskSecrets } from "../../playbooks/resolve.ts";
+import { DEFAULT_BEAT } from "../../playbooks/schema/beat.ts";
 
 const FIXTURES = "test/fixtures/playbooks";
 
@@ -325,7 +326,7 @@ describe("each kind of mistake, one at a time", () => {
   it("accepts an empty file", () => {
     expect(parsePlaybookFiles([{ path: "empty.yaml", text: "# nothing yet\n" }], {})).toEqual({
       ok: true,
-      playbook: { squads: {}, balancers: {}, ingredients: {}, apps: {}, secrets: [] },
+      playbook: { squads: {}, balancers: {}, ingredients: {}, apps: {}, beat: DEFAULT_BEAT, secrets: [] },
     });
   });
 });

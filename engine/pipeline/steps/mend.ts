@@ -1,5 +1,6 @@
 import { inArray } from "drizzle-orm";
-import { balancerFor, withPoolLock } from "../../../balancers/registry.ts";
+import { balancerFor } from "../../../balancers/registry.ts";
+import { withPoolLock } from "../../locks.ts";
 import { procs } from "../../../db/schema/index.ts";
 import { diagnose, type Finding } from "../../beat/diagnose.ts";
 import { readFleetView } from "../../beat/fleet-view.ts";

@@ -1,0 +1,141 @@
+import { describe, expect, it } from "vitest";
+import { describeFinding, diagnose, type FleetView } from "../../engine/beat/diagnose.ts";
+import { findOrphans } from "../../engine/beat/orphans.ts";
+import { nextRunOf, scheduledJobs } from "../../engine/beat/schedule.ts";
+import { maintenanceJobId } from "../../engine/queues.ts";
+import { formatIssue, parsePlaybookFiles } from "../../playbooks/load.ts";
+import { DEFAULT_BEAT } from "../../playbooks/schema/beat.ts";
+
+const BASE = `squads:
+  s: { hosts: [a], transport: local }
+apps:
+  hello:
+    repo: /tmp/hello
+    environments:
+      prod: { squad: s }
+`;
+
+function load(beat: string) {
+  return parsePlaybookFiles([
+    { path: "pb.yaml", text: BASE },
+    { path: "beat.yaml", text: beat },
+  ]);
+}
+function issues(beat: string): string[] {
+  const r = load(beat);
+  if (r.ok) throw new Error("loaded");
+  return r.issues.map(formatIssue);
+}
+
+describe("the playbook's beat: section", () => {
+  it("defaults every job but digest when absent", () => {
+    const r = parsePlaybookFiles([{ path: "pb.yaml", text: BASE }]);
+    expect(r.ok && r.playbook.beat).toEqual(DEFAULT_BEAT);
+    expect(r.ok && r.playbook.beat.digest).toBeUndefined();
+  });
+
+  it("takes a schedule string or a mapping with the job's own keys, seconds allowed", () => {
+    const r = load(`beat:
+  reconcile: "*/30 * * * * *"
+  orphans: { schedule: "*/5 * * * *", grace: 10m }
+  hosts: "*/1 * * * *"
+  expire: { schedule: "*/10 * * * * *", stuck_after: 90m }
+`);
+    expect(r.ok && r.playbook.beat).toEqual({
+      ...DEFAULT_BEAT,
+      reconcile: { schedule: "*/30 * * * * *" },
+      orphans: { schedule: "*/5 * * * *", grace_ms: 600_000 },
+      hosts: { schedule: "*/1 * * * *" },
+      expire: { schedule: "*/10 * * * * *", stuck_after_ms: 5_400_000 },
+    });
+  });
+
+  it.each([
+    ['beat:\n  reconcile: "every day"\n', 'beat.yaml:2: "every day" is not a cron schedule (expected 5 or 6 fields but got 2); write five fields "m h dom mon dow", or six with seconds first'],
+    ['beat:\n  hosts: "61 * * * *"\n', 'beat.yaml:2: "61 * * * *" is not a cron schedule (minute: 61 is a invalid expression for minute); write five fields "m h dom mon dow", or six with seconds first'],
+    ['beat:\n  orphans:\n    schedule: "* * *"\n    grace: 10m\n', 'beat.yaml:3: "* * *" is not a cron schedule (expected 5 or 6 fields but got 3); write five fields "m h dom mon dow", or six with seconds first'],
+    ["beat:\n  orphans: { schedule: \"*/5 * * * *\", grace: soon }\n", "beat.yaml:2: must be a duration like 10m, 90s or 2h"],
+    ['beat:\n  reconcil: "* * * * *"\n', 'beat.yaml:2: unknown beat job "reconcil"; the jobs are reconcile, orphans, hosts, prune, expire, digest. Did you mean `reconcile`?'],
+    ['beat:\n  hosts: { schedule: "* * * * *", grace: 1m }\n', 'beat.yaml:2: unknown key "grace" for the hosts job (it takes schedule).'],
+    ["beat:\n  hosts: 5\n", 'beat.yaml:2: must be a cron schedule string or a mapping with "schedule"'],
+    ["beat:\n  expire: { stuck_after: 1h }\n", "beat.yaml:2: the expire job needs a schedule (a node-cron expression string)"],
+  ])("refuses %j with file:line and the reason", (beat, message) => {
+    expect(issues(beat)).toEqual([message]);
+  });
+
+  it("refuses a job scheduled in two files, naming the other", () => {
+    const r = parsePlaybookFiles([
+      { path: "pb.yaml", text: `${BASE}beat:\n  hosts: "* * * * *"\n` },
+      { path: "beat.yaml", text: 'beat:\n  hosts: "*/2 * * * *"\n' },
+    ]);
+    expect(r.ok ? [] : r.issues.map(formatIssue)).toEqual(['beat.yaml:2: beat job "hosts" is scheduled twice: here and at pb.yaml:9']);
+  });
+});
+
+describe("scheduling", () => {
+  it("schedules the jobs that exist, digest only when configured", () => {
+    expect(scheduledJobs(DEFAULT_BEAT).map((j) => j.job)).toEqual(["reconcile", "orphans", "hosts", "expire"]);
+  });
+  it("knows a schedule's next time (node-cron's matcher)", () => {
+    const next = nextRunOf("0 3 * * *")!;
+    expect(next.getTime()).toBeGreaterThan(Date.now());
+    expect(next.getTime() - Date.now()).toBeLessThanOrEqual(86_400_000);
+  });
+  it("names a tick's job after the job and its scheduled time, without ':' (BullMQ refuses it)", () => {
+    expect(maintenanceJobId("reconcile", new Date("2026-11-29T21:05:30.000Z"))).toBe("reconcile@20261129T210530Z");
+  });
+});
+
+const P = (id: string, host: string, port: number | null, releaseId = "r2", procType = "web") => ({ id, name: `hello-prod-v2-${procType}-${port ?? "w0"}`, host, port, procType, releaseId });
+
+describe("diagnose: what keeps an environment from its swarms (pure)", () => {
+  const base = (over: Partial<FleetView> = {}): FleetView => ({
+    live: [P("1", "a", 5000), P("2", "b", 5000)],
+    servingReleaseId: "r2",
+    sizes: { web: 2 },
+    downHosts: new Set(),
+    supervised: new Map([
+      ["a", new Map([["hello-prod-v2-web-5000", "RUNNING" as const]])],
+      ["b", new Map([["hello-prod-v2-web-5000", "RUNNING" as const]])],
+    ]),
+    poolNodes: ["a:5000", "b:5000"],
+    ourNodes: new Set(["a:5000", "b:5000", "c:5000"]),
+    ...over,
+  });
+  it("finds nothing when supervisord and the pool agree with the swarm", () => {
+    expect(diagnose(base())).toEqual([]);
+  });
+  it.each(["FATAL", "EXITED", "BACKOFF", "STOPPED"] as const)("a %s proc is crashed", (state) => {
+    const v = base({ supervised: new Map([["a", new Map([["hello-prod-v2-web-5000", state]])], ["b", new Map([["hello-prod-v2-web-5000", "RUNNING" as const]])]]) });
+    expect(diagnose(v).map(describeFinding)).toEqual([`hello-prod-v2-web-5000 on a is ${state}`]);
+  });
+  it("a proc supervisord does not know is crashed (MISSING); an unread host is not judged", () => {
+    const v = base({ supervised: new Map([["a", new Map()]]) });
+    expect(diagnose(v).map(describeFinding)).toEqual(["hello-prod-v2-web-5000 on a is MISSING"]);
+  });
+  it("procs on a down host are lost, the swarm is short, and their nodes are strays", () => {
+    const v = base({ downHosts: new Set(["b"]) });
+    expect(diagnose(v).map(describeFinding)).toEqual(["hello-prod-v2-web-5000 was on b, which is down", "1 web proc short of the swarm", "b:5000 is in the pool with no proc behind it"]);
+  });
+  it("a node of ours with no proc is a stray; a node never ours is left alone; a healthy proc out of the pool is unrouted", () => {
+    const v = base({ poolNodes: ["a:5000", "c:5000", "x:1"] });
+    expect(diagnose(v).map(describeFinding)).toEqual(["hello-prod-v2-web-5000 (b:5000) is not in the pool", "c:5000 is in the pool with no proc behind it"]);
+  });
+  it("a live proc of another release is stale", () => {
+    const v = base({ live: [P("1", "a", 5000), P("2", "b", 5000), { ...P("3", "a", 5001, "r1"), name: "hello-prod-v1-web-5001" }] });
+    expect(diagnose(v).map((f) => f.kind)).toEqual(["stale"]);
+  });
+});
+
+describe("findOrphans (pure)", () => {
+  it("picks programs named like a proc with no live proc; other names are never touched", () => {
+    const programs = [
+      { name: "hello-prod-v2-web-5000", group: "hello-prod-v2-web-5000" },
+      { name: "hello-prod-v1-web-5001", group: "hello-prod-v1-web-5001" },
+      { name: "handmade", group: "handmade" },
+      { name: "cron-prod-job", group: "cron-prod-job" },
+      { name: "hello-prod-v3-web-5002", group: "workers" },
+    ];
+    expect(findOrphans("a", programs, new Set(["hello-prod-v2-web-5000"]))).toEqual([{ host: "a", name: "hello-prod-v1-web-5001" }]);
+  });
+});
