@@ -5,7 +5,8 @@ import type { Environment, Squad } from "../../playbooks/types.ts";
 import type { ProcessInfo } from "../../runners/supervisor/types.ts";
 import type { EngineDeps } from "../context.ts";
 import { hostHandle } from "../fleet.ts";
-import { desiredSizes, liveProcs, type ProcRow } from "../state.ts";
+import type { ProcRow } from "../../db/schema/index.ts";
+import { desiredSizes, liveProcs } from "../state.ts";
 import type { FleetView } from "./diagnose.ts";
 
 /** How long a host's supervisord may take to list its programs before it counts as unread. */

@@ -5,6 +5,7 @@ import { nextRunOf, scheduledJobs } from "../../engine/beat/schedule.ts";
 import { maintenanceJobId } from "../../engine/queues.ts";
 import { formatIssue, parsePlaybookFiles } from "../../playbooks/load.ts";
 import { DEFAULT_BEAT } from "../../playbooks/schema/beat.ts";
+import type { ProcessInfo } from "../../runners/supervisor/types.ts";
 
 const BASE = `squads:
   s: { hosts: [a], transport: local }
@@ -106,7 +107,8 @@ describe("diagnose: what keeps an environment from its swarms (pure)", () => {
     expect(diagnose(base())).toEqual([]);
   });
   it.each(["FATAL", "EXITED", "BACKOFF", "STOPPED"] as const)("a %s proc is crashed", (state) => {
-    const v = base({ supervised: new Map([["a", new Map([["hello-prod-v2-web-5000", state]])], ["b", new Map([["hello-prod-v2-web-5000", "RUNNING" as const]])]]) });
+    const programs = (st: ProcessInfo["statename"]) => new Map<string, ProcessInfo["statename"]>([["hello-prod-v2-web-5000", st]]);
+    const v = base({ supervised: new Map([["a", programs(state)], ["b", programs("RUNNING")]]) });
     expect(diagnose(v).map(describeFinding)).toEqual([`hello-prod-v2-web-5000 on a is ${state}`]);
   });
   it("a proc supervisord does not know is crashed (MISSING); an unread host is not judged", () => {
