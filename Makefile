@@ -1,13 +1,18 @@
 # The README's two set-up commands. Both install what is missing first.
 SHELL := /bin/bash
 
-.PHONY: run test setup deps services typecheck bench build
+.PHONY: run stop test setup deps services typecheck bench build
 
 export RAPTOR_DATA ?= $(CURDIR)/.raptor
 
 run: setup
 	@./scripts/demo.sh
 	./bin/raptor all
+
+# Stops the demo's nginx and supervisord (and the procs it runs), started by `make run`.
+stop:
+	-@[ -f "$(RAPTOR_DATA)/nginx/nginx.pid" ] && nginx -p "$(RAPTOR_DATA)/nginx" -c "$(RAPTOR_DATA)/nginx/nginx.conf" -e "$(RAPTOR_DATA)/nginx/error.log" -s quit
+	-@[ -f "$(RAPTOR_DATA)/supervisord/supervisord.pid" ] && kill "$$(cat "$(RAPTOR_DATA)/supervisord/supervisord.pid")"
 
 test: setup
 	npx tsc --noEmit

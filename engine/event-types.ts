@@ -40,6 +40,8 @@ export type EngineEventBody =
       commit?: string;
       hosts: HostProcs[];
       durationMs: number;
+      /** Where people reach the environment (its playbook `url`), when it routes through a balancer. */
+      url?: string;
     }
   | { type: "deployment.failed"; code: string; message: string; step?: StepName; output?: string; durationMs: number }
   | { type: "deployment.cancelled"; by: string; durationMs: number }

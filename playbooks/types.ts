@@ -94,6 +94,8 @@ export interface Environment {
   balancer?: string;
   pool?: string;
   healthcheck?: string; // URL path, used when the app has no uptests
+  /** Where people reach this environment through its balancer (http://127.0.0.1:8080); shown in deployment summaries. */
+  url?: string;
   /** Proc types that listen on a port: they get `PORT`, an uptest port and a pool node. `listen` (env, else app), default ["web"]. */
   listen: string[];
   release_hook?: string[]; // argv; a string in YAML is split on whitespace (no shell)

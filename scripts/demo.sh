@@ -4,6 +4,8 @@
 #    with a new commit whenever examples/hello changed;
 #  - a supervisord for the `local` squad on 127.0.0.1:$RAPTOR_SUPERVISOR_PORT, including the
 #    program files Raptor writes under $RAPTOR_DATA/hosts/127.0.0.1/supervisor.
+#  - an nginx on 127.0.0.1:$RAPTOR_NGINX_PORT (default 8080) for the `local` balancer, so a
+#    deploy of `hello local` answers `curl 127.0.0.1:8080`. `make stop` stops both daemons.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${RAPTOR_DATA:-$PWD/.raptor}"
@@ -45,4 +47,48 @@ if ! curl -s -o /dev/null -u "$user:$pass" "http://127.0.0.1:$port/RPC2" -d '<?x
   echo "demo: starting supervisord on 127.0.0.1:$port" >&2
   supervisord -c "$conf"
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/RPC2" && break; sleep 0.1; done
+fi
+
+# nginx on 127.0.0.1:$RAPTOR_NGINX_PORT in front of the demo (the `local` balancer of
+# playbooks/examples/balancers.yaml): its own prefix under $RAPTOR_DATA/nginx, not the system one.
+# Raptor owns $ngx/raptor/<pool>.conf; this server block (the operator's part) proxies to the pool.
+ngx="$data/nginx"
+nginx_port="${RAPTOR_NGINX_PORT:-8080}"
+mkdir -p "$ngx/raptor" "$ngx/tmp"
+cat > "$ngx/nginx.conf" <<CONF
+pid $ngx/nginx.pid;
+error_log $ngx/error.log warn;
+worker_processes 1;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $ngx/tmp/body;
+  proxy_temp_path $ngx/tmp/proxy;
+  fastcgi_temp_path $ngx/tmp/fastcgi;
+  uwsgi_temp_path $ngx/tmp/uwsgi;
+  scgi_temp_path $ngx/tmp/scgi;
+  include $ngx/raptor/*.conf;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / { proxy_pass http://hello_local; }
+  }
+}
+CONF
+# The pool's file before the first deploy: exactly what Raptor writes for an empty pool.
+if [ ! -f "$ngx/raptor/hello_local.conf" ]; then
+  cat > "$ngx/raptor/hello_local.conf" <<'CONF'
+# Written by Raptor (balancer local, pool hello_local). Raptor rewrites this file on every
+# deployment: change the server block that proxies to http://hello_local instead.
+upstream hello_local {
+    server 127.0.0.1:9 down; # raptor: empty pool placeholder
+}
+CONF
+fi
+nginx_argv=(nginx -p "$ngx" -c "$ngx/nginx.conf" -e "$ngx/error.log")
+"${nginx_argv[@]}" -t -q
+if [ -f "$ngx/nginx.pid" ] && kill -0 "$(cat "$ngx/nginx.pid")" 2>/dev/null; then
+  "${nginx_argv[@]}" -s reload
+else
+  echo "demo: starting nginx on 127.0.0.1:$nginx_port (deploys of hello local are reachable there)" >&2
+  "${nginx_argv[@]}"
 fi

@@ -156,6 +156,7 @@ export function summaryBlocks(s: ThreadState): Block[] {
       const blocks: Block[] = [section(`:white_check_mark: ${title(s)}${rel}${replaced}${took}`, "summary")];
       const hosts = hostsText(s);
       if (hosts) blocks.push(section(hosts, "procs"));
+      if (s.result?.url) blocks.push(section(`reachable at ${escapeMrkdwn(s.result.url)}`, "url"));
       const cmd = rollbackCommand(s);
       if (cmd) {
         const b = button(ACTION_IDS.rollback, `Roll back to v${s.rollbackTarget}`, cmd, "danger");

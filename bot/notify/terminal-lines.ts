@@ -78,6 +78,7 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
       const replaced = next.fromRelease !== undefined && next.fromRelease !== next.toRelease ? `, replacing v${next.fromRelease}` : "";
       const lines = [`✓ ${kindVerb(next.kind)} ${target(next)}${release}${replaced} — took ${formatDuration(event.durationMs)}`];
       for (const h of event.hosts) lines.push(`  ${h.host}: ${h.procs.length > 0 ? h.procs.join(" ") : "no procs"}`);
+      if (event.url) lines.push(`  reachable at ${event.url}`);
       if (next.rollbackTarget !== undefined && next.kind !== "scale" && next.kind !== "restart") {
         lines.push(`  to undo: rollback ${next.app} ${next.env} v${next.rollbackTarget}`);
       }

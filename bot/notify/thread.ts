@@ -42,6 +42,8 @@ export interface ThreadResult {
   previousRelease?: number;
   hosts: HostProcs[];
   durationMs: number;
+  /** Where the environment is reached (the playbook's `url`). */
+  url?: string;
 }
 
 export interface ThreadState {
@@ -174,6 +176,7 @@ export function reduceThread(state: ThreadState | undefined, event: EngineEvent)
           durationMs: event.durationMs,
           ...(event.release !== undefined ? { release: event.release } : {}),
           ...(event.previousRelease !== undefined ? { previousRelease: event.previousRelease } : {}),
+          ...(event.url !== undefined ? { url: event.url } : {}),
         },
         ...(event.release !== undefined ? { toRelease: event.release } : {}),
         ...(event.previousRelease !== undefined ? { fromRelease: event.previousRelease } : {}),

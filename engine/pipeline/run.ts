@@ -270,7 +270,8 @@ async function finish(
       host,
       procs: live.filter((p) => p.host === host).map((p) => (p.port ? `${p.procType}:${p.port}` : p.procType)),
     }));
-    await say({ type: "deployment.succeeded", release: to?.number, previousRelease: from && from.id !== to?.id ? from.number : undefined, commit: fresh.commit?.slice(0, 7), hosts, durationMs });
+    const url = deps.playbook.apps[d.app]?.environments[d.env]?.url;
+    await say({ type: "deployment.succeeded", release: to?.number, previousRelease: from && from.id !== to?.id ? from.number : undefined, commit: fresh.commit?.slice(0, 7), hosts, durationMs, ...(url ? { url } : {}) });
   } else if (status === "cancelled") {
     for (const n of notes) await say({ type: "step.progress", step: step ?? "resolve", message: n });
     await say({ type: "deployment.cancelled", by: "request", durationMs });

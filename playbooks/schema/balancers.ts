@@ -4,6 +4,7 @@
  * typo gets a did-you-mean, and each kind's required keys are checked, all as `file:line` issues.
  * Defaults per kind are in `defaultsFor`; the loader's output is a `BalancerConfig`.
  */
+import path from "node:path";
 import { z } from "zod";
 import type { BalancerConfig, BalancerKind, SshSettings } from "../types.ts";
 import { flag, nonEmptyString, ssh, strict, stringList, type IssueParams } from "./common.ts";
@@ -70,10 +71,12 @@ const argv = z
     return list;
   });
 
-const absolutePath = (what: string) =>
-  nonEmptyString(`must be the absolute path of ${what}`).refine((p) => p.startsWith("/") && !p.split("/").includes(".."), {
-    error: `must be the absolute path of ${what} (starting with /, no ..)`,
+/** A path on the balancer host: no `..`; relative only with `transport: local` (then resolved against the working directory, as a squad's `root`). */
+const hostPath = (what: string) =>
+  nonEmptyString(`must be the path of ${what}`).refine((p) => !p.split("/").includes(".."), {
+    error: `must be the path of ${what} (no ..)`,
   });
+const PATH_KEYS = ["include_dir", "vcl", "socket"] as const;
 
 const httpUrl = nonEmptyString("must be an http(s) URL").refine((u) => {
   try {
@@ -88,12 +91,12 @@ const shape = {
   hosts: stringList("must be a list of host names").default([]),
   transport: z.enum(["ssh", "local"], { error: 'must be "ssh" or "local"' }).default("ssh"),
   ssh: ssh.optional(),
-  include_dir: absolutePath("the directory Raptor writes its pool files to").optional(),
+  include_dir: hostPath("the directory Raptor writes its pool files to").optional(),
   validate: argv.optional(),
   reload: argv.optional(),
-  vcl: absolutePath("the main VCL file").optional(),
+  vcl: hostPath("the main VCL file").optional(),
   varnishadm: argv.optional(),
-  socket: absolutePath("the runtime API socket").optional(),
+  socket: hostPath("the runtime API socket").optional(),
   url: httpUrl.optional(),
   username: nonEmptyString("must be a user name").optional(),
   password: nonEmptyString("must be a password").optional(),
@@ -130,6 +133,12 @@ export const balancerSchema = strict(shape)
       } else if (hosts.length > 0) {
         ctx.addIssue({ code: "custom", path: ["hosts"], message: `must be empty for kind ${k} (it is not reached over SSH)`, params: COMPLETE });
       }
+      for (const key of PATH_KEYS) {
+        const value = (b as Record<string, unknown>)[key];
+        if (b.transport !== "local" && typeof value === "string" && !value.startsWith("/")) {
+          ctx.addIssue({ code: "custom", path: [key], message: `must be an absolute path (starting with /) on a host reached over ssh, got "${value}"`, params: COMPLETE });
+        }
+      }
       if (k === "haproxy") need("socket", "the runtime API socket on each host, e.g. /run/haproxy/admin.sock");
       if (k === "stingray") need("url", "the REST API base, e.g. https://vtm.internal:9070/api/tm/7.0");
       hosts.forEach((host, i) => {
@@ -146,5 +155,6 @@ export const balancerSchema = strict(shape)
     const written = { include_dir: b.include_dir, validate: b.validate, reload: b.reload, vcl: b.vcl, varnishadm: b.varnishadm, socket: b.socket, url: b.url, username: b.username, password: b.password };
     Object.assign(out, defaultsFor(b.kind, written));
     for (const [key, value] of Object.entries(written)) if (value !== undefined) (out as unknown as Record<string, unknown>)[key] = value;
+    if (b.transport === "local") for (const key of PATH_KEYS) if (out[key] !== undefined && !path.isAbsolute(out[key]!)) out[key] = path.resolve(out[key]!);
     return out;
   });

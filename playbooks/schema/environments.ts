@@ -107,6 +107,9 @@ export const environmentSchema = strict({
     .refine((p) => p.startsWith("/"), { error: "must be a URL path starting with /, like /up" })
     .optional(),
   release_hook: argv.optional(),
+  url: nonEmptyString("must be an http(s) URL like https://hello.example.com")
+    .refine((u) => /^https?:\/\/[^\s]+$/.test(u), { error: "must be an http(s) URL like https://hello.example.com" })
+    .optional(),
   drain: duration.default(0),
   uptest_timeout: duration.default(DEFAULT_UPTEST_TIMEOUT_MS),
   uptest_run_timeout: duration.optional(),
@@ -138,5 +141,6 @@ export const environmentSchema = strict({
   if (e.listen !== undefined) out.listen = e.listen;
   if (e.uptest_run_timeout !== undefined) out.uptest_run_timeout_ms = e.uptest_run_timeout;
   if (e.release_hook !== undefined) out.release_hook = e.release_hook;
+  if (e.url !== undefined) out.url = e.url;
   return out;
 });

@@ -29,7 +29,20 @@ describe("the example playbook", () => {
       ports: { from: 7000, to: 7099 },
       root: path.resolve(".raptor/hosts/{host}"),
     });
-    expect(pb.balancers.local).toEqual({ name: "local", kind: "memory", hosts: [], transport: "ssh", ssh: { user: "", port: 22 }, insecure: false });
+    const nginx = path.resolve(".raptor/nginx");
+    const nginxArgv = ["nginx", "-p", ".raptor/nginx", "-c", ".raptor/nginx/nginx.conf", "-e", ".raptor/nginx/error.log"];
+    expect(pb.balancers.local).toEqual({
+      name: "local",
+      kind: "nginx",
+      hosts: ["127.0.0.1"],
+      transport: "local",
+      ssh: { user: "", port: 22 },
+      include_dir: `${nginx}/raptor`,
+      validate: [...nginxArgv, "-t", "-q"],
+      reload: [...nginxArgv, "-s", "reload"],
+      insecure: false,
+    });
+    expect(pb.balancers.dev).toEqual({ name: "dev", kind: "memory", hosts: [], transport: "ssh", ssh: { user: "", port: 22 }, insecure: false });
     expect(pb.ingredients.common?.env).toEqual({ LOG_LEVEL: "info" });
     const hello = pb.apps.hello!;
     expect(hello.repo).toBe(path.resolve(".raptor/repos/hello"));
@@ -40,6 +53,7 @@ describe("the example playbook", () => {
       size: { web: 2 },
       balancer: "local",
       pool: "hello_local",
+      url: "http://127.0.0.1:8080",
       healthcheck: "/",
       channels: ["#hello"],
       approval: { required: false },
