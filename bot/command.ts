@@ -5,13 +5,15 @@
 export type Command =
   | { kind: "deploy"; app: string; env: string; ref?: string; force: boolean }
   | { kind: "rollback"; app: string; env: string; release?: number }
-  | { kind: "scale"; app: string; env: string; scale: Record<string, number> }
+  /** `confirmed`: typed as `scale!`, accepting that a routed proc type goes to 0. */
+  | { kind: "scale"; app: string; env: string; scale: Record<string, number>; confirmed?: true }
   | { kind: "restart"; app: string; env: string; proc?: string }
   | { kind: "status"; app: string; env?: string }
   | { kind: "releases"; app: string; env: string }
   | { kind: "logs"; app: string; env: string; proc?: string; lines?: number }
   | { kind: "config"; app: string; env: string }
-  | { kind: "config-set"; app: string; env: string; vars: Record<string, string> }
+  /** `secret`: typed as `config secret ...`: every value is masked wherever it appears. */
+  | { kind: "config-set"; app: string; env: string; vars: Record<string, string>; secret?: true }
   | { kind: "config-unset"; app: string; env: string; keys: string[] }
   /** `forMs`: `lock web production 2h reason` — released by the beat when the time is up. */
   | { kind: "lock"; app: string; env: string; reason?: string; forMs?: number }
@@ -37,6 +39,8 @@ export interface ParseContext {
   env?: string;
   apps?: readonly string[];
   envs?: Readonly<Record<string, readonly string[]>>;
+  /** App -> the environment a command that names only the app means (playbook `default_environment`, or the only one). */
+  defaultEnvs?: Readonly<Record<string, string>>;
   [extra: string]: unknown;
 }
 

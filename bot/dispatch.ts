@@ -22,7 +22,7 @@ export async function dispatch(deps: DispatchDeps, req: ChatRequest): Promise<Re
   const pb = deps.engine.playbook;
   const binding = req.channel ? bindingForChannel(pb, req.channel) : undefined;
   const names = knownNames(pb);
-  const parsed = parse(req.text, { ...binding, apps: names.apps, envs: names.envs });
+  const parsed = parse(req.text, { ...binding, apps: names.apps, envs: names.envs, defaultEnvs: names.defaultEnvs });
   if (!parsed.ok) {
     // Not the text itself: a mistyped `config set` may hold a secret. Its first word and size say enough.
     await audit(deps.engine, req.actor.id, "parse", "parse_error", { detail: { verb: req.text.trim().split(/\s+/, 1)[0]?.slice(0, 40) ?? "", length: req.text.length } });
@@ -39,7 +39,8 @@ export async function dispatch(deps: DispatchDeps, req: ChatRequest): Promise<Re
   } catch (err) {
     if (err instanceof EngineError) {
       await audit(deps.engine, req.actor.id, cmd.kind, "refused", { ...appEnv(cmd), detail: { code: err.code } });
-      return { kind: "refused", code: err.code, text: explain(err.code, err.message) };
+      const refused: Reply = { kind: "refused", code: err.code, text: explain(err.code, err.message) };
+      return err.opts.confirm ? { ...refused, confirm: err.opts.confirm } : refused;
     }
     throw err;
   }
@@ -102,11 +103,11 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
     case "rollback":
       return work({ kind: "rollback", app: cmd.app, env: cmd.env, params: { release: cmd.release } });
     case "scale":
-      return work({ kind: "scale", app: cmd.app, env: cmd.env, params: { scale: cmd.scale } });
+      return work({ kind: "scale", app: cmd.app, env: cmd.env, params: cmd.confirmed ? { scale: cmd.scale, confirmed: true } : { scale: cmd.scale } });
     case "restart":
       return work({ kind: "restart", app: cmd.app, env: cmd.env, params: { proc: cmd.proc } });
     case "config-set":
-      return work({ kind: "config", app: cmd.app, env: cmd.env, params: { vars: cmd.vars } });
+      return work({ kind: "config", app: cmd.app, env: cmd.env, params: cmd.secret ? { vars: cmd.vars, secretKeys: Object.keys(cmd.vars) } : { vars: cmd.vars } });
     case "config-unset":
       return work({ kind: "config", app: cmd.app, env: cmd.env, params: { keys: cmd.keys } });
     case "lock":

@@ -67,7 +67,7 @@ function parseOrFail(raw: string, ctx: ParseContext): Command {
     verb = third;
     args = [words[0]!, words[1]!, ...words.slice(3)];
   }
-  return parseVerb(Object.hasOwn(ALIASES, verb) && verb !== "deploy!" ? ALIASES[verb]! : verb, args, text, ctx);
+  return parseVerb(Object.hasOwn(ALIASES, verb) && verb !== "deploy!" && verb !== "scale!" ? ALIASES[verb]! : verb, args, text, ctx);
 }
 
 function unknownVerb(word: string, ctx: ParseContext): never {
@@ -87,6 +87,8 @@ function parseVerb(verb: string, words: Word[], text: string, ctx: ParseContext)
       return parseRollback(words, ctx);
     case "scale":
       return parseScale(words, ctx);
+    case "scale!":
+      return { ...parseScale(words, ctx), confirmed: true };
     case "restart":
       return parseRestart(words, ctx);
     case "status":

@@ -11,6 +11,7 @@ export const VERBS = [
   "deploy!",
   "rollback",
   "scale",
+  "scale!",
   "restart",
   "status",
   "ps",
@@ -39,6 +40,7 @@ export const ALIASES: Readonly<Record<string, string>> = {
   info: "status",
   history: "releases",
   "deploy!": "deploy",
+  "scale!": "scale",
 };
 
 interface Entry {
@@ -76,7 +78,11 @@ export const COMMAND_HELP: readonly Entry[] = [
     usage: "scale [<app> <env>] <proc>=<n> ...",
     example: "scale web production web=6 worker=2",
     summary: "set how many processes of each type run",
-    detail: ["Counts are whole numbers from 0 to 100; name each proc type once.", "In a bound channel: `scale web=6 worker=2`."],
+    detail: [
+      "Counts are whole numbers from 0 to 100; name each proc type once.",
+      "In a bound channel: `scale web=6 worker=2`.",
+      "`web=0` on an environment behind a balancer takes it off the balancer: Raptor asks for `scale! ...` (or the Confirm button) first.",
+    ],
   },
   {
     topic: "restart",
@@ -120,7 +126,8 @@ export const COMMAND_HELP: readonly Entry[] = [
     summary: "set variables: a new release, then a deploy",
     detail: [
       "Keys: letters, digits and `_`, not starting with a digit.",
-      "Quote a value with spaces or non-ASCII text: \"...\", '...' or Slack's curly quotes.",
+      "Quote a value with spaces or non-ASCII text: \"...\", '...' or Slack's curly quotes; inside quotes the text is kept exactly.",
+      "Values show as typed, except secrets: keys that look secret (TOKEN, SECRET, PASSWORD, KEY, CREDENTIAL, PRIVATE, ...), URLs with a password, and values set with `config secret <app> <env> KEY=VALUE ...`, which are masked everywhere.",
     ],
   },
   {

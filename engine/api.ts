@@ -8,9 +8,10 @@ import { emit } from "./events.ts";
 import type { EngineEvent } from "./event-types.ts";
 import { newDeploymentId } from "./ids.ts";
 import { planSteps } from "./pipeline/plan.ts";
+import { preflight } from "./preflight.ts";
 import type { Queues } from "./queues.ts";
 import { currentRelease, deploymentById } from "./state.ts";
-import { redactorFor } from "./redact.ts";
+import { pendingSecrets, redactorFor } from "./redact.ts";
 
 export type EngineApiDeps = EngineDeps & { queues: Queues };
 
@@ -52,6 +53,7 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
   if (req.kind !== "deploy" && req.kind !== "scale" && req.kind !== "config" && !(await currentRelease(deps.db, req.app, req.env))) {
     throw new EngineError("not_found", `${req.app} has never been deployed to ${req.env}; deploy it first.`);
   }
+  await preflight(deps.db, environment, req.kind, req.params);
   const id = newDeploymentId();
   // A repair puts back what was already approved and deployed.
   const needsApproval = environment.approval.required && req.kind !== "repair";
@@ -85,8 +87,8 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
       .orderBy(asc(deployments.seq));
     return ahead.map((r) => r.id).filter((x) => x !== id);
   });
-  // `config set` values are secrets from the moment they are asked for: the summary repeats them.
-  const redact = await redactorFor(deps, req.app, req.env, Object.values(req.params.vars ?? {}));
+  // A `config set`'s secret values are masked from the moment they are asked for: the summary repeats them.
+  const redact = await redactorFor(deps, req.app, req.env, pendingSecrets(req.params));
   await audit(deps, req.requestedBy, req.kind, "requested", { app: req.app, env: req.env, deploymentId: id, detail: { summary: redact(req.summary) } });
   const queuedEvent = await emit(
     deps,

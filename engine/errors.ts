@@ -19,6 +19,8 @@ export const errorCodes = [
   "no_hosts",
   "no_ports",
   "invalid",
+  /** Refused until the person confirms (`opts.confirm` is the command that does). */
+  "needs_confirmation",
   "cancelled",
   "internal",
 ] as const;
@@ -28,7 +30,7 @@ export class EngineError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly opts: { retryable?: boolean; output?: string; host?: string } = {},
+    readonly opts: { retryable?: boolean; output?: string; host?: string; confirm?: string } = {},
   ) {
     super(message);
     this.name = "EngineError";

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { deploymentEvents } from "../db/schema/index.ts";
 import type { EngineDeps } from "./context.ts";
-import { redactDeep } from "./redact.ts";
+import { redactEvent } from "./redact.ts";
 import { finalEventTypes, type EngineEvent, type EngineEventBody } from "./event-types.ts";
 
 export const eventStreamKey = (prefix: string) => `${prefix}events`;
@@ -10,7 +10,8 @@ const STREAM_MAXLEN = 100_000;
 
 /**
  * Appends an event to Postgres (history) and to the Redis stream (delivery). The redactor runs
- * over the whole payload, so no secret value reaches the bot, whatever field it hides in.
+ * over every free-text field, so no secret value reaches the bot; identifier fields (app, env,
+ * release, hosts, ...) are never masked (see `redactEvent`).
  */
 export async function emit(
   deps: Pick<EngineDeps, "db" | "redis" | "prefix">,
@@ -18,7 +19,7 @@ export async function emit(
   body: EngineEventBody,
   redact: (text: string) => string = (t) => t,
 ): Promise<EngineEvent> {
-  const clean = redactDeep(body, redact);
+  const clean = redactEvent(body, redact);
   const at = new Date().toISOString();
   await deps.db.insert(deploymentEvents).values({ deploymentId, type: clean.type, data: clean as unknown as Record<string, unknown> });
   const partial = { ...clean, deploymentId, at };

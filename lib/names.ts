@@ -17,31 +17,51 @@ export const ENV_NAME = /^[a-z0-9][a-z0-9_]{0,62}$/;
 /** Environment variable names (config keys, `env K=V`, env files), as POSIX shells accept them. */
 export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The characters and length of a git ref as Raptor accepts it; `refProblem` adds git's other rules. */
-export const REF = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
+/**
+ * Ref names follow git's own rule (`git check-ref-format --branch`, see git-check-ref-format(1)),
+ * plus a length limit: `v1.0.0+build.5`, `renovate/@babel/core-7.x` and `it's-done` are refs,
+ * exactly as git accepts them. Refs only ever reach git as argv after `--end-of-options`, never a
+ * shell, so characters a shell would treat specially are no danger here.
+ */
+
+/** Longest ref accepted (characters). */
 export const REF_MAX_LENGTH = 200;
-export const REF_RULE = 'A ref is a branch, tag or commit: letters, digits, ".", "_", "-" and "/".';
+
+/** One line saying what a ref may be, for error messages. */
+export const REF_RULE =
+  "Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\".";
 
 /**
- * Why `ref` is not a ref Raptor passes to git, as the end of a sentence (`it contains ".."`), or
- * undefined when it is one. Beyond REF's characters, git's check-ref-format rules: no `..`, `//`
- * or `/.`, no trailing `/`, `.` or `.lock`, no component ending in `.lock`. Never an option (`-x`).
+ * Why `ref` is not a ref name git accepts, as a clause ("\"+\" is not allowed" style), or
+ * undefined when it is one. Checks, in git's order: control characters and space, `~ ^ : ? * [ \`,
+ * `..`, `@{`, the lone `@`, a leading `-`, components starting with `.` or ending with `.lock`,
+ * empty components (`//`, leading or trailing `/`), a trailing `.`.
  */
 export function refProblem(ref: string): string | undefined {
+  if (ref.length === 0) return "it is empty";
   if (ref.length > REF_MAX_LENGTH) return `it is ${ref.length} characters long; the limit is ${REF_MAX_LENGTH}`;
-  if (!/^[A-Za-z0-9]/.test(ref)) return `it can't start with "${ref[0] ?? ""}"`;
-  const bad = /[^A-Za-z0-9._/-]/.exec(ref);
-  if (bad) return `"${bad[0]}" is not allowed`;
-  for (const seq of ["..", "//", "/."]) {
-    if (ref.includes(seq)) return `it contains "${seq}"`;
+  for (const ch of ref) {
+    const cp = ch.codePointAt(0)!;
+    if (cp < 0x20 || cp === 0x7f) return `it contains a control character (U+${cp.toString(16).toUpperCase().padStart(4, "0")})`;
+    if (ch === " ") return "it contains a space";
+    if ("~^:?*[\\".includes(ch)) return `"${ch}" is not allowed`;
   }
-  for (const end of ["/", ".lock", "."]) {
-    if (ref.endsWith(end)) return `it can't end with "${end}"`;
+  if (ref.includes("..")) return 'it contains ".."';
+  if (ref.includes("@{")) return 'it contains "@{"';
+  if (ref === "@") return 'it is "@" alone';
+  if (ref.startsWith("-")) return 'it can\'t start with "-"';
+  if (ref.startsWith("/")) return 'it can\'t start with "/"';
+  if (ref.endsWith("/")) return 'it can\'t end with "/"';
+  if (ref.includes("//")) return 'it contains "//"';
+  if (ref.endsWith(".")) return 'it can\'t end with "."';
+  for (const part of ref.split("/")) {
+    if (part.startsWith(".")) return ref.startsWith(".") ? 'it can\'t start with "."' : 'no part of it may start with "."';
+    if (part.endsWith(".lock")) return ref.endsWith(".lock") ? 'it can\'t end with ".lock"' : 'no part of it may end with ".lock"';
   }
-  if (/\.lock\//.test(ref)) return `no part of it may end with ".lock"`;
   return undefined;
 }
 
+/** Whether git accepts `ref` as a branch or tag name (and it fits the length limit). */
 export function isRef(ref: string): boolean {
   return refProblem(ref) === undefined;
 }

@@ -12,3 +12,30 @@ export function makeRedactor(secrets: Iterable<string>): (text: string) => strin
     return out;
   };
 }
+
+/**
+ * Config keys whose values are secrets by their name: API_TOKEN, DB_PASSWORD, STRIPE_SECRET,
+ * AWS_SECRET_ACCESS_KEY, GCP_CREDENTIALS, PRIVATE_KEY, AUTH_HEADER, SENTRY_DSN, COOKIE_SALT, ...
+ * Matched on `_`-separated words (so `MONKEY` or `KEYBOARD_LAYOUT` are not secrets).
+ */
+const SECRET_WORDS = /(^|_)(TOKENS?|SECRETS?|PASSWORDS?|PASSWD|PASS|PWD|KEYS?|APIKEY|CREDENTIALS?|CREDS?|PRIVATE|AUTH|AUTHORIZATION|CERT|DSN|SALT|SIGNATURE|COOKIE|SESSION|OTP|PIN)(_|$)/;
+
+/** Whether a config key's name says its value is a secret (case-insensitive). */
+export function isSecretKey(key: string): boolean {
+  return SECRET_WORDS.test(key.toUpperCase());
+}
+
+/** A URL with a password in it (`postgres://user:pw@db/app`): the whole value is a secret. */
+export function isSecretValue(value: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]+@/i.test(value);
+}
+
+/**
+ * The secret values of a config map: those under a secret-looking key, those that carry a
+ * password, and those whose key a person marked secret (`config secret ...`).
+ */
+export function secretValues(config: Readonly<Record<string, string>>, marked: ReadonlySet<string> = new Set()): string[] {
+  return Object.entries(config)
+    .filter(([k, v]) => marked.has(k) || isSecretKey(k) || isSecretValue(v))
+    .map(([, v]) => v);
+}

@@ -4,7 +4,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { CORE_SCHEMA, load as loadYaml, mergeTag, YAMLException } from "js-yaml";
+import { CORE_SCHEMA, FAILSAFE_SCHEMA, load as loadYaml, mergeTag, YAMLException } from "js-yaml";
 import { didYouMean } from "../lib/suggest.ts";
 import { maskSecrets } from "./resolve.ts";
 import type { Playbook, PlaybookIssue } from "./types.ts";
@@ -47,6 +47,8 @@ const TOP_KEYS = [...SECTION_NAMES, "beat"];
 
 /** YAML 1.2 core types plus merge keys (`<<: *defaults`), so environments can share a block. */
 const YAML_SCHEMA = CORE_SCHEMA.withTags(mergeTag);
+/** Every scalar as the text written in the file: what an env value must reach the proc as. */
+const TEXT_SCHEMA = FAILSAFE_SCHEMA.withTags(mergeTag);
 
 const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
@@ -80,6 +82,7 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
       continue;
     }
     lines.set(file.path, source);
+    for (const p of unquotedScalars(data, loadYaml(file.text, { filename: file.path, schema: TEXT_SCHEMA }))) report(file.path, p.path, p.message);
     const sub = substitute(data, env);
     for (const p of sub.problems) report(file.path, p.path, p.message);
     secrets.push(...sub.secrets);
@@ -160,6 +163,46 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
     return { ok: false, issues: issues.map(({ order: _, ...issue }) => ({ ...issue, message: mask(issue.message) })) };
   }
   return { ok: true, playbook: assemble(entries, secrets, beat) };
+}
+
+/**
+ * Env values are text for the proc. An unquoted scalar that YAML reads as a number or a boolean
+ * reaches the proc as written only if its text survives the round trip (`PORT: 8080`,
+ * `DEBUG: true`); `ZIP: 01234`, `APP_VERSION: 1.10`, `COLOR: 0x1F` or `ON: yes`-style surprises
+ * would silently become `1234`, `1.1`, `31`: those are refused, asking for quotes.
+ */
+function unquotedScalars(data: unknown, text: unknown): { path: PathKey[]; message: string }[] {
+  const out: { path: PathKey[]; message: string }[] = [];
+  const check = (vars: unknown, written: unknown, at: PathKey[]) => {
+    if (!isMapping(vars) || !isMapping(written)) return;
+    for (const [key, value] of Object.entries(vars)) {
+      const raw = written[key];
+      if ((typeof value === "number" || typeof value === "boolean") && typeof raw === "string" && String(value) !== raw) {
+        const as = typeof value === "number" ? `the number ${String(value)}` : `the boolean ${String(value)}`;
+        out.push({ path: [...at, key], message: `${[...at, key].join(".")} is ${raw} without quotes, which YAML reads as ${as}: write "${raw}" (in quotes) to pass it to the procs as written` });
+      }
+    }
+  };
+  if (!isMapping(data) || !isMapping(text)) return out;
+  const ingredients = data.ingredients;
+  if (isMapping(ingredients) && isMapping(text.ingredients)) {
+    for (const [name, ing] of Object.entries(ingredients)) {
+      const written = text.ingredients[name];
+      if (isMapping(ing) && isMapping(written)) check(ing.env, written.env, ["ingredients", name, "env"]);
+    }
+  }
+  const apps = data.apps;
+  if (isMapping(apps) && isMapping(text.apps)) {
+    for (const [name, app] of Object.entries(apps)) {
+      const writtenApp = text.apps[name];
+      if (!isMapping(app) || !isMapping(writtenApp) || !isMapping(app.environments) || !isMapping(writtenApp.environments)) continue;
+      for (const [envName, e] of Object.entries(app.environments)) {
+        const written = writtenApp.environments[envName];
+        if (isMapping(e) && isMapping(written)) check(e.env, written.env, ["apps", name, "environments", envName, "env"]);
+      }
+    }
+  }
+  return out;
 }
 
 /** Every environment an app writes, valid or not, for the cross-file checks. */

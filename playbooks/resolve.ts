@@ -42,12 +42,28 @@ export function configFor(pb: Playbook, app: string, env: string): { env: Record
   return out;
 }
 
-/** App and environment names, for the grammar's did-you-mean. */
-export function knownNames(pb: Playbook): { apps: string[]; envs: Record<string, string[]> } {
+/**
+ * App and environment names, for the grammar's did-you-mean, and each app's default environment:
+ * its `default_environment:`, or its only environment (as hubot-deploy and Heroku ChatOps read
+ * `deploy web`).
+ */
+export function knownNames(pb: Playbook): { apps: string[]; envs: Record<string, string[]>; defaultEnvs: Record<string, string> } {
   const apps = Object.keys(pb.apps).sort();
   const envs: Record<string, string[]> = {};
-  for (const app of apps) envs[app] = Object.keys(pb.apps[app]!.environments).sort();
-  return { apps, envs };
+  const defaultEnvs: Record<string, string> = {};
+  for (const app of apps) {
+    envs[app] = Object.keys(pb.apps[app]!.environments).sort();
+    const d = defaultEnvironment(pb.apps[app]!);
+    if (d !== undefined) defaultEnvs[app] = d;
+  }
+  return { apps, envs, defaultEnvs };
+}
+
+/** An app's `default_environment`, else its only environment, else none. */
+export function defaultEnvironment(app: App): string | undefined {
+  if (app.default_environment !== undefined) return app.default_environment;
+  const names = Object.keys(app.environments);
+  return names.length === 1 ? names[0] : undefined;
 }
 
 /** Replaces every secret of 4 characters or more with `[REDACTED]` (see lib/redact.ts). */

@@ -114,6 +114,8 @@ export interface App {
   repo: string; // URL or local path (relative paths resolved against the playbook file's directory)
   buildpack?: string; // name of a buildpack shipped under buildpacks/ or a path; detection otherwise
   environments: Record<string, Environment>;
+  /** `default_environment:`: what `deploy <app>` with no environment means. */
+  default_environment?: string;
 }
 
 /** The beat's jobs (engine/beat/). */

@@ -1,7 +1,7 @@
 import { and, desc, eq } from "drizzle-orm";
 import { configVars, releases } from "../../db/schema/index.ts";
 import type { EngineApiDeps } from "../../engine/api.ts";
-import { makeRedactor } from "../../lib/redact.ts";
+import { isSecretKey, isSecretValue, makeRedactor } from "../../lib/redact.ts";
 import { currentRelease } from "../../engine/state.ts";
 import { environmentOf } from "../../playbooks/resolve.ts";
 import type { Reply } from "../dispatch-types.ts";
@@ -27,18 +27,22 @@ export async function releasesAnswer(deps: EngineApiDeps, app: string, env: stri
   return { kind: "answer", title: `releases of ${app} ${env}`, text: lines.join("\n") || `${app} ${env} has no releases yet.` };
 }
 
-/** Every value that is a secret (from `${ENV}` or `config set`) is masked; the keys are always shown. */
+/**
+ * The release's config, each value as set unless it is a secret (from `${ENV}` in the playbook,
+ * under a secret-looking key, carrying a password, or marked with `config secret`); keys always show.
+ */
 export async function configAnswer(deps: EngineApiDeps, app: string, env: string): Promise<Reply> {
   if (!environmentOf(deps.playbook, app, env)) return notFound(app, env);
   const cur = await currentRelease(deps.db, app, env);
   const sets = await deps.db.select().from(configVars).where(and(eq(configVars.app, app), eq(configVars.env, env)));
-  const redact = makeRedactor([...deps.playbook.secrets, ...sets.map((s) => s.value)]);
-  const setKeys = new Set(sets.map((s) => s.key));
+  const marked = new Set(sets.filter((s) => s.secret).map((s) => s.key));
+  const redact = makeRedactor(deps.playbook.secrets);
+  const show = (k: string, v: string) => (marked.has(k) || isSecretKey(k) || isSecretValue(v) ? "[REDACTED]" : redact(v));
   const config = cur?.config ?? {};
   const lines = Object.keys(config)
     .sort()
-    .map((k) => `${k}=${setKeys.has(k) ? "[REDACTED]" : redact(config[k]!)}`);
-  const pending = sets.filter((s) => !(s.key in config)).map((s) => `${s.key}=[REDACTED] (not released yet)`);
+    .map((k) => `${k}=${show(k, config[k]!)}`);
+  const pending = sets.filter((s) => !(s.key in config)).map((s) => `${s.key}=${show(s.key, s.value)} (not released yet)`);
   const head = cur ? `config of ${app} ${env} at v${cur.number}` : `config of ${app} ${env} (never deployed)`;
   return { kind: "answer", title: head, text: [...lines, ...pending].join("\n") || "no config vars" };
 }

@@ -6,13 +6,15 @@ import { charProblem, codePoint, fail, freeTextProblem, isSpace, QUOTES, show, t
 /**
  * config <app> <env>
  * config set <app> <env> KEY=VALUE ...     values may be quoted ("...", '...', “...”, ‘...’)
+ * config secret <app> <env> KEY=VALUE ...  the same as set, and the values are masked everywhere
  * config unset <app> <env> KEY ...
  * In a bound channel the app and environment can be left out when the next word is a KEY=VALUE
  * (set) or all words are keys (unset) — see target.ts for the rule.
  */
 export function parseConfig(words: Word[], text: string, ctx: ParseContext): Command {
   const sub = words[0]?.text;
-  if (sub === "set") return parseSet(words.slice(1), text, ctx);
+  if (sub === "set") return parseSet(words.slice(1), text, ctx, false);
+  if (sub === "secret") return parseSet(words.slice(1), text, ctx, true);
   if (sub === "unset") return parseUnset(words.slice(1), ctx);
   const t = resolveTarget("config", "config", words, ctx, (r) => r.length === 0);
   noMore(t.rest, "config");
@@ -25,13 +27,15 @@ function bound(verb: string, topic: string, ctx: ParseContext, words: Word[]): T
   fail(`${verb} needs an app and an environment first (this channel is not bound to one), e.g. \`${verb} web production ${words[0]?.text.includes("=") ? "LOG_LEVEL=debug" : "LOG_LEVEL"}\`.`);
 }
 
-function parseSet(words: Word[], text: string, ctx: ParseContext): Command {
+function parseSet(words: Word[], text: string, ctx: ParseContext, secret: boolean): Command {
+  const verb = secret ? "config secret" : "config set";
   const t = words[0]?.text.includes("=")
-    ? bound("config set", "config-set", ctx, words)
-    : resolveTarget("config set", "config-set", words, ctx, (r) => r[0]?.text.includes("=") ?? false);
+    ? bound(verb, "config-set", ctx, words)
+    : resolveTarget(verb, "config-set", words, ctx, (r) => r[0]?.text.includes("=") ?? false);
   const first = t.rest[0];
-  if (!first) fail(`config set ${t.app} ${t.env} needs KEY=VALUE pairs, e.g. \`config set ${t.app} ${t.env} LOG_LEVEL=debug\`.`);
-  return { kind: "config-set", app: t.app, env: t.env, vars: assignments(text.slice(first.start)) };
+  if (!first) fail(`${verb} ${t.app} ${t.env} needs KEY=VALUE pairs, e.g. \`${verb} ${t.app} ${t.env} ${secret ? "API_TOKEN=abc123" : "LOG_LEVEL=debug"}\`.`);
+  const vars = assignments(text.slice(first.start));
+  return secret ? { kind: "config-set", app: t.app, env: t.env, vars, secret: true } : { kind: "config-set", app: t.app, env: t.env, vars };
 }
 
 function parseUnset(words: Word[], ctx: ParseContext): Command {

@@ -1,5 +1,5 @@
 import type { Command, ParseContext } from "../command.ts";
-import { checkApp, checkEnv, ident, knownApps, ref } from "./names.ts";
+import { checkApp, checkEnv, defaultEnv, ident, knownApps, ref } from "./names.ts";
 import { binding, noMore, resolveTarget } from "./target.ts";
 import { fail, show, type Word } from "./words.ts";
 
@@ -22,17 +22,17 @@ export function parseDeploy(words: Word[], ctx: ParseContext, force: boolean): D
   if (w0?.text === "to" && w1) {
     const env = ident(w1.text, "environment name");
     if (!b.app) fail(`${verb} to ${env}: which app? e.g. \`${verb} web to ${env}\`.`);
-    const r = words[2] ? ref(words[2].text) : undefined;
-    noMore(words.slice(3), "deploy");
+    const r = refThenEnd(words.slice(2));
     return deploy(b.app, checkEnv(b.app, env, ctx), r, force);
   }
 
   if (w0 && /[@/]/.test(w0.text)) {
-    const at = w0.text.indexOf("@");
-    const cut = at >= 0 ? at : w0.text.indexOf("/");
+    // The first "@" or "/" splits app from ref; the ref may hold more of both (`web/renovate/@types/node`).
+    const cut = w0.text.search(/[@/]/);
     const appPart = w0.text.slice(0, cut);
     // "feature/x" alone in a bound channel is a branch of the bound app, unless "feature" is an app.
-    const named = at >= 0 || !(b.app && b.env) || appPart === b.app || (knownApps(ctx)?.includes(appPart) ?? false);
+    const bound = Boolean(b.app && b.env);
+    const named = (w0.text[cut] === "@" && !(cut === 0 && bound)) || !bound || appPart === b.app || (knownApps(ctx)?.includes(appPart) ?? false);
     if (named) return appAtRef(w0.text, cut, words.slice(1), ctx, force);
   }
 
@@ -43,9 +43,21 @@ export function parseDeploy(words: Word[], ctx: ParseContext, force: boolean): D
     rest = [w0, ...words.slice(2)];
   }
   const t = resolveTarget(verb, "deploy", rest, ctx, (r) => r.length <= 1);
-  const r = t.rest[0] ? ref(t.rest[0].text) : undefined;
-  noMore(t.rest.slice(1), "deploy");
+  const r = refThenEnd(t.rest);
   return deploy(t.app, t.env, r, force);
+}
+
+/**
+ * The optional ref and nothing after it. Git accepts `&&`, `|` or `$(id)` as ref names (they are
+ * data: refs reach git as argv), but one followed by more words is a shell line, and is named so.
+ */
+function refThenEnd(words: Word[]): string | undefined {
+  const w = words[0];
+  if (!w) return undefined;
+  if (words.length > 1 && /^[;&|<>$`(]/.test(w.text)) noMore(words, "deploy");
+  const r = ref(w.text);
+  noMore(words.slice(1), "deploy");
+  return r;
 }
 
 function appAtRef(word: string, cut: number, after: Word[], ctx: ParseContext, force: boolean): Deploy {
@@ -62,6 +74,8 @@ function appAtRef(word: string, cut: number, after: Word[], ctx: ParseContext, f
   const b = binding(ctx);
   if (!rest[0]) {
     if (b.app === app && b.env) return deploy(app, b.env, r, force);
+    const fallback = defaultEnv(ctx, app);
+    if (fallback !== undefined) return deploy(app, fallback, r, force);
     fail(`${verb} ${word}: which environment? e.g. \`${verb} ${word} to production\`.`);
   }
   const env = checkEnv(app, ident(rest[0].text, "environment name"), ctx);

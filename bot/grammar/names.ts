@@ -1,6 +1,6 @@
 import type { ParseContext } from "../command.ts";
 import { didYouMean } from "../../lib/suggest.ts";
-import { ENV_KEY, IDENT, REF, REF_MAX_LENGTH, REF_RULE, refProblem } from "../../lib/names.ts";
+import { ENV_KEY, IDENT, REF_MAX_LENGTH, REF_RULE, refProblem } from "../../lib/names.ts";
 import { charProblem, fail, show } from "./words.ts";
 
 /**
@@ -9,7 +9,7 @@ import { charProblem, fail, show } from "./words.ts";
  * rather than reported as a generic "not allowed".
  */
 
-export { IDENT, REF };
+export { IDENT };
 /** Deployment ids look like `d-k3j9x2ab`; any id of this shape is passed on, and dispatch looks it up. */
 export const DEPLOYMENT_ID = /^[a-z0-9][a-z0-9-]{2,39}$/;
 /** Config keys, as environment variable names. */
@@ -36,14 +36,16 @@ export function ident(word: string, what: NameKind): string {
   fail(`${head}: "${bad}" is not allowed. ${NAME_RULE}`);
 }
 
-/** `word` if it is a valid git ref, else a parse error naming the problem. */
+/**
+ * `word` if it is a ref git accepts (lib/names.ts: git's own rules), else a parse error naming the
+ * problem. Command words are printable ASCII (charProblem) first: a lookalike letter in a branch
+ * name is reported as such.
+ */
 export function ref(word: string): string {
   const chars = charProblem(word);
   if (chars) fail(chars);
-  const head = `${show(word)} is not a valid ref`;
-  if (word.length > REF_MAX_LENGTH) fail(`${head}: it is ${word.length} characters long; the limit is ${REF_MAX_LENGTH}.`);
   const problem = refProblem(word);
-  if (problem) fail(`${head}: ${problem}. ${REF_RULE}`);
+  if (problem) fail(`${show(word)} is not a valid ref: ${problem}.${word.length > REF_MAX_LENGTH ? "" : ` ${REF_RULE}`}`);
   return word;
 }
 
@@ -88,6 +90,14 @@ export function knownEnvs(ctx: ParseContext, app: string): readonly string[] | u
   if (!envs || typeof envs !== "object" || !Object.hasOwn(envs, app)) return undefined;
   const names = envs[app];
   return Array.isArray(names) ? names.filter((e): e is string => typeof e === "string") : undefined;
+}
+
+/** The environment a command naming only `app` means, if the context gives one. */
+export function defaultEnv(ctx: ParseContext, app: string): string | undefined {
+  const d = ctx.defaultEnvs;
+  if (!d || typeof d !== "object" || !Object.hasOwn(d, app)) return undefined;
+  const env = d[app];
+  return typeof env === "string" && IDENT.test(env) ? env : undefined;
 }
 
 /** Rejects an app the context does not know; with no `apps` in the context, any valid name passes. */

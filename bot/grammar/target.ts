@@ -1,6 +1,6 @@
 import type { ParseContext } from "../command.ts";
 import { exampleFor, usageFor } from "../help.ts";
-import { checkApp, checkEnv, ident, isIdent, knownApps, knownEnvs } from "./names.ts";
+import { checkApp, checkEnv, defaultEnv, ident, isIdent, knownApps, knownEnvs } from "./names.ts";
 import { charProblem, fail, show, type Word } from "./words.ts";
 
 /**
@@ -81,11 +81,14 @@ export function explicitTarget(verb: string, topic: string, words: Word[], ctx: 
   const [w0, w1] = words;
   if (!w0) fail(`${verb} needs an app and an environment, e.g. \`${exampleFor(topic)}\`.`);
   const app = checkApp(ident(w0.text, "app name"), ctx);
+  const fallback = defaultEnv(ctx, app);
+  if (!w1 && fallback !== undefined) return { app, env: fallback, rest: [] };
   if (!w1) {
     const envs = knownEnvs(ctx, app);
     const sorted = [...(envs ?? [])].sort();
     const known = sorted.length > 0 ? ` Known environments: ${sorted.join(", ")}.` : "";
-    fail(`${verb} ${app} needs an environment, e.g. \`${verb} ${app} ${sorted[0] ?? "production"}\`.${known}`);
+    const how = sorted.length > 1 ? ` (or set \`default_environment:\` for ${app} in the playbook)` : "";
+    fail(`${verb} ${app} needs an environment, e.g. \`${verb} ${app} ${sorted[0] ?? "production"}\`.${known}${how}`);
   }
   // "logs web 200", "rollback web 41": a count or release where the environment belongs.
   if (/^v?\d+$/.test(w1.text) && (topic === "logs" || topic === "rollback")) {

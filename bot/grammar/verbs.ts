@@ -28,7 +28,7 @@ export function parseRollback(words: Word[], ctx: ParseContext): Command {
 }
 
 /** scale <app> <env> <proc>=<n> ...; short form: scale <proc>=<n> ... */
-export function parseScale(words: Word[], ctx: ParseContext): Command {
+export function parseScale(words: Word[], ctx: ParseContext): Extract<Command, { kind: "scale" }> {
   const pairs = (r: Word[]) => r.length > 0 && r.every((w) => w.text.includes("="));
   let target;
   if (words[0]?.text.includes("=")) {
@@ -189,8 +189,8 @@ export function parseHelp(words: Word[]): Command {
   if (chars) fail(chars);
   let topic = w0.text.toLowerCase();
   let used = 1;
-  if (topic === "config" && (w1?.text === "set" || w1?.text === "unset")) {
-    topic = `config-${w1.text}`;
+  if (topic === "config" && (w1?.text === "set" || w1?.text === "unset" || w1?.text === "secret")) {
+    topic = w1.text === "secret" ? "config-set" : `config-${w1.text}`;
     used = 2;
   }
   const entry = helpEntry(topic);

@@ -25,7 +25,7 @@ export {
  */
 
 /** Button action ids; the Slack listeners route on these. */
-export const ACTION_IDS = { approve: "raptor_approve", reject: "raptor_reject", rollback: "raptor_rollback" } as const;
+export const ACTION_IDS = { approve: "raptor_approve", reject: "raptor_reject", rollback: "raptor_rollback", confirm: "raptor_confirm" } as const;
 
 export const stepIcons: Record<ThreadStep["status"], string> = {
   pending: ":white_circle:",
@@ -216,8 +216,12 @@ export function answerBlocks(reply: Reply): Block[] {
     }
     case "parse_error":
       return [section(`:warning: ${escapeMrkdwn(reply.text)}`)];
-    case "refused":
-      return [section(`:no_entry: ${escapeMrkdwn(reply.text)}`)];
+    case "refused": {
+      const blocks: Block[] = [section(`:no_entry: ${escapeMrkdwn(reply.text)}`)];
+      // A refusal a person may override (`scale! ... web=0`) carries the overriding command as a button.
+      if (reply.confirm) blocks.push({ type: "actions", block_id: "confirm_actions", elements: [button(ACTION_IDS.confirm, "Confirm", reply.confirm, "danger")] });
+      return blocks;
+    }
     case "deployment":
       return [section(`:rocket: ${escapeMrkdwn(reply.text)}`)];
     case "done":

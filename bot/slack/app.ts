@@ -175,7 +175,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     );
   });
 
-  app.action({ type: "block_actions", action_id: /^raptor_(approve|reject|rollback)$/ }, async ({ ack, body, action }) => {
+  app.action({ type: "block_actions", action_id: /^raptor_(approve|reject|rollback|confirm)$/ }, async ({ ack, body, action }) => {
     await ack();
     if (action.type !== "button") return;
     const value = action.value ?? "";

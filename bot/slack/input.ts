@@ -8,8 +8,14 @@ import { ENV_NAME, IDENT } from "../../lib/names.ts";
 /** Longer input is answered with a "too long" error and never reaches the parser. */
 export const MAX_COMMAND_CHARS = 4000;
 
+/**
+ * Slack's message text -> what the person typed. Only markup is undone: whitespace and quotes are
+ * left as typed, because inside a quoted config value they are data (`MOTD="two  spaces"` sets two
+ * spaces; `SIG="it’s"` keeps its curly apostrophe). The grammar splits words on any whitespace and
+ * accepts Slack's curly quotes as quotes.
+ */
 export function commandText(raw: string, botUserId?: string): string {
-  let t = raw.replace(/\u00a0/g, " ");
+  let t = raw;
   // A leading mention of the bot ("<@UBOT> deploy web", "<@UBOT|raptor>: deploy web") is the address, not the command.
   t = t.replace(/^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>[\s:,]*/, (m: string, id: string) => (botUserId === undefined || id === botUserId ? "" : m));
   // <#C123|web> -> #web; <mailto:a@b.c|a@b.c> -> a@b.c; <https://x|label> -> label; <https://x> -> https://x
@@ -17,9 +23,7 @@ export function commandText(raw: string, botUserId?: string): string {
   t = t.replace(/<(?:mailto:)?([^<>|@!#][^<>|]*)\|([^<>]*)>/g, (_m, _url: string, label: string) => label);
   t = t.replace(/<((?:https?|mailto):[^<>|]*)>/g, (_m, url: string) => url.replace(/^mailto:/, ""));
   t = t.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-  // Smart quotes from Slack clients would confuse a reason or config value.
-  t = t.replace(/[\u201c\u201d]/g, '"').replace(/[\u2018\u2019]/g, "'");
-  return t.replace(/\s+/g, " ").trim();
+  return t.trim();
 }
 
 export function tooLongText(length: number): string {
@@ -31,4 +35,5 @@ export const BUTTON_VALUE_PATTERNS: Record<string, RegExp> = {
   raptor_approve: /^approve [A-Za-z0-9_-]{1,100}$/,
   raptor_reject: /^reject [A-Za-z0-9_-]{1,100}$/,
   raptor_rollback: new RegExp(`^rollback ${IDENT.source.slice(1, -1)} ${ENV_NAME.source.slice(1, -1)} v\\d{1,9}$`),
+  raptor_confirm: new RegExp(`^scale! ${IDENT.source.slice(1, -1)} ${ENV_NAME.source.slice(1, -1)}( ${IDENT.source.slice(1, -1)}=\\d{1,3}){1,20}$`),
 };

