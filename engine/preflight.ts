@@ -5,7 +5,7 @@ import { didYouMean } from "../lib/suggest.ts";
 import type { Environment } from "../playbooks/types.ts";
 import { EngineError } from "./errors.ts";
 import { rollbackTarget } from "./pipeline/steps/release.ts";
-import { currentRelease, hasPort, liveProcs, releaseByNumber } from "./state.ts";
+import { currentRelease, listens, liveProcs, releaseByNumber } from "./state.ts";
 
 /**
  * What can be known before a deployment is queued is checked before it is queued: a `scale` of a
@@ -47,7 +47,7 @@ async function checkScale(db: Db, environment: Environment, params: DeploymentPa
     throw new EngineError("invalid", `${app} has no proc type \`${type}\`.${didYouMean(type, types)} Its proc types: ${types.join(", ") || "none"}.`);
   }
   if (params.confirmed || !environment.balancer) return;
-  const emptied = Object.entries(params.scale ?? {}).filter(([type, n]) => n === 0 && hasPort(type)).map(([t]) => t);
+  const emptied = Object.entries(params.scale ?? {}).filter(([type, n]) => n === 0 && listens(environment, type)).map(([t]) => t);
   if (emptied.length === 0) return;
   const live = await liveProcs(db, app, env);
   const serving = emptied.filter((t) => live.some((p) => p.procType === t));

@@ -84,7 +84,8 @@ export function assignments(s: string): Record<string, string> {
       value = s.slice(i + 1, end);
       i = end + 1;
       if (i < s.length && !isSpace(s[i])) fail(`the value of ${key} goes on after its closing quote; put a space between KEY=VALUE pairs.`);
-      const problem = freeTextProblem(value, `the value of ${key}`);
+      // Inside quotes the text is kept exactly: runs of spaces, tabs, curly apostrophes.
+      const problem = freeTextProblem(value, `the value of ${key}`, { tabs: true });
       if (problem) fail(problem);
     } else {
       j = i;

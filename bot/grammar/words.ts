@@ -147,11 +147,12 @@ export function charProblem(word: string): string | undefined {
 
 /**
  * Free text (reasons, quoted values) may hold any printable character, non-ASCII included, but no
- * control or invisible characters. U+200D (zero-width joiner) is allowed: emoji sequences need it.
+ * control or invisible characters. U+200D (zero-width joiner) is allowed: emoji sequences need it;
+ * so is a tab where `opts.tabs` says so (a quoted config value is kept exactly as typed).
  */
-export function freeTextProblem(text: string, what: string): string | undefined {
+export function freeTextProblem(text: string, what: string, opts: { tabs?: boolean } = {}): string | undefined {
   for (const ch of text) {
-    if (ch === "\u200d") continue;
+    if (ch === "\u200d" || (ch === "\t" && opts.tabs)) continue;
     if (CONTROL.test(ch)) return `${what} contains a control character (${codePoint(ch)}). Remove it and send again.`;
     if (SURROGATE.test(ch)) return `${what} contains a broken character (${codePoint(ch)}). Remove it and send again.`;
     if (INVISIBLE.test(ch)) return `${what} contains an invisible character (${codePoint(ch)}). Remove it and send again.`;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parse } from "../../bot/grammar.ts";
 import { BUTTON_VALUE_PATTERNS, commandText } from "../../bot/slack/input.ts";
 import { howToReply } from "../../bot/slack/reply.ts";
 import { HeadUpdates } from "../../bot/notify/head-updates.ts";
@@ -7,15 +8,27 @@ describe("commandText: Slack's markup back to what was typed", () => {
   it.each([
     ["<@UBOT> deploy web production", "deploy web production"],
     ["<@UBOT|raptor>: deploy web production", "deploy web production"],
-    ["  <@UBOT>   status   web  ", "status web"],
+    ["  <@UBOT>   status   web  ", "status   web"],
     ["<@UOTHER> deploy web", "<@UOTHER> deploy web"],
     ["deploy web@v1.4.2 to production", "deploy web@v1.4.2 to production"],
     ["lock web production <#C123|web> is &lt;busy&gt; &amp; frozen", "lock web production #web is <busy> & frozen"],
     ["config set web staging ADMIN=<mailto:a@b.co|a@b.co>", "config set web staging ADMIN=a@b.co"],
     ["config set web staging URL=<https://x.example/hook>", "config set web staging URL=https://x.example/hook"],
-    ["reject d-1 \u201cnot today\u201d", 'reject d-1 "not today"'],
+    // What is typed is what is set (issue 11 item 2): whitespace and quotes are the grammar's to read.
+    ["reject d-1 \u201cnot today\u201d", "reject d-1 \u201cnot today\u201d"],
+    ['config set app local MOTD="two  spaces,\ttab" SIG="it\u2019s -- ok"', 'config set app local MOTD="two  spaces,\ttab" SIG="it\u2019s -- ok"'],
     ["<@UBOT>", ""],
   ])("%j -> %j", (raw, text) => expect(commandText(raw, "UBOT")).toBe(text));
+});
+
+describe("what is typed in Slack is what is set (issue 11 item 2)", () => {
+  it("keeps spaces, tabs and curly apostrophes inside quoted values", () => {
+    const raw = 'config set app local MOTD="two  spaces,\ttab" SIG="it\u2019s -- ok" Q=\u201cquoted \u2018inner\u2019\u201d';
+    expect(parse(commandText(raw, "UBOT"))).toEqual({
+      ok: true,
+      command: { kind: "config-set", app: "app", env: "local", vars: { MOTD: "two  spaces,\ttab", SIG: "it\u2019s -- ok", Q: "quoted \u2018inner\u2019" } },
+    });
+  });
 });
 
 describe("button values are checked before dispatch", () => {
@@ -26,6 +39,10 @@ describe("button values are checked before dispatch", () => {
     ["raptor_rollback", "rollback web production v41", true],
     ["raptor_rollback", "rollback web production", false],
     ["raptor_rollback", "deploy web production", false],
+    ["raptor_confirm", "scale! hello local web=0", true],
+    ["raptor_confirm", "scale! hello local web=0 worker=2", true],
+    ["raptor_confirm", "scale hello local web=0", false],
+    ["raptor_confirm", "deploy! hello local", false],
   ])("%s %j -> %s", (id, value, ok) => expect(BUTTON_VALUE_PATTERNS[id]!.test(value)).toBe(ok));
 });
 

@@ -10,6 +10,7 @@ const KNOWN: ParseContext = {
   apps: ["hello", "web"],
   envs: { web: ["production", "staging"], hello: ["production"] },
 };
+const DEFAULTS: ParseContext = { ...KNOWN, defaultEnvs: { hello: "production", web: "staging" } };
 const BOUND_KNOWN: ParseContext = { ...KNOWN, app: "web", env: "production", channel: "C123" };
 
 type Row = [text: string, context: ParseContext, command: Command];
@@ -57,6 +58,14 @@ const forms: Row[] = [
   ["deploy web/feature-x", BOUND, d("web", "production", "feature-x")],
   ["deploy web@v1", BOUND, d("web", "production", "v1")],
   ["deploy web", BOUND, d("web", "production")],
+  // a default environment (issue 11 item 5): the playbook's default_environment, or the only one
+  ["deploy hello", DEFAULTS, d("hello", "production")],
+  ["deploy web", DEFAULTS, d("web", "staging")],
+  ["deploy web@v2", DEFAULTS, d("web", "staging", "v2")],
+  ["deploy web production", DEFAULTS, d("web", "production")],
+  ["rollback hello", DEFAULTS, { kind: "rollback", app: "hello", env: "production" }],
+  ["scale! web production web=0", NONE, { kind: "scale", app: "web", env: "production", scale: { web: 0 }, confirmed: true }],
+  ["config secret web production API=x", NONE, { kind: "config-set", app: "web", env: "production", vars: { API: "x" }, secret: true }],
   ["deploy web v1", BOUND_KNOWN, d("web", "production", "v1")],
   ["deploy to staging", BOUND, d("web", "staging")],
   ["deploy to staging v9", BOUND_KNOWN, d("web", "staging", "v9")],
@@ -193,7 +202,7 @@ const mistakes: ErrorRow[] = [
   ["web", KNOWN, 'unknown command "web". To deploy web, type `deploy web <env>`; `help` lists the commands.'],
   ["deploy", NONE, "deploy needs an app and an environment, e.g. `deploy web production v1.4.2`."],
   ["deploy web", NONE, "deploy web needs an environment, e.g. `deploy web production`."],
-  ["deploy web", KNOWN, "deploy web needs an environment, e.g. `deploy web production`. Known environments: production, staging."],
+  ["deploy web", KNOWN, "deploy web needs an environment, e.g. `deploy web production`. Known environments: production, staging. (or set `default_environment:` for web in the playbook)"],
   ["deploy hello", BOUND_KNOWN, "deploy hello needs an environment, e.g. `deploy hello production`. Known environments: production."],
   ["deploy web to", NONE, "deploy web to: which environment? e.g. `deploy web to production`."],
   ["deploy to staging", NONE, "deploy to staging: which app? e.g. `deploy web to staging`."],

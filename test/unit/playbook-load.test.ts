@@ -265,7 +265,7 @@ describe("each kind of mistake, one at a time", () => {
     ["freeze window", 'freeze: ["Fri 16:00 - Mon 8"]', `web.yaml:7: ${P}.freeze[0] is not a freeze window ("Fri 16:00 - Mon 8"): "8" is not a time (write HH:MM, 00:00 to 24:00)`],
     ["channel as a comment", "channels: #web", `web.yaml:7: ${P}.channels must be a list of channels like ["#web"] (quote them: a bare # starts a YAML comment), got nothing (null)`],
     ["healthcheck", "healthcheck: up", `web.yaml:7: ${P}.healthcheck must be a URL path starting with /, like /up, got "up"`],
-    ["ref", "ref: main..evil", `web.yaml:7: ${P}.ref must not contain "..", got "main..evil"`],
+    ["ref", "ref: main..evil", `web.yaml:7: ${P}.ref must be a git branch, tag or commit (it contains ".."), got "main..evil"`],
     ["approval flag", "approval: { required: yes }", `web.yaml:7: ${P}.approval.required must be true or false, got "yes"`],
     ["approver", "access: { approve: [leads] }", `web.yaml:7: ${P}.access.approve[0] must be a Slack user id (U0123ABCD), an email or a user group ("@leads"), got "leads"`],
     ["env value", "env: { A: null }", `web.yaml:7: ${P}.env.A must be a string (environment variables are text), got nothing (null)`],
@@ -361,9 +361,10 @@ describe("secrets", () => {
 
   it("records every value taken from the environment and masks those of 4 characters or more", async () => {
     const pb = await loadPlaybooks(`${FIXTURES}/secrets`, env);
-    expect([...pb.secrets].sort()).toEqual(["10.0.0.5", "2200", "hunter22", "sup-pw-123", "tok"]);
-    const text = "connecting to postgres://web:hunter22@db/web as sup-pw-123 with tok on 10.0.0.5";
-    expect(maskSecrets(pb, text)).toBe("connecting to postgres://web:[REDACTED]@db/web as [REDACTED] with tok on [REDACTED]");
+    // ...and a URL carrying a password is a secret whole (issue 11: secrets are values, by source or by shape).
+    expect([...pb.secrets].sort()).toEqual(["10.0.0.5", "2200", "hunter22", "postgres://web:hunter22@db/web", "sup-pw-123", "tok"]);
+    const text = "connecting to postgres://web:hunter22@db/web as sup-pw-123 with tok on 10.0.0.5, password hunter22";
+    expect(maskSecrets(pb, text)).toBe("connecting to [REDACTED] as [REDACTED] with tok on [REDACTED], password [REDACTED]");
   });
 
   it("reports each missing variable at its line", async () => {
@@ -385,5 +386,30 @@ describe("secrets", () => {
     const text = 'squads:\n  s:\n    hosts: ["${H:-h1}"]\n    transport: local\n';
     const result = parsePlaybookFiles([{ path: "s.yaml", text }], { H: "" });
     expect(result.ok && result.playbook.squads.s?.hosts).toEqual(["h1"]);
+  });
+});
+
+describe("playbook values round-trip (issue 11 item 3)", () => {
+  const P = "apps.web.environments.production.env";
+  it.each([
+    ["ZIP: 01234", `web.yaml:8: ${P}.ZIP is 01234 without quotes, which YAML reads as the number 1234: write "01234" (in quotes) to pass it to the procs as written`],
+    ["APP_VERSION: 1.10", `web.yaml:8: ${P}.APP_VERSION is 1.10 without quotes, which YAML reads as the number 1.1: write "1.10" (in quotes) to pass it to the procs as written`],
+    ["COLOR: 0x1F", `web.yaml:8: ${P}.COLOR is 0x1F without quotes, which YAML reads as the number 31: write "0x1F" (in quotes) to pass it to the procs as written`],
+    ["BIG: 1e3", `web.yaml:8: ${P}.BIG is 1e3 without quotes, which YAML reads as the number 1000: write "1e3" (in quotes) to pass it to the procs as written`],
+    ["FLAG: True", `web.yaml:8: ${P}.FLAG is True without quotes, which YAML reads as the boolean true: write "True" (in quotes) to pass it to the procs as written`],
+  ])("%s is refused at its line", (line, issue) => {
+    expect(issuesOf({ "squads.yaml": SQUADS, "web.yaml": web(`env:\n  ${line}`) })).toEqual([issue]);
+  });
+
+  it("keeps scalars whose text survives, and quoted ones, as written", () => {
+    const r = parsePlaybookFiles([{ path: "squads.yaml", text: SQUADS }, { path: "web.yaml", text: web(`env: { PORT_HINT: 8080, DEBUG: true, ZIP: "01234", V: '1.10', RATIO: 0.5 }`) }], {});
+    expect(r.ok && r.playbook.apps.web?.environments.production?.env).toEqual({ PORT_HINT: "8080", DEBUG: "true", ZIP: "01234", V: "1.10", RATIO: "0.5" });
+  });
+
+  it("checks ingredients' env the same way", () => {
+    const ing = "ingredients:\n  zipped:\n    env:\n      ZIP: 01234\n";
+    expect(issuesOf({ "squads.yaml": SQUADS, "ing.yaml": ing, "web.yaml": web("ingredients: [zipped]") })).toEqual([
+      `ing.yaml:4: ingredients.zipped.env.ZIP is 01234 without quotes, which YAML reads as the number 1234: write "01234" (in quotes) to pass it to the procs as written`,
+    ]);
   });
 });

@@ -93,7 +93,7 @@ describe("configFor", () => {
 
 describe("knownNames", () => {
   it("lists apps and their environments, sorted", () => {
-    expect(knownNames(playbook())).toEqual({ apps: ["api", "web"], envs: { api: ["staging"], web: ["production", "staging"] } });
+    expect(knownNames(playbook())).toEqual({ apps: ["api", "web"], envs: { api: ["staging"], web: ["production", "staging"] }, defaultEnvs: { api: "staging" } });
   });
 });
 
