@@ -210,10 +210,10 @@ describe("Slack end to end", () => {
     await fake.slashCommand(url, { text: "status hello stage", user: OUT, channel: STAGE });
     await fake.waitForCall((c) => c.method === "response_url" && JSON.stringify(c.args).includes("status of hello stage"), { from: mark, timeoutMs: 10_000 });
 
-    // A `config set` value is a secret like a playbook one: this one happens to be a word the
-    // app logs at start ("hello v1 listening on ..."), so it shows whether logs are masked.
+    // A value marked secret (`config secret`) is masked like a playbook one: this one happens to be
+    // a word the app logs at start ("hello v1 listening on ..."), so it shows whether logs are masked.
     mark = fake.calls.length;
-    await fake.slashCommand(url, { text: "config set hello stage HELLO_MARK=listening", user: DEV, channel: STAGE });
+    await fake.slashCommand(url, { text: "config secret hello stage HELLO_MARK=listening", user: DEV, channel: STAGE });
     await headPosted(STAGE, mark);
     const ts = fake.messages.filter((m) => m.channel === STAGE && !m.thread_ts && !m.ephemeralTo).at(-1)!.ts;
     expect(blocksText((await summaryIn(STAGE, ts, mark)).args)).toMatch(/is now \*v\d+\*/);
