@@ -3,7 +3,6 @@ import { z } from "zod";
 import { refProblem } from "../../lib/names.ts";
 import type { Access, Environment } from "../types.ts";
 import { parseFreezeWindow } from "../freeze.ts";
-import { refProblem } from "../../lib/names.ts";
 import {
   duration,
   envVars,

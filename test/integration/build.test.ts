@@ -108,7 +108,7 @@ describe("builds", () => {
     expect((await caught(resolveRef(hello.path, "deadbeef", { dataDir }))).code).toBe("ref_not_found");
   });
 
-  it.each(["-x", "--upload-pack=touch /tmp/raptor-pwned", "--output=/tmp/x", "main..v1", "a b", "main;id", ""])(
+  it.each(["-x", "--upload-pack=touch /tmp/raptor-pwned", "--output=/tmp/x", "main..v1", "a b", "main@{1}", "main~1", "HEAD^", ""])(
     "refuses the ref %j before running git",
     async (ref) => {
       const err = await caught(resolveRef(hello.path, ref, { dataDir }));
@@ -116,6 +116,12 @@ describe("builds", () => {
       expect(existsSync("/tmp/raptor-pwned")).toBe(false);
     },
   );
+
+  it("passes a ref git accepts but a shell would not (main;id) to git as data: not found, nothing run", async () => {
+    const err = await caught(resolveRef(hello.path, "main;touch${IFS}/tmp/raptor-pwned2", { dataDir }));
+    expect(err.code).toBe("ref_not_found");
+    expect(existsSync("/tmp/raptor-pwned2")).toBe(false);
+  });
 
   it("fails a build whose bin/compile fails, with the last 40 lines of a long log", async () => {
     const lines = Array.from({ length: 100 }, (_, i) => `echo "compile-line-${String(i + 1).padStart(3, "0")}"`).join("\n");
