@@ -1,0 +1,1 @@
+ALTER TABLE "config_vars" ADD COLUMN "secret" boolean DEFAULT false NOT NULL;
