@@ -31,3 +31,4 @@ typecheck:
 bench: setup
 	npx tsx bench/deploy-fanout.ts
 	npx tsx bench/ssh-edge.ts
+	npx tsx bench/route.ts

@@ -90,7 +90,14 @@ async function restartBatch(ctx: StepContext, pool: PoolRef | undefined, batch: 
   const h = hostHandle(ctx.deps, ctx.squad, batch.host);
   const healthy: string[] = [];
   const failures: unknown[] = [];
-  if (pool && batch.nodes.length) await withPoolLock(ctx.deps, pool.name, pool.pool, () => pool.balancer.deleteNodes(pool.pool, batch.nodes));
+  if (pool && batch.nodes.length) {
+    // Out of the pool, then the drain: a balancer that applies by reload (nginx, Varnish) still
+    // sends new requests to the node until its old workers have stopped, and in-flight requests
+    // finish, before the proc is stopped (the same rule as teardown after route).
+    const drainMs = ctx.deps.options.drainMs ?? ctx.environment.drain_ms;
+    await withPoolLock(ctx.deps, pool.name, pool.pool, () => pool.balancer.deleteNodes(pool.pool, batch.nodes, { drainMs }));
+    if (drainMs > 0) await new Promise((r) => setTimeout(r, drainMs));
+  }
   try {
     for (const p of batch.procs) {
       await h.supervisor.stopProcess(p.name, true);
