@@ -8,12 +8,12 @@ export type SquadLike = Pick<Squad, "transport" | "ssh">;
 
 /** A Host that reports the missing setting on first use, so `get` never throws. */
 class MisconfiguredHost implements Host {
-  constructor(readonly name: string, private readonly reason: string) {}
+  constructor(readonly name: string, private readonly reason: string, private readonly fix: string) {}
   async exec(): Promise<never> {
-    throw new HostUnreachableError(this.name, this.reason);
+    throw new HostUnreachableError(this.name, this.reason, this.fix);
   }
   async upload(): Promise<never> {
-    throw new HostUnreachableError(this.name, this.reason);
+    throw new HostUnreachableError(this.name, this.reason, this.fix);
   }
   async close(): Promise<void> {}
 }
@@ -51,11 +51,12 @@ export class HostCache {
         return new LocalHost(hostName);
       case "ssh": {
         const { user, port, key, known_hosts } = squad.ssh;
-        if (!key) return new MisconfiguredHost(hostName, "no SSH private key is configured for the squad (ssh.key)");
+        if (!key) return new MisconfiguredHost(hostName, "no SSH private key is configured for the squad (ssh.key)", "set the squad's ssh.key to the path of the private key Raptor logs in with");
         if (!known_hosts) {
           return new MisconfiguredHost(
             hostName,
             "no known_hosts file is configured for the squad (ssh.known_hosts); host keys must be verified",
+            "set the squad's ssh.known_hosts to a file holding the hosts' keys (ssh-keyscan writes one)",
           );
         }
         return new SshHost({ host: hostName, port, user, keyPath: key, knownHostsPath: known_hosts });

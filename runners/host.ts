@@ -35,11 +35,18 @@ export interface Host {
   uploadVia?(): string;
 }
 
-/** Raised when a host cannot be reached or refuses us; `host` names it for the channel. */
+/**
+ * Raised when a host cannot be reached or refuses us; `host` names it for the channel, `reason`
+ * says what happened and `fix` (when known) what to change, in one line; the message has all three.
+ */
 export class HostUnreachableError extends Error {
   readonly code = "host_unreachable";
-  constructor(readonly host: string, reason: string) {
-    super(`cannot reach host ${host}: ${reason}`);
+  constructor(
+    readonly host: string,
+    readonly reason: string,
+    readonly fix?: string,
+  ) {
+    super(`cannot reach host ${host}: ${reason}${fix ? `. Fix: ${fix}` : ""}`);
     this.name = "HostUnreachableError";
   }
 }

@@ -14,7 +14,9 @@ import {
   renderSupervisorProgram,
   type ProcNameParts,
 } from "./proc-layout.ts";
+import { includeMissing } from "./host-readiness.ts";
 import type { ProcessInfo, Supervisor } from "./supervisor/types.ts";
+import { Faults, SupervisorError } from "./supervisor/xmlrpc-client.ts";
 
 /** Everything needed to lay out and start one proc on one host. */
 export interface ProcSpec {
@@ -123,7 +125,14 @@ export class ProcessRunner {
       // What `supervisorctl update` does for a changed program: drop the old group, add the new.
       await supervisor.removeProcessGroup(spec.name);
     }
-    await supervisor.addProcessGroup(spec.name);
+    await supervisor.addProcessGroup(spec.name).catch((e: unknown) => {
+      // BAD_NAME right after a reload that wrote the file: supervisord never read it.
+      if (e instanceof SupervisorError && e.faultCode === Faults.BAD_NAME) {
+        const f = includeMissing(host.name, root);
+        throw new ProcError(`${f.problem}: addProcessGroup(${spec.name}) answered BAD_NAME. Fix: ${f.fix}`, host.name);
+      }
+      throw e;
+    });
     await supervisor.startProcess(spec.name, false);
   }
 

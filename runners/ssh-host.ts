@@ -219,10 +219,10 @@ export class SshHost implements Host {
   private async open(): Promise<Client> {
     const { keyPath, knownHostsPath } = this.opts;
     const key = await readFile(keyPath).catch((e: NodeJS.ErrnoException) => {
-      throw new HostUnreachableError(this.name, `cannot read the SSH private key file ${keyPath} (${e.code ?? e.message})`);
+      throw new HostUnreachableError(this.name, `cannot read the SSH private key file ${keyPath} (${e.code ?? e.message})`, `set the squad's ssh.key to a private key file the workers can read`);
     });
     const known = await readFile(knownHostsPath, "utf8").catch((e: NodeJS.ErrnoException) => {
-      throw new HostUnreachableError(this.name, `cannot read the known_hosts file ${knownHostsPath} (${e.code ?? e.message})`);
+      throw new HostUnreachableError(this.name, `cannot read the known_hosts file ${knownHostsPath} (${e.code ?? e.message})`, `set the squad's ssh.known_hosts to a file the workers can read`);
     });
     let verdict: KeyVerdict = "ok";
     const timeoutMs = this.opts.connectTimeoutMs ?? 10_000;
@@ -236,7 +236,7 @@ export class SshHost implements Host {
       });
       client.on("error", (e: Error & { level?: string; code?: string }) => {
         if (ready) return; // a later drop shows as 'close'; the next call reconnects
-        reject(new HostUnreachableError(this.name, this.reason(e, verdict, timeoutMs)));
+        reject(new HostUnreachableError(this.name, ...this.reason(e, verdict, timeoutMs)));
       });
       client.on("close", () => {
         if (!ready) reject(new HostUnreachableError(this.name, `${this.where} closed the connection during the handshake`));
@@ -262,27 +262,36 @@ export class SshHost implements Host {
       } catch (e) {
         // ssh2 throws synchronously on a key it cannot parse; say which file, never its contents.
         const why = /passphrase|encrypted/i.test(plain(e)) ? "it is encrypted" : "it cannot be parsed";
-        reject(new HostUnreachableError(this.name, `cannot use the SSH private key ${keyPath}: ${why}`));
+        reject(new HostUnreachableError(this.name, `cannot use the SSH private key ${keyPath}: ${why}`, `give Raptor an unencrypted private key in OpenSSH or PEM format`));
       }
     });
   }
 
-  private reason(e: Error & { level?: string; code?: string }, verdict: KeyVerdict, timeoutMs: number): string {
+  /** Why the connection failed and what to change, for HostUnreachableError. */
+  private reason(e: Error & { level?: string; code?: string }, verdict: KeyVerdict, timeoutMs: number): [string, string?] {
     const file = this.opts.knownHostsPath;
-    if (verdict === "unknown") return `host key for ${this.where} is not in ${file}`;
+    const { host, user, keyPath } = this.opts;
+    const scan = `ssh-keyscan -p ${this.port} ${host} >> ${file}`;
+    if (verdict === "unknown") return [`host key for ${this.where} is not in ${file}`, `add it (\`${scan}\`, after checking its fingerprint)`];
     if (verdict === "changed") {
-      return `host key for ${this.where} does not match the one in ${file} (the host was reinstalled, or someone is in the middle)`;
+      return [
+        `host key for ${this.where} does not match the one in ${file} (the host was reinstalled, or someone is in the middle)`,
+        `if the host was reinstalled, replace its line in ${file} (\`ssh-keygen -R '[${host}]:${this.port}' -f ${file}\`, then \`${scan}\`); if not, find out who answers there`,
+      ];
     }
-    if (verdict === "revoked") return `host key for ${this.where} is marked @revoked in ${file}`;
+    if (verdict === "revoked") return [`host key for ${this.where} is marked @revoked in ${file}`, `give the host a new key and put it in ${file}`];
     if (e.level === "client-authentication") {
-      return `${this.where} refused the key ${this.opts.keyPath} for user ${this.opts.user} (is its public key in authorized_keys?)`;
+      return [
+        `${this.where} refused the key ${keyPath} for user ${user} (is its public key in authorized_keys?)`,
+        `add ${keyPath}.pub to ~${user}/.ssh/authorized_keys on ${host}`,
+      ];
     }
-    if (e.level === "client-timeout" || e.code === "ETIMEDOUT") return `no answer from ${this.where} within ${timeoutMs}ms`;
-    if (e.code === "ECONNREFUSED") return `connection refused by ${this.where} (is sshd running?)`;
-    if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN") return `the name ${this.opts.host} does not resolve`;
-    if (e.code === "EHOSTUNREACH" || e.code === "ENETUNREACH") return `no route to ${this.where}`;
-    if (e.code === "ECONNRESET") return `${this.where} reset the connection`;
-    return `${this.where}: ${plain(e)}`;
+    if (e.level === "client-timeout" || e.code === "ETIMEDOUT") return [`no answer from ${this.where} within ${timeoutMs}ms`, `check that the workers can reach ${this.where} (host up, firewall)`];
+    if (e.code === "ECONNREFUSED") return [`connection refused by ${this.where} (is sshd running?)`, `start sshd on ${host}, or set the squad's ssh.port to the port it listens on`];
+    if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN") return [`the name ${host} does not resolve`, `correct the host name in the squad, or add it to DNS`];
+    if (e.code === "EHOSTUNREACH" || e.code === "ENETUNREACH") return [`no route to ${this.where}`, `check the network between the workers and ${host}`];
+    if (e.code === "ECONNRESET") return [`${this.where} reset the connection`];
+    return [`${this.where}: ${plain(e)}`];
   }
 
   /** At most `maxChannels` channels at once on the connection; others wait their turn. */

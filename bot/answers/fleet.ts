@@ -81,13 +81,17 @@ export async function logsAnswer(deps: EngineApiDeps, cmd: Extract<Command, { ki
 export async function hostsAnswer(deps: EngineApiDeps, squadName?: string): Promise<Reply> {
   const squads = Object.values(deps.playbook.squads).filter((s) => !squadName || s.name === squadName);
   if (squads.length === 0) return { kind: "refused", code: "not_found", text: `there is no squad ${squadName}. Squads: ${Object.keys(deps.playbook.squads).join(", ")}.` };
-  const inactive = new Set((await deps.db.select().from(hostsTable).where(eq(hostsTable.active, false))).map((h) => h.name));
+  const rows = new Map((await deps.db.select().from(hostsTable)).map((h) => [h.name, h]));
   const lines: string[] = [];
   for (const s of squads) {
     lines.push(`*${s.name}* (${s.transport}, ports ${s.ports.from}-${s.ports.to})`);
     for (const h of s.hosts) {
       const n = (await deps.db.select({ id: procs.id }).from(procs).where(and(eq(procs.host, h), isNull(procs.removedAt)))).length;
-      lines.push(`  ${h}: ${n} proc${n === 1 ? "" : "s"}${inactive.has(h) ? " (inactive)" : ""}`);
+      const row = rows.get(h);
+      // Ports another program held when Raptor last looked (placement skips them).
+      const busy = (row?.busyPorts ?? []).filter((p) => p >= s.ports.from && p <= s.ports.to);
+      const held = busy.length ? `; busy ports (held by other programs, skipped): ${busy.join(", ")}${row?.portsCheckedAt ? ` as of ${row.portsCheckedAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : ""}` : "";
+      lines.push(`  ${h}: ${n} proc${n === 1 ? "" : "s"}${row?.active === false ? " (inactive)" : ""}${held}`);
     }
   }
   return { kind: "answer", title: "hosts", text: lines.join("\n") };

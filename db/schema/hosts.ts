@@ -1,4 +1,4 @@
-import { boolean, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { boolean, integer, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { hostStateEnum } from "./enums.ts";
 
 /**
@@ -15,4 +15,11 @@ export const hosts = pgTable("hosts", {
   stateSince: timestamp("state_since", { withTimezone: true }),
   lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
   lastError: text("last_error"),
+  /**
+   * Ports of the squad's range that another program held at the last check (a listener Raptor
+   * did not start, or a port a proc could not bind): placement skips them, `hosts` lists them.
+   */
+  busyPorts: integer("busy_ports").array().notNull().default([]),
+  /** When busyPorts was last read from the host. */
+  portsCheckedAt: timestamp("ports_checked_at", { withTimezone: true }),
 });

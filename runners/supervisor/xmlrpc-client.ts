@@ -21,6 +21,8 @@ export class SupervisorError extends Error {
     readonly method: string,
     message: string,
     readonly faultCode?: number,
+    /** What kind of failure, when it was not a fault: credentials refused, nothing listening, no answer in time. */
+    readonly failure?: "unauthorized" | "unreachable" | "timeout",
   ) {
     super(message);
     this.name = "SupervisorError";
@@ -124,13 +126,13 @@ function toSupervisorError(err: Fault, method: string, params: unknown[], url: s
     return new SupervisorError(url, method, `supervisord at ${url}: ${what} failed: ${err.faultString ?? "fault " + err.faultCode}`, err.faultCode);
   }
   if (timedOutAfter !== undefined) {
-    return new SupervisorError(url, method, `supervisord at ${url}: ${what} timed out after ${timedOutAfter}ms`);
+    return new SupervisorError(url, method, `supervisord at ${url}: ${what} timed out after ${timedOutAfter}ms`, undefined, "timeout");
   }
   const status = err.res?.statusCode;
-  if (status === 401) return new SupervisorError(url, method, `supervisord at ${url} refused our username/password (HTTP 401) on ${what}`);
+  if (status === 401) return new SupervisorError(url, method, `supervisord at ${url} refused our username/password (HTTP 401) on ${what}`, undefined, "unauthorized");
   const code = typeof err.code === "string" ? err.code : undefined;
   if (code && /^(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT)$/.test(code)) {
-    return new SupervisorError(url, method, `supervisord is not reachable at ${url} (${code}) on ${what}`);
+    return new SupervisorError(url, method, `supervisord is not reachable at ${url} (${code}) on ${what}`, undefined, "unreachable");
   }
   const detail = status !== undefined ? `HTTP ${status}: ${err.message}` : err.message;
   return new SupervisorError(url, method, `supervisord at ${url}: ${what} failed: ${detail}`);

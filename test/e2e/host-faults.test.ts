@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { connect, createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { liveProcRows, supervisedPrograms } from "../support/fleet-probe.ts";
@@ -14,7 +16,9 @@ describe("host faults end to end on two ssh hosts", () => {
   let hello: AppRepo;
   let crashy: AppRepo;
   let deaf: AppRepo;
+  let portly: AppRepo;
   let h: Harness;
+  const squatters: ChildProcess[] = [];
   const SECRET = "postgres://app:s3cr3t-hf-9f2c@db.internal/app";
 
   beforeAll(async () => {
@@ -27,19 +31,23 @@ describe("host faults end to end on two ssh hosts", () => {
     });
     // Listens, but on 127.0.0.1 instead of the HOST it was given.
     deaf = await makeAppRepo(HELLO_APP, { Procfile: "web: HOST=127.0.0.1 node server.js\n" });
+    portly = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
     process.env.HF_DATABASE_URL = SECRET;
     h = await startHarness({
       playbookYaml: {
-        "pb.yaml": playbookYaml([bed.squadYaml("bed")], {
+        // `one`: the first host alone, with ten ports of its own, for the port tests.
+        "pb.yaml": playbookYaml([bed.squadYaml("bed"), bed.squadYaml("one", { hosts: [bed.hosts[0]!.name], ports: `${bed.appPorts.from + 50}-${bed.appPorts.from + 59}` })], {
           hello: { repo: hello.path, environments: { prod: bedEnv(2, "hello_prod", { uptest_timeout: "6s" }) } },
           crashy: { repo: crashy.path, environments: { prod: bedEnv(2, "crashy_prod", { uptest_timeout: "6s", env: { DATABASE_URL: "${HF_DATABASE_URL}" } }) } },
           deaf: { repo: deaf.path, environments: { prod: bedEnv(1, "deaf_prod", { uptest_timeout: "6s" }) } },
+          portly: { repo: portly.path, environments: { prod: bedEnv(2, "portly_prod", { squad: "one", uptest_timeout: "6s" }) } },
         }),
       },
       options: { startTimeoutMs: 4_000 },
     });
   }, 120_000);
   afterAll(async () => {
+    for (const c of squatters) c.kill("SIGKILL");
     await h?.close();
     await bed?.stop();
     delete process.env.HF_DATABASE_URL;
@@ -102,5 +110,60 @@ describe("host faults end to end on two ssh hosts", () => {
     }
     const again = await h.say("deploy hello prod");
     expect(again.final?.type, again.text).toBe("deployment.succeeded");
+  }, 60_000);
+
+  /** Runs a Python program that holds a port, until the file's end; resolves once it holds it. */
+  async function squat(args: string[], ready: () => Promise<boolean>): Promise<void> {
+    const child = spawn("python3", args, { stdio: "ignore" });
+    squatters.push(child);
+    for (let i = 0; i < 200 && !(await ready()); i++) {
+      if (child.exitCode !== null) throw new Error(`python3 exited ${child.exitCode}`);
+      await new Promise((r) => setTimeout(r, 25)); // no event tells when another process has bound a port
+    }
+  }
+  const accepts = (host: string, port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = connect({ host, port });
+      s.once("connect", () => (s.destroy(), resolve(true)));
+      s.once("error", () => resolve(false));
+    });
+  /** Whether this process could bind host:port itself (false while something holds it). */
+  const bindable = (host: string, port: number) =>
+    new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once("error", () => resolve(false));
+      srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)));
+    });
+
+  it("a port of the range held by another program (python3 -m http.server) is skipped: the deploy lands on other ports, and `hosts` reports it busy", async () => {
+    const host = bed.hosts[0]!.name;
+    const held = bed.appPorts.from + 50;
+    await squat(["-m", "http.server", String(held), "--bind", host], () => accepts(host, held));
+    const r = await h.say("deploy portly prod");
+    expect(r.final?.type, r.text).toBe("deployment.succeeded");
+    const ports = (await liveProcRows(h, "portly")).map((p) => p.port);
+    expect(ports).toHaveLength(2);
+    expect(ports).not.toContain(held);
+    expect(r.text).toContain(`skipping port held by other programs: ${host}:${held}`);
+    const hosts = await h.say("hosts one");
+    expect(hosts.text).toMatch(new RegExp(`${host.replace(/\./g, "\\.")}: \\d+ procs; busy ports \\(held by other programs, skipped\\): ${held}\\b`));
+  }, 60_000);
+
+  it("a port held without listening (invisible to any listing) makes the proc fail to bind: it moves to another port once, and the deploy succeeds", async () => {
+    const host = bed.hosts[0]!.name;
+    const leased = new Set((await liveProcRows(h, "portly")).map((p) => p.port));
+    // The port the next deploy leases first: the lowest of the range not leased and not busy.
+    let next = bed.appPorts.from + 51;
+    while (leased.has(next)) next++;
+    await squat(["-c", "import socket, sys, time\ns = socket.socket()\ns.bind((sys.argv[1], int(sys.argv[2])))\ntime.sleep(600)", host, String(next)], async () => !(await bindable(host, next)));
+    await portly.commit({ VERSION: "v2\n" }, "v2");
+    const r = await h.say("deploy portly prod");
+    expect(r.final?.type, r.text).toBe("deployment.succeeded");
+    expect(r.text).toMatch(new RegExp(`port ${next} on ${host.replace(/\./g, "\\.")} is taken by another program: web moves to port \\d+`));
+    const live = await liveProcRows(h, "portly");
+    expect(live).toHaveLength(2);
+    expect(live.map((p) => p.port)).not.toContain(next);
+    expect((await programsOf("portly")).every((n) => n.endsWith("/RUNNING"))).toBe(true);
+    expect((await h.say("hosts one")).text).toMatch(new RegExp(`busy ports \\(held by other programs, skipped\\): .*\\b${next}\\b`));
   }, 60_000);
 });

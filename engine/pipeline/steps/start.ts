@@ -3,6 +3,7 @@ import { deployments, hosts as hostsTable, procs } from "../../../db/schema/inde
 import { procName } from "../../../runners/proc-layout.ts";
 import { EngineError } from "../../errors.ts";
 import { freeWorkerIndexes, place, PlacementError, type HostLoad } from "../../placement.ts";
+import { checkHostPorts } from "../../host-ports.ts";
 import { buildOf } from "../../proc-spec.ts";
 import { currentRelease, desiredSizes, listens, liveProcs, liveProcsOnHosts, releaseById } from "../../state.ts";
 import type { ProcRow, ReleaseRow } from "../../../db/schema/index.ts";
@@ -79,6 +80,10 @@ async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<str
   // Hosts an operator set inactive, and hosts the beat found down, get no new procs.
   const inactive = new Set((await deps.db.select().from(hostsTable).where(or(eq(hostsTable.active, false), eq(hostsTable.state, "down")))).map((h) => h.name));
   const active = squad.hosts.filter((h) => !inactive.has(h));
+  // One look at each host's listening sockets: a port another program holds is never leased.
+  const busy = Object.keys(add).some((t) => listens(ctx.environment, t)) ? await checkHostPorts(deps, squad, active) : new Map<string, number[]>();
+  const held = [...busy].flatMap(([host, ports]) => ports.map((p) => `${host}:${p}`));
+  if (held.length) await ctx.progress(`skipping port${held.length === 1 ? "" : "s"} held by other programs: ${held.join(", ")}`);
   // Port leases are the unique index on live (host, port): a concurrent deployment that took the
   // same port makes the insert fail, and we place again with fresh loads.
   for (let attempt = 0; ; attempt++) {
@@ -87,7 +92,7 @@ async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<str
     const sameRelease = await liveProcs(deps.db, d.app, d.env, release.id);
     try {
       const wants = Object.entries(add).map(([procType, count]) => ({ procType, count, ...(listens(ctx.environment, procType) ? { ports: squad.ports } : {}) }));
-      const placed = place(loadsFor(active, onHosts, release.id), wants);
+      const placed = place(loadsFor(active, onHosts, release.id, busy), wants);
       await deps.db.transaction(async (tx) => {
         for (const [procType, placements] of Object.entries(placed)) {
           const indexes = freeWorkerIndexes(sameRelease.filter((p) => p.procType === procType).map((p) => p.name), placements.length);
@@ -110,7 +115,7 @@ async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<str
  * torn down, so counting them per swarm would pile the new swarm onto the hosts they left free.
  * They still count in a host's total, like every other proc on it.
  */
-export function loadsFor(hostNames: string[], onHosts: ProcRow[], releaseId: string): HostLoad[] {
+export function loadsFor(hostNames: string[], onHosts: ProcRow[], releaseId: string, busy: ReadonlyMap<string, readonly number[]> = new Map()): HostLoad[] {
   return hostNames.map((host) => {
     const here = onHosts.filter((p) => p.host === host);
     const swarmProcs: Record<string, number> = {};
@@ -119,7 +124,7 @@ export function loadsFor(hostNames: string[], onHosts: ProcRow[], releaseId: str
       host,
       swarmProcs,
       totalProcs: here.length,
-      usedPorts: new Set(here.flatMap((p) => (p.port ? [p.port] : []))),
+      usedPorts: new Set([...here.flatMap((p) => (p.port ? [p.port] : [])), ...(busy.get(host) ?? [])]),
     };
   });
 }
