@@ -7,7 +7,10 @@ import { currentRelease, liveProcs } from "../../engine/state.ts";
 import type { ProcessInfo } from "../../runners/supervisor/types.ts";
 import type { Command } from "../command.ts";
 import type { Reply } from "../dispatch-types.ts";
+import { balancerFor } from "../../balancers/registry.ts";
+import type { Environment } from "../../playbooks/types.ts";
 import { notFound } from "./catalog.ts";
+import { routingView, type RoutedProc, type RoutingView } from "./routing.ts";
 
 const LIVE_TIMEOUT_MS = 5_000;
 
@@ -28,6 +31,20 @@ async function liveStates(deps: EngineApiDeps, squadName: string, hostNames: str
   return out;
 }
 
+/** What the environment's balancer routes, read live (a balancer that does not answer is reported, not fatal). */
+async function routingOf(deps: EngineApiDeps, environment: Environment, live: RoutedProc[]): Promise<RoutingView | undefined> {
+  const { balancer: name, pool } = environment;
+  const config = name ? deps.playbook.balancers[name] : undefined;
+  if (!config || !pool) return undefined;
+  let nodes: string[] | string;
+  try {
+    nodes = await withTimeout(balancerFor(config, deps).getNodes(pool), LIVE_TIMEOUT_MS);
+  } catch (err) {
+    nodes = (err as Error).message;
+  }
+  return routingView(config.name, config.kind, pool, nodes, live);
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms / 1000}s`)), ms).unref())]);
 }
@@ -44,13 +61,15 @@ export async function statusAnswer(deps: EngineApiDeps, app: string, env?: strin
     const [lock] = await deps.db.select().from(locks).where(and(eq(locks.app, app), eq(locks.env, e)));
     const live = await liveProcs(deps.db, app, e);
     const states = await liveStates(deps, environment.squad, [...new Set(live.map((p) => p.host))]);
+    const routing = await routingOf(deps, environment, live);
     const lines = [`*${app} ${e}*: ${cur ? `v${cur.number}` : "never deployed"}${lock ? ` — locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}` : ""}`];
     for (const [host, onHost] of groupBy(live, (p) => p.host)) {
       const st = states.get(host);
-      const shown = onHost.map((p) => `${p.name} ${typeof st === "string" ? "?" : (st?.get(p.name)?.statename ?? "MISSING")}`);
+      const shown = onHost.map((p) => `${p.name} ${typeof st === "string" ? "?" : (st?.get(p.name)?.statename ?? "MISSING")}${routing?.notRouted.has(p.name) ? " (not routed)" : ""}`);
       lines.push(`  ${host}${typeof st === "string" ? ` (${st})` : ""}: ${shown.join(", ")}`);
     }
     if (live.length === 0) lines.push("  no procs");
+    if (routing) lines.push(`  ${routing.line}`);
     blocks.push(lines.join("\n"));
   }
   return { kind: "answer", title: `status of ${app}${env ? ` ${env}` : ""}`, text: blocks.join("\n\n") };

@@ -9,6 +9,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { dump } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { balancerFor } from "../../balancers/registry.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { liveProcRows, nodesOf, poolNodes } from "../support/fleet-probe.ts";
 import { get } from "../support/echo-node.ts";
@@ -124,5 +125,25 @@ describe("route through real nginx on two balancer hosts", () => {
     const rows = await live();
     expect(await poolNodes(h, "edge", POOL)).toEqual(nodesOf(rows));
     for (const body of await answers("hello from v3")) expect(body).toContain("hello from v3");
+    const status = await h.say("status hello prod");
+    expect(status.text).toContain(`routed by edge (nginx), pool ${POOL}: ${nodesOf(rows).join(", ")}`);
+    expect(status.text).not.toMatch(/not routed|no proc\)/);
   }, 90_000);
+
+  it("status marks a running proc the balancer does not route, and a routed node with no proc", async () => {
+    const rows = await live();
+    const [first] = nodesOf(rows);
+    const lb = balancerFor(h.engine.playbook.balancers.edge!, h.engine);
+    await lb.deleteNodes(POOL, [first!]);
+    await lb.addNodes(POOL, ["127.0.0.9:9999"]);
+    try {
+      const status = await h.say("status hello prod");
+      const proc = rows.find((p) => `${p.host}:${p.port}` === first)!;
+      expect(status.text).toContain(`${proc.name} RUNNING (not routed)`);
+      expect(status.text).toContain("127.0.0.9:9999 (no proc)");
+    } finally {
+      await lb.deleteNodes(POOL, ["127.0.0.9:9999"]);
+      await lb.addNodes(POOL, [first!]);
+    }
+  }, 60_000);
 });
