@@ -2,7 +2,8 @@
  * bench/route: the time of one route step per balancer backend, for pools of 2 and 20 nodes. A
  * route step is what a deploy does to the pool: add the N new nodes, then remove the N old ones.
  * Backends: memory (Redis set, the baseline), nginx (real, pool file + `nginx -t` + reload),
- * HAProxy (real, runtime API over socat, pool file + `haproxy -c`, no reload), Stingray (the fake
+ * HAProxy (real, runtime API over socat, pool file + `haproxy -c`, no reload), Varnish (real,
+ * pool file + pools.vcl, `varnishadm vcl.load` (compiles) + `vcl.use`), Stingray (the fake
  * vTM over HTTPS: two PUTs and GETs). All on this machine through LocalHost, no drain wait, no
  * traffic. Rounds alternate the backends; medians; ratios against memory measured in the same run.
  */
@@ -15,11 +16,13 @@ import { HaproxyBalancer } from "../balancers/haproxy.ts";
 import { MemoryBalancer } from "../balancers/memory.ts";
 import { NginxBalancer } from "../balancers/nginx.ts";
 import { StingrayBalancer } from "../balancers/stingray.ts";
+import { VarnishBalancer } from "../balancers/varnish.ts";
 import { LocalHost } from "../runners/local-host.ts";
 import { startFakeVtm } from "../test/support/fake-vtm.ts";
 import { startHaproxy } from "../test/support/haproxy.ts";
 import { startNginx } from "../test/support/nginx.ts";
 import { releasePorts, reservePort } from "../test/support/testbed/ports.ts";
+import { startVarnish } from "../test/support/varnish.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SIZES = [2, 20];
@@ -43,6 +46,8 @@ async function main() {
   const host = new LocalHost("lb1");
   const port = await reservePort(18480, 1, ["127.0.0.1"], held);
   const nginx = await startNginx({ prefix: join(dir, "nginx"), address: "127.0.0.1", port, pools: [POOL] });
+  const varnishPort = await reservePort(port + 1, 1, ["127.0.0.1"], held);
+  const varnish = await startVarnish({ prefix: join(dir, "varnish"), address: "127.0.0.1", port: varnishPort, pools: [POOL] });
   const haproxy = await startHaproxy({ dir: join(dir, "haproxy"), frontendPool: POOL });
   const vtm = await startFakeVtm();
   const stingray = new StingrayBalancer({ name: "appliance", url: vtm.url, username: vtm.username, password: vtm.password, insecure: true, drainMs: 0 });
@@ -50,6 +55,7 @@ async function main() {
     memory: new MemoryBalancer("mem", redis, prefix),
     nginx: new NginxBalancer({ name: "edge", hosts: [host], validate: nginx.validate, includeDir: nginx.includeDir, reload: nginx.reload }),
     haproxy: new HaproxyBalancer({ name: "lb", hosts: [host], socket: haproxy.socket, includeDir: haproxy.includeDir, validate: haproxy.validate, reload: haproxy.reload, pollMs: 20 }),
+    varnish: new VarnishBalancer({ name: "cache", hosts: [host], includeDir: varnish.includeDir, vcl: varnish.vcl, validate: [], varnishadm: varnish.varnishadm }),
     stingray,
   };
   const times: Record<string, Record<number, number[]>> = {};
@@ -77,6 +83,7 @@ async function main() {
     await stingray.close();
     await vtm.stop();
     await nginx.stop();
+    await varnish.stop();
     await haproxy.stop();
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length) await redis.del(...keys);
