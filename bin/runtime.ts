@@ -7,6 +7,7 @@ import type { EngineApiDeps } from "../engine/api.ts";
 import { defaultEngineOptions, type EngineOptions } from "../engine/context.ts";
 import type { Logger } from "../lib/logger.ts";
 import { Queues } from "../engine/queues.ts";
+import { lastKnownRedactor, redactingLogger } from "../engine/redact.ts";
 import { loadPlaybooks } from "../playbooks/load.ts";
 import { HostCache } from "../runners/host-cache.ts";
 
@@ -79,7 +80,7 @@ export async function createRuntime(config: RuntimeConfig, logger?: Logger): Pro
     playbook,
     hosts,
     dataDir: config.dataDir,
-    logger: log,
+    logger: redactingLogger(log, () => lastKnownRedactor({ db: db.db, playbook })),
     options: config.options,
     queues,
   };

@@ -39,7 +39,7 @@ export async function startOnHost(deps: EngineDeps, data: JobData<"procs">): Pro
   if (!existsSync(build.path!)) {
     // Built on another machine (or the data dir was wiped): build the same commit again here,
     // into the same build row, rather than fail. Shared RAPTOR_DATA avoids the rebuild.
-    const again = await buildOrReuse({ db: deps.db, app: build.app, repo: found.app.repo, commit: build.commit, buildpack: build.buildpack === "auto" ? undefined : build.buildpack, dataDir: deps.dataDir });
+    const again = await buildOrReuse({ redact: await redactorFor(deps), db: deps.db, app: build.app, repo: found.app.repo, commit: build.commit, buildpack: build.buildpack === "auto" ? undefined : build.buildpack, dataDir: deps.dataDir });
     build = again.build;
     if (!build.path || !existsSync(build.path)) {
       throw new EngineError("build_missing", `build ${build.id.slice(0, 8)} of v${release.number} is not on this worker's disk (${build.path}).`);
@@ -64,6 +64,7 @@ export async function runBuildJob(deps: EngineDeps, data: JobData<"builds">): Pr
   let lastBeat = 0;
   const redact = await redactorFor(deps, data.app, "");
   const { build, reused } = await buildOrReuse({
+    redact,
     db: deps.db,
     app: data.app,
     repo: data.repo,
@@ -75,7 +76,7 @@ export async function runBuildJob(deps: EngineDeps, data: JobData<"builds">): Pr
       // A heartbeat for long builds, at most every 5 s, so the thread shows it is alive.
       if (Date.now() - lastBeat > 5_000) {
         lastBeat = Date.now();
-        void emit(deps, data.deploymentId, { type: "step.progress", step: "build", message: `building: ${redact(line).slice(0, 200)}` }, redact).catch(() => {});
+        void emit(deps, data.deploymentId, { type: "step.progress", step: "build", message: `building: ${line.slice(0, 200)}` }, redact).catch(() => {});
       }
     },
   });

@@ -5,6 +5,7 @@ import { requeueOrphans } from "./requeue.ts";
 import { runBuildJob, startOnHost } from "./host-work.ts";
 import { runMaintenance } from "./beat/run.ts";
 import { bullConnection, bullPrefix, encodeJobError, jobCatalog } from "./queues.ts";
+import { lastKnownRedactor, redactError, redactorFor } from "./redact.ts";
 
 /** How long a deployment waiting its turn sleeps before looking again, unless promoted sooner. */
 const WAIT_TURN_MS = 3_000;
@@ -29,17 +30,20 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
     stalledInterval: Math.max(1_000, Math.floor(deps.options.lockDurationMs / 2)),
     maxStalledCount: 5,
   };
+  // Whatever a job throws is kept by BullMQ (failedReason, stacktrace) for days: redacted over
+  // every app's secrets first, class and code kept (UnrecoverableError stays unrecoverable).
+  const clean = async (err: unknown) => redactError(err, await redactorFor(deps).catch(() => lastKnownRedactor(deps)));
   // Failures cross Redis as JSON carrying the engine error code, so the waiting step rethrows
   // the same code (a build failure stays `build_failed`, a host stays `host_unreachable`).
   const helpers: Worker[] = [
     new Worker(
       "builds",
-      async (job: Job) => runBuildJob(deps, jobCatalog.builds.schema.parse(job.data)).catch((err) => Promise.reject(encodeJobError(err))),
+      async (job: Job) => runBuildJob(deps, jobCatalog.builds.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err)))),
       { ...common, concurrency: BUILD_CONCURRENCY },
     ),
     new Worker(
       "procs",
-      async (job: Job) => startOnHost(deps, jobCatalog.procs.schema.parse(job.data)).catch((err) => Promise.reject(encodeJobError(err))),
+      async (job: Job) => startOnHost(deps, jobCatalog.procs.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err)))),
       { ...common, concurrency: PROC_CONCURRENCY },
     ),
   ];
@@ -60,7 +64,7 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
         outcome = await runDeployment(deps, deploymentId, { finalAttempt, stillOwner });
       } catch (err) {
         // Outside any step (Redis or Postgres gone mid-write): retry; on the last attempt, end it.
-        if (!finalAttempt) throw err;
+        if (!finalAttempt) throw await clean(err);
         await abandonDeployment(deps, deploymentId, (err as Error).message);
         return { status: "failed" };
       }
@@ -69,7 +73,7 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
         await job.moveToDelayed(Date.now() + WAIT_TURN_MS, token);
         throw new DelayedError();
       }
-      if (outcome.kind === "retry") throw outcome.error;
+      if (outcome.kind === "retry") throw await clean(outcome.error);
       if (outcome.kind === "lost") {
         deps.logger.warn({ deploymentId }, "lost the job to another worker; stopped at a step boundary");
         return { status: "lost" };

@@ -87,14 +87,27 @@ export async function logsAnswer(deps: EngineApiDeps, cmd: Extract<Command, { ki
   const parts = await Promise.all(
     live.slice(0, 10).map(async (p) => {
       try {
-        const text = await withTimeout(runner.tailLog(hostHandle(deps, squad, p.host).supervisor, p.name, lines * 200), LIVE_TIMEOUT_MS);
-        return `── ${p.name} on ${p.host}\n${redact(text.split("\n").slice(-lines).join("\n"))}`;
+        const bytes = lines * 200;
+        const text = await withTimeout(runner.tailLog(hostHandle(deps, squad, p.host).supervisor, p.name, bytes), LIVE_TIMEOUT_MS);
+        return `── ${p.name} on ${p.host}\n${redactedTail(text, bytes, lines, redact)}`;
       } catch (err) {
-        return `── ${p.name} on ${p.host}\n(unavailable: ${(err as Error).message})`;
+        return `── ${p.name} on ${p.host}\n(unavailable: ${redact((err as Error).message)})`;
       }
     }),
   );
   return { kind: "answer", title: `logs of ${cmd.app} ${cmd.env}${cmd.proc ? ` ${cmd.proc}` : ""}`, text: parts.join("\n") };
+}
+
+/**
+ * The last `lines` lines of a log tail fetched as its last `bytes` bytes, redacted BEFORE it is
+ * cut (pure): a byte window may begin inside a secret, which no redactor can recognise by its
+ * second half, so that first partial line is dropped and the rest is redacted whole.
+ */
+export function redactedTail(text: string, bytes: number, lines: number, redact: (t: string) => string): string {
+  const partial = Buffer.byteLength(text) >= bytes;
+  const nl = text.indexOf("\n");
+  const whole = !partial ? text : nl < 0 ? "" : text.slice(nl + 1);
+  return redact(whole).split("\n").slice(-lines).join("\n");
 }
 
 export async function hostsAnswer(deps: EngineApiDeps, squadName?: string): Promise<Reply> {

@@ -1,4 +1,5 @@
 import { boolean, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { sealedText } from "./sealed.ts";
 
 /** Values from `config set`, layered over the playbook's config when a release is cut. */
 export const configVars = pgTable(
@@ -7,7 +8,8 @@ export const configVars = pgTable(
     app: text("app").notNull(),
     env: text("env").notNull(),
     key: text("key").notNull(),
-    value: text("value").notNull(),
+    /** Sealed at rest when RAPTOR_SECRET_KEY is set. */
+    value: sealedText("value").notNull(),
     /** Marked secret by a person (`config secret ...`): masked even when its key looks ordinary. */
     secret: boolean("secret").notNull().default(false),
     updatedBy: text("updated_by").notNull(),

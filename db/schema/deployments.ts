@@ -2,6 +2,7 @@ import { bigserial, boolean, index, jsonb, pgTable, text, timestamp, uuid } from
 import { builds } from "./builds.ts";
 import { deploymentKindEnum, deploymentStatusEnum } from "./enums.ts";
 import { releases } from "./releases.ts";
+import { sealedJson } from "./sealed.ts";
 
 /** Parameters of a deployment, by kind. */
 export interface DeploymentParams {
@@ -34,7 +35,8 @@ export const deployments = pgTable(
     app: text("app").notNull(),
     env: text("env").notNull(),
     status: deploymentStatusEnum("status").notNull().default("queued"),
-    params: jsonb("params").$type<DeploymentParams>().notNull().default({}),
+    /** Sealed at rest (config set values are secrets). */
+    params: sealedJson<DeploymentParams>()("params").notNull().default({}),
     requestedBy: text("requested_by").notNull(),
     /** Where the request came from, so the thread goes back there: "slack:C123:1700000.0001" or "terminal". */
     origin: text("origin").notNull().default("terminal"),

@@ -1,5 +1,6 @@
 import { integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { builds } from "./builds.ts";
+import { sealedJson } from "./sealed.ts";
 
 /** Build + resolved config for one app and environment, numbered v1, v2, ... Immutable. */
 export const releases = pgTable(
@@ -12,8 +13,8 @@ export const releases = pgTable(
     buildId: uuid("build_id")
       .notNull()
       .references(() => builds.id),
-    /** Env vars the procs get (ingredients < environment < config set). May hold secrets: mask on display. */
-    config: jsonb("config").$type<Record<string, string>>().notNull(),
+    /** Env vars the procs get (ingredients < environment < config set). Secrets: sealed at rest, masked on display. */
+    config: sealedJson<Record<string, string>>()("config").notNull(),
     settings: jsonb("settings").$type<Record<string, unknown>>().notNull(),
     /** Short hash of build + config; part of proc names. */
     hash: text("hash").notNull(),

@@ -24,7 +24,12 @@ export interface BuildOrReuseOptions {
   buildpack?: string;
   /** Root of local state: `builds/`, `cache/`, `tmp/` live under it. */
   dataDir: string;
-  /** Each build log line as it comes. Only called when this call builds (not when reused). */
+  /**
+   * Applied to every log line and error message before it is kept (builds.log), passed to
+   * `onLog`, or thrown: the redactor over every app's secrets (engine/redact.ts).
+   */
+  redact?: (text: string) => string;
+  /** Each build log line as it comes (already redacted). Only called when this call builds (not when reused). */
   onLog?: (line: string) => void;
   /** How long to wait for another worker's build of the same key. Default 35 minutes. */
   waitTimeoutMs?: number;
@@ -91,7 +96,9 @@ function failedError(message: string, log: string, retryable = false): BuildErro
 /** Builds into the claimed row. On any failure the row is marked failed with its log kept. */
 async function runBuild(opts: BuildOrReuseOptions, lease: BuildRow): Promise<BuildRow> {
   const lines: string[] = [];
-  const log = (line: string) => {
+  const redact = opts.redact ?? ((t: string) => t);
+  const log = (raw: string) => {
+    const line = redact(raw);
     lines.push(line);
     opts.onLog?.(line);
   };
@@ -145,7 +152,7 @@ async function runBuild(opts: BuildOrReuseOptions, lease: BuildRow): Promise<Bui
     }
     return row;
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = redact(err instanceof Error ? err.message : String(err));
     log(` !     ${message.split("\n")[0]}`);
     await failBuild(opts.db, lease, lines.join("\n"), detected).catch(() => {});
     // git/tar trouble (network, disk) is worth a retry; the app's own failures are not.

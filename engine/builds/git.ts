@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { didYouMean } from "../../lib/suggest.ts";
 import { REF_RULE, refProblem } from "../../lib/names.ts";
@@ -88,16 +88,58 @@ function git(mirror: string, args: readonly string[]): string[] {
   return ["git", "--git-dir", mirror, "-c", "gc.auto=0", ...args];
 }
 
+/**
+ * A repo URL split for git: the URL without its user and password (what goes on git's command
+ * line and into the mirror's config, both visible to others), and the credentials, which reach
+ * git only through GIT_ASKPASS (a constant script answering from its environment). Pure.
+ */
+export function splitCredentials(repo: string): { url: string; username?: string; password?: string } {
+  let u: URL;
+  try {
+    u = new URL(repo);
+  } catch {
+    return { url: repo }; // a local path or scp-like `user@host:path`: no password in it
+  }
+  if (!u.username && !u.password) return { url: repo };
+  const username = decodeURIComponent(u.username);
+  const password = decodeURIComponent(u.password);
+  u.username = "";
+  u.password = "";
+  return { url: u.toString(), username: username || undefined, password: password || undefined };
+}
+
+/** GIT_ASKPASS answers `Username for ...` and `Password for ...` from these variables. */
+const ASKPASS = '#!/bin/sh\ncase "$1" in\n  Username*) printf \'%s\\n\' "$RAPTOR_GIT_USERNAME" ;;\n  *) printf \'%s\\n\' "$RAPTOR_GIT_PASSWORD" ;;\nesac\n';
+
+/** git's environment for one repo: gitEnv, plus the askpass script and its answers when the URL had credentials. */
+async function remoteEnv(repo: string, mirror: string): Promise<{ url: string; env: NodeJS.ProcessEnv }> {
+  const c = splitCredentials(repo);
+  if (c.username === undefined && c.password === undefined) return { url: c.url, env: gitEnv() };
+  const askpass = join(dirname(mirror), "askpass.sh");
+  if (!existsSync(askpass)) {
+    await mkdir(dirname(askpass), { recursive: true });
+    await writeFile(`${askpass}.tmp`, ASKPASS, { mode: 0o700 });
+    await rename(`${askpass}.tmp`, askpass);
+  }
+  // A token alone (https://TOKEN@host/...) is the username for some hosts, the password for others.
+  const user = c.username ?? "x-access-token";
+  const pass = c.password ?? c.username ?? "";
+  return { url: c.url, env: { ...gitEnv(), GIT_ASKPASS: askpass, RAPTOR_GIT_USERNAME: user, RAPTOR_GIT_PASSWORD: pass } };
+}
+
 /** Clones the mirror if missing, else fetches. Call with the mirror lock held. */
 async function refreshMirror(repo: string, mirror: string): Promise<void> {
+  const remote = await remoteEnv(repo, mirror);
   if (existsSync(join(mirror, "HEAD"))) {
-    await runOk(git(mirror, ["fetch", "--prune", "--quiet", "origin"]), { env: gitEnv() });
+    // The config keeps the URL without credentials (older mirrors may have stored them).
+    await runOk(git(mirror, ["config", "remote.origin.url", remote.url]), { env: gitEnv() });
+    await runOk(git(mirror, ["fetch", "--prune", "--quiet", "origin"]), { env: remote.env });
     return;
   }
   const tmp = `${mirror}.tmp-${randomBytes(4).toString("hex")}`;
   await mkdir(dirname(mirror), { recursive: true });
   try {
-    await runOk(["git", "clone", "--mirror", "--quiet", "--", repo, tmp], { env: gitEnv(), timeoutMs: 15 * 60_000 });
+    await runOk(["git", "clone", "--mirror", "--quiet", "--", remote.url, tmp], { env: remote.env, timeoutMs: 15 * 60_000 });
     await rm(mirror, { recursive: true, force: true }); // a half-made leftover, if any
     await rename(tmp, mirror);
   } finally {
@@ -130,7 +172,7 @@ function refNotFound(repo: string, ref: string, refs: { branches: string[]; tags
   const hint = didYouMean(ref, [...refs.branches, ...refs.tags]);
   return new BuildError(
     "ref_not_found",
-    `No branch, tag or commit \`${ref}\` in ${repo}.${hint} Branches: ${some(refs.branches)}. Tags: ${some(refs.tags)}.`,
+    `No branch, tag or commit \`${ref}\` in ${splitCredentials(repo).url}.${hint} Branches: ${some(refs.branches)}. Tags: ${some(refs.tags)}.`,
   );
 }
 

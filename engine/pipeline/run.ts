@@ -260,9 +260,11 @@ async function finish(
 ): Promise<RunOutcome> {
   const finishedAt = new Date();
   const durationMs = finishedAt.getTime() - (d.startedAt ?? d.createdAt).getTime();
+  // The stored error passes the redactor over every app's secrets, like every stored message.
+  const redact = err ? await redactorFor(deps, d.app, d.env, Object.values(d.params.vars ?? {})) : (t: string) => t;
   await deps.db
     .update(deployments)
-    .set({ status, finishedAt, errorCode: err?.code ?? null, error: err?.message ?? null })
+    .set({ status, finishedAt, errorCode: err?.code ?? null, error: err ? redact(err.message) : null })
     .where(eq(deployments.id, d.id));
   const fresh = (await deploymentById(deps.db, d.id))!;
   if (status === "succeeded") {
