@@ -11,6 +11,7 @@ import { SlackDirectory } from "./directory.ts";
 import { BUTTON_VALUE_PATTERNS, commandText, MAX_COMMAND_CHARS, tooLongText } from "./input.ts";
 import { claimOnce, dedupeEvents, ignoreBots, onlyDirectMessages } from "./middleware.ts";
 import { sendReply, type ReplyTarget } from "./reply.ts";
+import { guardListener } from "./replay-guard.ts";
 
 export interface SlackAppOptions {
   /** Bot token (xoxb-...). */
@@ -96,19 +97,25 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
   const clientOptions = slackClientOptions(opts.slackApiUrl, logger);
   const common = { token: opts.botToken, logger, clientOptions, deferInitialization: true, ignoreSelf: true } as const;
   const socketMode = opts.appToken !== undefined && opts.appToken !== "";
-  const app = socketMode
-    ? new App({ ...common, appToken: opts.appToken!, socketMode: true })
-    : new App({
-        ...common,
-        receiver: new HTTPReceiver({
-          signingSecret: opts.signingSecret,
-          endpoints: SLACK_EVENTS_PATH,
-          logger,
-          // Ack first, work after: Slack wants an answer within 3 s.
-          processBeforeResponse: false,
-          customRoutes: [{ path: "/healthz", method: ["GET"], handler: (_req, res) => (res.writeHead(200), res.end("ok")) }],
-        }),
+  const receiver = socketMode
+    ? undefined
+    : new HTTPReceiver({
+        signingSecret: opts.signingSecret,
+        endpoints: SLACK_EVENTS_PATH,
+        logger,
+        // Ack first, work after: Slack wants an answer within 3 s.
+        processBeforeResponse: false,
+        customRoutes: [{ path: "/healthz", method: ["GET"], handler: (_req, res) => (res.writeHead(200), res.end("ok")) }],
       });
+  if (receiver) {
+    // Replayed signatures and future timestamps are refused before Bolt verifies the signature.
+    receiver.requestListener = guardListener(receiver.requestListener, [SLACK_EVENTS_PATH].flat(), {
+      redis: opts.redis,
+      prefix: opts.prefix,
+      onRefused: (reason) => log.warn({ reason }, "refused a Slack request"),
+    });
+  }
+  const app = receiver ? new App({ ...common, receiver }) : new App({ ...common, appToken: opts.appToken!, socketMode: true });
   const directory = new SlackDirectory({ client: app.client, log, ...(opts.directoryTtlMs !== undefined ? { ttlMs: opts.directoryTtlMs } : {}) });
   const authorizer = new SlackAuthorizer(directory, log);
 
