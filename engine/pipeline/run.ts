@@ -261,7 +261,7 @@ async function finish(
   const finishedAt = new Date();
   const durationMs = finishedAt.getTime() - (d.startedAt ?? d.createdAt).getTime();
   // The stored error passes the redactor over every app's secrets, like every stored message.
-  const redact = err ? await redactorFor(deps, d.app, d.env, Object.values(d.params.vars ?? {})) : (t: string) => t;
+  const redact = err ? await redactorFor(deps, d.app, d.env, pendingSecrets(d.params)) : (t: string) => t;
   await deps.db
     .update(deployments)
     .set({ status, finishedAt, errorCode: err?.code ?? null, error: err ? redact(err.message) : null })
