@@ -1,13 +1,12 @@
 /**
- * Zero downtime, proven under load, through real balancers: nginx and HAProxy on a balancer host
- * (127.0.0.5, reached over SSH), three app hosts (127.0.0.2-4; each web proc binds the HOST it is
- * given). One app, two environments: `ngx` routed by nginx, `hx` by HAProxy's runtime API. Both go
- * through deploy v1 -> deploy v2 -> scale 2 -> 4 -> 2 -> rollback -> a deploy whose uptests fail ->
+ * Zero downtime, proven under load, through real balancers: nginx, HAProxy and Varnish on a
+ * balancer host (127.0.0.5, reached over SSH), three app hosts (127.0.0.2-4; each web proc binds
+ * the HOST it is given). One app, three environments: `ngx` routed by nginx, `hx` by HAProxy's
+ * runtime API, `vc` by Varnish (vcl.load + vcl.use). All go through deploy v1 -> deploy v2 -> scale 2 -> 4 -> 2 -> rollback -> a deploy whose uptests fail ->
  * restart, side by side, while constant HTTP load runs through each balancer. Retries to other
  * upstreams are off in the operator's configs (`proxy_next_upstream off`; `retries 0`, no
- * `option redispatch`), so any request sent to a node that went away would count as failed.
- * Varnish is not in this test: its backend (the other half of issue #10) was not on main when
- * this was written; see notes/10-lb-runtime.md.
+ * `option redispatch`; Varnish abandons a fetch on retry), so any request sent to a node that
+ * went away would count as failed.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -21,21 +20,23 @@ import { startLoad, type Load, type LoadReport } from "../support/load.ts";
 import { nginxArgv, startNginx, type TestNginx } from "../support/nginx.ts";
 import { startHarness, type Harness, type SayResult } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
+import { startVarnish, type TestVarnish } from "../support/varnish.ts";
 import { releasePorts, reservePort } from "../support/testbed/ports.ts";
 import { LocalHost } from "../../runners/local-host.ts";
 
 const LB_HOST = "127.0.0.5";
 const APP_HOSTS = ["127.0.0.2", "127.0.0.3", "127.0.0.4"];
-const ENVS = { ngx: { balancer: "edge", pool: "hello_ngx" }, hx: { balancer: "lb", pool: "hello_hx" } } as const;
+const ENVS = { ngx: { balancer: "edge", pool: "hello_ngx" }, hx: { balancer: "lb", pool: "hello_hx" }, vc: { balancer: "cache", pool: "hello_vc" } } as const;
 type Env = keyof typeof ENVS;
 const DRAIN_MS = 1_500;
 
-describe("zero downtime under load through real nginx and HAProxy", () => {
+describe("zero downtime under load through real nginx, HAProxy and Varnish", () => {
   let bed: Testbed;
   let repo: AppRepo;
   let h: Harness;
   let nginx: TestNginx;
   let haproxy: TestHaproxy;
+  let varnish: TestVarnish;
   const held: string[] = [];
   const loads = new Map<Env, Load>();
   const reports = new Map<Env, LoadReport>();
@@ -47,6 +48,8 @@ describe("zero downtime under load through real nginx and HAProxy", () => {
     const port = await reservePort(18380, 1, [LB_HOST], held);
     nginx = await startNginx({ prefix: join(bed.dir, "nginx"), address: LB_HOST, port, pools: [ENVS.ngx.pool] });
     haproxy = await startHaproxy({ dir: join(bed.dir, "haproxy"), frontendPool: ENVS.hx.pool });
+    const cachePort = await reservePort(18580, 1, [LB_HOST], held);
+    varnish = await startVarnish({ prefix: join(bed.dir, "varnish"), address: LB_HOST, port: cachePort, pools: [ENVS.vc.pool] });
     repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
     const q = JSON.stringify;
     const ssh = `ssh: { user: ${q(bed.user)}, port: ${bed.hosts[0]!.sshPort}, key: ${q(bed.sshKeyPath)}, known_hosts: ${q(bed.knownHostsPath)} }`;
@@ -66,10 +69,18 @@ describe("zero downtime under load through real nginx and HAProxy", () => {
       `    include_dir: ${q(haproxy.includeDir)}`,
       `    validate: ${q(haproxy.validate)}`,
       `    reload: ${q(haproxy.reload)}`,
+      `  cache:`,
+      `    kind: varnish`,
+      `    hosts: [${q(LB_HOST)}]`,
+      `    ${ssh}`,
+      `    include_dir: ${q(varnish.includeDir)}`,
+      `    vcl: ${q(varnish.vcl)}`,
+      `    varnishadm: ${q(varnish.varnishadm)}`,
+      `    validate: ${q(varnish.validate)}`,
     ].join("\n");
     const squad = bed.squadYaml("bed", { hosts: APP_HOSTS });
     const env = (e: Env) => ({ squad: "bed", size: { web: 2 }, balancer: ENVS[e].balancer, pool: ENVS[e].pool, uptest_timeout: "6s", drain: `${DRAIN_MS}ms` });
-    const apps = { hello: { repo: repo.path, environments: { ngx: env("ngx"), hx: env("hx") } } };
+    const apps = { hello: { repo: repo.path, environments: { ngx: env("ngx"), hx: env("hx"), vc: env("vc") } } };
     h = await startHarness({
       playbookYaml: { "pb.yaml": `squads:\n${squad}\nbalancers:\n${balancers}\n${dump({ apps }, { flowLevel: 4 })}` },
       options: { drainMs: DRAIN_MS },
@@ -81,14 +92,15 @@ describe("zero downtime under load through real nginx and HAProxy", () => {
     await h?.close();
     await nginx?.stop();
     await haproxy?.stop();
+    await varnish?.stop();
     releasePorts(held);
     await bed?.stop();
   });
 
-  const url = (e: Env) => (e === "ngx" ? nginx.url("/") : `http://127.0.0.1:${haproxy.port}/`);
+  const url = (e: Env) => ({ ngx: nginx.url("/"), hx: `http://127.0.0.1:${haproxy.port}/`, vc: varnish.url("/") })[e];
   const live = (e: Env) => liveProcRows(h, "hello", e);
-  /** Runs the same command on both environments at once; both must end as `want`. */
-  async function both(command: (e: Env) => string, want: "deployment.succeeded" | "deployment.failed", step: string): Promise<SayResult[]> {
+  /** Runs the same command on every environment at once; each must end as `want`. */
+  async function every(command: (e: Env) => string, want: "deployment.succeeded" | "deployment.failed", step: string): Promise<SayResult[]> {
     const results = await Promise.all((Object.keys(ENVS) as Env[]).map((e) => h.say(command(e))));
     for (const r of results) expect(r.final?.type, r.text).toBe(want);
     marks[step] = Date.now();
@@ -106,22 +118,22 @@ describe("zero downtime under load through real nginx and HAProxy", () => {
     return out;
   }
 
-  it("runs deploy v1 -> v2 -> scale 4 -> 2 -> rollback -> failing uptests -> restart with load on both balancers and no failed request", async () => {
-    await both((e) => `deploy hello ${e}`, "deployment.succeeded", "v1");
+  it("runs deploy v1 -> v2 -> scale 4 -> 2 -> rollback -> failing uptests -> restart with load on every balancer and no failed request", async () => {
+    await every((e) => `deploy hello ${e}`, "deployment.succeeded", "v1");
     // Nothing serves before v1 is routed: the load starts once it is.
-    for (const e of Object.keys(ENVS) as Env[]) loads.set(e, startLoad(url(e), { concurrency: 2 }));
+    for (const e of Object.keys(ENVS) as Env[]) loads.set(e, startLoad(url(e), { concurrency: 2, pauseMs: 10 }));
     marks.loadStarted = Date.now();
     await new Promise((r) => setTimeout(r, 500));
 
     await repo.commit({ VERSION: "v2\n" }, "v2");
-    await both((e) => `deploy hello ${e}`, "deployment.succeeded", "v2");
-    await both((e) => `scale hello ${e} web=4`, "deployment.succeeded", "scale4");
-    await both((e) => `scale hello ${e} web=2`, "deployment.succeeded", "scale2");
-    await both((e) => `rollback hello ${e}`, "deployment.succeeded", "rollback");
+    await every((e) => `deploy hello ${e}`, "deployment.succeeded", "v2");
+    await every((e) => `scale hello ${e} web=4`, "deployment.succeeded", "scale4");
+    await every((e) => `scale hello ${e} web=2`, "deployment.succeeded", "scale2");
+    await every((e) => `rollback hello ${e}`, "deployment.succeeded", "rollback");
     await repo.commit({ VERSION: "v3\n", "uptests/web/http": "#!/bin/sh\necho \"v3 is not healthy on $1:$2\" >&2\nexit 1\n" }, "v3, unhealthy");
-    const failed = await both((e) => `deploy hello ${e}`, "deployment.failed", "failedDeploy");
+    const failed = await every((e) => `deploy hello ${e}`, "deployment.failed", "failedDeploy");
     for (const r of failed) if (r.final?.type === "deployment.failed") expect(r.final.step).toBe("uptest");
-    await both((e) => `restart hello ${e}`, "deployment.succeeded", "restart");
+    await every((e) => `restart hello ${e}`, "deployment.succeeded", "restart");
     await new Promise((r) => setTimeout(r, 500));
     for (const [e, l] of loads) reports.set(e, await l.stop());
     loads.clear();
@@ -143,7 +155,7 @@ describe("zero downtime under load through real nginx and HAProxy", () => {
     }
   }, 400_000);
 
-  it("at the end each balancer lists exactly the live procs: nginx's pool file, HAProxy's runtime API and pool file", async () => {
+  it("at the end each balancer lists exactly the live procs: nginx's and Varnish's pool files, HAProxy's runtime API and pool file", async () => {
     for (const e of Object.keys(ENVS) as Env[]) {
       const rows = await live(e);
       expect(rows).toHaveLength(2);

@@ -39,7 +39,8 @@ function once(url: URL, timeoutMs: number): Promise<{ status: number; body: stri
 }
 
 /** Starts the load on `url`; `stop()` ends it after the requests in flight and reports. */
-export function startLoad(url: string, opts: { concurrency?: number; timeoutMs?: number } = {}): Load {
+/** `pauseMs` between one loop's requests keeps the rate constant without starving the machine. */
+export function startLoad(url: string, opts: { concurrency?: number; timeoutMs?: number; pauseMs?: number } = {}): Load {
   const target = new URL(url);
   const report: LoadReport = { sent: 0, ok: 0, failed: 0, failures: [], answers: [] };
   let running = true;
@@ -53,6 +54,7 @@ export function startLoad(url: string, opts: { concurrency?: number; timeoutMs?:
         report.failed++;
         if (report.failures.length < 20) report.failures.push(`${new Date().toISOString()} ${r.status} ${r.body.trim().slice(0, 120)}`);
       }
+      if (opts.pauseMs) await new Promise((res) => setTimeout(res, opts.pauseMs));
     }
   };
   const loops = Array.from({ length: opts.concurrency ?? 2 }, loop);
