@@ -22,7 +22,8 @@ export type Command =
   | { kind: "reject"; id: string; reason?: string }
   | { kind: "cancel"; id: string }
   | { kind: "apps" }
-  | { kind: "hosts"; squad?: string }
+  /** `check`: run the readiness checks on the hosts (`hosts check [<squad>]`) instead of listing them. */
+  | { kind: "hosts"; squad?: string; check?: true }
   | { kind: "queue" }
   | { kind: "beat" }
   | { kind: "help"; topic?: string };

@@ -178,10 +178,13 @@ export const COMMAND_HELP: readonly Entry[] = [
   { topic: "apps", usage: "apps", example: "apps", summary: "the apps and their environments", detail: [] },
   {
     topic: "hosts",
-    usage: "hosts [<squad>]",
-    example: "hosts blue",
-    summary: "the hosts and their load, optionally one squad",
-    detail: [],
+    usage: "hosts [<squad>] / hosts check [<squad>]",
+    example: "hosts check blue",
+    summary: "the hosts and their load (with ports other programs hold); `check` tests whether they are ready",
+    detail: [
+      "`hosts check` tries, on each host: SSH and its host key, a writable root, a file upload, supervisord's XML-RPC and credentials, that supervisord includes Raptor's program files, and free ports in the range.",
+      "Each problem comes with its fix in one line.",
+    ],
   },
   { topic: "queue", usage: "queue", example: "queue", summary: "deployments waiting and running, and the beat's maintenance jobs", detail: [] },
   {

@@ -4,6 +4,7 @@ import type { Reply } from "../dispatch-types.ts";
 import { helpText } from "../help.ts";
 import { appsAnswer, configAnswer, releasesAnswer } from "./catalog.ts";
 import { hostsAnswer, logsAnswer, statusAnswer } from "./fleet.ts";
+import { hostsCheckAnswer } from "./hosts-check.ts";
 import { beatAnswer } from "./beat.ts";
 import { queueAnswer } from "./queue.ts";
 
@@ -25,7 +26,7 @@ export async function answerQuery(deps: EngineApiDeps, cmd: QueryCommand): Promi
     case "logs":
       return logsAnswer(deps, cmd);
     case "hosts":
-      return hostsAnswer(deps, cmd.squad);
+      return cmd.check ? hostsCheckAnswer(deps, cmd.squad) : hostsAnswer(deps, cmd.squad);
     case "queue":
       return queueAnswer(deps);
     case "beat":

@@ -175,8 +175,12 @@ export function parseDecision(verb: "approve" | "reject" | "cancel", words: Word
   return { kind: verb, id };
 }
 
-/** hosts [<squad>] */
+/** hosts [<squad>] | hosts check [<squad>] */
 export function parseHosts(words: Word[]): Command {
+  if (words[0]?.text === "check") {
+    noMore(words.slice(2), "hosts check");
+    return words[1] ? { kind: "hosts", squad: ident(words[1].text, "squad name"), check: true } : { kind: "hosts", check: true };
+  }
   noMore(words.slice(1), "hosts");
   return words[0] ? { kind: "hosts", squad: ident(words[0].text, "squad name") } : { kind: "hosts" };
 }

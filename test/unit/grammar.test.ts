@@ -161,6 +161,8 @@ const forms: Row[] = [
   ["beat", NONE, { kind: "beat" }],
   ["hosts", NONE, { kind: "hosts" }],
   ["hosts blue", NONE, { kind: "hosts", squad: "blue" }],
+  ["hosts check", NONE, { kind: "hosts", check: true }],
+  ["hosts check blue", NONE, { kind: "hosts", squad: "blue", check: true }],
   ["queue", NONE, { kind: "queue" }],
   ["help", NONE, { kind: "help" }],
   ["help deploy", NONE, { kind: "help", topic: "deploy" }],

@@ -1,0 +1,159 @@
+/**
+ * What `hosts check` looks at on each host, one entry per thing a host needs before Raptor can run
+ * procs on it. To add a check, append a HostCheck to `hostChecks`: it gets the host's handles and
+ * the results of the checks it `needs`; it returns ok/warn/fail with one line of detail and, when
+ * not ok, the fix in one line. A check whose prerequisite did not pass is skipped.
+ */
+import { randomBytes } from "node:crypto";
+import { HostUnreachableError } from "../../runners/host.ts";
+import { includeMissing, rootNotWritable, sftpMissing, supervisorFinding } from "../../runners/host-readiness.ts";
+import { busyPorts, scanListeners } from "../../runners/listeners.ts";
+import { renderSupervisorProgram } from "../../runners/proc-layout.ts";
+import type { Squad } from "../../playbooks/types.ts";
+import type { HostHandle } from "../fleet.ts";
+
+export type CheckStatus = "ok" | "warn" | "fail" | "skip";
+
+export interface CheckResult {
+  status: CheckStatus;
+  /** One line: what was found. */
+  detail: string;
+  /** One line: what to change, for warn and fail. */
+  fix?: string;
+}
+
+export interface HostCheckInput {
+  squad: Squad;
+  /** The host's transport, supervisord client and expanded root. */
+  handle: HostHandle;
+  /** Ports leased to Raptor's live procs on this host. */
+  leased: ReadonlySet<number>;
+}
+
+export interface HostCheck {
+  name: string;
+  /** Checks that must pass (ok or warn) first; otherwise this one is skipped. */
+  needs?: readonly string[];
+  run(input: HostCheckInput): Promise<CheckResult>;
+}
+
+const PROBE_TIMEOUT_MS = 15_000;
+
+const ok = (detail: string): CheckResult => ({ status: "ok", detail });
+const fail = (detail: string, fix?: string): CheckResult => ({ status: "fail", detail, fix });
+
+/** A thrown error as a result: its fix when it carries one (HostUnreachableError). */
+function failed(err: unknown, fallbackFix?: string): CheckResult {
+  if (err instanceof HostUnreachableError) return fail(`${err.host}: ${err.reason}`, err.fix ?? fallbackFix);
+  return fail(err instanceof Error ? err.message : String(err), fallbackFix);
+}
+
+export const sshCheck: HostCheck = {
+  name: "ssh",
+  async run({ squad, handle }) {
+    try {
+      const r = await handle.host.exec(["true"], { timeoutMs: PROBE_TIMEOUT_MS });
+      if (r.code !== 0) return fail(`\`true\` exited ${r.code} on ${handle.name}: ${r.stderr.trim()}`, `check the login shell of ${squad.ssh.user} on ${handle.name}`);
+      return ok(squad.transport === "local" ? "this machine (transport: local)" : `logged in as ${squad.ssh.user}, host key verified`);
+    } catch (err) {
+      return failed(err);
+    }
+  },
+};
+
+export const rootCheck: HostCheck = {
+  name: "root",
+  needs: ["ssh"],
+  async run({ squad, handle }) {
+    const dirs = ["builds", "procs", "supervisor", "logs"].map((d) => `${handle.root}/${d}`);
+    const r = await handle.host.exec(["mkdir", "-p", "--", ...dirs], { timeoutMs: PROBE_TIMEOUT_MS }).catch((e: unknown) => e as Error);
+    if (r instanceof Error) return failed(r);
+    if (r.code !== 0) {
+      const f = rootNotWritable(handle.name, handle.root, squad.ssh.user, r.stderr.trim().split("\n")[0] || `mkdir exited ${r.code}`);
+      return fail(f.problem, f.fix);
+    }
+    return ok(`${handle.root} is there`);
+  },
+};
+
+export const uploadCheck: HostCheck = {
+  name: "upload",
+  needs: ["root"],
+  async run({ squad, handle }) {
+    const probe = `${handle.root}/.raptor-check-${randomBytes(6).toString("hex")}`;
+    const text = `raptor hosts check ${probe}\n`;
+    try {
+      await handle.host.upload(text, probe, 0o600);
+      const back = await handle.host.exec(["cat", "--", probe], { timeoutMs: PROBE_TIMEOUT_MS });
+      if (back.stdout !== text) return fail(`a file uploaded to ${probe} reads back differently`, `check the disk of ${handle.name}`);
+    } catch (err) {
+      const f = rootNotWritable(handle.name, handle.root, squad.ssh.user, err instanceof Error ? err.message : String(err));
+      return err instanceof HostUnreachableError ? failed(err) : fail(f.problem, f.fix);
+    } finally {
+      await handle.host.exec(["rm", "-f", "--", probe]).catch(() => {});
+    }
+    const via = handle.host.uploadVia?.();
+    if (via === "exec") {
+      const f = sftpMissing(handle.name);
+      return { status: "warn", detail: f.problem, fix: f.fix };
+    }
+    return ok(via === "sftp" ? "a file went up over SFTP and read back intact" : "a file was written and read back intact");
+  },
+};
+
+export const supervisorCheck: HostCheck = {
+  name: "supervisord",
+  async run({ handle }) {
+    try {
+      const procs = await handle.supervisor.getAllProcessInfo();
+      return ok(`answers over XML-RPC with our credentials (${procs.length} program${procs.length === 1 ? "" : "s"})`);
+    } catch (err) {
+      const f = supervisorFinding(err, handle.name);
+      return fail(f.problem, f.fix);
+    }
+  },
+};
+
+export const includeCheck: HostCheck = {
+  name: "include",
+  needs: ["upload", "supervisord"],
+  async run({ handle }) {
+    // A program file of our own where Raptor writes them: supervisord must see it after a reload.
+    const name = `raptor-check-${randomBytes(4).toString("hex")}`;
+    const file = `${handle.root}/supervisor/${name}.conf`;
+    try {
+      const conf = renderSupervisorProgram({ name, command: ["/bin/true"], directory: handle.root, stdoutLog: `${handle.root}/logs/${name}.log` });
+      await handle.host.upload(conf, file, 0o644);
+      const { added, changed } = await handle.supervisor.reloadConfig();
+      if (added.includes(name) || changed.includes(name)) return ok(`supervisord reads ${handle.root}/supervisor/*.conf`);
+      const f = includeMissing(handle.name, handle.root);
+      return fail(f.problem, f.fix);
+    } catch (err) {
+      return failed(err);
+    } finally {
+      await handle.host.exec(["rm", "-f", "--", file]).catch(() => {});
+    }
+  },
+};
+
+export const portsCheck: HostCheck = {
+  name: "ports",
+  needs: ["ssh"],
+  async run({ squad, handle, leased }) {
+    const { from, to } = squad.ports;
+    try {
+      const busy = busyPorts(await scanListeners(handle.host), handle.name, squad.ports, leased);
+      const free = to - from + 1 - busy.length - [...leased].filter((p) => p >= from && p <= to).length;
+      if (free <= 0) return fail(`no free port in ${from}-${to} (${leased.size} leased to Raptor, ${busy.length} held by other programs)`, `widen the squad's ports, or stop what holds ${busy.slice(0, 5).join(", ")}`);
+      if (busy.length) {
+        return { status: "warn", detail: `${free} free in ${from}-${to}; held by other programs (skipped): ${busy.join(", ")}`, fix: `stop what listens on ${busy.join(", ")} on ${handle.name}, or leave it: Raptor skips those ports` };
+      }
+      return ok(`${free} free in ${from}-${to}`);
+    } catch (err) {
+      return failed(err, `install iproute2 (ss) on ${handle.name}, or make /proc/net/tcp readable`);
+    }
+  },
+};
+
+/** Every check, in the order they run and are shown. Append new ones here. */
+export const hostChecks: HostCheck[] = [sshCheck, rootCheck, uploadCheck, supervisorCheck, includeCheck, portsCheck];

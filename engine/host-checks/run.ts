@@ -1,0 +1,48 @@
+/**
+ * `hosts check [<squad>]`: runs the host checks (checks.ts) on every host of the squads, hosts in
+ * parallel, checks of one host in order. Reads only: nothing is left behind on the hosts.
+ */
+import { hostHandle } from "../fleet.ts";
+import { leasedPorts } from "../host-ports.ts";
+import type { EngineDeps } from "../context.ts";
+import type { Squad } from "../../playbooks/types.ts";
+import { hostChecks, type CheckResult, type HostCheck } from "./checks.ts";
+
+export interface HostReport {
+  host: string;
+  checks: ({ name: string } & CheckResult)[];
+}
+
+export interface SquadReport {
+  squad: string;
+  hosts: HostReport[];
+}
+
+/** Runs `checks` on one host: a check whose `needs` did not pass is skipped, naming what it waits for. */
+export async function checkHost(deps: Pick<EngineDeps, "hosts" | "db">, squad: Squad, hostName: string, checks: readonly HostCheck[] = hostChecks): Promise<HostReport> {
+  const results: ({ name: string } & CheckResult)[] = [];
+  let handle;
+  try {
+    handle = hostHandle(deps, squad, hostName);
+  } catch (err) {
+    return { host: hostName, checks: [{ name: "config", status: "fail", detail: (err as Error).message, fix: "correct the squad in the playbook" }] };
+  }
+  const leased = await leasedPorts(deps, hostName);
+  const passed = new Set<string>();
+  for (const check of checks) {
+    const missing = (check.needs ?? []).filter((n) => !passed.has(n));
+    if (missing.length) {
+      results.push({ name: check.name, status: "skip", detail: `needs ${missing.join(", ")}` });
+      continue;
+    }
+    const r = await check.run({ squad, handle, leased }).catch((err: unknown): CheckResult => ({ status: "fail", detail: (err as Error).message }));
+    if (r.status === "ok" || r.status === "warn") passed.add(check.name);
+    results.push({ name: check.name, ...r });
+  }
+  return { host: hostName, checks: results };
+}
+
+/** Checks every host of `squads`, all hosts at once. */
+export async function checkSquads(deps: Pick<EngineDeps, "hosts" | "db">, squads: readonly Squad[]): Promise<SquadReport[]> {
+  return Promise.all(squads.map(async (s) => ({ squad: s.name, hosts: await Promise.all(s.hosts.map((h) => checkHost(deps, s, h))) })));
+}

@@ -1,0 +1,143 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
+import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
+import { liveProcRows, supervisedPrograms } from "../support/fleet-probe.ts";
+import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
+import { startTestbed, type Testbed } from "../support/testbed.ts";
+
+/**
+ * Hosts that are not ready, and `hosts check` saying so with the fix: a host whose sshd has no sftp
+ * subsystem (uploads still work, through exec), one whose supervisord does not include Raptor's
+ * program files, and squads with a wrong supervisord password, an unknown host key, a root that
+ * cannot be written, and a port range another program holds.
+ */
+describe("hosts check and start on hosts that are not ready", () => {
+  let bed: Testbed;
+  let repo: AppRepo;
+  let h: Harness;
+  let squatter: ChildProcess | undefined;
+  const [A, NOSFTP, NOINCLUDE] = ["127.0.0.2", "127.0.0.3", "127.0.0.4"];
+
+  beforeAll(async () => {
+    bed = await startTestbed({ hosts: 3, quirks: { 1: { sftp: false }, 2: { include: false } } });
+    repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
+    const emptyKnownHosts = join(bed.dir, "client", "empty_known_hosts");
+    await writeFile(emptyKnownHosts, "");
+    const only = (name: string, host: string, o: { ports?: string } = {}) => bed.squadYaml(name, { hosts: [host], ...o });
+    const tightPort = bed.appPorts.from + 90;
+    h = await startHarness({
+      playbookYaml: {
+        "pb.yaml": playbookYaml(
+          [
+            bed.squadYaml("bed", { ports: `${bed.appPorts.from}-${bed.appPorts.from + 49}` }),
+            only("nosftp", NOSFTP),
+            only("noinclude", NOINCLUDE),
+            only("badpass", A).replace(/password: "[^"]*"/, 'password: "not-the-password"'),
+            only("badkeys", A).replace(/known_hosts: "[^"]*"/, `known_hosts: ${JSON.stringify(emptyKnownHosts)}`),
+            only("badroot", A).replace(/root: "[^"]*"/, 'root: "/dev/null/raptor"'),
+            only("tight", A, { ports: `${tightPort}-${tightPort}` }),
+          ],
+          {
+            hello: {
+              repo: repo.path,
+              environments: {
+                nosftp: bedEnv(1, "hello_nosftp", { squad: "nosftp", uptest_timeout: "6s" }),
+                noinclude: bedEnv(1, "hello_noinclude", { squad: "noinclude", uptest_timeout: "6s" }),
+              },
+            },
+          },
+        ),
+      },
+    });
+    // Another program holds the tight squad's only port.
+    squatter = spawn("python3", ["-m", "http.server", String(tightPort), "--bind", A], { stdio: "ignore" });
+    for (let i = 0; i < 200 && !(await accepts(A, tightPort)); i++) await new Promise((r) => setTimeout(r, 25));
+  }, 120_000);
+  afterAll(async () => {
+    squatter?.kill("SIGKILL");
+    await h?.close();
+    await bed?.stop();
+  });
+
+  function accepts(host: string, port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const s = connect({ host, port });
+      s.once("connect", () => (s.destroy(), resolve(true)));
+      s.once("error", () => resolve(false));
+    });
+  }
+  /** The lines `hosts check` gives for one host: its summary line and its problems. */
+  function hostLines(text: string, host: string): string {
+    const lines = text.split("\n");
+    const i = lines.findIndex((l) => l.startsWith(`  ${host}:`));
+    if (i < 0) return "";
+    const out = [lines[i]!];
+    for (const l of lines.slice(i + 1)) {
+      if (!l.startsWith("    ")) break;
+      out.push(l);
+    }
+    return out.join("\n");
+  }
+
+  it("`hosts check bed`: a ready host, a host without SFTP (works, with a warning and its fix), a supervisord without Raptor's include (with its fix)", async () => {
+    const r = await h.say("hosts check bed");
+    expect(r.reply.kind, r.text).toBe("answer");
+    const ready = hostLines(r.text, A);
+    // Ports may warn: a proc another test bed left behind on this address can hold one (and is then named).
+    expect(ready).toMatch(/ready — ✓ ssh {2}✓ root {2}✓ upload {2}✓ supervisord {2}✓ include {2}[✓!] ports$/m);
+
+    const noSftp = hostLines(r.text, NOSFTP);
+    expect(noSftp, r.text).toContain(`${NOSFTP}: ready`);
+    expect(noSftp).toContain(`! upload: sshd on ${NOSFTP} has no sftp subsystem; uploads go through an SSH exec channel instead`);
+    expect(noSftp).toContain("fix: to use SFTP, add `Subsystem sftp internal-sftp` to sshd_config");
+
+    const noInclude = hostLines(r.text, NOINCLUDE);
+    expect(noInclude, r.text).toContain(`${NOINCLUDE}: not ready (1 problem)`);
+    expect(noInclude).toContain(`✗ include: supervisord on ${NOINCLUDE} does not read Raptor's program files (${bed.hosts[2]!.root}/supervisor/*.conf)`);
+    expect(noInclude).toContain(`fix: add \`[include]\` with \`files = ${bed.hosts[2]!.root}/supervisor/*.conf\` to supervisord.conf on ${NOINCLUDE}, then run \`supervisorctl update\``);
+    // The check leaves nothing behind: no probe program, no probe files.
+    expect(await supervisedPrograms(bed)).toEqual([]);
+  }, 60_000);
+
+  it("a wrong supervisord password, an unknown host key, a root that cannot be written, a range another program holds: each named with its fix", async () => {
+    const pass = hostLines((await h.say("hosts check badpass")).text, A);
+    expect(pass).toContain("✗ supervisord: supervisord at http://127.0.0.2:");
+    expect(pass).toContain("refused our username/password (HTTP 401)");
+    expect(pass).toContain("fix: set the squad's supervisor.username and password to the ones in [inet_http_server]");
+    expect(pass).not.toContain("not-the-password");
+
+    const keys = hostLines((await h.say("hosts check badkeys")).text, A);
+    expect(keys).toContain(`✗ ssh: ${A}: host key for ${A}:${bed.hosts[0]!.sshPort} is not in`);
+    expect(keys).toContain(`fix: add it (\`ssh-keyscan -p ${bed.hosts[0]!.sshPort} ${A} >>`);
+    expect(keys).toContain("– root: needs ssh");
+
+    const root = hostLines((await h.say("hosts check badroot")).text, A);
+    expect(root).toContain(`✗ root: cannot write under /dev/null/raptor on ${A}`);
+    expect(root).toContain("fix: create /dev/null/raptor on");
+
+    const tight = hostLines((await h.say("hosts check tight")).text, A);
+    expect(tight).toContain(`✗ ports: no free port in ${bed.appPorts.from + 90}-${bed.appPorts.from + 90} (0 leased to Raptor, 1 held by other programs)`);
+    expect(tight).toContain("fix: widen the squad's ports");
+  }, 60_000);
+
+  it("deploys to a host whose sshd has no sftp subsystem (uploads through exec)", async () => {
+    const r = await h.say("deploy hello nosftp");
+    expect(r.final?.type, r.text).toBe("deployment.succeeded");
+    const [p] = await liveProcRows(h, "hello", "nosftp");
+    expect(await httpGet(p!.host, p!.port!)).toContain("hello from v1");
+  }, 60_000);
+
+  it("`start` on a supervisord without Raptor's include says so, with the fix, not a bare BAD_NAME", async () => {
+    const r = await h.say("deploy hello noinclude");
+    expect(r.final?.type, r.text).toBe("deployment.failed");
+    if (r.final?.type !== "deployment.failed") return;
+    expect(r.final.step).toBe("start");
+    expect(r.final.message).toContain(`supervisord on ${NOINCLUDE} does not read Raptor's program files`);
+    expect(r.final.message).toContain("Fix: add `[include]` with `files = ");
+    expect(await liveProcRows(h, "hello", "noinclude")).toEqual([]);
+  }, 60_000);
+});
