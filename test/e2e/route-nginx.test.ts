@@ -5,6 +5,7 @@
  * `route` naming the balancer, the host and the tool's message, and leave routing, the old procs
  * and traffic exactly as they were.
  */
+import { execFileSync } from "node:child_process";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { dump } from "js-yaml";
@@ -45,9 +46,21 @@ describe("route through real nginx on two balancer hosts", () => {
       `    validate: ${q([...nginxArgv(dir), "-t", "-q"])}`,
       `    reload: ${q([...nginxArgv(dir), "-s", "reload"])}`,
     ].join("\n");
+    // The same balancer hosts, with a key their sshd does not accept.
+    const otherKey = join(bed.dir, "client", "not_authorized");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", otherKey]);
+    const badKey = balancer.replace("  edge:", "  edge_badkey:").replace(q(bed.sshKeyPath), q(otherKey));
     const squad = bed.squadYaml("bed").replace(/hosts: \[.*\]/, `hosts: [${q(APP_HOST)}]`);
-    const apps = { hello: { repo: repo.path, environments: { prod: { squad: "bed", size: { web: 2 }, balancer: "edge", pool: POOL, uptest_timeout: "6s" } } } };
-    h = await startHarness({ playbookYaml: { "pb.yaml": `squads:\n${squad}\nbalancers:\n${balancer}\n${dump({ apps }, { flowLevel: 4 })}` } });
+    const apps = {
+      hello: {
+        repo: repo.path,
+        environments: {
+          prod: { squad: "bed", size: { web: 2 }, balancer: "edge", pool: POOL, uptest_timeout: "6s" },
+          badkey: { squad: "bed", size: { web: 1 }, balancer: "edge_badkey", pool: "hello_badkey", uptest_timeout: "6s" },
+        },
+      },
+    };
+    h = await startHarness({ playbookYaml: { "pb.yaml": `squads:\n${squad}\nbalancers:\n${balancer}\n${badKey}\n${dump({ apps }, { flowLevel: 4 })}` } });
   }, 120_000);
 
   afterAll(async () => {
@@ -117,6 +130,17 @@ describe("route through real nginx on two balancer hosts", () => {
     } finally {
       await bed.startSshd("127.0.0.4");
     }
+  }, 90_000);
+
+  it("an SSH key the balancer hosts refuse: fails at route naming balancer and host; the new procs are removed; nothing written", async () => {
+    const r = await h.say("deploy hello badkey");
+    expect(r.final?.type, r.text).toBe("deployment.failed");
+    if (r.final?.type !== "deployment.failed") return;
+    expect(r.final.step).toBe("route");
+    expect(r.final.code).toBe("balancer_failed");
+    expect(r.final.message).toMatch(/^balancer edge_badkey on 127\.0\.0\.3: cannot reach host 127\.0\.0\.3: .*refused the key/);
+    expect(await liveProcRows(h, "hello", "badkey")).toEqual([]);
+    for (const n of nginxes) await expect(readFile(join(n.includeDir, "hello_badkey.conf"), "utf8")).rejects.toThrow(/ENOENT/);
   }, 90_000);
 
   it("with the faults gone, the next deploy routes v3 everywhere and the pool lists exactly the live procs", async () => {
