@@ -1,3 +1,5 @@
+import { supervisorFinding } from "../runners/host-readiness.ts";
+import { SupervisorError } from "../runners/supervisor/xmlrpc-client.ts";
 import { existsSync } from "node:fs";
 import { and, eq, isNull } from "drizzle-orm";
 import { procs } from "../db/schema/index.ts";
@@ -51,7 +53,14 @@ export async function startOnHost(deps: EngineDeps, data: JobData<"procs">): Pro
     const redact = await redactorFor(deps, d.app, d.env);
     await emit(deps, d.id, { type: "step.progress", step: "start", message: `uploaded build to ${data.host}` }, redact);
   }
-  await mapLimit(mine, PER_HOST_PARALLEL, (p) => runner.startProc(h.host, h.supervisor, specFor(p, release, build, squad)));
+  await mapLimit(mine, PER_HOST_PARALLEL, (p) => runner.startProc(h.host, h.supervisor, specFor(p, release, build, squad))).catch((err: unknown) => {
+    // Credentials refused, nothing listening, no answer: the same words and fix as `hosts check`.
+    if (err instanceof SupervisorError && err.failure) {
+      const f = supervisorFinding(err, data.host);
+      throw new EngineError("supervisor_failed", `${f.problem}. Fix: ${f.fix}`, { host: data.host });
+    }
+    throw err;
+  });
   return { started: mine.length };
 }
 

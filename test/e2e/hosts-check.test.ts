@@ -47,6 +47,7 @@ describe("hosts check and start on hosts that are not ready", () => {
               environments: {
                 nosftp: bedEnv(1, "hello_nosftp", { squad: "nosftp", uptest_timeout: "6s" }),
                 noinclude: bedEnv(1, "hello_noinclude", { squad: "noinclude", uptest_timeout: "6s" }),
+                badpass: bedEnv(1, "hello_badpass", { squad: "badpass", uptest_timeout: "6s" }),
               },
             },
           },
@@ -139,5 +140,17 @@ describe("hosts check and start on hosts that are not ready", () => {
     expect(r.final.message).toContain(`supervisord on ${NOINCLUDE} does not read Raptor's program files`);
     expect(r.final.message).toContain("Fix: add `[include]` with `files = ");
     expect(await liveProcRows(h, "hello", "noinclude")).toEqual([]);
+  }, 60_000);
+
+  it("`start` with a wrong supervisord password says so, with the same fix as `hosts check`", async () => {
+    const r = await h.say("deploy hello badpass");
+    expect(r.final?.type, r.text).toBe("deployment.failed");
+    if (r.final?.type !== "deployment.failed") return;
+    expect(r.final.step).toBe("start");
+    expect(r.final.code).toBe("supervisor_failed");
+    expect(r.final.message).toContain("refused our username/password (HTTP 401)");
+    expect(r.final.message).toContain("Fix: set the squad's supervisor.username and password to the ones in [inet_http_server] of supervisord.conf on 127.0.0.2");
+    expect(r.text).not.toContain("not-the-password");
+    expect(await liveProcRows(h, "hello", "badpass")).toEqual([]);
   }, 60_000);
 });
