@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { openDb, type DbHandle } from "../db/client.ts";
-import type { EngineApiDeps } from "../engine/api.ts";
+import type { EngineApiDeps } from "../engine/context.ts";
 import { defaultEngineOptions, type EngineOptions } from "../engine/context.ts";
 import type { Logger } from "../lib/logger.ts";
 import { Queues } from "../engine/queues.ts";

@@ -1,8 +1,9 @@
 import { bindingForChannel, environmentOf, knownNames } from "../playbooks/resolve.ts";
-import { audit, cancelDeployment, decideApproval, lockEnvironment, requestDeployment, unlockEnvironment, type DeploymentRequest, type EngineApiDeps } from "../engine/api.ts";
+import { audit, cancelDeployment, decideApproval, lockEnvironment, requestDeployment, unlockEnvironment, type DeploymentRequest } from "../engine/api.ts";
+import type { EngineApiDeps } from "../engine/context.ts";
 import { EngineError, explain } from "../engine/errors.ts";
 import { streamIdBefore } from "../engine/events.ts";
-import { deploymentById } from "../engine/state.ts";
+import { deploymentById } from "../db/queries/deployments.ts";
 import { accessList, actionFor, describeList } from "./access.ts";
 import { answerQuery } from "./answers/index.ts";
 import type { Command } from "./command.ts";

@@ -2,18 +2,18 @@ import { and, asc, eq, inArray, lt, lte } from "drizzle-orm";
 import { approvals, auditLog, deploymentSteps, deployments, locks, type DeploymentKind, type DeploymentParams } from "../db/schema/index.ts";
 import { isFrozen } from "../playbooks/freeze.ts";
 import { approversOf, environmentOf } from "../playbooks/resolve.ts";
-import type { EngineDeps } from "./context.ts";
+import type { EngineApiDeps, EngineDeps } from "./context.ts";
 import { EngineError } from "./errors.ts";
+import { deleteEnvironmentLock } from "../db/queries/locks.ts";
 import { emit } from "./events.ts";
+import { promoteNext, whoIsInLine } from "./line.ts";
 import type { EngineEvent } from "./event-types.ts";
 import { newDeploymentId } from "./ids.ts";
 import { planSteps } from "./pipeline/plan.ts";
 import { preflight } from "./preflight.ts";
-import type { Queues } from "./queues.ts";
-import { currentRelease, deploymentById } from "./state.ts";
+import { currentRelease } from "../db/queries/releases.ts";
+import { deploymentById } from "../db/queries/deployments.ts";
 import { pendingSecrets, redactorFor } from "./redact.ts";
-
-export type EngineApiDeps = EngineDeps & { queues: Queues };
 
 export interface DeploymentRequest {
   kind: DeploymentKind;
@@ -32,9 +32,6 @@ export interface RequestedDeployment {
   behind: string[];
   queuedEvent: EngineEvent;
 }
-
-/** Deployments that hold their place in an app+env's line. */
-const inLine = ["queued", "running"] as const;
 
 /**
  * The one entry point for work: records a deployment and its planned steps, then either enqueues
@@ -80,12 +77,7 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
         expiresAt: new Date(now.getTime() + environment.approval.timeout_ms),
       });
     }
-    const ahead = await tx
-      .select({ id: deployments.id })
-      .from(deployments)
-      .where(and(eq(deployments.app, req.app), eq(deployments.env, req.env), inArray(deployments.status, [...inLine])))
-      .orderBy(asc(deployments.seq));
-    return ahead.map((r) => r.id).filter((x) => x !== id);
+    return (await whoIsInLine(tx, req.app, req.env)).filter((x) => x !== id);
   });
   // A `config set`'s secret values are masked from the moment they are asked for: the summary repeats them.
   const redact = await redactorFor(deps, req.app, req.env, pendingSecrets(req.params));
@@ -228,17 +220,6 @@ export async function cancelDeployment(deps: EngineApiDeps, deploymentId: string
   throw new EngineError("invalid", `${deploymentId} already ended (${d.status}).`);
 }
 
-/** Wakes the next deployment in an app+env's line, if it is waiting. */
-export async function promoteNext(deps: EngineApiDeps, app: string, env: string): Promise<void> {
-  const [next] = await deps.db
-    .select({ id: deployments.id })
-    .from(deployments)
-    .where(and(eq(deployments.app, app), eq(deployments.env, env), eq(deployments.status, "queued")))
-    .orderBy(asc(deployments.seq))
-    .limit(1);
-  if (next) await deps.queues.promote(next.id);
-}
-
 /**
  * Locks an app+env; with `forMs` the lock ends by itself then (the beat's expire job releases it).
  * Returns when it ends, if it does. Throws lock_held when someone holds it already.
@@ -255,7 +236,7 @@ export async function lockEnvironment(deps: EngineDeps, app: string, env: string
 }
 
 export async function unlockEnvironment(deps: EngineDeps, app: string, env: string, actor: string): Promise<boolean> {
-  const removed = await deps.db.delete(locks).where(and(eq(locks.app, app), eq(locks.env, env))).returning();
-  await audit(deps, actor, "unlock", removed.length ? "recorded" : "not_locked", { app, env });
-  return removed.length > 0;
+  const removed = await deleteEnvironmentLock(deps.db, app, env);
+  await audit(deps, actor, "unlock", removed ? "recorded" : "not_locked", { app, env });
+  return removed;
 }

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../lib/logger.ts";
+import type { Queues } from "./queues.ts";
 import type { Playbook } from "../playbooks/types.ts";
 import type { HostCache } from "../runners/host-cache.ts";
 
@@ -42,3 +43,6 @@ export interface EngineDeps {
   options: EngineOptions;
   now?: () => Date;
 }
+
+/** The engine's deps plus the job queues: what the API, the pipeline and the workers run with. */
+export type EngineApiDeps = EngineDeps & { queues: Queues };

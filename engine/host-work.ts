@@ -14,7 +14,8 @@ import { hostHandle, runner } from "./fleet.ts";
 import { buildOf, specFor } from "./proc-spec.ts";
 import type { BuildJobResult, JobData } from "./queues.ts";
 import { redactorFor } from "./redact.ts";
-import { deploymentById, releaseById } from "./state.ts";
+import { deploymentById } from "../db/queries/deployments.ts";
+import { releaseById } from "../db/queries/releases.ts";
 
 /** Procs laid out at once on one host: each takes a few SSH channels, and sshd allows 10 per connection. */
 const PER_HOST_PARALLEL = 3;

@@ -5,7 +5,9 @@ import { didYouMean } from "../lib/suggest.ts";
 import type { Environment } from "../playbooks/types.ts";
 import { EngineError } from "./errors.ts";
 import { rollbackTarget } from "./pipeline/steps/release.ts";
-import { currentRelease, listens, liveProcs, releaseByNumber } from "./state.ts";
+import { currentRelease, releaseByNumber } from "../db/queries/releases.ts";
+import { listens } from "./pipeline/swarm.ts";
+import { liveProcs } from "../db/queries/procs.ts";
 
 /**
  * What can be known before a deployment is queued is checked before it is queued: a `scale` of a

@@ -1,6 +1,6 @@
-import { and, inArray } from "drizzle-orm";
-import { deployments } from "../db/schema/index.ts";
-import type { EngineApiDeps } from "./api.ts";
+import { openDeployments } from "../db/queries/deployments.ts";
+import type { EngineApiDeps } from "./context.ts";
+import { inLineStatuses } from "./line.ts";
 import { abandonDeployment } from "./pipeline/run.ts";
 
 /**
@@ -10,7 +10,7 @@ import { abandonDeployment } from "./pipeline/run.ts";
  * Runs when a worker starts and on the beat.
  */
 export async function requeueOrphans(deps: EngineApiDeps): Promise<number> {
-  const open = await deps.db.select({ id: deployments.id }).from(deployments).where(and(inArray(deployments.status, ["queued", "running"])));
+  const open = await openDeployments(deps.db, inLineStatuses);
   let n = 0;
   for (const { id } of open) {
     const job = await deps.queues.deployments.getJob(id);

@@ -1,14 +1,12 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from "bullmq";
-import type { EngineApiDeps } from "./api.ts";
+import type { EngineApiDeps } from "./context.ts";
 import { abandonDeployment, runDeployment } from "./pipeline/run.ts";
 import { requeueOrphans } from "./requeue.ts";
+import { TURN_RECHECK_MS } from "./line.ts";
 import { runBuildJob, startOnHost } from "./host-work.ts";
 import { runMaintenance } from "./beat/run.ts";
 import { bullConnection, bullPrefix, encodeJobError, jobCatalog } from "./queues.ts";
 import { lastKnownRedactor, redactError, redactorFor } from "./redact.ts";
-
-/** How long a deployment waiting its turn sleeps before looking again, unless promoted sooner. */
-const WAIT_TURN_MS = 3_000;
 
 /** Builds are CPU-heavy (buildpacks); a host's proc work is mostly waiting on SSH. */
 const BUILD_CONCURRENCY = 2;
@@ -70,7 +68,7 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
       }
       if (outcome.kind === "wait") {
         // Not its turn: park the job; the deployment ahead promotes it when it ends.
-        await job.moveToDelayed(Date.now() + WAIT_TURN_MS, token);
+        await job.moveToDelayed(Date.now() + TURN_RECHECK_MS, token);
         throw new DelayedError();
       }
       if (outcome.kind === "retry") throw await clean(outcome.error);

@@ -1,6 +1,6 @@
 import { desc, eq } from "drizzle-orm";
 import { beatRuns } from "../../db/schema/index.ts";
-import type { EngineApiDeps } from "../../engine/api.ts";
+import type { EngineApiDeps } from "../../engine/context.ts";
 import { leaseKey, nextRunOf, scheduledJobs } from "../../engine/beat/schedule.ts";
 import type { Reply } from "../dispatch-types.ts";
 

@@ -1,8 +1,7 @@
-import { and, desc, eq } from "drizzle-orm";
-import { configVars, releases } from "../../db/schema/index.ts";
-import type { EngineApiDeps } from "../../engine/api.ts";
+import { configVarsOf } from "../../db/queries/config-vars.ts";
+import type { EngineApiDeps } from "../../engine/context.ts";
 import { isSecretKey, isSecretValue, makeRedactor } from "../../lib/redact.ts";
-import { currentRelease } from "../../engine/state.ts";
+import { currentRelease, latestReleases } from "../../db/queries/releases.ts";
 import { environmentOf } from "../../playbooks/resolve.ts";
 import type { Reply } from "../dispatch-types.ts";
 
@@ -21,7 +20,7 @@ export async function appsAnswer(deps: EngineApiDeps): Promise<Reply> {
 
 export async function releasesAnswer(deps: EngineApiDeps, app: string, env: string): Promise<Reply> {
   if (!environmentOf(deps.playbook, app, env)) return notFound(app, env);
-  const rows = await deps.db.select().from(releases).where(and(eq(releases.app, app), eq(releases.env, env))).orderBy(desc(releases.number)).limit(20);
+  const rows = await latestReleases(deps.db, app, env, 20);
   const cur = await currentRelease(deps.db, app, env);
   const lines = rows.map((r) => `${r.id === cur?.id ? "▶" : " "} v${r.number}  ${r.createdAt.toISOString().slice(0, 16).replace("T", " ")}  ${r.description}  by ${r.createdBy}`);
   return { kind: "answer", title: `releases of ${app} ${env}`, text: lines.join("\n") || `${app} ${env} has no releases yet.` };
@@ -34,7 +33,7 @@ export async function releasesAnswer(deps: EngineApiDeps, app: string, env: stri
 export async function configAnswer(deps: EngineApiDeps, app: string, env: string): Promise<Reply> {
   if (!environmentOf(deps.playbook, app, env)) return notFound(app, env);
   const cur = await currentRelease(deps.db, app, env);
-  const sets = await deps.db.select().from(configVars).where(and(eq(configVars.app, app), eq(configVars.env, env)));
+  const sets = await configVarsOf(deps.db, app, env);
   const marked = new Set(sets.filter((s) => s.secret).map((s) => s.key));
   const redact = makeRedactor(deps.playbook.secrets);
   const show = (k: string, v: string) => (marked.has(k) || isSecretKey(k) || isSecretValue(v) ? "[REDACTED]" : redact(v));

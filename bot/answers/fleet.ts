@@ -1,9 +1,10 @@
-import { and, eq, isNull } from "drizzle-orm";
-import { hosts as hostsTable, locks, procs } from "../../db/schema/index.ts";
-import type { EngineApiDeps } from "../../engine/api.ts";
+import { allHosts } from "../../db/queries/hosts.ts";
+import { environmentLock } from "../../db/queries/locks.ts";
+import type { EngineApiDeps } from "../../engine/context.ts";
 import { hostHandle, runner } from "../../engine/fleet.ts";
 import { redactorFor } from "../../engine/redact.ts";
-import { currentRelease, liveProcs } from "../../engine/state.ts";
+import { currentRelease } from "../../db/queries/releases.ts";
+import { liveProcs, liveProcsOnHosts } from "../../db/queries/procs.ts";
 import type { ProcessInfo } from "../../runners/supervisor/types.ts";
 import type { Command } from "../command.ts";
 import type { Reply } from "../dispatch-types.ts";
@@ -58,7 +59,7 @@ export async function statusAnswer(deps: EngineApiDeps, app: string, env?: strin
     const environment = a.environments[e];
     if (!environment) return notFound(app, e);
     const cur = await currentRelease(deps.db, app, e);
-    const [lock] = await deps.db.select().from(locks).where(and(eq(locks.app, app), eq(locks.env, e)));
+    const lock = await environmentLock(deps.db, app, e);
     const live = await liveProcs(deps.db, app, e);
     const states = await liveStates(deps, environment.squad, [...new Set(live.map((p) => p.host))]);
     const routing = await routingOf(deps, environment, live);
@@ -113,12 +114,13 @@ export function redactedTail(text: string, bytes: number, lines: number, redact:
 export async function hostsAnswer(deps: EngineApiDeps, squadName?: string): Promise<Reply> {
   const squads = Object.values(deps.playbook.squads).filter((s) => !squadName || s.name === squadName);
   if (squads.length === 0) return { kind: "refused", code: "not_found", text: `there is no squad ${squadName}. Squads: ${Object.keys(deps.playbook.squads).join(", ")}.` };
-  const rows = new Map((await deps.db.select().from(hostsTable)).map((h) => [h.name, h]));
+  const rows = new Map((await allHosts(deps.db)).map((h) => [h.name, h]));
   const lines: string[] = [];
   for (const s of squads) {
     lines.push(`*${s.name}* (${s.transport}, ports ${s.ports.from}-${s.ports.to})`);
+    const live = await liveProcsOnHosts(deps.db, s.hosts);
     for (const h of s.hosts) {
-      const n = (await deps.db.select({ id: procs.id }).from(procs).where(and(eq(procs.host, h), isNull(procs.removedAt)))).length;
+      const n = live.filter((p) => p.host === h).length;
       const row = rows.get(h);
       // Ports another program held when Raptor last looked (placement skips them).
       const busy = (row?.busyPorts ?? []).filter((p) => p >= s.ports.from && p <= s.ports.to);

@@ -1,4 +1,4 @@
-import type { EngineApiDeps } from "../../engine/api.ts";
+import type { EngineApiDeps } from "../../engine/context.ts";
 import { checkSquads, type SquadReport } from "../../engine/host-checks/run.ts";
 import type { Reply } from "../dispatch-types.ts";
 

@@ -1,4 +1,4 @@
-import type { EngineApiDeps } from "../../engine/api.ts";
+import type { EngineApiDeps } from "../../engine/context.ts";
 import type { Command } from "../command.ts";
 import type { Reply } from "../dispatch-types.ts";
 import { helpText } from "../help.ts";

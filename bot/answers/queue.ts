@@ -1,15 +1,10 @@
-import { asc, inArray } from "drizzle-orm";
-import { deployments } from "../../db/schema/index.ts";
-import type { EngineApiDeps } from "../../engine/api.ts";
+import { openDeployments } from "../../db/queries/deployments.ts";
+import type { EngineApiDeps } from "../../engine/context.ts";
 import type { Reply } from "../dispatch-types.ts";
 
 /** Open deployments in request order, then the beat's maintenance jobs waiting or running. */
 export async function queueAnswer(deps: EngineApiDeps): Promise<Reply> {
-  const open = await deps.db
-    .select()
-    .from(deployments)
-    .where(inArray(deployments.status, ["running", "queued", "awaiting_approval"]))
-    .orderBy(asc(deployments.seq));
+  const open = await openDeployments(deps.db);
   const lines = open.map((d) => `${d.id}  ${d.status.replace("_", " ")}  ${d.kind} ${d.app} ${d.env}  by ${d.requestedBy}  since ${d.createdAt.toISOString().slice(11, 19)}`);
   const jobs = await deps.queues.maintenance.getJobs(["active", "waiting", "delayed", "prioritized"]);
   const maintenance = await Promise.all(

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { EngineApiDeps } from "../../engine/api.ts";
+import type { EngineApiDeps } from "../../engine/context.ts";
 import { dispatch } from "../dispatch.ts";
 import { createEventConsumer, type EventConsumer } from "../notify/consumer.ts";
 import type { Logger } from "../../lib/logger.ts";

@@ -6,7 +6,8 @@ import type { ProcessInfo } from "../../runners/supervisor/types.ts";
 import type { EngineDeps } from "../context.ts";
 import { hostHandle } from "../fleet.ts";
 import type { ProcRow } from "../../db/schema/index.ts";
-import { desiredSizes, liveProcs } from "../state.ts";
+import { desiredSizes } from "../pipeline/swarm.ts";
+import { liveProcs } from "../../db/queries/procs.ts";
 import type { FleetView } from "./diagnose.ts";
 
 /** How long a host's supervisord may take to list its programs before it counts as unread. */

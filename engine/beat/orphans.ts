@@ -3,7 +3,7 @@ import { withPoolLock } from "../locks.ts";
 import { parseProcName } from "../../runners/proc-layout.ts";
 import type { EngineDeps } from "../context.ts";
 import { hostHandle, runner } from "../fleet.ts";
-import { liveProcsOnHosts } from "../state.ts";
+import { liveProcsOnHosts } from "../../db/queries/procs.ts";
 import { downHostsOf, readSupervised } from "./fleet-view.ts";
 import { report, squadOrigins } from "./report.ts";
 import type { BeatJob } from "./run.ts";

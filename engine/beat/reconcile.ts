@@ -2,7 +2,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { deployments } from "../../db/schema/index.ts";
 import { requestDeployment } from "../api.ts";
 import { EngineError } from "../errors.ts";
-import { currentRelease } from "../state.ts";
+import { currentRelease } from "../../db/queries/releases.ts";
 import { describeFinding, diagnose } from "./diagnose.ts";
 import { readFleetView } from "./fleet-view.ts";
 import { originsOf } from "./report.ts";

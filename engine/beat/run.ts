@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { beatRuns } from "../../db/schema/index.ts";
 import type { BeatJobName } from "../../playbooks/types.ts";
-import type { EngineApiDeps } from "../api.ts";
+import type { EngineApiDeps } from "../context.ts";
 import type { JobData } from "../queues.ts";
 import { beatJobs } from "./jobs.ts";
 

@@ -1,7 +1,7 @@
 import cron, { type ScheduledTask } from "node-cron";
 import type { BeatJobName, BeatSettings } from "../../playbooks/types.ts";
 import { beatJobNames } from "../../playbooks/schema/beat.ts";
-import type { EngineApiDeps } from "../api.ts";
+import type { EngineApiDeps } from "../context.ts";
 import { beatJobs } from "./jobs.ts";
 import { LeaderLease } from "./lease.ts";
 

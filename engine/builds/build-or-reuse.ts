@@ -10,7 +10,7 @@ import { exportCommit } from "./git.ts";
 import { BuildSandbox } from "./sandbox.ts";
 import { readInTree } from "./tree-read.ts";
 import { parseProcfile } from "./procfile.ts";
-import { claimBuild, failBuild, findBuild, getBuild, reclaimMissingBuild, STALE_BUILD_MS, succeedBuild, takeOverBuild } from "./store.ts";
+import { claimBuild, failBuild, findBuild, getBuild, reclaimMissingBuild, STALE_BUILD_MS, succeedBuild, takeOverBuild } from "../../db/queries/builds.ts";
 import type { BuildRow } from "../../db/schema/index.ts";
 
 export interface BuildOrReuseOptions {

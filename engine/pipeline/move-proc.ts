@@ -7,7 +7,7 @@ import { runner } from "../fleet.ts";
 import { leasedPorts, markPortBusy, recordedBusyPorts } from "../host-ports.ts";
 import { buildOf, specFor } from "../proc-spec.ts";
 import type { ProcRow } from "../../db/schema/index.ts";
-import { releaseById } from "../state.ts";
+import { releaseById } from "../../db/queries/releases.ts";
 import type { StepContext } from "./step.ts";
 
 /**

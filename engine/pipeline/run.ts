@@ -3,13 +3,15 @@ import type { Db } from "../../db/client.ts";
 import { builds, configVars, deploymentSteps, deployments, releases, swarms } from "../../db/schema/index.ts";
 import { configFor, environmentOf } from "../../playbooks/resolve.ts";
 import { layerConfig, overridesFor } from "../config-layers.ts";
-import { promoteNext, type EngineApiDeps } from "../api.ts";
+import type { EngineApiDeps } from "../context.ts";
+import { promoteNext, takeTurn } from "../line.ts";
 import { EngineError, toEngineError } from "../errors.ts";
 import { emit } from "../events.ts";
-import { lockLine } from "../locks.ts";
 import type { EngineEventBody, HostProcs, StepName } from "../event-types.ts";
 import { pendingSecrets, redactorFor } from "../redact.ts";
-import { currentRelease, deploymentById, liveProcs, releaseById } from "../state.ts";
+import { currentRelease, releaseById } from "../../db/queries/releases.ts";
+import { deploymentById } from "../../db/queries/deployments.ts";
+import { liveProcs } from "../../db/queries/procs.ts";
 import type { DeploymentRow } from "../../db/schema/index.ts";
 import { compensate } from "./compensate.ts";
 import type { StepContext, StepResults } from "./step.ts";
@@ -205,44 +207,6 @@ export async function abandonDeployment(deps: EngineApiDeps, id: string, reason:
     notes = await compensate(ctx).catch((e) => [`cleanup failed: ${(e as Error).message}`]);
   }
   await finish(deps, d, say, "failed", new EngineError("internal", `the deployment could not go on: ${redact(reason)}`), notes);
-}
-
-/**
- * Whether it is this deployment's turn, and if so, marks it running, as one step: the check and
- * the update hold a transaction-scoped advisory lock on the app+env, so two deployments of it
- * can never both see the line empty and start. A running deployment always goes first (approvals
- * can reorder); among the queued, request order.
- */
-async function takeTurn(deps: EngineApiDeps, d: DeploymentRow): Promise<{ kind: "wait"; behind: string } | { kind: "started" | "resumed" | "gone" }> {
-  return deps.db.transaction(async (tx) => {
-    await lockLine(tx, d.app, d.env);
-    const [ahead] = await tx
-      .select({ id: deployments.id })
-      .from(deployments)
-      .where(
-        and(
-          eq(deployments.app, d.app),
-          eq(deployments.env, d.env),
-          ne(deployments.id, d.id),
-          or(eq(deployments.status, "running"), and(eq(deployments.status, "queued"), lt(deployments.seq, d.seq))),
-        ),
-      )
-      .orderBy(asc(deployments.seq))
-      .limit(1);
-    if (ahead) return { kind: "wait" as const, behind: ahead.id };
-    if (d.status !== "queued") return { kind: "resumed" as const };
-    // What this deployment replaces is what serves when it starts, not when it was asked for:
-    // a deployment queued behind another replaces that one's release (the summary and the
-    // Rollback button go back to it).
-    const serving = await currentRelease(tx as unknown as Db, d.app, d.env);
-    // Only a deployment still queued starts: a cancel that landed since we read it wins.
-    const started = await tx
-      .update(deployments)
-      .set({ status: "running", startedAt: new Date(), fromReleaseId: serving?.id ?? null })
-      .where(and(eq(deployments.id, d.id), eq(deployments.status, "queued")))
-      .returning({ id: deployments.id });
-    return { kind: started.length ? ("started" as const) : ("gone" as const) };
-  });
 }
 
 async function markRest(deps: EngineApiDeps, id: string, status: "skipped"): Promise<void> {

@@ -1,5 +1,5 @@
 import type { App, Environment, Squad } from "../../playbooks/types.ts";
-import type { EngineApiDeps } from "../api.ts";
+import type { EngineApiDeps } from "../context.ts";
 import type { EngineEventBody, StepName } from "../event-types.ts";
 import type { DeploymentRow } from "../../db/schema/index.ts";
 

@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
 import { dispatch } from "../../bot/dispatch.ts";
 import type { Actor, Authorizer, Reply } from "../../bot/dispatch-types.ts";
 import { followThread } from "../../bot/terminal.ts";
-import type { EngineApiDeps } from "../../engine/api.ts";
+import type { EngineApiDeps } from "../../engine/context.ts";
 import { defaultEngineOptions, type EngineOptions } from "../../engine/context.ts";
 import { silentLogger } from "../../lib/logger.ts";
 import { followDeployment } from "../../engine/events.ts";

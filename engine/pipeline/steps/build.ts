@@ -1,5 +1,4 @@
-import { eq } from "drizzle-orm";
-import { deployments } from "../../../db/schema/index.ts";
+import { updateDeployment } from "../../../db/queries/deployments.ts";
 import type { Step } from "../step.ts";
 
 /**
@@ -12,7 +11,7 @@ export const buildStep: Step = {
     const { deps, deployment: d } = ctx;
     const commit = String(ctx.results.resolve?.commit ?? d.commit);
     const r = await deps.queues.build({ deploymentId: d.id, app: d.app, repo: ctx.app.repo, commit, buildpack: ctx.app.buildpack });
-    await deps.db.update(deployments).set({ buildId: r.buildId }).where(eq(deployments.id, d.id));
+    await updateDeployment(deps.db, d.id, { buildId: r.buildId });
     if (!r.reused && r.logTail.length) await ctx.log("build log (tail)", r.logTail.join("\n"));
     const short = r.buildId.slice(0, 8);
     return {

@@ -9,8 +9,7 @@ import { buildOf, specFor } from "../../proc-spec.ts";
 import type { ProcRow } from "../../../db/schema/index.ts";
 import { removeProcs } from "../../remove-procs.ts";
 import type { Step, StepContext } from "../step.ts";
-import { targetRelease } from "./start.ts";
-import { checkProc } from "./uptest.ts";
+import { checkProc, targetRelease } from "../swarm.ts";
 
 /**
  * The first step of a repair (the beat's reconcile job): procs lost with a down host are written
@@ -42,7 +41,7 @@ export const mendStep: Step = {
         let ok = false;
         try {
           await runner.startProc(h.host, h.supervisor, specFor(p, release, build!, ctx.squad));
-          ok = (await checkProc(ctx, p.host, p)).result.passed;
+          ok = (await checkProc(ctx, h, p)).result.passed;
         } catch (err) {
           await ctx.progress(`${p.name} on ${p.host} would not restart: ${ctx.redact((err as Error).message)}`);
         }

@@ -1,9 +1,8 @@
 import { procPaths, withEnvFile } from "../../../runners/proc-layout.ts";
 import { EngineError } from "../../errors.ts";
 import { hostHandle } from "../../fleet.ts";
-import { liveProcs } from "../../state.ts";
 import type { Step } from "../step.ts";
-import { targetRelease } from "./start.ts";
+import { ownProcs, targetRelease } from "../swarm.ts";
 
 const HOOK_TIMEOUT_MS = 10 * 60_000;
 
@@ -14,7 +13,7 @@ export const releaseHookStep: Step = {
     const argv = ctx.environment.release_hook;
     if (!argv?.length) return { summary: "no hook" };
     const release = await targetRelease(ctx);
-    const mine = (await liveProcs(ctx.deps.db, ctx.deployment.app, ctx.deployment.env, release.id)).filter((p) => p.deploymentId === ctx.deployment.id);
+    const mine = await ownProcs(ctx, release);
     const proc = mine[0];
     if (!proc) throw new EngineError("invalid", "there is no new proc to run the release hook in");
     const h = hostHandle(ctx.deps, ctx.squad, proc.host);

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import { and, desc, eq, isNotNull, max } from "drizzle-orm";
 import type { Db } from "../../../db/client.ts";
-import { builds, configVars, deployments, releases } from "../../../db/schema/index.ts";
+import { getBuild } from "../../../db/queries/builds.ts";
+import { configVarsOf } from "../../../db/queries/config-vars.ts";
+import { updateDeployment } from "../../../db/queries/deployments.ts";
 import { configFor } from "../../../playbooks/resolve.ts";
 import { layerConfig } from "../../config-layers.ts";
 import { EngineError } from "../../errors.ts";
-import { currentRelease, releaseById, releaseByNumber } from "../../state.ts";
+import { currentRelease, insertNextRelease, releaseById, releaseByNumber, servedReleases } from "../../../db/queries/releases.ts";
 import type { ReleaseRow } from "../../../db/schema/index.ts";
 import type { Step, StepContext } from "../step.ts";
 
@@ -27,11 +28,11 @@ export const releaseStep: Step = {
     // pipeline then only tops up missing procs and checks routing (Velociraptor's "fulfilled").
     const current = d.kind === "deploy" ? await currentRelease(deps.db, d.app, d.env) : undefined;
     if (current && current.hash === releaseHash(cut)) {
-      await deps.db.update(deployments).set({ toReleaseId: current.id }).where(eq(deployments.id, d.id));
+      await updateDeployment(deps.db, d.id, { toReleaseId: current.id });
       return { result: { releaseId: current.id, number: current.number, unchanged: true }, summary: `v${current.number} already serves this build and config` };
     }
     const release = await insertRelease(deps.db, { ...cut, app: d.app, env: d.env, createdBy: d.requestedBy });
-    await deps.db.update(deployments).set({ toReleaseId: release.id }).where(eq(deployments.id, d.id));
+    await updateDeployment(deps.db, d.id, { toReleaseId: release.id });
     return { result: { releaseId: release.id, number: release.number }, summary: `v${release.number} (${cut.description})` };
   },
 };
@@ -57,10 +58,10 @@ async function planRelease(ctx: StepContext): Promise<ReleaseCut> {
   } else {
     buildId = String(ctx.results.build?.buildId ?? d.buildId);
   }
-  const [build] = await deps.db.select().from(builds).where(eq(builds.id, buildId));
+  const build = await getBuild(deps.db, buildId);
   if (!build) throw new EngineError("internal", `build ${buildId} is missing`);
   const base = configFor(deps.playbook, d.app, d.env);
-  const overrides = await deps.db.select().from(configVars).where(and(eq(configVars.app, d.app), eq(configVars.env, d.env)));
+  const overrides = await configVarsOf(deps.db, d.app, d.env);
   const config = layerConfig(build.configVars ?? {}, base.env, Object.fromEntries(overrides.map((o) => [o.key, o.value])));
   // A config change is released with its values on top; they are stored in config_vars only
   // once the deployment succeeds (run.ts), so a failed change is not picked up by later deploys.
@@ -83,13 +84,8 @@ export async function rollbackTarget(db: Db, app: string, env: string, number?: 
     return r;
   }
   const current = await currentRelease(db, app, env);
-  const served = await db
-    .select({ release: releases })
-    .from(deployments)
-    .innerJoin(releases, eq(releases.id, deployments.toReleaseId))
-    .where(and(eq(deployments.app, app), eq(deployments.env, env), eq(deployments.status, "succeeded"), isNotNull(deployments.toReleaseId)))
-    .orderBy(desc(deployments.finishedAt));
-  const previous = served.map((s) => s.release).find((r) => r.id !== current?.id && r.buildId + JSON.stringify(r.config) !== (current ? current.buildId + JSON.stringify(current.config) : ""));
+  const served = await servedReleases(db, app, env);
+  const previous = served.find((r) => r.id !== current?.id && r.buildId + JSON.stringify(r.config) !== (current ? current.buildId + JSON.stringify(current.config) : ""));
   if (!previous) throw new EngineError("not_found", `${app} ${env} has no earlier successful release to roll back to.`);
   return previous;
 }
@@ -105,19 +101,5 @@ export function releaseHash(r: Pick<ReleaseCut, "buildId" | "config" | "settings
 }
 
 async function insertRelease(db: Db, r: ReleaseCut & { app: string; env: string; createdBy: string }): Promise<ReleaseRow> {
-  const hash = releaseHash(r);
-  // Two workers could cut a release for the same app+env at once only across different
-  // deployments, which the per-app+env line forbids; the unique index still guards the number.
-  for (let attempt = 0; ; attempt++) {
-    const [{ n } = { n: 0 }] = await db.select({ n: max(releases.number) }).from(releases).where(and(eq(releases.app, r.app), eq(releases.env, r.env)));
-    try {
-      const [row] = await db
-        .insert(releases)
-        .values({ app: r.app, env: r.env, number: (n ?? 0) + 1, buildId: r.buildId, config: r.config, settings: r.settings, hash, createdBy: r.createdBy, description: r.description })
-        .returning();
-      return row!;
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
+  return insertNextRelease(db, { app: r.app, env: r.env, buildId: r.buildId, config: r.config, settings: r.settings, hash: releaseHash(r), createdBy: r.createdBy, description: r.description });
 }

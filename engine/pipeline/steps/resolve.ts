@@ -1,5 +1,5 @@
-import { and, eq } from "drizzle-orm";
-import { deployments, locks } from "../../../db/schema/index.ts";
+import { updateDeployment } from "../../../db/queries/deployments.ts";
+import { environmentLock } from "../../../db/queries/locks.ts";
 import { resolveRef } from "../../builds/git.ts";
 import { EngineError } from "../../errors.ts";
 import type { Step } from "../step.ts";
@@ -9,11 +9,11 @@ export const resolveStep: Step = {
   name: "resolve",
   async run(ctx) {
     const { deps, deployment: d } = ctx;
-    const [lock] = await deps.db.select().from(locks).where(and(eq(locks.app, d.app), eq(locks.env, d.env)));
+    const lock = await environmentLock(deps.db, d.app, d.env);
     if (lock) throw new EngineError("lock_held", `${d.app} ${d.env} was locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""} while this deployment waited.`);
     const ref = d.params.ref ?? ctx.environment.ref;
     const { commit, shortSha } = await resolveRef(ctx.app.repo, ref, { dataDir: deps.dataDir });
-    await deps.db.update(deployments).set({ commit }).where(eq(deployments.id, d.id));
+    await updateDeployment(deps.db, d.id, { commit });
     return { result: { ref, commit, shortSha }, summary: `${ref} → ${shortSha}` };
   },
 };

@@ -2,11 +2,9 @@ import { balancerFor } from "../../../balancers/registry.ts";
 import { withPoolLock } from "../../locks.ts";
 import type { Balancer } from "../../../balancers/balancer.ts";
 import { EngineError } from "../../errors.ts";
-import { hostHandle, runner, type HostHandle } from "../../fleet.ts";
-import { runUptests } from "../../../runners/uptest.ts";
-import { runCap } from "./uptest.ts";
-import { procPaths } from "../../../runners/proc-layout.ts";
-import { liveProcs } from "../../state.ts";
+import { hostHandle } from "../../fleet.ts";
+import { checkProc, nodeOf } from "../swarm.ts";
+import { liveProcs } from "../../../db/queries/procs.ts";
 import type { ProcRow } from "../../../db/schema/index.ts";
 import type { Step, StepContext } from "../step.ts";
 
@@ -56,11 +54,11 @@ export const restartStep: Step = {
     const pool = poolOf(ctx);
     const inPool = new Set(pool ? await pool.balancer.getNodes(pool.pool) : []);
     // A proc marked routed whose node is missing (a run interrupted mid-round) goes back as well.
-    const nodeOf = (p: ProcRow) => {
-      const node = p.port ? `${p.host}:${p.port}` : undefined;
+    const routedNode = (p: ProcRow) => {
+      const node = nodeOf(p);
       return node && pool && (inPool.has(node) || p.status === "routed") ? node : undefined;
     };
-    const batches = restartBatches(all, inPool.size, nodeOf);
+    const batches = restartBatches(all, inPool.size, routedNode);
     for (const batch of batches) {
       const n = batch.procs.length;
       await ctx.progress(`restarting ${n} proc${n === 1 ? "" : "s"} on ${batch.host}`);
@@ -106,8 +104,13 @@ async function restartBatch(ctx: StepContext, pool: PoolRef | undefined, batch: 
     // Every proc of the round is checked, so one failure does not keep its neighbours out.
     for (const p of batch.procs) {
       try {
-        await checkRestarted(ctx, h, p);
-        if (p.port) healthy.push(`${p.host}:${p.port}`);
+        const { result } = await checkProc(ctx, h, p);
+        if (!result.passed) {
+          const what = result.name === "running" ? "did not come up" : `${result.name} failed`;
+          throw new EngineError("uptest_failed", `${p.name} on ${h.name}: ${what} after restart; it stays out of the pool.`, { output: ctx.redact(result.output) });
+        }
+        const node = nodeOf(p);
+        if (node) healthy.push(node);
       } catch (err) {
         failures.push(err);
       }
@@ -117,16 +120,4 @@ async function restartBatch(ctx: StepContext, pool: PoolRef | undefined, batch: 
     if (pool && back.length) await withPoolLock(ctx.deps, pool.name, pool.pool, () => pool.balancer.addNodes(pool.pool, back));
   }
   if (failures.length) throw failures[0];
-}
-
-/** RUNNING, port open, uptests passed; throws with the evidence otherwise. */
-async function checkRestarted(ctx: StepContext, h: HostHandle, p: ProcRow): Promise<void> {
-  const opts = ctx.deps.options;
-  await runner.waitRunning(h.supervisor, p.name, { timeoutMs: opts.startTimeoutMs, host: h.name });
-  if (!p.port) return;
-  await runner.waitPort(h.host, { host: h.name, port: p.port, timeoutMs: opts.startTimeoutMs, supervisor: h.supervisor, name: p.name });
-  const paths = procPaths(h.root, p.name);
-  const results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName: h.name, port: p.port, envFile: paths.envFile, ...runCap(ctx.environment), deadlineMs: ctx.environment.uptest_timeout_ms });
-  const failed = results.find((r) => !r.passed);
-  if (failed) throw new EngineError("uptest_failed", `${p.name} on ${h.name}: ${failed.name} failed after restart; it stays out of the pool.`, { output: ctx.redact(failed.output) });
 }

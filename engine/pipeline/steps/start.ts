@@ -1,11 +1,13 @@
-import { eq, or } from "drizzle-orm";
-import { deployments, hosts as hostsTable, procs } from "../../../db/schema/index.ts";
+import { procs } from "../../../db/schema/index.ts";
+import { ensureHosts, unplaceableHosts } from "../../../db/queries/hosts.ts";
 import { procName } from "../../../runners/proc-layout.ts";
 import { EngineError } from "../../errors.ts";
 import { freeWorkerIndexes, place, PlacementError, type HostLoad } from "../../placement.ts";
 import { checkHostPorts } from "../../host-ports.ts";
 import { buildOf } from "../../proc-spec.ts";
-import { currentRelease, desiredSizes, listens, liveProcs, liveProcsOnHosts, releaseById } from "../../state.ts";
+import { currentRelease } from "../../../db/queries/releases.ts";
+import { listens, ownProcs, targetRelease, targetSizes } from "../swarm.ts";
+import { liveProcs, liveProcsOnHosts } from "../../../db/queries/procs.ts";
 import type { ProcRow, ReleaseRow } from "../../../db/schema/index.ts";
 import type { Step, StepContext } from "../step.ts";
 
@@ -20,7 +22,7 @@ export const startStep: Step = {
     const build = await buildOf(ctx.deps.db, release);
     const wanted = await procsToAdd(ctx, release, Object.keys(build.procfile ?? {}));
     await placeProcs(ctx, release, wanted);
-    const mine = (await liveProcs(ctx.deps.db, ctx.deployment.app, ctx.deployment.env, release.id)).filter((p) => p.deploymentId === ctx.deployment.id);
+    const mine = await ownProcs(ctx, release);
     if (mine.length === 0) return { result: { procIds: [] }, summary: "no new procs needed" };
     // Each host's share is a `procs` job, so any worker may do it; hosts are worked in parallel.
     const hostNames = [...new Set(mine.map((p) => p.host))];
@@ -29,26 +31,6 @@ export const startStep: Step = {
     return { result: { procIds: mine.map((p) => p.id) }, summary: `${mine.length} proc${mine.length === 1 ? "" : "s"} on ${hostCount} host${hostCount === 1 ? "" : "s"}` };
   },
 };
-
-/** The release being rolled out: the one just cut, or for scale the one already serving. */
-export async function targetRelease(ctx: StepContext): Promise<ReleaseRow> {
-  const { deps, deployment: d } = ctx;
-  if (d.toReleaseId) {
-    const r = await releaseById(deps.db, d.toReleaseId);
-    if (r) return r;
-  }
-  const current = await currentRelease(deps.db, d.app, d.env);
-  if (!current) throw new EngineError("not_found", `${d.app} has never been deployed to ${d.env}; deploy it first.`);
-  await deps.db.update(deployments).set({ toReleaseId: current.id }).where(eq(deployments.id, d.id));
-  d.toReleaseId = current.id;
-  return current;
-}
-
-/** Sizes this deployment aims for: the swarm's, with a scale request's counts on top. */
-export async function targetSizes(ctx: StepContext): Promise<Record<string, number>> {
-  const sizes = await desiredSizes(ctx.deps.db, ctx.environment);
-  return ctx.deployment.kind === "scale" ? { ...sizes, ...(ctx.deployment.params.scale ?? {}) } : sizes;
-}
 
 async function procsToAdd(ctx: StepContext, release: ReleaseRow, procTypes: string[]): Promise<Record<string, number>> {
   const sizes = await targetSizes(ctx);
@@ -76,9 +58,8 @@ async function procsToAdd(ctx: StepContext, release: ReleaseRow, procTypes: stri
 async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<string, number>): Promise<void> {
   const { deps, deployment: d, squad } = ctx;
   if (Object.keys(add).length === 0) return;
-  await deps.db.insert(hostsTable).values(squad.hosts.map((name) => ({ name, squad: squad.name }))).onConflictDoNothing();
-  // Hosts an operator set inactive, and hosts the beat found down, get no new procs.
-  const inactive = new Set((await deps.db.select().from(hostsTable).where(or(eq(hostsTable.active, false), eq(hostsTable.state, "down")))).map((h) => h.name));
+  await ensureHosts(deps.db, squad.name, squad.hosts);
+  const inactive = await unplaceableHosts(deps.db);
   const active = squad.hosts.filter((h) => !inactive.has(h));
   // One look at each host's listening sockets: a port another program holds is never leased.
   const busy = Object.keys(add).some((t) => listens(ctx.environment, t)) ? await checkHostPorts(deps, squad, active) : new Map<string, number[]>();

@@ -1,6 +1,6 @@
 import { removeProcs } from "../../remove-procs.ts";
 import type { Step } from "../step.ts";
-import { servingSet } from "./route.ts";
+import { servingSet } from "../swarm.ts";
 
 /**
  * Removes the procs routing took out of service, after the environment's drain delay so their

@@ -1,6 +1,6 @@
 import { and, eq, lt, sql } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
-import { builds, type BuildRow } from "../../db/schema/index.ts";
+import type { Db } from "../client.ts";
+import { builds, type BuildRow } from "../schema/index.ts";
 
 /**
  * Build rows. The unique index on app + commit + buildpack is the arbiter between workers: the

@@ -1,0 +1,61 @@
+import { and, desc, eq, isNotNull, max } from "drizzle-orm";
+import type { Db } from "../client.ts";
+import { deployments, releases, type ReleaseRow } from "../schema/index.ts";
+
+/** The release serving an app+env: the one the last successful deployment left in place. */
+export async function currentRelease(db: Db, app: string, env: string): Promise<ReleaseRow | undefined> {
+  const [row] = await servedReleasesQuery(db, app, env).limit(1);
+  return row?.release;
+}
+
+/** Every release a successful deployment left serving, newest first (repeats included). */
+export async function servedReleases(db: Db, app: string, env: string): Promise<ReleaseRow[]> {
+  return (await servedReleasesQuery(db, app, env)).map((r) => r.release);
+}
+
+function servedReleasesQuery(db: Db, app: string, env: string) {
+  return db
+    .select({ release: releases })
+    .from(deployments)
+    .innerJoin(releases, eq(releases.id, deployments.toReleaseId))
+    .where(and(eq(deployments.app, app), eq(deployments.env, env), eq(deployments.status, "succeeded"), isNotNull(deployments.toReleaseId)))
+    .orderBy(desc(deployments.finishedAt))
+    .$dynamic();
+}
+
+export async function releaseByNumber(db: Db, app: string, env: string, number: number): Promise<ReleaseRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(releases)
+    .where(and(eq(releases.app, app), eq(releases.env, env), eq(releases.number, number)));
+  return row;
+}
+
+export async function releaseById(db: Db, id: string): Promise<ReleaseRow | undefined> {
+  const [row] = await db.select().from(releases).where(eq(releases.id, id));
+  return row;
+}
+
+/** The newest releases of an app+env, highest number first (`releases` answers). */
+export async function latestReleases(db: Db, app: string, env: string, limit: number): Promise<ReleaseRow[]> {
+  return db.select().from(releases).where(and(eq(releases.app, app), eq(releases.env, env))).orderBy(desc(releases.number)).limit(limit);
+}
+
+/**
+ * Inserts the next release number of an app+env. Two deployments of one app+env never cut at
+ * once (the line forbids it); the unique index still guards the number, and a collision retries.
+ */
+export async function insertNextRelease(db: Db, r: Omit<typeof releases.$inferInsert, "number" | "id" | "createdAt">): Promise<ReleaseRow> {
+  for (let attempt = 0; ; attempt++) {
+    const [{ n } = { n: 0 }] = await db.select({ n: max(releases.number) }).from(releases).where(and(eq(releases.app, r.app), eq(releases.env, r.env)));
+    try {
+      const [row] = await db
+        .insert(releases)
+        .values({ ...r, number: (n ?? 0) + 1 })
+        .returning();
+      return row!;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
