@@ -50,6 +50,9 @@ class HostFailure extends Error {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** After the drain time, how long a request still running on a server in maint may go on before it is cut. */
+export const CUT_GRACE_MS = 5_000;
+
 /**
  * HAProxy through its runtime API: a pool whose backend exists changes with no reload (`add server`
  * + `state ready`; removal `state drain`, wait for sessions to end, `state maint`, `del server`),
@@ -198,20 +201,25 @@ export class HaproxyBalancer implements Balancer {
   }
 
   /**
-   * maint, end what is left, delete. HAProxy refuses `del server` while connections remain
-   * attached (idle ones are released shortly after maint), so a refused delete is tried again.
+   * maint (no new sessions), then `del server`, which HAProxy refuses while sessions remain. A
+   * request still running gets CUT_GRACE_MS more to finish (so a `drain` of 0 does not cut
+   * requests in flight); after that its sessions are shut down and the delete goes through.
    */
   private async cutAll(host: Host, pool: string, nodes: Node[]): Promise<void> {
     let left = nodes;
-    const deadline = Date.now() + 5_000;
-    while (left.length) {
-      const commands = left.flatMap((n) => [runtimeCommand.setState(pool, n, "maint"), runtimeCommand.shutdownSessions(pool, n), runtimeCommand.delServer(pool, n)]);
-      const answers = await this.batch(host, commands);
-      const failedAt = left.map((_, i) => answers[3 * i + 2]);
+    const graceEnds = Date.now() + CUT_GRACE_MS;
+    let force = false;
+    for (;;) {
+      const steps = (n: Node) => [runtimeCommand.setState(pool, n, "maint"), ...(force ? [runtimeCommand.shutdownSessions(pool, n)] : []), runtimeCommand.delServer(pool, n)];
+      const per = force ? 3 : 2;
+      const answers = await this.batch(host, left.flatMap(steps));
+      const refused = left.map((_, i) => answers[per * i + per - 1]);
       // "No such server" on a retry: an earlier attempt's delete went through.
-      left = left.filter((_, i) => failedAt[i] !== undefined && !/^No such server/.test(failedAt[i]!));
-      if (left.length && Date.now() > deadline) throw new Error(`\`${runtimeCommand.delServer(pool, left[0]!)}\` failed: ${failedAt.find((f) => f)}`);
-      if (left.length) await sleep(this.opts.pollMs ?? 100);
+      left = left.filter((_, i) => refused[i] !== undefined && !/^No such server/.test(refused[i]!));
+      if (left.length === 0) return;
+      if (force && Date.now() > graceEnds + 5_000) throw new Error(`\`${runtimeCommand.delServer(pool, left[0]!)}\` failed: ${refused.find((f) => f)}`);
+      if (Date.now() > graceEnds) force = true;
+      await sleep(this.opts.pollMs ?? 100);
     }
   }
 

@@ -104,6 +104,17 @@ describe("HAProxy backend", () => {
     await balancer().deleteNodes("web", [other]);
   });
 
+  it("with a drain of 0, a request in flight on a removed server still completes (cut only after a grace)", async () => {
+    // Slower than the change itself (validation takes a while), so the cut happens mid-request.
+    const slow = await upstream(3_000);
+    await balancer().addNodes("web", [slow]);
+    const inFlight = get("/slow");
+    await new Promise((r) => setTimeout(r, 150));
+    await balancer().deleteNodes("web", [slow], { drainMs: 0 });
+    expect(await inFlight).toEqual({ status: 200, body: `up ${slow.split(":")[1]}` });
+    expect(await balancer().getNodes("web")).toEqual([]);
+  });
+
   it("a config the validator rejects fails with HAProxy's message and changes nothing", async () => {
     const a = await upstream();
     await balancer().addNodes("web", [a]);
