@@ -1,4 +1,4 @@
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq, isNotNull } from "drizzle-orm";
 import { beatRuns } from "../../db/schema/index.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { leaseKey, nextRunOf, scheduledJobs } from "../../engine/beat/schedule.ts";
@@ -21,9 +21,11 @@ export function describeRun(detail: Record<string, unknown>): string {
 export async function beatAnswer(deps: EngineApiDeps): Promise<Reply> {
   const lines: string[] = [];
   for (const { job, schedule } of scheduledJobs(deps.playbook.beat)) {
-    const [last] = await deps.db.select().from(beatRuns).where(eq(beatRuns.job, job)).orderBy(desc(beatRuns.scheduledFor)).limit(1);
+    const [last] = await deps.db.select().from(beatRuns).where(and(eq(beatRuns.job, job), isNotNull(beatRuns.finishedAt))).orderBy(desc(beatRuns.scheduledFor)).limit(1);
+    const [running] = await deps.db.select({ id: beatRuns.id }).from(beatRuns).where(and(eq(beatRuns.job, job), eq(beatRuns.outcome, "running"))).limit(1);
     const next = nextRunOf(schedule);
-    const lastText = last ? `last ${hhmmss(last.scheduledFor)} ${last.outcome}${describeRun(last.detail) ? ` (${describeRun(last.detail)})` : ""}` : "never ran";
+    const did = last ? describeRun(last.detail) : "";
+    const lastText = `${last ? `last ${hhmmss(last.scheduledFor)} ${last.outcome}${did ? ` (${did})` : ""}` : "never ran"}${running ? ", running now" : ""}`;
     lines.push(`${job}  \`${schedule}\`  ${lastText}  next ${next ? hhmmss(next) : "—"}`);
   }
   if (!deps.playbook.beat.digest) lines.push("digest  off (no `beat: digest:` in the playbook)");

@@ -125,11 +125,17 @@ export async function hostsAnswer(deps: EngineApiDeps, squadName?: string): Prom
       // Ports another program held when Raptor last looked (placement skips them).
       const busy = (row?.busyPorts ?? []).filter((p) => p >= s.ports.from && p <= s.ports.to);
       const held = busy.length ? `; busy ports (held by other programs, skipped): ${busy.join(", ")}${row?.portsCheckedAt ? ` as of ${row.portsCheckedAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : ""}` : "";
-      lines.push(`  ${h}: ${n} proc${n === 1 ? "" : "s"}${row?.active === false ? " (inactive)" : ""}${held}`);
+      // What the beat's hosts job last found: state, when it last answered, and why it did not.
+      const state = row && row.state !== "unknown" ? ` — ${row.state}${row.stateSince ? ` since ${stamp(row.stateSince)}` : ""}` : " — not checked yet";
+      const seen = row?.lastSeenAt && row.state !== "up" ? `, last seen ${stamp(row.lastSeenAt)}` : "";
+      const error = row?.lastError && row.state === "down" ? `: ${row.lastError}` : "";
+      lines.push(`  ${h}: ${n} proc${n === 1 ? "" : "s"}${row?.active === false ? " (inactive)" : ""}${state}${seen}${error}${held}`);
     }
   }
   return { kind: "answer", title: "hosts", text: lines.join("\n") };
 }
+
+const stamp = (d: Date) => `${d.toISOString().replace("T", " ").slice(0, 19)} UTC`;
 
 function groupBy<T>(list: T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();

@@ -20,15 +20,17 @@ export interface HostCheck {
 /** Both ways Raptor works a host must answer: SSH (`true` runs) and supervisord (lists its programs). */
 export async function checkHost(deps: EngineDeps, squad: Squad, name: string): Promise<HostCheck> {
   const h = hostHandle(deps, squad, name);
-  const problems: string[] = [];
-  await Promise.all([
-    withTimeout(h.host.exec(["true"], { timeoutMs: CHECK_TIMEOUT_MS }), CHECK_TIMEOUT_MS + 1_000, `ssh to ${name}`)
-      .then((r) => {
-        if (r.code !== 0) problems.push(`ssh: \`true\` exited ${r.code}`);
-      })
-      .catch((e: Error) => problems.push(`ssh: ${e.message}`)),
-    withTimeout(h.supervisor.getAllProcessInfo(), CHECK_TIMEOUT_MS, `supervisord on ${name}`).catch((e: Error) => problems.push(`supervisord: ${e.message}`)),
+  const [ssh, supervisord] = await Promise.all([
+    withTimeout(h.host.exec(["true"], { timeoutMs: CHECK_TIMEOUT_MS }), CHECK_TIMEOUT_MS + 1_000, `ssh to ${name}`).then(
+      (r) => (r.code === 0 ? undefined : `ssh: \`true\` exited ${r.code}`),
+      (e: Error) => `ssh: ${e.message}`,
+    ),
+    withTimeout(h.supervisor.getAllProcessInfo(), CHECK_TIMEOUT_MS, `supervisord on ${name}`).then(
+      () => undefined,
+      (e: Error) => `supervisord: ${e.message}`,
+    ),
   ]);
+  const problems = [ssh, supervisord].filter((p): p is string => p !== undefined);
   return problems.length ? { host: name, up: false, error: problems.join("; ") } : { host: name, up: true };
 }
 

@@ -1,0 +1,250 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { and, eq } from "drizzle-orm";
+import { beatRuns, deployments, hosts as hostsTable } from "../../db/schema/index.ts";
+import { startBeat, type RunningBeat } from "../../engine/beat/schedule.ts";
+import { eventStreamKey, parseStreamEntry } from "../../engine/events.ts";
+import type { EngineEvent } from "../../engine/event-types.ts";
+import { createSupervisor } from "../../runners/supervisor/xmlrpc-client.ts";
+import type { ProcessInfo, Supervisor } from "../../runners/supervisor/types.ts";
+import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
+import { liveProcRows, nodesOf, poolNodes, runningProgramsOf } from "../support/fleet-probe.ts";
+import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
+import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
+import { startTestbed, type Testbed } from "../support/testbed.ts";
+
+const PERIOD_S = 2;
+const GRACE_S = 4;
+/** Schedules in seconds, set in the test playbook like an operator would. */
+const BEAT_YAML = `beat:
+  reconcile: "*/${PERIOD_S} * * * * *"
+  hosts: "*/${PERIOD_S} * * * * *"
+  orphans: { schedule: "*/${PERIOD_S} * * * * *", grace: ${GRACE_S}s }
+  expire: "*/10 * * * * *"
+`;
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * The beat keeping a real fleet (three sshd + supervisord hosts) true to its swarms: a crashed
+ * proc is restarted and routed again, a dead host's procs are replaced elsewhere and said once,
+ * programs nobody owns are removed after the grace period and only those.
+ */
+describe("the beat on three ssh hosts: reconcile, hosts, orphans", () => {
+  let bed: Testbed;
+  let repo: AppRepo;
+  let h: Harness;
+  let beat: RunningBeat | undefined;
+  let streamStart = "0-0";
+
+  beforeAll(async () => {
+    bed = await startTestbed({ hosts: 3 });
+    repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
+    h = await startHarness({
+      playbookYaml: {
+        "pb.yaml": playbookYaml([bed.squadYaml("bed")], { hello: { repo: repo.path, environments: { prod: bedEnv(3, "hello_prod", { uptest_timeout: "8s" }) } } }),
+        "beat.yaml": BEAT_YAML,
+      },
+    });
+    const r = await h.say("deploy hello prod");
+    expect(r.final?.type, r.text).toBe("deployment.succeeded");
+    streamStart = (await h.engine.redis.xadd(eventStreamKey(h.engine.prefix), "*", "e", "{}"))!;
+    beat = await startBeat(h.engine, { leaseMs: 3_000 });
+  }, 180_000);
+  afterAll(async () => {
+    await beat?.close();
+    await h?.close();
+    await bed?.stop();
+  });
+
+  const supervisorOf = (host: string): Supervisor => {
+    const t = bed.hosts.find((x) => x.name === host)!;
+    return createSupervisor({ url: t.supervisorUrl, username: bed.supervisor.username, password: bed.supervisor.password });
+  };
+  const info = async (host: string, name: string): Promise<ProcessInfo | undefined> => (await supervisorOf(host).getAllProcessInfo()).find((i) => i.name === name);
+  const live = () => liveProcRows(h, "hello", "prod");
+  const pool = () => poolNodes(h, "lb", "hello_prod");
+  /** host/name/state of every program on the given hosts (supervisorPrograms, minus hosts that are down). */
+  const programsOn = async (hostNames: string[]) =>
+    (await Promise.all(hostNames.map(async (host) => (await supervisorOf(host).getAllProcessInfo()).map((i) => `${host}/${i.name}/${i.statename}`)))).flat().sort();
+  const reports = async (): Promise<EngineEvent[]> =>
+    (await h.engine.redis.xrange(eventStreamKey(h.engine.prefix), streamStart, "+")).map(([id, f]) => parseStreamEntry(id, f)).filter((e): e is EngineEvent => e?.type === "beat.report");
+  const repairs = () => h.engine.db.select().from(deployments).where(eq(deployments.kind, "repair"));
+  /** The fleet is as the swarm says: 3 procs running under supervisord, exactly the pool, answering. */
+  async function healthy(upHosts = bed.hosts.map((x) => x.name)): Promise<boolean> {
+    return (await unhealthy(upHosts)) === "";
+  }
+  /** Why the fleet is not as the swarm says, or "". */
+  async function unhealthy(upHosts = bed.hosts.map((x) => x.name)): Promise<string> {
+    const rows = await live();
+    if (rows.length !== 3) return `${rows.length} live procs`;
+    const programs = JSON.stringify(await programsOn(upHosts));
+    if (programs !== JSON.stringify(runningProgramsOf(rows))) return `supervisord runs ${programs}, the rows say ${JSON.stringify(runningProgramsOf(rows))}`;
+    if (JSON.stringify(await pool()) !== JSON.stringify(nodesOf(rows))) return `pool ${JSON.stringify(await pool())}`;
+    const answers = await Promise.all(rows.map((p) => httpGet(p.host, p.port!)));
+    return answers.every((a) => a.includes("hello from v1")) ? "" : `answers ${JSON.stringify(answers)}`;
+  }
+
+  /** What the beat did lately, for a failure message. */
+  async function dump(): Promise<string> {
+    const runs = (await h.engine.db.select().from(beatRuns)).sort((a, b) => b.id - a.id).slice(0, 12);
+    const reps = await repairs();
+    return [
+      ...runs.map((r) => `${r.job} ${r.scheduledFor.toISOString()} ${r.outcome} ${JSON.stringify(r.detail)}`),
+      ...reps.map((d) => `repair ${d.id} ${d.status} ${d.errorCode ?? ""} ${d.error ?? ""}`),
+      `live: ${(await live()).map((p) => `${p.host}/${p.name}/${p.status}`).join(" ")}`,
+      `pool: ${(await pool()).join(" ")}`,
+      ...(await Promise.all(
+        (await live()).map(async (p) => {
+          try {
+            const s = supervisorOf(p.host);
+            const i = await info(p.host, p.name);
+            const [tail] = await s.tailProcessStdoutLog(p.name, 0, 600);
+            return `${p.host}/${p.name}: ${i?.statename} ${i?.spawnerr ?? ""}\n${tail}`;
+          } catch (e) {
+            return `${p.host}/${p.name}: ${(e as Error).message}`;
+          }
+        }),
+      )),
+    ].join("\n");
+  }
+
+  it("a healthy fleet: the jobs run every tick, find nothing to do, and say nothing", async () => {
+    await until("4 reconcile runs", async () => (await h.engine.db.select().from(beatRuns).where(eq(beatRuns.job, "reconcile"))).length >= 4);
+    const runs = (await h.engine.db.select().from(beatRuns)).filter((r) => r.finishedAt);
+    expect(runs.filter((r) => r.outcome === "failed"), JSON.stringify(runs.filter((r) => r.outcome === "failed"))).toEqual([]);
+    expect(new Set(runs.filter((r) => r.job !== "expire").map((r) => r.outcome))).toEqual(new Set(["idle"]));
+    expect(await repairs()).toEqual([]);
+    expect(await reports()).toEqual([]);
+    const [host] = await h.engine.db.select().from(hostsTable).where(eq(hostsTable.name, bed.hosts[0]!.name));
+    expect(host?.state).toBe("up");
+    expect(host?.lastSeenAt).toBeInstanceOf(Date);
+    const answer = await h.say("beat");
+    expect(answer.text).toMatch(/reconcile {2}`\*\/2 \* \* \* \* \*` {2}last \S+ \S+ idle(, running now)? {2}next /);
+    expect(answer.text).toMatch(/leader: beat /);
+  }, 60_000);
+
+  it("a proc SIGKILLed behind supervisord's back until it is FATAL is running and routed again within a reconcile period", async () => {
+    // While the beat is stopped, crash one proc for good: kill it each time supervisord restarts it.
+    await beat!.close();
+    beat = undefined;
+    const [victim] = await live();
+    const name = victim!.name;
+    const killed: number[] = [];
+    await until(
+      `${name} FATAL`,
+      async () => {
+        const i = await info(victim!.host, name);
+        if (i?.statename === "FATAL") return true;
+        if (i && i.pid > 0 && !killed.includes(i.pid)) {
+          // The whole proc, as a crash takes it: supervisord starts each program in its own process
+          // group, and the launcher's child (the app) would otherwise live on holding the port.
+          process.kill(-i.pid, "SIGKILL");
+          killed.push(i.pid);
+        }
+        return false;
+      },
+      30_000,
+    );
+    expect(killed.length).toBeGreaterThanOrEqual(2);
+    const restarted = Date.now();
+    beat = await startBeat(h.engine, { leaseMs: 3_000 });
+    await until("the swarm healthy again", () => healthy(), 60_000);
+    const tookMs = Date.now() - restarted;
+    console.log(`crashed proc: running and routed again ${tookMs} ms after the beat started (reconcile every ${PERIOD_S}s)`);
+    // Restarted in place (the same proc, not a replacement), by one repair deployment.
+    expect((await live()).map((p) => p.name)).toContain(name);
+    const done = await until("the repair to end", async () => {
+      const r = await repairs();
+      return r.every((d) => !["queued", "running"].includes(d.status)) && r;
+    });
+    expect(done.map((d) => d.status)).toEqual(["succeeded"]);
+    expect(done[0]!.requestedBy).toBe("raptor");
+  }, 120_000);
+
+  it("a program added by hand under Raptor's naming is removed after the grace period; one with another name is left alone", async () => {
+    const host = bed.hosts[0]!;
+    const port = bed.appPorts.to;
+    const raptorNamed = `hello-prod-v9-web-${port}`;
+    const conf = (name: string) => `[program:${name}]\ncommand=sleep 600\nautostart=false\nautorestart=false\n`;
+    await writeFile(join(host.root, "supervisor", `${raptorNamed}.conf`), conf(raptorNamed));
+    await writeFile(join(host.root, "supervisor", "handmade.conf"), conf("handmade"));
+    const s = supervisorOf(host.name);
+    const added = Date.now();
+    await s.reloadConfig();
+    for (const n of [raptorNamed, "handmade"]) {
+      await s.addProcessGroup(n);
+      await s.startProcess(n, true);
+    }
+    const before = (await reports()).length;
+    await until(`${raptorNamed} removed and reported`, async () => !(await info(host.name, raptorNamed)) && (await reports()).length > before, 60_000);
+    const tookMs = Date.now() - added;
+    expect(tookMs).toBeGreaterThanOrEqual(GRACE_S * 1000);
+    const handmade = await info(host.name, "handmade");
+    const news = (await reports()).slice(before).map((e) => (e as { text: string }).text);
+    await s.stopProcess("handmade", true);
+    await s.removeProcessGroup("handmade");
+    expect(news, await dump()).toEqual([`removed 1 orphan program (named like a proc, but no proc of Raptor's): ${raptorNamed} on ${host.name}.`]);
+    expect(handmade?.statename).toBe("RUNNING");
+    expect(await unhealthy()).toBe("");
+    console.log(`hand-added orphan removed ${tookMs} ms after it appeared (grace ${GRACE_S}s)`);
+  }, 90_000);
+
+  it("a host whose sshd and supervisord stop is marked down once, its procs replaced on the others and routed; back up, its stale procs go as orphans", async () => {
+    const down = bed.hosts[2]!.name;
+    const others = bed.hosts.filter((x) => x.name !== down).map((x) => x.name);
+    const onDown = (await live()).filter((p) => p.host === down);
+    expect(onDown.length).toBeGreaterThan(0);
+    const before = (await reports()).length;
+    const stopped = Date.now();
+    await bed.stopSshd(down);
+    await bed.stopSupervisord(down);
+
+    await until("the host marked down", async () => (await h.engine.db.select().from(hostsTable).where(eq(hostsTable.name, down)))[0]?.state === "down");
+    await until("its procs replaced on the other hosts", async () => (await live()).every((p) => p.host !== down) && healthy(others), 90_000).catch(async (e: Error) => {
+      throw new Error(`${e.message}\n${await dump()}`);
+    });
+    const replacedMs = Date.now() - stopped;
+    // A few more hosts ticks: the news is said once, not every tick.
+    const n = (await h.engine.db.select().from(beatRuns).where(eq(beatRuns.job, "hosts"))).length;
+    await until("3 more hosts runs", async () => (await h.engine.db.select().from(beatRuns).where(eq(beatRuns.job, "hosts"))).length >= n + 3);
+    const downNews = (await reports()).slice(before).map((e) => (e as { text: string }).text);
+    expect(downNews, await dump()).toEqual([expect.stringMatching(new RegExp(`^host ${down.replace(/\./g, "\\.")} is down \\((ssh|supervisord): .*\\)\\. Its ${onDown.length} procs? will be replaced on the other hosts of bed`))]);
+    const [row] = await h.engine.db.select().from(hostsTable).where(eq(hostsTable.name, down));
+    // By now both have been found dead (the first check may have caught sshd alone).
+    expect(row?.lastError).toMatch(/ssh: .*; supervisord: /);
+    const hostsAnswer = await h.say("hosts");
+    expect(hostsAnswer.text).toMatch(new RegExp(`${down.replace(/\./g, "\\.")}: .*down`));
+
+    // Back up: supervisord reloads its old program files (autostart=false: they stay STOPPED).
+    const backBefore = (await reports()).length;
+    await bed.startSshd(down);
+    await bed.startSupervisord(down);
+    await until("the host marked up", async () => (await h.engine.db.select().from(hostsTable).where(eq(hostsTable.name, down)))[0]?.state === "up");
+    await until("its stale procs removed as orphans", () => healthy(), 60_000);
+    const backNews = (await reports()).slice(backBefore).map((e) => (e as { text: string }).text);
+    expect(backNews, await dump()).toHaveLength(2);
+    expect(backNews[0]).toBe(`host ${down} is back up. Procs left on it from before are removed as orphans.`);
+    expect(backNews.slice(1)).toEqual([expect.stringMatching(new RegExp(`^removed ${onDown.length} orphan programs? .*: ${onDown.map((p) => `${p.name} on ${down}`).join(", ")}\\.$`))]);
+    const repairRows = await until("the repairs to end", async () => {
+      const r = await repairs();
+      return r.every((d) => !["queued", "running"].includes(d.status)) && r;
+    });
+    expect(repairRows.every((d) => d.status === "succeeded")).toBe(true);
+    console.log(`host down: procs replaced and routed ${replacedMs} ms after sshd+supervisord stopped (hosts/reconcile every ${PERIOD_S}s)`);
+  }, 240_000);
+});
