@@ -129,7 +129,7 @@ export async function hostsAnswer(deps: EngineApiDeps, squadName?: string): Prom
       const state = row && row.state !== "unknown" ? ` — ${row.state}${row.stateSince ? ` since ${stamp(row.stateSince)}` : ""}` : " — not checked yet";
       const seen = row?.lastSeenAt && row.state !== "up" ? `, last seen ${stamp(row.lastSeenAt)}` : "";
       const error = row?.lastError && row.state === "down" ? `: ${row.lastError}` : "";
-      lines.push(`  ${h}: ${n} proc${n === 1 ? "" : "s"}${row?.active === false ? " (inactive)" : ""}${state}${seen}${error}${held}`);
+      lines.push(`  ${h}: ${n} proc${n === 1 ? "" : "s"}${row?.active === false ? " (inactive)" : ""}${held}${state}${seen}${error}`);
     }
   }
   return { kind: "answer", title: "hosts", text: lines.join("\n") };
