@@ -31,5 +31,9 @@ export async function startChat(rt: Runtime, shutdown: (() => Promise<void> | vo
     return;
   }
   const actor = { id: env.RAPTOR_USER ?? userInfo().username };
-  await runRepl({ engine: rt.engine, authorizer: localAuthorizer, connection: () => rt.redisConnection() }, actor, { input: process.stdin, output: process.stdout });
+  // SIGTERM / SIGINT end the chat like `exit`, so shutdown runs (the embedded database closes cleanly).
+  const stop = new AbortController();
+  process.once("SIGINT", () => stop.abort());
+  process.once("SIGTERM", () => stop.abort());
+  await runRepl({ engine: rt.engine, authorizer: localAuthorizer, connection: () => rt.redisConnection() }, actor, { input: process.stdin, output: process.stdout, signal: stop.signal });
 }

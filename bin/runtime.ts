@@ -8,6 +8,7 @@ import { defaultEngineOptions, type EngineOptions } from "../engine/context.ts";
 import type { Logger } from "../lib/logger.ts";
 import { Queues } from "../engine/queues.ts";
 import { lastKnownRedactor, redactingLogger } from "../engine/redact.ts";
+import { LivePlaybook } from "../playbooks/live.ts";
 import { loadPlaybooks } from "../playbooks/load.ts";
 import { HostCache } from "../runners/host-cache.ts";
 
@@ -67,8 +68,10 @@ export async function createRuntime(config: RuntimeConfig, logger?: Logger): Pro
       { level: process.env.LOG_LEVEL ?? "info", redact: ["*.password", "*.token", "*.key"] },
       pino.destination({ dest: config.logFile ?? resolve(config.dataDir, "raptor.log"), sync: false, mkdir: true }),
     );
+  const live = new LivePlaybook(config.playbooks, (pb) => (engine.playbook = pb), log);
+  await live.prime();
   const playbook = await loadPlaybooks(config.playbooks);
-  const db: DbHandle = await openDb({ url: config.databaseUrl, dataDir: resolve(config.dataDir, "pglite") });
+  const db: DbHandle = await openDb({ url: config.databaseUrl, dataDir: resolve(config.dataDir, "pglite"), logger: log });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false });
   const hosts = new HostCache();
   const queues = new Queues(config.redisUrl, config.prefix);
@@ -80,9 +83,10 @@ export async function createRuntime(config: RuntimeConfig, logger?: Logger): Pro
     playbook,
     hosts,
     dataDir: config.dataDir,
-    logger: redactingLogger(log, () => lastKnownRedactor({ db: db.db, playbook })),
+    logger: redactingLogger(log, () => lastKnownRedactor({ db: db.db, playbook: engine.playbook })),
     options: config.options,
     queues,
+    refreshPlaybook: () => live.refresh(),
   };
   const extra: Redis[] = [];
   return {

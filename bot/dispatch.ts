@@ -20,6 +20,13 @@ export interface DispatchDeps {
  * Never throws for anything a person can type: every outcome is a Reply the channel can show.
  */
 export async function dispatch(deps: DispatchDeps, req: ChatRequest): Promise<Reply> {
+  const problem = await deps.engine.refreshPlaybook?.();
+  const reply = await answer(deps, req);
+  // A broken playbook edit is kept out; whoever types next is told, with the answer.
+  return problem ? { ...reply, text: `${reply.text}\n⚠ ${problem}` } : reply;
+}
+
+async function answer(deps: DispatchDeps, req: ChatRequest): Promise<Reply> {
   const pb = deps.engine.playbook;
   const binding = req.channel ? bindingForChannel(pb, req.channel) : undefined;
   const names = knownNames(pb);

@@ -49,8 +49,13 @@ export async function followThread(conn: Redis, prefix: string, deploymentId: st
  * The REPL: read a command, dispatch it as the local user, print the reply; a deployment's
  * thread keeps printing while the next command is typed.
  */
-export async function runRepl(deps: DispatchDeps & { connection(): Redis }, actor: Actor, io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream }): Promise<void> {
+export async function runRepl(
+  deps: DispatchDeps & { connection(): Redis },
+  actor: Actor,
+  io: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; /** Ends the chat (SIGTERM), as `exit` does. */ signal?: AbortSignal },
+): Promise<void> {
   const rl = createInterface({ input: io.input, output: io.output, prompt: "raptor> ", terminal: (io.output as { isTTY?: boolean }).isTTY ?? false });
+  io.signal?.addEventListener("abort", () => rl.close(), { once: true });
   const print: Print = (line) => {
     io.output.write(`\r${line}\n`);
   };

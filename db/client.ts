@@ -2,17 +2,23 @@ import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { serveOrJoin } from "./embedded/owner.ts";
 import * as schema from "./schema/index.ts";
 
 export type Schema = typeof schema;
-/** One handle whichever driver is underneath (postgres.js or PGlite). */
+/** One handle whichever database is underneath (a Postgres server, or the embedded PGlite served over a socket). */
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
 export interface DbHandle {
   db: Db;
   driver: "postgres" | "pglite";
+  /** For the embedded database: whether this process owns the directory now, and the socket it is served on. */
+  embedded?: { owner(): boolean; socket: string };
   close(): Promise<void>;
 }
+
+/** Where the embedded database's owner reports taking over or failing to. */
+export type EmbeddedLog = Parameters<typeof serveOrJoin>[1];
 
 /** pg_advisory_lock key that serializes Raptor's migrations across processes (any constant; "raptor" in ASCII). */
 export const MIGRATION_LOCK_KEY = 0x72617074_6f72;
@@ -22,45 +28,56 @@ const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), "migratio
 /**
  * Opens the database and applies the committed migrations. A failed migration throws, and
  * start-up stops there: Raptor never runs against a schema it does not know.
- * With `url` (DATABASE_URL) it uses postgres.js; without, embedded PGlite under `dataDir`.
+ * With `url` (DATABASE_URL) it uses postgres.js; without, embedded PGlite under `dataDir`, opened
+ * by one process only and served to the others over a unix socket (db/embedded/owner.ts): this
+ * process either becomes its owner or connects to the one that is. Either way the queries go
+ * through postgres.js, so every process sees the same rows.
  */
-export async function openDb(opts: { url?: string; dataDir?: string; migrate?: boolean } = {}): Promise<DbHandle> {
+export async function openDb(opts: { url?: string; dataDir?: string; migrate?: boolean; logger?: EmbeddedLog } = {}): Promise<DbHandle> {
   const migrate = opts.migrate ?? true;
+  const { default: postgres } = await import("postgres");
   if (opts.url) {
-    const { default: postgres } = await import("postgres");
-    const { drizzle } = await import("drizzle-orm/postgres-js");
     const client = postgres(opts.url, { max: 10, onnotice: () => {} });
-    const db = drizzle(client, { schema });
-    if (migrate) {
-      const { migrate: run } = await import("drizzle-orm/postgres-js/migrator");
-      // Processes started together on a new database would each run the migrations and trip on
-      // each other's CREATE TYPE; the advisory lock (held on one reserved connection) lets one
-      // migrate while the others wait, then find nothing left to do.
-      try {
-        const lockConn = await client.reserve();
-        try {
-          await lockConn`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
-          await run(db, { migrationsFolder });
-        } finally {
-          await lockConn`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
-          lockConn.release();
-        }
-      } catch (err) {
-        await client.end({ timeout: 5 });
-        throw err;
-      }
-    }
-    return { db: db as unknown as Db, driver: "postgres", close: () => client.end({ timeout: 5 }) };
+    return finishOpen(client, migrate, "postgres", () => client.end({ timeout: 5 }));
   }
-  const { PGlite } = await import("@electric-sql/pglite");
-  const { drizzle } = await import("drizzle-orm/pglite");
   const dir = resolve(opts.dataDir ?? ".raptor/pglite");
   mkdirSync(dir, { recursive: true });
-  const client = new PGlite(dir);
+  const served = await serveOrJoin(dir, opts.logger);
+  // One shared backend session: no named prepared statements (their names would collide).
+  const client = postgres({ path: served.path, username: "postgres", database: "postgres", max: 4, prepare: false, onnotice: () => {} });
+  const handle = await finishOpen(client, migrate, "pglite", async () => {
+    await client.end({ timeout: 5 });
+    await served.close();
+  }).catch(async (err) => {
+    await served.close();
+    throw err;
+  });
+  return { ...handle, embedded: { owner: served.isOwner, socket: served.path } };
+}
+
+type PgClient = import("postgres").Sql<{}>;
+
+async function finishOpen(client: PgClient, migrate: boolean, driver: DbHandle["driver"], close: () => Promise<void>): Promise<DbHandle> {
+  const { drizzle } = await import("drizzle-orm/postgres-js");
   const db = drizzle(client, { schema });
   if (migrate) {
-    const { migrate: run } = await import("drizzle-orm/pglite/migrator");
-    await run(db, { migrationsFolder });
+    const { migrate: run } = await import("drizzle-orm/postgres-js/migrator");
+    // Processes started together on a new database would each run the migrations and trip on
+    // each other's CREATE TYPE; the advisory lock (held on one reserved connection) lets one
+    // migrate while the others wait, then find nothing left to do.
+    try {
+      const lockConn = await client.reserve();
+      try {
+        await lockConn`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+        await run(db, { migrationsFolder });
+      } finally {
+        await lockConn`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
+        lockConn.release();
+      }
+    } catch (err) {
+      await close();
+      throw err;
+    }
   }
-  return { db: db as unknown as Db, driver: "pglite", close: () => client.close() };
+  return { db: db as unknown as Db, driver, close };
 }

@@ -41,6 +41,12 @@ export interface EngineDeps {
   dataDir: string;
   logger: Logger;
   options: EngineOptions;
+  /**
+   * Picks up playbook edits before a command or job (bin/runtime.ts wires playbooks/live.ts):
+   * swaps `playbook` when the files changed and are valid; resolves with the reason the files on
+   * disk are not in use when the last edit is broken. Absent: the playbook never changes.
+   */
+  refreshPlaybook?: () => Promise<string | undefined>;
   now?: () => Date;
 }
 

@@ -36,12 +36,12 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
   const helpers: Worker[] = [
     new Worker(
       "builds",
-      async (job: Job) => runBuildJob(deps, jobCatalog.builds.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err)))),
+      async (job: Job) => (await deps.refreshPlaybook?.(), runBuildJob(deps, jobCatalog.builds.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
       { ...common, concurrency: BUILD_CONCURRENCY },
     ),
     new Worker(
       "procs",
-      async (job: Job) => startOnHost(deps, jobCatalog.procs.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err)))),
+      async (job: Job) => (await deps.refreshPlaybook?.(), startOnHost(deps, jobCatalog.procs.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
       { ...common, concurrency: PROC_CONCURRENCY },
     ),
   ];
@@ -53,6 +53,8 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
     "deployments",
     async (job: Job, token?: string) => {
       const { deploymentId } = jobCatalog.deployments.schema.parse(job.data);
+      // Playbook edits made since this worker started (a new app, a new environment) apply to this job.
+      await deps.refreshPlaybook?.();
       const attempts = job.opts.attempts ?? 1;
       const finalAttempt = job.attemptsMade + 1 >= attempts;
       let outcome;

@@ -1,0 +1,122 @@
+/**
+ * One embedded database, several processes. The PGlite directory is opened by exactly one
+ * process, its owner, which serves it to the others over a unix socket (wire-server.ts); every
+ * process, the owner included, talks to it with postgres.js through that socket.
+ *
+ * The socket is the lock. On Linux it is an abstract socket named after the directory's real
+ * path: binding it is atomic, only one process can hold it, and the kernel frees it when the
+ * owner exits, even on SIGKILL, so a crashed owner never leaves a stale lock. Elsewhere it is
+ * `<dir>.sock` beside the directory, removed when nothing answers on it.
+ *
+ * Ownership moves: a process that is not the owner keeps a connection to the socket, and when
+ * the owner goes away (a `raptor say` that started first, then ended), it tries to become the
+ * owner itself. postgres.js reconnects to the same socket on the next query.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, realpathSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { dirname, join } from "node:path";
+import { PgliteWireServer, type WireServerLog } from "./wire-server.ts";
+
+/** Where the owner of `dir` serves it: an abstract socket on Linux (a leading NUL), a file elsewhere. */
+export function socketPathFor(dir: string): string {
+  const real = realpathSync(dir);
+  if (process.platform === "linux") return `\0raptor-pglite-${createHash("sha1").update(real).digest("hex").slice(0, 20)}`;
+  return `${real}.sock`;
+}
+
+/** How a socket path reads in a message: abstract ones with a leading `@`, as `ss -x` shows them. */
+export function printable(path: string): string {
+  return path.startsWith("\0") ? `@${path.slice(1)}` : path;
+}
+
+export interface EmbeddedServer {
+  /** The socket path to give postgres.js (`path`). */
+  path: string;
+  /** Whether this process owns (opened) the PGlite directory right now. */
+  isOwner(): boolean;
+  /** Gives up ownership (closing PGlite cleanly) or stops watching the owner. */
+  close(): Promise<void>;
+}
+
+/**
+ * Becomes the owner of `dir` (opens PGlite there and serves it), or finds the process that is,
+ * and watches it to take over when it leaves. Resolves once the socket answers.
+ */
+export async function serveOrJoin(dir: string, log?: WireServerLog & { info(obj: unknown, msg?: string): void }): Promise<EmbeddedServer> {
+  mkdirSync(dir, { recursive: true });
+  const path = socketPathFor(dir);
+  const record = join(dirname(realpathSync(dir)), "pglite.owner");
+  let owned: { server: PgliteWireServer; close(): Promise<void> } | undefined;
+  let watcher: ReturnType<typeof connect> | undefined;
+  let closed = false;
+
+  const tryOwn = async (): Promise<boolean> => {
+    const server = new PgliteWireServer(log);
+    try {
+      await server.listen(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+      return false;
+    }
+    // The socket is ours: only now open the directory.
+    const { PGlite } = await import("@electric-sql/pglite");
+    const db = await PGlite.create(dir);
+    server.attach(db);
+    owned = {
+      server,
+      close: async () => {
+        await server.close(() => db.close());
+        if (!path.startsWith("\0")) rmSync(path, { force: true });
+        rmSync(record, { force: true });
+      },
+    };
+    writeFileSync(record, `${JSON.stringify({ pid: process.pid, socket: printable(path), since: new Date().toISOString() })}\n`);
+    log?.info({ dir, socket: printable(path) }, "embedded database: this process owns it and serves it to the others");
+    return true;
+  };
+
+  const answers = () =>
+    new Promise<boolean>((resolve) => {
+      const s = connect(path);
+      s.once("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+
+  /** Keeps a connection to the owner; when it closes, tries to take over. */
+  const watch = () => {
+    const s = connect(path);
+    watcher = s;
+    s.on("error", () => {});
+    s.once("close", () => {
+      if (closed || watcher !== s) return;
+      void elect().catch((err) => log?.warn({ err: (err as Error).message }, "embedded database: could not take over"));
+    });
+  };
+
+  const elect = async (): Promise<void> => {
+    for (let attempt = 0; !closed; attempt++) {
+      if (await tryOwn()) return;
+      if (await answers()) return watch();
+      // A socket file nobody answers on is left over from a crash (not on Linux: abstract ones vanish).
+      if (!path.startsWith("\0") && existsSync(path)) unlinkSync(path);
+      if (attempt > 50) throw new Error(`the embedded database in ${dir} is held by a process that does not answer on ${printable(path)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  await elect();
+  return {
+    path,
+    isOwner: () => owned !== undefined,
+    async close() {
+      closed = true;
+      watcher?.destroy();
+      await owned?.close();
+      owned = undefined;
+    },
+  };
+}

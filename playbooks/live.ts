@@ -1,0 +1,74 @@
+/**
+ * The playbook of a running process, kept current. Before each command and each job the process
+ * asks `refresh()`: when a `*.yaml` file of the directory was added, removed or changed (name,
+ * size, mtime), the directory is loaded and validated again. A valid edit replaces the playbook;
+ * a broken one keeps the last good playbook, is logged, and `refresh()` returns the reason until
+ * the files are fixed, so the next command's answer can say so.
+ */
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "../lib/logger.ts";
+import { loadPlaybooks, PlaybookError } from "./load.ts";
+import type { Playbook } from "./types.ts";
+
+/** What the directory looks like: each playbook file's name, size and mtime. */
+async function signature(dir: string): Promise<string> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /\.ya?ml$/.test(n)).sort();
+  const parts = await Promise.all(
+    names.map(async (n) => {
+      const s = await stat(join(dir, n)).catch(() => undefined);
+      return s ? `${n}:${s.size}:${s.mtimeMs}` : `${n}:gone`;
+    }),
+  );
+  return parts.join("|");
+}
+
+export class LivePlaybook {
+  private seen: string | undefined;
+  private problem: string | undefined;
+  private running: Promise<string | undefined> | undefined;
+
+  /**
+   * @param dir the playbook directory (RAPTOR_PLAYBOOKS)
+   * @param apply called with each new valid playbook (the caller swaps it in)
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly apply: (pb: Playbook) => void,
+    private readonly logger: Logger,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  /** Records the directory as it is now, for a playbook just loaded from it. */
+  async prime(): Promise<void> {
+    this.seen = await signature(this.dir);
+  }
+
+  /**
+   * Reloads when the files changed. Resolves with the reason the current files are not in use
+   * (a sentence for the channel), or undefined when they are.
+   */
+  refresh(): Promise<string | undefined> {
+    // One reload at a time; concurrent callers share it.
+    this.running ??= this.check().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async check(): Promise<string | undefined> {
+    const now = await signature(this.dir);
+    if (now === this.seen) return this.problem;
+    this.seen = now;
+    try {
+      const pb = await loadPlaybooks(this.dir, this.env);
+      this.apply(pb);
+      if (this.problem) this.logger.info({ dir: this.dir }, "playbook fixed: using the edited playbook");
+      else this.logger.info({ dir: this.dir }, "playbook changed: reloaded");
+      this.problem = undefined;
+    } catch (err) {
+      const detail = err instanceof PlaybookError ? err.message : (err as Error).message;
+      this.problem = `the playbook in ${this.dir} has mistakes, so Raptor keeps using the last good one until they are fixed:\n${detail}`;
+      this.logger.warn({ dir: this.dir, err: detail }, "playbook edit rejected; keeping the last good playbook");
+    }
+    return this.problem;
+  }
+}
