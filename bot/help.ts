@@ -57,7 +57,7 @@ export const COMMAND_HELP: readonly Entry[] = [
   {
     topic: "deploy",
     usage: "deploy <app> [to] <env> [<ref>]",
-    example: "deploy web production v1.4.2",
+    example: "deploy hello local main",
     summary: "build and release a branch, tag or sha (default: the environment's branch)",
     detail: [
       "Also `deploy <app>@<ref> to <env>`, `deploy <app>/<ref> to <env>` (the first `/` splits app from ref) and `<app> <env> deploy [<ref>]`.",
@@ -69,14 +69,14 @@ export const COMMAND_HELP: readonly Entry[] = [
   {
     topic: "rollback",
     usage: "rollback <app> <env> [v<N>]",
-    example: "rollback web production v41",
+    example: "rollback hello local v2",
     summary: "go back to release N (default: the previous successful one)",
     detail: ["`v41` and `41` both mean release 41."],
   },
   {
     topic: "scale",
     usage: "scale [<app> <env>] <proc>=<n> ...",
-    example: "scale web production web=6 worker=2",
+    example: "scale hello local web=3",
     summary: "set how many processes of each type run",
     detail: [
       "Counts are whole numbers from 0 to 100; name each proc type once.",
@@ -87,42 +87,42 @@ export const COMMAND_HELP: readonly Entry[] = [
   {
     topic: "restart",
     usage: "restart <app> <env> [<proc>]",
-    example: "restart web production worker",
+    example: "restart hello local web",
     summary: "restart all processes, or one proc type",
     detail: ["In a bound channel: `restart` or `restart <proc>`."],
   },
   {
     topic: "status",
     usage: "status <app> [<env>]",
-    example: "status web production",
-    summary: "swarms, processes per host, current release, lock (aliases: ps, info)",
+    example: "status hello local",
+    summary: "current release, processes per host and their state, lock (aliases: ps, info)",
     detail: ["`ps` and `info` mean the same."],
   },
   {
     topic: "releases",
     usage: "releases <app> <env>",
-    example: "releases web production",
+    example: "releases hello local",
     summary: "the release history (alias: history)",
     detail: ["`history` means the same."],
   },
   {
     topic: "logs",
     usage: "logs <app> <env> [<proc>] [<lines>]",
-    example: "logs web production worker 200",
+    example: "logs hello local web 200",
     summary: "the last lines of the logs",
     detail: ["Lines: 1 to 5000."],
   },
   {
     topic: "config",
     usage: "config <app> <env>",
-    example: "config web production",
+    example: "config hello local",
     summary: "show the configuration, secrets masked",
     detail: ["To change it: `config set <app> <env> KEY=VALUE ...`, `config unset <app> <env> KEY ...`."],
   },
   {
     topic: "config-set",
     usage: "config set <app> <env> KEY=VALUE ...",
-    example: 'config set web production LOG_LEVEL=debug GREETING="hello there"',
+    example: 'config set hello local GREETING=howdy MOTD="hello there"',
     summary: "set variables: a new release, then a deploy",
     detail: [
       "Keys: letters, digits and `_`, not starting with a digit.",
@@ -133,14 +133,14 @@ export const COMMAND_HELP: readonly Entry[] = [
   {
     topic: "config-unset",
     usage: "config unset <app> <env> KEY ...",
-    example: "config unset web production LOG_LEVEL",
+    example: "config unset hello local GREETING",
     summary: "remove variables: a new release, then a deploy",
     detail: ["Keys: letters, digits and `_`, not starting with a digit."],
   },
   {
     topic: "lock",
     usage: "lock <app> <env> [<duration>] [reason]",
-    example: "lock web production 2h migrating the database",
+    example: "lock hello local 2h migrating the database",
     summary: "stop deploys to an environment until unlocked, or for a while",
     detail: [
       "A duration right after the environment (`30m`, `2h`, `1h30m`, `1d`) ends the lock by itself: the beat releases it and says so in the channel.",
@@ -150,7 +150,7 @@ export const COMMAND_HELP: readonly Entry[] = [
   {
     topic: "unlock",
     usage: "unlock <app> <env>",
-    example: "unlock web production",
+    example: "unlock hello local",
     summary: "allow deploys again",
     detail: [],
   },
@@ -179,7 +179,7 @@ export const COMMAND_HELP: readonly Entry[] = [
   {
     topic: "hosts",
     usage: "hosts [<squad>] / hosts check [<squad>]",
-    example: "hosts check blue",
+    example: "hosts check local",
     summary: "the hosts and their load (with ports other programs hold); `check` tests whether they are ready",
     detail: [
       "`hosts check` tries, on each host: SSH and its host key, a writable root, a file upload, supervisord's XML-RPC and credentials, that supervisord includes Raptor's program files, and free ports in the range.",
@@ -229,11 +229,11 @@ export function exampleFor(topic: string): string {
  */
 export function helpText(topic?: string): string {
   if (topic === undefined || topic.trim() === "") {
-    return [
-      "Raptor commands (in a channel bound to an app and environment, you can leave those out):",
-      ...COMMAND_HELP.map((e) => `\`${e.usage}\` — ${e.summary}. e.g. \`${e.example}\``),
-      "Type `help <command>` for details.",
-    ].join("\n");
+    // The answer's title says "Raptor commands"; the text does not repeat it.
+    const lines = COMMAND_HELP.map((e) => `\`${e.usage}\` — ${e.summary}. e.g. \`${e.example}\``);
+    const deploy = COMMAND_HELP.findIndex((e) => e.topic === "deploy");
+    lines.splice(deploy + 1, 0, "`deploy! <app> <env> [<ref>]` — the same, skipping the freeze window (never the approval). e.g. `deploy! hello production`");
+    return [...lines, "In a channel bound to an app and environment you can leave those out. Type `help <command>` for details."].join("\n");
   }
   const entry = helpEntry(topic);
   if (!entry) {

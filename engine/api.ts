@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, lt, lte } from "drizzle-orm";
 import { approvals, auditLog, deploymentSteps, deployments, locks, type DeploymentKind, type DeploymentParams } from "../db/schema/index.ts";
-import { isFrozen } from "../playbooks/freeze.ts";
+import { activeFreeze, freezeEndsAt, isFrozen } from "../playbooks/freeze.ts";
 import { approversOf, environmentOf } from "../playbooks/resolve.ts";
 import type { EngineApiDeps, EngineDeps } from "./context.ts";
 import { EngineError } from "./errors.ts";
@@ -45,7 +45,10 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
   await assertUnlocked(deps, req.app, req.env);
   const now = deps.now?.() ?? new Date();
   if (!req.params.force && isFrozen(environment.freeze, now)) {
-    throw new EngineError("frozen", `${req.app} ${req.env} is in a freeze window (${environment.freeze.join(", ")}).`);
+    const window = activeFreeze(environment.freeze, now);
+    const ends = freezeEndsAt(environment.freeze, now);
+    const until = ends ? ` until ${ends.toISOString().slice(0, 16).replace("T", " ")} UTC` : "";
+    throw new EngineError("frozen", `${req.app} ${req.env} is frozen${until} (freeze window "${window}"; freeze times are UTC).`);
   }
   if (req.kind !== "deploy" && req.kind !== "scale" && req.kind !== "config" && !(await currentRelease(deps.db, req.app, req.env))) {
     throw new EngineError("not_found", `${req.app} has never been deployed to ${req.env}; deploy it first.`);
@@ -114,7 +117,7 @@ async function assertUnlocked(deps: EngineDeps, app: string, env: string): Promi
   // A lock whose time is up no longer holds, even before the beat removes it.
   if (lock && !(lock.expiresAt && lock.expiresAt <= (deps.now?.() ?? new Date()))) {
     const until = lock.expiresAt ? ` until ${lock.expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "";
-    throw new EngineError("lock_held", `${app} ${env} is locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}${until}.`);
+    throw new EngineError("lock_held", `${app} ${env} is locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}${until}. Ask them, or type \`unlock ${app} ${env}\` when the reason is gone.`);
   }
 }
 
@@ -204,7 +207,8 @@ export async function cancelDeployment(deps: EngineApiDeps, deploymentId: string
     .returning();
   if (early.length > 0) {
     await deps.db.update(approvals).set({ status: "rejected", decidedBy: actor, decidedAt: now, reason: "cancelled" }).where(and(eq(approvals.deploymentId, deploymentId), eq(approvals.status, "pending")));
-    await emit(deps, deploymentId, { type: "deployment.cancelled", by: actor, durationMs: 0 });
+    // How long it waited in line (or for approval): the time a person reads as "after 3m".
+    await emit(deps, deploymentId, { type: "deployment.cancelled", by: actor, durationMs: Math.max(0, now.getTime() - d.createdAt.getTime()) });
     await promoteNext(deps, d.app, d.env);
     return "cancelled";
   }

@@ -41,7 +41,6 @@ export class EngineError extends Error {
 }
 
 const hints: Partial<Record<ErrorCode, string>> = {
-  lock_held: "Ask the holder, or `unlock` it when the reason is gone.",
   frozen: "Deploys are frozen now; `deploy!` skips the freeze window if this cannot wait.",
   policy_denied: "Ask someone on the access list.",
   ref_not_found: "Check the branch, tag or sha and try again.",

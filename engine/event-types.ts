@@ -40,6 +40,8 @@ export type EngineEventBody =
       commit?: string;
       hosts: HostProcs[];
       durationMs: number;
+      /** The deployment changed nothing: the release that served still serves, no proc started or removed. */
+      unchanged?: boolean;
       /** Where people reach the environment (its playbook `url`), when it routes through a balancer. */
       url?: string;
     }

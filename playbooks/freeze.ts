@@ -166,3 +166,30 @@ export function activeFreeze(windows: readonly (string | FreezeWindow)[], date: 
 export function isFrozen(windows: readonly (string | FreezeWindow)[], date: Date): boolean {
   return activeFreeze(windows, date) !== undefined;
 }
+
+/** When the window `w`, covering `date`, next ends (UTC). */
+function windowEnd(w: FreezeWindow, date: Date): Date {
+  if (w.kind === "dates") return new Date(w.end);
+  const t = date.getTime();
+  const minuteOfDay = date.getUTCHours() * 60 + date.getUTCMinutes() + (date.getUTCSeconds() * 1000 + date.getUTCMilliseconds()) / 60_000;
+  const period = w.kind === "daily" ? DAY : WEEK;
+  const now = w.kind === "daily" ? minuteOfDay : ((date.getUTCDay() + 6) % 7) * DAY + minuteOfDay;
+  const ahead = (w.end - now + period) % period || period;
+  return new Date(Math.round((t + ahead * 60_000) / 60_000) * 60_000);
+}
+
+/**
+ * When deploys open again: the first moment after `date` that no window covers (following
+ * windows that overlap or touch), or undefined when none covers `date`. UTC, like the windows.
+ */
+export function freezeEndsAt(windows: readonly (string | FreezeWindow)[], date: Date): Date | undefined {
+  let at = date;
+  let moved = false;
+  for (let i = 0; i < 20; i++) {
+    const covering = windows.map(toWindow).filter((w) => covers(w, at));
+    if (covering.length === 0) return moved ? at : undefined;
+    at = new Date(Math.max(...covering.map((w) => windowEnd(w, at).getTime())));
+    moved = true;
+  }
+  return at;
+}

@@ -1,7 +1,7 @@
 import { configVarsOf } from "../../db/queries/config-vars.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { isSecretKey, isSecretValue, makeRedactor } from "../../lib/redact.ts";
-import { currentRelease, latestReleases } from "../../db/queries/releases.ts";
+import { currentRelease, latestReleases, servedReleases } from "../../db/queries/releases.ts";
 import { environmentOf } from "../../playbooks/resolve.ts";
 import type { Reply } from "../dispatch-types.ts";
 
@@ -22,7 +22,10 @@ export async function releasesAnswer(deps: EngineApiDeps, app: string, env: stri
   if (!environmentOf(deps.playbook, app, env)) return notFound(app, env);
   const rows = await latestReleases(deps.db, app, env, 20);
   const cur = await currentRelease(deps.db, app, env);
-  const lines = rows.map((r) => `${r.id === cur?.id ? "▶" : " "} v${r.number}  ${r.createdAt.toISOString().slice(0, 16).replace("T", " ")}  ${r.description}  by ${r.createdBy}`);
+  // A release served once some deployment that shipped it succeeded; one cut by a failed or
+  // cancelled deploy never did, and says so.
+  const served = new Set((await servedReleases(deps.db, app, env)).map((r) => r.id));
+  const lines = rows.map((r) => `${r.id === cur?.id ? "▶" : " "} v${r.number}  ${r.createdAt.toISOString().slice(0, 16).replace("T", " ")}  ${r.description}  by ${r.createdBy}${served.has(r.id) ? "" : "  (never served)"}`);
   return { kind: "answer", title: `releases of ${app} ${env}`, text: lines.join("\n") || `${app} ${env} has no releases yet.` };
 }
 

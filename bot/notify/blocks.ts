@@ -1,5 +1,5 @@
 import type { Reply } from "../dispatch-types.ts";
-import { clip, formatDuration, kindVerb, plural } from "./format.ts";
+import { clip, formatDuration, kindVerb, plural, cutsRelease } from "./format.ts";
 import type { ThreadError, ThreadState, ThreadStep } from "./thread.ts";
 import { button, chunks, context, escapeMrkdwn, outputSection, plain, section, slackDate, SLACK_LIMITS, who, type Block } from "./block-kit.ts";
 
@@ -76,6 +76,8 @@ function releaseLine(s: ThreadState): string | undefined {
   const commit = s.commit ? ` · commit \`${escapeMrkdwn(s.commit)}\`` : "";
   if (!from && !to) return commit ? `Release: new${commit}` : undefined;
   if (from && to && from === to) return `Release: ${to}${commit}`;
+  // Scale and restart run the serving release: there is no "new" one to announce.
+  if (from && !to && !cutsRelease(s.kind)) return `Release: ${from}${commit}`;
   return `Release: ${from ?? "none"} → ${to ?? "new"}${commit}`;
 }
 
@@ -151,7 +153,14 @@ export function summaryBlocks(s: ThreadState): Block[] {
   const took = s.durationMs !== undefined ? ` — took ${formatDuration(s.durationMs)}` : "";
   switch (s.status) {
     case "succeeded": {
-      const rel = s.toRelease !== undefined ? ` is now *v${s.toRelease}*${s.commit ? ` (\`${escapeMrkdwn(s.commit)}\`)` : ""}` : " succeeded";
+      if (s.result?.unchanged) {
+        const blocks: Block[] = [section(`:white_check_mark: ${title(s)}: nothing changed, *v${s.toRelease}*${s.commit ? ` (\`${escapeMrkdwn(s.commit)}\`)` : ""} already serves this build and config${took}`, "summary")];
+        const hosts = hostsText(s);
+        if (hosts) blocks.push(section(hosts, "procs"));
+        if (s.result.url) blocks.push(section(`reachable at ${escapeMrkdwn(s.result.url)}`, "url"));
+        return blocks;
+      }
+      const rel = s.toRelease !== undefined && !cutsRelease(s.kind) ? ` done, *v${s.toRelease}* serving` : s.toRelease !== undefined ? ` is now *v${s.toRelease}*${s.commit ? ` (\`${escapeMrkdwn(s.commit)}\`)` : ""}` : " succeeded";
       const replaced = s.fromRelease !== undefined && s.fromRelease !== s.toRelease ? `, replacing v${s.fromRelease}` : "";
       const blocks: Block[] = [section(`:white_check_mark: ${title(s)}${rel}${replaced}${took}`, "summary")];
       const hosts = hostsText(s);
@@ -179,8 +188,10 @@ export function summaryBlocks(s: ThreadState): Block[] {
       if (f?.message) lines.push(`> ${escapeMrkdwn(clip(f.message, 2000)).replace(/\n/g, "\n> ")}${code}`);
       return [section(lines.join("\n"), "summary")];
     }
-    case "cancelled":
-      return [section(`:no_entry_sign: ${title(s)} cancelled${s.cancelledBy ? ` by ${who(s.cancelledBy)}` : ""}${took}`, "summary")];
+    case "cancelled": {
+      const waited = s.durationMs !== undefined ? ` — ${s.startedAt ? "after" : "after waiting"} ${formatDuration(s.durationMs)}` : "";
+      return [section(`:no_entry_sign: ${title(s)} cancelled${s.cancelledBy ? ` by ${who(s.cancelledBy)}` : ""}${waited}`, "summary")];
+    }
     case "rejected": {
       const a = s.approval;
       const reason = a?.reason ? `: ${escapeMrkdwn(clip(a.reason, 1000))}` : "";

@@ -87,3 +87,8 @@ export function kindVerb(kind: string): string {
       return kind;
   }
 }
+
+/** Deployment kinds that cut a new release (scale and restart run the serving one). */
+export function cutsRelease(kind: string): boolean {
+  return kind === "deploy" || kind === "config" || kind === "rollback";
+}

@@ -1,5 +1,5 @@
 import type { EngineEvent } from "../../engine/event-types.ts";
-import { formatDuration, kindVerb, omittedNote, plural, truncateTail } from "./format.ts";
+import { cutsRelease, formatDuration, kindVerb, omittedNote, plural, truncateTail } from "./format.ts";
 import type { ThreadState, ThreadStep } from "./thread.ts";
 
 /**
@@ -40,7 +40,8 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
   switch (event.type) {
     case "deployment.queued": {
       const lines = [`▶ ${kindVerb(next.kind)} ${target(next)} — ${next.requestedBy || "someone"} asked: ${next.summary}  [${next.deploymentId}]`];
-      if (next.fromRelease !== undefined) lines.push(`  release: v${next.fromRelease} → new`);
+      // Only kinds that cut a release move it; scale and restart keep the serving one.
+      if (next.fromRelease !== undefined && cutsRelease(next.kind)) lines.push(`  release: v${next.fromRelease} → new`);
       if (next.behind.length > 0) lines.push(`  queued behind ${plural(next.behind.length, "deployment")}: ${next.behind.join(", ")}`);
       if (next.steps.length > 0) lines.push(`  steps: ${next.steps.map((x) => x.name).join(" → ")}`);
       return lines;
@@ -74,7 +75,14 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
       return [...(x ? [stepLine(x)] : []), ...(event.output ? indent(event.output, "    ") : [])];
     }
     case "deployment.succeeded": {
-      const release = next.toRelease !== undefined ? ` is now v${next.toRelease}${next.commit ? ` (${next.commit})` : ""}` : " done";
+      if (event.unchanged) {
+        const lines = [`✓ ${kindVerb(next.kind)} ${target(next)}: nothing changed, v${next.toRelease}${next.commit ? ` (${next.commit})` : ""} already serves this build and config — took ${formatDuration(event.durationMs)}`];
+        for (const h of event.hosts) lines.push(`  ${h.host}: ${h.procs.length > 0 ? h.procs.join(" ") : "no procs"}`);
+        if (event.url) lines.push(`  reachable at ${event.url}`);
+        return lines;
+      }
+      // Scale and restart keep the serving release: "runs v5", not "is now v5".
+      const release = next.toRelease !== undefined && !cutsRelease(next.kind) ? ` done, v${next.toRelease} serving` : next.toRelease !== undefined ? ` is now v${next.toRelease}${next.commit ? ` (${next.commit})` : ""}` : " done";
       const replaced = next.fromRelease !== undefined && next.fromRelease !== next.toRelease ? `, replacing v${next.fromRelease}` : "";
       const lines = [`✓ ${kindVerb(next.kind)} ${target(next)}${release}${replaced} — took ${formatDuration(event.durationMs)}`];
       for (const h of event.hosts) lines.push(`  ${h.host}: ${h.procs.length > 0 ? h.procs.join(" ") : "no procs"}`);
@@ -85,14 +93,18 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
       return lines;
     }
     case "deployment.failed": {
-      const lines = [`✗ ${kindVerb(next.kind)} ${target(next)} failed${event.step ? ` at ${event.step}` : ""} (${event.code}): ${event.message} — took ${formatDuration(event.durationMs)}`];
-      // Output already printed with the step failure is not printed twice.
-      const printed = prev?.errors.some((e) => e.output === event.output && e.step === event.step);
-      if (event.output && !printed) lines.push(...indent(event.output, "    "));
+      // One line for the outcome (a multi-line message continues below it, so "took" is never
+      // glued to a log's last line); output already printed with the step failure is not repeated.
+      const [first = "", ...more] = event.message.split("\n");
+      const lines = [`✗ ${kindVerb(next.kind)} ${target(next)} failed${event.step ? ` at ${event.step}` : ""} after ${formatDuration(event.durationMs)} (${event.code}): ${first}`];
+      if (more.length > 0) lines.push(...indent(more.join("\n"), "    "));
+      const earlier = prev?.errors.find((e) => e.step === event.step && e.output !== undefined && event.output?.startsWith(e.output));
+      const rest = earlier ? event.output!.slice(earlier.output!.length).replace(/^\n+/, "") : event.output;
+      if (rest) lines.push(...indent(rest, "    "));
       return lines;
     }
     case "deployment.cancelled":
-      return [`✗ ${kindVerb(next.kind)} ${target(next)} cancelled by ${event.by} — after ${formatDuration(event.durationMs)}`];
+      return [`✗ ${kindVerb(next.kind)} ${target(next)} cancelled by ${event.by} — ${next.startedAt ? "after" : "after waiting"} ${formatDuration(event.durationMs)}`];
     case "beat.report":
       return [`⚙ beat ${event.job}: ${event.text}`];
     default: {

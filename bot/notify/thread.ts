@@ -44,6 +44,8 @@ export interface ThreadResult {
   durationMs: number;
   /** Where the environment is reached (the playbook's `url`). */
   url?: string;
+  /** Nothing changed: the serving release still serves, no proc started or removed. */
+  unchanged?: boolean;
 }
 
 export interface ThreadState {
@@ -177,6 +179,7 @@ export function reduceThread(state: ThreadState | undefined, event: EngineEvent)
           ...(event.release !== undefined ? { release: event.release } : {}),
           ...(event.previousRelease !== undefined ? { previousRelease: event.previousRelease } : {}),
           ...(event.url !== undefined ? { url: event.url } : {}),
+          ...(event.unchanged ? { unchanged: true } : {}),
         },
         ...(event.release !== undefined ? { toRelease: event.release } : {}),
         ...(event.previousRelease !== undefined ? { fromRelease: event.previousRelease } : {}),

@@ -3,7 +3,7 @@ import { createReadStream, existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Db } from "../../db/client.ts";
-import { compile, detect, release, resolveBuildpacks } from "./buildpack.ts";
+import { compile, detect, detectRule, release, resolveBuildpacks } from "./buildpack.ts";
 import { BuildError, tailLines } from "./build-error.ts";
 import { runOk } from "./exec.ts";
 import { exportCommit } from "./git.ts";
@@ -90,7 +90,8 @@ export async function buildOrReuse(opts: BuildOrReuseOptions): Promise<BuildOrRe
 
 function failedError(message: string, log: string, retryable = false): BuildError {
   const tail = tailLines(log.split("\n"), TAIL).join("\n");
-  return new BuildError("build_failed", `${message}\n--- last ${TAIL} lines of the build log ---\n${tail}`, { output: tail, retryable });
+  // The message is one line; the log's tail travels once, as the output shown under it.
+  return new BuildError("build_failed", message, { output: tail, retryable });
 }
 
 /** Builds into the claimed row. On any failure the row is marked failed with its log kept. */
@@ -118,8 +119,9 @@ async function runBuild(opts: BuildOrReuseOptions, lease: BuildRow): Promise<Bui
     const candidates = resolveBuildpacks(opts.buildpack);
     const found = await detect(candidates, box);
     if (!found) {
-      const tried = candidates.map((b) => b.name).join(", ");
-      throw new BuildError("build_failed", candidates.length > 1 ? `no buildpack detected this app (tried ${tried})` : `buildpack ${tried} does not detect this app`);
+      // Say what each buildpack looks for, so the fix is obvious ("nodejs: a package.json").
+      const tried = candidates.map((b) => `${b.name}: ${detectRule(b)}`).join("; ");
+      throw new BuildError("build_failed", candidates.length > 1 ? `no buildpack detected this app at ${opts.commit.slice(0, 7)} (${tried})` : `buildpack ${tried} — not found in this app at ${opts.commit.slice(0, 7)}`);
     }
     detected = found.buildpack.name;
     log(`-----> ${found.name} app detected (buildpack ${detected})`);

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
@@ -25,6 +25,21 @@ export interface Buildpack {
 export interface ReleaseInfo {
   defaultProcessTypes: Record<string, string>;
   configVars: Record<string, string>;
+}
+
+/**
+ * What a buildpack's `bin/detect` looks for, in words: the comment it starts with
+ * (`# bin/detect BUILD_DIR: a Node.js app has a package.json.` -> "a Node.js app has a
+ * package.json"), else a generic phrase. Read for error messages only.
+ */
+export function detectRule(bp: Buildpack): string {
+  try {
+    const m = /^#\s*bin\/detect[^:\n]*:\s*(.+?)\.?\s*$/m.exec(readFileSync(join(bp.dir, "bin", "detect"), "utf8"));
+    if (m) return m[1]!;
+  } catch {
+    // no readable bin/detect: fall through
+  }
+  return "whatever its bin/detect looks for";
 }
 
 /** The buildpacks shipped in this repo, in detection order. */

@@ -53,7 +53,10 @@ export async function runDeployment(
   if (turn.kind === "started") {
     await say({ type: "deployment.started" });
   } else {
-    await say({ type: "step.progress", step: "resolve", message: "resumed by another worker after the previous one stopped" });
+    // Name the step it picks up at: the first one not yet done by the worker that stopped.
+    const pending = await deps.db.select({ name: deploymentSteps.name, status: deploymentSteps.status }).from(deploymentSteps).where(eq(deploymentSteps.deploymentId, id)).orderBy(asc(deploymentSteps.position));
+    const at = (pending.find((r) => r.status !== "succeeded" && r.status !== "skipped")?.name ?? "resolve") as StepName;
+    await say({ type: "step.progress", step: at, message: `resumed at ${at.replace(/_/g, " ")} by another worker (the previous one stopped)` });
   }
   d = (await deploymentById(deps.db, id))!;
 
@@ -126,7 +129,7 @@ export async function runDeployment(
     }
   }
   await commitDesiredState(deps, d);
-  return finish(deps, d, say, "succeeded");
+  return finish(deps, d, say, "succeeded", undefined, [], undefined, results);
 }
 
 /**
@@ -221,6 +224,7 @@ async function finish(
   err?: EngineError,
   notes: string[] = [],
   step?: StepName,
+  results?: StepResults,
 ): Promise<RunOutcome> {
   const finishedAt = new Date();
   const durationMs = finishedAt.getTime() - (d.startedAt ?? d.createdAt).getTime();
@@ -240,7 +244,11 @@ async function finish(
       procs: live.filter((p) => p.host === host).map((p) => (p.port ? `${p.procType}:${p.port}` : p.procType)),
     }));
     const url = deps.playbook.apps[d.app]?.environments[d.env]?.url;
-    await say({ type: "deployment.succeeded", release: to?.number, previousRelease: from && from.id !== to?.id ? from.number : undefined, commit: fresh.commit?.slice(0, 7), hosts, durationMs, ...(url ? { url } : {}) });
+    // Nothing changed: the release that served still serves, and no proc was started or removed.
+    const started = (results?.start?.procIds as unknown[] | undefined)?.length ?? 0;
+    const removed = Number(results?.teardown?.removed ?? 0);
+    const unchanged = to !== undefined && from?.id === to.id && started === 0 && removed === 0 && (d.kind === "deploy" || d.kind === "config");
+    await say({ type: "deployment.succeeded", release: to?.number, previousRelease: from && from.id !== to?.id ? from.number : undefined, commit: fresh.commit?.slice(0, 7), hosts, durationMs, ...(url ? { url } : {}), ...(unchanged ? { unchanged: true } : {}) });
   } else if (status === "cancelled") {
     for (const n of notes) await say({ type: "step.progress", step: step ?? "resolve", message: n });
     await say({ type: "deployment.cancelled", by: "request", durationMs });

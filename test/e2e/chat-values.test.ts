@@ -85,6 +85,24 @@ describe("chat values and names, end to end", () => {
     expect(pressed.final?.type, pressed.text).toBe("deployment.succeeded");
   }, 180_000);
 
+  it("messages that are so: a deploy that changes nothing, the lock's unlock command, plurals", async () => {
+    const same = await h.say("deploy hello local main");
+    expect(same.final?.type, same.text).toBe("deployment.succeeded");
+    expect(same.text).toMatch(/✓ Deploy hello local: nothing changed, v\d+ \([0-9a-f]{7}\) already serves this build and config — took/);
+    expect(same.text).not.toContain("to undo");
+    expect(same.text).not.toMatch(/\b1 nodes\b|\b1 procs\b|\b0 procs running/);
+    await h.say("lock hello local moving racks");
+    const locked = await h.say("deploy hello local");
+    expect(locked.reply).toMatchObject({ kind: "refused", code: "lock_held" });
+    expect(locked.reply.text).toContain("type `unlock hello local` when the reason is gone");
+    await h.say("unlock hello local");
+    const scaled = await h.say("scale hello local web=2");
+    expect(scaled.final?.type, scaled.text).toBe("deployment.succeeded");
+    expect(scaled.text).not.toContain("→ new");
+    expect(scaled.text).toMatch(/✓ Scale hello local done, v\d+ serving — took/);
+    expect(scaled.text).toContain("(2 nodes)");
+  }, 120_000);
+
   it("refuses early what can be known early", async () => {
     const before = await h.engine.db.query.deployments.findMany();
     const typo = await h.say("scale hello local wbe=2");

@@ -125,6 +125,10 @@ describe("failures end to end on three ssh hosts", () => {
     expect(r.text).toContain("compile line 60");
     expect(r.text).toContain("npm ERR! missing script: build");
     expect(r.text).not.toContain("compile line 1\n");
+    // Issue 11 item 8: the log once, and the duration on its own line, not glued to the log's last line.
+    expect(r.text.split("compile line 60").length - 1, r.text).toBe(1);
+    expect(r.text).not.toMatch(/npm ERR! missing script: build[^\n]*took/);
+    expect(r.text).toMatch(/no buildpack|failed at build/);
     expect((await live()).map((p) => p.id).sort()).toEqual(before.map((p) => p.id).sort());
     await expectSupervisorMatchesDb();
   }, 60_000);

@@ -148,7 +148,8 @@ describe("recovery from a worker killed mid-deployment", () => {
     await h.startWorker();
     const r = await h.follow(id, since);
     expect(["deployment.succeeded", "deployment.failed"]).toContain(r.final?.type);
-    expect(r.text).toContain("resumed by another worker");
+    // Issue 11 item 7: the thread names the step the new worker resumed in (start, where it died).
+    expect(r.text).toContain("start: resumed at start by another worker (the previous one stopped)");
     if (process.env.RAPTOR_TEST_LOG) console.log(`v2 programs in supervisord at the kill: ${atKill.length}\n${r.text}`);
 
     const rows = await live();

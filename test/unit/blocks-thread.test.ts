@@ -175,7 +175,7 @@ describe("summaryBlocks", () => {
   });
 
   it("cancelled and rejected say by whom; unfinished renders nothing", () => {
-    expect(textOf(summaryBlocks(fold([queued, { type: "deployment.cancelled", by: "U555", durationMs: 1000 }])))).toContain("cancelled by <@U555> — took 1.0s");
+    expect(textOf(summaryBlocks(fold([queued, { type: "deployment.cancelled", by: "U555", durationMs: 1000 }])))).toContain("cancelled by <@U555> — after waiting 1.0s");
     expect(textOf(summaryBlocks(fold([queued, { type: "deployment.rejected", by: "U666", reason: "no" }])))).toContain("rejected by <@U666>: no");
     expect(summaryBlocks(fold([queued]))).toEqual([]);
   });

@@ -202,7 +202,7 @@ const mistakes: ErrorRow[] = [
   ["rollbak web production", NONE, 'unknown command "rollbak". Did you mean `rollback`? Type `help` for the list.'],
   ["frobnicate", NONE, 'unknown command "frobnicate". Type `help` for the list.'],
   ["web", KNOWN, 'unknown command "web". To deploy web, type `deploy web <env>`; `help` lists the commands.'],
-  ["deploy", NONE, "deploy needs an app and an environment, e.g. `deploy web production v1.4.2`."],
+  ["deploy", NONE, "deploy needs an app and an environment, e.g. `deploy hello local main`."],
   ["deploy web", NONE, "deploy web needs an environment, e.g. `deploy web production`."],
   ["deploy web", KNOWN, "deploy web needs an environment, e.g. `deploy web production`. Known environments: production, staging. (or set `default_environment:` for web in the playbook)"],
   ["deploy hello", BOUND_KNOWN, "deploy hello needs an environment, e.g. `deploy hello production`. Known environments: production."],
@@ -211,7 +211,7 @@ const mistakes: ErrorRow[] = [
   ["deploy web@v1", NONE, "deploy web@v1: which environment? e.g. `deploy web@v1 to production`."],
   ["deploy web@ to production", NONE, '"web@" has no ref after "@", e.g. `deploy web@v1.4.2 to production`.'],
   ["deploy @v1 to production", NONE, '"@v1" has no app before "@", e.g. `deploy web@v1.4.2 to production`.'],
-  ["deploy web production v1 v2", NONE, 'unexpected "v2" at the end. Usage: `deploy <app> [to] <env> [<ref>]`, e.g. `deploy web production v1.4.2`.'],
+  ["deploy web production v1 v2", NONE, 'unexpected "v2" at the end. Usage: `deploy <app> [to] <env> [<ref>]`, e.g. `deploy hello local main`.'],
   ["deploy nope production", KNOWN, 'unknown app "nope". Known apps: hello, web.'],
   ["deploy wbe production", KNOWN, 'unknown app "wbe". Did you mean `web`? Known apps: hello, web.'],
   ["deploy web prod", KNOWN, 'unknown environment "prod" for web. Did you mean `production`? Known environments: production, staging.'],
@@ -232,8 +232,8 @@ const mistakes: ErrorRow[] = [
   ["scale web production web", NONE, '"web" is not a proc=count pair, e.g. `web=6`.'],
   ["scale web production =6", NONE, '"=6" has no proc type before "=", e.g. `web=6`.'],
   ["scale web production Web=6", NONE, '"Web" is not a valid proc type: names are lowercase. Did you mean `web`?'],
-  ["restart web production worker extra", NONE, 'unexpected "extra" at the end. Usage: `restart <app> <env> [<proc>]`, e.g. `restart web production worker`.'],
-  ["restart", NONE, "restart needs an app and an environment, e.g. `restart web production worker`."],
+  ["restart web production worker extra", NONE, 'unexpected "extra" at the end. Usage: `restart <app> <env> [<proc>]`, e.g. `restart hello local web`.'],
+  ["restart", NONE, "restart needs an app and an environment, e.g. `restart hello local web`."],
   ["status", NONE, "status needs an app, e.g. `status web` or `status web production`."],
   ["logs web production 0", NONE, '"0" is not a number of lines: logs shows 1 to 5000, e.g. `logs web production web 200`.'],
   ["logs web production worker 5001", NONE, '"5001" is not a number of lines: logs shows 1 to 5000, e.g. `logs web production worker 200`.'],
@@ -264,17 +264,21 @@ describe("parse: mistakes get an error that says what would work", () => {
 });
 
 describe("helpText", () => {
-  it("lists one line per command with an example, and points at per-command help", () => {
+  it("lists one line per command with an example from the demo app, deploy! included, title not repeated", () => {
     const lines = helpText().split("\n");
-    expect(lines).toHaveLength(22);
-    expect(lines[1]).toBe(
-      "`deploy <app> [to] <env> [<ref>]` — build and release a branch, tag or sha (default: the environment's branch). e.g. `deploy web production v1.4.2`",
+    expect(lines[0]).toBe(
+      "`deploy <app> [to] <env> [<ref>]` — build and release a branch, tag or sha (default: the environment's branch). e.g. `deploy hello local main`",
     );
-    expect(lines[21]).toBe("Type `help <command>` for details.");
+    expect(lines[1]).toBe("`deploy! <app> <env> [<ref>]` — the same, skipping the freeze window (never the approval). e.g. `deploy! hello production`");
+    expect(lines.at(-1)).toBe("In a channel bound to an app and environment you can leave those out. Type `help <command>` for details.");
+    expect(helpText()).not.toContain("Raptor commands");
+    // No word the rest of the chat never uses.
+    expect(helpText()).not.toMatch(/swarm/i);
+    expect(helpText()).not.toMatch(/\bweb production\b/);
   });
 
   it("every example in the reference parses", () => {
-    for (const line of helpText().split("\n").slice(1, -1)) {
+    for (const line of helpText().split("\n").slice(0, -1)) {
       const example = /e\.g\. `([^`]+)`$/.exec(line)![1]!;
       expect(parse(example, NONE).ok, example).toBe(true);
     }
@@ -282,7 +286,7 @@ describe("helpText", () => {
 
   it("explains one command, aliases included", () => {
     expect(helpText("rollback")).toBe(
-      "`rollback <app> <env> [v<N>]` — go back to release N (default: the previous successful one).\ne.g. `rollback web production v41`\n`v41` and `41` both mean release 41.",
+      "`rollback <app> <env> [v<N>]` — go back to release N (default: the previous successful one).\ne.g. `rollback hello local v2`\n`v41` and `41` both mean release 41.",
     );
     expect(helpText("history")).toBe(helpText("releases"));
     expect(helpText("PS")).toBe(helpText("status"));

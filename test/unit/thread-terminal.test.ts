@@ -90,8 +90,46 @@ describe("renderTerminal", () => {
     expect(lines.slice(-3)).toEqual([
       "  ✗ uptest  12.0s  uptest exited 1",
       "    connection refused",
-      "✗ Deploy web production failed at uptest (uptest_failed): uptest exited 1 — took 15.0s",
+      "✗ Deploy web production failed at uptest after 15.0s (uptest_failed): uptest exited 1",
     ]);
+  });
+
+  // Issue 11 item 8: a failed build's log once; the duration never glued to the log's last line.
+  it("prints a failed build's log once, with cleanup notes after it, and the duration on the outcome line", () => {
+    const log = "compile line 59\ncompile line 60\nnpm ERR! missing script: build";
+    const lines = transcript([
+      queued,
+      { type: "step.started", step: "build" },
+      { type: "step.failed", step: "build", durationMs: 312, message: "build of web 84d69d0 failed: bin/compile exited with 1", output: log },
+      { type: "deployment.failed", code: "build_failed", message: "build of web 84d69d0 failed: bin/compile exited with 1", step: "build", output: `${log}\n\ncleanup: removed 0 new procs`, durationMs: 400 },
+    ]);
+    expect(lines.filter((l) => l.includes("compile line 60"))).toHaveLength(1);
+    expect(lines.slice(-2)).toEqual([
+      "✗ Deploy web production failed at build after 400ms (build_failed): build of web 84d69d0 failed: bin/compile exited with 1",
+      "    cleanup: removed 0 new procs",
+    ]);
+  });
+
+  // Issue 11 item 7: messages that are so.
+  it.each<[string, EngineEventBody[], string[]]>([
+    [
+      "a deploy that changes nothing says so",
+      [queued, { type: "deployment.succeeded", release: 41, commit: "337230e", hosts: [{ host: "h1", procs: ["web:5000"] }], durationMs: 1400, unchanged: true }],
+      ["✓ Deploy web production: nothing changed, v41 (337230e) already serves this build and config — took 1.4s", "  h1: web:5000"],
+    ],
+    [
+      "scale does not announce a new release",
+      [{ ...queued, kind: "scale", summary: "scale web production web=3" } as EngineEventBody],
+      ["▶ Scale web production — alice asked: scale web production web=3  [d-7]", "  steps: resolve → build → uptest"],
+    ],
+    [
+      "a cancel before start gives the real waiting time",
+      [queued, { type: "deployment.cancelled", by: "bob", durationMs: 185_000 }],
+      ["✗ Deploy web production cancelled by bob — after waiting 3m 05s"],
+    ],
+  ])("%s", (_name, bodies, tail) => {
+    const lines = transcript(bodies);
+    expect(lines.slice(-tail.length)).toEqual(tail);
   });
 
   it("prints approval instructions and the decision", () => {

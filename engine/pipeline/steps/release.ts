@@ -6,7 +6,7 @@ import { updateDeployment } from "../../../db/queries/deployments.ts";
 import { configFor } from "../../../playbooks/resolve.ts";
 import { layerConfig } from "../../config-layers.ts";
 import { EngineError } from "../../errors.ts";
-import { currentRelease, insertNextRelease, releaseById, releaseByNumber, servedReleases } from "../../../db/queries/releases.ts";
+import { currentRelease, insertNextRelease, latestReleases, releaseById, releaseByNumber, servedReleases } from "../../../db/queries/releases.ts";
 import type { ReleaseRow } from "../../../db/schema/index.ts";
 import type { Step, StepContext } from "../step.ts";
 
@@ -26,10 +26,19 @@ export const releaseStep: Step = {
     const cut = await planRelease(ctx);
     // Deploying exactly what already serves (same build, same config) cuts no new release: the
     // pipeline then only tops up missing procs and checks routing (Velociraptor's "fulfilled").
-    const current = d.kind === "deploy" ? await currentRelease(deps.db, d.app, d.env) : undefined;
-    if (current && current.hash === releaseHash(cut)) {
+    const reusable = d.kind === "deploy" || d.kind === "config";
+    const current = reusable ? await currentRelease(deps.db, d.app, d.env) : undefined;
+    const hash = releaseHash(cut);
+    if (current && current.hash === hash) {
       await updateDeployment(deps.db, d.id, { toReleaseId: current.id });
       return { result: { releaseId: current.id, number: current.number, unchanged: true }, summary: `v${current.number} already serves this build and config` };
+    }
+    // Two deploys of the same build and config cut one release: the newest release, if it holds
+    // exactly this (cut by a deploy that then failed or was cancelled), is shipped again.
+    const [newest] = reusable ? await latestReleases(deps.db, d.app, d.env, 1) : [];
+    if (newest && newest.hash === hash && newest.id !== current?.id) {
+      await updateDeployment(deps.db, d.id, { toReleaseId: newest.id });
+      return { result: { releaseId: newest.id, number: newest.number }, summary: `v${newest.number} (the same build and config, not yet served)` };
     }
     const release = await insertRelease(deps.db, { ...cut, app: d.app, env: d.env, createdBy: d.requestedBy });
     await updateDeployment(deps.db, d.id, { toReleaseId: release.id });

@@ -1,3 +1,4 @@
+import { plural } from "../../../lib/plural.ts";
 import { balancerFor } from "../../../balancers/registry.ts";
 import { withPoolLock } from "../../locks.ts";
 import { nodesEverUsed, setProcStatus } from "../../../db/queries/procs.ts";
@@ -40,6 +41,6 @@ export const routeStep: Step = {
     });
     const routed = keep.filter((p) => p.port).map((p) => p.id);
     await setProcStatus(ctx.deps.db, routed, "routed");
-    return { result: { ...result, added, removed }, summary: `${pool}: +${added.length} −${removed.length} (${desired.size} nodes)` };
+    return { result: { ...result, added, removed }, summary: added.length || removed.length ? `${pool}: +${added.length} −${removed.length} (${plural(desired.size, "node")})` : `${pool} unchanged (${plural(desired.size, "node")})` };
   },
 };

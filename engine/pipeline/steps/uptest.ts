@@ -1,4 +1,5 @@
 import { liveProcsOfDeployment, setProcStatus } from "../../../db/queries/procs.ts";
+import { plural } from "../../../lib/plural.ts";
 import { EngineError } from "../../errors.ts";
 import { forEachHost, hostHandle } from "../../fleet.ts";
 import type { Step } from "../step.ts";
@@ -38,6 +39,6 @@ export const uptestStep: Step = {
     // By deployment, not `mine`: a proc moved to another port has a new row.
     const live = await liveProcsOfDeployment(ctx.deps.db, ctx.deployment.id);
     await setProcStatus(ctx.deps.db, live.map((p) => p.id), "running");
-    return { result: { passed: results.length }, summary: ran ? `${ran} uptest${ran === 1 ? "" : "s"} passed on ${mine.length} procs` : `${mine.length} procs running (no uptests)` };
+    return { result: { passed: results.length }, summary: ran ? `${plural(ran, "uptest")} passed on ${plural(mine.length, "proc")}` : mine.length ? `${plural(mine.length, "proc")} running (no uptests)` : "no new procs to test" };
   },
 };
