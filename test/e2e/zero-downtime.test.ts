@@ -79,11 +79,12 @@ describe("zero downtime under load through real nginx, HAProxy and Varnish", () 
       `    validate: ${q(varnish.validate)}`,
     ].join("\n");
     const squad = bed.squadYaml("bed", { hosts: APP_HOSTS });
-    const env = (e: Env) => ({ squad: "bed", size: { web: 2 }, balancer: ENVS[e].balancer, pool: ENVS[e].pool, uptest_timeout: "6s", drain: `${DRAIN_MS}ms` });
+    const env = (e: Env) => ({ squad: "bed", size: { web: 2 }, balancer: ENVS[e].balancer, pool: ENVS[e].pool, uptest_timeout: "20s", drain: `${DRAIN_MS}ms` });
     const apps = { hello: { repo: repo.path, environments: { ngx: env("ngx"), hx: env("hx"), vc: env("vc") } } };
     h = await startHarness({
       playbookYaml: { "pb.yaml": `squads:\n${squad}\nbalancers:\n${balancers}\n${dump({ apps }, { flowLevel: 4 })}` },
-      options: { drainMs: DRAIN_MS },
+      // Generous start timeout: this file runs seven deployments of three environments at once.
+      options: { drainMs: DRAIN_MS, startTimeoutMs: 30_000 },
     });
   }, 120_000);
 
