@@ -1,3 +1,5 @@
+import type { ErrorCode } from "../lib/error-codes.ts";
+
 /** A node is "host:port". */
 export type Node = string;
 
@@ -39,7 +41,7 @@ export interface Balancer {
  * The engine maps `code` to the deployment's failure; the thread reads `message`.
  */
 export class BalancerError extends Error {
-  readonly code = "balancer_failed";
+  readonly code = "balancer_failed" satisfies ErrorCode;
   readonly host: string | undefined;
   readonly output: string | undefined;
   constructor(readonly balancer: string, message: string, opts: { host?: string; output?: string } = {}) {

@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../lib/error-codes.ts";
 /** Who typed a command. Slack fills id (U123), name, email and groups (user group handles). */
 export interface Actor {
   id: string;
@@ -19,7 +20,7 @@ export type Reply =
   /** The command was not understood; `text` says what was wrong and what would work. */
   | { kind: "parse_error"; text: string }
   /** Understood, but refused (access, lock, freeze, unknown id...). */
-  | { kind: "refused"; code: string; text: string; confirm?: string }
+  | { kind: "refused"; code: ErrorCode; text: string; confirm?: string }
   /** A query answered (help, apps, status, ...). `title` is a short heading. */
   | { kind: "answer"; title: string; text: string }
   /** Work requested; the deployment's thread follows through engine events. */

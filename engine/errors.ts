@@ -1,30 +1,11 @@
+import { isErrorCode, retryCanHelp, type ErrorCode } from "../lib/error-codes.ts";
+
 /**
- * Engine errors carry a string code; `explain` turns a code into the sentence the channel reads.
- * Errors that retrying cannot fix are marked `retryable: false` and become BullMQ UnrecoverableError.
+ * Engine errors carry a code from the closed set in lib/error-codes.ts; `explain` turns a code
+ * into the sentence the channel reads. A job failure that another attempt cannot fix
+ * (`retryCanHelp`) is thrown to BullMQ as UnrecoverableError (queues.ts encodeJobError, worker.ts), so BullMQ
+ * spends no attempts on it.
  */
-export const errorCodes = [
-  "lock_held",
-  "frozen",
-  "policy_denied",
-  "not_found",
-  "ref_not_found",
-  "build_failed",
-  "build_missing",
-  "host_unreachable",
-  "supervisor_failed",
-  "proc_failed",
-  "uptest_failed",
-  "hook_failed",
-  "balancer_failed",
-  "no_hosts",
-  "no_ports",
-  "invalid",
-  /** Refused until the person confirms (`opts.confirm` is the command that does). */
-  "needs_confirmation",
-  "cancelled",
-  "internal",
-] as const;
-export type ErrorCode = (typeof errorCodes)[number];
 
 export class EngineError extends Error {
   constructor(
@@ -54,8 +35,8 @@ const hints: Partial<Record<ErrorCode, string>> = {
 };
 
 /** The sentence for the channel: the error's own message plus what to do next. */
-export function explain(code: string, message: string): string {
-  const hint = hints[code as ErrorCode];
+export function explain(code: ErrorCode, message: string): string {
+  const hint = hints[code];
   return hint ? `${message} ${hint}` : message;
 }
 
@@ -64,7 +45,7 @@ export function toEngineError(err: unknown): EngineError {
   if (err instanceof EngineError) return err;
   const e = err as { code?: unknown; message?: unknown; output?: unknown; host?: unknown; retryable?: unknown };
   const message = typeof e?.message === "string" ? e.message : String(err);
-  const code = typeof e?.code === "string" && (errorCodes as readonly string[]).includes(e.code) ? (e.code as ErrorCode) : undefined;
+  const code = isErrorCode(e?.code) ? e.code : undefined;
   if (code) {
     return new EngineError(code, message, {
       output: typeof e.output === "string" ? e.output : undefined,
@@ -77,3 +58,9 @@ export function toEngineError(err: unknown): EngineError {
   const transient = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|Connection terminated/i.test(message);
   return new EngineError("internal", message, { retryable: transient });
 }
+
+/** Whether another attempt of the same job can succeed: the error's own `retryable`, else its code's rule. */
+export function canRetry(err: EngineError): boolean {
+  return err.retryable || retryCanHelp[err.code];
+}
+

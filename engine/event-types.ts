@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../lib/error-codes.ts";
 import { finalDeploymentStatuses, type DeploymentKind } from "../db/schema/enums.ts";
 
 /** The pipeline's step names, in pipeline order. plan.ts picks a subset per deployment kind. */
@@ -45,7 +46,7 @@ export type EngineEventBody =
       /** Where people reach the environment (its playbook `url`), when it routes through a balancer. */
       url?: string;
     }
-  | { type: "deployment.failed"; code: string; message: string; step?: StepName; output?: string; durationMs: number }
+  | { type: "deployment.failed"; code: ErrorCode; message: string; step?: StepName; output?: string; durationMs: number }
   | { type: "deployment.cancelled"; by: string; durationMs: number }
   | { type: "step.started"; step: StepName }
   | { type: "step.progress"; step: StepName; message: string }

@@ -4,6 +4,7 @@
  * host counts, including the ones placed earlier in the same call, whatever their proc type),
  * then host order, so each swarm lands evenly across the squad and busy hosts get less.
  */
+import type { ErrorCode } from "../lib/error-codes.ts";
 import { parseProcName } from "../runners/proc-layout.ts";
 
 export interface HostLoad {
@@ -29,7 +30,7 @@ export interface Placement {
 }
 
 export class PlacementError extends Error {
-  constructor(readonly code: "no_hosts" | "no_ports", message: string) {
+  constructor(readonly code: Extract<ErrorCode, "no_hosts" | "no_ports">, message: string) {
     super(message);
     this.name = "PlacementError";
   }

@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
-import { Queue, QueueEvents, type Job, type JobsOptions } from "bullmq";
+import { Queue, QueueEvents, UnrecoverableError, type Job, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
 import { z } from "zod";
 import { beatJobNames } from "../playbooks/schema/beat.ts";
+import { isErrorCode } from "../lib/error-codes.ts";
+import { canRetry, toEngineError } from "./errors.ts";
 
 const deploymentId = z.string().regex(/^d-[a-z0-9]{4,32}$/);
 
@@ -190,17 +192,19 @@ export class Queues {
 /**
  * A job's failure crosses Redis as a message only. Processors encode the engine error code and
  * output as JSON in the message so the waiting step can rethrow an error with the same code.
+ * A failure no retry can fix (errors.ts canRetry) is an UnrecoverableError: BullMQ does not retry it.
  */
 export function encodeJobError(err: unknown): Error {
   const e = err as { code?: unknown; message?: unknown; output?: unknown; host?: unknown; retryable?: unknown };
-  return new Error(JSON.stringify({ raptor: true, code: e?.code, message: String(e?.message ?? err), output: e?.output, host: e?.host, retryable: e?.retryable === true }));
+  const message = JSON.stringify({ raptor: true, code: e?.code, message: String(e?.message ?? err), output: e?.output, host: e?.host, retryable: e?.retryable === true });
+  return canRetry(toEngineError(err)) ? new Error(message) : new UnrecoverableError(message);
 }
 
 export function decodeJobError(err: unknown): Error {
   const message = (err as Error)?.message ?? String(err);
   try {
     const o = JSON.parse(message) as { raptor?: boolean; code?: string; message: string; output?: string; host?: string; retryable?: boolean };
-    if (o.raptor) return Object.assign(new Error(o.message), { code: o.code, output: o.output, host: o.host, retryable: o.retryable });
+    if (o.raptor) return Object.assign(new Error(o.message), { code: isErrorCode(o.code) ? o.code : "internal", output: o.output, host: o.host, retryable: o.retryable });
   } catch {
     // not one of ours
   }

@@ -3,6 +3,7 @@ import type { EngineApiDeps } from "./context.ts";
 import { abandonDeployment, runDeployment } from "./pipeline/run.ts";
 import { requeueOrphans } from "./requeue.ts";
 import { TURN_RECHECK_MS } from "./line.ts";
+import { canRetry, toEngineError } from "./errors.ts";
 import { runBuildJob, startOnHost } from "./host-work.ts";
 import { runMaintenance } from "./beat/run.ts";
 import { bullConnection, bullPrefix, encodeJobError, jobCatalog } from "./queues.ts";
@@ -63,9 +64,12 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
         const stillOwner = async () => token !== undefined && (await job.extendLock(token, deps.options.lockDurationMs).catch(() => 0)) === 1;
         outcome = await runDeployment(deps, deploymentId, { finalAttempt, stillOwner });
       } catch (err) {
-        // Outside any step (Redis or Postgres gone mid-write): retry; on the last attempt, end it.
-        if (!finalAttempt) throw await clean(err);
+        // Outside any step (Redis or Postgres gone mid-write): retry; on the last attempt, or when
+        // no retry can help (the deployment is gone, bad data), end it.
+        const retry = canRetry(toEngineError(err));
+        if (!finalAttempt && retry) throw await clean(err);
         await abandonDeployment(deps, deploymentId, (err as Error).message);
+        if (!retry) throw new UnrecoverableError(((await clean(err)) as Error).message);
         return { status: "failed" };
       }
       if (outcome.kind === "wait") {

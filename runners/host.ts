@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../lib/error-codes.ts";
 import type { Readable } from "node:stream";
 
 /** What a remote (or local) command produced. A non-zero exit is a result, not a thrown error. */
@@ -40,7 +41,7 @@ export interface Host {
  * says what happened and `fix` (when known) what to change, in one line; the message has all three.
  */
 export class HostUnreachableError extends Error {
-  readonly code = "host_unreachable";
+  readonly code = "host_unreachable" satisfies ErrorCode;
   constructor(
     readonly host: string,
     readonly reason: string,

@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../lib/error-codes.ts";
 import { dump } from "js-yaml";
 import { ENV_KEY, ENV_NAME, IDENT, PROC_TYPE } from "../lib/names.ts";
 import { shellJoin, shellQuote } from "./shell.ts";
@@ -15,7 +16,7 @@ import { shellJoin, shellQuote } from "./shell.ts";
 
 /** A config value or name that cannot be written safely; the message names the key, never the value. */
 export class UnsafeLayoutError extends Error {
-  readonly code = "invalid";
+  readonly code = "invalid" satisfies ErrorCode;
   constructor(message: string) {
     super(message);
     this.name = "UnsafeLayoutError";

@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../lib/error-codes.ts";
 import { createReadStream } from "node:fs";
 import { connect } from "node:net";
 import type { Host } from "./host.ts";
@@ -48,7 +49,7 @@ export interface ProcSpec {
  * log tail), kept out of the message so a notifier shows it once; toEngineError keeps both.
  */
 export class ProcError extends Error {
-  readonly code = "proc_failed";
+  readonly code = "proc_failed" satisfies ErrorCode;
   constructor(
     message: string,
     readonly host: string,

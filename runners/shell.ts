@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../lib/error-codes.ts";
 import { ENV_KEY } from "../lib/names.ts";
 
 /**
@@ -56,7 +57,7 @@ export interface RemoteCommandOptions {
 
 /** Thrown when an env key could not be passed safely; it is a programming or playbook error. */
 export class InvalidEnvKeyError extends Error {
-  readonly code = "invalid_env_key";
+  readonly code = "invalid" satisfies ErrorCode;
   constructor(readonly key: string) {
     super(`invalid environment variable name ${JSON.stringify(key)}: must match ${ENV_KEY.source}`);
     this.name = "InvalidEnvKeyError";

@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../../lib/error-codes.ts";
 import { finalDeploymentStatuses, type DeploymentKind, type DeploymentStatus } from "../../db/schema/enums.ts";
 import type { EngineEvent, HostProcs, StepName } from "../../engine/event-types.ts";
 
@@ -71,7 +72,7 @@ export interface ThreadState {
   errors: ThreadError[];
   result?: ThreadResult;
   /** Set when the deployment failed: the engine's code and sentence. */
-  failure?: { code: string; message: string; step?: StepName; durationMs: number };
+  failure?: { code: ErrorCode; message: string; step?: StepName; durationMs: number };
   cancelledBy?: string;
   /** The release a Rollback button goes back to: the one this deployment replaced. */
   rollbackTarget?: number;

@@ -87,7 +87,7 @@ function boltLogger(log: Logger): BoltLogger {
 
 const INTERNAL_ERROR: Reply = {
   kind: "refused",
-  code: "internal_error",
+  code: "internal",
   text: "Raptor hit an internal error handling that command. Nothing was started; the bot's log has the details.",
 };
 

@@ -16,7 +16,7 @@ export const releases = pgTable(
     /** Env vars the procs get (ingredients < environment < config set). Secrets: sealed at rest, masked on display. */
     config: sealedJson<Record<string, string>>()("config").notNull(),
     settings: jsonb("settings").$type<Record<string, unknown>>().notNull(),
-    /** Short hash of build + config; part of proc names. */
+    /** Short hash of build + config + settings: two releases with the same hash run the same thing (a deploy of what already serves cuts no new release). */
     hash: text("hash").notNull(),
     createdBy: text("created_by").notNull(),
     /** What made it: "deploy", "rollback of v3", "config set FOO". */

@@ -2,7 +2,10 @@
  * Errors of the build stage. Codes are a subset of the engine's error codes (engine/errors.ts), so
  * the engine's normalizer keeps them as they are; `output` carries the evidence (a log tail).
  */
-export type BuildErrorCode =
+import type { ErrorCode } from "../../lib/error-codes.ts";
+
+export type BuildErrorCode = Extract<
+  ErrorCode,
   /** The ref is not a branch, tag or sha of the repo (the message lists some that exist). */
   | "ref_not_found"
   /** Detection, compile, release or packaging failed; the message ends with the log tail. */
@@ -10,7 +13,8 @@ export type BuildErrorCode =
   /** Input refused before anything ran: a ref starting with `-`, an unknown buildpack name. */
   | "invalid"
   /** git or tar failed for reasons outside the app (network, disk): worth a retry. */
-  | "internal";
+  | "internal"
+>;
 
 export class BuildError extends Error {
   constructor(

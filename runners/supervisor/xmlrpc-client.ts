@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../../lib/error-codes.ts";
 import xmlrpc from "xmlrpc";
 import type { ProcessInfo, Supervisor } from "./types.ts";
 
@@ -15,7 +16,7 @@ export const Faults = {
 
 /** A supervisord call failed. The message names the url (never the password), method and fault. */
 export class SupervisorError extends Error {
-  readonly code = "supervisor_failed";
+  readonly code = "supervisor_failed" satisfies ErrorCode;
   constructor(
     readonly url: string,
     readonly method: string,
