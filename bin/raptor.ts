@@ -3,6 +3,7 @@ import { expireJob } from "../engine/beat/expire.ts";
 import { startBeat } from "../engine/beat/schedule.ts";
 import { startWorker } from "../engine/worker.ts";
 import { dispatch } from "../bot/dispatch.ts";
+import { parse } from "../bot/grammar.ts";
 import { followThread, localAuthorizer, replyLines } from "../bot/terminal.ts";
 import { PlaybookError } from "../playbooks/load.ts";
 import { configFromEnv, createRuntime, type Runtime } from "./runtime.ts";
@@ -26,7 +27,12 @@ async function say(rt: Runtime, text: string): Promise<number> {
   const actor = { id: process.env.RAPTOR_USER ?? userInfo().username };
   let embeddedWorker: Awaited<ReturnType<typeof startWorker>> | undefined;
   let stopBeat: () => Promise<void> | void = () => {};
+  const ownWorker = process.env.RAPTOR_SAY_WORKER !== "0";
   try {
+    // status, ps and logs read hosts through a worker (the bot side holds no host credentials):
+    // with no `raptor worker` running, one here answers them.
+    const parsed = parse(text);
+    if (ownWorker && parsed.ok && (parsed.command.kind === "status" || parsed.command.kind === "logs")) embeddedWorker = await startWorker(rt.engine);
     const reply = await dispatch({ engine: rt.engine, authorizer: localAuthorizer }, { text, actor, origin: "terminal" });
     for (const l of replyLines(reply)) print(l);
     if (reply.kind === "parse_error") return 2;
@@ -35,7 +41,7 @@ async function say(rt: Runtime, text: string): Promise<number> {
     if (!follow) return 0;
     // Only now, with work to follow: a worker here makes `say` self-sufficient on a machine where
     // no `raptor worker` runs (RAPTOR_SAY_WORKER=0 leaves the work to the running workers).
-    if (process.env.RAPTOR_SAY_WORKER !== "0") embeddedWorker = await startWorker(rt.engine);
+    if (ownWorker && !embeddedWorker) embeddedWorker = await startWorker(rt.engine);
     // Not the whole beat (a one-off command should not check hosts or repair the fleet), only what
     // ends a followed deployment that nobody approves: the expire job, every 30 s.
     const timer = setInterval(() => void expireJob(rt.engine, { scheduledFor: new Date() }).catch(() => undefined), 30_000);

@@ -13,6 +13,8 @@ export interface EngineOptions {
   drainMs?: number;
   /** BullMQ lock duration: a worker silent this long is presumed dead and its job recovered. Default 30 s. */
   lockDurationMs: number;
+  /** How long the bot waits for a worker's live read of one host (status, logs). Default 5 s. */
+  liveReadTimeoutMs: number;
   /** Deployments processed at once by one worker. Default 4. */
   concurrency: number;
 }
@@ -21,6 +23,7 @@ export const defaultEngineOptions: EngineOptions = {
   startTimeoutMs: 30_000,
   lockDurationMs: 30_000,
   concurrency: 4,
+  liveReadTimeoutMs: 5_000,
 };
 
 /**

@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { Queue, QueueEvents, UnrecoverableError, type Job, type JobsOptions } from "bullmq";
 import { Redis } from "ioredis";
 import { z } from "zod";
 import { beatJobNames } from "../playbooks/schema/beat.ts";
 import { isErrorCode } from "../lib/error-codes.ts";
-import { canRetry, toEngineError } from "./errors.ts";
+import { canRetry, EngineError, toEngineError } from "./errors.ts";
 
 const deploymentId = z.string().regex(/^d-[a-z0-9]{4,32}$/);
 
@@ -58,6 +58,21 @@ export const jobCatalog = {
       removeOnFail: { age: 7 * 24 * 3600 },
     } satisfies JobsOptions,
   },
+  reads: {
+    // A live read of one host's supervisord for the bot (status, ps, logs): the bot holds no host
+    // credentials, so a worker reads and the bot awaits the result with a timeout.
+    schema: z.discriminatedUnion("kind", [
+      z.object({ kind: z.literal("states"), squad: z.string(), host: z.string() }),
+      z.object({ kind: z.literal("logs"), squad: z.string(), host: z.string(), names: z.array(z.string()).max(50), bytes: z.number().int().positive().max(1_000_000) }),
+      z.object({ kind: z.literal("pool"), balancer: z.string(), pool: z.string() }),
+    ]),
+    options: {
+      // The person asked now: a read that failed is answered as such, not retried.
+      attempts: 1,
+      removeOnComplete: { age: 600, count: 500 },
+      removeOnFail: { age: 3600, count: 500 },
+    } satisfies JobsOptions,
+  },
 } as const;
 
 export type QueueName = keyof typeof jobCatalog;
@@ -96,6 +111,7 @@ export class Queues {
   readonly builds: Queue;
   readonly procs: Queue;
   readonly maintenance: Queue;
+  readonly reads: Queue;
   private readonly conn: Redis;
   private readonly events = new Map<QueueName, QueueEvents>();
 
@@ -109,6 +125,7 @@ export class Queues {
     this.builds = new Queue("builds", opts);
     this.procs = new Queue("procs", opts);
     this.maintenance = new Queue("maintenance", opts);
+    this.reads = new Queue("reads", opts);
   }
 
   /** One tick of a beat job; a tick already enqueued (by this beat or another) is not added again. */
@@ -147,6 +164,28 @@ export class Queues {
   }
 
   /** Each host's share of a step runs as its own job (any worker may take it); waits for all. */
+  /**
+   * Asks a worker to read one host live (a `reads` job) and waits up to `timeoutMs` for the
+   * answer. Throws EngineError host_unreachable naming the host when no answer came in time (no
+   * worker took it, or the host hung), and the read's own error when it failed.
+   */
+  async read<R>(data: JobData<"reads">, timeoutMs: number): Promise<R> {
+    const parsed = jobCatalog.reads.schema.parse(data);
+    const events = await this.queueEvents("reads");
+    const job: Job = await this.reads.add(parsed.kind, parsed, { ...jobCatalog.reads.options, jobId: `read-${randomUUID()}` });
+    try {
+      return (await job.waitUntilFinished(events, timeoutMs)) as R;
+    } catch (err) {
+      if (/timed out before finishing/i.test((err as Error).message)) {
+        // Nobody will want the answer: drop the job unless a worker already holds it.
+        await job.remove().catch(() => {});
+        const who = parsed.kind === "pool" ? `balancer ${parsed.balancer}` : parsed.host;
+        throw new EngineError(parsed.kind === "pool" ? "balancer_failed" : "host_unreachable", `${who} did not answer in ${timeoutMs / 1000}s`, parsed.kind === "pool" ? {} : { host: parsed.host });
+      }
+      throw decodeJobError(err);
+    }
+  }
+
   async hostJobs(deploymentId: string, action: "start", hosts: readonly string[]): Promise<void> {
     const results = await Promise.allSettled(
       hosts.map((host) => {
@@ -184,7 +223,7 @@ export class Queues {
 
   async close(): Promise<void> {
     for (const qe of this.events.values()) await qe.close().catch(() => {});
-    await Promise.all([this.deployments.close(), this.builds.close(), this.procs.close(), this.maintenance.close()]);
+    await Promise.all([this.deployments.close(), this.builds.close(), this.procs.close(), this.maintenance.close(), this.reads.close()]);
     await this.conn.quit().catch(() => {});
   }
 }

@@ -5,6 +5,7 @@ import { requeueOrphans } from "./requeue.ts";
 import { TURN_RECHECK_MS } from "./line.ts";
 import { canRetry, toEngineError } from "./errors.ts";
 import { runBuildJob, startOnHost } from "./host-work.ts";
+import { readHost } from "./host-reads.ts";
 import { runMaintenance } from "./beat/run.ts";
 import { bullConnection, bullPrefix, encodeJobError, jobCatalog } from "./queues.ts";
 import { lastKnownRedactor, redactError, redactorFor } from "./redact.ts";
@@ -12,6 +13,8 @@ import { lastKnownRedactor, redactError, redactorFor } from "./redact.ts";
 /** Builds are CPU-heavy (buildpacks); a host's proc work is mostly waiting on SSH. */
 const BUILD_CONCURRENCY = 2;
 const PROC_CONCURRENCY = 8;
+/** Live reads for the bot are short and mostly waiting on supervisord. */
+const READ_CONCURRENCY = 8;
 /** Beat jobs of different kinds may run at once (hosts while reconcile waits on a slow host). */
 const MAINTENANCE_CONCURRENCY = 3;
 
@@ -47,6 +50,11 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
     ),
   ];
   helpers.push(
+    new Worker(
+      "reads",
+      async (job: Job) => readHost(deps, jobCatalog.reads.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err)))),
+      { ...common, concurrency: READ_CONCURRENCY },
+    ),
     new Worker("maintenance", async (job: Job) => runMaintenance(deps, jobCatalog.maintenance.schema.parse(job.data)), { ...common, concurrency: MAINTENANCE_CONCURRENCY }),
   );
   for (const w of helpers) w.on("error", (err) => deps.logger.error({ err: err.message, queue: w.name }, "worker error"));

@@ -1,36 +1,15 @@
 import { allHosts } from "../../db/queries/hosts.ts";
 import { environmentLock } from "../../db/queries/locks.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
-import { hostHandle, runner } from "../../engine/fleet.ts";
+import { liveLogs, livePoolNodes, liveStates } from "../../engine/host-reads.ts";
 import { redactorFor } from "../../engine/redact.ts";
 import { currentRelease } from "../../db/queries/releases.ts";
 import { liveProcs, liveProcsOnHosts } from "../../db/queries/procs.ts";
-import type { ProcessInfo } from "../../runners/supervisor/types.ts";
 import type { Command } from "../command.ts";
 import type { Reply } from "../dispatch-types.ts";
-import { balancerFor } from "../../balancers/registry.ts";
 import type { Environment } from "../../playbooks/types.ts";
 import { notFound } from "./catalog.ts";
 import { routingView, type RoutedProc, type RoutingView } from "./routing.ts";
-
-const LIVE_TIMEOUT_MS = 5_000;
-
-/** supervisord's view of each host, read live; a host that does not answer is reported, not fatal. */
-async function liveStates(deps: EngineApiDeps, squadName: string, hostNames: string[]): Promise<Map<string, Map<string, ProcessInfo> | string>> {
-  const squad = deps.playbook.squads[squadName]!;
-  const out = new Map<string, Map<string, ProcessInfo> | string>();
-  await Promise.all(
-    hostNames.map(async (h) => {
-      try {
-        const infos = await withTimeout(hostHandle(deps, squad, h).supervisor.getAllProcessInfo(), LIVE_TIMEOUT_MS);
-        out.set(h, new Map(infos.map((i) => [i.name, i])));
-      } catch (err) {
-        out.set(h, `unreachable: ${(err as Error).message}`);
-      }
-    }),
-  );
-  return out;
-}
 
 /** What the environment's balancer routes, read live (a balancer that does not answer is reported, not fatal). */
 async function routingOf(deps: EngineApiDeps, environment: Environment, live: RoutedProc[]): Promise<RoutingView | undefined> {
@@ -39,15 +18,11 @@ async function routingOf(deps: EngineApiDeps, environment: Environment, live: Ro
   if (!config || !pool) return undefined;
   let nodes: string[] | string;
   try {
-    nodes = await withTimeout(balancerFor(config, deps).getNodes(pool), LIVE_TIMEOUT_MS);
+    nodes = await livePoolNodes(deps, config.name, pool);
   } catch (err) {
     nodes = (err as Error).message;
   }
   return routingView(config.name, config.kind, pool, nodes, live);
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms / 1000}s`)), ms).unref())]);
 }
 
 export async function statusAnswer(deps: EngineApiDeps, app: string, env?: string): Promise<Reply> {
@@ -66,7 +41,7 @@ export async function statusAnswer(deps: EngineApiDeps, app: string, env?: strin
     const lines = [`*${app} ${e}*: ${cur ? `v${cur.number}` : "never deployed"}${lock ? ` — locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}` : ""}`];
     for (const [host, onHost] of groupBy(live, (p) => p.host)) {
       const st = states.get(host);
-      const shown = onHost.map((p) => `${p.name} ${typeof st === "string" ? "?" : (st?.get(p.name)?.statename ?? "MISSING")}${routing?.notRouted.has(p.name) ? " (not routed)" : ""}`);
+      const shown = onHost.map((p) => `${p.name} ${typeof st === "string" ? "?" : (st?.[p.name] ?? "MISSING")}${routing?.notRouted.has(p.name) ? " (not routed)" : ""}`);
       lines.push(`  ${host}${typeof st === "string" ? ` (${st})` : ""}: ${shown.join(", ")}`);
     }
     if (live.length === 0) lines.push("  no procs");
@@ -79,23 +54,20 @@ export async function statusAnswer(deps: EngineApiDeps, app: string, env?: strin
 export async function logsAnswer(deps: EngineApiDeps, cmd: Extract<Command, { kind: "logs" }>): Promise<Reply> {
   const found = deps.playbook.apps[cmd.app]?.environments[cmd.env];
   if (!found) return notFound(cmd.app, cmd.env);
-  const squad = deps.playbook.squads[found.squad]!;
   const lines = cmd.lines ?? 20;
   const live = (await liveProcs(deps.db, cmd.app, cmd.env)).filter((p) => !cmd.proc || p.procType === cmd.proc);
   if (live.length === 0) return { kind: "answer", title: `logs of ${cmd.app} ${cmd.env}`, text: "no procs running" };
   // Playbook secrets and `config set` values alike: people put API keys in both.
   const redact = await redactorFor(deps, cmd.app, cmd.env);
-  const parts = await Promise.all(
-    live.slice(0, 10).map(async (p) => {
-      try {
-        const bytes = lines * 200;
-        const text = await withTimeout(runner.tailLog(hostHandle(deps, squad, p.host).supervisor, p.name, bytes), LIVE_TIMEOUT_MS);
-        return `── ${p.name} on ${p.host}\n${redactedTail(text, bytes, lines, redact)}`;
-      } catch (err) {
-        return `── ${p.name} on ${p.host}\n(unavailable: ${redact((err as Error).message)})`;
-      }
-    }),
-  );
+  const bytes = lines * 200;
+  const shown = live.slice(0, 10);
+  const tails = await liveLogs(deps, found.squad, shown, bytes);
+  const parts = shown.map((p) => {
+    const t = tails.get(p.name);
+    return t && "text" in t
+      ? `── ${p.name} on ${p.host}\n${redactedTail(t.text, bytes, lines, redact)}`
+      : `── ${p.name} on ${p.host}\n(unavailable: ${redact(t?.error ?? "no answer")})`;
+  });
   return { kind: "answer", title: `logs of ${cmd.app} ${cmd.env}${cmd.proc ? ` ${cmd.proc}` : ""}`, text: parts.join("\n") };
 }
 

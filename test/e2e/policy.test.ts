@@ -7,6 +7,8 @@ import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
 import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
+import { answerQuery } from "../../bot/answers/index.ts";
+import { Queues } from "../../engine/queues.ts";
 
 /** An uptest that fails when the proc's GREETING is "break": a config change that must not stick. */
 const PICKY_UPTEST = `#!/bin/sh
@@ -132,6 +134,23 @@ describe("policy: approvals, config changes that fail, secrets", () => {
     expect(logs.text).toMatch(/── hello-stage-v\d+-web-\d+ on 127\.0\.0\.2/);
     expect(logs.text).not.toContain("unavailable");
     expect(logs.text).toContain("listening");
+  });
+
+  it("status and logs are read by a worker: when none answers, the reply names the host that did not, in time", async () => {
+    // A queue prefix no worker listens on stands for every worker being down or busy.
+    const queues = new Queues(h.engine.redisUrl, `${h.engine.prefix}noworker:`);
+    const deps = { ...h.engine, queues, options: { ...h.engine.options, liveReadTimeoutMs: 1_000 } };
+    try {
+      const t0 = Date.now();
+      const status = await answerQuery(deps, { kind: "status", app: "hello", env: "stage" });
+      expect(status.kind).toBe("answer");
+      expect((status as { text: string }).text).toMatch(/127\.0\.0\.2 \(unreachable: 127\.0\.0\.2 did not answer in 1s\): hello-stage-v\d+-web-\d+ \?/);
+      const logs = await answerQuery(deps, { kind: "logs", app: "hello", env: "stage", proc: "web", lines: 5 });
+      expect((logs as { text: string }).text).toMatch(/── hello-stage-v\d+-web-\d+ on 127\.0\.0\.2\n\(unavailable: 127\.0\.0\.2 did not answer in 1s\)/);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      await queues.close();
+    }
   });
 
   it("a freeze window refuses a deploy, says which window, and deploy! goes through", async () => {

@@ -1,0 +1,71 @@
+import { balancerFor } from "../balancers/registry.ts";
+import type { EngineApiDeps, EngineDeps } from "./context.ts";
+import { hostHandle, runner } from "./fleet.ts";
+import type { JobData } from "./queues.ts";
+
+/**
+ * Live reads of hosts' supervisord (and balancer pools) for the bot's `status`, `ps` and `logs`. The
+ * bot process holds no host or balancer credentials: each host's read is a short `reads` job a worker answers (`readHost`), and
+ * the bot awaits it with a timeout (EngineOptions.liveReadTimeoutMs). A host that fails or does not
+ * answer in time is reported, never fatal, and its message names it.
+ */
+
+/** supervisord's state name of each program on one host, by program name. */
+export type HostStates = Record<string, string>;
+
+/** The worker side: one `reads` job on one host. */
+export async function readHost(deps: EngineDeps, data: JobData<"reads">): Promise<HostStates | Record<string, string> | string[]> {
+  if (data.kind === "pool") {
+    const config = deps.playbook.balancers[data.balancer];
+    if (!config) throw new Error(`there is no balancer ${data.balancer}`);
+    return balancerFor(config, deps).getNodes(data.pool);
+  }
+  const squad = deps.playbook.squads[data.squad];
+  if (!squad) throw new Error(`there is no squad ${data.squad}`);
+  const h = hostHandle(deps, squad, data.host);
+  if (data.kind === "states") {
+    const infos = await h.supervisor.getAllProcessInfo();
+    return Object.fromEntries(infos.map((i) => [i.name, i.statename]));
+  }
+  const out: Record<string, string> = {};
+  for (const name of data.names) out[name] = await runner.tailLog(h.supervisor, name, data.bytes);
+  return out;
+}
+
+/** Each host's program states, or the reason it has none (`unreachable: ...`). */
+export async function liveStates(deps: EngineApiDeps, squad: string, hosts: readonly string[]): Promise<Map<string, HostStates | string>> {
+  const out = new Map<string, HostStates | string>();
+  await Promise.all(
+    hosts.map(async (host) => {
+      try {
+        out.set(host, await deps.queues.read<HostStates>({ kind: "states", squad, host }, deps.options.liveReadTimeoutMs));
+      } catch (err) {
+        out.set(host, `unreachable: ${(err as Error).message}`);
+      }
+    }),
+  );
+  return out;
+}
+
+/** The last `bytes` of each proc's log, or the reason it is unavailable, by proc name. */
+export async function liveLogs(deps: EngineApiDeps, squad: string, procs: readonly { host: string; name: string }[], bytes: number): Promise<Map<string, { text: string } | { error: string }>> {
+  const byHost = new Map<string, string[]>();
+  for (const p of procs) byHost.set(p.host, [...(byHost.get(p.host) ?? []), p.name]);
+  const out = new Map<string, { text: string } | { error: string }>();
+  await Promise.all(
+    [...byHost].map(async ([host, names]) => {
+      try {
+        const texts = await deps.queues.read<Record<string, string>>({ kind: "logs", squad, host, names, bytes }, deps.options.liveReadTimeoutMs);
+        for (const n of names) out.set(n, { text: texts[n] ?? "" });
+      } catch (err) {
+        for (const n of names) out.set(n, { error: (err as Error).message });
+      }
+    }),
+  );
+  return out;
+}
+
+/** The nodes of a balancer pool, read by a worker (the bot reaches no balancer itself). */
+export function livePoolNodes(deps: EngineApiDeps, balancer: string, pool: string): Promise<string[]> {
+  return deps.queues.read<string[]>({ kind: "pool", balancer, pool }, deps.options.liveReadTimeoutMs);
+}
