@@ -99,12 +99,12 @@ export abstract class FileBalancer implements Balancer {
     return text === null ? [] : checkNodes(this.name, this.parse(text));
   }
 
-  addNodes(pool: string, nodes: readonly Node[], opts: ChangeOptions = {}): Promise<Node[]> {
+  async addNodes(pool: string, nodes: readonly Node[], opts: ChangeOptions = {}): Promise<Node[]> {
     const add = checkNodes(this.name, nodes);
     return this.change(pool, (current) => [...current, ...add], `+${add.length}`, opts);
   }
 
-  deleteNodes(pool: string, nodes: readonly Node[], opts: ChangeOptions = {}): Promise<Node[]> {
+  async deleteNodes(pool: string, nodes: readonly Node[], opts: ChangeOptions = {}): Promise<Node[]> {
     const gone = new Set(checkNodes(this.name, nodes));
     return this.change(pool, (current) => current.filter((n) => !gone.has(n)), `−${gone.size}`, opts);
   }
@@ -118,7 +118,7 @@ export abstract class FileBalancer implements Balancer {
    * Edits the pool on every host (each host's own current list through `edit`), all or nothing.
    * Returns the first host's resulting nodes.
    */
-  protected change(pool: string, edit: (current: Node[]) => Node[], what: string, opts: ChangeOptions): Promise<Node[]> {
+  protected async change(pool: string, edit: (current: Node[]) => Node[], what: string, opts: ChangeOptions): Promise<Node[]> {
     for (const h of this.hosts) this.poolPath(pool, h); // a pool name the backend refuses fails before any host is touched
     return this.serialize(async () => {
       const settled = await Promise.allSettled(this.hosts.map((h) => this.changeHost(h, pool, this.poolPath(pool, h), edit)));
