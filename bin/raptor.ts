@@ -123,7 +123,9 @@ function waitForSignal(): Promise<void> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`raptor: ${(err as Error).stack ?? err}\n`);
+    // Mistakes an operator fixes in their settings are one line; anything else is a bug: the stack.
+    const oneLine = err instanceof Error && (err.name === "SlackTokenError" || err.name === "PlaybookError");
+    process.stderr.write(`raptor: ${oneLine ? err.message : ((err as Error).stack ?? err)}\n`);
     process.exit(1);
   },
 );

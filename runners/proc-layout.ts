@@ -116,9 +116,27 @@ export function procPaths(root: string, name: string): ProcPaths {
   };
 }
 
-/** The environment a proc (and its uptests) runs with. Raptor's own keys win over config. */
-export function procEnv(o: { hostName: string; port?: number; settingsYaml: string; config: Record<string, string> }): Record<string, string> {
+/**
+ * The environment a proc (and its uptests) runs with. Raptor's own keys win over config:
+ * HOST, PORT (listening proc types), APP_SETTINGS_YAML, and, when `o.proc` is given,
+ * RAPTOR_APP, RAPTOR_ENV, RAPTOR_RELEASE (`v3`), RAPTOR_PROC_TYPE (`web`) and RAPTOR_PROC
+ * (the proc's name, `hello-local-v3-web-5000`), so an app can say what it runs.
+ */
+export function procEnv(o: {
+  hostName: string;
+  port?: number;
+  settingsYaml: string;
+  config: Record<string, string>;
+  proc?: { app: string; env: string; release: number; procType: string; name: string };
+}): Record<string, string> {
   const env: Record<string, string> = { ...o.config, HOST: o.hostName, APP_SETTINGS_YAML: o.settingsYaml };
+  if (o.proc) {
+    env.RAPTOR_APP = o.proc.app;
+    env.RAPTOR_ENV = o.proc.env;
+    env.RAPTOR_RELEASE = `v${o.proc.release}`;
+    env.RAPTOR_PROC_TYPE = o.proc.procType;
+    env.RAPTOR_PROC = o.proc.name;
+  }
   if (o.port !== undefined) env.PORT = String(o.port);
   return env;
 }

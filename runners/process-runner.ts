@@ -96,7 +96,13 @@ export class ProcessRunner {
     await run(host, ["mkdir", "-p", "--", `${p.dir}/.raptor`, `${root}/supervisor`, `${root}/logs`]);
     await run(host, ["tar", "-xzf", tarball, "-C", p.dir, "--no-same-owner"]);
 
-    const env = procEnv({ hostName: spec.hostName, port: spec.port, settingsYaml: p.settingsYaml, config: spec.config });
+    const env = procEnv({
+      hostName: spec.hostName,
+      port: spec.port,
+      settingsYaml: p.settingsYaml,
+      config: spec.config,
+      proc: { app: spec.app, env: spec.env, release: spec.release, procType: spec.procType, name: spec.name },
+    });
     const procYaml = renderProcYaml({
       port: spec.port,
       host: spec.hostName,

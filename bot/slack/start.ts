@@ -1,3 +1,4 @@
+import { checkBotToken } from "./check-token.ts";
 import type { Redis } from "ioredis";
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { dispatch } from "../dispatch.ts";
@@ -33,6 +34,9 @@ export interface SlackBot {
  * `blockingRedis` must be a connection of its own (the consumer blocks on it).
  */
 export async function startSlackBot(engine: EngineApiDeps, blockingRedis: Redis, o: SlackBotOptions): Promise<SlackBot> {
+  // A bad token is one clear line now, not Bolt's retries and a stack trace half a minute later.
+  const who = await checkBotToken(o.botToken, o.slackApiUrl);
+  o.log.info({ user: who.user, team: who.team }, "Slack token accepted");
   let authorizer: SlackApp["authorizer"] | undefined;
   const app = createSlackApp({
     botToken: o.botToken,

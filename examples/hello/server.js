@@ -6,7 +6,10 @@ const path = require("node:path");
 
 const host = process.env.HOST || "0.0.0.0";
 const port = Number(process.env.PORT || 5000);
-const procName = process.env.APP_PROC_NAME || "";
+// Raptor gives every proc these (docs: README "What a proc gets"): what release and proc this is.
+const release = process.env.RAPTOR_RELEASE || "?";
+const procName = process.env.RAPTOR_PROC || "";
+const where = [process.env.RAPTOR_APP, process.env.RAPTOR_ENV].filter(Boolean).join(" ");
 
 function version() {
   try {
@@ -23,7 +26,9 @@ const READABLE = /^(GREETING[A-Z0-9_]*|HELLO_[A-Z0-9_]+)$/;
 const server = http.createServer((req, res) => {
   const url = new URL(req.url || "/", "http://localhost");
   if (req.method === "GET" && url.pathname === "/") {
-    return reply(res, 200, `hello from ${VERSION} (${procName})\n`);
+    // The code's VERSION, then what Raptor runs: release, proc, and the config the demo reads.
+    const greeting = process.env.GREETING ? `, GREETING=${process.env.GREETING}` : "";
+    return reply(res, 200, `hello from ${VERSION} — release ${release} of ${where || "?"} (${procName})${greeting}\n`);
   }
   const m = /^\/env\/([A-Za-z0-9_]+)$/.exec(url.pathname);
   if (req.method === "GET" && m) {

@@ -49,6 +49,8 @@ describe("chat values and names, end to end", () => {
     expect(tagged.final?.type, tagged.text).toBe("deployment.succeeded");
     const p = await web();
     expect(await httpGet(p.host, p.port!)).toContain("hello from v2");
+    // Issue 11 item 12: the demo says what Raptor runs, from RAPTOR_RELEASE / RAPTOR_APP / RAPTOR_ENV / RAPTOR_PROC.
+    expect(await httpGet(p.host, p.port!)).toMatch(new RegExp(`release v\\d+ of hello local \\(${p.name}\\)`));
   }, 120_000);
 
   it("masks secrets, not words: config set APP_ENV=local DEBUG=true GIT_BRANCH=main", async () => {
