@@ -37,5 +37,5 @@ describe("embedded PGlite (no DATABASE_URL)", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 300_000);
 });
