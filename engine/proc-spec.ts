@@ -29,5 +29,7 @@ export function specFor(row: ProcRow, release: ReleaseRow, build: BuildRow, squa
     cmd,
     config: release.config,
     settings: release.settings,
+    user: squad.user,
+    group: squad.group,
   };
 }

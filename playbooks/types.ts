@@ -25,6 +25,14 @@ export interface Squad {
   supervisor: SupervisorSettings;
   ports: { from: number; to: number }; // "5000-5999" in YAML
   root: string; // default "/apps"
+  /**
+   * Velociraptor's proc `user`/`group`: who procs (and their uptests and release hooks) run as.
+   * Default `raptor-app` (created by scripts/setup.sh); never root. Applied when Raptor reaches
+   * the host as root; a host reached as another user runs procs as that user.
+   */
+  user: string;
+  /** Default: the user's name (useradd --user-group). */
+  group?: string;
 }
 
 /** The balancer kinds Raptor ships a backend for. */

@@ -52,3 +52,15 @@ export function supervisorFinding(err: unknown, hostName: string): Finding {
   }
   return { problem: message, fix: `see supervisord's log on ${hostName}` };
 }
+
+/** The squad's proc user (or group) does not exist on the host: procs could not start as it. */
+export function procUserMissing(hostName: string, user: string, group: string | undefined, what: "user" | "group"): Finding {
+  const name = what === "user" ? user : group!;
+  return {
+    problem: `the ${what} \`${name}\` that procs run as does not exist on ${hostName}`,
+    fix:
+      what === "user"
+        ? `create it on ${hostName}: \`useradd --system --user-group --no-create-home --shell /usr/sbin/nologin ${user}\`, or name another with the squad's \`user:\``
+        : `create it on ${hostName}: \`groupadd --system ${name}\`, or change the squad's \`group:\``,
+  };
+}

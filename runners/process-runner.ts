@@ -92,9 +92,19 @@ export class ProcessRunner {
     if (current && (current.statename === "RUNNING" || current.statename === "STARTING")) return;
 
     const tarball = buildTarballPath(root, spec.build.id);
+    // Procs never run as root: as root, Raptor runs them as the squad's user; a host reached as
+    // another user runs them as that user (supervisord cannot switch users there).
+    const owner = (await reachedAsRoot(host)) ? procOwner(spec) : undefined;
     await run(host, ["rm", "-rf", "--", p.dir]);
-    await run(host, ["mkdir", "-p", "--", `${p.dir}/.raptor`, `${root}/supervisor`, `${root}/logs`]);
+    await run(host, ["mkdir", "-p", "--", p.dir, `${root}/supervisor`, `${root}/logs`]);
+    // Builds, program files and logs are root's alone (logs are not world readable; another
+    // app's user lists nothing of this one). Procs only need their own directory.
+    if (owner) await run(host, ["chmod", "0700", "--", `${root}/builds`, `${root}/supervisor`, `${root}/logs`]);
     await run(host, ["tar", "-xzf", tarball, "-C", p.dir, "--no-same-owner"]);
+    // The build is app code: any of the paths Raptor writes below may be a link it planted
+    // (`.raptor -> /etc`, `proc.yaml -> /root/.ssh/authorized_keys`). Remove them first, so the
+    // uploads create fresh files in real directories.
+    await run(host, ["sh", "-c", UNPLANT_SCRIPT, "sh", p.dir]);
 
     const env = procEnv({
       hostName: spec.hostName,
@@ -120,12 +130,14 @@ export class ProcessRunner {
     await host.upload(renderSettingsYaml(spec.settings), p.settingsYaml, 0o600);
     await host.upload(renderEnvFile(env), p.envFile, 0o600);
     await host.upload(renderRunScript({ dir: p.dir, envFile: p.envFile, cmd: spec.cmd }), p.runScript, 0o700);
-    if (spec.user !== undefined) {
-      await run(host, ["chown", "-R", "--", `${spec.user}:${spec.group ?? spec.user}`, p.dir]);
+    if (owner) {
+      // -h: links are changed themselves, never what they point at.
+      await run(host, ["chown", "-R", "-h", "--", `${owner.user}:${owner.group}`, p.dir]);
+      await run(host, ["chmod", "0700", "--", p.dir]);
     }
     // The supervisor file last: once it exists the proc is complete on disk.
-    const conf = renderSupervisorProgram({ name: spec.name, command: [p.runScript], directory: p.dir, stdoutLog: p.stdoutLog, user: spec.user });
-    await host.upload(conf, p.supervisorConf, 0o644);
+    const conf = renderSupervisorProgram({ name: spec.name, command: [p.runScript], directory: p.dir, stdoutLog: p.stdoutLog, user: owner?.user });
+    await host.upload(conf, p.supervisorConf, 0o600);
 
     const { changed } = await supervisor.reloadConfig();
     if (changed.includes(spec.name)) {
@@ -233,6 +245,41 @@ export class ProcessRunner {
     const [text] = await supervisor.tailProcessStdoutLog(name, 0, bytes);
     return text;
   }
+}
+
+/**
+ * Removes what a build may have planted where Raptor writes (run with the proc dir as $1): the
+ * files proc.yaml, settings.yaml, .raptor/env and .raptor/run.sh, and `.raptor` itself when it
+ * is a link or not a directory. A constant script; the directory travels as its argument.
+ */
+export const UNPLANT_SCRIPT =
+  'cd -- "$1" || exit 1; rm -f -- proc.yaml settings.yaml; if [ -L .raptor ] || { [ -e .raptor ] && [ ! -d .raptor ]; }; then rm -f -- .raptor; fi; mkdir -p .raptor && rm -f -- .raptor/env .raptor/run.sh';
+
+/** The user and group a proc's files belong to and its processes run as. */
+export function procOwner(spec: Pick<ProcSpec, "user" | "group">): { user: string; group: string } {
+  const user = spec.user ?? "raptor-app";
+  return { user, group: spec.group ?? user };
+}
+
+const rootness = new WeakMap<Host, Promise<boolean>>();
+/** Whether commands on `host` run as root (asked once per Host). */
+export function reachedAsRoot(host: Host): Promise<boolean> {
+  let known = rootness.get(host);
+  if (!known) {
+    known = host.exec(["id", "-u"], { timeoutMs: 30_000 }).then((r) => r.code === 0 && r.stdout.trim() === "0");
+    rootness.set(host, known);
+  }
+  return known;
+}
+
+/**
+ * argv that runs `argv` as the proc's user when the host is reached as root (setpriv, from
+ * util-linux): uptests and release hooks are app code and run with the proc's rights, not root's.
+ */
+export async function asProcUser(host: Host, spec: Pick<ProcSpec, "user" | "group">, argv: readonly string[]): Promise<string[]> {
+  if (!(await reachedAsRoot(host))) return [...argv];
+  const o = procOwner(spec);
+  return ["setpriv", "--reuid", o.user, "--regid", o.group, "--init-groups", "--", ...argv];
 }
 
 async function run(host: Host, argv: string[]): Promise<void> {

@@ -33,6 +33,8 @@ export interface UptestOptions {
   runTimeoutMs?: number;
   /** Budget for the whole call, from its start (the environment's `uptest_timeout`): each script is retried until it passes or this passes. */
   deadlineMs: number;
+  /** argv prefix that drops to the proc's user (process-runner's asProcUser(host, squad, [])); none by default. */
+  asUser?: readonly string[];
 }
 
 const OUTPUT_LIMIT = 4000;
@@ -47,7 +49,8 @@ export async function runUptests(host: Host, o: UptestOptions): Promise<UptestRe
   const dir = `${o.procDir}/uptests/${o.procType}`;
   if ((await host.exec(["test", "-d", dir])).code !== 0) return [];
   const listing = await host.exec(
-    ["find", "-L", dir, "-mindepth", "1", "-maxdepth", "1", "-type", "f", "(", "-executable", "-printf", "x %f\\0", "-o", "-printf", "- %f\\0", ")"],
+    // -P: links are not followed (an uptest linked out of the tree is not listed, never run).
+    ["find", "-P", dir, "-mindepth", "1", "-maxdepth", "1", "-type", "f", "(", "-executable", "-printf", "x %f\\0", "-o", "-printf", "- %f\\0", ")"],
     { timeoutMs: 30_000 },
   );
   if (listing.code !== 0) throw new Error(`cannot list ${dir} on ${host.name}: ${listing.stderr.trim()}`);
@@ -68,7 +71,7 @@ export async function runUptests(host: Host, o: UptestOptions): Promise<UptestRe
     results.push(
       await retryUntil({ started, deadlineMs: o.deadlineMs }, f.name, async () => {
         const timeoutMs = runTimeout(deadline - Date.now(), o.runTimeoutMs);
-        const r = await host.exec(withEnvFile(o.envFile, [`${dir}/${f.name}`, o.hostName, String(o.port ?? 0)]), { cwd: o.procDir, timeoutMs });
+        const r = await host.exec([...(o.asUser ?? []), ...withEnvFile(o.envFile, [`${dir}/${f.name}`, o.hostName, String(o.port ?? 0)])], { cwd: o.procDir, timeoutMs });
         return { exitCode: r.code, output: joinOutput(r.stdout, r.stderr) };
       }),
     );

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { HostUnreachableError } from "../../runners/host.ts";
-import { includeMissing, rootNotWritable, sftpMissing, supervisorFinding } from "../../runners/host-readiness.ts";
+import { includeMissing, procUserMissing, rootNotWritable, sftpMissing, supervisorFinding } from "../../runners/host-readiness.ts";
 import { busyPorts, scanListeners } from "../../runners/listeners.ts";
 import { renderSupervisorProgram } from "../../runners/proc-layout.ts";
 import type { Squad } from "../../playbooks/types.ts";
@@ -156,4 +156,28 @@ export const portsCheck: HostCheck = {
 };
 
 /** Every check, in the order they run and are shown. Append new ones here. */
-export const hostChecks: HostCheck[] = [sshCheck, rootCheck, uploadCheck, supervisorCheck, includeCheck, portsCheck];
+/** The squad's proc user (and group) exist: procs run as it, never as root (docs/security.md). */
+export const procUserCheck: HostCheck = {
+  name: "proc user",
+  needs: ["ssh"],
+  async run({ squad, handle }) {
+    const user = await handle.host.exec(["id", "-u", "--", squad.user], { timeoutMs: PROBE_TIMEOUT_MS }).catch((e: unknown) => e as Error);
+    if (user instanceof Error) return failed(user);
+    if (user.code !== 0) {
+      const f = procUserMissing(handle.name, squad.user, squad.group, "user");
+      return fail(f.problem, f.fix);
+    }
+    if (user.stdout.trim() === "0") return fail(`the proc user \`${squad.user}\` on ${handle.name} has uid 0`, `give the squad an unprivileged \`user:\``);
+    if (squad.group !== undefined) {
+      const group = await handle.host.exec(["getent", "group", "--", squad.group], { timeoutMs: PROBE_TIMEOUT_MS }).catch((e: unknown) => e as Error);
+      if (group instanceof Error) return failed(group);
+      if (group.code !== 0) {
+        const f = procUserMissing(handle.name, squad.user, squad.group, "group");
+        return fail(f.problem, f.fix);
+      }
+    }
+    return ok(`procs run as ${squad.user}${squad.group ? `:${squad.group}` : ""} (uid ${user.stdout.trim()})`);
+  },
+};
+
+export const hostChecks: HostCheck[] = [sshCheck, rootCheck, uploadCheck, supervisorCheck, includeCheck, portsCheck, procUserCheck];

@@ -6,6 +6,7 @@ import { updateDeployment } from "../../db/queries/deployments.ts";
 import type { Db } from "../../db/client.ts";
 import type { ProcRow, ReleaseRow } from "../../db/schema/index.ts";
 import type { Environment } from "../../playbooks/types.ts";
+import { asProcUser } from "../../runners/process-runner.ts";
 import { procPaths } from "../../runners/proc-layout.ts";
 import { runHealthcheck, runUptests, type UptestResult } from "../../runners/uptest.ts";
 import { saysPortTaken } from "../../runners/listeners.ts";
@@ -149,7 +150,7 @@ export async function checkProc(ctx: StepContext, h: HostHandle, first: ProcRow,
   if (!p.port) return running;
   const paths = procPaths(h.root, p.name);
   const deadlineMs = ctx.environment.uptest_timeout_ms;
-  let results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName: h.name, port: p.port, envFile: paths.envFile, ...runCap(ctx.environment), deadlineMs });
+  let results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName: h.name, port: p.port, envFile: paths.envFile, asUser: await asProcUser(h.host, ctx.squad, []), ...runCap(ctx.environment), deadlineMs });
   if (results.length === 0 && ctx.environment.healthcheck) {
     results = [await runHealthcheck({ hostName: h.name, port: p.port, path: ctx.environment.healthcheck, deadlineMs })];
   }

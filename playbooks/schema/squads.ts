@@ -6,6 +6,13 @@ import { nonEmptyString, ssh, stringList, strict, withHostPlaceholder, type Issu
 export const DEFAULT_SUPERVISOR_URL = "http://{host}:9001/RPC2";
 export const DEFAULT_PORTS = { from: 5000, to: 5999 };
 export const DEFAULT_ROOT = "/apps";
+/** Who procs run as when a squad names no `user:` (docs/security.md). */
+export const DEFAULT_PROC_USER = "raptor-app";
+const UNIX_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+const unixName = z.string().superRefine((v, ctx) => {
+  if (!UNIX_NAME.test(v)) ctx.addIssue({ code: "custom", message: "must be a user or group name (lowercase letters, digits, _ and -, at most 32)" });
+  else if (v === "root") ctx.addIssue({ code: "custom", message: "must not be root: procs run unprivileged" });
+});
 
 const COMPLETE: IssueParams = { complete: true };
 const PORTS_RULE = "must be a port range like 5000-5999";
@@ -52,6 +59,8 @@ export const squadSchema = strict({
   supervisor: supervisor.optional(),
   ports: portRange.optional(),
   root: withHostPlaceholder("must be a directory path").default(DEFAULT_ROOT),
+  user: unixName.default(DEFAULT_PROC_USER),
+  group: unixName.optional(),
 })
   .superRefine(
     (s, ctx) => {
@@ -73,5 +82,7 @@ export const squadSchema = strict({
   const sup: Squad["supervisor"] = { url: s.supervisor?.url ?? DEFAULT_SUPERVISOR_URL };
   if (s.supervisor?.username !== undefined) sup.username = s.supervisor.username;
   if (s.supervisor?.password !== undefined) sup.password = s.supervisor.password;
-  return { hosts: s.hosts, transport: s.transport, ssh: sshSettings, supervisor: sup, ports: s.ports ?? DEFAULT_PORTS, root: s.root };
+  const squad: Omit<Squad, "name"> = { hosts: s.hosts, transport: s.transport, ssh: sshSettings, supervisor: sup, ports: s.ports ?? DEFAULT_PORTS, root: s.root, user: s.user };
+  if (s.group !== undefined) squad.group = s.group;
+  return squad;
 });

@@ -40,6 +40,7 @@ describe("hosts check and start on hosts that are not ready", () => {
             only("badkeys", A).replace(/known_hosts: "[^"]*"/, `known_hosts: ${JSON.stringify(emptyKnownHosts)}`),
             only("badroot", A).replace(/root: "[^"]*"/, 'root: "/dev/null/raptor"'),
             only("tight", A, { ports: `${tightPort}-${tightPort}` }),
+            `${only("nouser", A)}\n    user: raptor-missing-user`,
           ],
           {
             hello: {
@@ -89,7 +90,7 @@ describe("hosts check and start on hosts that are not ready", () => {
     expect(r.reply.kind, r.text).toBe("answer");
     const ready = hostLines(r.text, A);
     // Ports may warn: a proc another test bed left behind on this address can hold one (and is then named).
-    expect(ready).toMatch(/ready — ✓ ssh {2}✓ root {2}✓ upload {2}✓ supervisord {2}✓ include {2}[✓!] ports$/m);
+    expect(ready).toMatch(/ready — ✓ ssh {2}✓ root {2}✓ upload {2}✓ supervisord {2}✓ include {2}[✓!] ports {2}✓ proc user$/m);
 
     const noSftp = hostLines(r.text, NOSFTP);
     expect(noSftp, r.text).toContain(`${NOSFTP}: ready`);
@@ -123,6 +124,10 @@ describe("hosts check and start on hosts that are not ready", () => {
     const tight = hostLines((await h.say("hosts check tight")).text, A);
     expect(tight).toContain(`✗ ports: no free port in ${bed.appPorts.from + 90}-${bed.appPorts.from + 90} (0 leased to Raptor, 1 held by other programs)`);
     expect(tight).toContain("fix: widen the squad's ports");
+
+    const user = hostLines((await h.say("hosts check nouser")).text, A);
+    expect(user).toContain(`✗ proc user: the user \`raptor-missing-user\` that procs run as does not exist on ${A}`);
+    expect(user).toContain("fix: create it on");
   }, 60_000);
 
   it("deploys to a host whose sshd has no sftp subsystem (uploads through exec)", async () => {

@@ -8,7 +8,7 @@
  * is reaped by the next start (processes found by the config path in their command line).
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { releasePorts, reservePort } from "./testbed/ports.ts";
@@ -71,6 +71,9 @@ export async function startTestbed(opts: TestbedOptions): Promise<Testbed> {
   await reapLeftovers(DIR_PREFIX, opts.dir);
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), DIR_PREFIX)));
   await mkdir(dir, { recursive: true });
+  // Procs run as their squad's unprivileged user, who must pass through to its proc dir (as
+  // through a real host's /apps); the bed's keys and configs stay unreadable (their own modes).
+  await chmod(dir, 0o711);
   await writeFile(join(dir, "owner.pid"), String(process.pid));
   await mkdir("/run/sshd", { recursive: true, mode: 0o755 }); // sshd's privilege separation dir
 

@@ -1,3 +1,4 @@
+import { asProcUser } from "../../../runners/process-runner.ts";
 import { procPaths, withEnvFile } from "../../../runners/proc-layout.ts";
 import { EngineError } from "../../errors.ts";
 import { hostHandle } from "../../fleet.ts";
@@ -19,7 +20,8 @@ export const releaseHookStep: Step = {
     const h = hostHandle(ctx.deps, ctx.squad, proc.host);
     const paths = procPaths(h.root, proc.name);
     // The proc's env file (written by start) holds the release's config: nothing secret on the command line.
-    const r = await h.host.exec(withEnvFile(paths.envFile, argv), { cwd: paths.dir, timeoutMs: HOOK_TIMEOUT_MS });
+    // The hook is app code: it runs with the proc's rights (its user), not the SSH user's.
+    const r = await h.host.exec(await asProcUser(h.host, ctx.squad, withEnvFile(paths.envFile, argv)), { cwd: paths.dir, timeoutMs: HOOK_TIMEOUT_MS });
     const output = ctx.redact(`${r.stdout}${r.stderr}`.split("\n").slice(-40).join("\n"));
     if (r.code !== 0) throw new EngineError("hook_failed", `the release hook \`${argv.join(" ")}\` exited with ${r.code} on ${proc.host}.`, { output });
     if (output.trim()) await ctx.log("release hook output", output);
