@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -49,6 +49,7 @@ http.createServer((req, res) => {
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "raptor-pr-"));
+  chmodSync(tmp, 0o711); // procs run as raptor-app, who must pass through to their own dirs
   squadRoot = join(tmp, "hosts", "{host}");
   root = expandRoot(squadRoot, HOST);
   mkdirSync(join(root, "supervisor"), { recursive: true });
