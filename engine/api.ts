@@ -150,7 +150,9 @@ export async function decideApproval(
     throw new EngineError("invalid", `${deploymentId} is not waiting for approval (it is ${d.status.replace("_", " ")}).`);
   }
   if (approval.requestedBy === actor) {
-    throw new EngineError("policy_denied", `you asked for ${deploymentId}, so someone else must ${decision === "approved" ? "approve" : "reject"} it.`);
+    // Rejecting one's own request is withdrawing it: that is `cancel`, which the requester may always do.
+    if (decision === "rejected") throw new EngineError("policy_denied", `you asked for ${deploymentId}, so someone else decides on it; to withdraw it yourself, type \`cancel ${deploymentId}\`.`);
+    throw new EngineError("policy_denied", `you asked for ${deploymentId}, so someone else must approve it.`);
   }
   const now = deps.now?.() ?? new Date();
   if (approval.expiresAt <= now) {

@@ -75,6 +75,9 @@ describe("policy: approvals, config changes that fail, secrets", () => {
     const self = await h.say(`approve ${a.reply.deploymentId}`, { actor: ALICE });
     expect(self.reply.kind).toBe("refused");
     expect(self.text).toContain(`you asked for ${a.reply.deploymentId}, so someone else must approve it.`);
+    // Issue 11 item 11: rejecting one's own points to cancel.
+    const own = await h.say(`reject ${a.reply.deploymentId}`, { actor: ALICE });
+    expect(own.text).toContain(`to withdraw it yourself, type \`cancel ${a.reply.deploymentId}\``);
     expect((await h.say(`reject ${a.reply.deploymentId} not today`, { actor: BOB })).text).toContain("rejected");
     expect((await h.engine.db.select().from(deployments).where(eq(deployments.id, a.reply.deploymentId)))[0]!.status).toBe("rejected");
   });
@@ -159,7 +162,8 @@ describe("policy: approvals, config changes that fail, secrets", () => {
     try {
       const refused = await h.say("deploy hello frozen");
       expect(refused.reply.kind).toBe("refused");
-      expect(refused.text).toContain("hello frozen is in a freeze window (Fri 16:00 - Mon 08:00).");
+      // Issue 11 item 10: when the window ends, and that the times are UTC.
+      expect(refused.text).toContain('hello frozen is frozen until 2026-11-23 08:00 UTC (freeze window "Fri 16:00 - Mon 08:00"; freeze times are UTC).');
       expect(refused.text).toContain("`deploy!` skips the freeze window");
       const forced = await h.say("deploy! hello frozen");
       expect(forced.final?.type, forced.text).toBe("deployment.succeeded");
