@@ -84,7 +84,7 @@ function releaseLine(s: ThreadState): string | undefined {
 /** A short plain line for notifications and clients without blocks. */
 export function fallbackText(s: ThreadState): string {
   const target = s.app ? `${s.app} to ${s.env}` : s.deploymentId;
-  return clip(`${kindVerb(s.kind)} ${target}: ${s.status.replace(/_/g, " ")}`, SLACK_LIMITS.fallbackText);
+  return clip(escapeMrkdwn(`${kindVerb(s.kind)} ${target}: ${s.status.replace(/_/g, " ")}`), SLACK_LIMITS.fallbackText);
 }
 
 /** The thread's head message: who asked for what, the release change, the live checklist, approval. */
@@ -240,7 +240,10 @@ export function answerBlocks(reply: Reply): Block[] {
   }
 }
 
-/** Plain text of a reply, for notifications and the `text` field next to blocks. */
+/**
+ * Plain text of a reply, for notifications and the `text` field next to blocks. Slack reads that
+ * field as markup too (`<!channel>` notifies a channel), so user text in it is escaped as in blocks.
+ */
 export function answerText(reply: Reply): string {
-  return clip(reply.kind === "answer" ? `${reply.title}\n${reply.text}` : reply.text, SLACK_LIMITS.fallbackText);
+  return clip(escapeMrkdwn(reply.kind === "answer" ? `${reply.title}\n${reply.text}` : reply.text), SLACK_LIMITS.fallbackText);
 }

@@ -2,6 +2,7 @@ import type { WebClient } from "@slack/web-api";
 import type { Redis } from "ioredis";
 import { finalEventTypes, type EngineEvent } from "../../engine/event-types.ts";
 import { failureBlocks, fallbackText, headBlocks, logBlocks, summaryBlocks, who, type Block } from "./blocks.ts";
+import { escapeMrkdwn } from "./block-kit.ts";
 import type { ThreadSink } from "./consumer.ts";
 import { clip, parseOrigin } from "./format.ts";
 import { HeadUpdates } from "./head-updates.ts";
@@ -176,7 +177,7 @@ export function createSlackSink(opts: SlackSinkOptions): SlackSink {
       if (event.type === "beat.report") {
         // One message in the channel, no head, no thread.
         try {
-          await client.chat.postMessage({ channel: origin.channel, text: clip(`:gear: ${event.text}`, 3000), unfurl_links: false, unfurl_media: false });
+          await client.chat.postMessage({ channel: origin.channel, text: clip(`:gear: ${escapeMrkdwn(event.text)}`, 3000), unfurl_links: false, unfurl_media: false });
         } catch (err) {
           if (!isPermanent(err)) throw err;
           log.error({ channel: origin.channel, type: event.type, slackError: slackError(err) }, "Slack refused a beat report");

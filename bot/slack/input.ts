@@ -22,7 +22,8 @@ export function commandText(raw: string, botUserId?: string): string {
   t = t.replace(/<#([CG][A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, name?: string) => `#${name || id}`);
   t = t.replace(/<(?:mailto:)?([^<>|@!#][^<>|]*)\|([^<>]*)>/g, (_m, _url: string, label: string) => label);
   t = t.replace(/<((?:https?|mailto):[^<>|]*)>/g, (_m, url: string) => url.replace(/^mailto:/, ""));
-  t = t.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  // `&amp;` `&lt;` `&gt;` are left to the grammar's normalize, which decodes them once: decoding here
+  // too turned a typed `&amp;lt;` (Slack's encoding of "&lt;") into "<".
   return t.trim();
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "../../bot/grammar.ts";
 import { BUTTON_VALUE_PATTERNS, commandText } from "../../bot/slack/input.ts";
 import { howToReply } from "../../bot/slack/reply.ts";
+import { answerText } from "../../bot/notify/blocks.ts";
 import { HeadUpdates } from "../../bot/notify/head-updates.ts";
 
 describe("commandText: Slack's markup back to what was typed", () => {
@@ -11,7 +12,7 @@ describe("commandText: Slack's markup back to what was typed", () => {
     ["  <@UBOT>   status   web  ", "status   web"],
     ["<@UOTHER> deploy web", "<@UOTHER> deploy web"],
     ["deploy web@v1.4.2 to production", "deploy web@v1.4.2 to production"],
-    ["lock web production <#C123|web> is &lt;busy&gt; &amp; frozen", "lock web production #web is <busy> & frozen"],
+    ["lock web production <#C123|web> is &lt;busy&gt; &amp; frozen", "lock web production #web is &lt;busy&gt; &amp; frozen"],
     ["config set web staging ADMIN=<mailto:a@b.co|a@b.co>", "config set web staging ADMIN=a@b.co"],
     ["config set web staging URL=<https://x.example/hook>", "config set web staging URL=https://x.example/hook"],
     // What is typed is what is set (issue 11 item 2): whitespace and quotes are the grammar's to read.
@@ -28,6 +29,30 @@ describe("what is typed in Slack is what is set (issue 11 item 2)", () => {
       ok: true,
       command: { kind: "config-set", app: "app", env: "local", vars: { MOTD: "two  spaces,\ttab", SIG: "it\u2019s -- ok", Q: "quoted \u2018inner\u2019" } },
     });
+  });
+});
+
+describe("HTML entities are decoded once, not twice (issue 8)", () => {
+  it.each([
+    // What a person typed -> what Slack sends -> what Raptor must read.
+    ["is &lt;busy&gt; & frozen", "is <busy> & frozen"],
+    ["is &amp;lt;b&amp;gt; literally", "is &lt;b&gt; literally"],
+    ["&amp;amp;", "&amp;"],
+  ])("Slack text %j reads as %j", (sent, typed) => {
+    const r = parse(commandText(`lock web production ${sent}`, "UBOT"));
+    expect(r).toMatchObject({ ok: true, command: { kind: "lock", reason: typed } });
+  });
+});
+
+describe("the text field next to blocks escapes user text as the blocks do (issue 8)", () => {
+  it.each([
+    [{ kind: "answer", title: "web production", text: "locked by U1 (<!channel> deploy freeze)" }],
+    [{ kind: "refused", text: "web production is locked by U1 (<!here> & <@U2>)." }],
+    [{ kind: "done", text: "Locked web production: <!everyone>" }],
+  ] as const)("%j: no mention or broadcast reaches Slack's text", (reply) => {
+    const text = answerText(reply as Parameters<typeof answerText>[0]);
+    expect(text).not.toMatch(/<[!@#]/);
+    expect(text).toMatch(/&lt;[!@]/);
   });
 });
 
