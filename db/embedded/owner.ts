@@ -13,7 +13,7 @@
  * owner itself. postgres.js reconnects to the same socket on the next query.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, realpathSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { PgliteWireServer, type WireServerLog } from "./wire-server.ts";
@@ -66,12 +66,17 @@ export async function serveOrJoin(dir: string, log?: WireServerLog & { info(obj:
     owned = {
       server,
       close: async () => {
-        await server.close(() => db.close());
-        if (!path.startsWith("\0")) rmSync(path, { force: true });
+        // The record goes first: once the socket is released a new owner may write its own.
         rmSync(record, { force: true });
+        await server.close(async () => {
+          await db.close();
+          if (!path.startsWith("\0")) rmSync(path, { force: true });
+        });
       },
     };
-    writeFileSync(record, `${JSON.stringify({ pid: process.pid, socket: printable(path), since: new Date().toISOString() })}\n`);
+    // Written whole (temp file, then rename): a reader never sees half a record.
+    writeFileSync(`${record}.${process.pid}`, `${JSON.stringify({ pid: process.pid, socket: printable(path), since: new Date().toISOString() })}\n`);
+    renameSync(`${record}.${process.pid}`, record);
     log?.info({ dir, socket: printable(path) }, "embedded database: this process owns it and serves it to the others");
     return true;
   };

@@ -60,7 +60,8 @@ describe("embedded database shared by bin/raptor processes", () => {
     const record = join(data, "pglite.owner");
     for (;;) {
       // bin/raptor execs tsx, which runs node as its child: the record holds that child's pid.
-      if (existsSync(record) && Date.parse(JSON.parse(readFileSync(record, "utf8")).since) >= since - 1000) return d;
+      const owner = existsSync(record) ? (JSON.parse(readFileSync(record, "utf8")) as { since: string }) : undefined;
+      if (owner && Date.parse(owner.since) >= since - 1000) return d;
       if (d.child.exitCode !== null) throw new Error(`raptor all exited: ${d.output()}`);
       await new Promise((r) => setTimeout(r, 200));
     }
