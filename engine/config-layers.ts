@@ -22,6 +22,14 @@ export function layerConfig(
  */
 export function overridesFor(wanted: Readonly<Record<string, string>>, base: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(wanted)) if (base[k] !== v) out[k] = v;
+  for (const [k, v] of Object.entries(wanted)) if (!Object.hasOwn(base, k) || base[k] !== v) setOwn(out, k, v);
   return out;
+}
+
+/**
+ * `obj[key] = value` as an own property whatever the key: plain assignment (and Object.assign)
+ * with the key `__proto__` sets the object's prototype instead, and the key silently vanishes.
+ */
+export function setOwn(obj: Record<string, string>, key: string, value: string): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }

@@ -153,9 +153,19 @@ async function commitDesiredState(deps: EngineApiDeps, d: DeploymentRow): Promis
       const [build] = release ? await tx.select().from(builds).where(eq(builds.id, release.buildId)) : [];
       if (!release || !build) return;
       const base = layerConfig(build.configVars ?? {}, configFor(deps.playbook, d.app, d.env).env, {});
+      // A key a person marked secret stays marked through a rollback, or `config` would show it.
+      const marked = await tx
+        .select({ key: configVars.key })
+        .from(configVars)
+        .where(and(eq(configVars.app, d.app), eq(configVars.env, d.env), eq(configVars.secret, true)));
+      const secretKeys = new Set(marked.map((r) => r.key));
       await tx.delete(configVars).where(and(eq(configVars.app, d.app), eq(configVars.env, d.env)));
       const keep = Object.entries(overridesFor(release.config, base));
-      if (keep.length) await tx.insert(configVars).values(keep.map(([key, value]) => ({ app: d.app, env: d.env, key, value, updatedBy: d.requestedBy })));
+      if (keep.length) {
+        await tx
+          .insert(configVars)
+          .values(keep.map(([key, value]) => ({ app: d.app, env: d.env, key, value, secret: secretKeys.has(key), updatedBy: d.requestedBy })));
+      }
       return;
     }
     if (d.kind !== "config") return;

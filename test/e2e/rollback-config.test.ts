@@ -59,9 +59,18 @@ describe("rollback and config", () => {
     await ok(`rollback hello local v${v}`);
     expect(await greetings()).toEqual(["howdy"]);
     const shown = await h.say("config hello local");
-    expect(shown.text).toMatch(/GREETING=\[REDACTED\]/); // a config set value stays masked
+    expect(shown.text).toContain("GREETING=howdy"); // an ordinary value shows as typed (issue 11 item 1)
     await repo.commit({ VERSION: "v3\n" });
     await ok("deploy hello local");
     expect(await greetings()).toEqual(["howdy"]);
+  }, 180_000);
+
+  it("a value marked secret stays masked after a rollback", async () => {
+    await ok("config secret hello local PASSPHRASE=opensesame99");
+    await ok("config set hello local GREETING=later");
+    await ok("rollback hello local");
+    const shown = await h.say("config hello local");
+    expect(shown.text).toMatch(/PASSPHRASE=\[REDACTED\]/);
+    expect(shown.text).not.toContain("opensesame99");
   }, 180_000);
 });

@@ -4,7 +4,7 @@ import { getBuild } from "../../../db/queries/builds.ts";
 import { configVarsOf } from "../../../db/queries/config-vars.ts";
 import { updateDeployment } from "../../../db/queries/deployments.ts";
 import { configFor } from "../../../playbooks/resolve.ts";
-import { layerConfig } from "../../config-layers.ts";
+import { layerConfig, setOwn } from "../../config-layers.ts";
 import { EngineError } from "../../errors.ts";
 import { currentRelease, insertNextRelease, latestReleases, releaseById, releaseByNumber, servedReleases } from "../../../db/queries/releases.ts";
 import type { ReleaseRow } from "../../../db/schema/index.ts";
@@ -75,7 +75,7 @@ async function planRelease(ctx: StepContext): Promise<ReleaseCut> {
   // A config change is released with its values on top; they are stored in config_vars only
   // once the deployment succeeds (run.ts), so a failed change is not picked up by later deploys.
   if (d.kind === "config") {
-    Object.assign(config, d.params.vars ?? {});
+    for (const [key, value] of Object.entries(d.params.vars ?? {})) setOwn(config, key, value);
     for (const key of d.params.keys ?? []) delete config[key];
   }
   const description =
