@@ -68,6 +68,10 @@ export async function createRuntime(config: RuntimeConfig, logger?: Logger): Pro
       { level: process.env.LOG_LEVEL ?? "info", redact: ["*.password", "*.token", "*.key"] },
       pino.destination({ dest: config.logFile ?? resolve(config.dataDir, "raptor.log"), sync: false, mkdir: true }),
     );
+  if (!process.env.RAPTOR_SECRET_KEY) {
+    // Not an error (the embedded demo runs without one), but an operator must know.
+    log.warn({}, "RAPTOR_SECRET_KEY is not set: config values (secrets included) are stored in the database in plain text");
+  }
   const live = new LivePlaybook(config.playbooks, (pb) => (engine.playbook = pb), log);
   await live.prime();
   const playbook = await loadPlaybooks(config.playbooks);
