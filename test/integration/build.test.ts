@@ -133,10 +133,12 @@ describe("builds", () => {
     const err = await caught(buildOrReuse({ db: h.db, app: "broken", repo: repo.path, commit: repo.initial, dataDir, onLog: (l) => seen.push(l) }));
     expect(err.code).toBe("build_failed");
     expect(err.message).toContain("bin/compile of buildpack custom exited with 3");
-    expect(err.message).toContain("compile-line-100");
-    expect(err.message).toContain("broken build");
-    expect(err.message).not.toContain("compile-line-001");
-    expect(err.message).not.toContain("compile-line-060");
+    // The tail travels once, as the failure's output, not again inside its message (issue 11 item 8).
+    expect(err.message).not.toContain("compile-line-");
+    expect(err.output).toContain("compile-line-100");
+    expect(err.output).toContain("broken build");
+    expect(err.output).not.toContain("compile-line-001");
+    expect(err.output).not.toContain("compile-line-060");
     expect(err.output?.split("\n")).toHaveLength(40);
     expect(seen).toContain("compile-line-001"); // streamed as it came
 
@@ -203,6 +205,7 @@ describe("builds", () => {
     expect(unknown.code).toBe("invalid");
     expect(unknown.message).toContain("Did you mean `nodejs`?");
     const err = await caught(buildOrReuse({ db: h.db, app: "hello", repo: hello.path, commit: hello.initial, buildpack: "custom", dataDir }));
-    expect(err.message).toContain("buildpack custom does not detect this app");
+    // It says what the buildpack looks for (issue 11 item 8).
+    expect(err.message).toContain("buildpack custom: a bin/compile of the app's own — not found in this app");
   });
 });
