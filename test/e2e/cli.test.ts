@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { freshDb } from "../support/db.ts";
 import { REDIS_URL, httpGet } from "../support/raptor-harness.ts";
+import { localSquadLines } from "../support/playbook-yaml.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 
 const RAPTOR = resolve(import.meta.dirname, "../../bin/raptor");
@@ -41,15 +42,7 @@ describe("raptor CLI", () => {
     await writeFile(
       join(dir, "pb", "all.yaml"),
       [
-        "squads:",
-        "  here:",
-        `    hosts: [${host.name}]`,
-        "    transport: local",
-        `    supervisor: { url: ${JSON.stringify(host.supervisorUrl)}, username: ${bed.supervisor.username}, password: ${bed.supervisor.password} }`,
-        `    ports: ${bed.appPorts.from}-${bed.appPorts.to}`,
-        `    root: ${JSON.stringify(host.root)}`,
-        "balancers:",
-        "  lb: { kind: memory }",
+        ...localSquadLines(bed, host),
         "apps:",
         "  hello:",
         `    repo: ${JSON.stringify(repo.path)}`,

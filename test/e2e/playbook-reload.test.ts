@@ -6,6 +6,7 @@ import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { freshDb } from "../support/db.ts";
 import { REDIS_URL } from "../support/raptor-harness.ts";
 import { runRaptor, startRaptor, type Daemon } from "../support/spawn-raptor.ts";
+import { localSquadLines } from "../support/playbook-yaml.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 
 /**
@@ -34,15 +35,7 @@ describe("playbook edits reach a running raptor all", () => {
     await writeFile(
       join(pb, "squads.yaml"),
       [
-        "squads:",
-        "  here:",
-        `    hosts: [${host.name}]`,
-        "    transport: local",
-        `    supervisor: { url: ${JSON.stringify(host.supervisorUrl)}, username: ${bed.supervisor.username}, password: ${bed.supervisor.password} }`,
-        `    ports: ${bed.appPorts.from}-${bed.appPorts.to}`,
-        `    root: ${JSON.stringify(host.root)}`,
-        "balancers:",
-        "  lb: { kind: memory }",
+        ...localSquadLines(bed, host),
         "",
       ].join("\n"),
     );

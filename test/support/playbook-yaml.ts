@@ -4,6 +4,7 @@
  * library the loader reads them with, environments in flow style, one line each.
  */
 import { dump } from "js-yaml";
+import type { Testbed, TestbedHost } from "./testbed.ts";
 
 export interface AppYaml {
   repo: string;
@@ -21,4 +22,22 @@ export function playbookYaml(squads: string[], apps: Record<string, AppYaml>): s
 /** An environment of `web` procs on squad `bed`, in `pool` of balancer `lb`; `more` adds keys or overrides these. */
 export function bedEnv(web: number, pool: string, more: Record<string, unknown> = {}): Record<string, unknown> {
   return { squad: "bed", size: { web }, balancer: "lb", pool, ...more };
+}
+
+/**
+ * The `squads:` and `balancers:` lines for a squad `here` of one test bed host reached with
+ * `transport: local` (as `make run` reaches its demo host), and a memory balancer `lb`.
+ */
+export function localSquadLines(bed: Testbed, host: TestbedHost): string[] {
+  return [
+    "squads:",
+    "  here:",
+    `    hosts: [${host.name}]`,
+    "    transport: local",
+    `    supervisor: { url: ${JSON.stringify(host.supervisorUrl)}, username: ${bed.supervisor.username}, password: ${bed.supervisor.password} }`,
+    `    ports: ${bed.appPorts.from}-${bed.appPorts.to}`,
+    `    root: ${JSON.stringify(host.root)}`,
+    "balancers:",
+    "  lb: { kind: memory }",
+  ];
 }
