@@ -5,8 +5,8 @@
  * A port a proc could not bind (a socket bound but not listening is invisible to the scan) is
  * added when that happens.
  */
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
-import { hosts as hostsTable, procs } from "../db/schema/index.ts";
+import { recordBusyPorts } from "../db/queries/hosts.ts";
+import { portsLeasedOn } from "../db/queries/procs.ts";
 import { busyPorts, scanListeners } from "../runners/listeners.ts";
 import type { Squad } from "../playbooks/types.ts";
 import type { EngineDeps } from "./context.ts";
@@ -26,38 +26,11 @@ export async function checkHostPorts(deps: Pick<EngineDeps, "db" | "hosts">, squ
       } catch {
         return;
       }
-      const leased = await leasedPorts(deps, name);
+      const leased = await portsLeasedOn(deps.db, name);
       const busy = busyPorts(listeners, name, squad.ports, leased);
       out.set(name, busy);
-      await deps.db
-        .insert(hostsTable)
-        .values({ name, squad: squad.name, busyPorts: busy, portsCheckedAt: new Date() })
-        .onConflictDoUpdate({ target: hostsTable.name, set: { busyPorts: busy, portsCheckedAt: new Date() } });
+      await recordBusyPorts(deps.db, squad.name, name, busy);
     }),
   );
   return out;
-}
-
-/** Ports leased to Raptor's live procs on a host. */
-export async function leasedPorts(deps: Pick<EngineDeps, "db">, host: string): Promise<Set<number>> {
-  const rows = await deps.db.select({ port: procs.port }).from(procs).where(and(eq(procs.host, host), isNull(procs.removedAt)));
-  return new Set(rows.flatMap((r) => (r.port ? [r.port] : [])));
-}
-
-/** Records that `port` on `host` is held by another program (a proc could not bind it). */
-export async function markPortBusy(deps: Pick<EngineDeps, "db">, squad: Squad, host: string, port: number): Promise<void> {
-  await deps.db
-    .insert(hostsTable)
-    .values({ name: host, squad: squad.name, busyPorts: [port], portsCheckedAt: new Date() })
-    .onConflictDoUpdate({
-      target: hostsTable.name,
-      set: { busyPorts: sql`(select array_agg(distinct p order by p) from unnest(array_append(${hostsTable.busyPorts}, ${port}::int)) as p)` },
-    });
-}
-
-/** The busy ports last recorded for these hosts. */
-export async function recordedBusyPorts(deps: Pick<EngineDeps, "db">, hostNames: readonly string[]): Promise<Map<string, { ports: number[]; checkedAt: Date | null }>> {
-  if (hostNames.length === 0) return new Map();
-  const rows = await deps.db.select().from(hostsTable).where(inArray(hostsTable.name, [...hostNames]));
-  return new Map(rows.map((r) => [r.name, { ports: r.busyPorts, checkedAt: r.portsCheckedAt }]));
 }

@@ -1,8 +1,6 @@
 import { supervisorFinding } from "../runners/host-readiness.ts";
 import { SupervisorError } from "../runners/supervisor/xmlrpc-client.ts";
 import { existsSync } from "node:fs";
-import { and, eq, isNull } from "drizzle-orm";
-import { procs } from "../db/schema/index.ts";
 import { environmentOf } from "../playbooks/resolve.ts";
 import { mapLimit } from "../lib/concurrency.ts";
 import { buildOrReuse } from "./builds/build-or-reuse.ts";
@@ -16,6 +14,7 @@ import type { BuildJobResult, JobData } from "./queues.ts";
 import { redactorFor } from "./redact.ts";
 import { deploymentById } from "../db/queries/deployments.ts";
 import { releaseById } from "../db/queries/releases.ts";
+import { liveProcsOfDeployment } from "../db/queries/procs.ts";
 
 /** Procs laid out at once on one host: each takes a few SSH channels, and sshd allows 10 per connection. */
 const PER_HOST_PARALLEL = 3;
@@ -34,10 +33,7 @@ export async function startOnHost(deps: EngineDeps, data: JobData<"procs">): Pro
   const squad = deps.playbook.squads[found.environment.squad]!;
   const release = (await releaseById(deps.db, d.toReleaseId))!;
   let build = await buildOf(deps.db, release);
-  const mine = await deps.db
-    .select()
-    .from(procs)
-    .where(and(eq(procs.deploymentId, d.id), eq(procs.host, data.host), isNull(procs.removedAt)));
+  const mine = await liveProcsOfDeployment(deps.db, d.id, data.host);
   if (mine.length === 0) return { started: 0 };
   if (!existsSync(build.path!)) {
     // Built on another machine (or the data dir was wiped): build the same commit again here,

@@ -1,6 +1,5 @@
-import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { builds, type DeploymentKind, type DeploymentParams } from "../db/schema/index.ts";
+import { type DeploymentKind, type DeploymentParams } from "../db/schema/index.ts";
 import { didYouMean } from "../lib/suggest.ts";
 import type { Environment } from "../playbooks/types.ts";
 import { EngineError } from "./errors.ts";
@@ -8,6 +7,7 @@ import { rollbackTarget } from "./pipeline/steps/release.ts";
 import { currentRelease, releaseByNumber } from "../db/queries/releases.ts";
 import { listens } from "./pipeline/swarm.ts";
 import { liveProcs } from "../db/queries/procs.ts";
+import { getBuild } from "../db/queries/builds.ts";
 
 /**
  * What can be known before a deployment is queued is checked before it is queued: a `scale` of a
@@ -35,7 +35,7 @@ export async function preflight(db: Db, environment: Environment, kind: Deployme
 export async function procTypesOf(db: Db, environment: Environment): Promise<string[]> {
   const current = await currentRelease(db, environment.app, environment.name);
   if (current) {
-    const [build] = await db.select({ procfile: builds.procfile }).from(builds).where(eq(builds.id, current.buildId));
+    const build = await getBuild(db, current.buildId);
     if (build?.procfile) return Object.keys(build.procfile).sort();
   }
   return Object.keys(environment.size).sort();

@@ -1,13 +1,13 @@
-import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { builds, type BuildRow } from "../db/schema/index.ts";
+import type { BuildRow } from "../db/schema/index.ts";
+import { getBuild } from "../db/queries/builds.ts";
 import type { ProcSpec } from "../runners/process-runner.ts";
 import type { Squad } from "../playbooks/types.ts";
 import { EngineError } from "./errors.ts";
 import type { ProcRow, ReleaseRow } from "../db/schema/index.ts";
 
 export async function buildOf(db: Db, release: ReleaseRow): Promise<BuildRow> {
-  const [build] = await db.select().from(builds).where(eq(builds.id, release.buildId));
+  const build = await getBuild(db, release.buildId);
   if (!build || !build.path || !build.md5) throw new EngineError("internal", `build ${release.buildId} of v${release.number} is missing or incomplete`);
   return build;
 }

@@ -1,9 +1,8 @@
-import { inArray } from "drizzle-orm";
-import { procs } from "../db/schema/index.ts";
 import type { Squad } from "../playbooks/types.ts";
 import type { EngineDeps } from "./context.ts";
 import { hostHandle, forEachHost, runner } from "./fleet.ts";
 import type { ProcRow } from "../db/schema/index.ts";
+import { markProcsRemoved } from "../db/queries/procs.ts";
 
 /**
  * Stops and removes procs on their hosts and marks their rows removed. A host that cannot be
@@ -23,6 +22,6 @@ export async function removeProcs(deps: EngineDeps, squad: Squad, list: readonly
   });
   const failedIds = new Set(failed.map((f) => f.proc.id));
   const done = list.filter((p) => !failedIds.has(p.id)).map((p) => p.id);
-  if (done.length) await deps.db.update(procs).set({ status: "stopped", removedAt: new Date() }).where(inArray(procs.id, done));
+  await markProcsRemoved(deps.db, done);
   return { removed: done.length, failed };
 }

@@ -25,6 +25,7 @@ export async function liveProcsOfDeployment(db: Db, deploymentId: string, host?:
     .where(and(eq(procs.deploymentId, deploymentId), host === undefined ? undefined : eq(procs.host, host), isNull(procs.removedAt)));
 }
 
+/** Sets the status of these procs (a restarted proc is `running` again). */
 export async function setProcStatus(db: Db, ids: readonly string[], status: ProcStatus): Promise<void> {
   if (ids.length) await db.update(procs).set({ status }).where(inArray(procs.id, [...ids]));
 }
@@ -41,4 +42,43 @@ export async function nodesEverUsed(db: Db, app: string, env: string): Promise<S
     .from(procs)
     .where(and(eq(procs.app, app), eq(procs.env, env), isNotNull(procs.port)));
   return new Set(rows.map((r) => `${r.host}:${r.port}`));
+}
+
+/** Ports leased to Raptor's live procs on a host (a live row with a port is the lease). */
+export async function portsLeasedOn(db: Db, host: string): Promise<Set<number>> {
+  const rows = await db.select({ port: procs.port }).from(procs).where(and(eq(procs.host, host), isNull(procs.removedAt)));
+  return new Set(rows.flatMap((r) => (r.port ? [r.port] : [])));
+}
+
+/** What a new proc row needs; id, status (`starting`) and times are the table's defaults. */
+export type NewProc = Pick<typeof procs.$inferInsert, "app" | "env" | "procType" | "releaseId" | "deploymentId" | "host" | "port" | "name">;
+
+/**
+ * Inserts one proc row, which leases its port. Throws the database's unique violation when a
+ * live proc on the host already has that port or name (the caller looks for another port).
+ */
+export async function insertProc(db: Db, p: NewProc): Promise<ProcRow> {
+  const [row] = await db.insert(procs).values(p).returning();
+  return row!;
+}
+
+/**
+ * Inserts placed procs' rows all or none (one transaction), in order: their port leases either
+ * all hold or, on a unique violation from a concurrent deployment, none does and the caller
+ * places again.
+ */
+export async function leaseProcs(db: Db, list: readonly NewProc[]): Promise<void> {
+  await db.transaction(async (tx) => {
+    for (const p of list) await tx.insert(procs).values(p);
+  });
+}
+
+/** Puts an app+env's draining procs (marked by a scale-down that did not finish) back to `routed`. */
+export async function undrainProcs(db: Db, app: string, env: string): Promise<void> {
+  await db.update(procs).set({ status: "routed" }).where(and(eq(procs.app, app), eq(procs.env, env), eq(procs.status, "draining"), isNull(procs.removedAt)));
+}
+
+/** Ends every live proc of a deployment as `failed` (those its compensation could not remove). */
+export async function failLiveProcsOfDeployment(db: Db, deploymentId: string): Promise<void> {
+  await db.update(procs).set({ status: "failed", removedAt: new Date() }).where(and(eq(procs.deploymentId, deploymentId), isNull(procs.removedAt)));
 }

@@ -3,7 +3,7 @@
  * parallel, checks of one host in order. Reads only: nothing is left behind on the hosts.
  */
 import { hostHandle } from "../fleet.ts";
-import { leasedPorts } from "../host-ports.ts";
+import { portsLeasedOn } from "../../db/queries/procs.ts";
 import type { EngineDeps } from "../context.ts";
 import type { Squad } from "../../playbooks/types.ts";
 import { hostChecks, type CheckResult, type HostCheck } from "./checks.ts";
@@ -27,7 +27,7 @@ export async function checkHost(deps: Pick<EngineDeps, "hosts" | "db">, squad: S
   } catch (err) {
     return { host: hostName, checks: [{ name: "config", status: "fail", detail: (err as Error).message, fix: "correct the squad in the playbook" }] };
   }
-  const leased = await leasedPorts(deps, hostName);
+  const leased = await portsLeasedOn(deps.db, hostName);
   const passed = new Set<string>();
   for (const check of checks) {
     const missing = (check.needs ?? []).filter((n) => !passed.has(n));

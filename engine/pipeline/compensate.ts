@@ -1,7 +1,8 @@
-import { and, eq, isNull } from "drizzle-orm";
 import { balancerFor } from "../../balancers/registry.ts";
 import { withPoolLock } from "../locks.ts";
-import { deploymentSteps, procs, type ProcRow } from "../../db/schema/index.ts";
+import type { ProcRow } from "../../db/schema/index.ts";
+import { failLiveProcsOfDeployment, liveProcsOfDeployment, undrainProcs } from "../../db/queries/procs.ts";
+import { stepOf } from "../../db/queries/deployment-steps.ts";
 import { removeProcs } from "../remove-procs.ts";
 import type { StepContext } from "./step.ts";
 
@@ -17,15 +18,15 @@ import type { StepContext } from "./step.ts";
 export async function compensate(ctx: StepContext): Promise<string[]> {
   const { deps, deployment: d } = ctx;
   const notes: string[] = [];
-  const mine = await deps.db.select().from(procs).where(and(eq(procs.deploymentId, d.id), isNull(procs.removedAt)));
+  const mine = await liveProcsOfDeployment(deps.db, d.id);
   // Scale-downs marked survivors as draining; put them back in service.
-  await deps.db.update(procs).set({ status: "routed" }).where(and(eq(procs.app, d.app), eq(procs.env, d.env), eq(procs.status, "draining"), isNull(procs.removedAt)));
+  await undrainProcs(deps.db, d.app, d.env);
   if (mine.length === 0) return notes;
   const stillServing = await unroute(ctx, mine, notes);
   const doomed = mine.filter((p) => !(p.port && stillServing.has(`${p.host}:${p.port}`)));
   const { removed, failed } = await removeProcs(deps, ctx.squad, doomed);
   if (failed.length) {
-    await deps.db.update(procs).set({ status: "failed", removedAt: new Date() }).where(and(eq(procs.deploymentId, d.id), isNull(procs.removedAt)));
+    await failLiveProcsOfDeployment(deps.db, d.id);
     notes.push(...failed.map((f) => `could not remove ${f.proc.name} on ${f.proc.host}: ${ctx.redact(f.error)}`));
   }
   notes.unshift(`removed ${removed} new proc${removed === 1 ? "" : "s"}`);
@@ -43,10 +44,7 @@ async function unroute(ctx: StepContext, mine: ProcRow[], notes: string[]): Prom
   const { balancer: balancerName, pool } = ctx.environment;
   const nodes = mine.flatMap((p) => (p.port ? [`${p.host}:${p.port}`] : []));
   if (!balancerName || !pool || nodes.length === 0) return stillServing;
-  const [route] = await deps.db
-    .select({ status: deploymentSteps.status })
-    .from(deploymentSteps)
-    .where(and(eq(deploymentSteps.deploymentId, d.id), eq(deploymentSteps.name, "route")));
+  const route = await stepOf(deps.db, d.id, "route");
   if (!route || route.status === "pending" || route.status === "skipped") return stillServing;
   try {
     const balancer = balancerFor(deps.playbook.balancers[balancerName]!, deps);

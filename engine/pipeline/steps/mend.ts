@@ -1,12 +1,11 @@
-import { inArray } from "drizzle-orm";
 import { balancerFor } from "../../../balancers/registry.ts";
 import { withPoolLock } from "../../locks.ts";
-import { procs } from "../../../db/schema/index.ts";
 import { diagnose, type Finding } from "../../beat/diagnose.ts";
 import { readFleetView } from "../../beat/fleet-view.ts";
 import { hostHandle, runner } from "../../fleet.ts";
 import { buildOf, specFor } from "../../proc-spec.ts";
 import type { ProcRow } from "../../../db/schema/index.ts";
+import { markProcsRemoved, setProcStatus } from "../../../db/queries/procs.ts";
 import { removeProcs } from "../../remove-procs.ts";
 import type { Step, StepContext } from "../step.ts";
 import { checkProc, targetRelease } from "../swarm.ts";
@@ -28,7 +27,7 @@ export const mendStep: Step = {
     const crashed = findings.filter((f): f is Extract<Finding<ProcRow>, { kind: "crashed" }> => f.kind === "crashed");
     if (lost.length) {
       // Nothing to stop: the host is down. The orphans job removes them if it comes back.
-      await deps.db.update(procs).set({ status: "failed", removedAt: new Date() }).where(inArray(procs.id, lost.map((p) => p.id)));
+      await markProcsRemoved(deps.db, lost.map((p) => p.id), "failed");
       await ctx.progress(`${lost.length} proc${lost.length === 1 ? "" : "s"} lost with ${[...new Set(lost.map((p) => p.host))].join(", ")}: replacing`);
     }
     await unroute(ctx, crashed.map((f) => f.proc));
@@ -47,12 +46,12 @@ export const mendStep: Step = {
         }
         if (ok) {
           restarted.push(p.name);
-          await deps.db.update(procs).set({ status: "running" }).where(inArray(procs.id, [p.id]));
+          await setProcStatus(deps.db, [p.id], "running");
           await ctx.progress(`${p.name} on ${p.host} was ${state}: restarted and healthy`);
           return;
         }
         const { failed } = await removeProcs(deps, ctx.squad, [p]);
-        if (failed.length) await deps.db.update(procs).set({ status: "failed", removedAt: new Date() }).where(inArray(procs.id, [p.id]));
+        if (failed.length) await markProcsRemoved(deps.db, [p.id], "failed");
         replaced.push(p.name);
         await ctx.progress(`${p.name} on ${p.host} failed again after a restart: replacing it`);
       }),

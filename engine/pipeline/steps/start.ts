@@ -1,4 +1,3 @@
-import { procs } from "../../../db/schema/index.ts";
 import { ensureHosts, unplaceableHosts } from "../../../db/queries/hosts.ts";
 import { procName } from "../../../runners/proc-layout.ts";
 import { EngineError } from "../../errors.ts";
@@ -7,7 +6,7 @@ import { checkHostPorts } from "../../host-ports.ts";
 import { buildOf } from "../../proc-spec.ts";
 import { currentRelease } from "../../../db/queries/releases.ts";
 import { listens, ownProcs, targetRelease, targetSizes } from "../swarm.ts";
-import { liveProcs, liveProcsOnHosts } from "../../../db/queries/procs.ts";
+import { leaseProcs, liveProcs, liveProcsOnHosts, type NewProc } from "../../../db/queries/procs.ts";
 import type { ProcRow, ReleaseRow } from "../../../db/schema/index.ts";
 import type { Step, StepContext } from "../step.ts";
 
@@ -74,15 +73,15 @@ async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<str
     try {
       const wants = Object.entries(add).map(([procType, count]) => ({ procType, count, ...(listens(ctx.environment, procType) ? { ports: squad.ports } : {}) }));
       const placed = place(loadsFor(active, onHosts, release.id, busy), wants);
-      await deps.db.transaction(async (tx) => {
-        for (const [procType, placements] of Object.entries(placed)) {
-          const indexes = freeWorkerIndexes(sameRelease.filter((p) => p.procType === procType).map((p) => p.name), placements.length);
-          for (const [i, pl] of placements.entries()) {
-            const name = procName({ app: d.app, env: d.env, release: release.number, procType, port: pl.port, index: pl.port === undefined ? indexes[i] : undefined });
-            await tx.insert(procs).values({ app: d.app, env: d.env, procType, releaseId: release.id, deploymentId: d.id, host: pl.host, port: pl.port, name });
-          }
+      const rows: NewProc[] = [];
+      for (const [procType, placements] of Object.entries(placed)) {
+        const indexes = freeWorkerIndexes(sameRelease.filter((p) => p.procType === procType).map((p) => p.name), placements.length);
+        for (const [i, pl] of placements.entries()) {
+          const name = procName({ app: d.app, env: d.env, release: release.number, procType, port: pl.port, index: pl.port === undefined ? indexes[i] : undefined });
+          rows.push({ app: d.app, env: d.env, procType, releaseId: release.id, deploymentId: d.id, host: pl.host, port: pl.port, name });
         }
-      });
+      }
+      await leaseProcs(deps.db, rows);
       return;
     } catch (err) {
       if (err instanceof PlacementError) throw new EngineError(err.code, err.message);
