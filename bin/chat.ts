@@ -1,6 +1,7 @@
 import { hostname, userInfo } from "node:os";
 import { localAuthorizer, runRepl } from "../bot/terminal.ts";
 import { startSlackBot } from "../bot/slack/start.ts";
+import { admissionLimitsFromEnv } from "../bot/admission.ts";
 import type { Runtime } from "./runtime.ts";
 
 /**
@@ -20,6 +21,7 @@ export async function startChat(rt: Runtime, shutdown: (() => Promise<void> | vo
       port: Number(env.PORT ?? 3000),
       slackApiUrl: env.SLACK_API_URL || undefined,
       consumer: env.RAPTOR_BOT_NAME ?? hostname(),
+      limits: admissionLimitsFromEnv(env),
       log: rt.engine.logger,
     });
     shutdown.push(() => bot.stop());

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { beatJobNames } from "../playbooks/schema/beat.ts";
 import { isErrorCode } from "../lib/error-codes.ts";
 import { canRetry, EngineError, toEngineError } from "./errors.ts";
+import { Coalescer } from "../lib/coalesce.ts";
 
 const deploymentId = z.string().regex(/^d-[a-z0-9]{4,32}$/);
 
@@ -95,6 +96,9 @@ export interface BuildJobResult {
   logTail: string[];
 }
 
+/** How long an identical live read's answer is shared (issue 14 item 4: coalesce identical reads within a second). */
+export const READ_COALESCE_MS = 1_000;
+
 /** BullMQ keys live under the same prefix as the rest of Raptor's keys. */
 export const bullPrefix = (prefix: string) => `${prefix}bull`;
 
@@ -114,11 +118,16 @@ export class Queues {
   readonly reads: Queue;
   private readonly conn: Redis;
   private readonly events = new Map<QueueName, QueueEvents>();
+  /** Identical live reads within READ_COALESCE_MS are one job (lib/coalesce.ts). */
+  private readonly reading: Coalescer<unknown>;
 
+  /** @param readCoalesceMs how long an identical live read's answer is shared (default 1000 ms; 0: only while in flight). */
   constructor(
     private readonly redisUrl: string,
     private readonly prefix: string,
+    readCoalesceMs = READ_COALESCE_MS,
   ) {
+    this.reading = new Coalescer(readCoalesceMs);
     this.conn = bullConnection(redisUrl);
     const opts = { connection: this.conn, prefix: bullPrefix(prefix) };
     this.deployments = new Queue("deployments", opts);
@@ -163,14 +172,24 @@ export class Queues {
     return this.addAndWait<BuildJobResult>("builds", this.builds, "build", parsed, jobCatalog.builds.options, jobId);
   }
 
-  /** Each host's share of a step runs as its own job (any worker may take it); waits for all. */
   /**
    * Asks a worker to read one host live (a `reads` job) and waits up to `timeoutMs` for the
    * answer. Throws EngineError host_unreachable naming the host when no answer came in time (no
-   * worker took it, or the host hung), and the read's own error when it failed.
+   * worker took it, or the host hung), and the read's own error when it failed. The same read
+   * asked again while one is in flight, or within the coalescing window after it answered, gets
+   * that answer: a thousand `status` in a second cost one read of each host.
    */
-  async read<R>(data: JobData<"reads">, timeoutMs: number): Promise<R> {
+  read<R>(data: JobData<"reads">, timeoutMs: number): Promise<R> {
     const parsed = jobCatalog.reads.schema.parse(data);
+    return this.reading.get(JSON.stringify(parsed), () => this.readOnce(parsed, timeoutMs)) as Promise<R>;
+  }
+
+  /** Live reads that became jobs (the others shared one). */
+  get readJobs(): number {
+    return this.reading.loadCount;
+  }
+
+  private async readOnce<R>(parsed: JobData<"reads">, timeoutMs: number): Promise<R> {
     const events = await this.queueEvents("reads");
     const job: Job = await this.reads.add(parsed.kind, parsed, { ...jobCatalog.reads.options, jobId: `read-${randomUUID()}` });
     try {
@@ -186,6 +205,7 @@ export class Queues {
     }
   }
 
+  /** Each host's share of a step runs as its own job (any worker may take it); waits for all. */
   async hostJobs(deploymentId: string, action: "start", hosts: readonly string[]): Promise<void> {
     const results = await Promise.allSettled(
       hosts.map((host) => {

@@ -23,6 +23,8 @@ export const errorCodes = [
   /** Refused until the person confirms (`opts.confirm` is the command that does). */
   "needs_confirmation",
   "cancelled",
+  /** The bot is answering as many commands as it takes at once (bot/admission.ts); nothing was started. */
+  "busy",
   "internal",
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];
@@ -56,5 +58,6 @@ export const retryCanHelp: Readonly<Record<ErrorCode, boolean>> = {
   invalid: false,
   needs_confirmation: false,
   cancelled: false,
+  busy: true,
   internal: true,
 };

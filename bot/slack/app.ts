@@ -5,6 +5,7 @@ import type { WebClient, WebClientOptions } from "@slack/web-api";
 import type { Redis } from "ioredis";
 import type { ChatRequest, Reply } from "../dispatch-types.ts";
 import { slackOrigin } from "../notify/format.ts";
+import { answerBlocks, answerText } from "../notify/blocks.ts";
 import { errorFields, type Logger } from "../../lib/logger.ts";
 import { SlackAuthorizer } from "./authorizer.ts";
 import { SlackDirectory } from "./directory.ts";
@@ -12,6 +13,7 @@ import { BUTTON_VALUE_PATTERNS, commandText, MAX_COMMAND_CHARS, tooLongText } fr
 import { claimOnce, dedupeEvents, ignoreBots, onlyDirectMessages } from "./middleware.ts";
 import { sendReply, type ReplyTarget } from "./reply.ts";
 import { guardListener } from "./replay-guard.ts";
+import { busyText, WorkGate, type AdmissionLimits } from "../admission.ts";
 
 export interface SlackAppOptions {
   /** Bot token (xoxb-...). */
@@ -31,6 +33,10 @@ export interface SlackAppOptions {
   logger: Logger;
   /** Users, channels and groups are cached this long. Default 300 000 ms. */
   directoryTtlMs?: number;
+  /** Commands answered at once, per person and overall (bot/admission.ts defaults). */
+  limits?: AdmissionLimits;
+  /** Told of every command refused as busy (metrics). */
+  onBusy?: (limit: "user" | "overall") => void;
 }
 
 export interface SlackApp {
@@ -125,6 +131,29 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
   app.use(ignoreBots);
   app.use(dedupeEvents(opts.redis, opts.prefix, log));
 
+  const gate = new WorkGate(opts.limits);
+  // Busy answers to events and buttons cost a Web API call each; they are capped too, and past the
+  // cap a refused command is only logged (a slash command's busy answer rides on its ack, free).
+  let busyReplies = 0;
+  /**
+   * Admits one command, or tells its author at once that Raptor is busy and returns undefined.
+   * The returned function must be called when the command's reply has been sent.
+   */
+  function admit(user: string, target: ReplyTarget): (() => void) | undefined {
+    const a = gate.enter(user);
+    if (a.ok) return a.done;
+    opts.onBusy?.(a.limit);
+    if (busyReplies >= gate.limits.overall) {
+      log.warn({ user, limit: a.limit }, "busy: command dropped without an answer");
+      return undefined;
+    }
+    busyReplies++;
+    void sendReply(app.client, target, { kind: "refused", code: "busy", text: busyText(a) })
+      .catch((err) => log.error({ user, ...errorFields(err) }, "could not send a busy answer on Slack"))
+      .finally(() => busyReplies--);
+    return undefined;
+  }
+
   /** Parse-to-reply for one command from any Slack surface. */
   async function handle(input: { text: string; user: string; userName?: string; channel: string; channelName?: string; isDm: boolean; threadTs?: string }, target: ReplyTarget, botUserId?: string): Promise<void> {
     let reply: Reply;
@@ -154,32 +183,50 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
   }
 
   app.command("/raptor", async ({ command, ack, respond, context }) => {
+    const admitted = gate.enter(command.user_id);
+    if (!admitted.ok) {
+      // The busy answer is the ack's own body: shown at once to the author only, no extra request.
+      opts.onBusy?.(admitted.limit);
+      const busy: Reply = { kind: "refused", code: "busy", text: busyText(admitted) };
+      await ack({ response_type: "ephemeral", text: answerText(busy), blocks: answerBlocks(busy) });
+      return;
+    }
     await ack();
     const isDm = command.channel_id.startsWith("D") || command.channel_name === "directmessage";
-    await handle(
-      { text: command.text, user: command.user_id, userName: command.user_name, channel: command.channel_id, ...(isDm ? {} : { channelName: command.channel_name }), isDm },
-      { source: "command", channel: command.channel_id, user: command.user_id, respond: (m) => respond(m) },
-      context.botUserId,
-    );
+    try {
+      await handle(
+        { text: command.text, user: command.user_id, userName: command.user_name, channel: command.channel_id, ...(isDm ? {} : { channelName: command.channel_name }), isDm },
+        { source: "command", channel: command.channel_id, user: command.user_id, respond: (m) => respond(m) },
+        context.botUserId,
+      );
+    } finally {
+      admitted.done();
+    }
   });
 
   app.event("app_mention", async ({ event, context }) => {
     if (!event.user) return;
-    await handle(
-      { text: event.text, user: event.user, channel: event.channel, isDm: false, ...(event.thread_ts ? { threadTs: event.thread_ts } : {}) },
-      { source: "mention", channel: event.channel, user: event.user, threadTs: event.thread_ts ?? event.ts },
-      context.botUserId,
-    );
+    const target: ReplyTarget = { source: "mention", channel: event.channel, user: event.user, threadTs: event.thread_ts ?? event.ts };
+    const done = admit(event.user, target);
+    if (!done) return;
+    try {
+      await handle({ text: event.text, user: event.user, channel: event.channel, isDm: false, ...(event.thread_ts ? { threadTs: event.thread_ts } : {}) }, target, context.botUserId);
+    } finally {
+      done();
+    }
   });
 
   app.event("message", onlyDirectMessages, async ({ event, context }) => {
     const m = event as { user?: string; text?: string; channel: string; ts: string; thread_ts?: string };
     if (!m.user || m.text === undefined) return;
-    await handle(
-      { text: m.text, user: m.user, channel: m.channel, isDm: true, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}) },
-      { source: "dm", channel: m.channel, user: m.user, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}) },
-      context.botUserId,
-    );
+    const target: ReplyTarget = { source: "dm", channel: m.channel, user: m.user, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}) };
+    const done = admit(m.user, target);
+    if (!done) return;
+    try {
+      await handle({ text: m.text, user: m.user, channel: m.channel, isDm: true, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}) }, target, context.botUserId);
+    } finally {
+      done();
+    }
   });
 
   app.action({ type: "block_actions", action_id: /^raptor_(approve|reject|rollback|confirm)$/ }, async ({ ack, body, action }) => {
@@ -195,10 +242,14 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     if (!(await claimOnce(opts.redis, `${opts.prefix}slack:press:${body.user.id}:${value}`, 10))) return;
     const message = body.message as { ts?: string; thread_ts?: string } | undefined;
     const threadTs = message?.thread_ts ?? message?.ts ?? body.container?.thread_ts;
-    await handle(
-      { text: value, user: body.user.id, ...(body.user.name ? { userName: body.user.name } : {}), channel, isDm: channel.startsWith("D"), ...(threadTs ? { threadTs } : {}) },
-      { source: "action", channel, user: body.user.id, ...(threadTs ? { threadTs } : {}) },
-    );
+    const target: ReplyTarget = { source: "action", channel, user: body.user.id, ...(threadTs ? { threadTs } : {}) };
+    const done = admit(body.user.id, target);
+    if (!done) return;
+    try {
+      await handle({ text: value, user: body.user.id, ...(body.user.name ? { userName: body.user.name } : {}), channel, isDm: channel.startsWith("D"), ...(threadTs ? { threadTs } : {}) }, target);
+    } finally {
+      done();
+    }
   });
 
   return {

@@ -6,6 +6,7 @@ import { createEventConsumer, type EventConsumer } from "../notify/consumer.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { createSlackSink, type SlackSink } from "../notify/slack-sink.ts";
 import { createSlackApp, type SlackApp } from "./app.ts";
+import type { AdmissionLimits } from "../admission.ts";
 
 export interface SlackBotOptions {
   botToken: string;
@@ -17,6 +18,8 @@ export interface SlackBotOptions {
   minUpdateIntervalMs?: number;
   /** Consumer name in the bot's Redis consumer group (stable across restarts). */
   consumer?: string;
+  /** Commands answered at once, per person and overall (bot/admission.ts; RAPTOR_BOT_MAX_PER_USER, RAPTOR_BOT_MAX_IN_FLIGHT). */
+  limits?: AdmissionLimits;
   log: Logger;
 }
 
@@ -47,6 +50,7 @@ export async function startSlackBot(engine: EngineApiDeps, blockingRedis: Redis,
     redis: engine.redis,
     prefix: engine.prefix,
     logger: o.log,
+    ...(o.limits ? { limits: o.limits } : {}),
     dispatch: (req) => dispatch({ engine, authorizer: authorizer! }, req),
   });
   authorizer = app.authorizer;

@@ -33,6 +33,7 @@ beforeAll(async () => {
     redis,
     prefix,
     logger: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
+    limits: { perUser: 2, overall: 50 },
   });
   const { port } = await slack.start();
   url = `http://127.0.0.1:${port}/slack/events`;
@@ -80,6 +81,40 @@ describe("Slack app over HTTP (real Bolt, fake Slack, real Redis)", () => {
     } finally {
       dispatch.delayMs = 0;
     }
+  });
+
+  it("past a person's limit of commands being answered, they are told at once that Raptor is busy (ephemeral), nothing is dispatched, others still are", async () => {
+    const release = dispatch.hold();
+    const n = dispatched();
+    const mark = since();
+    const busy = "Raptor is busy: you already have 2 commands being answered. Nothing was started for this one; send it again in a few seconds.";
+    try {
+      await fake.slashCommand(url, { text: "status web", user: "U0ALICE", channel: "C0WEB", channelName: "web" });
+      await fake.slashCommand(url, { text: "status web", user: "U0ALICE", channel: "C0WEB", channelName: "web" });
+      await dispatch.waitFor(n + 2);
+      // The busy answer is the ack itself: no response_url call, shown to the author only.
+      const third = await fake.slashCommand(url, { text: "deploy web production", user: "U0ALICE", channel: "C0WEB", channelName: "web" });
+      expect(third.status).toBe(200);
+      expect(JSON.parse(third.body)).toMatchObject({ response_type: "ephemeral", text: busy });
+      // A mention has no ack body to carry it: an ephemeral message in its thread.
+      const from = since();
+      await fake.eventCallback(url, fake.appMentionEvent({ text: "<@UBOT0001> status web", user: "U0ALICE", channel: "C0WEB", ts: "1700000700.000100" }));
+      const e = await fake.waitForCall("chat.postEphemeral", { from });
+      expect(e.args).toMatchObject({ channel: "C0WEB", user: "U0ALICE", thread_ts: "1700000700.000100", text: busy });
+      // Someone else is still answered.
+      await fake.slashCommand(url, { text: "status web", user: "U0BOB", channel: "C0WEB", channelName: "web" });
+      await dispatch.waitFor(n + 3);
+    } finally {
+      release();
+    }
+    expect(dispatch.requests.slice(n).map((r) => `${r.actor.id} ${r.text}`)).toEqual(["U0ALICE status web", "U0ALICE status web", "U0BOB status web"]);
+    // Once her answers are sent, she is admitted again.
+    await vi.waitUntil(() => fake.callsOf("response_url").filter((c) => c.index >= mark).length >= 3, { timeout: 5000 });
+    const answered = fake.callsOf("response_url").length;
+    const again = await fake.slashCommand(url, { text: "status web", user: "U0ALICE", channel: "C0WEB", channelName: "web" });
+    expect(again.body).toBe("");
+    await dispatch.waitFor(n + 4);
+    await vi.waitUntil(() => fake.callsOf("response_url").length > answered, { timeout: 5000 });
   });
 
   it("slash command refusal and parse error are answered to the author only", async () => {
