@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { HandoverSocket } from "./embedded/handover-socket.ts";
 import { serveOrJoin } from "./embedded/owner.ts";
 import * as schema from "./schema/index.ts";
 
@@ -43,8 +44,23 @@ export async function openDb(opts: { url?: string; dataDir?: string; migrate?: b
   const dir = resolve(opts.dataDir ?? ".raptor/pglite");
   mkdirSync(dir, { recursive: true });
   const served = await serveOrJoin(dir, opts.logger);
-  // One shared backend session: no named prepared statements (their names would collide).
-  const client = postgres({ path: served.path, username: "postgres", database: "postgres", max: 4, prepare: false, onnotice: () => {} });
+  // postgres.js takes a `socket` factory (its README, "Custom socket"); its types omit it.
+  const options = {
+    // Through the owner's socket, whoever owns it now: a query the owner did not answer before
+    // handing over is sent to the next one (handover-socket.ts), so no process loses one.
+    socket: () => new HandoverSocket({ path: served.path }),
+    username: "postgres",
+    database: "postgres",
+    // The owner's server names the client in its log lines (a dropped idle transaction).
+    connection: { application_name: `raptor pid ${process.pid}` },
+    max: 4,
+    // One shared backend session: no named prepared statements (their names would collide).
+    prepare: false,
+    // Seconds. A new owner opening PGlite on a loaded machine can take tens of seconds.
+    connect_timeout: 120,
+    onnotice: () => {},
+  };
+  const client = postgres(options);
   const handle = await finishOpen(client, migrate, "pglite", async () => {
     await client.end({ timeout: 5 });
     await served.close();

@@ -96,6 +96,8 @@ export async function serveOrJoin(dir: string, log?: WireServerLog & { info(obj:
     const s = connect(path);
     watcher = s;
     s.on("error", () => {});
+    // Reading (and dropping the owner's goodbye) is what notices the owner's end: a paused socket never sees it.
+    s.resume();
     s.once("close", () => {
       if (closed || watcher !== s) return;
       void elect().catch((err) => log?.warn({ err: (err as Error).message }, "embedded database: could not take over"));

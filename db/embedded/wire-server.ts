@@ -14,96 +14,47 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import type { PGlite } from "@electric-sql/pglite";
+import {
+  ADMIN_SHUTDOWN,
+  CANCEL_REQUEST,
+  GSSENC_REQUEST,
+  HANDOVER_MESSAGE,
+  IDLE_IN_TRANSACTION_TIMEOUT,
+  MessageSplitter,
+  ReadyScanner,
+  SSL_REQUEST,
+  errorResponse,
+  queryMessage,
+  startupParameters,
+  syncMessage,
+} from "./protocol.ts";
 
-const PROTOCOL_V3 = 196608;
-const SSL_REQUEST = 80877103;
-const GSSENC_REQUEST = 80877104;
-const CANCEL_REQUEST = 80877102;
+export { MessageSplitter, ReadyScanner } from "./protocol.ts";
+
 const TERMINATE = 0x58; // 'X'
 
-/** Watches a backend's output stream for ReadyForQuery ('Z') and keeps its transaction status. */
-export class ReadyScanner {
-  private header = Buffer.alloc(0);
-  private remaining = 0;
-  private inReady = false;
-  /** 'I' idle, 'T' in a transaction, 'E' in a failed transaction; undefined before the first. */
-  status: "I" | "T" | "E" | undefined;
-  /** Set when a ReadyForQuery went by since the last `reset()`. */
-  seen = false;
-
-  reset(): void {
-    this.seen = false;
-  }
-
-  feed(chunk: Uint8Array): void {
-    let i = 0;
-    while (i < chunk.length) {
-      if (this.remaining > 0) {
-        const n = Math.min(this.remaining, chunk.length - i);
-        if (this.inReady) {
-          this.status = String.fromCharCode(chunk[i]!) as "I" | "T" | "E";
-          this.seen = true;
-          this.inReady = false;
-        }
-        i += n;
-        this.remaining -= n;
-        continue;
-      }
-      const need = 5 - this.header.length;
-      const take = Math.min(need, chunk.length - i);
-      this.header = Buffer.concat([this.header, chunk.subarray(i, i + take)]);
-      i += take;
-      if (this.header.length === 5) {
-        this.inReady = this.header[0] === 0x5a; // 'Z'
-        this.remaining = this.header.readInt32BE(1) - 4;
-        this.header = Buffer.alloc(0);
-      }
-    }
-  }
-}
-
-/** Splits a client's byte stream into whole protocol messages (the first one without a type byte). */
-export class MessageSplitter {
-  private buf = Buffer.alloc(0);
-  private started = false;
-
-  /** Returns the complete messages now available, each with whether it is a startup-phase message. */
-  push(chunk: Uint8Array): { startup: boolean; message: Buffer }[] {
-    this.buf = Buffer.concat([this.buf, chunk]);
-    const out: { startup: boolean; message: Buffer }[] = [];
-    for (;;) {
-      if (!this.started) {
-        if (this.buf.length < 8) break;
-        const len = this.buf.readInt32BE(0);
-        if (this.buf.length < len) break;
-        const message = this.buf.subarray(0, len);
-        this.buf = this.buf.subarray(len);
-        out.push({ startup: true, message });
-        if (message.readInt32BE(4) === PROTOCOL_V3) this.started = true;
-        continue;
-      }
-      if (this.buf.length < 5) break;
-      const len = 1 + this.buf.readInt32BE(1);
-      if (this.buf.length < len) break;
-      out.push({ startup: false, message: this.buf.subarray(0, len) });
-      this.buf = this.buf.subarray(len);
-    }
-    return out;
-  }
-}
-
-/** A simple-protocol Query message. */
-function queryMessage(sql: string): Uint8Array {
-  const body = Buffer.from(`${sql}\0`, "utf8");
-  const m = Buffer.alloc(5 + body.length);
-  m.write("Q", 0, "ascii");
-  m.writeInt32BE(4 + body.length, 1);
-  body.copy(m, 5);
-  return m;
-}
+/** How long a client may hold the session without sending anything before it is dropped (ms). */
+export const DEFAULT_IDLE_IN_TRANSACTION_MS = 30_000;
 
 export interface WireServerLog {
   warn(obj: unknown, msg?: string): void;
+}
+
+export interface WireServerOptions {
+  /**
+   * A client holding the session (inside a transaction, or between the messages of one
+   * extended-protocol exchange) that sends nothing for this long is dropped: its transaction is
+   * rolled back and the other processes go on. Milliseconds; default 30 s, far above any of
+   * Raptor's transactions, which hold no I/O but the database's. Postgres calls this
+   * `idle_in_transaction_session_timeout`.
+   */
+  idleInTransactionMs?: number;
+}
+
+/** One client connection as the server sees it. */
+interface Conn {
+  /** Ends the connection with a FATAL ErrorResponse first; runs nothing more of it. */
+  drop(code: string, message: string): Promise<void>;
 }
 
 /**
@@ -113,15 +64,20 @@ export interface WireServerLog {
  */
 export class PgliteWireServer {
   private server: Server;
-  private sockets = new Set<Socket>();
+  private conns = new Map<Socket, Conn>();
   private closing = false;
   private db!: PGlite;
   private attached: Promise<void>;
   private onAttach!: () => void;
   /** The session lock: a FIFO chain, each holder's turn ends when it calls its release. */
   private tail: Promise<void> = Promise.resolve();
+  private readonly idleInTransactionMs: number;
 
-  constructor(private readonly log?: WireServerLog) {
+  constructor(
+    private readonly log?: WireServerLog,
+    opts: WireServerOptions = {},
+  ) {
+    this.idleInTransactionMs = opts.idleInTransactionMs ?? DEFAULT_IDLE_IN_TRANSACTION_MS;
     this.server = createServer((s) => this.connection(s));
     this.attached = new Promise((r) => (this.onAttach = r));
   }
@@ -144,8 +100,12 @@ export class PgliteWireServer {
   }
 
   /**
-   * Stops serving: waits for the session (no client is then mid-transaction), runs `whileHeld`
-   * (closing PGlite) while still holding it, then drops every connection and the socket.
+   * Stops serving: waits for the session (no client is then inside an exchange or a
+   * transaction), runs `whileHeld` (closing PGlite) while still holding it, then says goodbye to
+   * every client with the handover message (57P01) and lets the socket go. What a client sent
+   * that was not answered by then was not run: its handover socket sends it to the next owner.
+   * PGlite is closed before the socket is released, so the next owner never opens the directory
+   * while this one still has it open.
    */
   async close(whileHeld: () => Promise<void>): Promise<void> {
     this.closing = true;
@@ -154,8 +114,9 @@ export class PgliteWireServer {
     try {
       await whileHeld();
     } finally {
-      for (const s of this.sockets) s.destroy();
-      await new Promise<void>((r) => this.server.close(() => r()));
+      const closed = new Promise<void>((r) => this.server.close(() => r()));
+      await Promise.all([...this.conns.values()].map((c) => c.drop(ADMIN_SHUTDOWN, HANDOVER_MESSAGE)));
+      await closed;
       release();
     }
   }
@@ -170,34 +131,55 @@ export class PgliteWireServer {
   }
 
   private connection(socket: Socket): void {
-    this.sockets.add(socket);
     const splitter = new MessageSplitter();
     const scanner = new ReadyScanner();
     const pending: { startup: boolean; message: Buffer }[] = [];
     let release: (() => void) | undefined;
     let pumping = false;
     let gone = false;
+    let idle: NodeJS.Timeout | undefined;
+    let who = "a client";
 
     const write = (d: Uint8Array) => {
       if (!gone && socket.writable) socket.write(d);
     };
-    const end = async () => {
-      if (gone) return;
-      gone = true;
-      pending.length = 0;
-      this.sockets.delete(socket);
-      socket.destroy();
-      if (release) {
-        // A client that left inside a transaction must not leave it open for the next one.
-        if (scanner.status === "T" || scanner.status === "E") {
-          await this.db.runExclusive(() => this.db.execProtocolRaw(queryMessage("ROLLBACK"))).catch(() => {});
-        }
-        release();
-        release = undefined;
+    /** Gives the session back, first closing what this client left open in it. */
+    const handBack = async () => {
+      if (!release) return;
+      // A client that left inside an exchange or a transaction must not leave it to the next one:
+      // Sync ends the exchange, ROLLBACK the transaction (its ReadyForQuery said 'T' or 'E').
+      if (!scanner.seen || scanner.status !== "I") {
+        const s = new ReadyScanner();
+        await this.db.runExclusive(async () => s.feed(await this.db.execProtocolRaw(syncMessage()))).catch(() => {});
+        if (s.status === "T" || s.status === "E") await this.db.runExclusive(() => this.db.execProtocolRaw(queryMessage("ROLLBACK"))).catch(() => {});
       }
+      const r = release;
+      release = undefined;
+      r();
     };
-    const acquire = async () => {
-      release = await this.session();
+    /** The connection is over: nothing more of it runs; the session goes to the next client. */
+    const end = async (last?: Buffer) => {
+      if (gone) return;
+      if (last && socket.writable) socket.write(last);
+      gone = true;
+      clearTimeout(idle);
+      pending.length = 0;
+      this.conns.delete(socket);
+      // end() flushes what was written (the answers, then the goodbye) before closing; destroy
+      // only a peer that does not close its side.
+      socket.end();
+      setTimeout(() => socket.destroy(), 2000).unref();
+      await handBack();
+    };
+    const conn: Conn = { drop: (code, message) => end(errorResponse("FATAL", code, message)) };
+    this.conns.set(socket, conn);
+
+    const idleTimeout = () => {
+      this.log?.warn(
+        { client: who, idleMs: this.idleInTransactionMs, status: scanner.status },
+        `embedded database: dropped ${who}, which held the database idle in a transaction for ${Math.round(this.idleInTransactionMs / 1000)}s; its transaction was rolled back so the other processes can go on`,
+      );
+      void end(errorResponse("FATAL", IDLE_IN_TRANSACTION_TIMEOUT, "terminating connection due to idle-in-transaction timeout"));
     };
     const pump = async () => {
       if (pumping) return;
@@ -205,15 +187,15 @@ export class PgliteWireServer {
       try {
         while (pending.length > 0 && !gone) {
           if (!release) {
-            if (this.closing) return void (await end());
+            if (this.closing) return void (await conn.drop(ADMIN_SHUTDOWN, HANDOVER_MESSAGE));
             await this.attached;
-            await acquire();
+            const r = await this.session();
             if (gone) {
-              // The client left while waiting for its turn (`end` ran before there was a release to call).
-              (release as (() => void) | undefined)?.();
-              release = undefined;
+              // The client left (or was said goodbye to) while waiting for its turn.
+              r();
               return;
             }
+            release = r;
           }
           const { startup, message } = pending.shift()!;
           if (startup) {
@@ -223,6 +205,8 @@ export class PgliteWireServer {
               continue;
             }
             if (code === CANCEL_REQUEST) return void (await end());
+            const p = startupParameters(message);
+            if (p.application_name) who = `client "${p.application_name}"`;
           } else if (message[0] === TERMINATE) {
             return void (await end());
           }
@@ -241,6 +225,9 @@ export class PgliteWireServer {
             release = undefined;
           }
         }
+        // Still holding the session with nothing to run: the client is inside a transaction or an
+        // exchange. It has this long to send its next message.
+        if (release && !gone && pending.length === 0) idle = setTimeout(idleTimeout, this.idleInTransactionMs);
       } catch (err) {
         this.log?.warn({ err: (err as Error).message }, "embedded database: a client's message failed; dropping the connection");
         await end();
@@ -250,6 +237,7 @@ export class PgliteWireServer {
     };
 
     socket.on("data", (chunk: Buffer) => {
+      clearTimeout(idle);
       pending.push(...splitter.push(chunk));
       void pump();
     });

@@ -93,10 +93,11 @@ describe("embedded database shared by bin/raptor processes", () => {
     all = undefined;
   }, 900_000);
 
-  // Known bug (issue 9 item 1, in the closing note): when two processes find no owner at the same
-  // instant, one loses a query during the handover ("Failed query" from status), mostly when other
-  // test files run beside it. Skipped so CI is not a coin toss; it passes run alone.
-  it.skip("two says at once with no owner both work, and what they wrote stays [skipped: known handover race, see issue 9 note]", { timeout: 900_000 }, async () => {
+  // When two processes find no owner at the same instant, the first owner hands the database over
+  // while the other is still querying: a query in flight used to die with the connection ("Failed
+  // query" from status, mostly with other files running beside it). The handover socket sends what
+  // the leaving owner did not answer to the next one (db/embedded/handover-socket.ts).
+  it("two says at once with no owner both work, and what they wrote stays", { timeout: 900_000 }, async () => {
     const [a, b] = await Promise.all([runRaptor(["say", "unlock hello local"], env, { timeoutMs: 240_000 }), runRaptor(["say", "status hello local"], env, { timeoutMs: 240_000 })]);
     expect(a.code, a.out + a.err).toBe(0);
     expect(b.code, b.out + b.err).toBe(0);

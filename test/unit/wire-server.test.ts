@@ -43,3 +43,44 @@ describe("MessageSplitter", () => {
     expect(got).toEqual([{ startup: true, type: "" }, { startup: false, type: "P" }, { startup: false, type: "S" }]);
   });
 });
+
+describe("PgliteWireServer: a client idle in a transaction cannot block the others", () => {
+  it("drops the hung client after idleInTransactionMs, rolls its transaction back, logs why, and serves the next client", async () => {
+    const { PGlite } = await import("@electric-sql/pglite");
+    const { default: postgres } = await import("postgres");
+    const { PgliteWireServer } = await import("../../db/embedded/wire-server.ts");
+    const warnings: string[] = [];
+    const server = new PgliteWireServer({ warn: (_o, m) => warnings.push(m ?? "") }, { idleInTransactionMs: 500 });
+    const path = `\0raptor-test-idle-${process.pid}`;
+    await server.listen(path);
+    server.attach(await PGlite.create());
+    const opts = { path, username: "postgres", database: "postgres", max: 1, prepare: false, onnotice: () => {} } as const;
+    const hung = postgres({ ...opts, connection: { application_name: "hung-client" } });
+    const other = postgres(opts);
+    try {
+      await other`create table t (n int)`;
+      let entered!: () => void;
+      const inside = new Promise<void>((r) => (entered = r));
+      // Opens a transaction, writes, then hangs (never commits, never sends anything).
+      const hanging = hung.begin(async (tx) => {
+        await tx`insert into t values (1)`;
+        entered();
+        await new Promise((r) => setTimeout(r, 60_000));
+      });
+      hanging.catch(() => {});
+      await inside;
+      const t0 = Date.now();
+      // Waits for the session the hung client holds; answered once it is dropped.
+      const [row] = await other`select count(*)::int as n from t`;
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
+      expect(row!.n).toBe(0);
+      // postgres.js reports a connection closed under a transaction it still holds.
+      await expect(hanging).rejects.toThrow(/idle-in-transaction timeout|CONNECTION_CLOSED/);
+      expect(warnings.join("\n")).toMatch(/dropped client "hung-client", which held the database idle in a transaction for 1s; its transaction was rolled back/);
+    } finally {
+      await hung.end({ timeout: 1 }).catch(() => {});
+      await other.end({ timeout: 1 });
+      await server.close(async () => {});
+    }
+  }, 60_000);
+});
