@@ -2,7 +2,6 @@ import { supervisorFinding } from "../runners/host-readiness.ts";
 import { SupervisorError } from "../runners/supervisor/xmlrpc-client.ts";
 import { existsSync } from "node:fs";
 import { environmentOf } from "../playbooks/resolve.ts";
-import { mapLimit } from "../lib/concurrency.ts";
 import { buildOrReuse } from "./builds/build-or-reuse.ts";
 import { tailLines } from "./builds/build-error.ts";
 import type { EngineDeps } from "./context.ts";
@@ -16,8 +15,6 @@ import { deploymentById } from "../db/queries/deployments.ts";
 import { releaseById } from "../db/queries/releases.ts";
 import { liveProcsOfDeployment } from "../db/queries/procs.ts";
 
-/** Procs laid out at once on one host: each takes a few SSH channels, and sshd allows 10 per connection. */
-const PER_HOST_PARALLEL = 3;
 const BUILD_LOG_TAIL = 40;
 
 /**
@@ -50,7 +47,8 @@ export async function startOnHost(deps: EngineDeps, data: JobData<"procs">): Pro
     const redact = await redactorFor(deps, d.app, d.env);
     await emit(deps, d.id, { type: "step.progress", step: "start", message: `uploaded build to ${data.host}` }, redact);
   }
-  await mapLimit(mine, PER_HOST_PARALLEL, (p) => runner.startProc(h.host, h.supervisor, specFor(p, release, build, squad))).catch((err: unknown) => {
+  // All of the host's procs in one layout command and one reloadConfig (issue 14, fault 2).
+  await runner.startProcs(h.host, h.supervisor, mine.map((p) => specFor(p, release, build, squad, found.environment))).catch((err: unknown) => {
     // Credentials refused, nothing listening, no answer: the same words and fix as `hosts check`.
     if (err instanceof SupervisorError && err.failure) {
       const f = supervisorFinding(err, data.host);

@@ -2,7 +2,7 @@ import type { Db } from "../db/client.ts";
 import type { BuildRow } from "../db/schema/index.ts";
 import { getBuild } from "../db/queries/builds.ts";
 import type { ProcSpec } from "../runners/process-runner.ts";
-import type { Squad } from "../playbooks/types.ts";
+import type { Environment, Squad } from "../playbooks/types.ts";
 import { EngineError } from "./errors.ts";
 import type { ProcRow, ReleaseRow } from "../db/schema/index.ts";
 
@@ -13,7 +13,7 @@ export async function buildOf(db: Db, release: ReleaseRow): Promise<BuildRow> {
 }
 
 /** The runner's view of a proc row: what to lay out and run. */
-export function specFor(row: ProcRow, release: ReleaseRow, build: BuildRow, squad: Squad): ProcSpec {
+export function specFor(row: ProcRow, release: ReleaseRow, build: BuildRow, squad: Squad, environment: Pick<Environment, "startsecs">): ProcSpec {
   const cmd = build.procfile?.[row.procType];
   if (!cmd) throw new EngineError("invalid", `the Procfile of v${release.number} has no \`${row.procType}\` proc type`);
   return {
@@ -29,6 +29,7 @@ export function specFor(row: ProcRow, release: ReleaseRow, build: BuildRow, squa
     cmd,
     config: release.config,
     settings: release.settings,
+    startSecs: environment.startsecs,
     user: squad.user,
     group: squad.group,
   };

@@ -111,6 +111,11 @@ export interface Environment {
   uptest_timeout_ms: number; // `uptest_timeout`, default "60s": the deadline for a new proc's uptests, all runs and retries
   /** `uptest_run_timeout`: an optional cap on one run of one uptest script; none = up to the deadline. */
   uptest_run_timeout_ms?: number;
+  /**
+   * `startsecs`: supervisord's meaning: seconds a proc must stay up after starting before it is
+   * RUNNING (0: at once; a proc that exits sooner is retried, then FATAL). Default 1.
+   */
+  startsecs: number;
   access: Access;
   approval: { required: boolean; timeout_ms: number; approvers?: string[] };
   freeze: string[]; // "Fri 16:00 - Mon 08:00" windows, UTC

@@ -5,7 +5,7 @@ import { shellJoin, shellQuote } from "./shell.ts";
 
 /**
  * How a proc is laid out on a host: its name, its paths and the text of every file Raptor writes
- * for it. Pure; process-runner.ts does the writing through a Host.
+ * for it. Pure; host-layout.ts packs them for one host and process-runner.ts runs that.
  *
  *   <root>/builds/<build id>.tar.gz        the build, uploaded once per host
  *   <root>/procs/<name>/                   the unpacked build, proc.yaml, settings.yaml
@@ -228,6 +228,11 @@ export interface SupervisorProgramInput {
   user?: string;
   /** Default 10. */
   stopWaitSecs?: number;
+  /**
+   * supervisord's `startsecs`: how long the program must stay up after it starts to be RUNNING
+   * (0: RUNNING at once). Whole seconds, default 1 (supervisord's own default).
+   */
+  startSecs?: number;
 }
 
 /** One `[program:<name>]` section, included from `<root>/supervisor/*.conf`. */
@@ -248,7 +253,7 @@ export function renderSupervisorProgram(p: SupervisorProgramInput): string {
   lines.push(
     "autostart=false",
     "autorestart=true",
-    "startsecs=1",
+    `startsecs=${startSecs(p.startSecs)}`,
     "startretries=3",
     "stopasgroup=true",
     "killasgroup=true",
@@ -259,6 +264,12 @@ export function renderSupervisorProgram(p: SupervisorProgramInput): string {
     "stdout_logfile_backups=2",
   );
   return `${lines.join("\n")}\n`;
+}
+
+function startSecs(n: number | undefined): number {
+  if (n === undefined) return 1;
+  if (!Number.isInteger(n) || n < 0) throw new UnsafeLayoutError(`startsecs must be a whole number of seconds, got ${n}`);
+  return n;
 }
 
 function checkEnvKey(k: string): string {

@@ -2,19 +2,9 @@ import type { ErrorCode } from "../lib/error-codes.ts";
 import { createReadStream } from "node:fs";
 import { connect } from "node:net";
 import type { Host } from "./host.ts";
-import {
-  buildTarballPath,
-  expandRoot,
-  parseProcName,
-  procEnv,
-  procPaths,
-  renderEnvFile,
-  renderProcYaml,
-  renderRunScript,
-  renderSettingsYaml,
-  renderSupervisorProgram,
-  type ProcNameParts,
-} from "./proc-layout.ts";
+import { hostLayout } from "./host-layout.ts";
+import { buildTarballPath, expandRoot, parseProcName, procPaths, type ProcNameParts } from "./proc-layout.ts";
+import { sharedProcessInfo } from "./running-watch.ts";
 import { includeMissing } from "./host-readiness.ts";
 import type { ProcessInfo, Supervisor } from "./supervisor/types.ts";
 import { Faults, SupervisorError } from "./supervisor/xmlrpc-client.ts";
@@ -39,6 +29,11 @@ export interface ProcSpec {
   /** The release's resolved config env. */
   config: Record<string, string>;
   settings: Record<string, unknown>;
+  /**
+   * supervisord's `startsecs`: seconds the program must stay up after starting to count as
+   * RUNNING (0: at once). The environment's `startsecs` key; default 1.
+   */
+  startSecs?: number;
   /** Run as this user (supervisord must run as root); files are chowned to user:group. */
   user?: string;
   group?: string;
@@ -67,6 +62,9 @@ export interface ListedProc extends ProcNameParts {
 }
 
 const LOG_TAIL_BYTES = 4000;
+/** Waiting polls (RUNNING, an open port) start fast and back off: most procs come up within a second. */
+const FIRST_POLL_MS = 20;
+const MAX_POLL_MS = 100;
 
 /** The `process` runner: plain processes under supervisord, laid out as in proc-layout.ts. */
 export class ProcessRunner {
@@ -81,86 +79,68 @@ export class ProcessRunner {
   }
 
   /**
-   * Lays the proc out and starts it under supervisord. Idempotent: a proc already STARTING or
-   * RUNNING is left alone; otherwise its directory is rebuilt from the build and it is (re)added.
+   * Lays the proc out and starts it under supervisord: startProcs with one proc.
    * Does not wait: follow with waitRunning and waitPort.
    */
   async startProc(host: Host, supervisor: Supervisor, spec: ProcSpec): Promise<void> {
-    const root = expandRoot(spec.root, host.name);
-    const p = procPaths(root, spec.name);
-    const current = (await supervisor.getAllProcessInfo()).find((i) => i.name === spec.name);
-    if (current && (current.statename === "RUNNING" || current.statename === "STARTING")) return;
-
-    const tarball = buildTarballPath(root, spec.build.id);
-    // Procs never run as root: as root, Raptor runs them as the squad's user; a host reached as
-    // another user runs them as that user (supervisord cannot switch users there).
-    const owner = (await reachedAsRoot(host)) ? procOwner(spec) : undefined;
-    await run(host, ["rm", "-rf", "--", p.dir]);
-    await run(host, ["mkdir", "-p", "--", p.dir, `${root}/supervisor`, `${root}/logs`]);
-    // Builds, program files and logs are root's alone (logs are not world readable; another
-    // app's user lists nothing of this one). Procs only need their own directory.
-    if (owner) await run(host, ["chmod", "0700", "--", `${root}/builds`, `${root}/supervisor`, `${root}/logs`]);
-    await run(host, ["tar", "-xzf", tarball, "-C", p.dir, "--no-same-owner"]);
-    // The build is app code: any of the paths Raptor writes below may be a link it planted
-    // (`.raptor -> /etc`, `proc.yaml -> /root/.ssh/authorized_keys`). Remove them first, so the
-    // uploads create fresh files in real directories.
-    await run(host, ["sh", "-c", UNPLANT_SCRIPT, "sh", p.dir]);
-
-    const env = procEnv({
-      hostName: spec.hostName,
-      port: spec.port,
-      settingsYaml: p.settingsYaml,
-      config: spec.config,
-      proc: { app: spec.app, env: spec.env, release: spec.release, procType: spec.procType, name: spec.name },
-    });
-    const procYaml = renderProcYaml({
-      port: spec.port,
-      host: spec.hostName,
-      user: spec.user,
-      group: spec.group,
-      env,
-      settings: spec.settings,
-      cmd: spec.cmd,
-      buildUrl: `file://${tarball}`,
-      buildMd5: spec.build.md5,
-      procType: spec.procType,
-    });
-    // proc.yaml, settings and env hold config values (secrets among them): owner-only.
-    await host.upload(procYaml, p.procYaml, 0o600);
-    await host.upload(renderSettingsYaml(spec.settings), p.settingsYaml, 0o600);
-    await host.upload(renderEnvFile(env), p.envFile, 0o600);
-    await host.upload(renderRunScript({ dir: p.dir, envFile: p.envFile, cmd: spec.cmd }), p.runScript, 0o700);
-    if (owner) {
-      // -h: links are changed themselves, never what they point at.
-      await run(host, ["chown", "-R", "-h", "--", `${owner.user}:${owner.group}`, p.dir]);
-      await run(host, ["chmod", "0700", "--", p.dir]);
-    }
-    // The supervisor file last: once it exists the proc is complete on disk.
-    const conf = renderSupervisorProgram({ name: spec.name, command: [p.runScript], directory: p.dir, stdoutLog: p.stdoutLog, user: owner?.user });
-    await host.upload(conf, p.supervisorConf, 0o600);
-
-    const { changed } = await supervisor.reloadConfig();
-    if (changed.includes(spec.name)) {
-      // What `supervisorctl update` does for a changed program: drop the old group, add the new.
-      await supervisor.removeProcessGroup(spec.name);
-    }
-    await supervisor.addProcessGroup(spec.name).catch((e: unknown) => {
-      // BAD_NAME right after a reload that wrote the file: supervisord never read it.
-      if (e instanceof SupervisorError && e.faultCode === Faults.BAD_NAME) {
-        const f = includeMissing(host.name, root);
-        throw new ProcError(`${f.problem}: addProcessGroup(${spec.name}) answered BAD_NAME. Fix: ${f.fix}`, host.name);
-      }
-      throw e;
-    });
-    await supervisor.startProcess(spec.name, false);
+    await this.startProcs(host, supervisor, [spec]);
   }
 
-  /** Polls supervisord until the proc is RUNNING; FATAL/BACKOFF/EXITED/STOPPED fail with its log tail. */
+  /**
+   * Lays out and starts procs that share a host, a root and a build, in one go (issue 14, fault 2):
+   * one look at supervisord, one remote command writing every file (host-layout.ts), one
+   * `reloadConfig`, then each proc added and started. Idempotent: a proc already STARTING or
+   * RUNNING is left alone; the others get their directories rebuilt from the build and are
+   * (re)added. Does not wait: follow with waitRunning and waitPort. Throws ProcError when the
+   * layout fails on the host (its stderr in the message), SupervisorError from supervisord.
+   */
+  async startProcs(host: Host, supervisor: Supervisor, specs: readonly ProcSpec[]): Promise<void> {
+    if (specs.length === 0) return;
+    const infos = await supervisor.getAllProcessInfo();
+    const live = new Set(infos.filter((i) => i.statename === "RUNNING" || i.statename === "STARTING").map((i) => i.name));
+    const todo = specs.filter((s) => !live.has(s.name));
+    if (todo.length === 0) return;
+    // Procs never run as root: as root, Raptor runs them as the squad's user; a host reached as
+    // another user runs them as that user (supervisord cannot switch users there).
+    const owner = (await reachedAsRoot(host)) ? procOwner(todo[0]!) : undefined;
+    const layout = hostLayout(host.name, todo, owner);
+    const r = await host.exec(layout.argv, { stdin: layout.stdin, timeoutMs: 120_000 });
+    if (r.code !== 0) {
+      throw new ProcError(`laying out ${todo.length === 1 ? `proc ${todo[0]!.name}` : `${todo.length} procs`} on ${host.name} failed (exit ${r.code}): ${r.stderr.trim().slice(-2000)}`, host.name);
+    }
+
+    const { changed } = await supervisor.reloadConfig();
+    const root = expandRoot(todo[0]!.root, host.name);
+    for (const spec of todo) {
+      if (changed.includes(spec.name)) {
+        // What `supervisorctl update` does for a changed program: drop the old group, add the new.
+        await supervisor.removeProcessGroup(spec.name);
+      }
+      await supervisor.addProcessGroup(spec.name).catch((e: unknown) => {
+        // BAD_NAME right after a reload that wrote the file: supervisord never read it.
+        if (e instanceof SupervisorError && e.faultCode === Faults.BAD_NAME) {
+          const f = includeMissing(host.name, root);
+          throw new ProcError(`${f.problem}: addProcessGroup(${spec.name}) answered BAD_NAME. Fix: ${f.fix}`, host.name);
+        }
+        throw e;
+      });
+    }
+    for (const spec of todo) await supervisor.startProcess(spec.name, false);
+  }
+
+  /**
+   * Waits until supervisord says the proc is RUNNING; FATAL/BACKOFF/EXITED/STOPPED fail with its
+   * log tail. Polls fast at first (20 ms, doubling up to `pollMs`, default 100 ms), and every
+   * waiter on the same Supervisor shares each `getAllProcessInfo` (running-watch.ts), so a host
+   * with 12 starting procs is asked once per poll, not 12 times. supervisord reports RUNNING only
+   * after the program's `startsecs`.
+   */
   async waitRunning(supervisor: Supervisor, name: string, o: { timeoutMs: number; pollMs?: number; host?: string }): Promise<ProcessInfo> {
+    const since = performance.now();
     const deadline = Date.now() + o.timeoutMs;
     let last: ProcessInfo | undefined;
-    for (;;) {
-      last = (await supervisor.getAllProcessInfo()).find((i) => i.name === name);
+    for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, o.pollMs ?? MAX_POLL_MS)) {
+      last = (await sharedProcessInfo(supervisor, since)).find((i) => i.name === name);
       if (last?.statename === "RUNNING") return last;
       const failed = !last || ["FATAL", "BACKOFF", "EXITED", "STOPPED", "UNKNOWN"].includes(last.statename);
       if (failed || Date.now() >= deadline) {
@@ -171,7 +151,7 @@ export class ProcessRunner {
             : `is still ${last.statename} after ${o.timeoutMs}ms`;
         throw new ProcError(`proc ${name} ${why}`, o.host ?? "", await this.failureTail(supervisor, name));
       }
-      await sleep(Math.min(o.pollMs ?? 200, Math.max(0, deadline - Date.now())));
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
     }
   }
 
@@ -183,7 +163,7 @@ export class ProcessRunner {
   async waitPort(host: Host, o: { host: string; port: number; timeoutMs: number; supervisor?: Supervisor; name?: string }): Promise<void> {
     const deadline = Date.now() + o.timeoutMs;
     let lastError = "";
-    for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+    for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
       const attempt = Math.max(100, Math.min(2000, deadline - Date.now()));
       const err = await tcpConnect(o.host, o.port, attempt);
       if (!err) return;
@@ -246,14 +226,6 @@ export class ProcessRunner {
     return text;
   }
 }
-
-/**
- * Removes what a build may have planted where Raptor writes (run with the proc dir as $1): the
- * files proc.yaml, settings.yaml, .raptor/env and .raptor/run.sh, and `.raptor` itself when it
- * is a link or not a directory. A constant script; the directory travels as its argument.
- */
-export const UNPLANT_SCRIPT =
-  'cd -- "$1" || exit 1; rm -f -- proc.yaml settings.yaml; if [ -L .raptor ] || { [ -e .raptor ] && [ ! -d .raptor ]; }; then rm -f -- .raptor; fi; mkdir -p .raptor && rm -f -- .raptor/env .raptor/run.sh';
 
 /** The user and group a proc's files belong to and its processes run as. */
 export function procOwner(spec: Pick<ProcSpec, "user" | "group">): { user: string; group: string } {

@@ -36,7 +36,7 @@ export async function moveToFreePort(ctx: StepContext, h: HostHandle, p: ProcRow
     try {
       const row = await insertProc(deps.db, { app: p.app, env: p.env, procType: p.procType, releaseId: p.releaseId, deploymentId: p.deploymentId, host: p.host, port, name });
       await ctx.progress(`port ${taken} on ${p.host} is taken by another program: ${p.procType} moves to port ${port}`);
-      await runner.startProc(h.host, h.supervisor, specFor(row, release, build, squad));
+      await runner.startProc(h.host, h.supervisor, specFor(row, release, build, squad, ctx.environment));
       return row;
     } catch (err) {
       if (attempt >= 4 || !/unique|duplicate/i.test((err as Error).message)) throw err;

@@ -132,7 +132,8 @@ export async function checkProc(ctx: StepContext, h: HostHandle, first: ProcRow,
   };
   for (let moved = false; ; moved = true) {
     try {
-      await runner.waitRunning(h.supervisor, p.name, { timeoutMs: opts.startTimeoutMs, host: h.name });
+      // supervisord holds a proc in STARTING for its startsecs: that time is on top of the timeout.
+      await runner.waitRunning(h.supervisor, p.name, { timeoutMs: opts.startTimeoutMs + ctx.environment.startsecs * 1000, host: h.name });
       if (p.port) await runner.waitPort(h.host, { host: h.name, port: p.port, timeoutMs: opts.startTimeoutMs, supervisor: h.supervisor, name: p.name });
       break;
     } catch (err) {

@@ -20,6 +20,10 @@ import {
 export const DEFAULT_REF = "main";
 export const DEFAULT_SIZE = { web: 1 };
 export const DEFAULT_UPTEST_TIMEOUT_MS = 60_000;
+/** supervisord's own default for `startsecs`. */
+export const DEFAULT_STARTSECS = 1;
+/** A longer warm-up is better checked by uptests than by holding the proc in STARTING. */
+export const MAX_STARTSECS = 600;
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 30 * 60_000;
 /** Proc types that listen on a port when neither the environment nor the app says `listen`. */
 export const DEFAULT_LISTEN = ["web"];
@@ -113,6 +117,7 @@ export const environmentSchema = strict({
   drain: duration.default(0),
   uptest_timeout: duration.default(DEFAULT_UPTEST_TIMEOUT_MS),
   uptest_run_timeout: duration.optional(),
+  startsecs: wholeNumber(`must be a whole number of seconds from 0 to ${MAX_STARTSECS} (supervisord's startsecs: how long a proc must stay up to count as started), like 1`, 0, MAX_STARTSECS).default(DEFAULT_STARTSECS),
   access: access.optional(),
   approval: approval.optional(),
   freeze: stringList('must be a list of freeze windows like ["Fri 16:00 - Mon 08:00"]', freezeWindow).default([]),
@@ -130,6 +135,7 @@ export const environmentSchema = strict({
     settings: e.settings,
     drain_ms: e.drain,
     uptest_timeout_ms: e.uptest_timeout,
+    startsecs: e.startsecs,
     access: e.access ?? {},
     approval: e.approval ?? { required: false, timeout_ms: DEFAULT_APPROVAL_TIMEOUT_MS },
     freeze: e.freeze.map((f) => f.trim()),

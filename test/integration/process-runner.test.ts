@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -82,6 +82,21 @@ class RecordingHost implements Host {
   close(): Promise<void> {
     return this.inner.close();
   }
+}
+
+/** A Supervisor that records the name of every call it passes to the real supervisord. */
+function countingSupervisor(inner: Supervisor): { sup: Supervisor; calls: string[] } {
+  const calls: string[] = [];
+  const sup = new Proxy(inner, {
+    get(target, key: keyof Supervisor) {
+      const fn = target[key] as (...a: unknown[]) => unknown;
+      return (...args: unknown[]) => {
+        calls.push(String(key));
+        return fn.apply(target, args);
+      };
+    },
+  });
+  return { sup, calls };
 }
 
 function spec(port: number | undefined, over: Partial<ProcSpec> = {}): ProcSpec {
@@ -196,6 +211,55 @@ describe("ProcessRunner with LocalHost and a real supervisord", () => {
     await runner.startProc(host, sup, s);
     await runner.waitRunning(sup, s.name, { timeoutMs: 15_000 });
     await runner.waitPort(host, { host: HOST, port: s.port!, timeoutMs: 10_000 });
+    await runner.removeProc(host, sup, { name: s.name, root: squadRoot });
+  });
+
+  it("lays out several procs on a host with one remote command and one reloadConfig; startsecs reaches each program file", async () => {
+    const ports = [await freePort(HOST), await freePort(HOST), await freePort(HOST)];
+    const specs = ports.map((port) => spec(port, { startSecs: 0 }));
+    specs.push(spec(undefined, { procType: "worker", cmd: "exec sleep 1000", startSecs: 2 }));
+    const recording = new RecordingHost(host);
+    const counted = countingSupervisor(sup);
+    await runner.startProcs(recording, counted.sup, specs);
+    // One look at supervisord, one reload, then add and start per proc; one command on the host.
+    expect(counted.calls.filter((c) => c === "reloadConfig")).toHaveLength(1);
+    expect(counted.calls.filter((c) => c === "getAllProcessInfo")).toHaveLength(1);
+    expect(counted.calls.filter((c) => c === "addProcessGroup")).toHaveLength(specs.length);
+    expect(recording.calls.filter((c) => c.argv[0] !== "id")).toHaveLength(1);
+    const layout = recording.calls.find((c) => c.argv[0] === "sh")!;
+    // Config values travel in the archive on stdin, never on the command line.
+    for (const value of Object.values(specs[0]!.config)) expect(layout.argv.join("\n")).not.toContain(value);
+
+    for (const s of specs) {
+      const p = procPaths(root, s.name);
+      expect(readFileSync(p.supervisorConf, "utf8")).toContain(`\nstartsecs=${s.startSecs}\n`);
+      expect(readFileSync(p.envFile, "utf8")).toContain("export GREETING='hello world'\n");
+      expect(existsSync(`${p.dir}/server.js`)).toBe(true);
+    }
+    // The worker's startsecs=2 holds it in STARTING for two seconds after its spawn, as supervisord means it.
+    const worker = await runner.waitRunning(sup, specs[3]!.name, { timeoutMs: 15_000 });
+    expect(Date.now() / 1000 - worker.start).toBeGreaterThanOrEqual(1.9);
+    const infos = await Promise.all(specs.slice(0, 3).map((s) => runner.waitRunning(sup, s.name, { timeoutMs: 15_000 })));
+    expect(infos.map((i) => i.statename)).toEqual(["RUNNING", "RUNNING", "RUNNING"]);
+    await Promise.all(specs.slice(0, 3).map((s) => runner.waitPort(host, { host: HOST, port: s.port!, timeoutMs: 10_000 })));
+
+    // Again: every proc is RUNNING, so nothing is written and supervisord is not reloaded.
+    counted.calls.length = 0;
+    recording.calls.length = 0;
+    await runner.startProcs(recording, counted.sup, specs);
+    expect(counted.calls).toEqual(["getAllProcessInfo"]);
+    expect(recording.calls).toEqual([]);
+    for (const s of specs) await runner.removeProc(host, sup, { name: s.name, root: squadRoot });
+    expect((await sup.getAllProcessInfo()).map((i) => i.name)).toEqual(["foreign"]);
+  });
+
+  it("a layout that fails on the host says so and leaves no staged files (they hold config)", async () => {
+    const s = spec(await freePort(HOST), { build: { id: "b-missing", md5: "0" } });
+    const err = await runner.startProcs(host, sup, [s]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProcError);
+    expect((err as ProcError).message).toMatch(new RegExp(`laying out proc ${s.name} on ${HOST} failed \\(exit \\d+\\): .*b-missing\\.tar\\.gz`));
+    expect(readdirSync(root).filter((f) => f.startsWith(".layout-"))).toEqual([]);
+    expect(existsSync(procPaths(root, s.name).supervisorConf)).toBe(false);
     await runner.removeProc(host, sup, { name: s.name, root: squadRoot });
   });
 

@@ -15,6 +15,7 @@ function env(access: Access, approvers?: string[]): Environment {
     settings: {},
     drain_ms: 0,
     uptest_timeout_ms: 60_000,
+    startsecs: 1,
     listen: ["web"],
     access,
     approval: { required: true, timeout_ms: 60_000, ...(approvers ? { approvers } : {}) },

@@ -133,6 +133,7 @@ describe("a playbook with every key", () => {
       release_hook: ["npm", "run", "migrate"],
       drain_ms: 5_000,
       uptest_timeout_ms: 90_000,
+      startsecs: 3,
       access: {
         deploy: ["@deployers"],
         scale: ["U0123ABCD"],
@@ -159,6 +160,7 @@ describe("a playbook with every key", () => {
       listen: ["web"], // neither the environment nor the app says: [web]
       drain_ms: 0,
       uptest_timeout_ms: 60_000,
+      startsecs: 1, // supervisord's default
       access: {},
       approval: { required: false, timeout_ms: 1_800_000 },
       freeze: [],
@@ -263,6 +265,9 @@ describe("each kind of mistake, one at a time", () => {
     ["unknown ingredient", "ingredients: [common, secrets]", `web.yaml:7: ${P}.ingredients[1] refers to ingredient "secrets", which is not defined; the ingredients are common`],
     ["pool without balancer", "pool: web", `web.yaml:7: ${P}.pool needs a balancer: add \`balancer: <name>\` next to it`],
     ["duration", "drain: 5", `web.yaml:7: ${P}.drain must be a duration like 500ms, 5s, 2m or 1h, got 5`],
+    ["startsecs, not a number", "startsecs: soon", `web.yaml:7: ${P}.startsecs must be a whole number of seconds from 0 to 600 (supervisord's startsecs: how long a proc must stay up to count as started), like 1, got "soon"`],
+    ["startsecs, negative", "startsecs: -1", `web.yaml:7: ${P}.startsecs must be a whole number of seconds from 0 to 600 (supervisord's startsecs: how long a proc must stay up to count as started), like 1, got -1`],
+    ["startsecs, a duration", "startsecs: 2s", `web.yaml:7: ${P}.startsecs must be a whole number of seconds from 0 to 600 (supervisord's startsecs: how long a proc must stay up to count as started), like 1, got "2s"`],
     ["uptest timeout", "uptest_timeout: fast", `web.yaml:7: ${P}.uptest_timeout must be a duration like 500ms, 5s, 2m or 1h, got "fast"`],
     ["freeze window", 'freeze: ["Fri 16:00 - Mon 8"]', `web.yaml:7: ${P}.freeze[0] is not a freeze window ("Fri 16:00 - Mon 8"): "8" is not a time (write HH:MM, 00:00 to 24:00)`],
     ["channel as a comment", "channels: #web", `web.yaml:7: ${P}.channels must be a list of channels like ["#web"] (quote them: a bare # starts a YAML comment), got nothing (null)`],

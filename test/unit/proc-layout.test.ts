@@ -238,6 +238,14 @@ describe("renderSupervisorProgram", () => {
     );
   });
 
+  it("writes the environment's startsecs (supervisord's meaning), 1 when unset, and refuses a non-whole number", () => {
+    expect(renderSupervisorProgram({ ...base, startSecs: 0 })).toContain("\nstartsecs=0\n");
+    expect(renderSupervisorProgram({ ...base, startSecs: 15 })).toContain("\nstartsecs=15\n");
+    expect(renderSupervisorProgram(base)).toContain("\nstartsecs=1\n");
+    expect(() => renderSupervisorProgram({ ...base, startSecs: -1 })).toThrow("startsecs must be a whole number of seconds, got -1");
+    expect(() => renderSupervisorProgram({ ...base, startSecs: 1.5 })).toThrow("startsecs must be a whole number of seconds, got 1.5");
+  });
+
   it("quotes argv for supervisor's shlex and escapes %", () => {
     const text = renderSupervisorProgram({ ...base, command: ["/bin/echo", "it's", "50%", "a b"] });
     expect(text).toContain("command=/bin/echo 'it'\\''s' 50%% 'a b'\n");

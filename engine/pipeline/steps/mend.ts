@@ -39,7 +39,7 @@ export const mendStep: Step = {
         const h = hostHandle(deps, ctx.squad, p.host);
         let ok = false;
         try {
-          await runner.startProc(h.host, h.supervisor, specFor(p, release, build!, ctx.squad));
+          await runner.startProc(h.host, h.supervisor, specFor(p, release, build!, ctx.squad, ctx.environment));
           ok = (await checkProc(ctx, h, p)).result.passed;
         } catch (err) {
           await ctx.progress(`${p.name} on ${p.host} would not restart: ${ctx.redact((err as Error).message)}`);
