@@ -111,21 +111,16 @@ export class ProcessRunner {
 
     const { changed } = await supervisor.reloadConfig();
     const root = expandRoot(todo[0]!.root, host.name);
-    for (const spec of todo) {
-      if (changed.includes(spec.name)) {
-        // What `supervisorctl update` does for a changed program: drop the old group, add the new.
-        await supervisor.removeProcessGroup(spec.name);
+    // What `supervisorctl update` does for a changed program: drop the old group, add the new.
+    for (const spec of todo) if (changed.includes(spec.name)) await supervisor.removeProcessGroup(spec.name);
+    await supervisor.addAndStart(todo.map((s) => s.name)).catch((e: unknown) => {
+      // BAD_NAME right after a reload that wrote the file: supervisord never read it.
+      if (e instanceof SupervisorError && e.faultCode === Faults.BAD_NAME && e.method === "supervisor.addProcessGroup") {
+        const f = includeMissing(host.name, root);
+        throw new ProcError(`${f.problem}: it answered BAD_NAME to addProcessGroup right after reloadConfig. Fix: ${f.fix}`, host.name);
       }
-      await supervisor.addProcessGroup(spec.name).catch((e: unknown) => {
-        // BAD_NAME right after a reload that wrote the file: supervisord never read it.
-        if (e instanceof SupervisorError && e.faultCode === Faults.BAD_NAME) {
-          const f = includeMissing(host.name, root);
-          throw new ProcError(`${f.problem}: addProcessGroup(${spec.name}) answered BAD_NAME. Fix: ${f.fix}`, host.name);
-        }
-        throw e;
-      });
-    }
-    for (const spec of todo) await supervisor.startProcess(spec.name, false);
+      throw e;
+    });
   }
 
   /**

@@ -23,5 +23,12 @@ export interface Supervisor {
   startProcess(name: string, wait?: boolean): Promise<void>; // "already started" is success
   stopProcess(name: string, wait?: boolean): Promise<void>; // "not running" is success
   removeProcessGroup(name: string): Promise<void>; // "bad name" is success
+  /**
+   * addProcessGroup then startProcess(wait=false) for each name, in ONE `system.multicall` (one
+   * round trip for a host's procs). "Already added/started" is success; otherwise throws the
+   * first fault as a SupervisorError naming its method and program (a failed add's BAD_NAME,
+   * not the start's that follows it). Resolves once every program has been spawned.
+   */
+  addAndStart(names: readonly string[]): Promise<void>;
   tailProcessStdoutLog(name: string, offset: number, length: number): Promise<[string, number, boolean]>;
 }

@@ -115,6 +115,23 @@ export function createSupervisor(opts: SupervisorClientOptions): Supervisor {
         await idempotent("supervisor.removeProcessGroup", [name], [Faults.BAD_NAME]);
       }
     },
+    async addAndStart(names) {
+      if (names.length === 0) return;
+      const calls = names.flatMap((n) => [
+        { methodName: "supervisor.addProcessGroup", params: [n] },
+        { methodName: "supervisor.startProcess", params: [n, false] },
+      ]);
+      // supervisord answers each call with its bare value (not the spec's one-item array) or a fault struct.
+      const results = await call<unknown[]>("system.multicall", [calls]);
+      for (const [i, value] of results.entries()) {
+        if (!value || typeof value !== "object" || !("faultCode" in value)) continue;
+        const r = value as { faultCode: number; faultString?: string };
+        const c = calls[i]!;
+        const ok: number[] = c.methodName === "supervisor.addProcessGroup" ? [Faults.ALREADY_ADDED] : [Faults.ALREADY_STARTED];
+        if (ok.includes(r.faultCode)) continue;
+        throw toSupervisorError(Object.assign(new Error(r.faultString ?? `fault ${r.faultCode}`), r), c.methodName, c.params, shown);
+      }
+    },
     tailProcessStdoutLog: (name, offset, length) =>
       call<[string, number, boolean]>("supervisor.tailProcessStdoutLog", [name, offset, length]),
   };

@@ -224,7 +224,7 @@ describe("ProcessRunner with LocalHost and a real supervisord", () => {
     // One look at supervisord, one reload, then add and start per proc; one command on the host.
     expect(counted.calls.filter((c) => c === "reloadConfig")).toHaveLength(1);
     expect(counted.calls.filter((c) => c === "getAllProcessInfo")).toHaveLength(1);
-    expect(counted.calls.filter((c) => c === "addProcessGroup")).toHaveLength(specs.length);
+    expect(counted.calls.filter((c) => c === "addAndStart")).toHaveLength(1);
     expect(recording.calls.filter((c) => c.argv[0] !== "id")).toHaveLength(1);
     const layout = recording.calls.find((c) => c.argv[0] === "sh")!;
     // Config values travel in the archive on stdin, never on the command line.

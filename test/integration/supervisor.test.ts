@@ -56,6 +56,24 @@ describe("supervisord over XML-RPC", () => {
     expect((await sup.reloadConfig()).removed).toEqual([]);
   });
 
+  it("addAndStart adds and starts several programs in one multicall; repeats are no-ops; an unknown name is a BAD_NAME naming addProcessGroup", async () => {
+    writeProgram("multi-a", ["/bin/sleep", "1000"]);
+    writeProgram("multi-b", ["/bin/sleep", "1000"]);
+    await sup.reloadConfig();
+    await sup.addAndStart(["multi-a", "multi-b"]);
+    expect([await state("multi-a"), await state("multi-b")].every((s) => s === "STARTING" || s === "RUNNING")).toBe(true);
+    await sup.addAndStart(["multi-a", "multi-b"]); // ALREADY_ADDED, ALREADY_STARTED
+    const err = (await sup.addAndStart(["multi-a", "no-such-program"]).catch((e: unknown) => e)) as SupervisorError;
+    expect(err).toBeInstanceOf(SupervisorError);
+    expect(err.faultCode).toBe(Faults.BAD_NAME);
+    expect(err.method).toBe("supervisor.addProcessGroup");
+    expect(err.message).toContain("supervisor.addProcessGroup(no-such-program)");
+    for (const n of ["multi-a", "multi-b"]) {
+      await sup.removeProcessGroup(n);
+      rmSync(join(dir, "supervisor", `${n}.conf`));
+    }
+  });
+
   it("passes environment= values through supervisor's parser unchanged", async () => {
     const env = { A: "x y,z=1", B: "100% (here)s %s %%(x)", C: "it's", D: "", E: "a;b#c", F: "$(id) `id` \\n" };
     writeProgram("envdump", ["/bin/sh", "-c", "env; exec sleep 1000"], env);
