@@ -12,17 +12,16 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
+import type { AppRepo } from "../support/app-repo.ts";
 import { liveProcRows, nodesOf, poolNodes, runningProgramsOf, supervisedPrograms } from "../support/fleet-probe.ts";
 import { startLoad, type Load } from "../support/load.ts";
-import { startNginx, type TestNginx } from "../support/nginx.ts";
+import type { TestNginx } from "../support/nginx.ts";
+import { startNginxBed, type NginxBed } from "../support/nginx-bed.ts";
 import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { RAPTOR } from "../support/spawn-raptor.ts";
-import { startTestbed, type Testbed } from "../support/testbed.ts";
-import { releasePorts, reservePort } from "../support/testbed/ports.ts";
+import type { Testbed } from "../support/testbed.ts";
 
 const LOCK_MS = 3_000;
 const DRAIN_MS = 500;
@@ -31,13 +30,13 @@ const STEPS = ["resolve", "build", "release", "start", "uptest", "release_hook",
 const CONFIG_STEPS: readonly string[] = STEPS.slice(2);
 
 describe("a worker SIGKILLed in each pipeline step, under load through nginx", () => {
+  let nb: NginxBed;
   let bed: Testbed;
   let repo: AppRepo;
   let h: Harness;
   let nginx: TestNginx;
   let sql: postgres.Sql;
   let load: Load;
-  const ports: string[] = [];
   /** The live `bin/raptor worker` processes by name; two at a time, so one can take over from the other. */
   const workers = new Map<string, ChildProcess>();
   let spawned = 0;
@@ -45,31 +44,9 @@ describe("a worker SIGKILLed in each pipeline step, under load through nginx", (
   let version = 1;
 
   beforeAll(async () => {
-    bed = await startTestbed({ hosts: 3 });
-    const lbHost = bed.hosts[2]!.name;
-    const appHosts = [bed.hosts[0]!.name, bed.hosts[1]!.name];
-    const port = await reservePort(18680, 1, [lbHost], ports);
-    nginx = await startNginx({ prefix: join(bed.dir, "nginx"), address: lbHost, port, pools: ["hello_prod"] });
-    repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
-    const q = JSON.stringify;
-    const ssh = `ssh: { user: ${q(bed.user)}, port: ${bed.hosts[0]!.sshPort}, key: ${q(bed.sshKeyPath)}, known_hosts: ${q(bed.knownHostsPath)} }`;
-    const yaml = [
-      "squads:",
-      bed.squadYaml("bed", { hosts: appHosts }),
-      "balancers:",
-      "  edge:",
-      "    kind: nginx",
-      `    hosts: [${q(lbHost)}]`,
-      `    ${ssh}`,
-      `    include_dir: ${q(nginx.includeDir)}`,
-      `    validate: ${q(nginx.validate)}`,
-      `    reload: ${q(nginx.reload)}`,
-      "apps:",
-      "  hello:",
-      `    repo: ${q(repo.path)}`,
-      "    environments:",
-      `      prod: { squad: bed, size: { web: 2 }, balancer: edge, pool: hello_prod, drain: ${DRAIN_MS}ms, uptest_timeout: 20s, release_hook: [sh, -c, "echo migrated"] }`,
-    ].join("\n");
+    nb = await startNginxBed();
+    ({ bed, nginx, repo } = nb);
+    const yaml = nb.playbookYaml({ size: { web: 2 }, drain: `${DRAIN_MS}ms`, uptest_timeout: "20s", release_hook: ["sh", "-c", "echo migrated"] });
     h = await startHarness({ workers: 0, options: { lockDurationMs: LOCK_MS, drainMs: DRAIN_MS, startTimeoutMs: 20_000 }, playbookYaml: { "pb.yaml": yaml } });
     sql = postgres(h.env.DATABASE_URL!, { max: 4, onnotice: () => {} });
     spawnWorker();
@@ -84,9 +61,7 @@ describe("a worker SIGKILLed in each pipeline step, under load through nginx", (
     for (const w of workers.values()) killGroup(w.pid!);
     await sql?.end();
     await h?.close();
-    await nginx?.stop();
-    releasePorts(ports);
-    await bed?.stop();
+    await nb?.stop();
   });
 
   /**

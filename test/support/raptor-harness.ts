@@ -18,6 +18,7 @@ import { HostCache } from "../../runners/host-cache.ts";
 import { openDb } from "../../db/client.ts";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const SHARED_REDIS_URL = REDIS_URL;
 
 export interface SayResult {
   reply: Reply;
@@ -56,7 +57,10 @@ export async function startHarness(o: {
   authorizer?: Authorizer;
   /** Use this database (migrated here) instead of a fresh clone of the test template (benchmarks run outside vitest). */
   databaseUrl?: string;
+  /** Use this Redis instead of the shared one (a test that restarts its own). */
+  redisUrl?: string;
 }): Promise<Harness> {
+  const REDIS_URL = o.redisUrl ?? SHARED_REDIS_URL;
   const dataDir = await mkdtemp(join(tmpdir(), "raptor-e2e-"));
   const pbDir = join(dataDir, "playbooks");
   await import("node:fs/promises").then((fs) => fs.mkdir(pbDir));
