@@ -1,5 +1,6 @@
 import { hostname, userInfo } from "node:os";
-import { localAuthorizer, runRepl } from "../bot/terminal.ts";
+import { runRepl } from "../bot/terminal.ts";
+import { terminalAuthorizer } from "../bot/terminal-access.ts";
 import { startSlackBot } from "../bot/slack/start.ts";
 import { admissionLimitsFromEnv } from "../bot/admission.ts";
 import type { Runtime } from "./runtime.ts";
@@ -37,5 +38,5 @@ export async function startChat(rt: Runtime, shutdown: (() => Promise<void> | vo
   const stop = new AbortController();
   process.once("SIGINT", () => stop.abort());
   process.once("SIGTERM", () => stop.abort());
-  await runRepl({ engine: rt.engine, authorizer: localAuthorizer, connection: () => rt.redisConnection() }, actor, { input: process.stdin, output: process.stdout, signal: stop.signal });
+  await runRepl({ engine: rt.engine, authorizer: terminalAuthorizer, connection: () => rt.redisConnection() }, actor, { input: process.stdin, output: process.stdout, signal: stop.signal });
 }

@@ -4,7 +4,8 @@ import { startBeat } from "../engine/beat/schedule.ts";
 import { startWorker } from "../engine/worker.ts";
 import { dispatch } from "../bot/dispatch.ts";
 import { parse } from "../bot/grammar.ts";
-import { followThread, localAuthorizer, replyLines } from "../bot/terminal.ts";
+import { followThread, replyLines } from "../bot/terminal.ts";
+import { terminalAuthorizer } from "../bot/terminal-access.ts";
 import { PlaybookError } from "../playbooks/load.ts";
 import { configFromEnv, createRuntime, type Runtime } from "./runtime.ts";
 
@@ -33,7 +34,7 @@ async function say(rt: Runtime, text: string): Promise<number> {
     // with no `raptor worker` running, one here answers them.
     const parsed = parse(text);
     if (ownWorker && parsed.ok && (parsed.command.kind === "status" || parsed.command.kind === "logs")) embeddedWorker = await startWorker(rt.engine);
-    const reply = await dispatch({ engine: rt.engine, authorizer: localAuthorizer }, { text, actor, origin: "terminal" });
+    const reply = await dispatch({ engine: rt.engine, authorizer: terminalAuthorizer }, { text, actor, origin: "terminal" });
     for (const l of replyLines(reply)) print(l);
     if (reply.kind === "parse_error") return 2;
     if (reply.kind === "refused") return 1;

@@ -30,8 +30,11 @@ export type Reply =
 
 /**
  * Answers "may this actor do this?" for one access list from the playbook (user ids, emails,
- * "@group" handles). Slack resolves groups through its API; the terminal allows its local user.
+ * "@group" handles). Slack resolves groups through its API; the terminal matches its user's name
+ * (bot/terminal-access.ts).
  */
 export interface Authorizer {
   allowed(actor: Actor, list: readonly string[]): Promise<boolean>;
+  /** A sentence added to a refusal: who the actor is here and why the list did not match. */
+  denied?(actor: Actor, list: readonly string[]): string;
 }

@@ -87,7 +87,8 @@ async function authorize(deps: DispatchDeps, req: ChatRequest, cmd: Command): Pr
           : cmd.kind === "config"
             ? "see the config of"
             : `${cmd.kind}`;
-  return { kind: "refused", code: "policy_denied", text: `you may not ${verb} ${app} ${env}. Who may: ${describeList(list)}.` };
+  const hint = deps.authorizer.denied?.(req.actor, list);
+  return { kind: "refused", code: "policy_denied", text: `you may not ${verb} ${app} ${env}. Who may: ${describeList(list)}.${hint ? ` ${hint}` : ""}` };
 }
 
 async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Promise<Reply> {

@@ -3,12 +3,9 @@ import type { Redis } from "ioredis";
 import { followDeployment } from "../engine/events.ts";
 import type { EngineEvent } from "../engine/event-types.ts";
 import { dispatch, type DispatchDeps } from "./dispatch.ts";
-import type { Actor, Authorizer, Reply } from "./dispatch-types.ts";
+import type { Actor, Reply } from "./dispatch-types.ts";
 import { renderTerminal } from "./notify/terminal-lines.ts";
 import { reduceThread, type ThreadState } from "./notify/thread.ts";
-
-/** The terminal is one trusted local operator: every access list lets them in. Approval still needs someone else. */
-export const localAuthorizer: Authorizer = { allowed: async () => true };
 
 export type Print = (line: string) => void;
 

@@ -32,12 +32,16 @@ export const DEFAULT_LISTEN = ["web"];
 export const listenList = stringList("must be a list of proc types that listen on a port, like [web, api]", identifier);
 
 export const CHANNEL = /^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{2,})$/;
-const WHO = /^(@[A-Za-z0-9][A-Za-z0-9._-]*|[UW][A-Z0-9]{2,}|[^@\s]+@[^@\s]+\.[^@\s]+)$/;
+/**
+ * An access-list entry: a Slack user group (`@leads`), a Slack user id (`U0123ABCD`), an email,
+ * `*` (anyone), or a terminal user's name (`lead`: `$RAPTOR_USER` or an OS user, matched by the
+ * terminal only; bot/terminal-access.ts). Names follow shadow-utils' default rule for user names
+ * (`[a-z_][a-z0-9_.-]*`, at most 32 characters; useradd(8), "CAVEATS").
+ */
+const WHO = /^(@[A-Za-z0-9][A-Za-z0-9._-]*|[UW][A-Z0-9]{2,}|[^@\s]+@[^@\s]+\.[^@\s]+|\*|[a-z_][a-z0-9_.-]{0,31})$/;
+const WHO_ERROR = 'must be a Slack user id (U0123ABCD), an email, a user group ("@leads"), a terminal user name (lead) or *';
 
-const who = stringList(
-  'must be a list of Slack user ids (U0123ABCD), emails or user groups ("@leads")',
-  z.string().regex(WHO, { error: 'must be a Slack user id (U0123ABCD), an email or a user group ("@leads")' }),
-);
+const who = stringList(`${WHO_ERROR.replace("must be a", "must be a list of entries, each a")}`, z.string().regex(WHO, { error: WHO_ERROR }));
 
 const access = strict({
   deploy: who.optional(),

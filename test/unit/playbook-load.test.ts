@@ -62,7 +62,7 @@ describe("the example playbook", () => {
     expect(hello.environments.production).toMatchObject({
       size: { web: 3 },
       approval: { required: true, timeout_ms: 30 * 60_000 },
-      access: { approve: ["@leads"] },
+      access: { approve: ["@leads", "lead"] },
       freeze: ["Sat 00:00 - Sun 23:59"],
       release_hook: ["echo", "no", "migrations", "to", "run"],
     });
@@ -274,7 +274,7 @@ describe("each kind of mistake, one at a time", () => {
     ["healthcheck", "healthcheck: up", `web.yaml:7: ${P}.healthcheck must be a URL path starting with /, like /up, got "up"`],
     ["ref", "ref: main..evil", `web.yaml:7: ${P}.ref must be a git branch, tag or commit (it contains ".."), got "main..evil"`],
     ["approval flag", "approval: { required: yes }", `web.yaml:7: ${P}.approval.required must be true or false, got "yes"`],
-    ["approver", "access: { approve: [leads] }", `web.yaml:7: ${P}.access.approve[0] must be a Slack user id (U0123ABCD), an email or a user group ("@leads"), got "leads"`],
+    ["approver", 'access: { approve: ["Leads Team"] }', `web.yaml:7: ${P}.access.approve[0] must be a Slack user id (U0123ABCD), an email, a user group ("@leads"), a terminal user name (lead) or *, got "Leads Team"`],
     ["env value", "env: { A: null }", `web.yaml:7: ${P}.env.A must be a string (environment variables are text), got nothing (null)`],
     ["env var name", "env: { 9LIVES: x }", `web.yaml:7: ${P}.env: "9LIVES" is not a valid environment variable name (letters, digits and _, not starting with a digit)`],
     ["missing env var", 'env: { DB: "${WEB_DB}" }', `web.yaml:7: ${P}.env.DB uses \${WEB_DB}, which is not set: set WEB_DB in the environment, or give a default with \${WEB_DB:-default}`],
