@@ -1,5 +1,4 @@
-import { and, desc, eq, isNotNull } from "drizzle-orm";
-import { beatRuns } from "../../db/schema/index.ts";
+import { beatJobRunning, lastFinishedBeatRun } from "../../db/queries/beat-runs.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { leaseKey, nextRunOf, scheduledJobs } from "../../engine/beat/schedule.ts";
 import type { Reply } from "../dispatch-types.ts";
@@ -21,8 +20,8 @@ export function describeRun(detail: Record<string, unknown>): string {
 export async function beatAnswer(deps: EngineApiDeps): Promise<Reply> {
   const lines: string[] = [];
   for (const { job, schedule } of scheduledJobs(deps.playbook.beat)) {
-    const [last] = await deps.db.select().from(beatRuns).where(and(eq(beatRuns.job, job), isNotNull(beatRuns.finishedAt))).orderBy(desc(beatRuns.scheduledFor)).limit(1);
-    const [running] = await deps.db.select({ id: beatRuns.id }).from(beatRuns).where(and(eq(beatRuns.job, job), eq(beatRuns.outcome, "running"))).limit(1);
+    const last = await lastFinishedBeatRun(deps.db, job);
+    const running = await beatJobRunning(deps.db, job);
     const next = nextRunOf(schedule);
     const did = last ? describeRun(last.detail) : "";
     const lastText = `${last ? `last ${hhmmss(last.scheduledFor)} ${last.outcome}${did ? ` (${did})` : ""}` : "never ran"}${running ? ", running now" : ""}`;

@@ -50,3 +50,30 @@ export async function downHosts(db: Db, names: readonly string[]): Promise<Set<s
   const rows = await db.select({ name: hosts.name }).from(hosts).where(and(inArray(hosts.name, [...names]), eq(hosts.state, "down")));
   return new Set(rows.map((r) => r.name));
 }
+
+/** A host's recorded state (`unknown` when it has no row yet). */
+export async function hostState(db: Db, name: string): Promise<HostRow["state"]> {
+  const [row] = await db.select({ state: hosts.state }).from(hosts).where(eq(hosts.name, name));
+  return row?.state ?? "unknown";
+}
+
+/** What a check of a host records besides its state: when it was last seen up, its last error. */
+export type HostSeen = Partial<Pick<HostRow, "lastSeenAt" | "lastError">>;
+
+/**
+ * Moves a host from state `from` to `to` (since `at`) with what the check saw, only if it is still
+ * in `from`: of two overlapping checks, one makes the change. True when this call made it.
+ */
+export async function changeHostState(db: Db, name: string, from: HostRow["state"], to: HostRow["state"], at: Date, seen: HostSeen): Promise<boolean> {
+  const changed = await db
+    .update(hosts)
+    .set({ state: to, stateSince: at, ...seen })
+    .where(and(eq(hosts.name, name), eq(hosts.state, from)))
+    .returning({ name: hosts.name });
+  return changed.length > 0;
+}
+
+/** Records what a check saw of a host whose state did not change. */
+export async function recordHostSeen(db: Db, name: string, seen: HostSeen): Promise<void> {
+  await db.update(hosts).set(seen).where(eq(hosts.name, name));
+}

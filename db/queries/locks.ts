@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNotNull, lte } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { locks } from "../schema/index.ts";
 
@@ -20,4 +20,9 @@ export async function insertEnvironmentLock(db: Db, l: { app: string; env: strin
 export async function deleteEnvironmentLock(db: Db, app: string, env: string): Promise<boolean> {
   const removed = await db.delete(locks).where(and(eq(locks.app, app), eq(locks.env, env))).returning();
   return removed.length > 0;
+}
+
+/** Removes the timed locks whose time is up at `now`; returns them (who held them, why, until when). */
+export async function removeEndedLocks(db: Db, now: Date): Promise<EnvironmentLock[]> {
+  return db.delete(locks).where(and(isNotNull(locks.expiresAt), lte(locks.expiresAt, now))).returning();
 }

@@ -1,5 +1,6 @@
-import { and, eq, inArray, isNotNull, lt, lte } from "drizzle-orm";
-import { approvals, deployments, locks } from "../../db/schema/index.ts";
+import { overdueApprovals } from "../../db/queries/approvals.ts";
+import { runningSince, updateDeployment } from "../../db/queries/deployments.ts";
+import { removeEndedLocks } from "../../db/queries/locks.ts";
 import { audit, expireApproval } from "../api.ts";
 import { abandonDeployment } from "../pipeline/run.ts";
 import { requeueOrphans } from "../requeue.ts";
@@ -15,11 +16,10 @@ import type { BeatJob } from "./run.ts";
 export const expireJob: BeatJob = async (deps) => {
   const now = deps.now?.() ?? new Date();
   const expired: string[] = [];
-  const pending = await deps.db.select({ id: approvals.deploymentId }).from(approvals).where(and(eq(approvals.status, "pending"), lte(approvals.expiresAt, now)));
-  for (const a of pending) if (await expireApproval(deps, a.id)) expired.push(a.id);
+  for (const id of await overdueApprovals(deps.db, now)) if (await expireApproval(deps, id)) expired.push(id);
 
   const unlocked: string[] = [];
-  const ended = await deps.db.delete(locks).where(and(isNotNull(locks.expiresAt), lte(locks.expiresAt, now))).returning();
+  const ended = await removeEndedLocks(deps.db, now);
   for (const l of ended) {
     unlocked.push(`${l.app} ${l.env}`);
     await audit(deps, "raptor", "unlock", "expired", { app: l.app, env: l.env, detail: { heldBy: l.heldBy, expiresAt: l.expiresAt?.toISOString() } });
@@ -28,16 +28,12 @@ export const expireJob: BeatJob = async (deps) => {
   }
 
   const stuckBefore = new Date(now.getTime() - deps.playbook.beat.expire.stuck_after_ms);
-  const stuck = await deps.db
-    .select({ id: deployments.id })
-    .from(deployments)
-    .where(and(inArray(deployments.status, ["running"]), lt(deployments.startedAt, stuckBefore)));
   const failed: string[] = [];
-  for (const d of stuck) {
+  for (const id of await runningSince(deps.db, stuckBefore)) {
     // A worker still on it (hung, not dead) stops at its next step boundary instead of going on.
-    await deps.db.update(deployments).set({ cancelRequested: true }).where(eq(deployments.id, d.id));
-    await abandonDeployment(deps, d.id, `it ran longer than ${Math.round(deps.playbook.beat.expire.stuck_after_ms / 60_000)} minutes (the beat's stuck_after)`);
-    failed.push(d.id);
+    await updateDeployment(deps.db, id, { cancelRequested: true });
+    await abandonDeployment(deps, id, `it ran longer than ${Math.round(deps.playbook.beat.expire.stuck_after_ms / 60_000)} minutes (the beat's stuck_after)`);
+    failed.push(id);
   }
   const requeued = await requeueOrphans(deps);
   const acted = expired.length + unlocked.length + failed.length + requeued > 0;

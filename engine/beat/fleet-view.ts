@@ -1,13 +1,12 @@
-import { and, eq, inArray, isNotNull } from "drizzle-orm";
 import { balancerFor } from "../../balancers/registry.ts";
-import { hosts as hostsTable, procs } from "../../db/schema/index.ts";
+import { downHosts } from "../../db/queries/hosts.ts";
 import type { Environment, Squad } from "../../playbooks/types.ts";
 import type { ProcessInfo } from "../../runners/supervisor/types.ts";
 import type { EngineDeps } from "../context.ts";
 import { hostHandle } from "../fleet.ts";
 import type { ProcRow } from "../../db/schema/index.ts";
 import { desiredSizes } from "../pipeline/swarm.ts";
-import { liveProcs } from "../../db/queries/procs.ts";
+import { liveProcs, nodesEverUsed } from "../../db/queries/procs.ts";
 import type { FleetView } from "./diagnose.ts";
 
 /** How long a host's supervisord may take to list its programs before it counts as unread. */
@@ -24,8 +23,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 
 /** Hosts of a squad the hosts job last found down. */
 export async function downHostsOf(deps: Pick<EngineDeps, "db">, squad: Squad): Promise<Set<string>> {
-  const rows = await deps.db.select({ name: hostsTable.name }).from(hostsTable).where(and(inArray(hostsTable.name, squad.hosts), eq(hostsTable.state, "down")));
-  return new Set(rows.map((r) => r.name));
+  return downHosts(deps.db, squad.hosts);
 }
 
 /** Every program of each given host's supervisord; hosts that do not answer are left out. */
@@ -42,15 +40,6 @@ export async function readSupervised(deps: EngineDeps, squad: Squad, hostNames: 
     }),
   );
   return out;
-}
-
-/** Every host:port an app+env ever ran: only those are ours to take out of a pool. */
-export async function nodesEverOf(deps: Pick<EngineDeps, "db">, app: string, env: string): Promise<Set<string>> {
-  const rows = await deps.db
-    .selectDistinct({ host: procs.host, port: procs.port })
-    .from(procs)
-    .where(and(eq(procs.app, app), eq(procs.env, env), isNotNull(procs.port)));
-  return new Set(rows.map((r) => `${r.host}:${r.port}`));
 }
 
 /** Reads everything diagnose() needs for one environment whose serving release is `servingReleaseId`. */
@@ -70,6 +59,7 @@ export async function readFleetView(deps: EngineDeps, environment: Environment, 
     downHosts,
     supervised,
     poolNodes,
-    ourNodes: await nodesEverOf(deps, environment.app, environment.name),
+    // Every host:port the app+env ever ran: only those are ours to take out of a pool.
+    ourNodes: await nodesEverUsed(deps.db, environment.app, environment.name),
   };
 }

@@ -1,5 +1,5 @@
-import { and, eq, isNull } from "drizzle-orm";
-import { hosts as hostsTable, procs } from "../../db/schema/index.ts";
+import { changeHostState, ensureHosts, hostState, recordHostSeen } from "../../db/queries/hosts.ts";
+import { liveProcsOnHosts } from "../../db/queries/procs.ts";
 import type { Squad } from "../../playbooks/types.ts";
 import type { EngineDeps } from "../context.ts";
 import { hostHandle } from "../fleet.ts";
@@ -44,26 +44,18 @@ export const hostsJob: BeatJob = async (deps) => {
   const changes: { host: string; state: "up" | "down"; error?: string }[] = [];
   let checked = 0;
   for (const squad of Object.values(deps.playbook.squads)) {
-    await deps.db.insert(hostsTable).values(squad.hosts.map((name) => ({ name, squad: squad.name }))).onConflictDoNothing();
+    await ensureHosts(deps.db, squad.name, squad.hosts);
     const results = await Promise.all(squad.hosts.map((name) => checkHost(deps, squad, name)));
     checked += results.length;
     const now = new Date();
     for (const r of results) {
       const state = r.up ? "up" : "down";
       const seen = r.up ? { lastSeenAt: now, lastError: null } : { lastError: r.error ?? null };
-      const [row] = await deps.db.select({ state: hostsTable.state }).from(hostsTable).where(eq(hostsTable.name, r.host));
-      const before = row?.state ?? "unknown";
+      const before = await hostState(deps.db, r.host);
       // Compare-and-set on the state it had: of two overlapping runs, one sees the change.
-      const changed =
-        before === state
-          ? []
-          : await deps.db
-              .update(hostsTable)
-              .set({ state, stateSince: now, ...seen })
-              .where(and(eq(hostsTable.name, r.host), eq(hostsTable.state, before)))
-              .returning({ name: hostsTable.name });
-      if (changed.length === 0) {
-        await deps.db.update(hostsTable).set(seen).where(eq(hostsTable.name, r.host));
+      const changed = before !== state && (await changeHostState(deps.db, r.host, before, state, now, seen));
+      if (!changed) {
+        await recordHostSeen(deps.db, r.host, seen);
         continue;
       }
       if (!(before === "unknown" && state === "up")) changes.push({ host: r.host, state, error: r.error });
@@ -71,7 +63,7 @@ export const hostsJob: BeatJob = async (deps) => {
     for (const c of changes.filter((x) => squad.hosts.includes(x.host))) {
       const targets = squadOrigins(deps.playbook, squad.name);
       if (c.state === "down") {
-        const onHost = await deps.db.select({ id: procs.id }).from(procs).where(and(eq(procs.host, c.host), isNull(procs.removedAt)));
+        const onHost = await liveProcsOnHosts(deps.db, [c.host]);
         const what = onHost.length ? ` Its ${onHost.length} proc${onHost.length === 1 ? "" : "s"} will be replaced on the other hosts of ${squad.name}; no new procs go there until it is back.` : ` No new procs go there until it is back.`;
         await report(deps, "hosts", targets, `host ${c.host} is down (${c.error}).${what}`);
       } else {

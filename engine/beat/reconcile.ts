@@ -1,5 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
-import { deployments } from "../../db/schema/index.ts";
+import { deploymentsInLine } from "../../db/queries/deployments.ts";
 import { requestDeployment } from "../api.ts";
 import { EngineError } from "../errors.ts";
 import { currentRelease } from "../../db/queries/releases.ts";
@@ -23,13 +22,9 @@ export const reconcileJob: BeatJob = async (deps) => {
     for (const environment of Object.values(app.environments)) {
       const serving = await currentRelease(deps.db, app.name, environment.name);
       if (!serving) continue;
-      const [open] = await deps.db
-        .select({ id: deployments.id })
-        .from(deployments)
-        .where(and(eq(deployments.app, app.name), eq(deployments.env, environment.name), inArray(deployments.status, ["queued", "running"])))
-        .limit(1);
+      const [open] = await deploymentsInLine(deps.db, app.name, environment.name);
       if (open) {
-        skipped.push(`${app.name} ${environment.name}: ${open.id} is in its line`);
+        skipped.push(`${app.name} ${environment.name}: ${open} is in its line`);
         continue;
       }
       const squad = deps.playbook.squads[environment.squad]!;

@@ -1,5 +1,4 @@
-import { and, eq } from "drizzle-orm";
-import { beatRuns } from "../../db/schema/index.ts";
+import { claimBeatRun, finishBeatRun } from "../../db/queries/beat-runs.ts";
 import type { BeatJobName } from "../../playbooks/types.ts";
 import type { EngineApiDeps } from "../context.ts";
 import type { JobData } from "../queues.ts";
@@ -24,8 +23,8 @@ export type BeatRunOutcome = { ran: false; reason: "already_run" } | { ran: true
 export async function runMaintenance(deps: EngineApiDeps, data: JobData<"maintenance">): Promise<BeatRunOutcome> {
   const job = data.job as BeatJobName;
   const scheduledFor = new Date(data.scheduledFor);
-  const [claim] = await deps.db.insert(beatRuns).values({ job, scheduledFor }).onConflictDoNothing().returning({ id: beatRuns.id });
-  if (!claim) return { ran: false, reason: "already_run" };
+  const claim = await claimBeatRun(deps.db, job, scheduledFor);
+  if (claim === undefined) return { ran: false, reason: "already_run" };
   let outcome: "done" | "idle" | "failed";
   let detail: Record<string, unknown>;
   try {
@@ -39,6 +38,6 @@ export async function runMaintenance(deps: EngineApiDeps, data: JobData<"mainten
     detail = { error: (err as Error).message };
     deps.logger.warn({ job, err: (err as Error).message }, "beat job failed");
   }
-  await deps.db.update(beatRuns).set({ outcome, detail, finishedAt: new Date() }).where(and(eq(beatRuns.id, claim.id)));
+  await finishBeatRun(deps.db, claim, outcome, detail);
   return { ran: true, outcome, detail };
 }
