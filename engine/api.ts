@@ -1,18 +1,19 @@
-import { and, asc, eq, inArray, lt, lte } from "drizzle-orm";
-import { approvals, auditLog, deploymentSteps, deployments, locks, type DeploymentKind, type DeploymentParams } from "../db/schema/index.ts";
+import type { DeploymentKind, DeploymentParams } from "../db/schema/index.ts";
 import { activeFreeze, freezeEndsAt, isFrozen } from "../playbooks/freeze.ts";
 import { approversOf, environmentOf } from "../playbooks/resolve.ts";
 import type { EngineApiDeps, EngineDeps } from "./context.ts";
 import { EngineError } from "./errors.ts";
-import { deleteEnvironmentLock } from "../db/queries/locks.ts";
+import { deleteEnvironmentLock, environmentLock, insertEnvironmentLock, removeEndedLocks } from "../db/queries/locks.ts";
+import { approvalOf, decidePendingApproval, expirePendingApproval } from "../db/queries/approvals.ts";
+import { recordAudit } from "../db/queries/audit-log.ts";
 import { emit } from "./events.ts";
-import { promoteNext, whoIsInLine } from "./line.ts";
+import { promoteNext } from "./line.ts";
 import type { EngineEvent } from "./event-types.ts";
 import { newDeploymentId } from "./ids.ts";
 import { planSteps } from "./pipeline/plan.ts";
 import { preflight } from "./preflight.ts";
 import { currentRelease } from "../db/queries/releases.ts";
-import { deploymentById } from "../db/queries/deployments.ts";
+import { deploymentById, recordDeploymentRequest, updateDeploymentWhile } from "../db/queries/deployments.ts";
 import { pendingSecrets, redactorFor } from "./redact.ts";
 
 export interface DeploymentRequest {
@@ -60,27 +61,10 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
   const steps = planSteps(req.kind, { hasReleaseHook: (environment.release_hook?.length ?? 0) > 0 });
   const from = await currentRelease(deps.db, req.app, req.env);
   const status = needsApproval ? "awaiting_approval" : "queued";
-  const behind = await deps.db.transaction(async (tx) => {
-    await tx.insert(deployments).values({
-      id,
-      kind: req.kind,
-      app: req.app,
-      env: req.env,
-      status,
-      params: req.params,
-      requestedBy: req.requestedBy,
-      origin: req.origin,
-      fromReleaseId: from?.id,
-    });
-    await tx.insert(deploymentSteps).values(steps.map((name, position) => ({ deploymentId: id, name, position })));
-    if (needsApproval) {
-      await tx.insert(approvals).values({
-        deploymentId: id,
-        requestedBy: req.requestedBy,
-        expiresAt: new Date(now.getTime() + environment.approval.timeout_ms),
-      });
-    }
-    return (await whoIsInLine(tx, req.app, req.env)).filter((x) => x !== id);
+  const behind = await recordDeploymentRequest(deps.db, {
+    deployment: { id, kind: req.kind, app: req.app, env: req.env, status, params: req.params, requestedBy: req.requestedBy, origin: req.origin, fromReleaseId: from?.id },
+    steps,
+    approval: needsApproval ? { requestedBy: req.requestedBy, expiresAt: new Date(now.getTime() + environment.approval.timeout_ms) } : undefined,
   });
   // A `config set`'s secret values are masked from the moment they are asked for: the summary repeats them.
   const redact = await redactorFor(deps, req.app, req.env, pendingSecrets(req.params));
@@ -104,7 +88,7 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
   );
   if (needsApproval) {
     const approvers = approversOf(environment);
-    const [row] = await deps.db.select().from(approvals).where(eq(approvals.deploymentId, id));
+    const row = await approvalOf(deps.db, id);
     await emit(deps, id, { type: "deployment.awaiting_approval", approvers, expiresAt: row!.expiresAt.toISOString() });
   } else {
     await deps.queues.enqueueDeployment(id);
@@ -113,7 +97,7 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
 }
 
 async function assertUnlocked(deps: EngineDeps, app: string, env: string): Promise<void> {
-  const [lock] = await deps.db.select().from(locks).where(and(eq(locks.app, app), eq(locks.env, env)));
+  const lock = await environmentLock(deps.db, app, env);
   // A lock whose time is up no longer holds, even before the beat removes it.
   if (lock && !(lock.expiresAt && lock.expiresAt <= (deps.now?.() ?? new Date()))) {
     const until = lock.expiresAt ? ` until ${lock.expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "";
@@ -128,7 +112,7 @@ export async function audit(
   outcome: string,
   more: { app?: string; env?: string; deploymentId?: string; detail?: Record<string, unknown> } = {},
 ): Promise<void> {
-  await deps.db.insert(auditLog).values({ actor, action, outcome, app: more.app, env: more.env, deploymentId: more.deploymentId, detail: more.detail ?? {} });
+  await recordAudit(deps.db, { actor, action, outcome, app: more.app, env: more.env, deploymentId: more.deploymentId, detail: more.detail ?? {} });
 }
 
 /**
@@ -145,7 +129,7 @@ export async function decideApproval(
 ): Promise<void> {
   const d = await deploymentById(deps.db, deploymentId);
   if (!d) throw new EngineError("not_found", `there is no deployment ${deploymentId}`);
-  const [approval] = await deps.db.select().from(approvals).where(eq(approvals.deploymentId, deploymentId));
+  const approval = await approvalOf(deps.db, deploymentId);
   if (!approval || d.status !== "awaiting_approval") {
     throw new EngineError("invalid", `${deploymentId} is not waiting for approval (it is ${d.status.replace("_", " ")}).`);
   }
@@ -159,22 +143,17 @@ export async function decideApproval(
     await expireApproval(deps, deploymentId);
     throw new EngineError("invalid", `the approval for ${deploymentId} expired at ${approval.expiresAt.toISOString()}; request the deployment again.`);
   }
-  const updated = await deps.db
-    .update(approvals)
-    .set({ status: decision, decidedBy: actor, decidedAt: now, reason })
-    .where(and(eq(approvals.deploymentId, deploymentId), eq(approvals.status, "pending")))
-    .returning();
-  if (updated.length === 0) throw new EngineError("invalid", `${deploymentId} was already decided.`);
+  const decided = await decidePendingApproval(deps.db, deploymentId, { status: decision, decidedBy: actor, decidedAt: now, reason });
+  if (!decided) throw new EngineError("invalid", `${deploymentId} was already decided.`);
   await audit(deps, actor, decision === "approved" ? "approve" : "reject", "recorded", { app: d.app, env: d.env, deploymentId, detail: reason ? { reason } : {} });
   // Conditional on the deployment still waiting: a cancel that landed in between wins.
-  const waiting = and(eq(deployments.id, deploymentId), eq(deployments.status, "awaiting_approval"));
   if (decision === "approved") {
-    const moved = await deps.db.update(deployments).set({ status: "queued" }).where(waiting).returning({ id: deployments.id });
-    if (moved.length === 0) throw new EngineError("invalid", `${deploymentId} was cancelled before it could be approved.`);
+    const moved = await updateDeploymentWhile(deps.db, deploymentId, ["awaiting_approval"], { status: "queued" });
+    if (!moved) throw new EngineError("invalid", `${deploymentId} was cancelled before it could be approved.`);
     await emit(deps, deploymentId, { type: "deployment.approved", by: actor });
     await deps.queues.enqueueDeployment(deploymentId);
   } else {
-    await deps.db.update(deployments).set({ status: "rejected", finishedAt: now }).where(waiting);
+    await updateDeploymentWhile(deps.db, deploymentId, ["awaiting_approval"], { status: "rejected", finishedAt: now });
     await emit(deps, deploymentId, { type: "deployment.rejected", by: actor, reason });
   }
 }
@@ -182,13 +161,8 @@ export async function decideApproval(
 /** An approval nobody decided in time ends the deployment; the beat calls this for all of them. */
 export async function expireApproval(deps: EngineDeps, deploymentId: string): Promise<boolean> {
   const now = deps.now?.() ?? new Date();
-  const expired = await deps.db
-    .update(approvals)
-    .set({ status: "expired", decidedAt: now })
-    .where(and(eq(approvals.deploymentId, deploymentId), eq(approvals.status, "pending"), lt(approvals.expiresAt, new Date(now.getTime() + 1))))
-    .returning();
-  if (expired.length === 0) return false;
-  await deps.db.update(deployments).set({ status: "rejected", finishedAt: now }).where(and(eq(deployments.id, deploymentId), eq(deployments.status, "awaiting_approval")));
+  if (!(await expirePendingApproval(deps.db, deploymentId, now))) return false;
+  await updateDeploymentWhile(deps.db, deploymentId, ["awaiting_approval"], { status: "rejected", finishedAt: now });
   await emit(deps, deploymentId, { type: "deployment.rejected", by: "raptor", reason: "nobody approved it in time" });
   return true;
 }
@@ -202,24 +176,16 @@ export async function cancelDeployment(deps: EngineApiDeps, deploymentId: string
   if (!d) throw new EngineError("not_found", `there is no deployment ${deploymentId}`);
   await audit(deps, actor, "cancel", "requested", { app: d.app, env: d.env, deploymentId });
   const now = deps.now?.() ?? new Date();
-  const early = await deps.db
-    .update(deployments)
-    .set({ status: "cancelled", finishedAt: now, cancelRequested: true })
-    .where(and(eq(deployments.id, deploymentId), inArray(deployments.status, ["queued", "awaiting_approval"])))
-    .returning();
-  if (early.length > 0) {
-    await deps.db.update(approvals).set({ status: "rejected", decidedBy: actor, decidedAt: now, reason: "cancelled" }).where(and(eq(approvals.deploymentId, deploymentId), eq(approvals.status, "pending")));
+  const early = await updateDeploymentWhile(deps.db, deploymentId, ["queued", "awaiting_approval"], { status: "cancelled", finishedAt: now, cancelRequested: true });
+  if (early) {
+    await decidePendingApproval(deps.db, deploymentId, { status: "rejected", decidedBy: actor, decidedAt: now, reason: "cancelled" });
     // How long it waited in line (or for approval): the time a person reads as "after 3m".
     await emit(deps, deploymentId, { type: "deployment.cancelled", by: actor, durationMs: Math.max(0, now.getTime() - d.createdAt.getTime()) });
     await promoteNext(deps, d.app, d.env);
     return "cancelled";
   }
-  const running = await deps.db
-    .update(deployments)
-    .set({ cancelRequested: true })
-    .where(and(eq(deployments.id, deploymentId), eq(deployments.status, "running")))
-    .returning();
-  if (running.length > 0) {
+  const running = await updateDeploymentWhile(deps.db, deploymentId, ["running"], { cancelRequested: true });
+  if (running) {
     await emit(deps, deploymentId, { type: "step.progress", step: "resolve", message: `cancel requested by ${actor}; stopping at the next step` });
     return "stopping";
   }
@@ -234,9 +200,9 @@ export async function lockEnvironment(deps: EngineDeps, app: string, env: string
   if (!environmentOf(deps.playbook, app, env)) throw new EngineError("not_found", `there is no environment ${env} for app ${app}`);
   const now = deps.now?.() ?? new Date();
   const expiresAt = forMs !== undefined ? new Date(now.getTime() + forMs) : undefined;
-  await deps.db.delete(locks).where(and(eq(locks.app, app), eq(locks.env, env), lte(locks.expiresAt, now)));
-  const inserted = await deps.db.insert(locks).values({ app, env, heldBy: actor, reason, expiresAt }).onConflictDoNothing().returning();
-  if (inserted.length === 0) await assertUnlocked(deps, app, env);
+  await removeEndedLocks(deps.db, now, { app, env });
+  const taken = await insertEnvironmentLock(deps.db, { app, env, heldBy: actor, reason, expiresAt });
+  if (!taken) await assertUnlocked(deps, app, env);
   await audit(deps, actor, "lock", "recorded", { app, env, detail: { ...(reason ? { reason } : {}), ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) } });
   return expiresAt;
 }

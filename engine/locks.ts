@@ -1,13 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import { sql } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
 
 /**
  * Every lock Raptor takes, in one place:
  *  - withRedisLock: a lease in Redis, shared by every worker on every machine;
  *  - withPoolLock: one balancer pool's changes, serialized across workers (a Redis lease);
- *  - lockLine: an app+env's line of deployments, for the length of a Postgres transaction.
+ *  - lockLine (db/queries/locks.ts): an app+env's line of deployments, for the length of a
+ *    Postgres transaction; the turn's transaction takes it (db/queries/deployments.ts takeTurnInLine).
  * The environment `lock` command is not a lock of this kind: it is a row (db/queries/locks.ts)
  * that refuses new deployments until someone unlocks it.
  */
@@ -60,10 +59,3 @@ export function withPoolLock<T>(deps: PoolLockDeps, balancer: string, pool: stri
   return withRedisLock(deps.redis, `${deps.prefix}lock:pool:${balancer}:${pool}`, fn, { ttlMs: 30_000, waitMs: 120_000 });
 }
 
-/**
- * Takes the app+env's line lock for the rest of transaction `tx` (a Postgres transaction-scoped
- * advisory lock): two deployments of one app+env can then never both see the line empty.
- */
-export async function lockLine(tx: Pick<Db, "execute">, app: string, env: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`raptor/${app}/${env}`}))`);
-}

@@ -1,6 +1,5 @@
-import { openDeployments } from "../db/queries/deployments.ts";
+import { inLineStatuses, openDeployments } from "../db/queries/deployments.ts";
 import type { EngineApiDeps } from "./context.ts";
-import { inLineStatuses } from "./line.ts";
 import { abandonDeployment } from "./pipeline/run.ts";
 
 /**

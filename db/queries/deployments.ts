@@ -1,6 +1,8 @@
-import { and, asc, eq, inArray, lt } from "drizzle-orm";
+import { and, asc, eq, inArray, lt, ne, or } from "drizzle-orm";
 import type { Db } from "../client.ts";
-import { deployments, type DeploymentRow } from "../schema/index.ts";
+import { approvals, deploymentSteps, deployments, type DeploymentRow } from "../schema/index.ts";
+import { lockLine } from "./locks.ts";
+import { currentRelease } from "./releases.ts";
 
 /** One deployment by its id. */
 export async function deploymentById(db: Db, id: string): Promise<DeploymentRow | undefined> {
@@ -41,4 +43,92 @@ export async function runningSince(db: Db, before: Date): Promise<string[]> {
     .from(deployments)
     .where(and(inArray(deployments.status, ["running"]), lt(deployments.startedAt, before)));
   return rows.map((r) => r.id);
+}
+
+/**
+ * Sets columns of one deployment only while its status is one of `statuses` (a cancel, an
+ * approval, a start that must not overtake one another). True when this call changed it.
+ */
+export async function updateDeploymentWhile(
+  db: Db,
+  id: string,
+  statuses: readonly DeploymentRow["status"][],
+  set: Partial<typeof deployments.$inferInsert>,
+): Promise<boolean> {
+  const changed = await db
+    .update(deployments)
+    .set(set)
+    .where(and(eq(deployments.id, id), inArray(deployments.status, [...statuses])))
+    .returning({ id: deployments.id });
+  return changed.length > 0;
+}
+
+/**
+ * Records a requested deployment, its planned steps (in order) and, when it needs one, its
+ * pending approval, all or none (one transaction). Returns the ids of the deployments ahead of it
+ * in its app+env's line, read in the same transaction.
+ */
+export async function recordDeploymentRequest(
+  db: Db,
+  r: {
+    deployment: Omit<typeof deployments.$inferInsert, "seq" | "createdAt">;
+    steps: readonly string[];
+    approval?: { requestedBy: string; expiresAt: Date };
+  },
+): Promise<string[]> {
+  const id = r.deployment.id;
+  return db.transaction(async (tx) => {
+    await tx.insert(deployments).values(r.deployment);
+    await tx.insert(deploymentSteps).values(r.steps.map((name, position) => ({ deploymentId: id, name, position })));
+    if (r.approval) await tx.insert(approvals).values({ deploymentId: id, ...r.approval });
+    return (await deploymentsInLine(tx, r.deployment.app, r.deployment.env)).filter((x) => x !== id);
+  });
+}
+
+/** Whether a deployment may run now: wait behind another, it started or resumed, or it is gone (cancelled). */
+export type Turn = { kind: "wait"; behind: string } | { kind: "started" | "resumed" | "gone" };
+
+/**
+ * Whether it is this deployment's turn, and if so, marks it running, as one step: the check and
+ * the update hold the line lock (locks.ts `lockLine`), so two deployments of one app+env can never
+ * both see the line empty and start. A running deployment always goes first (approvals can
+ * reorder); among the queued, request order. "gone": it was cancelled meanwhile.
+ */
+export async function takeTurnInLine(db: Db, d: DeploymentRow): Promise<Turn> {
+  return db.transaction(async (tx) => {
+    await lockLine(tx, d.app, d.env);
+    const [ahead] = await tx
+      .select({ id: deployments.id })
+      .from(deployments)
+      .where(
+        and(
+          eq(deployments.app, d.app),
+          eq(deployments.env, d.env),
+          ne(deployments.id, d.id),
+          or(eq(deployments.status, "running"), and(eq(deployments.status, "queued"), lt(deployments.seq, d.seq))),
+        ),
+      )
+      .orderBy(asc(deployments.seq))
+      .limit(1);
+    if (ahead) return { kind: "wait" as const, behind: ahead.id };
+    if (d.status !== "queued") return { kind: "resumed" as const };
+    // What this deployment replaces is what serves when it starts, not when it was asked for:
+    // a deployment queued behind another replaces that one's release (the summary and the
+    // Rollback button go back to it).
+    const serving = await currentRelease(tx, d.app, d.env);
+    // Only a deployment still queued starts: a cancel that landed since we read it wins.
+    const started = await updateDeploymentWhile(tx, d.id, ["queued"], { status: "running", startedAt: new Date(), fromReleaseId: serving?.id ?? null });
+    return { kind: started ? ("started" as const) : ("gone" as const) };
+  });
+}
+
+/** The first queued deployment of an app+env's line (request order), if any. */
+export async function firstQueued(db: Db, app: string, env: string): Promise<string | undefined> {
+  const [next] = await db
+    .select({ id: deployments.id })
+    .from(deployments)
+    .where(and(eq(deployments.app, app), eq(deployments.env, env), eq(deployments.status, "queued")))
+    .orderBy(asc(deployments.seq))
+    .limit(1);
+  return next?.id;
 }

@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, lte } from "drizzle-orm";
+import { and, eq, isNotNull, lte, sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { locks } from "../schema/index.ts";
 
@@ -11,7 +11,7 @@ export async function environmentLock(db: Db, app: string, env: string): Promise
 }
 
 /** Takes the app+env's lock; false when someone already holds it. */
-export async function insertEnvironmentLock(db: Db, l: { app: string; env: string; heldBy: string; reason?: string }): Promise<boolean> {
+export async function insertEnvironmentLock(db: Db, l: { app: string; env: string; heldBy: string; reason?: string; expiresAt?: Date }): Promise<boolean> {
   const inserted = await db.insert(locks).values(l).onConflictDoNothing().returning();
   return inserted.length > 0;
 }
@@ -22,7 +22,22 @@ export async function deleteEnvironmentLock(db: Db, app: string, env: string): P
   return removed.length > 0;
 }
 
-/** Removes the timed locks whose time is up at `now`; returns them (who held them, why, until when). */
-export async function removeEndedLocks(db: Db, now: Date): Promise<EnvironmentLock[]> {
-  return db.delete(locks).where(and(isNotNull(locks.expiresAt), lte(locks.expiresAt, now))).returning();
+/**
+ * Removes the timed locks whose time is up at `now` (of every app+env, or of one); returns them
+ * (who held them, why, until when).
+ */
+export async function removeEndedLocks(db: Db, now: Date, of?: { app: string; env: string }): Promise<EnvironmentLock[]> {
+  return db
+    .delete(locks)
+    .where(and(isNotNull(locks.expiresAt), lte(locks.expiresAt, now), of ? and(eq(locks.app, of.app), eq(locks.env, of.env)) : undefined))
+    .returning();
+}
+
+/**
+ * Takes the app+env's line lock for the rest of transaction `tx` (a Postgres transaction-scoped
+ * advisory lock, not a row): two deployments of one app+env can then never both see the line
+ * empty. Taken by deployments.ts `takeTurnInLine`; engine/locks.ts lists it with Raptor's other locks.
+ */
+export async function lockLine(tx: Db, app: string, env: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`raptor/${app}/${env}`}))`);
 }
