@@ -235,7 +235,9 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans", () => {
     await bed.startSshd(down);
     await bed.startSupervisord(down);
     await until("the host marked up", async () => (await h.engine.db.select().from(hostsTable).where(eq(hostsTable.name, down)))[0]?.state === "up");
-    await until("its stale procs removed as orphans", () => healthy(), 60_000);
+    // The orphans job says what it removed after the last removal (files go over SSH first):
+    // the fleet can look healthy a moment before the news is out, so wait for both.
+    await until("its stale procs removed as orphans, and said", async () => (await healthy()) && (await reports()).length >= backBefore + 2, 60_000);
     const backNews = (await reports()).slice(backBefore).map((e) => (e as { text: string }).text);
     expect(backNews, await dump()).toHaveLength(2);
     expect(backNews[0]).toBe(`host ${down} is back up. Procs left on it from before are removed as orphans.`);
