@@ -6,6 +6,7 @@ import { openDb, type DbHandle } from "../db/client.ts";
 import type { EngineApiDeps } from "../engine/context.ts";
 import { defaultEngineOptions, type EngineOptions } from "../engine/context.ts";
 import type { Logger } from "../lib/logger.ts";
+import { watchRedis } from "../lib/redis-watch.ts";
 import { Queues } from "../engine/queues.ts";
 import { lastKnownRedactor, redactingLogger } from "../engine/redact.ts";
 import { LivePlaybook } from "../playbooks/live.ts";
@@ -76,9 +77,9 @@ export async function createRuntime(config: RuntimeConfig, logger?: Logger): Pro
   await live.prime();
   const playbook = await loadPlaybooks(config.playbooks);
   const db: DbHandle = await openDb({ url: config.databaseUrl, dataDir: resolve(config.dataDir, "pglite"), logger: log });
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false });
+  const redis = watchRedis(new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false }), log, "engine");
   const hosts = new HostCache();
-  const queues = new Queues(config.redisUrl, config.prefix);
+  const queues = new Queues(config.redisUrl, config.prefix, undefined, log);
   const engine: EngineApiDeps = {
     db: db.db,
     redis,
@@ -97,7 +98,7 @@ export async function createRuntime(config: RuntimeConfig, logger?: Logger): Pro
     engine,
     config,
     redisConnection() {
-      const r = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+      const r = watchRedis(new Redis(config.redisUrl, { maxRetriesPerRequest: null }), log, "events");
       extra.push(r);
       return r;
     },

@@ -6,6 +6,8 @@ import { beatJobNames } from "../playbooks/schema/beat.ts";
 import { isErrorCode } from "../lib/error-codes.ts";
 import { canRetry, EngineError, toEngineError } from "./errors.ts";
 import { Coalescer } from "../lib/coalesce.ts";
+import { errorFields, silentLogger, type Logger } from "../lib/logger.ts";
+import { isRedisConnectionError, watchRedis } from "../lib/redis-watch.ts";
 
 const deploymentId = z.string().regex(/^d-[a-z0-9]{4,32}$/);
 
@@ -102,9 +104,9 @@ export const READ_COALESCE_MS = 1_000;
 /** BullMQ keys live under the same prefix as the rest of Raptor's keys. */
 export const bullPrefix = (prefix: string) => `${prefix}bull`;
 
-export function bullConnection(redisUrl: string): Redis {
-  // BullMQ's blocking commands require maxRetriesPerRequest: null.
-  return new Redis(redisUrl, { maxRetriesPerRequest: null });
+/** A connection for BullMQ (whose blocking commands require maxRetriesPerRequest: null); outages logged once to `log`. */
+export function bullConnection(redisUrl: string, log: Logger = silentLogger): Redis {
+  return watchRedis(new Redis(redisUrl, { maxRetriesPerRequest: null }), log, "bullmq");
 }
 
 /** BullMQ job ids may not contain ':'; keys are hashed into a safe, fixed-length id. */
@@ -126,15 +128,23 @@ export class Queues {
     private readonly redisUrl: string,
     private readonly prefix: string,
     readCoalesceMs = READ_COALESCE_MS,
+    private readonly log: Logger = silentLogger,
   ) {
     this.reading = new Coalescer(readCoalesceMs);
-    this.conn = bullConnection(redisUrl);
+    this.conn = bullConnection(redisUrl, log);
     const opts = { connection: this.conn, prefix: bullPrefix(prefix) };
     this.deployments = new Queue("deployments", opts);
     this.builds = new Queue("builds", opts);
     this.procs = new Queue("procs", opts);
     this.maintenance = new Queue("maintenance", opts);
     this.reads = new Queue("reads", opts);
+    // BullMQ re-emits its connection's errors on every Queue, and prints them when nobody listens;
+    // watchRedis reports an outage once on the connection itself.
+    for (const q of [this.deployments, this.builds, this.procs, this.maintenance, this.reads]) q.on("error", (err) => this.reportError(err));
+  }
+
+  private reportError(err: unknown): void {
+    if (!isRedisConnectionError(err)) this.log.error({ ...errorFields(err) }, "queue error");
   }
 
   /** One tick of a beat job; a tick already enqueued (by this beat or another) is not added again. */
@@ -234,7 +244,8 @@ export class Queues {
   private async queueEvents(name: QueueName): Promise<QueueEvents> {
     let qe = this.events.get(name);
     if (!qe) {
-      qe = new QueueEvents(name, { connection: bullConnection(this.redisUrl), prefix: bullPrefix(this.prefix) });
+      qe = new QueueEvents(name, { connection: bullConnection(this.redisUrl, this.log), prefix: bullPrefix(this.prefix) });
+      qe.on("error", (err) => this.reportError(err));
       this.events.set(name, qe);
       await qe.waitUntilReady();
     }

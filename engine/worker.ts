@@ -7,6 +7,7 @@ import { canRetry, toEngineError } from "./errors.ts";
 import { runBuildJob, startOnHost } from "./host-work.ts";
 import { readHost } from "./host-reads.ts";
 import { runMaintenance } from "./beat/run.ts";
+import { isRedisConnectionError } from "../lib/redis-watch.ts";
 import { bullConnection, bullPrefix, encodeJobError, jobCatalog } from "./queues.ts";
 import { lastKnownRedactor, redactError, redactorFor } from "./redact.ts";
 
@@ -24,7 +25,7 @@ const MAINTENANCE_CONCURRENCY = 3;
  * here or on another worker, resuming from the checkpoint.
  */
 export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promise<void>; worker: Worker }> {
-  const conn = bullConnection(deps.redisUrl);
+  const conn = bullConnection(deps.redisUrl, deps.logger);
   const common = {
     connection: conn,
     prefix: bullPrefix(deps.prefix),
@@ -57,7 +58,8 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
     ),
     new Worker("maintenance", async (job: Job) => runMaintenance(deps, jobCatalog.maintenance.schema.parse(job.data)), { ...common, concurrency: MAINTENANCE_CONCURRENCY }),
   );
-  for (const w of helpers) w.on("error", (err) => deps.logger.error({ err: err.message, queue: w.name }, "worker error"));
+  // Redis being down is reported once by watchRedis on the connection, not once per reconnect here.
+  for (const w of helpers) w.on("error", (err) => isRedisConnectionError(err) || deps.logger.error({ err: err.message, queue: w.name }, "worker error"));
   const worker = new Worker(
     "deployments",
     async (job: Job, token?: string) => {
@@ -103,7 +105,7 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
       if (id) void abandonDeployment(deps, id, err.message).catch((e) => deps.logger.error({ id, err: (e as Error).message }, "could not end an abandoned deployment"));
     }
   });
-  worker.on("error", (err) => deps.logger.error({ err: err.message }, "worker error"));
+  worker.on("error", (err) => isRedisConnectionError(err) || deps.logger.error({ err: err.message }, "worker error"));
   await Promise.all([worker, ...helpers].map((w) => w.waitUntilReady()));
   await requeueOrphans(deps);
   return {

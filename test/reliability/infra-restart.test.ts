@@ -9,6 +9,8 @@ import { Redis } from "ioredis";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { followDeployment } from "../../engine/events.ts";
+import { silentLogger } from "../../lib/logger.ts";
+import { watchRedis } from "../../lib/redis-watch.ts";
 import { liveProcRows, nodesOf, poolNodes, runningProgramsOf, supervisedPrograms } from "../support/fleet-probe.ts";
 import { startLoad, type Load } from "../support/load.ts";
 import { startNginxBed, type NginxBed } from "../support/nginx-bed.ts";
@@ -95,6 +97,11 @@ describe("Redis and Postgres restarted under a deployment, under load through ng
   }
 
   it("Redis restarted while `start` runs: Raptor reconnects, the deployment ends as succeeded, its thread whole", { timeout: 150_000 }, async () => {
+    // What an operator's log shows of the outage: one line down, one line back (not one per retry).
+    const logged: string[] = [];
+    const record = (level: string) => (_: object, msg?: string) => void logged.push(`${level}: ${msg}`);
+    const watched = watchRedis(new Redis(redis.url), { ...silentLogger, warn: record("warn"), info: record("info") }, "probe");
+    await watched.ping();
     const { id, marker } = await deployUntil("start");
     await redis.restart({ downMs: 1_000 });
     const row = await ended(id);
@@ -108,6 +115,8 @@ describe("Redis and Postgres restarted under a deployment, under load through ng
     expect(seen.at(-1)).toBe("deployment.succeeded");
     expect(seen.length).toBe((await recorded(id)).length);
     await consistent(marker);
+    expect(logged).toEqual(["warn: Redis is unreachable; reconnecting", "info: Redis is reachable again"]);
+    watched.disconnect();
   });
 
   it("Postgres restarted between two deployments: the next one goes through", { timeout: 150_000 }, async () => {

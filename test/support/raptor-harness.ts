@@ -16,6 +16,7 @@ import { startWorker } from "../../engine/worker.ts";
 import { loadPlaybooks } from "../../playbooks/load.ts";
 import { HostCache } from "../../runners/host-cache.ts";
 import { openDb } from "../../db/client.ts";
+import { watchRedis } from "../../lib/redis-watch.ts";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const SHARED_REDIS_URL = REDIS_URL;
@@ -67,7 +68,8 @@ export async function startHarness(o: {
   for (const [name, text] of Object.entries(o.playbookYaml)) await writeFile(join(pbDir, name), text);
   const playbook = await loadPlaybooks(pbDir, { ...process.env, RAPTOR_DATA: dataDir });
   const db = o.databaseUrl ? { ...(await openDb({ url: o.databaseUrl })), url: o.databaseUrl } : await (await import("./db.ts")).freshDb();
-  const redis = new Redis(REDIS_URL);
+  const logger = process.env.RAPTOR_TEST_LOG ? { ...console, debug() {} } : silentLogger;
+  const redis = watchRedis(new Redis(REDIS_URL), logger, "engine");
   const prefix = `t${randomBytes(4).toString("hex")}:`;
   const queues = new Queues(REDIS_URL, prefix);
   const engine: EngineApiDeps = {
@@ -78,7 +80,7 @@ export async function startHarness(o: {
     playbook,
     hosts: new HostCache(),
     dataDir,
-    logger: process.env.RAPTOR_TEST_LOG ? { ...console, debug() {} } : silentLogger,
+    logger,
     options: { ...defaultEngineOptions, startTimeoutMs: 15_000, lockDurationMs: 30_000, drainMs: 0, ...o.options },
     queues,
   };
@@ -87,11 +89,12 @@ export async function startHarness(o: {
   const conns: Redis[] = [];
 
   const follow = async (deploymentId: string, since?: string): Promise<Omit<SayResult, "reply">> => {
-    const conn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    // Followers keep following through a Redis restart (ioredis reconnects); its errors are expected then.
+    const conn = new Redis(REDIS_URL, { maxRetriesPerRequest: null }).on("error", () => {});
     conns.push(conn);
     const lines: string[] = [];
     const events: EngineEvent[] = [];
-    const tap = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const tap = new Redis(REDIS_URL, { maxRetriesPerRequest: null }).on("error", () => {});
     conns.push(tap);
     const collecting = followDeployment(tap, prefix, deploymentId, (e) => void events.push(e), { from: since });
     const final = await followThread(conn, prefix, deploymentId, (l) => lines.push(l), { from: since });
