@@ -24,6 +24,8 @@ export interface RuntimeConfig {
   options: EngineOptions;
   /** RAPTOR_BEAT_LEASE_MS: the beat leader's lease (engine/beat/schedule.ts DEFAULT_LEASE_MS when unset). */
   beatLeaseMs?: number;
+  /** RAPTOR_HOST_OPS: remote operations one process runs at once per host (HostCache; default 8). */
+  opsPerHost?: number;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
@@ -38,6 +40,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     dataDir,
     prefix: env.RAPTOR_PREFIX ?? "raptor:",
     logFile: env.RAPTOR_LOG_FILE,
+    opsPerHost: env.RAPTOR_HOST_OPS && /^[1-9]\d*$/.test(env.RAPTOR_HOST_OPS) ? Number(env.RAPTOR_HOST_OPS) : undefined,
     beatLeaseMs: env.RAPTOR_BEAT_LEASE_MS && /^\d+$/.test(env.RAPTOR_BEAT_LEASE_MS) ? Number(env.RAPTOR_BEAT_LEASE_MS) : undefined,
     options: {
       ...defaultEngineOptions,
@@ -78,7 +81,7 @@ export async function createRuntime(config: RuntimeConfig, logger?: Logger): Pro
   const playbook = await loadPlaybooks(config.playbooks);
   const db: DbHandle = await openDb({ url: config.databaseUrl, dataDir: resolve(config.dataDir, "pglite"), logger: log });
   const redis = watchRedis(new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false }), log, "engine");
-  const hosts = new HostCache();
+  const hosts = new HostCache({ opsPerHost: config.opsPerHost });
   const queues = new Queues(config.redisUrl, config.prefix, undefined, log);
   const engine: EngineApiDeps = {
     db: db.db,

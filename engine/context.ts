@@ -15,14 +15,19 @@ export interface EngineOptions {
   lockDurationMs: number;
   /** How long the bot waits for a worker's live read of one host (status, logs). Default 5 s. */
   liveReadTimeoutMs: number;
-  /** Deployments processed at once by one worker. Default 4. */
+  /**
+   * Deployments processed at once by one worker (`RAPTOR_CONCURRENCY`). Default 16: a deployment
+   * mostly waits (on builds, on its hosts, on uptests), using a few ms of the worker's CPU per
+   * second (bench/throughput.ts measures it); what a host can take is bounded per host instead
+   * (`RAPTOR_HOST_OPS`, runners/host-cache.ts), and builds by their own queue's concurrency.
+   */
   concurrency: number;
 }
 
 export const defaultEngineOptions: EngineOptions = {
   startTimeoutMs: 30_000,
   lockDurationMs: 30_000,
-  concurrency: 4,
+  concurrency: 16,
   liveReadTimeoutMs: 5_000,
 };
 

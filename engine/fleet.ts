@@ -26,6 +26,7 @@ export function hostHandle(deps: Pick<EngineDeps, "hosts">, squad: Squad, hostNa
       username: squad.supervisor.username,
       password: squad.supervisor.password,
       timeoutMs: 15_000,
+      limiter: deps.hosts.supervisorLimiter(hostName),
     }),
     root: expandRoot(squad.root, hostName),
   };

@@ -13,7 +13,12 @@ import { lastKnownRedactor, redactError, redactorFor } from "./redact.ts";
 
 /** Builds are CPU-heavy (buildpacks); a host's proc work is mostly waiting on SSH. */
 const BUILD_CONCURRENCY = 2;
-const PROC_CONCURRENCY = 8;
+/**
+ * Per-host start jobs at once, per deployment slot: a deployment's start step waits on one job per
+ * host, so fewer would make deployments queue behind each other's hosts. The hosts themselves are
+ * protected by the per-host limit on remote operations (HostCache.opsPerHost).
+ */
+const PROC_JOBS_PER_DEPLOYMENT = 2;
 /** Live reads for the bot are short and mostly waiting on supervisord. */
 const READ_CONCURRENCY = 8;
 /** Beat jobs of different kinds may run at once (hosts while reconcile waits on a slow host). */
@@ -47,7 +52,7 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
     new Worker(
       "procs",
       async (job: Job) => (await deps.refreshPlaybook?.(), startOnHost(deps, jobCatalog.procs.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
-      { ...common, concurrency: PROC_CONCURRENCY },
+      { ...common, concurrency: Math.max(8, deps.options.concurrency * PROC_JOBS_PER_DEPLOYMENT) },
     ),
   ];
   helpers.push(

@@ -20,3 +20,27 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   if (firstError !== undefined) throw firstError;
   return results;
 }
+
+/**
+ * At most `limit` calls of `run` in flight; the others wait in arrival order. Used for the
+ * per-host limit on parallel remote operations (runners/host-cache.ts).
+ */
+export class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`limit must be a whole number >= 1, got ${limit}`);
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}

@@ -1,4 +1,5 @@
 import type { Squad } from "../playbooks/types.ts";
+import { Limiter } from "../lib/concurrency.ts";
 import { HostUnreachableError, type Host } from "./host.ts";
 import { LocalHost } from "./local-host.ts";
 import { SshHost } from "./ssh-host.ts";
@@ -19,12 +20,37 @@ class MisconfiguredHost implements Host {
 }
 
 /**
+ * Remote operations one worker process runs at once on one host, by default: SSH channels (sshd's
+ * MaxSessions defaults to 10 per connection, and the timeout kill needs one spare) and supervisord
+ * XML-RPC calls (supervisord is single-threaded) each. `RAPTOR_HOST_OPS` changes it.
+ */
+export const DEFAULT_OPS_PER_HOST = 8;
+
+/**
  * The Hosts of one worker process: one per (transport, host, port, user), created on first `get`
  * and kept, so every caller shares the one SSH connection per host. Owned by the composition root,
- * which calls `closeAll` on shutdown.
+ * which calls `closeAll` on shutdown. It also holds the per-host limit on parallel remote
+ * operations (issue 14, fault 5): however many deployments a worker runs, each host sees at most
+ * `opsPerHost` SSH channels and `opsPerHost` supervisord calls from it at once.
  */
 export class HostCache {
   private readonly hosts = new Map<string, Host>();
+  private readonly limiters = new Map<string, Limiter>();
+  readonly opsPerHost: number;
+
+  constructor(o: { opsPerHost?: number } = {}) {
+    this.opsPerHost = o.opsPerHost ?? DEFAULT_OPS_PER_HOST;
+  }
+
+  /** The limiter for supervisord calls to `hostName` (shared by every caller in this process). */
+  supervisorLimiter(hostName: string): Limiter {
+    let l = this.limiters.get(hostName);
+    if (!l) {
+      l = new Limiter(this.opsPerHost);
+      this.limiters.set(hostName, l);
+    }
+    return l;
+  }
 
   get(squad: SquadLike, hostName: string): Host {
     const key =
@@ -59,7 +85,7 @@ export class HostCache {
             "set the squad's ssh.known_hosts to a file holding the hosts' keys (ssh-keyscan writes one)",
           );
         }
-        return new SshHost({ host: hostName, port, user, keyPath: key, knownHostsPath: known_hosts });
+        return new SshHost({ host: hostName, port, user, keyPath: key, knownHostsPath: known_hosts, maxChannels: this.opsPerHost });
       }
       default: {
         const never: never = squad.transport;

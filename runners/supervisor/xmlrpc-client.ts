@@ -37,6 +37,8 @@ export interface SupervisorClientOptions {
   password?: string;
   /** Per call; default 30000. startProcess/stopProcess with wait=true may take stopwaitsecs. */
   timeoutMs?: number;
+  /** Calls go through it (the per-host limit of runners/host-cache.ts); the timeout starts once a call is let through. */
+  limiter?: { run<T>(fn: () => Promise<T>): Promise<T> };
 }
 
 /** The squad's url template for one host: `http://{host}:9001/RPC2` -> `http://10.0.0.5:9001/RPC2`. */
@@ -69,6 +71,10 @@ export function createSupervisor(opts: SupervisorClientOptions): Supervisor {
   const timeoutMs = opts.timeoutMs ?? 30_000;
 
   function call<T>(method: string, params: unknown[]): Promise<T> {
+    return opts.limiter ? opts.limiter.run(() => send<T>(method, params)) : send<T>(method, params);
+  }
+
+  function send<T>(method: string, params: unknown[]): Promise<T> {
     // A fresh client per call: the options object carries this call's abort signal.
     const signal = AbortSignal.timeout(timeoutMs);
     const clientOpts = {
