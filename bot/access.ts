@@ -14,6 +14,7 @@ export function actionFor(kind: Command["kind"]): AccessAction | undefined {
     case "deploy":
     case "restart":
     case "cancel":
+    case "promote":
       return "deploy";
     case "rollback":
       return "rollback";
@@ -30,6 +31,8 @@ export function actionFor(kind: Command["kind"]): AccessAction | undefined {
       return "approve";
     case "logs":
     case "config":
+    // A plan shows the config diff; whether the asker may run the change is part of its answer.
+    case "plan":
       return "read";
     default:
       return undefined;

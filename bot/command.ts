@@ -26,7 +26,18 @@ export type Command =
   | { kind: "hosts"; squad?: string; check?: true }
   | { kind: "queue" }
   | { kind: "beat" }
-  | { kind: "help"; topic?: string };
+  | { kind: "help"; topic?: string }
+  /** `promote <app> <from> <to>`: deploy the build serving `from` to `env`, with `env`'s own config. */
+  | { kind: "promote"; app: string; env: string; from: string }
+  /** `plan <command>`: what `of` would change and what stands in its way, running nothing. */
+  | { kind: "plan"; app: string; env: string; of: PlannableCommand }
+  /** `deploys <app> <env> [since <duration>]`: the audit log's deployments of the last `sinceMs`. */
+  | { kind: "deploys"; app: string; env: string; sinceMs: number }
+  /** `who deployed <app> <env>`: who put what serves in place (and who deployed before). */
+  | { kind: "who-deployed"; app: string; env: string };
+
+/** The commands `plan` can show without running. */
+export type PlannableCommand = Extract<Command, { kind: "deploy" | "rollback" | "scale" | "config-set" | "config-unset" | "promote" }>;
 
 export type CommandKind = Command["kind"];
 

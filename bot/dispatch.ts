@@ -9,6 +9,10 @@ import { answerQuery } from "./answers/index.ts";
 import type { Command } from "./command.ts";
 import type { Authorizer, ChatRequest, Reply } from "./dispatch-types.ts";
 import { parse } from "./grammar.ts";
+import { planChange, type PlanRequest } from "../engine/changes/plan.ts";
+import { requestPromotion } from "../engine/promote.ts";
+import { planText } from "./answers/plan-text.ts";
+import type { PlannableCommand } from "./command.ts";
 
 export interface DispatchDeps {
   engine: EngineApiDeps;
@@ -91,11 +95,38 @@ async function authorize(deps: DispatchDeps, req: ChatRequest, cmd: Command): Pr
   return { kind: "refused", code: "policy_denied", text: `you may not ${verb} ${app} ${env}. Who may: ${describeList(list)}.${hint ? ` ${hint}` : ""}` };
 }
 
+/** What the person asked for, as the thread and the audit log show it: the text without a leading mention. */
+function summaryOf(text: string): string {
+  return text.replace(/^\s*<@[A-Z0-9]+(\|[^>]*)?>\s*/, "").trim().slice(0, 200);
+}
+
+/** The engine's plan request for a command `plan` shows, with whether the asker may run it. */
+async function planRequest(deps: DispatchDeps, req: ChatRequest, of: PlannableCommand): Promise<PlanRequest> {
+  const found = environmentOf(deps.engine.playbook, of.app, of.env);
+  const list = found ? accessList(found.environment, actionFor(of.kind)!) : [];
+  const access = { allowed: list.length === 0 || (await deps.authorizer.allowed(req.actor, list)), who: list.map((x) => describeList([x])) };
+  const base = { app: of.app, env: of.env, access };
+  switch (of.kind) {
+    case "deploy":
+      return { ...base, kind: "deploy", params: { ...(of.ref !== undefined ? { ref: of.ref } : {}), force: of.force } };
+    case "promote":
+      return { ...base, kind: "deploy", params: {}, promoteFrom: of.from };
+    case "rollback":
+      return { ...base, kind: "rollback", params: of.release !== undefined ? { release: of.release } : {} };
+    case "scale":
+      return { ...base, kind: "scale", params: { scale: of.scale, ...(of.confirmed ? { confirmed: true } : {}) } };
+    case "config-set":
+      return { ...base, kind: "config", params: { vars: of.vars, ...(of.secret ? { secretKeys: Object.keys(of.vars) } : {}) } };
+    case "config-unset":
+      return { ...base, kind: "config", params: { keys: of.keys } };
+  }
+}
+
 async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Promise<Reply> {
   const engine = deps.engine;
   const actor = req.actor.id;
   const work = (r: Omit<DeploymentRequest, "requestedBy" | "origin" | "summary">) =>
-    requestDeployment(engine, { ...r, requestedBy: actor, origin: req.origin, summary: req.text.replace(/^\s*<@[A-Z0-9]+(\|[^>]*)?>\s*/, "").trim().slice(0, 200) }).then((d): Reply => ({
+    requestDeployment(engine, { ...r, requestedBy: actor, origin: req.origin, summary: summaryOf(req.text) }).then((d): Reply => ({
       kind: "deployment",
       deploymentId: d.id,
       since: streamIdBefore(d.queuedEvent.id),
@@ -119,6 +150,20 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
       return work({ kind: "config", app: cmd.app, env: cmd.env, params: cmd.secret ? { vars: cmd.vars, secretKeys: Object.keys(cmd.vars) } : { vars: cmd.vars } });
     case "config-unset":
       return work({ kind: "config", app: cmd.app, env: cmd.env, params: { keys: cmd.keys } });
+    case "promote": {
+      const d = await requestPromotion(engine, { app: cmd.app, env: cmd.env, from: cmd.from, requestedBy: actor, origin: req.origin, summary: summaryOf(req.text) });
+      return {
+        kind: "deployment",
+        deploymentId: d.id,
+        since: streamIdBefore(d.queuedEvent.id),
+        text: d.status === "awaiting_approval" ? `${d.id} is waiting for approval.` : d.behind.length ? `${d.id} is queued behind ${d.behind.join(", ")}.` : `${d.id} is queued.`,
+      };
+    }
+    case "plan": {
+      const plan = await planChange(engine, await planRequest(deps, req, cmd.of));
+      await audit(engine, actor, "plan", "answered", { ...appEnv(cmd), detail: { of: cmd.of.kind } });
+      return { kind: "answer", ...planText(plan, summaryOf(req.text).replace(/^plan\s+/i, "")) };
+    }
     case "lock":
     {
       const until = await lockEnvironment(engine, cmd.app, cmd.env, actor, cmd.reason, cmd.forMs);
@@ -147,7 +192,9 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
     case "hosts":
     case "queue":
     case "beat":
-    case "help": {
+    case "help":
+    case "deploys":
+    case "who-deployed": {
       const answer = await answerQuery(engine, cmd);
       await audit(engine, actor, cmd.kind, "answered", appEnv(cmd));
       return answer;

@@ -18,6 +18,8 @@ import {
   parseUnlock,
 } from "./grammar/verbs.ts";
 import { noMore } from "./grammar/target.ts";
+import { parsePlan, parsePromote } from "./grammar/plan.ts";
+import { parseDeploys, parseWhoDeployed } from "./grammar/history.ts";
 import { charCount, charProblem, fail, GrammarError, MAX_LENGTH, normalize, show, splitWords, type Word } from "./grammar/words.ts";
 
 /**
@@ -67,7 +69,12 @@ function parseOrFail(raw: string, ctx: ParseContext): Command {
     verb = third;
     args = [words[0]!, words[1]!, ...words.slice(3)];
   }
-  return parseVerb(Object.hasOwn(ALIASES, verb) && verb !== "deploy!" && verb !== "scale!" ? ALIASES[verb]! : verb, args, text, ctx);
+  return parseVerb(canonical(verb), args, text, ctx);
+}
+
+/** The verb an alias stands for; `deploy!` and `scale!` stay themselves (they set a flag). */
+function canonical(verb: string): string {
+  return Object.hasOwn(ALIASES, verb) && verb !== "deploy!" && verb !== "scale!" ? ALIASES[verb]! : verb;
 }
 
 function unknownVerb(word: string, ctx: ParseContext): never {
@@ -111,6 +118,14 @@ function parseVerb(verb: string, words: Word[], text: string, ctx: ParseContext)
       return parseHosts(words);
     case "help":
       return parseHelp(words);
+    case "plan":
+      return parsePlan(words, (v, rest) => parseVerb(canonical(v), rest, text, ctx));
+    case "promote":
+      return parsePromote(words, ctx);
+    case "deploys":
+      return parseDeploys(words, ctx);
+    case "who-deployed":
+      return parseWhoDeployed(words, ctx);
     case "apps":
     case "queue":
     case "beat":

@@ -30,6 +30,10 @@ export const VERBS = [
   "queue",
   "beat",
   "help",
+  "plan",
+  "promote",
+  "deploys",
+  "who",
 ] as const;
 
 export type Verb = (typeof VERBS)[number];
@@ -41,6 +45,7 @@ export const ALIASES: Readonly<Record<string, string>> = {
   history: "releases",
   "deploy!": "deploy",
   "scale!": "scale",
+  who: "who-deployed",
 };
 
 interface Entry {
@@ -99,11 +104,45 @@ export const COMMAND_HELP: readonly Entry[] = [
     detail: ["`ps` and `info` mean the same."],
   },
   {
+    topic: "plan",
+    usage: "plan <deploy|rollback|scale|config set|config unset|promote> ...",
+    example: "plan deploy hello local main",
+    summary: "what a command would change and what stands in its way, running nothing",
+    detail: [
+      "Shows the commits between what serves and what would serve, the config keys added, changed and removed (secrets masked), the procs each host would start and stop, the balancer pool change, and what stands in the way: a lock, a freeze window, an approval and who may give it, your access.",
+      "e.g. `plan rollback hello local v2`, `plan scale hello local web=6`, `plan config set hello local GREETING=howdy`, `plan promote hello staging production`.",
+    ],
+  },
+  {
+    topic: "promote",
+    usage: "promote <app> <from-env> <to-env>",
+    example: "promote hello staging production",
+    summary: "deploy the build serving one environment to another (same commit and artifact, no rebuild), with the target's own config",
+    detail: [
+      "An environment with `promote_from: staging` in the playbook takes a plain `deploy` only of a commit that has served in staging; `deploy!` does not skip that.",
+      "In a channel bound to an app: `promote staging production`.",
+    ],
+  },
+  {
     topic: "releases",
     usage: "releases <app> <env>",
     example: "releases hello local",
-    summary: "the release history (alias: history)",
+    summary: "the release history: who, when, what (commits, config keys) and how it ended (alias: history)",
     detail: ["`history` means the same."],
+  },
+  {
+    topic: "deploys",
+    usage: "deploys <app> <env> [since <duration>]",
+    example: "deploys hello local since 2d",
+    summary: "who asked for which deployment and how it ended, from the audit log (default: the last 7 days)",
+    detail: ["Durations: `30m`, `12h`, `2d` (up to 366d). Refused requests are listed too."],
+  },
+  {
+    topic: "who-deployed",
+    usage: "who deployed <app> <env>",
+    example: "who deployed hello local",
+    summary: "who put the serving release in place, when and with which command, and who deployed before",
+    detail: [],
   },
   {
     topic: "logs",

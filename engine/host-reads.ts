@@ -2,6 +2,14 @@ import { balancerFor } from "../balancers/registry.ts";
 import type { EngineApiDeps, EngineDeps } from "./context.ts";
 import { hostHandle, runner } from "./fleet.ts";
 import type { JobData } from "./queues.ts";
+import { commitRange, resolveRef } from "./builds/git.ts";
+import type { CommitRange } from "./changes/types.ts";
+
+/** A `commits` read: the ref resolved to a full sha, and the range from the serving commit to it. */
+export interface CommitsRead {
+  commit: string;
+  range: CommitRange;
+}
 
 /**
  * Live reads of hosts' supervisord (and balancer pools) for the bot's `status`, `ps` and `logs`. The
@@ -14,7 +22,13 @@ import type { JobData } from "./queues.ts";
 export type HostStates = Record<string, string>;
 
 /** The worker side: one `reads` job on one host. */
-export async function readHost(deps: EngineDeps, data: JobData<"reads">): Promise<HostStates | Record<string, string> | string[]> {
+export async function readHost(deps: EngineDeps, data: JobData<"reads">): Promise<HostStates | Record<string, string> | string[] | CommitsRead> {
+  if (data.kind === "commits") {
+    const app = deps.playbook.apps[data.app];
+    if (!app) throw new Error(`there is no app ${data.app}`);
+    const { commit } = await resolveRef(app.repo, data.to, { dataDir: deps.dataDir });
+    return { commit, range: await commitRange(app.repo, data.from, commit, { dataDir: deps.dataDir }) };
+  }
   if (data.kind === "pool") {
     const config = deps.playbook.balancers[data.balancer];
     if (!config) throw new Error(`there is no balancer ${data.balancer}`);
@@ -68,4 +82,13 @@ export async function liveLogs(deps: EngineApiDeps, squad: string, procs: readon
 /** The nodes of a balancer pool, read by a worker (the bot reaches no balancer itself). */
 export function livePoolNodes(deps: EngineApiDeps, balancer: string, pool: string): Promise<string[]> {
   return deps.queues.read<string[]>({ kind: "pool", balancer, pool }, deps.options.liveReadTimeoutMs);
+}
+
+/**
+ * Resolves `to` (a ref or sha) in the app's repo and lists the commits from `from` to it, on a
+ * worker (whose git mirror is the engine's repo cache). Git can take longer than a host read (a
+ * fetch), so the wait is several live-read timeouts. Throws the worker's error (ref_not_found, ...).
+ */
+export function liveCommits(deps: EngineApiDeps, app: string, from: string | undefined, to: string): Promise<CommitsRead> {
+  return deps.queues.read<CommitsRead>({ kind: "commits", app, to, ...(from ? { from } : {}) }, deps.options.liveReadTimeoutMs * 6);
 }

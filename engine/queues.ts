@@ -68,6 +68,8 @@ export const jobCatalog = {
       z.object({ kind: z.literal("states"), squad: z.string(), host: z.string() }),
       z.object({ kind: z.literal("logs"), squad: z.string(), host: z.string(), names: z.array(z.string()).max(50), bytes: z.number().int().positive().max(1_000_000) }),
       z.object({ kind: z.literal("pool"), balancer: z.string(), pool: z.string() }),
+      // The commits between what serves and what would serve (`plan`), from the worker's git mirror.
+      z.object({ kind: z.literal("commits"), app: z.string(), from: z.string().regex(/^[0-9a-f]{40,64}$/).optional(), to: z.string().min(1).max(200) }),
     ]),
     options: {
       // The person asked now: a read that failed is answered as such, not retried.
@@ -208,6 +210,7 @@ export class Queues {
       if (/timed out before finishing/i.test((err as Error).message)) {
         // Nobody will want the answer: drop the job unless a worker already holds it.
         await job.remove().catch(() => {});
+        if (parsed.kind === "commits") throw new EngineError("internal", `no worker answered with ${parsed.app}'s commits in ${timeoutMs / 1000}s`);
         const who = parsed.kind === "pool" ? `balancer ${parsed.balancer}` : parsed.host;
         throw new EngineError(parsed.kind === "pool" ? "balancer_failed" : "host_unreachable", `${who} did not answer in ${timeoutMs / 1000}s`, parsed.kind === "pool" ? {} : { host: parsed.host });
       }

@@ -119,6 +119,8 @@ export interface Environment {
   access: Access;
   approval: { required: boolean; timeout_ms: number; approvers?: string[] };
   freeze: string[]; // "Fri 16:00 - Mon 08:00" windows, UTC
+  /** `promote_from`: another environment of the app; a plain deploy here ships only a commit that served there. */
+  promote_from?: string;
   channels: string[]; // "#web" or channel ids (C123)
 }
 

@@ -1,7 +1,7 @@
 import { configVarsOf } from "../../db/queries/config-vars.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { isSecretKey, isSecretValue, makeRedactor } from "../../lib/redact.ts";
-import { currentRelease, latestReleases, servedReleases } from "../../db/queries/releases.ts";
+import { currentRelease } from "../../db/queries/releases.ts";
 import { environmentOf } from "../../playbooks/resolve.ts";
 import type { Reply } from "../dispatch-types.ts";
 
@@ -16,17 +16,6 @@ export async function appsAnswer(deps: EngineApiDeps): Promise<Reply> {
     lines.push(`• ${app.name}: ${envs.join(", ")}`);
   }
   return { kind: "answer", title: "apps", text: lines.join("\n") || "No apps in the playbook." };
-}
-
-export async function releasesAnswer(deps: EngineApiDeps, app: string, env: string): Promise<Reply> {
-  if (!environmentOf(deps.playbook, app, env)) return notFound(app, env);
-  const rows = await latestReleases(deps.db, app, env, 20);
-  const cur = await currentRelease(deps.db, app, env);
-  // A release served once some deployment that shipped it succeeded; one cut by a failed or
-  // cancelled deploy never did, and says so.
-  const served = new Set((await servedReleases(deps.db, app, env)).map((r) => r.id));
-  const lines = rows.map((r) => `${r.id === cur?.id ? "▶" : " "} v${r.number}  ${r.createdAt.toISOString().slice(0, 16).replace("T", " ")}  ${r.description}  by ${r.createdBy}${served.has(r.id) ? "" : "  (never served)"}`);
-  return { kind: "answer", title: `releases of ${app} ${env}`, text: lines.join("\n") || `${app} ${env} has no releases yet.` };
 }
 
 /**

@@ -2,13 +2,14 @@ import type { EngineApiDeps } from "../../engine/context.ts";
 import type { Command } from "../command.ts";
 import type { Reply } from "../dispatch-types.ts";
 import { helpText } from "../help.ts";
-import { appsAnswer, configAnswer, releasesAnswer } from "./catalog.ts";
+import { appsAnswer, configAnswer } from "./catalog.ts";
+import { deploysAnswer, releasesAnswer, whoDeployedAnswer } from "./history.ts";
 import { hostsAnswer, logsAnswer, statusAnswer } from "./fleet.ts";
 import { hostsCheckAnswer } from "./hosts-check.ts";
 import { beatAnswer } from "./beat.ts";
 import { queueAnswer } from "./queue.ts";
 
-export type QueryCommand = Extract<Command, { kind: "status" | "releases" | "logs" | "config" | "apps" | "hosts" | "queue" | "beat" | "help" }>;
+export type QueryCommand = Extract<Command, { kind: "status" | "releases" | "logs" | "config" | "apps" | "hosts" | "queue" | "beat" | "help" | "deploys" | "who-deployed" }>;
 
 /** Answers a question from the database, the playbook and (for status and logs) supervisord live. */
 export async function answerQuery(deps: EngineApiDeps, cmd: QueryCommand): Promise<Reply> {
@@ -31,6 +32,10 @@ export async function answerQuery(deps: EngineApiDeps, cmd: QueryCommand): Promi
       return queueAnswer(deps);
     case "beat":
       return beatAnswer(deps);
+    case "deploys":
+      return deploysAnswer(deps, cmd.app, cmd.env, cmd.sinceMs);
+    case "who-deployed":
+      return whoDeployedAnswer(deps, cmd.app, cmd.env);
     default: {
       const never: never = cmd;
       throw new Error(`unhandled query ${JSON.stringify(never)}`);

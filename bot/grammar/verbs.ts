@@ -196,6 +196,8 @@ export function parseHelp(words: Word[]): Command {
   if (topic === "config" && (w1?.text === "set" || w1?.text === "unset" || w1?.text === "secret")) {
     topic = w1.text === "secret" ? "config-set" : `config-${w1.text}`;
     used = 2;
+  } else if (topic === "who" && w1?.text.toLowerCase() === "deployed") {
+    used = 2;
   }
   const entry = helpEntry(topic);
   if (!entry) fail(`no help for ${show(w0.text)}.${didYouMean(w0.text, HELP_TOPICS)} Type \`help\` for the list.`);

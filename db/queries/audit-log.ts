@@ -1,5 +1,6 @@
+import { and, desc, eq, gte, inArray } from "drizzle-orm";
 import type { Db } from "../client.ts";
-import { auditLog } from "../schema/index.ts";
+import { approvals, auditLog, deployments } from "../schema/index.ts";
 
 /** What one audit entry records: who did what, on what, and how it ended; `at` is the database's now. */
 export type AuditEntry = Omit<typeof auditLog.$inferInsert, "id" | "at">;
@@ -7,4 +8,55 @@ export type AuditEntry = Omit<typeof auditLog.$inferInsert, "id" | "at">;
 /** Appends one entry to the audit log (append-only: nothing updates or deletes it). */
 export async function recordAudit(db: Db, entry: AuditEntry): Promise<void> {
   await db.insert(auditLog).values(entry);
+}
+
+export type AuditRow = typeof auditLog.$inferSelect;
+
+/** The audit actions that ask for a deployment (requested or refused), as dispatch and the engine record them. */
+export const DEPLOYMENT_ACTIONS = ["deploy", "rollback", "scale", "restart", "config", "config-set", "config-unset", "promote"] as const;
+
+/** An audit row of a deployment request, with how its deployment ended (when there is one). */
+export interface DeployHistoryRow {
+  audit: AuditRow;
+  deployment?: { id: string; kind: string; status: string; errorCode: string | null; finishedAt: Date | null; toReleaseId: string | null };
+  approvedBy?: string | null;
+}
+
+/**
+ * The deployment requests of an app+env recorded since `since` (accepted and refused), newest
+ * first, at most `limit`, each with its deployment's outcome and who approved it.
+ */
+export async function deploymentRequestsSince(db: Db, app: string, env: string, since: Date, limit: number): Promise<DeployHistoryRow[]> {
+  const rows = await db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.app, app), eq(auditLog.env, env), gte(auditLog.at, since), inArray(auditLog.action, [...DEPLOYMENT_ACTIONS]), inArray(auditLog.outcome, ["requested", "refused"])))
+    .orderBy(desc(auditLog.at), desc(auditLog.id))
+    .limit(limit);
+  const ids = rows.flatMap((r) => (r.deploymentId ? [r.deploymentId] : []));
+  const ds = ids.length
+    ? await db
+        .select({ id: deployments.id, kind: deployments.kind, status: deployments.status, errorCode: deployments.errorCode, finishedAt: deployments.finishedAt, toReleaseId: deployments.toReleaseId, approvedBy: approvals.decidedBy })
+        .from(deployments)
+        .leftJoin(approvals, eq(approvals.deploymentId, deployments.id))
+        .where(inArray(deployments.id, ids))
+    : [];
+  const byId = new Map(ds.map((d) => [d.id, d]));
+  return rows.map((audit) => {
+    const d = audit.deploymentId ? byId.get(audit.deploymentId) : undefined;
+    if (!d) return { audit };
+    const { approvedBy, ...deployment } = d;
+    return { audit, deployment, approvedBy };
+  });
+}
+
+/** The audit row that asked for a deployment (its `requested` record), if kept. */
+export async function requestOf(db: Db, deploymentId: string): Promise<AuditRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.deploymentId, deploymentId), eq(auditLog.outcome, "requested")))
+    .orderBy(desc(auditLog.id))
+    .limit(1);
+  return row;
 }

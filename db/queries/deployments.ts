@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lt, ne, or } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, lt, ne, or } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { approvals, deploymentSteps, deployments, type DeploymentRow } from "../schema/index.ts";
 import { lockLine } from "./locks.ts";
@@ -131,4 +131,20 @@ export async function firstQueued(db: Db, app: string, env: string): Promise<str
     .orderBy(asc(deployments.seq))
     .limit(1);
   return next?.id;
+}
+
+/** The deployments that shipped (or tried to ship) these releases, newest first. */
+export async function deploymentsOfReleases(db: Db, releaseIds: readonly string[]): Promise<DeploymentRow[]> {
+  if (releaseIds.length === 0) return [];
+  return db.select().from(deployments).where(inArray(deployments.toReleaseId, [...releaseIds])).orderBy(desc(deployments.seq));
+}
+
+/** The succeeded deployments of an app+env that left a release serving, newest first. */
+export async function servingDeployments(db: Db, app: string, env: string, limit: number): Promise<DeploymentRow[]> {
+  return db
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.app, app), eq(deployments.env, env), eq(deployments.status, "succeeded"), isNotNull(deployments.toReleaseId)))
+    .orderBy(desc(deployments.finishedAt))
+    .limit(limit);
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq, isNotNull, max } from "drizzle-orm";
 import type { Db } from "../client.ts";
-import { deployments, releases, type ReleaseRow } from "../schema/index.ts";
+import { builds, deployments, releases, type ReleaseRow } from "../schema/index.ts";
 
 /** The release serving an app+env: the one the last successful deployment left in place. */
 export async function currentRelease(db: Db, app: string, env: string): Promise<ReleaseRow | undefined> {
@@ -58,4 +58,36 @@ export async function insertNextRelease(db: Db, r: Omit<typeof releases.$inferIn
       if (attempt >= 3) throw err;
     }
   }
+}
+
+/**
+ * The releases of an app+env whose build is of `commit`, newest first, each with whether a
+ * successful deployment ever left it serving (promote_from asks: has this commit served there?).
+ */
+export async function releasesOfCommit(db: Db, app: string, env: string, commit: string): Promise<{ release: ReleaseRow; served: boolean }[]> {
+  const rows = await db
+    .select({ release: releases })
+    .from(releases)
+    .innerJoin(builds, eq(builds.id, releases.buildId))
+    .where(and(eq(releases.app, app), eq(releases.env, env), eq(builds.commit, commit)))
+    .orderBy(desc(releases.number));
+  const served = new Set((await servedReleases(db, app, env)).map((r) => r.id));
+  return rows.map((r) => ({ release: r.release, served: served.has(r.release.id) }));
+}
+
+/** A release with the commit of its build (full sha), for history and diffs. */
+export async function releasesWithCommits(db: Db, app: string, env: string, limit: number): Promise<{ release: ReleaseRow; commit: string }[]> {
+  return db
+    .select({ release: releases, commit: builds.commit })
+    .from(releases)
+    .innerJoin(builds, eq(builds.id, releases.buildId))
+    .where(and(eq(releases.app, app), eq(releases.env, env)))
+    .orderBy(desc(releases.number))
+    .limit(limit);
+}
+
+/** The commit (full sha) of a release's build. */
+export async function commitOfRelease(db: Db, release: Pick<ReleaseRow, "buildId">): Promise<string | undefined> {
+  const [row] = await db.select({ commit: builds.commit }).from(builds).where(eq(builds.id, release.buildId));
+  return row?.commit;
 }

@@ -22,6 +22,11 @@ export interface DeploymentParams {
   secretKeys?: string[];
   /** config unset: keys to remove. */
   keys?: string[];
+  /**
+   * promote: the release serving `env` when the promote was asked for; its build (same commit,
+   * same artifact) is deployed with the target environment's own config, without a rebuild.
+   */
+  promote?: { env: string; release: number; buildId: string; commit: string };
 }
 
 /** One run of the engine for one command. `id` is short and typed by people ("approve d-4f2k9x"). */

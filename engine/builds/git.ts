@@ -7,6 +7,7 @@ import { didYouMean } from "../../lib/suggest.ts";
 import { REF_RULE, refProblem } from "../../lib/names.ts";
 import { BuildError } from "./build-error.ts";
 import { describeFailure, gitEnv, killTree, run, runOk } from "./exec.ts";
+import { MAX_LISTED_COMMITS, type CommitLine, type CommitRange } from "../changes/types.ts";
 
 /**
  * Git for builds: one bare mirror per repo under `<dataDir>/cache/git/<sha1 of url>`, cloned once
@@ -246,5 +247,46 @@ function archiveInto(mirror: string, commit: string, dest: string): Promise<void
     t.on("error", reject);
     g.on("close", (code) => ((codes.g = code), done()));
     t.on("close", (code) => ((codes.t = code), done()));
+  });
+}
+
+// ---- commit ranges ----------------------------------------------------------------------------
+
+/** Fields and records of `git log` output: unit and record separators, which no subject holds. */
+const LOG_FORMAT = "--format=%H%x1f%s%x1f%an%x1e";
+
+/**
+ * The commits between two commits of `repo` (full shas; `from` absent on a first deploy): those in
+ * `to` and not in `from` (added) and those in `from` and not in `to` (removed, as a rollback takes
+ * them away), newest first, at most MAX_LISTED_COMMITS each, with full counts. Fetches when the
+ * mirror lacks either commit. Argv only; the shas are checked before they reach git.
+ * Throws BuildError `ref_not_found` when a commit is not in the repo.
+ */
+export async function commitRange(repo: string, from: string | undefined, to: string, opts: GitOptions): Promise<CommitRange> {
+  for (const c of [from, to]) if (c !== undefined && !FULL_SHA.test(c)) throw new BuildError("invalid", `commitRange needs full commit shas, got \`${c.slice(0, 60)}\``);
+  const mirror = mirrorPath(repo, opts);
+  return withMirrorLock(mirror, async () => {
+    const wanted = [from, to].filter((c): c is string => c !== undefined);
+    for (const c of wanted) {
+      if (await hasCommit(mirror, c)) continue;
+      await refreshMirror(repo, mirror);
+      if (!(await hasCommit(mirror, c))) throw refNotFound(repo, c, await listRefs(mirror));
+    }
+    const side = async (spec: string[]): Promise<{ list: CommitLine[]; count: number }> => {
+      const log = await runOk(git(mirror, ["log", "--no-color", LOG_FORMAT, `--max-count=${MAX_LISTED_COMMITS}`, "--end-of-options", ...spec]), { env: gitEnv() });
+      const count = Number((await runOk(git(mirror, ["rev-list", "--count", "--end-of-options", ...spec]), { env: gitEnv() })).trim());
+      const list = log
+        .split("\x1e")
+        .map((r) => r.replace(/^\n/, ""))
+        .filter((r) => r.length > 0)
+        .map((r) => {
+          const [sha = "", subject = "", author = ""] = r.split("\x1f");
+          return { sha: sha.slice(0, 7), subject, author };
+        });
+      return { list, count: Number.isFinite(count) ? count : list.length };
+    };
+    const added = await side(from ? [`${from}..${to}`] : [to]);
+    const removed = from ? await side([`${to}..${from}`]) : { list: [], count: 0 };
+    return { ...(from ? { from: from.slice(0, 7) } : {}), to: to.slice(0, 7), added: added.list, addedCount: added.count, removed: removed.list, removedCount: removed.count };
   });
 }

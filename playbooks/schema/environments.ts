@@ -124,6 +124,8 @@ export const environmentSchema = strict({
   startsecs: wholeNumber(`must be a whole number of seconds from 0 to ${MAX_STARTSECS} (supervisord's startsecs: how long a proc must stay up to count as started), like 1`, 0, MAX_STARTSECS).default(DEFAULT_STARTSECS),
   access: access.optional(),
   approval: approval.optional(),
+  /** `promote_from: staging`: a plain deploy here ships only commits that served there (see engine/changes/promotion.ts). */
+  promote_from: identifier.optional(),
   freeze: stringList('must be a list of freeze windows like ["Fri 16:00 - Mon 08:00"]', freezeWindow).default([]),
   channels: stringList(
     'must be a list of channels like ["#web"] (quote them: a bare # starts a YAML comment)',
@@ -152,5 +154,6 @@ export const environmentSchema = strict({
   if (e.uptest_run_timeout !== undefined) out.uptest_run_timeout_ms = e.uptest_run_timeout;
   if (e.release_hook !== undefined) out.release_hook = e.release_hook;
   if (e.url !== undefined) out.url = e.url;
+  if (e.promote_from !== undefined) out.promote_from = e.promote_from;
   return out;
 });

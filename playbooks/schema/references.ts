@@ -54,6 +54,8 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : typeof v === "st
 
 export function checkReferences(envs: WrittenEnvironment[], declared: Declared): LocatedProblem[] {
   const problems: LocatedProblem[] = [];
+  const envsOf = new Map<string, Set<string>>();
+  for (const e of envs) envsOf.set(e.app, (envsOf.get(e.app) ?? new Set()).add(e.name));
   const channels = new Map<string, { owner: string; file: string; path: PathKey[] }>();
   const pools = new Map<string, { owner: string; file: string; path: PathKey[] }>();
 
@@ -72,6 +74,10 @@ export function checkReferences(envs: WrittenEnvironment[], declared: Declared):
         here(Array.isArray(raw.ingredients) ? ["ingredients", i] : ["ingredients"], missing("ingredient", ingredient, declared.ingredients));
       }
     });
+
+    const from = name(raw.promote_from);
+    if (from !== undefined && from === envName) here(["promote_from"], `names ${envName} itself; name the environment whose commits ${envName} takes, like staging`);
+    else if (from !== undefined && !envsOf.get(app)?.has(from)) here(["promote_from"], missing(`environment of ${app}`, from, envsOf.get(app) ?? new Set()));
 
     const pool = typeof raw.pool === "string" ? raw.pool : undefined;
     if (pool !== undefined && raw.balancer === undefined) here(["pool"], "needs a balancer: add `balancer: <name>` next to it");

@@ -14,6 +14,7 @@ import { VERBS } from "../../bot/help.ts";
 const KINDS = new Set([
   "deploy", "rollback", "scale", "restart", "status", "releases", "logs", "config", "config-set",
   "config-unset", "lock", "unlock", "approve", "reject", "cancel", "apps", "hosts", "queue", "beat", "help",
+  "plan", "promote", "deploys", "who-deployed",
 ]);
 
 function expectShape(r: ParseResult): void {

@@ -15,7 +15,7 @@ const BOUND_KNOWN: ParseContext = { ...KNOWN, app: "web", env: "production", cha
 
 type Row = [text: string, context: ParseContext, command: Command];
 
-const d = (app: string, env: string, ref?: string, force = false): Command =>
+const d = (app: string, env: string, ref?: string, force = false): Extract<Command, { kind: "deploy" }> =>
   ref === undefined ? { kind: "deploy", app, env, force } : { kind: "deploy", app, env, ref, force };
 
 const forms: Row[] = [
@@ -171,6 +171,31 @@ const forms: Row[] = [
   ["help deploy!", NONE, { kind: "help", topic: "deploy" }],
   ["help config set", NONE, { kind: "help", topic: "config-set" }],
   ["<@U123> help", NONE, { kind: "help" }],
+  ["help plan", NONE, { kind: "help", topic: "plan" }],
+  ["help who deployed", NONE, { kind: "help", topic: "who-deployed" }],
+  // plan: the one grammar parses what follows it (issue 13 item 1)
+  ["plan deploy web production", NONE, { kind: "plan", app: "web", env: "production", of: d("web", "production") }],
+  ["plan deploy web@v1.4.2 to production", NONE, { kind: "plan", app: "web", env: "production", of: d("web", "production", "v1.4.2") }],
+  ["plan deploy! web production main", NONE, { kind: "plan", app: "web", env: "production", of: d("web", "production", "main", true) }],
+  ["plan deploy v2", BOUND, { kind: "plan", app: "web", env: "production", of: d("web", "production", "v2") }],
+  ["Plan rollback web production v41", NONE, { kind: "plan", app: "web", env: "production", of: { kind: "rollback", app: "web", env: "production", release: 41 } }],
+  ["plan rollback web production", NONE, { kind: "plan", app: "web", env: "production", of: { kind: "rollback", app: "web", env: "production" } }],
+  ["plan scale web production web=6", NONE, { kind: "plan", app: "web", env: "production", of: { kind: "scale", app: "web", env: "production", scale: { web: 6 } } }],
+  ["plan scale web=6", BOUND, { kind: "plan", app: "web", env: "production", of: { kind: "scale", app: "web", env: "production", scale: { web: 6 } } }],
+  ["plan config set web production A=1 B=\"two words\"", NONE, { kind: "plan", app: "web", env: "production", of: { kind: "config-set", app: "web", env: "production", vars: { A: "1", B: "two words" } } }],
+  ["plan config secret web production API=xyz", NONE, { kind: "plan", app: "web", env: "production", of: { kind: "config-set", app: "web", env: "production", vars: { API: "xyz" }, secret: true } }],
+  ["plan config unset web production A", NONE, { kind: "plan", app: "web", env: "production", of: { kind: "config-unset", app: "web", env: "production", keys: ["A"] } }],
+  ["plan promote web staging production", KNOWN, { kind: "plan", app: "web", env: "production", of: { kind: "promote", app: "web", env: "production", from: "staging" } }],
+  // promote (issue 13 item 2)
+  ["promote web staging production", NONE, { kind: "promote", app: "web", env: "production", from: "staging" }],
+  ["promote staging production", BOUND_KNOWN, { kind: "promote", app: "web", env: "production", from: "staging" }],
+  // history (issue 13 item 4)
+  ["deploys web production", NONE, { kind: "deploys", app: "web", env: "production", sinceMs: 7 * 86_400_000 }],
+  ["deploys web production since 2d", NONE, { kind: "deploys", app: "web", env: "production", sinceMs: 2 * 86_400_000 }],
+  ["deploys web production 12h", NONE, { kind: "deploys", app: "web", env: "production", sinceMs: 12 * 3_600_000 }],
+  ["deploys since 30m", BOUND, { kind: "deploys", app: "web", env: "production", sinceMs: 30 * 60_000 }],
+  ["who deployed web production", NONE, { kind: "who-deployed", app: "web", env: "production" }],
+  ["Who deployed", BOUND, { kind: "who-deployed", app: "web", env: "production" }],
 ];
 
 describe("parse: every form and alias", () => {
@@ -196,6 +221,17 @@ describe("parse: every form and alias", () => {
 type ErrorRow = [text: string, context: ParseContext, error: string];
 
 const mistakes: ErrorRow[] = [
+  ["plan", NONE, "plan what? e.g. `plan deploy web production`, `plan rollback web production v41`, `plan scale web production web=6`."],
+  ["plan restart web production", NONE, 'plan shows deploy, rollback, scale, config set/unset and promote, not "restart". e.g. `plan deploy web production`.'],
+  ["plan config web production", NONE, "plan shows changes: `plan config set <app> <env> KEY=VALUE ...` or `plan config unset <app> <env> KEY ...` (`config <app> <env>` shows the config)."],
+  ["plan deploy web production main extra", NONE, 'unexpected "extra" at the end. Usage: `deploy <app> [to] <env> [<ref>]`, e.g. `deploy hello local main`.'],
+  ["promote web staging", NONE, "promote web needs the environment to take the build from and the one to deploy it to, e.g. `promote web staging production`."],
+  ["promote web staging staging", NONE, "promote web staging staging: the two environments must differ (to redeploy what serves, type `deploy web staging`)."],
+  ["promote web stagin production", KNOWN, 'unknown environment "stagin" for web. Did you mean `staging`? Known environments: production, staging.'],
+  ["deploys web production since", NONE, "deploys web production since when? e.g. `deploys web production since 2d`."],
+  ["deploys web production since 5s", NONE, '"5s" is not a time to look back over: write one from 1m to 366d, e.g. `deploys web production since 2d`.'],
+  ["deploys web production since forever", NONE, '"forever" is not a time to look back over: write one from 1m to 366d, e.g. `deploys web production since 2d`.'],
+  ["who web production", NONE, "`who` asks `who deployed <app> <env>`, e.g. `who deployed web production`."],
   ["lock web production 10s quick", NONE, '"10s" is not a lock duration: write one from 1m to 30d, e.g. `lock web production 2h migrating`.'],
   ["lock web production 90d", NONE, '"90d" is not a lock duration: write one from 1m to 30d, e.g. `lock web production 2h migrating`.'],
   ["deplyo web production", NONE, 'unknown command "deplyo". Did you mean `deploy`? Type `help` for the list.'],

@@ -204,6 +204,14 @@ describe("mistakes", () => {
     ]);
   });
 
+  it("promote_from must name another environment of the same app, at its file and line", async () => {
+    const w = `${FIXTURES}/promote/web.yaml`;
+    expect(await loadIssues(`${FIXTURES}/promote`)).toEqual([
+      `${w}:8: apps.web.environments.production.promote_from refers to environment of web "stagin", which is not defined. Did you mean \`staging\`?`,
+      `${w}:9: apps.web.environments.canary.promote_from names canary itself; name the environment whose commits canary takes, like staging`,
+    ]);
+  });
+
   it("reports a YAML syntax error at its line with the parser's message", async () => {
     expect(await loadIssues(`${FIXTURES}/syntax`)).toEqual([`${FIXTURES}/syntax/bad.yaml:4: YAML syntax error: bad indentation of a mapping entry`]);
   });

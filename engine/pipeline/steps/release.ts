@@ -81,7 +81,9 @@ async function planRelease(ctx: StepContext): Promise<ReleaseCut> {
   const description =
     d.kind === "config"
       ? [d.params.vars && `set ${Object.keys(d.params.vars).join(", ")}`, d.params.keys?.length && `unset ${d.params.keys.join(", ")}`].filter(Boolean).join("; ")
-      : `deploy ${String(ctx.results.resolve?.shortSha ?? d.commit?.slice(0, 7) ?? "")}`.trim();
+      : d.params.promote
+        ? `promote ${d.params.promote.env} v${d.params.promote.release} (${d.params.promote.commit.slice(0, 7)})`
+        : `deploy ${String(ctx.results.resolve?.shortSha ?? d.commit?.slice(0, 7) ?? "")}`.trim();
   return { buildId, config, settings: base.settings, description };
 }
 

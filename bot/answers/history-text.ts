@@ -1,0 +1,114 @@
+/** An actor as the answer names it: answers are plain text (answerBlocks escapes them), so no mention markup. */
+const who = (actor: string | null | undefined): string => actor || "someone";
+
+/**
+ * Pure renderers for the history answers (`releases`, `deploys`, `who deployed`): plain text that
+ * answerBlocks escapes for Slack. Times are UTC, minutes; ages are relative to `now`.
+ */
+
+/** One release as `releases` lists it. */
+export interface ReleaseHistoryEntry {
+  number: number;
+  createdAt: Date;
+  createdBy: string;
+  description: string;
+  /** Short sha of the release's build, and of the release before it (absent for the first). */
+  commit: string;
+  previousCommit?: string;
+  /** Config keys that differ from the release before (absent for the first release). */
+  configKeys?: string[];
+  /** The last deployment that shipped it: its id, status and error code. */
+  outcome?: { deploymentId: string; status: string; errorCode?: string | null };
+  served: boolean;
+  current: boolean;
+}
+
+export const stamp = (d: Date) => d.toISOString().slice(0, 16).replace("T", " ");
+
+/** "3m", "5h", "2d" ago. */
+export function age(then: Date, now: Date): string {
+  const s = Math.max(0, Math.round((now.getTime() - then.getTime()) / 1000));
+  if (s < 90) return `${s}s`;
+  if (s < 90 * 60) return `${Math.round(s / 60)}m`;
+  if (s < 36 * 3600) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}
+
+function ended(e: ReleaseHistoryEntry): string {
+  const o = e.outcome;
+  if (e.current) return `serving${o ? ` (${o.deploymentId})` : ""}`;
+  if (!o) return e.served ? "served" : "never shipped";
+  switch (o.status) {
+    case "succeeded":
+      return `served, replaced later (${o.deploymentId})`;
+    case "failed":
+      return `failed${o.errorCode ? ` (${o.errorCode})` : ""}, never served (${o.deploymentId})`;
+    case "cancelled":
+      return `cancelled (${o.deploymentId})`;
+    default:
+      return `${o.status.replace(/_/g, " ")} (${o.deploymentId})`;
+  }
+}
+
+/** `releases`: one line per release, newest first: who, when, what, how it ended. */
+export function releaseHistoryText(entries: readonly ReleaseHistoryEntry[], now: Date): string {
+  return entries
+    .map((e) => {
+      const range = e.previousCommit && e.previousCommit !== e.commit ? `${e.previousCommit}..${e.commit}` : e.commit;
+      const keys = e.configKeys === undefined ? "" : e.configKeys.length ? `; config ${e.configKeys.join(", ")}` : "";
+      return `${e.current ? "▶" : " "} v${e.number}  ${stamp(e.createdAt)} (${age(e.createdAt, now)} ago) by ${who(e.createdBy)}: ${e.description}; commits ${range}${keys} — ${ended(e)}`;
+    })
+    .join("\n");
+}
+
+/** One request from the audit log, as `deploys` lists it. */
+export interface DeployRequestEntry {
+  at: Date;
+  actor: string;
+  /** What was asked (the command's text, redacted when recorded), or the action name. */
+  asked: string;
+  /** `requested` or `refused`. */
+  outcome: string;
+  /** Why it was refused (recorded reason or error code). */
+  refusal?: string;
+  deployment?: { id: string; status: string; errorCode?: string | null; release?: number };
+  approvedBy?: string | null;
+}
+
+/** `deploys`: one line per request, newest first, with how it ended. */
+export function deployRequestsText(entries: readonly DeployRequestEntry[], now: Date, sinceText: string, app: string, env: string): string {
+  if (entries.length === 0) return `no deployments of ${app} ${env} were asked for in the last ${sinceText}.`;
+  const lines = entries.map((e) => {
+    const d = e.deployment;
+    const how =
+      e.outcome === "refused"
+        ? `refused${e.refusal ? `: ${e.refusal}` : ""}`
+        : d
+          ? `${d.status.replace(/_/g, " ")}${d.release !== undefined && d.status === "succeeded" ? `, v${d.release}` : ""}${d.errorCode ? ` (${d.errorCode})` : ""}${e.approvedBy ? `, approved by ${who(e.approvedBy)}` : ""} (${d.id})`
+          : "requested";
+    return `${stamp(e.at)} (${age(e.at, now)} ago) ${who(e.actor)}: \`${e.asked}\` — ${how}`;
+  });
+  return [`${entries.length} request${entries.length === 1 ? "" : "s"} in the last ${sinceText}, newest first:`, ...lines].join("\n");
+}
+
+/** The deployment that left a release serving, as `who deployed` tells it. */
+export interface ServingDeployEntry {
+  deploymentId: string;
+  kind: string;
+  requestedBy: string;
+  asked?: string;
+  approvedBy?: string | null;
+  finishedAt: Date;
+  release: number;
+  commit?: string;
+}
+
+/** `who deployed`: who put the serving release in place, then the ones before. */
+export function whoDeployedText(app: string, env: string, serving: ServingDeployEntry | undefined, before: readonly ServingDeployEntry[], now: Date): string {
+  if (!serving) return `${app} ${env} has never been deployed.`;
+  const one = (e: ServingDeployEntry) =>
+    `${who(e.requestedBy)} (${e.asked ? `\`${e.asked}\`` : e.kind}) — v${e.release}${e.commit ? ` (${e.commit})` : ""}, ${stamp(e.finishedAt)} UTC, ${age(e.finishedAt, now)} ago${e.approvedBy ? `, approved by ${who(e.approvedBy)}` : ""} (${e.deploymentId})`;
+  const lines = [`${app} ${env} serves v${serving.release}, put in place by ${one(serving)}`];
+  if (before.length) lines.push("before that:", ...before.map((b) => `  ${one(b)}`));
+  return lines.join("\n");
+}
