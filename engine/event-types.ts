@@ -1,5 +1,6 @@
 import type { ErrorCode } from "../lib/error-codes.ts";
 import { finalDeploymentStatuses, type DeploymentKind } from "../db/schema/enums.ts";
+import type { CommitRange, ConfigDiff } from "./changes/types.ts";
 
 /** The pipeline's step names, in pipeline order. plan.ts picks a subset per deployment kind. */
 export const stepNames = ["resolve", "build", "release", "mend", "start", "uptest", "release_hook", "route", "teardown", "restart"] as const;
@@ -34,6 +35,12 @@ export type EngineEventBody =
   | { type: "deployment.approved"; by: string }
   | { type: "deployment.rejected"; by: string; reason?: string }
   | { type: "deployment.started" }
+  /**
+   * What the release this deployment cut changes against the one serving before it: the commit
+   * range and the config diff (values masked by the secrets rules). Sent once the release is cut;
+   * `commitsError` when git could not list the commits.
+   */
+  | { type: "deployment.changes"; fromRelease?: number; toRelease: number; commits?: CommitRange; commitsError?: string; config: ConfigDiff }
   | {
       type: "deployment.succeeded";
       release?: number;
@@ -45,6 +52,11 @@ export type EngineEventBody =
       unchanged?: boolean;
       /** Where people reach the environment (its playbook `url`), when it routes through a balancer. */
       url?: string;
+      /**
+       * What the Rollback button would go back to: the release this one replaced, its commit (short),
+       * when it was cut, and the config difference from the new release to it (values masked).
+       */
+      revert?: RevertTarget;
     }
   | { type: "deployment.failed"; code: ErrorCode; message: string; step?: StepName; output?: string; durationMs: number }
   | { type: "deployment.cancelled"; by: string; durationMs: number }
@@ -62,6 +74,15 @@ export type EngineEventBody =
   | { type: "beat.report"; job: string; app?: string; env?: string; origin: string; text: string };
 
 export type EngineEventType = EngineEventBody["type"];
+
+/** The release a rollback of this deployment returns to, as the Rollback confirmation describes it. */
+export interface RevertTarget {
+  release: number;
+  commit?: string;
+  /** ISO time the release was cut. */
+  createdAt: string;
+  config: ConfigDiff;
+}
 
 export type EngineEvent = EngineEventBody & {
   /** Redis stream id ("1700000000000-0"); a consumer's position. */

@@ -1,3 +1,5 @@
+import { age } from "../notify/changes-text.ts";
+
 /** An actor as the answer names it: answers are plain text (answerBlocks escapes them), so no mention markup. */
 const who = (actor: string | null | undefined): string => actor || "someone";
 
@@ -24,15 +26,6 @@ export interface ReleaseHistoryEntry {
 }
 
 export const stamp = (d: Date) => d.toISOString().slice(0, 16).replace("T", " ");
-
-/** "3m", "5h", "2d" ago. */
-export function age(then: Date, now: Date): string {
-  const s = Math.max(0, Math.round((now.getTime() - then.getTime()) / 1000));
-  if (s < 90) return `${s}s`;
-  if (s < 90 * 60) return `${Math.round(s / 60)}m`;
-  if (s < 36 * 3600) return `${Math.round(s / 3600)}h`;
-  return `${Math.round(s / 86400)}d`;
-}
 
 function ended(e: ReleaseHistoryEntry): string {
   const o = e.outcome;

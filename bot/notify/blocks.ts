@@ -2,6 +2,7 @@ import type { Reply } from "../dispatch-types.ts";
 import { clip, formatDuration, kindVerb, plural, cutsRelease } from "./format.ts";
 import type { ThreadError, ThreadState, ThreadStep } from "./thread.ts";
 import { button, chunks, context, escapeMrkdwn, outputSection, plain, section, slackDate, SLACK_LIMITS, who, type Block } from "./block-kit.ts";
+import { commitCount, commitLines, configKeysLine, configLines, rangeLabel, revertText } from "./changes-text.ts";
 
 export {
   escapeMrkdwn,
@@ -93,6 +94,13 @@ export function headBlocks(s: ThreadState): Block[] {
   if (s.requestedBy || s.summary) lines.push(`${who(s.requestedBy)} asked: \`${escapeMrkdwn(clip(s.summary || s.kind, 300))}\``);
   const rel = releaseLine(s);
   if (rel) lines.push(rel);
+  const ch = s.changes;
+  if (ch) {
+    // Keys only up here; the summary lists the commits and the values (masked).
+    if (ch.commits) lines.push(`Commits \`${escapeMrkdwn(rangeLabel(ch.commits))}\`: ${commitCount(ch.commits)}`);
+    else if (ch.commitsError) lines.push(`Commits: unknown (${escapeMrkdwn(clip(ch.commitsError, 200))})`);
+    lines.push(`Config: ${escapeMrkdwn(clip(configKeysLine(ch.config), 500))}`);
+  }
   const blocks: Block[] = [section(lines.join("\n"), "head")];
   if (s.steps.length > 0) blocks.push(section(s.steps.map(stepLine).join("\n"), "steps"));
 
@@ -126,6 +134,29 @@ export function rollbackCommand(s: ThreadState): string | undefined {
   if (s.kind === "scale" || s.kind === "restart") return undefined;
   if (s.toRelease !== undefined && s.toRelease === s.rollbackTarget) return undefined;
   return `rollback ${s.app} ${s.env} v${s.rollbackTarget}`;
+}
+
+/**
+ * The Rollback confirmation's question: what it reverts to (release, commit, age, config
+ * difference), within the 300 characters Slack allows a confirmation's text (the config part is
+ * cut first). Ages are as of when the deployment finished. Pure.
+ */
+export function rollbackConfirmText(s: ThreadState): string {
+  const tail = " This starts a new deployment.";
+  if (!s.revert) return `Roll ${s.app} ${s.env} back to v${s.rollbackTarget}?${tail}`;
+  const what = revertText(s.revert, new Date(s.finishedAt ?? s.revert.createdAt));
+  return `${clip(`Roll ${s.app} ${s.env} back to ${what}`, 300 - tail.length - 1)}?${tail}`;
+}
+
+/** The summary's changes: the commit range with its commits, and the config diff with values (masked). */
+function changesText(s: ThreadState): string | undefined {
+  const ch = s.changes;
+  if (!ch) return undefined;
+  const lines: string[] = [];
+  if (ch.commits) lines.push(`*Commits* \`${escapeMrkdwn(rangeLabel(ch.commits))}\` (${commitCount(ch.commits)})`, ...commitLines(ch.commits).map(escapeMrkdwn));
+  else if (ch.commitsError) lines.push(`*Commits*: unknown (${escapeMrkdwn(clip(ch.commitsError, 200))})`);
+  lines.push("*Config*", ...configLines(ch.config).map(escapeMrkdwn));
+  return clip(lines.join("\n"), SLACK_LIMITS.sectionText - 10);
 }
 
 /** Procs per host, one host a line, kept within one section (the rest counted). */
@@ -163,6 +194,8 @@ export function summaryBlocks(s: ThreadState): Block[] {
       const rel = s.toRelease !== undefined && !cutsRelease(s.kind) ? ` done, *v${s.toRelease}* serving` : s.toRelease !== undefined ? ` is now *v${s.toRelease}*${s.commit ? ` (\`${escapeMrkdwn(s.commit)}\`)` : ""}` : " succeeded";
       const replaced = s.fromRelease !== undefined && s.fromRelease !== s.toRelease ? `, replacing v${s.fromRelease}` : "";
       const blocks: Block[] = [section(`:white_check_mark: ${title(s)}${rel}${replaced}${took}`, "summary")];
+      const changes = changesText(s);
+      if (changes) blocks.push(section(changes, "changes"));
       const hosts = hostsText(s);
       if (hosts) blocks.push(section(hosts, "procs"));
       if (s.result?.url) blocks.push(section(`reachable at ${escapeMrkdwn(s.result.url)}`, "url"));
@@ -171,7 +204,7 @@ export function summaryBlocks(s: ThreadState): Block[] {
         const b = button(ACTION_IDS.rollback, `Roll back to v${s.rollbackTarget}`, cmd, "danger");
         b.confirm = {
           title: plain("Roll back?", 100),
-          text: plain(`Roll ${s.app} ${s.env} back to v${s.rollbackTarget}? This starts a new deployment.`, 300),
+          text: plain(rollbackConfirmText(s), 300),
           confirm: plain("Roll back", 30),
           deny: plain("Cancel", 30),
           style: "danger",

@@ -1,4 +1,5 @@
 import { MAX_LISTED_COMMITS, type CommitRange, type ConfigDiff } from "../../engine/changes/types.ts";
+import type { RevertTarget } from "../../engine/event-types.ts";
 
 /**
  * Plain-text lines for a change's commits and config diff, shared by `plan`, `releases`, the
@@ -58,4 +59,28 @@ export function configLines(d: ConfigDiff, indent = "  "): string[] {
 export function configKeysLine(d: ConfigDiff): string {
   const parts = [...d.added.map((a) => `+${a.key}`), ...d.changed.map((c) => `~${c.key}`), ...d.removed.map((k) => `-${k}`)];
   return parts.length ? parts.join(" ") : "no config changes";
+}
+
+/** "45s", "3m", "5h", "2d": how long before `now` `then` was. */
+export function age(then: Date, now: Date): string {
+  const s = Math.max(0, Math.round((now.getTime() - then.getTime()) / 1000));
+  if (s < 90) return `${s}s`;
+  if (s < 3600) return `${Math.round(s / 60)}m`;
+  if (s < 36 * 3600) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}
+
+/**
+ * What a rollback would revert to, in one sentence: "v3 (commit abc1234, cut 2h ago); config:
+ * ~GREETING: howdy → hi". `now` is when the sentence is shown (the summary's time).
+ */
+export function revertText(r: RevertTarget, now: Date): string {
+  const commit = r.commit ? `commit ${r.commit}, ` : "";
+  const d = r.config;
+  const parts = [
+    ...d.added.map((a) => `+${a.key}=${cut(a.value, 40)}`),
+    ...d.changed.map((c) => `~${c.key}: ${cut(c.from, 30)} → ${cut(c.to, 30)}`),
+    ...d.removed.map((k) => `-${k}`),
+  ];
+  return `v${r.release} (${commit}cut ${age(new Date(r.createdAt), now)} ago); config: ${parts.length ? parts.join(", ") : "the same"}`;
 }

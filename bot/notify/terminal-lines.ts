@@ -1,6 +1,7 @@
 import type { EngineEvent } from "../../engine/event-types.ts";
 import { cutsRelease, formatDuration, kindVerb, omittedNote, plural, truncateTail } from "./format.ts";
 import type { ThreadState, ThreadStep } from "./thread.ts";
+import { commitCount, commitLines, configLines, rangeLabel, revertText } from "./changes-text.ts";
 
 /**
  * The same thread a Slack user sees, as terminal lines: one call per event, returning the lines
@@ -59,6 +60,13 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
       return [`✗ ${kindVerb(next.kind)} ${target(next)} rejected by ${event.by}${event.reason ? `: ${event.reason}` : ""}`];
     case "deployment.started":
       return prev?.status === "running" ? [] : [`  started`];
+    case "deployment.changes": {
+      const lines = [`  changes v${event.fromRelease ?? "-"} → v${event.toRelease}:`];
+      if (event.commits) lines.push(`    commits ${rangeLabel(event.commits)}: ${commitCount(event.commits)}`, ...commitLines(event.commits, "      "));
+      else if (event.commitsError) lines.push(`    commits: unknown (${event.commitsError})`);
+      lines.push("    config:", ...configLines(event.config, "      "));
+      return lines;
+    }
     case "step.started":
       return [`  … ${event.step}`];
     case "step.progress":
@@ -88,7 +96,7 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
       for (const h of event.hosts) lines.push(`  ${h.host}: ${h.procs.length > 0 ? h.procs.join(" ") : "no procs"}`);
       if (event.url) lines.push(`  reachable at ${event.url}`);
       if (next.rollbackTarget !== undefined && next.kind !== "scale" && next.kind !== "restart") {
-        lines.push(`  to undo: rollback ${next.app} ${next.env} v${next.rollbackTarget}`);
+        lines.push(`  to undo: rollback ${next.app} ${next.env} v${next.rollbackTarget}${next.revert ? ` — reverts to ${revertText(next.revert, new Date(event.at))}` : ""}`);
       }
       return lines;
     }

@@ -1,6 +1,7 @@
 import type { ErrorCode } from "../../lib/error-codes.ts";
 import { finalDeploymentStatuses, type DeploymentKind, type DeploymentStatus } from "../../db/schema/enums.ts";
-import type { EngineEvent, HostProcs, StepName } from "../../engine/event-types.ts";
+import type { EngineEvent, HostProcs, RevertTarget, StepName } from "../../engine/event-types.ts";
+import type { CommitRange, ConfigDiff } from "../../engine/changes/types.ts";
 
 /**
  * A deployment's thread as people see it (Slack head message + replies, or terminal lines), folded
@@ -76,6 +77,10 @@ export interface ThreadState {
   cancelledBy?: string;
   /** The release a Rollback button goes back to: the one this deployment replaced. */
   rollbackTarget?: number;
+  /** What the Rollback button would revert to (release, commit, age, config difference). */
+  revert?: RevertTarget;
+  /** What the new release changes against the one it replaces (deployment.changes). */
+  changes?: { commits?: CommitRange; commitsError?: string; config: ConfigDiff };
   queuedAt: string;
   startedAt?: string;
   finishedAt?: string;
@@ -166,6 +171,15 @@ export function reduceThread(state: ThreadState | undefined, event: EngineEvent)
       };
     case "deployment.started":
       return { ...s, status: "running", startedAt: event.at };
+    case "deployment.changes":
+      return {
+        ...s,
+        changes: {
+          config: event.config,
+          ...(event.commits !== undefined ? { commits: event.commits } : {}),
+          ...(event.commitsError !== undefined ? { commitsError: event.commitsError } : {}),
+        },
+      };
     case "deployment.succeeded": {
       const target = event.previousRelease ?? s.fromRelease;
       const { rollbackTarget: _old, ...rest } = s;
@@ -187,6 +201,7 @@ export function reduceThread(state: ThreadState | undefined, event: EngineEvent)
         ...(event.commit !== undefined ? { commit: shortSha(event.commit) } : {}),
         // Nothing to roll back to when the release did not change (scale, restart).
         ...(target !== undefined && target !== event.release ? { rollbackTarget: target } : {}),
+        ...(event.revert !== undefined && event.revert.release === target ? { revert: event.revert } : {}),
       };
     }
     case "deployment.failed": {

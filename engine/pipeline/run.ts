@@ -14,6 +14,7 @@ import { deploymentById } from "../../db/queries/deployments.ts";
 import { liveProcs } from "../../db/queries/procs.ts";
 import type { DeploymentRow } from "../../db/schema/index.ts";
 import { compensate } from "./compensate.ts";
+import { revertTarget } from "../changes/describe.ts";
 import type { StepContext, StepResults } from "./step.ts";
 import { steps } from "./steps/index.ts";
 
@@ -258,7 +259,9 @@ async function finish(
     const started = (results?.start?.procIds as unknown[] | undefined)?.length ?? 0;
     const removed = Number(results?.teardown?.removed ?? 0);
     const unchanged = to !== undefined && from?.id === to.id && started === 0 && removed === 0 && (d.kind === "deploy" || d.kind === "config");
-    await say({ type: "deployment.succeeded", release: to?.number, previousRelease: from && from.id !== to?.id ? from.number : undefined, commit: fresh.commit?.slice(0, 7), hosts, durationMs, ...(url ? { url } : {}), ...(unchanged ? { unchanged: true } : {}) });
+    // What the Rollback button would go back to, for its confirmation (never fatal: it is a description).
+    const revert = to && from && from.id !== to.id ? await revertTarget(deps, to, from).catch(() => undefined) : undefined;
+    await say({ type: "deployment.succeeded", release: to?.number, previousRelease: from && from.id !== to?.id ? from.number : undefined, commit: fresh.commit?.slice(0, 7), hosts, durationMs, ...(url ? { url } : {}), ...(unchanged ? { unchanged: true } : {}), ...(revert ? { revert } : {}) });
   } else if (status === "cancelled") {
     for (const n of notes) await say({ type: "step.progress", step: step ?? "resolve", message: n });
     await say({ type: "deployment.cancelled", by: "request", durationMs });

@@ -9,6 +9,7 @@ import { EngineError } from "../../errors.ts";
 import { currentRelease, insertNextRelease, latestReleases, releaseById, releaseByNumber, servedReleases } from "../../../db/queries/releases.ts";
 import type { ReleaseRow } from "../../../db/schema/index.ts";
 import type { Step, StepContext } from "../step.ts";
+import { releaseChanges } from "../../changes/describe.ts";
 
 /**
  * Freezes build + config as the next release number. Deploy: the new build with today's config.
@@ -38,10 +39,12 @@ export const releaseStep: Step = {
     const [newest] = reusable ? await latestReleases(deps.db, d.app, d.env, 1) : [];
     if (newest && newest.hash === hash && newest.id !== current?.id) {
       await updateDeployment(deps.db, d.id, { toReleaseId: newest.id });
+      await ctx.emit(await releaseChanges(deps, ctx.app.repo, current ?? (await currentRelease(deps.db, d.app, d.env)), newest, d.params.secretKeys));
       return { result: { releaseId: newest.id, number: newest.number }, summary: `v${newest.number} (the same build and config, not yet served)` };
     }
     const release = await insertRelease(deps.db, { ...cut, app: d.app, env: d.env, createdBy: d.requestedBy });
     await updateDeployment(deps.db, d.id, { toReleaseId: release.id });
+    await ctx.emit(await releaseChanges(deps, ctx.app.repo, current ?? (await currentRelease(deps.db, d.app, d.env)), release, d.params.secretKeys));
     return { result: { releaseId: release.id, number: release.number }, summary: `v${release.number} (${cut.description})` };
   },
 };
