@@ -12,6 +12,7 @@ import { parse } from "./grammar.ts";
 import { planChange, type PlanRequest } from "../engine/changes/plan.ts";
 import { requestPromotion } from "../engine/promote.ts";
 import { planText } from "./answers/plan-text.ts";
+import { pendingSecrets, redactorFor } from "../engine/redact.ts";
 import type { PlannableCommand } from "./command.ts";
 
 export interface DispatchDeps {
@@ -104,7 +105,7 @@ function summaryOf(text: string): string {
 async function planRequest(deps: DispatchDeps, req: ChatRequest, of: PlannableCommand): Promise<PlanRequest> {
   const found = environmentOf(deps.engine.playbook, of.app, of.env);
   const list = found ? accessList(found.environment, actionFor(of.kind)!) : [];
-  const access = { allowed: list.length === 0 || (await deps.authorizer.allowed(req.actor, list)), who: list.map((x) => describeList([x])) };
+  const access = { allowed: list.length === 0 || (await deps.authorizer.allowed(req.actor, list)), who: list };
   const base = { app: of.app, env: of.env, access };
   switch (of.kind) {
     case "deploy":
@@ -160,9 +161,12 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
       };
     }
     case "plan": {
-      const plan = await planChange(engine, await planRequest(deps, req, cmd.of));
+      const planned = await planRequest(deps, req, cmd.of);
+      const plan = await planChange(engine, planned);
       await audit(engine, actor, "plan", "answered", { ...appEnv(cmd), detail: { of: cmd.of.kind } });
-      return { kind: "answer", ...planText(plan, summaryOf(req.text).replace(/^plan\s+/i, "")) };
+      // The command is echoed back: a `config set`'s secret values are masked in it like everywhere.
+      const redact = await redactorFor(engine, cmd.app, cmd.env, pendingSecrets(planned.params));
+      return { kind: "answer", ...planText(plan, redact(summaryOf(req.text).replace(/^plan\s+/i, ""))) };
     }
     case "lock":
     {

@@ -48,9 +48,9 @@ function releaseText(r: PlanRelease | undefined, none: string): string {
 
 function targetText(plan: ChangePlan): string {
   const t = plan.target;
+  if (plan.kind === "config") return "a new release with this config";
   if (plan.kind === "scale" || !t) return `${releaseText(plan.serving, "never deployed")} resized`;
   if (plan.kind === "rollback") return `a new release with v${t.number}'s build and config${t.commit ? ` (${t.commit.slice(0, 7)})` : ""}`;
-  if (plan.kind === "config") return "a new release with this config";
   const commit = t.commit ? ` → ${t.commit.slice(0, 7)}` : "";
   return plan.unchanged ? `${t.source}${commit} (already serving)` : `${t.source}${commit} as a new release`;
 }

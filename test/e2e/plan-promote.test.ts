@@ -14,8 +14,8 @@ import { httpGet, startHarness, type Harness } from "../support/raptor-harness.t
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 
 const READER: Actor = { id: "U_READER" };
-/** Allows whoever an access list names by id (the playbook below names U_TEST and U_READER). */
-const byList: Authorizer = { allowed: async (actor, list) => list.includes(actor.id) };
+/** Allows whoever an access list names: U_TEST (the harness's actor) is UTEST there, U_READER UREADER. */
+const byList: Authorizer = { allowed: async (actor, list) => list.includes(actor.id.replace("_", "")) };
 
 describe("plan, promote, diffs and history", () => {
   let bed: Testbed;
@@ -35,8 +35,8 @@ describe("plan, promote, diffs and history", () => {
             repo: repo.path,
             environments: {
               stage: bedEnv(1, "hello_stage", { uptest_timeout: "10s", env: { GREETING: "hi" } }),
-              prod: bedEnv(1, "hello_prod", { uptest_timeout: "10s", env: { GREETING: "hola" }, promote_from: "stage", access: { deploy: ["U_TEST"], read: ["U_TEST", "U_READER"] } }),
-              gated: bedEnv(1, "hello_gated", { approval: { required: true, approvers: ["U_LEAD"] }, freeze: ["Mon - Sun"] }),
+              prod: bedEnv(1, "hello_prod", { uptest_timeout: "10s", env: { GREETING: "hola" }, promote_from: "stage", access: { deploy: ["UTEST"], read: ["UTEST", "UREADER"] } }),
+              gated: bedEnv(1, "hello_gated", { approval: { required: true, approvers: ["ULEAD"] }, freeze: ["Mon - Wed", "Thu - Sun"] }),
             },
           },
         }),
@@ -125,6 +125,7 @@ describe("plan, promote, diffs and history", () => {
 
     const config = await h.say("plan config set hello prod GREETING=howdy API_TOKEN=sekrit-12345");
     expect(config.text).toContain("  + API_TOKEN=[REDACTED]\n  ~ GREETING: hey → howdy");
+    expect(config.text).toContain("a new release with this config");
     expect(config.text).not.toContain("sekrit-12345");
     expect(config.text).toContain("nothing in the way.");
 
@@ -144,13 +145,13 @@ describe("plan, promote, diffs and history", () => {
     await h.say("lock hello prod testing plans");
     const locked = await h.say("plan deploy hello prod", { actor: READER });
     expect(locked.text).toContain("hello prod is locked by U_TEST (testing plans); `unlock hello prod` first.");
-    expect(locked.text).toContain("you may not deploy hello prod. Who may: U_TEST.");
+    expect(locked.text).toContain("you may not deploy hello prod. Who may: UTEST.");
     await h.say("unlock hello prod");
     const gated = await h.say("plan deploy hello gated");
     expect(gated.text).toContain("never deployed → main");
     expect(gated.text).toContain('hello gated is frozen');
     expect(gated.text).toContain("`deploy!` skips the freeze window");
-    expect(gated.text).toContain("it needs approval from U_LEAD");
+    expect(gated.text).toContain("it needs approval from ULEAD");
 
     // Compared after the lock's own rows are gone again: plans left every row, program and pool as it was.
     const after = await snapshot();
@@ -165,7 +166,7 @@ describe("plan, promote, diffs and history", () => {
     const releases = await h.say("releases hello prod");
     const lines = releases.text.split("\n");
     expect(lines.find((l) => l.startsWith("▶ v3"))).toMatch(new RegExp(`by U_TEST: deploy ${c2.slice(0, 7)}; commits ${c1.slice(0, 7)}\\.\\.${c2.slice(0, 7)} — serving \\(d-`));
-    expect(lines.find((l) => l.includes(" v2 "))).toMatch(/config set GREETING; commits [0-9a-f]{7}; config GREETING — served, replaced later/);
+    expect(lines.find((l) => l.includes(" v2 "))).toMatch(/by U_TEST: set GREETING; commits [0-9a-f]{7}; config GREETING — served, replaced later/);
     expect(lines.find((l) => l.includes(" v1 "))).toContain(`promote stage v1 (${c1.slice(0, 7)})`);
 
     const deploys = await h.say("deploys hello prod since 1h");
