@@ -136,7 +136,10 @@ describe("plan, promote, diffs and history", () => {
     const rollback = await h.say("plan rollback hello prod");
     expect(rollback.text).toContain(`a new release with v2's build and config (${c1.slice(0, 7)})`);
     expect(rollback.text).toContain(`- ${c2.slice(0, 7)} second version <!channel> & more — Raptor Test`);
-    expect(rollback.text).toContain("  ~ GREETING: hey → hola");
+    // The previous release (v2, the `config set`) has v3's config: no config changes; v1 had prod's playbook value.
+    expect(rollback.text).toContain("config:\n  no config changes");
+    const toV1 = await h.say("plan rollback hello prod v1");
+    expect(toV1.text).toContain("config:\n  ~ GREETING: hey → hola");
 
     const promote = await h.say("plan promote hello stage prod");
     expect(promote.text).toContain(`stage v2 → ${c2.slice(0, 7)}`);
