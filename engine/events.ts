@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { deploymentEvents } from "../db/schema/index.ts";
+import { recordEvent } from "../db/queries/deployment-events.ts";
 import type { EngineDeps } from "./context.ts";
 import { redactEvent } from "./redact.ts";
 import { finalEventTypes, type EngineEvent, type EngineEventBody } from "./event-types.ts";
@@ -21,7 +21,7 @@ export async function emit(
 ): Promise<EngineEvent> {
   const clean = redactEvent(body, redact);
   const at = new Date().toISOString();
-  await deps.db.insert(deploymentEvents).values({ deploymentId, type: clean.type, data: clean as unknown as Record<string, unknown> });
+  await recordEvent(deps.db, deploymentId, clean.type, clean as unknown as Record<string, unknown>);
   const partial = { ...clean, deploymentId, at };
   const id = await deps.redis.xadd(eventStreamKey(deps.prefix), "MAXLEN", "~", STREAM_MAXLEN, "*", "e", JSON.stringify(partial));
   return { ...partial, id: id ?? "0-0" } as EngineEvent;

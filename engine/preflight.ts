@@ -1,5 +1,5 @@
 import type { Db } from "../db/client.ts";
-import { type DeploymentKind, type DeploymentParams } from "../db/schema/index.ts";
+import type { DeploymentKind, DeploymentParams } from "../db/schema/index.ts";
 import { didYouMean } from "../lib/suggest.ts";
 import type { Environment } from "../playbooks/types.ts";
 import { EngineError } from "./errors.ts";

@@ -1,4 +1,4 @@
-import { configVars } from "../db/schema/index.ts";
+import { allConfigVars } from "../db/queries/config-vars.ts";
 import type { Logger } from "../lib/logger.ts";
 import { makeRedactor, secretValues } from "../lib/redact.ts";
 import type { EngineDeps } from "./context.ts";
@@ -19,7 +19,7 @@ const lastKnown = new WeakMap<object, Redact>();
  * what the caller is about; the set does not depend on them.
  */
 export async function redactorFor(deps: EngineDeps, _app = "", _env = "", extra: readonly string[] = []): Promise<Redact> {
-  const rows = await deps.db.select({ app: configVars.app, env: configVars.env, key: configVars.key, value: configVars.value, secret: configVars.secret }).from(configVars);
+  const rows = await allConfigVars(deps.db);
   const groups = new Map<string, typeof rows>();
   for (const r of rows) groups.set(`${r.app}\0${r.env}`, [...(groups.get(`${r.app}\0${r.env}`) ?? []), r]);
   const values = [...deps.playbook.secrets];

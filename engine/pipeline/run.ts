@@ -1,6 +1,3 @@
-import { and, asc, eq, inArray, lt, ne, or } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
-import { builds, configVars, deploymentSteps, deployments, releases, swarms } from "../../db/schema/index.ts";
 import { configFor, environmentOf } from "../../playbooks/resolve.ts";
 import { layerConfig, overridesFor } from "../config-layers.ts";
 import type { EngineApiDeps } from "../context.ts";
@@ -10,7 +7,11 @@ import { emit } from "../events.ts";
 import type { EngineEventBody, HostProcs, StepName } from "../event-types.ts";
 import { pendingSecrets, redactorFor } from "../redact.ts";
 import { currentRelease, releaseById } from "../../db/queries/releases.ts";
-import { deploymentById } from "../../db/queries/deployments.ts";
+import { deploymentById, updateDeployment } from "../../db/queries/deployments.ts";
+import { markUnfinishedSteps, stepOf, stepsOf, updateStep } from "../../db/queries/deployment-steps.ts";
+import { applyConfigChange, replaceConfigVars } from "../../db/queries/config-vars.ts";
+import { setSwarmSizes } from "../../db/queries/swarms.ts";
+import { getBuild } from "../../db/queries/builds.ts";
 import { liveProcs } from "../../db/queries/procs.ts";
 import type { DeploymentRow } from "../../db/schema/index.ts";
 import { compensate } from "./compensate.ts";
@@ -55,13 +56,13 @@ export async function runDeployment(
     await say({ type: "deployment.started" });
   } else {
     // Name the step it picks up at: the first one not yet done by the worker that stopped.
-    const pending = await deps.db.select({ name: deploymentSteps.name, status: deploymentSteps.status }).from(deploymentSteps).where(eq(deploymentSteps.deploymentId, id)).orderBy(asc(deploymentSteps.position));
+    const pending = await stepsOf(deps.db, id);
     const at = (pending.find((r) => r.status !== "succeeded" && r.status !== "skipped")?.name ?? "resolve") as StepName;
     await say({ type: "step.progress", step: at, message: `resumed at ${at.replace(/_/g, " ")} by another worker (the previous one stopped)` });
   }
   d = (await deploymentById(deps.db, id))!;
 
-  const rows = await deps.db.select().from(deploymentSteps).where(eq(deploymentSteps.deploymentId, id)).orderBy(asc(deploymentSteps.position));
+  const rows = await stepsOf(deps.db, id);
   const results: StepResults = {};
   let current: StepName | undefined;
   const ctx: StepContext = {
@@ -98,27 +99,21 @@ export async function runDeployment(
     ctx.deployment = fresh ?? d;
     current = name;
     const t0 = Date.now();
-    await deps.db.update(deploymentSteps).set({ status: "running", startedAt: new Date(), error: null }).where(and(eq(deploymentSteps.deploymentId, id), eq(deploymentSteps.name, name)));
+    await updateStep(deps.db, id, name, { status: "running", startedAt: new Date(), error: null });
     await say({ type: "step.started", step: name });
     try {
       const out = await steps[name].run(ctx);
       results[name] = out.result ?? {};
-      await deps.db
-        .update(deploymentSteps)
-        .set({ status: "succeeded", result: out.result ?? {}, finishedAt: new Date() })
-        .where(and(eq(deploymentSteps.deploymentId, id), eq(deploymentSteps.name, name)));
+      await updateStep(deps.db, id, name, { status: "succeeded", result: out.result ?? {}, finishedAt: new Date() });
       await say({ type: "step.finished", step: name, durationMs: Date.now() - t0, summary: out.summary && redact(out.summary) });
     } catch (raw) {
       const err = toEngineError(raw);
       if (err.retryable && !opts.finalAttempt) {
-        await deps.db.update(deploymentSteps).set({ status: "pending", error: redact(err.message) }).where(and(eq(deploymentSteps.deploymentId, id), eq(deploymentSteps.name, name)));
+        await updateStep(deps.db, id, name, { status: "pending", error: redact(err.message) });
         await say({ type: "step.progress", step: name, message: `${redact(err.message)} — retrying` });
         return { kind: "retry", error: err };
       }
-      await deps.db
-        .update(deploymentSteps)
-        .set({ status: "failed", error: redact(err.message), finishedAt: new Date() })
-        .where(and(eq(deploymentSteps.deploymentId, id), eq(deploymentSteps.name, name)));
+      await updateStep(deps.db, id, name, { status: "failed", error: redact(err.message), finishedAt: new Date() });
       await say({ type: "step.failed", step: name, durationMs: Date.now() - t0, message: redact(err.message), output: err.opts.output && redact(err.opts.output) });
       if (routed) {
         await say({ type: "step.progress", step: name, message: "the new release is already serving; old procs may be left behind for the beat to sweep" });
@@ -140,49 +135,24 @@ export async function runDeployment(
  * `scale` or rollback leaves later deploys as they were.
  */
 async function commitDesiredState(deps: EngineApiDeps, d: DeploymentRow): Promise<void> {
-  await deps.db.transaction(async (tx) => {
-    for (const [procType, size] of Object.entries(d.kind === "scale" ? (d.params.scale ?? {}) : {})) {
-      await tx
-        .insert(swarms)
-        .values({ app: d.app, env: d.env, procType, size, updatedBy: d.requestedBy })
-        .onConflictDoUpdate({ target: [swarms.app, swarms.env, swarms.procType], set: { size, updatedBy: d.requestedBy, updatedAt: new Date() } });
-    }
+  if (d.kind === "scale") {
+    await setSwarmSizes(deps.db, d.app, d.env, d.params.scale ?? {}, d.requestedBy);
+    return;
+  }
+  if (d.kind === "rollback") {
     // The row this run loaded may predate the release step; read the release it cut.
-    const [now] = d.kind === "rollback" ? await tx.select({ toReleaseId: deployments.toReleaseId }).from(deployments).where(eq(deployments.id, d.id)) : [];
-    if (d.kind === "rollback" && now?.toReleaseId) {
-      const [release] = await tx.select().from(releases).where(eq(releases.id, now.toReleaseId));
-      const [build] = release ? await tx.select().from(builds).where(eq(builds.id, release.buildId)) : [];
-      if (!release || !build) return;
-      const base = layerConfig(build.configVars ?? {}, configFor(deps.playbook, d.app, d.env).env, {});
-      // A key a person marked secret stays marked through a rollback, or `config` would show it.
-      const marked = await tx
-        .select({ key: configVars.key })
-        .from(configVars)
-        .where(and(eq(configVars.app, d.app), eq(configVars.env, d.env), eq(configVars.secret, true)));
-      const secretKeys = new Set(marked.map((r) => r.key));
-      await tx.delete(configVars).where(and(eq(configVars.app, d.app), eq(configVars.env, d.env)));
-      const keep = Object.entries(overridesFor(release.config, base));
-      if (keep.length) {
-        await tx
-          .insert(configVars)
-          .values(keep.map(([key, value]) => ({ app: d.app, env: d.env, key, value, secret: secretKeys.has(key), updatedBy: d.requestedBy })));
-      }
-      return;
-    }
-    if (d.kind !== "config") return;
-    const marked = new Set(d.params.secretKeys ?? []);
-    for (const [key, value] of Object.entries(d.params.vars ?? {})) {
-      // A key once marked secret stays secret when set again without the mark.
-      const secret = marked.has(key) ? true : undefined;
-      await tx
-        .insert(configVars)
-        .values({ app: d.app, env: d.env, key, value, secret: secret ?? false, updatedBy: d.requestedBy })
-        .onConflictDoUpdate({ target: [configVars.app, configVars.env, configVars.key], set: { value, ...(secret ? { secret } : {}), updatedBy: d.requestedBy, updatedAt: new Date() } });
-    }
-    if (d.params.keys?.length) {
-      await tx.delete(configVars).where(and(eq(configVars.app, d.app), eq(configVars.env, d.env), inArray(configVars.key, d.params.keys)));
-    }
-  });
+    const now = await deploymentById(deps.db, d.id);
+    if (!now?.toReleaseId) return;
+    // Releases and builds are immutable: read outside the config's transaction.
+    const release = await releaseById(deps.db, now.toReleaseId);
+    const build = release ? await getBuild(deps.db, release.buildId) : undefined;
+    if (!release || !build) return;
+    const base = layerConfig(build.configVars ?? {}, configFor(deps.playbook, d.app, d.env).env, {});
+    await replaceConfigVars(deps.db, d.app, d.env, overridesFor(release.config, base), d.requestedBy);
+    return;
+  }
+  if (d.kind !== "config") return;
+  await applyConfigChange(deps.db, d.app, d.env, { vars: d.params.vars ?? {}, secretKeys: d.params.secretKeys ?? [], unset: d.params.keys ?? [] }, d.requestedBy);
 }
 
 /**
@@ -196,7 +166,7 @@ export async function abandonDeployment(deps: EngineApiDeps, id: string, reason:
   const found = environmentOf(deps.playbook, d.app, d.env);
   const redact = await redactorFor(deps, d.app, d.env, pendingSecrets(d.params));
   const say = (body: EngineEventBody) => emit(deps, id, body, redact).then(() => undefined);
-  const [route] = await deps.db.select().from(deploymentSteps).where(and(eq(deploymentSteps.deploymentId, id), eq(deploymentSteps.name, "route")));
+  const route = await stepOf(deps.db, id, "route");
   if (route?.status === "succeeded") {
     // Traffic already moved: the deployment happened; finish it as such.
     await commitDesiredState(deps, d);
@@ -224,7 +194,7 @@ export async function abandonDeployment(deps: EngineApiDeps, id: string, reason:
 }
 
 async function markRest(deps: EngineApiDeps, id: string, status: "skipped"): Promise<void> {
-  await deps.db.update(deploymentSteps).set({ status }).where(and(eq(deploymentSteps.deploymentId, id), inArray(deploymentSteps.status, ["pending", "running"])));
+  await markUnfinishedSteps(deps.db, id, status);
 }
 
 async function finish(
@@ -241,10 +211,7 @@ async function finish(
   const durationMs = finishedAt.getTime() - (d.startedAt ?? d.createdAt).getTime();
   // The stored error passes the redactor over every app's secrets, like every stored message.
   const redact = err ? await redactorFor(deps, d.app, d.env, pendingSecrets(d.params)) : (t: string) => t;
-  await deps.db
-    .update(deployments)
-    .set({ status, finishedAt, errorCode: err?.code ?? null, error: err ? redact(err.message) : null })
-    .where(eq(deployments.id, d.id));
+  await updateDeployment(deps.db, d.id, { status, finishedAt, errorCode: err?.code ?? null, error: err ? redact(err.message) : null });
   const fresh = (await deploymentById(deps.db, d.id))!;
   if (status === "succeeded") {
     const to = fresh.toReleaseId ? await releaseById(deps.db, fresh.toReleaseId) : undefined;
