@@ -14,10 +14,17 @@ import { requestPromotion } from "../engine/promote.ts";
 import { planText } from "./answers/plan-text.ts";
 import { pendingSecrets, redactorFor } from "../engine/redact.ts";
 import type { PlannableCommand } from "./command.ts";
+import type { Coalescer } from "../lib/coalesce.ts";
 
 export interface DispatchDeps {
   engine: EngineApiDeps;
   authorizer: Authorizer;
+  /**
+   * Shares the answer to identical queries asked within its window (the Slack bot passes one, 1 s:
+   * a burst of the same `status` costs one answer). Any command that changes something clears it,
+   * so nobody is shown, after their own `lock` or `deploy`, what was true before it.
+   */
+  answers?: Coalescer<Reply>;
 }
 
 /**
@@ -48,7 +55,12 @@ async function answer(deps: DispatchDeps, req: ChatRequest): Promise<Reply> {
       await audit(deps.engine, req.actor.id, cmd.kind, "refused", { ...appEnv(cmd), detail: { reason: refusal.text } });
       return refusal;
     }
-    return await execute(deps, req, cmd);
+    if (isQuery(cmd) || !deps.answers) return await execute(deps, req, cmd);
+    try {
+      return await execute(deps, req, cmd);
+    } finally {
+      deps.answers.clear();
+    }
   } catch (err) {
     if (err instanceof EngineError) {
       await audit(deps.engine, req.actor.id, cmd.kind, "refused", { ...appEnv(cmd), detail: { code: err.code } });
@@ -57,6 +69,10 @@ async function answer(deps: DispatchDeps, req: ChatRequest): Promise<Reply> {
     }
     throw err;
   }
+}
+
+function isQuery(cmd: Command): boolean {
+  return ["status", "releases", "logs", "config", "apps", "hosts", "queue", "beat", "help", "deploys", "who-deployed", "plan"].includes(cmd.kind);
 }
 
 function appEnv(cmd: Command): { app?: string; env?: string } {
@@ -199,7 +215,7 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
     case "help":
     case "deploys":
     case "who-deployed": {
-      const answer = await answerQuery(engine, cmd);
+      const answer = deps.answers && cmd.kind !== "help" ? await deps.answers.get(JSON.stringify(cmd), () => answerQuery(engine, cmd)) : await answerQuery(engine, cmd);
       await audit(engine, actor, cmd.kind, "answered", appEnv(cmd));
       return answer;
     }

@@ -149,6 +149,11 @@ export class Queues {
     if (!isRedisConnectionError(err)) this.log.error({ ...errorFields(err) }, "queue error");
   }
 
+  /** Every queue by name (metrics read their depths). */
+  all(): Record<QueueName, Queue> {
+    return { deployments: this.deployments, builds: this.builds, procs: this.procs, maintenance: this.maintenance, reads: this.reads };
+  }
+
   /** One tick of a beat job; a tick already enqueued (by this beat or another) is not added again. */
   async enqueueMaintenance(job: JobData<"maintenance">["job"], scheduledFor: Date): Promise<string> {
     const data = jobCatalog.maintenance.schema.parse({ job, scheduledFor: scheduledFor.toISOString() });

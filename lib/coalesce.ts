@@ -43,6 +43,11 @@ export class Coalescer<V> {
     return entry.value;
   }
 
+  /** Forgets every answer (in-flight loads still settle for their callers). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   /** How many times `load` ran (what coalescing saved is calls minus loads). */
   get loadCount(): number {
     return this.loads;

@@ -7,6 +7,11 @@ import type { Logger } from "../../lib/logger.ts";
 import { createSlackSink, type SlackSink } from "../notify/slack-sink.ts";
 import { createSlackApp, type SlackApp } from "./app.ts";
 import type { AdmissionLimits } from "../admission.ts";
+import { Coalescer } from "../../lib/coalesce.ts";
+import type { Reply } from "../dispatch-types.ts";
+
+/** How long the answer to a query is shared with whoever asks the same (ms). */
+export const ANSWER_COALESCE_MS = 1_000;
 
 export interface SlackBotOptions {
   botToken: string;
@@ -41,6 +46,8 @@ export async function startSlackBot(engine: EngineApiDeps, blockingRedis: Redis,
   const who = await checkBotToken(o.botToken, o.slackApiUrl);
   o.log.info({ user: who.user, team: who.team }, "Slack token accepted");
   let authorizer: SlackApp["authorizer"] | undefined;
+  // Identical queries within a second share one answer (issue 14 item 4).
+  const answers = new Coalescer<Reply>(ANSWER_COALESCE_MS);
   const app = createSlackApp({
     botToken: o.botToken,
     signingSecret: o.signingSecret,
@@ -51,7 +58,7 @@ export async function startSlackBot(engine: EngineApiDeps, blockingRedis: Redis,
     prefix: engine.prefix,
     logger: o.log,
     ...(o.limits ? { limits: o.limits } : {}),
-    dispatch: (req) => dispatch({ engine, authorizer: authorizer! }, req),
+    dispatch: (req) => dispatch({ engine, authorizer: authorizer!, answers }, req),
   });
   authorizer = app.authorizer;
   const sink = createSlackSink({ client: app.client, redis: engine.redis, prefix: engine.prefix, minUpdateIntervalMs: o.minUpdateIntervalMs, log: o.log });
