@@ -30,5 +30,8 @@ typecheck:
 
 bench: setup
 	npx tsx bench/deploy-fanout.ts
+	npx tsx bench/floor.ts
+	npx tsx bench/throughput.ts
+	npx tsx bench/layout-ops.ts
 	npx tsx bench/ssh-edge.ts
 	npx tsx bench/route.ts
