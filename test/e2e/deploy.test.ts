@@ -307,6 +307,14 @@ describe("deploy pipeline on three ssh hosts", () => {
     expect(samples.length).toBeGreaterThan(0);
     for (const s of samples) expect(s.length, `pool sample ${s.join(",")}`).toBeGreaterThanOrEqual(1);
     expect(samples.some((s) => s.length === 1), "a proc was out of the pool while it restarted").toBe(true);
+    // Issue 11 trial: this restart said "restarting 1 proc on <host>" twice, "1 hosts" and "replacing v1".
+    const rounds = r.text.split("\n").filter((l) => l.includes("restarting "));
+    expect(rounds, r.text).toHaveLength(2);
+    expect(rounds[0]).toMatch(/round 1 of 2: restarting \S+ on /);
+    expect(rounds[1]).toMatch(/round 2 of 2: restarting \S+ on /);
+    expect(r.text).toContain("2 procs on 1 host restarted");
+    expect(r.text).toMatch(/✓ Restart hello solo done, v\d+ serving/);
+    expect(r.text).not.toMatch(/replacing v|1 hosts/);
     expect(await pool("hello_solo")).toEqual(poolBefore);
     for (const p of rows) expect(await httpGet(p.host, p.port!)).toContain("hello from v1");
   }, 60_000);
