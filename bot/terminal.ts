@@ -4,10 +4,42 @@ import { followDeployment } from "../engine/events.ts";
 import type { EngineEvent } from "../engine/event-types.ts";
 import { dispatch, type DispatchDeps } from "./dispatch.ts";
 import type { Actor, Reply } from "./dispatch-types.ts";
+import { toPlain } from "./notify/markup.ts";
 import { renderTerminal } from "./notify/terminal-lines.ts";
 import { reduceThread, type ThreadState } from "./notify/thread.ts";
 
-export type Print = (line: string) => void;
+/** Prints one line; thread lines come with the thread they belong to. */
+export type Print = (line: string, thread?: ThreadState) => void;
+
+/** `[d-k3j9x2ab hello local]`: which deployment a line belongs to. */
+export function threadTag(deploymentId: string, thread?: Pick<ThreadState, "app" | "env">): string {
+  return `[${deploymentId}${thread?.app ? ` ${thread.app} ${thread.env}` : ""}]`;
+}
+
+/**
+ * The threads the terminal is following at once. While one runs alone its lines print as they
+ * are; once two or more run together, every line of each names its deployment, and keeps doing
+ * so until that deployment ends (a line that was tagged once is never left to guess after).
+ */
+export class ThreadBoard {
+  private readonly active = new Set<string>();
+  private readonly tagged = new Set<string>();
+
+  constructor(private readonly print: Print) {}
+
+  /** Starts following `deploymentId`; returns the printer for its lines. */
+  open(deploymentId: string): Print {
+    this.active.add(deploymentId);
+    if (this.active.size > 1) for (const id of this.active) this.tagged.add(id);
+    return (line, thread) => this.print(this.tagged.has(deploymentId) ? `${threadTag(deploymentId, thread)} ${line}` : line, thread);
+  }
+
+  /** Stops following `deploymentId` (its final event was printed, or the follow ended). */
+  close(deploymentId: string): void {
+    this.active.delete(deploymentId);
+    this.tagged.delete(deploymentId);
+  }
+}
 
 export function replyLines(reply: Reply): string[] {
   switch (reply.kind) {
@@ -16,7 +48,8 @@ export function replyLines(reply: Reply): string[] {
     case "refused":
       return [`✗ ${reply.text}`];
     case "answer":
-      return [reply.title, ...reply.text.split("\n")];
+      // Answers carry emphasis for Slack (markup.ts); the terminal shows plain text.
+      return [toPlain(reply.title), ...toPlain(reply.text).split("\n")];
     case "deployment":
     case "done":
       return [reply.text];
@@ -35,7 +68,7 @@ export async function followThread(conn: Redis, prefix: string, deploymentId: st
     deploymentId,
     (e) => {
       const next = reduceThread(state, e);
-      for (const line of renderTerminal(state, next, e)) print(line);
+      for (const line of renderTerminal(state, next, e)) print(line, next);
       state = next;
     },
     opts,
@@ -57,6 +90,7 @@ export async function runRepl(
     io.output.write(`\r${line}\n`);
   };
   const followers = new AbortController();
+  const board = new ThreadBoard(print);
   print(`Raptor terminal chat. You are ${actor.id}. Type \`help\` for commands, \`exit\` to leave.`);
   rl.prompt();
   for await (const line of rl) {
@@ -68,9 +102,12 @@ export async function runRepl(
         for (const l of replyLines(reply)) print(l);
         if (reply.kind === "deployment") {
           const conn = deps.connection();
-          void followThread(conn, deps.engine.prefix, reply.deploymentId, print, { signal: followers.signal, from: reply.since })
-            .catch((err) => print(`(lost the thread of ${reply.deploymentId}: ${(err as Error).message})`))
+          const id = reply.deploymentId;
+          const printLine = board.open(id);
+          void followThread(conn, deps.engine.prefix, id, printLine, { signal: followers.signal, from: reply.since })
+            .catch((err) => print(`(lost the thread of ${id}: ${(err as Error).message})`))
             .finally(() => {
+              board.close(id);
               conn.disconnect();
               rl.prompt();
             });
