@@ -7,6 +7,7 @@ import type { Actor, Reply } from "./dispatch-types.ts";
 import { toPlain } from "./notify/markup.ts";
 import { renderTerminal } from "./notify/terminal-lines.ts";
 import { reduceThread, type ThreadState } from "./notify/thread.ts";
+import { watchBeatReports } from "./terminal-news.ts";
 
 /** Prints one line; thread lines come with the thread they belong to. */
 export type Print = (line: string, thread?: ThreadState) => void;
@@ -92,6 +93,13 @@ export async function runRepl(
   const followers = new AbortController();
   const board = new ThreadBoard(print);
   print(`Raptor terminal chat. You are ${actor.id}. Type \`help\` for commands, \`exit\` to leave.`);
+  // The beat's news (a timed lock released, a host down) shows here as in a Slack channel.
+  const news = deps.connection();
+  void watchBeatReports(news, deps.engine.prefix, (l) => (print(l), rl.prompt()), followers.signal)
+    .catch((err) => {
+      if (!followers.signal.aborted) print(`(the beat's news will not show here: ${(err as Error).message})`);
+    })
+    .finally(() => news.disconnect());
   rl.prompt();
   for await (const line of rl) {
     const text = line.trim();
@@ -119,5 +127,6 @@ export async function runRepl(
     rl.prompt();
   }
   followers.abort();
+  news.disconnect();
   rl.close();
 }
