@@ -2,6 +2,7 @@
 import { z } from "zod";
 import type { Squad, SshSettings } from "../types.ts";
 import { nonEmptyString, ssh, stringList, strict, withHostPlaceholder, type IssueParams } from "./common.ts";
+import { hostProblem, rootProblem } from "./hosts.ts";
 
 export const DEFAULT_SUPERVISOR_URL = "http://{host}:9001/RPC2";
 export const DEFAULT_PORTS = { from: 5000, to: 5999 };
@@ -52,6 +53,8 @@ export const squadSchema = strict({
     if (hosts.length === 0) ctx.addIssue({ code: "custom", message: "must list at least one host" });
     hosts.forEach((host, i) => {
       if (hosts.indexOf(host) < i) ctx.addIssue({ code: "custom", path: [i], message: `lists "${host}" twice`, params: COMPLETE });
+      const problem = hostProblem(host);
+      if (problem) ctx.addIssue({ code: "custom", path: [i], message: problem, params: COMPLETE });
     });
   }),
   transport: z.enum(["ssh", "local"], { error: 'must be "ssh" or "local"' }).default("ssh"),
@@ -68,6 +71,11 @@ export const squadSchema = strict({
       if (s === null || typeof s !== "object") return;
       const ssh = s.ssh as unknown;
       const user = ssh !== null && typeof ssh === "object" ? (ssh as { user?: unknown }).user : undefined;
+      // The root's rule depends on the transport (a local one may be relative); see hosts.ts.
+      if (typeof s.root === "string") {
+        const problem = rootProblem(s.root, s.transport === "local" ? "local" : "ssh");
+        if (problem) ctx.addIssue({ code: "custom", path: ["root"], message: problem, input: s.root });
+      }
       if (s.transport === "ssh" && (user === undefined || user === "")) {
         const path = ssh !== null && typeof ssh === "object" ? ["ssh", "user"] : ["ssh"];
         ctx.addIssue({ code: "custom", path, message: "is required when transport is ssh (the user Raptor logs in as)", params: COMPLETE });

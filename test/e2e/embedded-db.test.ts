@@ -52,7 +52,6 @@ describe("embedded database shared by bin/raptor processes", () => {
     const d = startRaptor(["all"], env);
     const record = join(data, "pglite.owner");
     for (;;) {
-      // bin/raptor execs tsx, which runs node as its child: the record holds that child's pid.
       const owner = existsSync(record) ? (JSON.parse(readFileSync(record, "utf8")) as { since: string }) : undefined;
       if (owner && Date.parse(owner.since) >= since - 1000) return d;
       if (d.child.exitCode !== null) throw new Error(`raptor all exited: ${d.output()}`);
