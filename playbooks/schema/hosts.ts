@@ -12,7 +12,8 @@ import { isIP } from "node:net";
  * Returns what is wrong, or undefined.
  */
 export function hostProblem(host: string): string | undefined {
-  if (isIP(host)) return undefined;
+  // An unset ${VAR} is reported as such where it is substituted.
+  if (isIP(host) || host.includes("${")) return undefined;
   const shown = JSON.stringify(host);
   if (/[\x00-\x20\x7f]/.test(host)) return `${shown} is not a host name: it contains a space or a control character (a line break, a tab)`;
   if (host.length > 253) return `${shown} is not a host name: at most 253 characters (RFC 1123)`;
@@ -40,7 +41,9 @@ const ROOT_CHARS = /^[A-Za-z0-9_./@+,:=-]*$/;
  * wrong, or undefined.
  */
 export function rootProblem(root: string, transport: "ssh" | "local"): string | undefined {
-  const bare = root.split("{host}").join("h");
+  // Placeholders (an unknown one is reported on its own) and an unset ${VAR} are not the path's fault.
+  if (root.includes("${")) return undefined;
+  const bare = root.replace(/\{[^}]*\}/g, "h");
   if (/[\x00-\x1f\x7f]/.test(bare)) return "must be a directory path on one line: it contains a line break or another control character";
   if (!ROOT_CHARS.test(bare)) {
     const bad = [...new Set([...bare].filter((c) => !ROOT_CHARS.test(c)))].map((c) => (c === " " ? "a space" : `"${c}"`));
