@@ -35,7 +35,11 @@ export async function dispatch(deps: DispatchDeps, req: ChatRequest): Promise<Re
   const problem = await deps.engine.refreshPlaybook?.();
   const reply = await answer(deps, req);
   // A broken playbook edit is kept out; whoever types next is told, with the answer.
-  return problem ? { ...reply, text: `${reply.text}\n⚠ ${problem}` } : reply;
+  const text = problem ? `${reply.text}\n⚠ ${problem}` : reply.text;
+  // Every answer echoes what a person typed somewhere (a lock or reject reason, a ref, a word the
+  // parser did not know): a known secret pasted into it is masked here, whatever the command.
+  const redact = await redactorFor(deps.engine);
+  return reply.kind === "answer" ? { ...reply, title: redact(reply.title), text: redact(text) } : { ...reply, text: redact(text) };
 }
 
 async function answer(deps: DispatchDeps, req: ChatRequest): Promise<Reply> {

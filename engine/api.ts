@@ -125,7 +125,7 @@ export async function decideApproval(
   deploymentId: string,
   actor: string,
   decision: "approved" | "rejected",
-  reason?: string,
+  typedReason?: string,
 ): Promise<void> {
   const d = await deploymentById(deps.db, deploymentId);
   if (!d) throw new EngineError("not_found", `there is no deployment ${deploymentId}`);
@@ -143,6 +143,8 @@ export async function decideApproval(
     await expireApproval(deps, deploymentId);
     throw new EngineError("invalid", `the approval for ${deploymentId} expired at ${approval.expiresAt.toISOString()}; request the deployment again.`);
   }
+  // A reason is typed by a person and may hold a secret they pasted: stored and shown masked.
+  const reason = typedReason === undefined ? undefined : (await redactorFor(deps, d.app, d.env))(typedReason);
   const decided = await decidePendingApproval(deps.db, deploymentId, { status: decision, decidedBy: actor, decidedAt: now, reason });
   if (!decided) throw new EngineError("invalid", `${deploymentId} was already decided.`);
   await audit(deps, actor, decision === "approved" ? "approve" : "reject", "recorded", { app: d.app, env: d.env, deploymentId, detail: reason ? { reason } : {} });
@@ -196,8 +198,11 @@ export async function cancelDeployment(deps: EngineApiDeps, deploymentId: string
  * Locks an app+env; with `forMs` the lock ends by itself then (the beat's expire job releases it).
  * Returns when it ends, if it does. Throws lock_held when someone holds it already.
  */
-export async function lockEnvironment(deps: EngineDeps, app: string, env: string, actor: string, reason?: string, forMs?: number): Promise<Date | undefined> {
+export async function lockEnvironment(deps: EngineDeps, app: string, env: string, actor: string, typedReason?: string, forMs?: number): Promise<Date | undefined> {
   if (!environmentOf(deps.playbook, app, env)) throw new EngineError("not_found", `there is no environment ${env} for app ${app}`);
+  // The reason is shown to everyone who meets the lock (status, refusals) and kept: a secret
+  // pasted into it is masked before either.
+  const reason = typedReason === undefined ? undefined : (await redactorFor(deps, app, env))(typedReason);
   const now = deps.now?.() ?? new Date();
   const expiresAt = forMs !== undefined ? new Date(now.getTime() + forMs) : undefined;
   await removeEndedLocks(deps.db, now, { app, env });

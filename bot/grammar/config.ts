@@ -60,13 +60,19 @@ function parseUnset(words: Word[], ctx: ParseContext): Command {
 export function assignments(s: string): Record<string, string> {
   const vars: Record<string, string> = {};
   let i = 0;
+  let previous: string | undefined;
   for (;;) {
+    const from = i;
     while (isSpace(s[i])) i++;
     if (i >= s.length) return vars;
+    // Pairs may sit on lines of their own; a line that is not a pair most likely is the rest of a
+    // value that went over two lines (red-team finding 10: "line2" has no value).
+    const afterBreak = previous !== undefined && LINE_BREAK.test(s.slice(from, i));
     let j = i;
     while (j < s.length && s[j] !== "=" && !isSpace(s[j])) j++;
     const keyText = s.slice(i, j);
     if (s[j] !== "=") {
+      if (afterBreak) fail(multiLine(previous!));
       const chars = charProblem(keyText);
       if (chars) fail(chars);
       fail(`${show(keyText)} has no value: write KEY=VALUE, e.g. \`LOG_LEVEL=debug\` (to remove a key, use \`config unset\`).`);
@@ -85,6 +91,7 @@ export function assignments(s: string): Record<string, string> {
       i = end + 1;
       if (i < s.length && !isSpace(s[i])) fail(`the value of ${key} goes on after its closing quote; put a space between KEY=VALUE pairs.`);
       // Inside quotes the text is kept exactly: runs of spaces, tabs, curly apostrophes.
+      if (LINE_BREAK.test(value)) fail(multiLine(key));
       const problem = freeTextProblem(value, `the value of ${key}`, { tabs: true });
       if (problem) fail(problem);
     } else {
@@ -100,5 +107,13 @@ export function assignments(s: string): Record<string, string> {
     if (Object.hasOwn(vars, key)) fail(`${key} is given twice; set each key once.`);
     // defineProperty, not assignment: a key named __proto__ must become a property, not a prototype.
     Object.defineProperty(vars, key, { value, enumerable: true, writable: true, configurable: true });
+    previous = key;
   }
+}
+
+/** Line breaks as chat clients send them (Slack's Shift+Enter is \n; U+2028/2029 from pasted text). */
+const LINE_BREAK = /[\n\r\u0085\u2028\u2029]/;
+
+function multiLine(key: string): string {
+  return `the value of ${key} goes over a line break: a config value is one line. Write it on one line; each KEY=VALUE pair may have a line of its own.`;
 }

@@ -121,6 +121,8 @@ const forms: Row[] = [
   ["config web production", NONE, { kind: "config", app: "web", env: "production" }],
   ["config", BOUND, { kind: "config", app: "web", env: "production" }],
   ["config set web production LOG_LEVEL=debug", NONE, { kind: "config-set", app: "web", env: "production", vars: { LOG_LEVEL: "debug" } }],
+  // Pairs on lines of their own (Slack's Shift+Enter) are pairs.
+  ["config set web production A=1\nB=2", NONE, { kind: "config-set", app: "web", env: "production", vars: { A: "1", B: "2" } }],
   [
     `config set web production A=1 B="two words" C='single q' D=“smart quotes” E=‘smart single’ F=`,
     NONE,
@@ -287,6 +289,10 @@ const mistakes: ErrorRow[] = [
   ["config set web production", NONE, "config set web production needs KEY=VALUE pairs, e.g. `config set web production LOG_LEVEL=debug`."],
   ["config set LOG_LEVEL=debug", NONE, "config set needs an app and an environment first (this channel is not bound to one), e.g. `config set hello local LOG_LEVEL=debug`."],
   ["config set web production LOG_LEVEL", NONE, '"LOG_LEVEL" has no value: write KEY=VALUE, e.g. `LOG_LEVEL=debug` (to remove a key, use `config unset`).'],
+  // Red-team finding 10: a value over two lines used to get '"line2" has no value'.
+  ["config set web production A=line1\nline2", NONE, "the value of A goes over a line break: a config value is one line. Write it on one line; each KEY=VALUE pair may have a line of its own."],
+  ["config set web production B=2 A=line1\r\nline2 more", NONE, "the value of A goes over a line break: a config value is one line. Write it on one line; each KEY=VALUE pair may have a line of its own."],
+  ['config set web production A="line1\nline2"', NONE, "the value of A goes over a line break: a config value is one line. Write it on one line; each KEY=VALUE pair may have a line of its own."],
   ["config set web production 1X=2", NONE, '"1X" is not a valid config key: keys use letters, digits and "_", and don\'t start with a digit.'],
   ["config set web production A=1 A=2", NONE, "A is given twice; set each key once."],
   [`config set web production A="open`, NONE, 'the value of A opens a quote (") that is never closed.'],
