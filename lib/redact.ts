@@ -1,10 +1,12 @@
 /**
  * The one text redactor: every secret of 4 characters or more becomes `[REDACTED]`, longest
- * first (so a secret containing another is masked whole). Short values are left alone: masking
- * "1" everywhere would hide more than it protects.
+ * first (so a secret containing another is masked whole), and so do its common encodings
+ * (`encodedForms`: base64, hex, URL-encoding). Short values are left alone: masking "1"
+ * everywhere would hide more than it protects.
  */
 export function makeRedactor(secrets: Iterable<string>): (text: string) => string {
-  const list = [...new Set([...secrets].filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
+  const plain = [...secrets].filter((s) => s.length >= 4);
+  const list = [...new Set([...plain, ...plain.flatMap(encodedForms)])].sort((a, b) => b.length - a.length);
   if (list.length === 0) return (t) => t;
   return (text) => {
     let out = text;
@@ -38,4 +40,33 @@ export function secretValues(config: Readonly<Record<string, string>>, marked: R
   return Object.entries(config)
     .filter(([k, v]) => marked.has(k) || isSecretKey(k) || isSecretValue(v))
     .map(([, v]) => v);
+}
+
+/** Encoded forms shorter than this are not masked: too likely to occur by chance. */
+const MIN_ENCODED = 8;
+
+/**
+ * What a secret looks like when a program prints it encoded, for the redactor to mask too:
+ * - hex of its UTF-8 bytes, lower and upper case;
+ * - URL-encoding (`encodeURIComponent`), when that differs from the secret;
+ * - base64, standard and URL-safe alphabets (RFC 4648 §4, §5), at each of the three byte
+ *   alignments the secret can have inside a longer encoded text (`Basic base64(user:secret)`):
+ *   only the characters that depend on the secret's bytes alone, so the form is found whatever
+ *   comes before or after it.
+ * Forms under MIN_ENCODED characters are left out. Not covered: a secret split across lines or
+ * chunks, other encodings (base32, gzip, encryption), or a transformed secret.
+ */
+export function encodedForms(secret: string): string[] {
+  const bytes = Buffer.from(secret, "utf8");
+  const forms = [bytes.toString("hex"), bytes.toString("hex").toUpperCase()];
+  const url = encodeURIComponent(secret);
+  if (url !== secret) forms.push(url);
+  for (let a = 0; a < 3; a++) {
+    const b64 = Buffer.concat([Buffer.alloc(a), bytes]).toString("base64");
+    // A base64 character carries 6 bits: skip those holding bits of the `a` bytes before the
+    // secret, stop before those holding bits of what follows it.
+    const core = b64.slice(Math.ceil((a * 8) / 6), Math.floor(((a + bytes.length) * 8) / 6));
+    forms.push(core, core.replace(/\+/g, "-").replace(/\//g, "_"));
+  }
+  return [...new Set(forms)].filter((f) => f.length >= MIN_ENCODED && f !== secret);
 }
