@@ -30,8 +30,6 @@ typecheck:
 
 bench: setup
 	npx tsx bench/deploy-fanout.ts
-	npx tsx bench/floor.ts
-	npx tsx bench/throughput.ts
-	npx tsx bench/layout-ops.ts
 	npx tsx bench/ssh-edge.ts
 	npx tsx bench/route.ts
+	npx tsx bench/ack.ts

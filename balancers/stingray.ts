@@ -1,7 +1,6 @@
 import { Agent, request, type Dispatcher } from "undici";
 import { BalancerError, type Balancer, type ChangeOptions, type Node } from "./balancer.ts";
 import { errorText, nodesTable, poolUrl, putBody, tableNodes, withNodesActive, withNodesDraining, withoutNodes, type NodesTableRow } from "./stingray-api.ts";
-import { plural } from "../lib/plural.ts";
 
 /** The playbook's `kind: stingray` keys, resolved. */
 export interface StingrayOptions {
@@ -48,7 +47,7 @@ export class StingrayBalancer implements Balancer {
     const next = withNodesActive(table, nodes);
     if (JSON.stringify(next) !== JSON.stringify(table)) {
       await this.write(pool, next);
-      await report(opts, `${new URL(this.opts.url).host}: +${nodes.length} active (${plural(next.length, "node")})`);
+      await report(opts, `${new URL(this.opts.url).host}: +${nodes.length} active (${next.length} nodes)`);
     }
     return tableNodes(next);
   }
@@ -66,7 +65,7 @@ export class StingrayBalancer implements Balancer {
     // Read again: the pool lock keeps Raptor out, but an operator may have changed other rows.
     const next = withoutNodes((await this.read(pool)) ?? [], present);
     await this.write(pool, next);
-    await report(opts, `${new URL(this.opts.url).host}: −${present.length} (${plural(next.length, "node")})`);
+    await report(opts, `${new URL(this.opts.url).host}: −${present.length} (${next.length} nodes)`);
     return tableNodes(next);
   }
 

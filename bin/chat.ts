@@ -3,6 +3,7 @@ import { runRepl } from "../bot/terminal.ts";
 import { terminalAuthorizer } from "../bot/terminal-access.ts";
 import { startSlackBot } from "../bot/slack/start.ts";
 import { admissionLimitsFromEnv } from "../bot/admission.ts";
+import { routesOf, serveMetrics } from "./observe.ts";
 import type { Runtime } from "./runtime.ts";
 
 /**
@@ -23,9 +24,12 @@ export async function startChat(rt: Runtime, shutdown: (() => Promise<void> | vo
       slackApiUrl: env.SLACK_API_URL || undefined,
       consumer: env.RAPTOR_BOT_NAME ?? hostname(),
       limits: admissionLimitsFromEnv(env),
+      // Over HTTP, /metrics and /healthz share the Slack port; in Socket Mode they get their own.
+      ...(env.SLACK_APP_TOKEN ? {} : { routes: routesOf(rt) }),
       log: rt.engine.logger,
     });
     shutdown.push(() => bot.stop());
+    if (!bot.port) shutdown.push(await serveMetrics(rt, "bot"));
     process.stdout.write(bot.port ? `raptor: Slack bot listening on :${bot.port}/slack/events\n` : "raptor: Slack bot connected (Socket Mode)\n");
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
@@ -33,6 +37,7 @@ export async function startChat(rt: Runtime, shutdown: (() => Promise<void> | vo
     });
     return;
   }
+  shutdown.push(await serveMetrics(rt, "bot"));
   const actor = { id: env.RAPTOR_USER ?? userInfo().username };
   // SIGTERM / SIGINT end the chat like `exit`, so shutdown runs (the embedded database closes cleanly).
   const stop = new AbortController();

@@ -8,6 +8,7 @@ import { followThread, replyLines } from "../bot/terminal.ts";
 import { terminalAuthorizer } from "../bot/terminal-access.ts";
 import { PlaybookError } from "../playbooks/load.ts";
 import { configFromEnv, createRuntime, type Runtime } from "./runtime.ts";
+import { serveMetrics } from "./observe.ts";
 
 const usage = `usage: raptor <command>
   all              bot (Slack when SLACK_BOT_TOKEN is set, else the terminal chat) + worker + beat
@@ -87,11 +88,13 @@ async function main(argv: string[]): Promise<number> {
       case "worker": {
         const w = await startWorker(rt.engine);
         shutdown.push(() => w.close());
+        shutdown.push(await serveMetrics(rt, "worker"));
         await waitForSignal();
         return 0;
       }
       case "beat":
         shutdown.push(await beat(rt));
+        shutdown.push(await serveMetrics(rt, "beat"));
         await waitForSignal();
         return 0;
       case "bot":

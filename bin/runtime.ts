@@ -8,6 +8,7 @@ import { defaultEngineOptions, type EngineOptions } from "../engine/context.ts";
 import type { Logger } from "../lib/logger.ts";
 import { watchRedis } from "../lib/redis-watch.ts";
 import { Queues } from "../engine/queues.ts";
+import { createMetrics } from "../engine/metrics.ts";
 import { lastKnownRedactor, redactingLogger } from "../engine/redact.ts";
 import { LivePlaybook } from "../playbooks/live.ts";
 import { loadPlaybooks } from "../playbooks/load.ts";
@@ -83,6 +84,10 @@ export async function createRuntime(config: RuntimeConfig, logger?: Logger): Pro
   const redis = watchRedis(new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false }), log, "engine");
   const hosts = new HostCache({ opsPerHost: config.opsPerHost });
   const queues = new Queues(config.redisUrl, config.prefix, undefined, log);
+  // One registry per process: `raptor all` counts bot, worker and beat together.
+  const metrics = createMetrics();
+  metrics.watchQueues(queues);
+  metrics.watchHosts(db.db);
   const engine: EngineApiDeps = {
     db: db.db,
     redis,
@@ -95,6 +100,7 @@ export async function createRuntime(config: RuntimeConfig, logger?: Logger): Pro
     options: config.options,
     queues,
     refreshPlaybook: () => live.refresh(),
+    metrics,
   };
   const extra: Redis[] = [];
   return {

@@ -4,43 +4,10 @@ import { followDeployment } from "../engine/events.ts";
 import type { EngineEvent } from "../engine/event-types.ts";
 import { dispatch, type DispatchDeps } from "./dispatch.ts";
 import type { Actor, Reply } from "./dispatch-types.ts";
-import { toPlain } from "./notify/markup.ts";
 import { renderTerminal } from "./notify/terminal-lines.ts";
 import { reduceThread, type ThreadState } from "./notify/thread.ts";
-import { watchBeatReports } from "./terminal-news.ts";
 
-/** Prints one line; thread lines come with the thread they belong to. */
-export type Print = (line: string, thread?: ThreadState) => void;
-
-/** `[d-k3j9x2ab hello local]`: which deployment a line belongs to. */
-export function threadTag(deploymentId: string, thread?: Pick<ThreadState, "app" | "env">): string {
-  return `[${deploymentId}${thread?.app ? ` ${thread.app} ${thread.env}` : ""}]`;
-}
-
-/**
- * The threads the terminal is following at once. While one runs alone its lines print as they
- * are; once two or more run together, every line of each names its deployment, and keeps doing
- * so until that deployment ends (a line that was tagged once is never left to guess after).
- */
-export class ThreadBoard {
-  private readonly active = new Set<string>();
-  private readonly tagged = new Set<string>();
-
-  constructor(private readonly print: Print) {}
-
-  /** Starts following `deploymentId`; returns the printer for its lines. */
-  open(deploymentId: string): Print {
-    this.active.add(deploymentId);
-    if (this.active.size > 1) for (const id of this.active) this.tagged.add(id);
-    return (line, thread) => this.print(this.tagged.has(deploymentId) ? `${threadTag(deploymentId, thread)} ${line}` : line, thread);
-  }
-
-  /** Stops following `deploymentId` (its final event was printed, or the follow ended). */
-  close(deploymentId: string): void {
-    this.active.delete(deploymentId);
-    this.tagged.delete(deploymentId);
-  }
-}
+export type Print = (line: string) => void;
 
 export function replyLines(reply: Reply): string[] {
   switch (reply.kind) {
@@ -49,8 +16,7 @@ export function replyLines(reply: Reply): string[] {
     case "refused":
       return [`✗ ${reply.text}`];
     case "answer":
-      // Answers carry emphasis for Slack (markup.ts); the terminal shows plain text.
-      return [toPlain(reply.title), ...toPlain(reply.text).split("\n")];
+      return [reply.title, ...reply.text.split("\n")];
     case "deployment":
     case "done":
       return [reply.text];
@@ -69,7 +35,7 @@ export async function followThread(conn: Redis, prefix: string, deploymentId: st
     deploymentId,
     (e) => {
       const next = reduceThread(state, e);
-      for (const line of renderTerminal(state, next, e)) print(line, next);
+      for (const line of renderTerminal(state, next, e)) print(line);
       state = next;
     },
     opts,
@@ -91,15 +57,7 @@ export async function runRepl(
     io.output.write(`\r${line}\n`);
   };
   const followers = new AbortController();
-  const board = new ThreadBoard(print);
   print(`Raptor terminal chat. You are ${actor.id}. Type \`help\` for commands, \`exit\` to leave.`);
-  // The beat's news (a timed lock released, a host down) shows here as in a Slack channel.
-  const news = deps.connection();
-  void watchBeatReports(news, deps.engine.prefix, (l) => (print(l), rl.prompt()), followers.signal)
-    .catch((err) => {
-      if (!followers.signal.aborted) print(`(the beat's news will not show here: ${(err as Error).message})`);
-    })
-    .finally(() => news.disconnect());
   rl.prompt();
   for await (const line of rl) {
     const text = line.trim();
@@ -110,12 +68,9 @@ export async function runRepl(
         for (const l of replyLines(reply)) print(l);
         if (reply.kind === "deployment") {
           const conn = deps.connection();
-          const id = reply.deploymentId;
-          const printLine = board.open(id);
-          void followThread(conn, deps.engine.prefix, id, printLine, { signal: followers.signal, from: reply.since })
-            .catch((err) => print(`(lost the thread of ${id}: ${(err as Error).message})`))
+          void followThread(conn, deps.engine.prefix, reply.deploymentId, print, { signal: followers.signal, from: reply.since })
+            .catch((err) => print(`(lost the thread of ${reply.deploymentId}: ${(err as Error).message})`))
             .finally(() => {
-              board.close(id);
               conn.disconnect();
               rl.prompt();
             });
@@ -127,6 +82,5 @@ export async function runRepl(
     rl.prompt();
   }
   followers.abort();
-  news.disconnect();
   rl.close();
 }

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { Queues } from "./queues.ts";
+import type { RaptorMetrics } from "./metrics.ts";
 import type { Playbook } from "../playbooks/types.ts";
 import type { HostCache } from "../runners/host-cache.ts";
 
@@ -56,6 +57,8 @@ export interface EngineDeps {
    */
   refreshPlaybook?: () => Promise<string | undefined>;
   now?: () => Date;
+  /** Prometheus metrics of this process (engine/metrics.ts); absent: nothing is recorded. */
+  metrics?: RaptorMetrics;
 }
 
 /** The engine's deps plus the job queues: what the API, the pipeline and the workers run with. */

@@ -3,6 +3,8 @@ import { recordEvent } from "../db/queries/deployment-events.ts";
 import type { EngineDeps } from "./context.ts";
 import { redactEvent } from "./redact.ts";
 import { finalEventTypes, type EngineEvent, type EngineEventBody } from "./event-types.ts";
+import { deploymentById } from "../db/queries/deployments.ts";
+import type { RaptorMetrics } from "./metrics.ts";
 
 export const eventStreamKey = (prefix: string) => `${prefix}events`;
 /** Keep the stream bounded; Postgres keeps the full history. */
@@ -14,7 +16,7 @@ const STREAM_MAXLEN = 100_000;
  * release, hosts, ...) are never masked (see `redactEvent`).
  */
 export async function emit(
-  deps: Pick<EngineDeps, "db" | "redis" | "prefix">,
+  deps: Pick<EngineDeps, "db" | "redis" | "prefix" | "metrics">,
   deploymentId: string,
   body: EngineEventBody,
   redact: (text: string) => string = (t) => t,
@@ -23,8 +25,20 @@ export async function emit(
   const at = new Date().toISOString();
   await recordEvent(deps.db, deploymentId, clean.type, clean as unknown as Record<string, unknown>);
   const partial = { ...clean, deploymentId, at };
+  // Counted before it is delivered: whoever reads the final event finds the deployment counted.
+  if (deps.metrics) await recordMetrics(deps as Pick<EngineDeps, "db"> & { metrics: RaptorMetrics }, deploymentId, clean);
   const id = await deps.redis.xadd(eventStreamKey(deps.prefix), "MAXLEN", "~", STREAM_MAXLEN, "*", "e", JSON.stringify(partial));
   return { ...partial, id: id ?? "0-0" } as EngineEvent;
+}
+
+/** Every step's duration and every deployment's end pass through emit: the metrics are taken here, once. */
+async function recordMetrics(deps: Pick<EngineDeps, "db"> & { metrics: RaptorMetrics }, deploymentId: string, e: EngineEventBody): Promise<void> {
+  if (e.type === "step.finished" || e.type === "step.failed") {
+    deps.metrics.stepSeconds.observe({ step: e.step, outcome: e.type === "step.finished" ? "succeeded" : "failed" }, e.durationMs / 1000);
+  } else if (finalEventTypes.has(e.type)) {
+    const d = await deploymentById(deps.db, deploymentId).catch(() => undefined);
+    deps.metrics.deployments.inc({ kind: d?.kind ?? "unknown", outcome: e.type.slice("deployment.".length) });
+  }
 }
 
 export function parseStreamEntry(id: string, fields: string[]): EngineEvent | undefined {

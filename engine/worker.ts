@@ -10,6 +10,7 @@ import { runMaintenance } from "./beat/run.ts";
 import { isRedisConnectionError } from "../lib/redis-watch.ts";
 import { bullConnection, bullPrefix, encodeJobError, jobCatalog } from "./queues.ts";
 import { lastKnownRedactor, redactError, redactorFor } from "./redact.ts";
+import { observeWait } from "./metrics.ts";
 
 /** Builds are CPU-heavy (buildpacks); a host's proc work is mostly waiting on SSH. */
 const BUILD_CONCURRENCY = 2;
@@ -46,22 +47,22 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
   const helpers: Worker[] = [
     new Worker(
       "builds",
-      async (job: Job) => (await deps.refreshPlaybook?.(), runBuildJob(deps, jobCatalog.builds.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
+      async (job: Job) => (observeWait(deps.metrics, "builds", job), await deps.refreshPlaybook?.(), runBuildJob(deps, jobCatalog.builds.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
       { ...common, concurrency: BUILD_CONCURRENCY },
     ),
     new Worker(
       "procs",
-      async (job: Job) => (await deps.refreshPlaybook?.(), startOnHost(deps, jobCatalog.procs.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
+      async (job: Job) => (observeWait(deps.metrics, "procs", job), await deps.refreshPlaybook?.(), startOnHost(deps, jobCatalog.procs.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
       { ...common, concurrency: Math.max(8, deps.options.concurrency * PROC_JOBS_PER_DEPLOYMENT) },
     ),
   ];
   helpers.push(
     new Worker(
       "reads",
-      async (job: Job) => readHost(deps, jobCatalog.reads.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err)))),
+      async (job: Job) => (observeWait(deps.metrics, "reads", job), readHost(deps, jobCatalog.reads.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
       { ...common, concurrency: READ_CONCURRENCY },
     ),
-    new Worker("maintenance", async (job: Job) => runMaintenance(deps, jobCatalog.maintenance.schema.parse(job.data)), { ...common, concurrency: MAINTENANCE_CONCURRENCY }),
+    new Worker("maintenance", async (job: Job) => (observeWait(deps.metrics, "maintenance", job), runMaintenance(deps, jobCatalog.maintenance.schema.parse(job.data))), { ...common, concurrency: MAINTENANCE_CONCURRENCY }),
   );
   // Redis being down is reported once by watchRedis on the connection, not once per reconnect here.
   for (const w of helpers) w.on("error", (err) => isRedisConnectionError(err) || deps.logger.error({ err: err.message, queue: w.name }, "worker error"));
@@ -69,6 +70,8 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
     "deployments",
     async (job: Job, token?: string) => {
       const { deploymentId } = jobCatalog.deployments.schema.parse(job.data);
+      // Once per deployment: a job parked for its turn comes back with attempts it already made.
+      if (job.attemptsMade === 0 && job.attemptsStarted <= 1) observeWait(deps.metrics, "deployments", job);
       // Playbook edits made since this worker started (a new app, a new environment) apply to this job.
       await deps.refreshPlaybook?.();
       const attempts = job.opts.attempts ?? 1;

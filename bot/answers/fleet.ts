@@ -9,9 +9,7 @@ import type { Command } from "../command.ts";
 import type { Reply } from "../dispatch-types.ts";
 import type { Environment } from "../../playbooks/types.ts";
 import { notFound } from "./catalog.ts";
-import { strong } from "../notify/markup.ts";
 import { routingView, type RoutedProc, type RoutingView } from "./routing.ts";
-import { plural } from "../../lib/plural.ts";
 
 /** What the environment's balancer routes, read live (a balancer that does not answer is reported, not fatal). */
 async function routingOf(deps: EngineApiDeps, environment: Environment, live: RoutedProc[]): Promise<RoutingView | undefined> {
@@ -27,16 +25,6 @@ async function routingOf(deps: EngineApiDeps, environment: Environment, live: Ro
   return routingView(config.name, config.kind, pool, nodes, live);
 }
 
-/**
- * A lock as `status` shows it: who holds it, why, and when it ends (a timed lock, released by the
- * beat then) or that it holds until `unlock`. Times in UTC, to the minute. Pure.
- */
-export function lockText(lock: { heldBy: string; reason: string | null; expiresAt: Date | null }): string {
-  const why = lock.reason ? ` (${lock.reason})` : "";
-  const end = lock.expiresAt ? ` until ${lock.expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : " until unlocked";
-  return `locked by ${lock.heldBy}${why}${end}`;
-}
-
 export async function statusAnswer(deps: EngineApiDeps, app: string, env?: string): Promise<Reply> {
   const a = deps.playbook.apps[app];
   if (!a) return notFound(app);
@@ -50,7 +38,7 @@ export async function statusAnswer(deps: EngineApiDeps, app: string, env?: strin
     const live = await liveProcs(deps.db, app, e);
     const states = await liveStates(deps, environment.squad, [...new Set(live.map((p) => p.host))]);
     const routing = await routingOf(deps, environment, live);
-    const lines = [`${strong(`${app} ${e}`)}: ${cur ? `v${cur.number}` : "never deployed"}${lock ? ` — ${lockText(lock)}` : ""}`];
+    const lines = [`*${app} ${e}*: ${cur ? `v${cur.number}` : "never deployed"}${lock ? ` — locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}` : ""}`];
     for (const [host, onHost] of groupBy(live, (p) => p.host)) {
       const st = states.get(host);
       const shown = onHost.map((p) => `${p.name} ${typeof st === "string" ? "?" : (st?.[p.name] ?? "MISSING")}${routing?.notRouted.has(p.name) ? " (not routed)" : ""}`);
@@ -60,8 +48,7 @@ export async function statusAnswer(deps: EngineApiDeps, app: string, env?: strin
     if (routing) lines.push(`  ${routing.line}`);
     blocks.push(lines.join("\n"));
   }
-  const more = env ? undefined : `\`status ${app} <env>\` shows one environment.`;
-  return { kind: "answer", title: `status of ${app}${env ? ` ${env}` : ""}`, text: blocks.join("\n\n"), ...(more ? { overflow: { keep: "head" as const, more } } : {}) };
+  return { kind: "answer", title: `status of ${app}${env ? ` ${env}` : ""}`, text: blocks.join("\n\n") };
 }
 
 export async function logsAnswer(deps: EngineApiDeps, cmd: Extract<Command, { kind: "logs" }>): Promise<Reply> {
@@ -81,9 +68,7 @@ export async function logsAnswer(deps: EngineApiDeps, cmd: Extract<Command, { ki
       ? `── ${p.name} on ${p.host}\n${redactedTail(t.text, bytes, lines, redact)}`
       : `── ${p.name} on ${p.host}\n(unavailable: ${redact(t?.error ?? "no answer")})`;
   });
-  // Too long for one chat message: the tail is shown (the latest lines), the whole in a file.
-  const overflow = { keep: "tail" as const, more: `\`logs ${cmd.app} ${cmd.env} ${cmd.proc ?? shown[0]!.procType} 50\` shows fewer lines.`, file: `logs-${cmd.app}-${cmd.env}${cmd.proc ? `-${cmd.proc}` : ""}.txt` };
-  return { kind: "answer", title: `logs of ${cmd.app} ${cmd.env}${cmd.proc ? ` ${cmd.proc}` : ""}`, text: parts.join("\n"), overflow };
+  return { kind: "answer", title: `logs of ${cmd.app} ${cmd.env}${cmd.proc ? ` ${cmd.proc}` : ""}`, text: parts.join("\n") };
 }
 
 /**
@@ -104,7 +89,7 @@ export async function hostsAnswer(deps: EngineApiDeps, squadName?: string): Prom
   const rows = new Map((await allHosts(deps.db)).map((h) => [h.name, h]));
   const lines: string[] = [];
   for (const s of squads) {
-    lines.push(`${strong(s.name)} (${s.transport}, ports ${s.ports.from}-${s.ports.to})`);
+    lines.push(`*${s.name}* (${s.transport}, ports ${s.ports.from}-${s.ports.to})`);
     const live = await liveProcsOnHosts(deps.db, s.hosts);
     for (const h of s.hosts) {
       const n = live.filter((p) => p.host === h).length;
@@ -116,10 +101,10 @@ export async function hostsAnswer(deps: EngineApiDeps, squadName?: string): Prom
       const state = row && row.state !== "unknown" ? ` — ${row.state}${row.stateSince ? ` since ${stamp(row.stateSince)}` : ""}` : " — not checked yet";
       const seen = row?.lastSeenAt && row.state !== "up" ? `, last seen ${stamp(row.lastSeenAt)}` : "";
       const error = row?.lastError && row.state === "down" ? `: ${row.lastError}` : "";
-      lines.push(`  ${h}: ${plural(n, "proc")}${row?.active === false ? " (inactive)" : ""}${held}${state}${seen}${error}`);
+      lines.push(`  ${h}: ${n} proc${n === 1 ? "" : "s"}${row?.active === false ? " (inactive)" : ""}${held}${state}${seen}${error}`);
     }
   }
-  return { kind: "answer", title: "hosts", text: lines.join("\n"), ...(squadName ? {} : { overflow: { keep: "head" as const, more: "`hosts <squad>` shows one squad." } }) };
+  return { kind: "answer", title: "hosts", text: lines.join("\n") };
 }
 
 const stamp = (d: Date) => `${d.toISOString().replace("T", " ").slice(0, 19)} UTC`;

@@ -1,8 +1,6 @@
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { checkSquads, type SquadReport } from "../../engine/host-checks/run.ts";
 import type { Reply } from "../dispatch-types.ts";
-import { strong } from "../notify/markup.ts";
-import { plural } from "../../lib/plural.ts";
 
 const MARK = { ok: "✓", warn: "!", fail: "✗", skip: "–" } as const;
 
@@ -13,10 +11,10 @@ const MARK = { ok: "✓", warn: "!", fail: "✗", skip: "–" } as const;
 export function renderHostsCheck(reports: readonly SquadReport[]): string {
   const lines: string[] = [];
   for (const s of reports) {
-    lines.push(strong(s.squad));
+    lines.push(`*${s.squad}*`);
     for (const h of s.hosts) {
       const bad = h.checks.filter((c) => c.status === "fail").length;
-      const verdict = bad ? `not ready (${plural(bad, "problem")})` : "ready";
+      const verdict = bad ? `not ready (${bad} problem${bad === 1 ? "" : "s"})` : "ready";
       lines.push(`  ${h.host}: ${verdict} — ${h.checks.map((c) => `${MARK[c.status]} ${c.name}`).join("  ")}`);
       for (const c of h.checks) {
         if (c.status === "ok") continue;

@@ -2,24 +2,20 @@ import type { EngineApiDeps } from "../../engine/context.ts";
 import type { Command } from "../command.ts";
 import type { Reply } from "../dispatch-types.ts";
 import { helpText } from "../help.ts";
-import { exampleNames } from "../grammar/names.ts";
-import { knownNames } from "../../playbooks/resolve.ts";
 import { appsAnswer, configAnswer } from "./catalog.ts";
 import { deploysAnswer, releasesAnswer, whoDeployedAnswer } from "./history.ts";
 import { hostsAnswer, logsAnswer, statusAnswer } from "./fleet.ts";
 import { hostsCheckAnswer } from "./hosts-check.ts";
 import { beatAnswer } from "./beat.ts";
 import { queueAnswer } from "./queue.ts";
-import { showAnswer } from "./show.ts";
 
-export type QueryCommand = Extract<Command, { kind: "status" | "releases" | "logs" | "config" | "apps" | "hosts" | "queue" | "beat" | "help" | "deploys" | "who-deployed" | "show" }>;
+export type QueryCommand = Extract<Command, { kind: "status" | "releases" | "logs" | "config" | "apps" | "hosts" | "queue" | "beat" | "help" | "deploys" | "who-deployed" }>;
 
 /** Answers a question from the database, the playbook and (for status and logs) supervisord live. */
 export async function answerQuery(deps: EngineApiDeps, cmd: QueryCommand): Promise<Reply> {
   switch (cmd.kind) {
     case "help":
-      // Examples name an app and environment of this playbook, so they can be typed as shown.
-      return { kind: "answer", title: cmd.topic ? `help ${cmd.topic}` : "Raptor commands", text: helpText(cmd.topic, exampleNames(knownNames(deps.playbook))) };
+      return { kind: "answer", title: cmd.topic ? `help ${cmd.topic}` : "Raptor commands", text: helpText(cmd.topic) };
     case "apps":
       return appsAnswer(deps);
     case "releases":
@@ -40,8 +36,6 @@ export async function answerQuery(deps: EngineApiDeps, cmd: QueryCommand): Promi
       return deploysAnswer(deps, cmd.app, cmd.env, cmd.sinceMs);
     case "who-deployed":
       return whoDeployedAnswer(deps, cmd.app, cmd.env);
-    case "show":
-      return showAnswer(deps, cmd.id);
     default: {
       const never: never = cmd;
       throw new Error(`unhandled query ${JSON.stringify(never)}`);

@@ -1,8 +1,7 @@
 import type { Reply } from "../dispatch-types.ts";
-import { clip, formatDuration, kindVerb, plural, releaseChange } from "./format.ts";
+import { clip, formatDuration, kindVerb, plural, cutsRelease } from "./format.ts";
 import type { ThreadError, ThreadState, ThreadStep } from "./thread.ts";
-import { button, context, escapeMrkdwn, outputSection, plain, section, slackDate, SLACK_LIMITS, who, type Block } from "./block-kit.ts";
-import { fitAnswer, type FittedMessage } from "./message-fit.ts";
+import { button, chunks, context, escapeMrkdwn, outputSection, plain, section, slackDate, SLACK_LIMITS, who, type Block } from "./block-kit.ts";
 import { commitCount, commitLines, configKeysLine, configLines, rangeLabel, revertText } from "./changes-text.ts";
 
 export {
@@ -73,19 +72,14 @@ function title(s: ThreadState): string {
 }
 
 function releaseLine(s: ThreadState): string | undefined {
+  const from = s.fromRelease !== undefined ? `v${s.fromRelease}` : undefined;
+  const to = s.toRelease !== undefined ? `v${s.toRelease}` : undefined;
   const commit = s.commit ? ` · commit \`${escapeMrkdwn(s.commit)}\`` : "";
-  const c = releaseChange(s);
-  switch (c.kind) {
-    case "new":
-      return `Release: ${c.from !== undefined ? `v${c.from} → ` : ""}v${c.to}${commit}`;
-    case "same":
-      return `Release: v${c.release}${commit}`;
-    case "pending":
-      // Not "→ new": a deploy of what already serves cuts no release; the release step says.
-      return c.serving !== undefined ? `Release: v${c.serving} serving${commit}` : commit ? `Release: new${commit}` : undefined;
-    case "none":
-      return commit ? `Release:${commit.slice(2)}` : undefined;
-  }
+  if (!from && !to) return commit ? `Release: new${commit}` : undefined;
+  if (from && to && from === to) return `Release: ${to}${commit}`;
+  // Scale and restart run the serving release: there is no "new" one to announce.
+  if (from && !to && !cutsRelease(s.kind)) return `Release: ${from}${commit}`;
+  return `Release: ${from ?? "none"} → ${to ?? "new"}${commit}`;
 }
 
 /** A short plain line for notifications and clients without blocks. */
@@ -197,14 +191,9 @@ export function summaryBlocks(s: ThreadState): Block[] {
         if (s.result.url) blocks.push(section(`reachable at ${escapeMrkdwn(s.result.url)}`, "url"));
         return blocks;
       }
-      const c = releaseChange(s);
-      const rel =
-        c.kind === "new"
-          ? ` is now *v${c.to}*${s.commit ? ` (\`${escapeMrkdwn(s.commit)}\`)` : ""}${c.from !== undefined ? `, replacing v${c.from}` : ""}`
-          : c.kind === "same"
-            ? ` done, *v${c.release}* serving`
-            : " succeeded";
-      const blocks: Block[] = [section(`:white_check_mark: ${title(s)}${rel}${took}`, "summary")];
+      const rel = s.toRelease !== undefined && !cutsRelease(s.kind) ? ` done, *v${s.toRelease}* serving` : s.toRelease !== undefined ? ` is now *v${s.toRelease}*${s.commit ? ` (\`${escapeMrkdwn(s.commit)}\`)` : ""}` : " succeeded";
+      const replaced = s.fromRelease !== undefined && s.fromRelease !== s.toRelease ? `, replacing v${s.fromRelease}` : "";
+      const blocks: Block[] = [section(`:white_check_mark: ${title(s)}${rel}${replaced}${took}`, "summary")];
       const changes = changesText(s);
       if (changes) blocks.push(section(changes, "changes"));
       const hosts = hostsText(s);
@@ -263,8 +252,12 @@ export function failureBlocks(s: ThreadState, error: ThreadError): Block[] {
 /** What the bot answers a command with (queries, refusals, parse errors, confirmations). */
 export function answerBlocks(reply: Reply): Block[] {
   switch (reply.kind) {
-    case "answer":
-      return answerMessage(reply).blocks;
+    case "answer": {
+      const { parts, droppedLines } = chunks(escapeMrkdwn(reply.text), SLACK_LIMITS.sectionText - 10, SLACK_LIMITS.blocks - 2);
+      const blocks: Block[] = [section(`*${escapeMrkdwn(clip(reply.title, 200))}*`), ...parts.map((p) => section(p))];
+      if (droppedLines > 0) blocks.push(context(`_${plural(droppedLines, "more line")} not shown_`));
+      return blocks;
+    }
     case "parse_error":
       return [section(`:warning: ${escapeMrkdwn(reply.text)}`)];
     case "refused": {
@@ -285,16 +278,5 @@ export function answerBlocks(reply: Reply): Block[] {
  * field as markup too (`<!channel>` notifies a channel), so user text in it is escaped as in blocks.
  */
 export function answerText(reply: Reply): string {
-  if (reply.kind === "answer") return answerMessage(reply).text;
-  return clip(escapeMrkdwn(reply.text), SLACK_LIMITS.fallbackText);
-}
-
-/**
- * An answer as one Slack message within every limit (message-fit.ts): cut at its `overflow.keep`
- * end with a note saying what was cut and how to see it; `uploaded` names the file holding the
- * whole text when one was uploaded beside it.
- */
-export function answerMessage(reply: Extract<Reply, { kind: "answer" }>, uploaded?: string): FittedMessage {
-  const more = uploaded ? `The whole text is in the file \`${uploaded}\` in this conversation.` : (reply.overflow?.more ?? "Narrow the question to see the rest.");
-  return fitAnswer(reply.title, reply.text, { keep: reply.overflow?.keep ?? "head", more });
+  return clip(escapeMrkdwn(reply.kind === "answer" ? `${reply.title}\n${reply.text}` : reply.text), SLACK_LIMITS.fallbackText);
 }

@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from "@slack/bolt";
 import type { WebClient, WebClientOptions } from "@slack/web-api";
@@ -37,6 +37,10 @@ export interface SlackAppOptions {
   limits?: AdmissionLimits;
   /** Told of every command refused as busy (metrics). */
   onBusy?: (limit: "user" | "overall") => void;
+  /** Told, for every request to the events path, how long the bot took to answer it (its ack), in seconds. */
+  onAck?: (seconds: number) => void;
+  /** Extra GET routes on the HTTP port (`/metrics`, `/healthz`: engine/observe.ts); the default `/healthz` answers 200. */
+  routes?: Record<string, (req: IncomingMessage, res: ServerResponse) => void>;
 }
 
 export interface SlackApp {
@@ -111,7 +115,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
         logger,
         // Ack first, work after: Slack wants an answer within 3 s.
         processBeforeResponse: false,
-        customRoutes: [{ path: "/healthz", method: ["GET"], handler: (_req, res) => (res.writeHead(200), res.end("ok")) }],
+        customRoutes: Object.entries(opts.routes ?? { "/healthz": (_req: IncomingMessage, res: ServerResponse) => (res.writeHead(200), res.end("ok")) }).map(([path, handler]) => ({ path, method: ["GET"], handler })),
       });
   if (receiver) {
     // Replayed signatures and future timestamps are refused before Bolt verifies the signature.
@@ -120,6 +124,15 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       prefix: opts.prefix,
       onRefused: (reason) => log.warn({ reason }, "refused a Slack request"),
     });
+    if (opts.onAck) {
+      const onAck = opts.onAck;
+      const inner = receiver.requestListener;
+      receiver.requestListener = (req, res) => {
+        const t0 = performance.now();
+        if (req.method === "POST") res.once("finish", () => onAck((performance.now() - t0) / 1000));
+        inner(req, res);
+      };
+    }
   }
   const app = receiver ? new App({ ...common, receiver }) : new App({ ...common, appToken: opts.appToken!, socketMode: true });
   const directory = new SlackDirectory({ client: app.client, log, ...(opts.directoryTtlMs !== undefined ? { ttlMs: opts.directoryTtlMs } : {}) });
@@ -176,7 +189,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       }
     }
     try {
-      await sendReply(app.client, target, reply, log);
+      await sendReply(app.client, target, reply);
     } catch (err) {
       log.error({ user: input.user, channel: input.channel, reply: reply.kind, ...errorFields(err) }, "could not reply on Slack");
     }

@@ -5,7 +5,7 @@ import { dispatch } from "../dispatch.ts";
 import { createEventConsumer, type EventConsumer } from "../notify/consumer.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { createSlackSink, type SlackSink } from "../notify/slack-sink.ts";
-import { createSlackApp, type SlackApp } from "./app.ts";
+import { createSlackApp, type SlackApp, type SlackAppOptions } from "./app.ts";
 import type { AdmissionLimits } from "../admission.ts";
 import { Coalescer } from "../../lib/coalesce.ts";
 import type { Reply } from "../dispatch-types.ts";
@@ -23,6 +23,8 @@ export interface SlackBotOptions {
   minUpdateIntervalMs?: number;
   /** Consumer name in the bot's Redis consumer group (stable across restarts). */
   consumer?: string;
+  /** Extra GET routes on the Slack HTTP port (`/metrics`, `/healthz`). */
+  routes?: SlackAppOptions["routes"];
   /** Commands answered at once, per person and overall (bot/admission.ts; RAPTOR_BOT_MAX_PER_USER, RAPTOR_BOT_MAX_IN_FLIGHT). */
   limits?: AdmissionLimits;
   log: Logger;
@@ -58,6 +60,10 @@ export async function startSlackBot(engine: EngineApiDeps, blockingRedis: Redis,
     prefix: engine.prefix,
     logger: o.log,
     ...(o.limits ? { limits: o.limits } : {}),
+    ...(o.routes ? { routes: o.routes } : {}),
+    ...(engine.metrics
+      ? { onAck: (s: number) => engine.metrics!.slackAckSeconds.observe(s), onBusy: (limit: "user" | "overall") => engine.metrics!.commandsBusy.inc({ limit }) }
+      : {}),
     dispatch: (req) => dispatch({ engine, authorizer: authorizer!, answers }, req),
   });
   authorizer = app.authorizer;

@@ -39,5 +39,6 @@ export async function runMaintenance(deps: EngineApiDeps, data: JobData<"mainten
     deps.logger.warn({ job, err: (err as Error).message }, "beat job failed");
   }
   await finishBeatRun(deps.db, claim, outcome, detail);
+  deps.metrics?.beatRuns.inc({ job, outcome });
   return { ran: true, outcome, detail };
 }

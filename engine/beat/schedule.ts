@@ -68,6 +68,7 @@ export async function startBeat(deps: EngineApiDeps, opts: BeatOptions = {}): Pr
         if (!lease.isLeader()) return;
         try {
           const jobId = await deps.queues.enqueueMaintenance(job, ctx.date);
+          deps.metrics?.beatTicks.inc({ job });
           opts.onEnqueue?.(job, ctx.date, jobId);
         } catch (err) {
           deps.logger.warn({ job, err: (err as Error).message }, "beat: could not enqueue a tick");

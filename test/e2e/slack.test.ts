@@ -102,19 +102,6 @@ describe("Slack end to end", () => {
     expect(fake.thread(STAGE, stageHeadTs).every((m) => m.ts === stageHeadTs || m.thread_ts === stageHeadTs)).toBe(true);
   });
 
-  // Issue 11 item 11: `show <id>` replays a deployment's thread in Slack too.
-  it("show <id> replays that deploy's thread: request, steps and outcome, in one message Slack takes", async () => {
-    const [first] = await h.engine.db.select().from(deployments).where(eq(deployments.env, "stage")).orderBy(deployments.createdAt).limit(1);
-    const mark = fake.calls.length;
-    await fake.slashCommand(url, { text: `show ${first!.id}`, user: DEV, channel: STAGE });
-    const r = await fake.waitForCall((c) => c.method === "response_url" && String(c.args.text).startsWith(first!.id), { from: mark });
-    expect(r.args.response_type).toBe("in_channel");
-    const shown = blocksText(r.args);
-    expect(shown).toContain(`${first!.id}: Deploy hello stage, succeeded`);
-    for (const step of ["resolve", "build", "release", "start", "uptest", "route", "teardown"]) expect(shown).toContain(`✓ ${step}`);
-    expect(shown).toMatch(/✓ Deploy hello stage is now v1 \([0-9a-f]{7}\)/);
-  });
-
   it("a second release's summary carries a Rollback button, and pressing it rolls back in the same thread", async () => {
     await repo.commit({ VERSION: "v2\n" });
     let mark = fake.calls.length;
@@ -126,9 +113,6 @@ describe("Slack end to end", () => {
     expect(text).toContain("is now *v2*");
     expect(text).toContain("raptor_rollback");
     expect(text).toContain("rollback hello stage v1");
-    // Issue 13 item 3: the summary names the commit range, and the confirmation what it reverts to.
-    expect(text).toMatch(/\*Commits\* `[0-9a-f]{7}\.\.[0-9a-f]{7}` \(1 new commit\)/);
-    expect(text).toMatch(/Roll hello stage back to v1 \(commit [0-9a-f]{7}, cut \d+[sm] ago\); config: the same\? This starts a new deployment\./);
 
     mark = fake.calls.length;
     const press = await fake.blockAction(url, { user: DEV, actionId: "raptor_rollback", value: "rollback hello stage v1", channel: STAGE, messageTs: summary.args.ts as string ?? ts, threadTs: ts });
@@ -137,7 +121,7 @@ describe("Slack end to end", () => {
     expect(blocksText(rolled.args)).toContain("is now *v3*");
     const last = (await h.engine.db.select().from(deployments).where(eq(deployments.kind, "rollback")))[0]!;
     expect(last).toMatchObject({ status: "succeeded", requestedBy: DEV });
-  }, 60_000); // a deploy and a rollback: ~20 s alone, past the 30 s default beside other heavy files
+  });
 
   it("approval: the requester cannot approve, an outsider cannot, a listed approver can", async () => {
     let mark = fake.calls.length;
@@ -238,17 +222,5 @@ describe("Slack end to end", () => {
     const logs = JSON.stringify((await fake.waitForCall((c) => c.method === "response_url" && JSON.stringify(c.args).includes("logs of hello stage"), { from: mark, timeoutMs: 10_000 })).args);
     expect(logs).toMatch(/hello v\d \[REDACTED\] on/);
     expect(logs).not.toContain("listening");
-  });
-
-  it("plan answers in Slack with repo text escaped, and requests nothing", async () => {
-    await repo.commit({ VERSION: "v9\n" }, "<!channel> ship it & more");
-    const before = await deploymentCount();
-    const mark = fake.calls.length;
-    await fake.slashCommand(url, { text: "plan deploy hello stage", user: DEV, channel: STAGE });
-    const answer = JSON.stringify((await fake.waitForCall((c) => c.method === "response_url" && JSON.stringify(c.args).includes("plan: deploy hello stage"), { from: mark, timeoutMs: 20_000 })).args);
-    expect(answer).toContain("&lt;!channel&gt; ship it &amp; more");
-    expect(answer).not.toContain("<!channel>");
-    expect(answer).toMatch(/procs: 1 start, 1 stop/);
-    expect(await deploymentCount()).toBe(before);
   });
 });
