@@ -22,13 +22,13 @@ export interface NginxBed {
 }
 
 /** Starts `appHosts + 1` hosts (default 2 + 1), nginx on the last, and the app's repo at VERSION v1. */
-export async function startNginxBed(opts: { appHosts?: number } = {}): Promise<NginxBed> {
+export async function startNginxBed(opts: { appHosts?: number; retry?: boolean } = {}): Promise<NginxBed> {
   const held: string[] = [];
   const bed = await startTestbed({ hosts: (opts.appHosts ?? 2) + 1 });
   const lbHost = bed.hosts.at(-1)!.name;
   const appHosts = bed.hosts.slice(0, -1).map((h) => h.name);
   const port = await reservePort(18680, 1, [lbHost], held);
-  const nginx = await startNginx({ prefix: join(bed.dir, "nginx"), address: lbHost, port, pools: ["hello_prod"] });
+  const nginx = await startNginx({ prefix: join(bed.dir, "nginx"), address: lbHost, port, pools: ["hello_prod"], retry: opts.retry });
   const repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
   const q = JSON.stringify;
   const balancer = [

@@ -31,9 +31,10 @@ export function nginxArgv(prefix: string): string[] {
 }
 
 /** The operator's config of a test nginx, as docs/balancers.md tells an operator to write it. */
-export function nginxConf(prefix: string, address: string, port: number, pools: readonly string[]): string {
+export function nginxConf(prefix: string, address: string, port: number, pools: readonly string[], opts: { retry?: boolean } = {}): string {
+  const retry = opts.retry ? "" : " proxy_next_upstream off;";
   const locations = pools.map((p, i) => {
-    const loc = (path: string) => `    location ${path} { proxy_pass http://${p}; proxy_next_upstream off; proxy_connect_timeout 2s; }`;
+    const loc = (path: string) => `    location ${path} { proxy_pass http://${p};${retry} proxy_connect_timeout 2s; }`;
     return [i === 0 ? loc("/") : "", loc(`/${p}/`)].filter(Boolean).join("\n");
   });
   return `pid ${join(prefix, "nginx.pid")};
@@ -57,12 +58,19 @@ ${locations.join("\n")}
  * Starts nginx on `address:port` under `prefix`. Each pool gets its empty-pool file first (what
  * Raptor writes for an empty pool), so the `proxy_pass http://<pool>` lines load.
  */
-export async function startNginx(opts: { prefix: string; address: string; port: number; pools: readonly string[] }): Promise<TestNginx> {
+export async function startNginx(opts: {
+  prefix: string;
+  address: string;
+  port: number;
+  pools: readonly string[];
+  /** Keep nginx's default `proxy_next_upstream error timeout` (a refused node is retried on the next), as an operator's config does. */
+  retry?: boolean;
+}): Promise<TestNginx> {
   const { prefix, address, port, pools } = opts;
   const includeDir = join(prefix, "raptor");
   await mkdir(includeDir, { recursive: true });
   await mkdir(join(prefix, "tmp"), { recursive: true });
-  await writeFile(join(prefix, "nginx.conf"), nginxConf(prefix, address, port, pools));
+  await writeFile(join(prefix, "nginx.conf"), nginxConf(prefix, address, port, pools, { retry: opts.retry }));
   for (const pool of pools) await writeFile(join(includeDir, `${pool}.conf`), renderNginxPool("test", pool, []), { flag: "wx" }).catch(() => {});
   const argv = nginxArgv(prefix);
   const child: ChildProcess = spawnDaemon(argv[0]!, [...argv.slice(1), "-g", "daemon off;"], join(prefix, "stderr.log"));
