@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { delimiter, resolve } from "node:path";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { openDb, type DbHandle } from "../db/client.ts";
@@ -11,7 +11,7 @@ import { Queues } from "../engine/queues.ts";
 import { createMetrics } from "../engine/metrics.ts";
 import { lastKnownRedactor, redactingLogger } from "../engine/redact.ts";
 import { LivePlaybook } from "../playbooks/live.ts";
-import { loadPlaybooks } from "../playbooks/load.ts";
+import { loadPlaybooks, playbookDirs } from "../playbooks/load.ts";
 import { HostCache } from "../runners/host-cache.ts";
 
 /** Settings from the environment (12-factor); every one has an embedded default. */
@@ -37,7 +37,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
-    playbooks: resolve(env.RAPTOR_PLAYBOOKS ?? "playbooks/examples"),
+    // One directory or several (`a:b`, as in PATH), each made absolute.
+    playbooks: playbookDirs(env.RAPTOR_PLAYBOOKS ?? "playbooks/examples").map((d) => resolve(d)).join(delimiter),
     dataDir,
     prefix: env.RAPTOR_PREFIX ?? "raptor:",
     logFile: env.RAPTOR_LOG_FILE,

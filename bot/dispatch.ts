@@ -6,7 +6,7 @@ import { streamIdBefore } from "../engine/events.ts";
 import { deploymentById } from "../db/queries/deployments.ts";
 import { accessList, actionFor, describeList } from "./access.ts";
 import { answerQuery } from "./answers/index.ts";
-import type { Command } from "./command.ts";
+import type { Command, ParseResult } from "./command.ts";
 import type { Authorizer, ChatRequest, Reply } from "./dispatch-types.ts";
 import { parse } from "./grammar.ts";
 import { planChange, type PlanRequest } from "../engine/changes/plan.ts";
@@ -15,6 +15,7 @@ import { planText } from "./answers/plan-text.ts";
 import { pendingSecrets, redactorFor } from "../engine/redact.ts";
 import type { PlannableCommand } from "./command.ts";
 import type { Coalescer } from "../lib/coalesce.ts";
+import { commandLogLine } from "./command-log.ts";
 
 export interface DispatchDeps {
   engine: EngineApiDeps;
@@ -32,8 +33,16 @@ export interface DispatchDeps {
  * Never throws for anything a person can type: every outcome is a Reply the channel can show.
  */
 export async function dispatch(deps: DispatchDeps, req: ChatRequest): Promise<Reply> {
+  const t0 = Date.now();
   const problem = await deps.engine.refreshPlaybook?.();
-  const reply = await answer(deps, req);
+  const parsed = parseFor(deps, req);
+  let reply: Reply | undefined;
+  try {
+    reply = await answer(deps, req, parsed);
+  } finally {
+    const line = commandLogLine(req, parsed, reply, Date.now() - t0);
+    deps.engine.logger[line.level](line.fields, line.msg);
+  }
   // A broken playbook edit is kept out; whoever types next is told, with the answer.
   const text = problem ? `${reply.text}\n⚠ ${problem}` : reply.text;
   // Every answer echoes what a person typed somewhere (a lock or reject reason, a ref, a word the
@@ -42,11 +51,15 @@ export async function dispatch(deps: DispatchDeps, req: ChatRequest): Promise<Re
   return reply.kind === "answer" ? { ...reply, title: redact(reply.title), text: redact(text) } : { ...reply, text: redact(text) };
 }
 
-async function answer(deps: DispatchDeps, req: ChatRequest): Promise<Reply> {
+/** The command as the channel it came from binds it (app and env may be left out there). */
+function parseFor(deps: DispatchDeps, req: ChatRequest): ParseResult {
   const pb = deps.engine.playbook;
   const binding = req.channel ? bindingForChannel(pb, req.channel) : undefined;
   const names = knownNames(pb);
-  const parsed = parse(req.text, { ...binding, apps: names.apps, envs: names.envs, defaultEnvs: names.defaultEnvs });
+  return parse(req.text, { ...binding, apps: names.apps, envs: names.envs, defaultEnvs: names.defaultEnvs });
+}
+
+async function answer(deps: DispatchDeps, req: ChatRequest, parsed: ParseResult): Promise<Reply> {
   if (!parsed.ok) {
     // Not the text itself: a mistyped `config set` may hold a secret. Its first word and size say enough.
     await audit(deps.engine, req.actor.id, "parse", "parse_error", { detail: { verb: req.text.trim().split(/\s+/, 1)[0]?.slice(0, 40) ?? "", length: req.text.length } });

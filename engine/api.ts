@@ -54,6 +54,9 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
   if (req.kind !== "deploy" && req.kind !== "scale" && req.kind !== "config" && !(await currentRelease(deps.db, req.app, req.env))) {
     throw new EngineError("not_found", `${req.app} has never been deployed to ${req.env}; deploy it first.`);
   }
+  if (found.app.working_copy && req.params.ref !== undefined) {
+    throw new EngineError("invalid", `${req.app} deploys the files in ${found.app.repo} as they are (working_copy: true), so it has no branches or tags: \`deploy ${req.app} ${req.env}\` ships the directory now.`);
+  }
   await preflight(deps.db, environment, req.kind, req.params);
   const id = newDeploymentId();
   // A repair puts back what was already approved and deployed.

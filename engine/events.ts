@@ -5,6 +5,7 @@ import { redactEvent } from "./redact.ts";
 import { finalEventTypes, type EngineEvent, type EngineEventBody } from "./event-types.ts";
 import { deploymentById } from "../db/queries/deployments.ts";
 import type { RaptorMetrics } from "./metrics.ts";
+import { logLineOf } from "./event-log.ts";
 
 export const eventStreamKey = (prefix: string) => `${prefix}events`;
 /** Keep the stream bounded; Postgres keeps the full history. */
@@ -13,10 +14,11 @@ const STREAM_MAXLEN = 100_000;
 /**
  * Appends an event to Postgres (history) and to the Redis stream (delivery). The redactor runs
  * over every free-text field, so no secret value reaches the bot; identifier fields (app, env,
- * release, hosts, ...) are never masked (see `redactEvent`).
+ * release, hosts, ...) are never masked (see `redactEvent`). With a `logger`, raptor.log gets the
+ * event's line (event-log.ts: requests, steps with durations, outcomes, failures with reasons).
  */
 export async function emit(
-  deps: Pick<EngineDeps, "db" | "redis" | "prefix" | "metrics">,
+  deps: Pick<EngineDeps, "db" | "redis" | "prefix" | "metrics"> & { logger?: EngineDeps["logger"] },
   deploymentId: string,
   body: EngineEventBody,
   redact: (text: string) => string = (t) => t,
@@ -28,7 +30,10 @@ export async function emit(
   // Counted before it is delivered: whoever reads the final event finds the deployment counted.
   if (deps.metrics) await recordMetrics(deps as Pick<EngineDeps, "db"> & { metrics: RaptorMetrics }, deploymentId, clean);
   const id = await deps.redis.xadd(eventStreamKey(deps.prefix), "MAXLEN", "~", STREAM_MAXLEN, "*", "e", JSON.stringify(partial));
-  return { ...partial, id: id ?? "0-0" } as EngineEvent;
+  const event = { ...partial, id: id ?? "0-0" } as EngineEvent;
+  const line = deps.logger && logLineOf(event);
+  if (line) deps.logger![line.level](line.fields, line.msg);
+  return event;
 }
 
 /** Every step's duration and every deployment's end pass through emit: the metrics are taken here, once. */

@@ -1,4 +1,5 @@
 import { supervisorFinding } from "../runners/host-readiness.ts";
+import { sourceRepo } from "./builds/working-copy.ts";
 import { SupervisorError } from "../runners/supervisor/xmlrpc-client.ts";
 import { existsSync } from "node:fs";
 import { environmentOf } from "../playbooks/resolve.ts";
@@ -35,7 +36,7 @@ export async function startOnHost(deps: EngineDeps, data: JobData<"procs">): Pro
   if (!existsSync(build.path!)) {
     // Built on another machine (or the data dir was wiped): build the same commit again here,
     // into the same build row, rather than fail. Shared RAPTOR_DATA avoids the rebuild.
-    const again = await buildOrReuse({ redact: await redactorFor(deps), db: deps.db, app: build.app, repo: found.app.repo, commit: build.commit, buildpack: build.buildpack === "auto" ? undefined : build.buildpack, dataDir: deps.dataDir });
+    const again = await buildOrReuse({ redact: await redactorFor(deps), db: deps.db, app: build.app, repo: sourceRepo(found.app, deps.dataDir), commit: build.commit, buildpack: build.buildpack === "auto" ? undefined : build.buildpack, dataDir: deps.dataDir });
     build = again.build;
     if (!build.path || !existsSync(build.path)) {
       throw new EngineError("build_missing", `build ${build.id.slice(0, 8)} of v${release.number} is not on this worker's disk (${build.path}).`);

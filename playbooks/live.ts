@@ -8,18 +8,22 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../lib/logger.ts";
-import { loadPlaybooks, PlaybookError } from "./load.ts";
+import { loadPlaybooks, PlaybookError, playbookDirs } from "./load.ts";
 import type { Playbook } from "./types.ts";
 
-/** What the directory looks like: each playbook file's name, size and mtime. */
-async function signature(dir: string): Promise<string> {
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /\.ya?ml$/.test(n)).sort();
-  const parts = await Promise.all(
-    names.map(async (n) => {
-      const s = await stat(join(dir, n)).catch(() => undefined);
-      return s ? `${n}:${s.size}:${s.mtimeMs}` : `${n}:gone`;
-    }),
-  );
+/** What the directories look like: each playbook file's path, size and mtime. */
+async function signature(dirs: string): Promise<string> {
+  const parts: string[] = [];
+  for (const dir of playbookDirs(dirs)) {
+    const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /\.ya?ml$/.test(n)).sort();
+    const mine = await Promise.all(
+      names.map(async (n) => {
+        const s = await stat(join(dir, n)).catch(() => undefined);
+        return s ? `${join(dir, n)}:${s.size}:${s.mtimeMs}` : `${join(dir, n)}:gone`;
+      }),
+    );
+    parts.push(...mine);
+  }
   return parts.join("|");
 }
 

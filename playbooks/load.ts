@@ -214,16 +214,28 @@ function writtenEnvironments(app: string, file: string, raw: unknown): WrittenEn
     .map(([name, env]) => ({ app, name, file, path: ["apps", app, "environments", name], raw: env }));
 }
 
-/** Reads every `*.yaml` / `*.yml` file of `dir` (not recursive) and validates them together. */
+/**
+ * The directories of a RAPTOR_PLAYBOOKS value: one, or several separated by `:` (as in PATH), e.g.
+ * `playbooks/examples:playbooks/local`. Their files are merged as one directory's would be, so a
+ * name defined in two of them is an error naming both places.
+ */
+export function playbookDirs(dirs: string): string[] {
+  return dirs.split(path.delimiter).filter((d) => d !== "");
+}
+
+/** Reads every `*.yaml` / `*.yml` file of `dir` (not recursive; several directories with `:`) and validates them together. */
 export async function loadPlaybooks(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<Playbook> {
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n)).sort();
-  } catch (e) {
-    throw new PlaybookError([{ file: dir, line: 0, message: `cannot read the playbook directory: ${(e as Error).message}` }]);
+  const files: { path: string; text: string }[] = [];
+  for (const d of playbookDirs(dir)) {
+    let names: string[];
+    try {
+      names = (await readdir(d)).filter((n) => /\.ya?ml$/.test(n)).sort();
+    } catch (e) {
+      throw new PlaybookError([{ file: d, line: 0, message: `cannot read the playbook directory: ${(e as Error).message}` }]);
+    }
+    files.push(...(await Promise.all(names.map(async (n) => ({ path: path.join(d, n), text: await readFile(path.join(d, n), "utf8") })))));
   }
-  if (names.length === 0) throw new PlaybookError([{ file: dir, line: 0, message: "has no *.yaml playbook files" }]);
-  const files = await Promise.all(names.map(async (n) => ({ path: path.join(dir, n), text: await readFile(path.join(dir, n), "utf8") })));
+  if (files.length === 0) throw new PlaybookError([{ file: dir, line: 0, message: "has no *.yaml playbook files" }]);
   const result = parsePlaybookFiles(files, env);
   if (!result.ok) throw new PlaybookError(result.issues);
   return result.playbook;

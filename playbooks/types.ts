@@ -131,6 +131,11 @@ export interface App {
   environments: Record<string, Environment>;
   /** `default_environment:`: what `deploy <app>` with no environment means. */
   default_environment?: string;
+  /**
+   * `working_copy: true`: `repo` is a local directory deployed as it is at each deploy (uncommitted
+   * edits included), snapshotted into a git repo Raptor keeps (engine/builds/working-copy.ts).
+   */
+  working_copy?: boolean;
 }
 
 /** The beat's jobs (engine/beat/). */

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Prepares the embedded demo that `make run` uses, only where something is missing:
-#  - a git repo of examples/hello under $RAPTOR_DATA/repos/hello (the playbook deploys from it),
-#    with a new commit whenever examples/hello changed;
+# Prepares the embedded demo that `make run` uses, only where something is missing (the demo
+# app needs nothing: the playbook deploys examples/hello as it is, `working_copy: true`):
 #  - a supervisord for the `local` squad on 127.0.0.1:$RAPTOR_SUPERVISOR_PORT, including the
 #    program files Raptor writes under $RAPTOR_DATA/hosts/127.0.0.1/supervisor.
 #  - an nginx on 127.0.0.1:$RAPTOR_NGINX_PORT (default 8080) for the `local` balancer, so a
@@ -12,15 +11,6 @@ data="${RAPTOR_DATA:-$PWD/.raptor}"
 port="${RAPTOR_SUPERVISOR_PORT:-9001}"
 user="${RAPTOR_SUPERVISOR_USER:-raptor}"
 pass="${RAPTOR_SUPERVISOR_PASSWORD:-raptor}"
-
-repo="$data/repos/hello"
-mkdir -p "$repo"
-[ -d "$repo/.git" ] || git -C "$repo" init -q -b main
-rsync -a --delete --exclude .git examples/hello/ "$repo/" 2>/dev/null || { find "$repo" -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} +; cp -a examples/hello/. "$repo/"; }
-git -C "$repo" add -A
-if ! git -C "$repo" diff --cached --quiet 2>/dev/null || ! git -C "$repo" rev-parse -q --verify HEAD >/dev/null; then
-  git -C "$repo" -c user.name=raptor -c user.email=raptor@localhost commit -qm "hello demo $(date -u +%FT%TZ)"
-fi
 
 root="$data/hosts/127.0.0.1"
 mkdir -p "$root/supervisor" "$data/supervisord"

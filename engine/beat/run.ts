@@ -38,6 +38,9 @@ export async function runMaintenance(deps: EngineApiDeps, data: JobData<"mainten
     detail = { error: (err as Error).message };
     deps.logger.warn({ job, err: (err as Error).message }, "beat job failed");
   }
+  // What the beat repaired or ended (reconcile's repair deployments, expired approvals and locks,
+  // stuck deployments failed, lost jobs requeued, hosts marked down, orphans removed) is a recovery.
+  if (outcome === "done") deps.logger.info({ job, scheduledFor: data.scheduledFor, recovery: `beat.${job}`, detail }, `beat ${job} acted`);
   await finishBeatRun(deps.db, claim, outcome, detail);
   deps.metrics?.beatRuns.inc({ job, outcome });
   return { ran: true, outcome, detail };

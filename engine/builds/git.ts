@@ -70,8 +70,8 @@ async function withDirLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T>
   }
 }
 
-/** Serializes `fn` per mirror: first in this process (no polling), then across processes. */
-async function withMirrorLock<T>(mirror: string, fn: () => Promise<T>): Promise<T> {
+/** Serializes `fn` per mirror (or any repo Raptor keeps): first in this process (no polling), then across processes. */
+export async function withMirrorLock<T>(mirror: string, fn: () => Promise<T>): Promise<T> {
   const prev = inProcess.get(mirror) ?? Promise.resolve();
   const next = prev.catch(() => {}).then(() => withDirLock(`${mirror}.lock`, fn));
   inProcess.set(mirror, next);

@@ -59,6 +59,7 @@ export async function runDeployment(
     const pending = await stepsOf(deps.db, id);
     const at = (pending.find((r) => r.status !== "succeeded" && r.status !== "skipped")?.name ?? "resolve") as StepName;
     await say({ type: "step.progress", step: at, message: `resumed at ${at.replace(/_/g, " ")} by another worker (the previous one stopped)` });
+    deps.logger.warn({ deploymentId: id, app: d.app, env: d.env, step: at, recovery: "resumed" }, `deployment resumed at ${at}: the worker that ran it stopped`);
   }
   d = (await deploymentById(deps.db, id))!;
 
@@ -93,7 +94,7 @@ export async function runDeployment(
     const routed = results.route !== undefined;
     if (fresh?.cancelRequested && !routed) {
       await markRest(deps, id, "skipped");
-      const notes = await compensate(ctx).catch((e) => [`cleanup failed: ${(e as Error).message}`]);
+      const notes = await undo(ctx, "cancelled");
       return finish(deps, d, say, "cancelled", undefined, notes);
     }
     ctx.deployment = fresh ?? d;
@@ -120,7 +121,7 @@ export async function runDeployment(
         continue;
       }
       await markRest(deps, id, "skipped");
-      const notes = await compensate(ctx).catch((e) => [`cleanup failed: ${(e as Error).message}`]);
+      const notes = await undo(ctx, `failed at ${name}`);
       return finish(deps, d, say, "failed", err, notes, name);
     }
   }
@@ -188,9 +189,20 @@ export async function abandonDeployment(deps: EngineApiDeps, id: string, reason:
       log: (title, text) => say({ type: "step.log", step: "resolve", title, text: redact(text) }),
       redact,
     };
-    notes = await compensate(ctx).catch((e) => [`cleanup failed: ${(e as Error).message}`]);
+    notes = await undo(ctx, "abandoned");
   }
   await finish(deps, d, say, "failed", new EngineError("internal", `the deployment could not go on: ${redact(reason)}`), notes);
+}
+
+/**
+ * Compensation (compensate.ts), recorded in raptor.log as a recovery with what it did, and never
+ * throwing: a cleanup that fails is one more note for the thread.
+ */
+async function undo(ctx: StepContext, why: string): Promise<string[]> {
+  const notes = await compensate(ctx).catch((e) => [`cleanup failed: ${(e as Error).message}`]);
+  const d = ctx.deployment;
+  ctx.deps.logger.warn({ deploymentId: d.id, app: d.app, env: d.env, recovery: "compensated", why, notes }, notes.length ? `compensated: ${notes.join("; ")}` : "compensated: nothing had started");
+  return notes;
 }
 
 async function markRest(deps: EngineApiDeps, id: string, status: "skipped"): Promise<void> {

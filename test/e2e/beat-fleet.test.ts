@@ -11,7 +11,7 @@ import type { ProcessInfo, Supervisor } from "../../runners/supervisor/types.ts"
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { liveProcRows, nodesOf, poolNodes, runningProgramsOf } from "../support/fleet-probe.ts";
 import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
-import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
+import { httpGet, memoryLogger, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 
 const PERIOD_S = 2;
@@ -50,11 +50,13 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans", () => {
   let h: Harness;
   let beat: RunningBeat | undefined;
   let streamStart = "0-0";
+  const log = memoryLogger();
 
   beforeAll(async () => {
     bed = await startTestbed({ hosts: 3 });
     repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
     h = await startHarness({
+      logger: log,
       playbookYaml: {
         "pb.yaml": playbookYaml([bed.squadYaml("bed")], { hello: { repo: repo.path, environments: { prod: bedEnv(3, "hello_prod", { uptest_timeout: "8s" }) } } }),
         "beat.yaml": BEAT_YAML,
@@ -174,6 +176,9 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans", () => {
     });
     expect(done.map((d) => d.status)).toEqual(["succeeded"]);
     expect(done[0]!.requestedBy).toBe("raptor");
+    // Issue 11 item 13: raptor.log records the beat's repair (what it found) and the repair deployment's steps.
+    expect(log.lines).toContainEqual(expect.objectContaining({ recovery: "beat.reconcile", detail: expect.objectContaining({ repairs: [expect.objectContaining({ deploymentId: done[0]!.id })] }) }));
+    expect(log.lines).toContainEqual(expect.objectContaining({ deploymentId: done[0]!.id, event: "step.finished", step: "mend", durationMs: expect.any(Number) }));
   }, 120_000);
 
   it("a program added by hand under Raptor's naming is removed after the grace period; one with another name is left alone", async () => {

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, writeFile, mkdir } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { cp, mkdtemp, writeFile, mkdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,6 +30,7 @@ describe("raptor CLI", () => {
   let repo: AppRepo;
   let env: Record<string, string>;
   let closeDb: () => Promise<void>;
+  let workingCopy: string;
 
   beforeAll(async () => {
     bed = await startTestbed({ hosts: 1 });
@@ -37,6 +39,9 @@ describe("raptor CLI", () => {
     await db.close();
     closeDb = async () => {};
     const dir = await mkdtemp(join(tmpdir(), "raptor-cli-"));
+    workingCopy = join(dir, "wc");
+    await cp(HELLO_APP, workingCopy, { recursive: true });
+    await writeFile(join(workingCopy, "VERSION"), "wc-1\n");
     const host = bed.hosts[0]!;
     await mkdir(join(dir, "pb"));
     await writeFile(
@@ -48,6 +53,12 @@ describe("raptor CLI", () => {
         `    repo: ${JSON.stringify(repo.path)}`,
         "    environments:",
         "      local: { squad: here, size: { web: 1 }, balancer: lb, pool: hello_local }",
+        // Issue 11 item 12: a plain directory deployed as it is at each deploy, like the demo's examples/hello.
+        "  wc:",
+        `    repo: ${JSON.stringify(workingCopy)}`,
+        "    working_copy: true",
+        "    environments:",
+        "      local: { squad: here, size: { web: 1 }, balancer: lb, pool: wc_local }",
       ].join("\n"),
     );
     env = { DATABASE_URL: db.url, REDIS_URL, RAPTOR_PREFIX: `cli${process.pid}:`, RAPTOR_PLAYBOOKS: join(dir, "pb"), RAPTOR_DATA: join(dir, "data"), RAPTOR_DRAIN_MS: "0" };
@@ -92,5 +103,51 @@ describe("raptor CLI", () => {
     expect(r.out).toMatch(/v1 .* by U_CLI/);
     expect(r.out).toContain("hello local is locked by U_CLI (testing).");
     expect(r.out).toContain("hello local is unlocked.");
+  });
+
+  it("raptor.log records each command (who, what, where), each step with its duration, the failure's reason and its compensation, and no secret", async () => {
+    const planted = "planted-s3cret-9f3e2a";
+    const r = await run(["say", `config secret hello local API_TOKEN=${planted} GREETING=howdy`], env);
+    expect(r.code, r.out + r.err).toBe(0);
+    const text = await readFile(join(env.RAPTOR_DATA!, "raptor.log"), "utf8");
+    expect(text).not.toContain(planted);
+    const lines = text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Commands: who, what, where, how it ended.
+    expect(lines).toContainEqual(expect.objectContaining({ actor: "U_CLI", origin: "terminal", command: "deploy", app: "hello", env: "local", text: "deploy hello local", outcome: "deployment" }));
+    expect(lines).toContainEqual(expect.objectContaining({ actor: "U_CLI", command: "help", outcome: "answer" }));
+    expect(lines).toContainEqual(expect.objectContaining({ actor: "U_CLI", command: "unparsed", verb: "deploy", outcome: "parse_error" }));
+    const secretCmd = lines.find((l) => l.command === "config-set");
+    expect(secretCmd?.text).toBe("config secret hello local API_TOKEN=[REDACTED] GREETING=[REDACTED]");
+    // Steps: each start and each end, with its duration.
+    const deployId = lines.find((l) => l.command === "deploy" && l.text === "deploy hello local")?.deploymentId;
+    const of = (id: unknown) => lines.filter((l) => l.deploymentId === id);
+    expect(of(deployId).map((l) => l.event)).toEqual(expect.arrayContaining(["deployment.queued", "deployment.started", "step.started", "step.finished", "deployment.succeeded"]));
+    for (const step of ["resolve", "build", "release", "start", "uptest", "route", "teardown"]) {
+      expect(of(deployId)).toContainEqual(expect.objectContaining({ event: "step.started", step }));
+      expect(of(deployId)).toContainEqual(expect.objectContaining({ event: "step.finished", step, durationMs: expect.any(Number) }));
+    }
+    // The failure: its reason, at error level, and the compensation that followed it.
+    const failed = lines.find((l) => l.event === "deployment.failed" && String(l.reason).includes("no-such-branch"));
+    expect(failed).toMatchObject({ level: 50, code: "ref_not_found", step: "resolve", durationMs: expect.any(Number) });
+    expect(of(failed?.deploymentId)).toContainEqual(expect.objectContaining({ event: "step.failed", step: "resolve", reason: expect.stringContaining("no-such-branch") }));
+    expect(of(failed?.deploymentId)).toContainEqual(expect.objectContaining({ recovery: "compensated", why: "failed at resolve" }));
+  });
+
+  it("an app deployed from a working copy: an edit is picked up by the next deploy, no commit needed; a ref is refused before queueing", { timeout: 240_000 }, async () => {
+    const answer = async (out: string) => httpGet(bed.hosts[0]!.name, Number(/web:(\d+)/.exec(out)?.[1]));
+    const first = await run(["say", "deploy wc local"], env);
+    expect(first.code, first.out + first.err).toBe(0);
+    expect(first.out).toMatch(/✓ resolve .*working copy .* → [0-9a-f]{7}/);
+    expect(await answer(first.out)).toContain("hello from wc-1");
+    // An edit, not committed anywhere: the next deploy runs it.
+    await writeFile(join(workingCopy, "VERSION"), "wc-2\n");
+    const second = await run(["say", "deploy wc local"], env);
+    expect(second.code, second.out + second.err).toBe(0);
+    expect(await answer(second.out)).toContain("hello from wc-2");
+    // The directory was not written to (no .git appeared in it).
+    expect(existsSync(join(workingCopy, ".git"))).toBe(false);
+    const ref = await run(["say", "deploy wc local main"], env);
+    expect(ref.code).toBe(1);
+    expect(ref.out).toContain("deploys the files in");
   });
 });

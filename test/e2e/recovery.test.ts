@@ -10,7 +10,7 @@ import { followDeployment } from "../../engine/events.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { liveProcRows, nodesOf, poolNodes, runningProgramsOf, supervisedPrograms } from "../support/fleet-probe.ts";
 import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
-import { httpGet, REDIS_URL, startHarness, type Harness } from "../support/raptor-harness.ts";
+import { httpGet, memoryLogger, REDIS_URL, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -26,12 +26,14 @@ describe("recovery from a worker killed mid-deployment", () => {
   let h: Harness;
   let child: ChildProcess | undefined;
   let childLog = "";
+  const log = memoryLogger();
 
   beforeAll(async () => {
     bed = await startTestbed({ hosts: 3 });
     repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
     h = await startHarness({
       workers: 0,
+      logger: log,
       // The in-process worker that takes over checks for stalled jobs every LOCK_MS / 2.
       options: { lockDurationMs: LOCK_MS },
       playbookYaml: {
@@ -150,6 +152,9 @@ describe("recovery from a worker killed mid-deployment", () => {
     expect(["deployment.succeeded", "deployment.failed"]).toContain(r.final?.type);
     // Issue 11 item 7: the thread names the step the new worker resumed in (start, where it died).
     expect(r.text).toContain("start: resumed at start by another worker (the previous one stopped)");
+    // Issue 11 item 13: raptor.log records the recovery, and the steps the new worker ran with their durations.
+    expect(log.lines).toContainEqual(expect.objectContaining({ level: "warn", deploymentId: id, recovery: "resumed", step: "start" }));
+    expect(log.lines).toContainEqual(expect.objectContaining({ deploymentId: id, event: "step.finished", step: "start", durationMs: expect.any(Number) }));
     if (process.env.RAPTOR_TEST_LOG) console.log(`v2 programs in supervisord at the kill: ${atKill.length}\n${r.text}`);
 
     const rows = await live();

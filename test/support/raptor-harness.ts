@@ -8,7 +8,7 @@ import type { Actor, Authorizer, Reply } from "../../bot/dispatch-types.ts";
 import { followThread } from "../../bot/terminal.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { defaultEngineOptions, type EngineOptions } from "../../engine/context.ts";
-import { silentLogger } from "../../lib/logger.ts";
+import { silentLogger, type Logger } from "../../lib/logger.ts";
 import { followDeployment } from "../../engine/events.ts";
 import type { EngineEvent } from "../../engine/event-types.ts";
 import { Queues } from "../../engine/queues.ts";
@@ -60,6 +60,8 @@ export async function startHarness(o: {
   databaseUrl?: string;
   /** Use this Redis instead of the shared one (a test that restarts its own). */
   redisUrl?: string;
+  /** What raptor.log would receive (default: nothing, or the console with RAPTOR_TEST_LOG). */
+  logger?: Logger;
 }): Promise<Harness> {
   const REDIS_URL = o.redisUrl ?? SHARED_REDIS_URL;
   const dataDir = await mkdtemp(join(tmpdir(), "raptor-e2e-"));
@@ -68,7 +70,7 @@ export async function startHarness(o: {
   for (const [name, text] of Object.entries(o.playbookYaml)) await writeFile(join(pbDir, name), text);
   const playbook = await loadPlaybooks(pbDir, { ...process.env, RAPTOR_DATA: dataDir });
   const db = o.databaseUrl ? { ...(await openDb({ url: o.databaseUrl })), url: o.databaseUrl } : await (await import("./db.ts")).freshDb();
-  const logger = process.env.RAPTOR_TEST_LOG ? { ...console, debug() {} } : silentLogger;
+  const logger = o.logger ?? (process.env.RAPTOR_TEST_LOG ? { ...console, debug() {} } : silentLogger);
   const redis = watchRedis(new Redis(REDIS_URL), logger, "engine");
   const prefix = `t${randomBytes(4).toString("hex")}:`;
   const queues = new Queues(REDIS_URL, prefix);
@@ -136,6 +138,13 @@ export async function startHarness(o: {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A Logger that keeps every line (fields and message, as pino would write them) for assertions. */
+export function memoryLogger(): Logger & { lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const at = (level: string) => (obj: object, msg?: string) => void lines.push({ level, ...obj, msg });
+  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
 /** GET http://host:port/path as text, or the error message. */

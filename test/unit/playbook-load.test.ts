@@ -46,7 +46,9 @@ describe("the example playbook", () => {
     expect(pb.balancers.dev).toEqual({ name: "dev", kind: "memory", hosts: [], transport: "ssh", ssh: { user: "", port: 22 }, insecure: false });
     expect(pb.ingredients.common?.env).toEqual({ LOG_LEVEL: "info" });
     const hello = pb.apps.hello!;
-    expect(hello.repo).toBe(path.resolve(".raptor/repos/hello"));
+    // The demo deploys examples/hello as it is (issue 11 item 12: an edit is picked up by the next deploy).
+    expect(hello.repo).toBe(path.resolve("examples/hello"));
+    expect(hello.working_copy).toBe(true);
     expect(hello.environments.local).toMatchObject({
       name: "local",
       app: "hello",
@@ -63,7 +65,8 @@ describe("the example playbook", () => {
       size: { web: 3 },
       approval: { required: true, timeout_ms: 30 * 60_000 },
       access: { approve: ["@leads", "lead"] },
-      freeze: ["Sat 00:00 - Sun 23:59"],
+      // A freeze example that does not block the tour on a weekend (the new-user trial).
+      freeze: ["2026-12-24 - 2026-12-26"],
       release_hook: ["echo", "no", "migrations", "to", "run"],
     });
     // Defaults written in the playbook are not secrets.

@@ -1,4 +1,5 @@
 import { updateDeployment } from "../../../db/queries/deployments.ts";
+import { sourceRepo } from "../../builds/working-copy.ts";
 import type { Step } from "../step.ts";
 import { getBuild } from "../../../db/queries/builds.ts";
 import { EngineError } from "../../errors.ts";
@@ -22,7 +23,7 @@ export const buildStep: Step = {
       return { result: { buildId: build.id, reused: true, buildpack: build.detected ?? build.buildpack }, summary: `promoted build ${build.id.slice(0, 8)} from ${promote.env} v${promote.release} (no rebuild)` };
     }
     const commit = String(ctx.results.resolve?.commit ?? d.commit);
-    const r = await deps.queues.build({ deploymentId: d.id, app: d.app, repo: ctx.app.repo, commit, buildpack: ctx.app.buildpack });
+    const r = await deps.queues.build({ deploymentId: d.id, app: d.app, repo: sourceRepo(ctx.app, deps.dataDir), commit, buildpack: ctx.app.buildpack });
     await updateDeployment(deps.db, d.id, { buildId: r.buildId });
     if (!r.reused && r.logTail.length) await ctx.log("build log (tail)", r.logTail.join("\n"));
     const short = r.buildId.slice(0, 8);

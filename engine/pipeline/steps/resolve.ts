@@ -1,6 +1,7 @@
 import { updateDeployment } from "../../../db/queries/deployments.ts";
 import { environmentLock } from "../../../db/queries/locks.ts";
 import { resolveRef } from "../../builds/git.ts";
+import { SNAPSHOT_BRANCH, snapshotWorkingCopy } from "../../builds/working-copy.ts";
 import { EngineError } from "../../errors.ts";
 import type { Step } from "../step.ts";
 import { promotionProblem } from "../../changes/promotion.ts";
@@ -21,6 +22,13 @@ export const resolveStep: Step = {
       await updateDeployment(deps.db, d.id, { commit: promote.commit });
       const ref = `${promote.env} v${promote.release}`;
       return { result: { ref, commit: promote.commit, shortSha: promote.commit.slice(0, 7) }, summary: `promoting ${ref} → ${promote.commit.slice(0, 7)}` };
+    }
+    if (ctx.app.working_copy) {
+      // The directory as it is now: its edits since the last deploy become a new snapshot commit.
+      const { repo } = await snapshotWorkingCopy(ctx.app, deps.dataDir);
+      const { commit, shortSha } = await resolveRef(repo, SNAPSHOT_BRANCH, { dataDir: deps.dataDir });
+      await updateDeployment(deps.db, d.id, { commit });
+      return { result: { ref: "working copy", commit, shortSha }, summary: `working copy ${ctx.app.repo} → ${shortSha}` };
     }
     const ref = d.params.ref ?? ctx.environment.ref;
     const { commit, shortSha } = await resolveRef(ctx.app.repo, ref, { dataDir: deps.dataDir });

@@ -1,0 +1,39 @@
+import type { LogLine } from "../engine/event-log.ts";
+import { makeRedactor, secretValues } from "../lib/redact.ts";
+import type { ParseResult } from "./command.ts";
+import type { ChatRequest, Reply } from "./dispatch-types.ts";
+
+/**
+ * raptor.log's line for one chat command (issue 11 item 13): who (`actor`), what (the command's
+ * kind, app, env and its text), where (`origin`, `channel`), how it ended (`outcome`: the reply's
+ * kind, with the refusal's code or the deployment it started) and how long the answer took. Pure.
+ *
+ * Secrets never reach it: a `config set`/`config secret` has its secret values (by key, by value,
+ * or all of them for `config secret`: lib/redact.ts `secretValues`) masked in the text before the
+ * logger's own redactor runs, because they are not known secrets yet. Text that did not parse is
+ * not logged at all (a mistyped `config secrte K=V` may hold one): its first word and length are.
+ * `reply` is undefined when answering threw (a bug): the line is then an error.
+ */
+export function commandLogLine(req: ChatRequest, parsed: ParseResult, reply: Reply | undefined, ms: number): LogLine {
+  const where = { actor: req.actor.id, origin: req.origin, ...(req.channel ? { channel: req.channel.name ?? req.channel.id } : {}) };
+  const outcome = reply
+    ? {
+        outcome: reply.kind,
+        ...(reply.kind === "refused" ? { code: reply.code } : {}),
+        ...((reply.kind === "deployment" || reply.kind === "done") && reply.deploymentId ? { deploymentId: reply.deploymentId } : {}),
+      }
+    : { outcome: "internal_error" };
+  if (!parsed.ok) {
+    const verb = req.text.trim().split(/\s+/, 1)[0]?.slice(0, 40) ?? "";
+    return { level: "info", fields: { ...where, command: "unparsed", verb, length: req.text.length, ...outcome, ms }, msg: `command from ${req.actor.id} not understood` };
+  }
+  const cmd = parsed.command;
+  const pending = cmd.kind === "config-set" ? secretValues(cmd.vars, new Set(cmd.secret ? Object.keys(cmd.vars) : [])) : [];
+  const text = makeRedactor(pending)(req.text.trim()).slice(0, 500);
+  const about = { ...("app" in cmd ? { app: cmd.app } : {}), ...("env" in cmd ? { env: cmd.env } : {}), ...("id" in cmd ? { target: cmd.id } : {}) };
+  return {
+    level: reply ? "info" : "error",
+    fields: { ...where, command: cmd.kind, ...about, text, ...outcome, ms },
+    msg: `command ${cmd.kind} from ${req.actor.id}: ${reply ? reply.kind : "internal error"}`,
+  };
+}

@@ -1,0 +1,61 @@
+import { createHash } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { App } from "../../playbooks/types.ts";
+import { BuildError } from "./build-error.ts";
+import { gitEnv, run, runOk } from "./exec.ts";
+import { withMirrorLock } from "./git.ts";
+
+/**
+ * Apps with `working_copy: true` (issue 11 item 12): `repo` is a plain local directory, deployed
+ * as its files are at the moment of the deploy, uncommitted edits included (as Kamal builds from
+ * `context: .`). Each deploy commits the directory's files onto branch `main` of a git repo Raptor
+ * keeps under `<dataDir>/cache/working-copies/<sha1 of the directory>`, only when they changed, so
+ * an unchanged directory keeps its commit (and its build, and "nothing changed" stays true). The
+ * directory itself is never written to: git runs with that repo as `--git-dir` and the directory
+ * as `--work-tree`, so a directory inside another checkout (examples/hello in Raptor's own) is
+ * not confused with it. The directory's `.gitignore` files are honoured.
+ */
+
+/** The branch snapshots are committed to: what a working-copy app's deploys resolve. */
+export const SNAPSHOT_BRANCH = "main";
+
+/** The git repo Raptor keeps a working copy's snapshots in (bare), or the app's own repo for others. */
+export function sourceRepo(app: Pick<App, "repo" | "working_copy">, dataDir: string): string {
+  if (!app.working_copy) return app.repo;
+  return join(dataDir, "cache", "working-copies", createHash("sha1").update(app.repo).digest("hex"));
+}
+
+/** argv for git on the snapshot repo with `dir` as its work tree; `safe.directory` for a directory another user owns. */
+function git(repo: string, dir: string, args: readonly string[]): string[] {
+  return ["git", "--git-dir", repo, "--work-tree", dir, "-c", `safe.directory=${dir}`, "-c", `safe.directory=${repo}`, "-c", "gc.auto=0", "-c", "core.autocrlf=false", ...args];
+}
+
+/**
+ * Commits `app.repo`'s current files to the snapshot repo when they differ from its last commit.
+ * Returns the snapshot repo (for resolveRef / exportCommit) and whether a new commit was made.
+ * Throws BuildError("invalid") when the directory is missing.
+ */
+export async function snapshotWorkingCopy(app: Pick<App, "name" | "repo" | "working_copy">, dataDir: string): Promise<{ repo: string; changed: boolean }> {
+  const dir = app.repo;
+  const repo = sourceRepo(app, dataDir);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new BuildError("invalid", `${app.name} deploys the directory ${dir} as it is (working_copy: true), and there is no such directory.`);
+  }
+  return withMirrorLock(repo, async () => {
+    const env = gitEnv();
+    if (!existsSync(join(repo, "HEAD"))) {
+      await mkdir(repo, { recursive: true });
+      await runOk(["git", "init", "--quiet", "--bare", `--initial-branch=${SNAPSHOT_BRANCH}`, repo], { env });
+    }
+    await runOk(git(repo, dir, ["add", "--all", "--", "."]), { env });
+    const head = await run(git(repo, dir, ["rev-parse", "--verify", "--quiet", `refs/heads/${SNAPSHOT_BRANCH}`]), { env });
+    const same = head.code === 0 && (await run(git(repo, dir, ["diff", "--cached", "--quiet", "HEAD", "--"]), { env })).code === 0;
+    if (same) return { repo, changed: false };
+    const who = ["-c", "user.name=raptor", "-c", "user.email=raptor@localhost"];
+    const argv = git(repo, dir, ["commit", "--quiet", "--no-verify", "-m", `working copy of ${dir}`]);
+    await runOk([...argv.slice(0, 1), ...who, ...argv.slice(1)], { env });
+    return { repo, changed: true };
+  });
+}
