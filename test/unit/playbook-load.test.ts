@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import path from "node:path";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { isFrozen } from "../../playbooks/freeze.ts";
 import { formatIssue, loadPlaybooks, parsePlaybookFiles, PlaybookError } from "../../playbooks/load.ts";
 import { maskSecrets } from "../../playbooks/resolve.ts";
 import { DEFAULT_BEAT } from "../../playbooks/schema/beat.ts";
@@ -429,5 +432,35 @@ describe("playbook values round-trip (issue 11 item 3)", () => {
     expect(issuesOf({ "squads.yaml": SQUADS, "ing.yaml": ing, "web.yaml": web("ingredients: [zipped]") })).toEqual([
       `ing.yaml:4: ingredients.zipped.env.ZIP is 01234 without quotes, which YAML reads as the number 1234: write "01234" (in quotes) to pass it to the procs as written`,
     ]);
+  });
+});
+
+describe("the demo as a newcomer meets it (issue 11 item 12, the new-user trial)", () => {
+  it.each(["2026-11-28T10:00:00Z", "2026-11-29T23:00:00Z", "2027-06-05T12:00:00Z"])("production is not frozen on the weekend day %s", async (at) => {
+    const pb = await loadPlaybooks("playbooks/examples", {});
+    expect(isFrozen(pb.apps.hello!.environments.production!.freeze, new Date(at))).toBe(false);
+  });
+
+  it("still shows a freeze window that works (the holiday one)", async () => {
+    const pb = await loadPlaybooks("playbooks/examples", {});
+    expect(isFrozen(pb.apps.hello!.environments.production!.freeze, new Date("2026-12-25T12:00:00Z"))).toBe(true);
+  });
+
+  it("loads several playbook directories, a:b, as one: a local directory adds an app without touching playbooks/examples", async () => {
+    const local = await mkdtemp(path.join(tmpdir(), "raptor-pb-local-"));
+    await writeFile(path.join(local, "mine.yaml"), "apps:\n  mine:\n    repo: ./mine\n    working_copy: true\n    environments:\n      local: { squad: local }\n");
+    const pb = await loadPlaybooks(`playbooks/examples${path.delimiter}${local}`, {});
+    expect(Object.keys(pb.apps).sort()).toEqual(["hello", "mine"]);
+    expect(pb.apps.mine).toMatchObject({ repo: path.join(local, "mine"), working_copy: true });
+    // A name in both directories is the usual mistake, naming both places.
+    await writeFile(path.join(local, "mine.yaml"), "apps:\n  hello:\n    repo: ./hello\n    environments:\n      local: { squad: local }\n");
+    const issues = await loadIssues(`playbooks/examples${path.delimiter}${local}`);
+    expect(issues.join("\n")).toMatch(/mine\.yaml:2: .*hello.*playbooks\/examples\/hello\.yaml/);
+  });
+
+  it("refuses working_copy with a remote repo, at file:line", async () => {
+    const r = parsePlaybookFiles([{ path: "a.yaml", text: "squads:\n  s: { hosts: [h], transport: local }\napps:\n  web:\n    repo: https://git.example.com/web.git\n    working_copy: true\n    environments:\n      prod: { squad: s }\n" }]);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues.map(formatIssue)).toEqual([expect.stringMatching(/^a\.yaml:6: .*working_copy.*needs a local directory/)]);
   });
 });
