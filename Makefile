@@ -5,14 +5,16 @@ SHELL := /bin/bash
 
 export RAPTOR_DATA ?= $(CURDIR)/.raptor
 
+# Raptor and the demo's daemons; Ctrl-C (or `exit`) stops them all and says what it stopped.
+# playbooks/local/ (git-ignored) is for one's own apps: loaded with playbooks/examples by default.
 run: setup
-	@./scripts/demo.sh
-	./bin/raptor all
+	@mkdir -p playbooks/local
+	@./scripts/run.sh
 
-# Stops the demo's nginx and supervisord (and the procs it runs), started by `make run`.
+# Stops what `make run` started (Raptor, the demo's supervisord and its procs, its nginx), from
+# another terminal or after a `make run` that was killed; says what it stopped.
 stop:
-	-@[ -f "$(RAPTOR_DATA)/nginx/nginx.pid" ] && nginx -p "$(RAPTOR_DATA)/nginx" -c "$(RAPTOR_DATA)/nginx/nginx.conf" -e "$(RAPTOR_DATA)/nginx/error.log" -s quit
-	-@[ -f "$(RAPTOR_DATA)/supervisord/supervisord.pid" ] && kill "$$(cat "$(RAPTOR_DATA)/supervisord/supervisord.pid")"
+	@./scripts/stop.sh
 
 test: setup
 	npx tsc --noEmit

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { delimiter, resolve } from "node:path";
 import { Redis } from "ioredis";
 import { pino } from "pino";
@@ -29,6 +29,14 @@ export interface RuntimeConfig {
   opsPerHost?: number;
 }
 
+/**
+ * RAPTOR_PLAYBOOKS when unset: the examples, and `playbooks/local` (git-ignored, for one's own
+ * apps) when that directory exists, so `make run` and `raptor say` beside it load the same apps.
+ */
+export function defaultPlaybooks(): string {
+  return ["playbooks/examples", ...(existsSync("playbooks/local") ? ["playbooks/local"] : [])].join(delimiter);
+}
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const dataDir = resolve(env.RAPTOR_DATA ?? ".raptor");
   // Playbooks may refer to ${RAPTOR_DATA}; make sure they see the absolute path we use.
@@ -38,7 +46,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
     // One directory or several (`a:b`, as in PATH), each made absolute.
-    playbooks: playbookDirs(env.RAPTOR_PLAYBOOKS ?? "playbooks/examples").map((d) => resolve(d)).join(delimiter),
+    playbooks: playbookDirs(env.RAPTOR_PLAYBOOKS || defaultPlaybooks()).map((d) => resolve(d)).join(delimiter),
     dataDir,
     prefix: env.RAPTOR_PREFIX ?? "raptor:",
     logFile: env.RAPTOR_LOG_FILE,
