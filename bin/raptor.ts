@@ -6,6 +6,8 @@ import { dispatch } from "../bot/dispatch.ts";
 import { parse } from "../bot/grammar.ts";
 import { followThread, replyLines } from "../bot/terminal.ts";
 import { terminalAuthorizer } from "../bot/terminal-access.ts";
+import { publishSaid } from "../bot/terminal-feed.ts";
+import { maskCommandText } from "../bot/command-log.ts";
 import { PlaybookError } from "../playbooks/load.ts";
 import { configFromEnv, createRuntime, type Runtime } from "./runtime.ts";
 import { serveMetrics } from "./observe.ts";
@@ -37,6 +39,16 @@ async function say(rt: Runtime, text: string): Promise<number> {
     if (ownWorker && parsed.ok && (parsed.command.kind === "status" || parsed.command.kind === "logs")) embeddedWorker = await startWorker(rt.engine);
     const reply = await dispatch({ engine: rt.engine, authorizer: terminalAuthorizer }, { text, actor, origin: "terminal" });
     for (const l of replyLines(reply)) print(l);
+    // The terminal chats open on this Raptor (make run's) see the command, as a channel would.
+    const decided = reply.kind === "deployment" || reply.kind === "done" ? reply.deploymentId : undefined;
+    await publishSaid(rt.engine.redis, rt.engine.prefix, {
+      actor: actor.id,
+      text: maskCommandText(text, parsed),
+      lines: replyLines(reply),
+      pid: process.pid,
+      ...(decided ? { deploymentId: decided } : {}),
+      ...(reply.kind === "deployment" && reply.since ? { since: reply.since } : {}),
+    });
     if (reply.kind === "parse_error") return 2;
     if (reply.kind === "refused") return 1;
     const follow = reply.kind === "deployment" ? reply.deploymentId : reply.kind === "done" && /approve/.test(text) ? reply.deploymentId : undefined;

@@ -28,8 +28,7 @@ export function commandLogLine(req: ChatRequest, parsed: ParseResult, reply: Rep
     return { level: "info", fields: { ...where, command: "unparsed", verb, length: req.text.length, ...outcome, ms }, msg: `command from ${req.actor.id} not understood` };
   }
   const cmd = parsed.command;
-  const pending = cmd.kind === "config-set" ? secretValues(cmd.vars, new Set(cmd.secret ? Object.keys(cmd.vars) : [])) : [];
-  const text = makeRedactor(pending)(req.text.trim()).slice(0, 500);
+  const text = maskCommandText(req.text, parsed);
   const about = { ...("app" in cmd ? { app: cmd.app } : {}), ...("env" in cmd ? { env: cmd.env } : {}), ...("id" in cmd ? { target: cmd.id } : {}) };
   return {
     level: reply ? "info" : "error",
@@ -37,3 +36,16 @@ export function commandLogLine(req: ChatRequest, parsed: ParseResult, reply: Rep
     msg: `command ${cmd.kind} from ${req.actor.id}: ${reply ? reply.kind : "internal error"}`,
   };
 }
+
+/**
+ * The command text with the secret values of a `config set` / `config secret` masked (by key, by
+ * value, or all of them for `config secret`: lib/redact.ts). Text that did not parse is left out
+ * entirely but for its first word (a mistyped `config secrte K=V` may hold one). Pure.
+ */
+export function maskCommandText(text: string, parsed: ParseResult): string {
+  if (!parsed.ok) return `${text.trim().split(/\s+/, 1)[0]?.slice(0, 40) ?? ""} …`;
+  const cmd = parsed.command;
+  const pending = cmd.kind === "config-set" ? secretValues(cmd.vars, new Set(cmd.secret ? Object.keys(cmd.vars) : [])) : [];
+  return makeRedactor(pending)(text.trim()).slice(0, 500);
+}
+

@@ -6,6 +6,7 @@ import { dispatch, type DispatchDeps } from "./dispatch.ts";
 import type { Actor, Reply } from "./dispatch-types.ts";
 import { renderTerminal } from "./notify/terminal-lines.ts";
 import { reduceThread, type ThreadState } from "./notify/thread.ts";
+import { saidLines, watchSaid } from "./terminal-feed.ts";
 
 export type Print = (line: string) => void;
 
@@ -44,7 +45,8 @@ export async function followThread(conn: Redis, prefix: string, deploymentId: st
 
 /**
  * The REPL: read a command, dispatch it as the local user, print the reply; a deployment's
- * thread keeps printing while the next command is typed.
+ * thread keeps printing while the next command is typed. Commands `raptor say` runs elsewhere on
+ * the same Raptor show too, with their threads (terminal-feed.ts).
  */
 export async function runRepl(
   deps: DispatchDeps & { connection(): Redis },
@@ -57,7 +59,33 @@ export async function runRepl(
     io.output.write(`\r${line}\n`);
   };
   const followers = new AbortController();
+  const following = new Set<string>();
+  const follow = (deploymentId: string, from?: string) => {
+    if (following.has(deploymentId)) return;
+    following.add(deploymentId);
+    const conn = deps.connection();
+    void followThread(conn, deps.engine.prefix, deploymentId, print, { signal: followers.signal, from })
+      .catch((err) => print(`(lost the thread of ${deploymentId}: ${(err as Error).message})`))
+      .finally(() => {
+        following.delete(deploymentId);
+        conn.disconnect();
+        rl.prompt();
+      });
+  };
   print(`Raptor terminal chat. You are ${actor.id}. Type \`help\` for commands, \`exit\` to leave.`);
+  // Commands run with `raptor say` elsewhere show here with their threads, as in a Slack channel.
+  // Not awaited: readline is already reading, and lines typed (or piped) meanwhile must not be lost.
+  const feed = deps.connection();
+  void watchSaid(
+    feed,
+    deps.engine.prefix,
+    (said) => {
+      for (const l of saidLines(said)) print(l);
+      if (said.deploymentId) follow(said.deploymentId, said.since);
+      rl.prompt();
+    },
+    followers.signal,
+  ).catch((err) => print(`(commands from raptor say will not show here: ${(err as Error).message})`));
   rl.prompt();
   for await (const line of rl) {
     const text = line.trim();
@@ -66,15 +94,7 @@ export async function runRepl(
       try {
         const reply = await dispatch(deps, { text, actor, origin: "terminal" });
         for (const l of replyLines(reply)) print(l);
-        if (reply.kind === "deployment") {
-          const conn = deps.connection();
-          void followThread(conn, deps.engine.prefix, reply.deploymentId, print, { signal: followers.signal, from: reply.since })
-            .catch((err) => print(`(lost the thread of ${reply.deploymentId}: ${(err as Error).message})`))
-            .finally(() => {
-              conn.disconnect();
-              rl.prompt();
-            });
-        }
+        if (reply.kind === "deployment") follow(reply.deploymentId, reply.since);
       } catch (err) {
         print(`✗ internal error: ${(err as Error).message}`);
       }
@@ -82,5 +102,6 @@ export async function runRepl(
     rl.prompt();
   }
   followers.abort();
+  feed.disconnect();
   rl.close();
 }

@@ -14,12 +14,13 @@ if [ -n "$running" ] && kill -0 "$running" 2>/dev/null; then
 fi
 
 ended=0
+started=0
 finish() {
   [ "$ended" = 1 ] && return
   ended=1
   # A second Ctrl-C must not cut the clean-up short.
   trap '' INT TERM HUP
-  ./scripts/stop.sh
+  if [ "$started" = 1 ]; then ./scripts/stop.sh --raptor-ended; else ./scripts/stop.sh; fi
 }
 trap finish EXIT
 # The terminal closing (HUP) or a kill (TERM): Raptor gets the signal too; once it is gone, clean up.
@@ -28,4 +29,5 @@ trap 'exit 130' HUP TERM
 ./scripts/demo.sh
 # Ctrl-C reaches Raptor (the terminal's foreground group) and it shuts down cleanly; this script
 # then goes on to `finish`. run.pid is Raptor's own pid, for `make stop` from another terminal.
+started=1
 bash -c 'echo $$ >"$1/run.pid"; shift; exec "$@"' run "$data" ./bin/raptor all || true

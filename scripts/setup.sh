@@ -64,8 +64,19 @@ fi
 if [ -L node_modules ]; then
   :
 elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing node modules (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # ssh2's two native add-ons (cpu-features, which orders ciphers by the CPU, and its own crypto
+  # binding) are optional: ssh2 runs without them. Compiling them took ~6 minutes of a first
+  # `make run` with no word said, so they are skipped unless asked for. Nothing else installs by
+  # script but esbuild (tsx), whose install step only checks its prebuilt binary.
+  if [ "${RAPTOR_NATIVE_ADDONS:-0}" = 1 ]; then
+    say "installing node modules (npm ci) and compiling ssh2's optional native add-ons (cpu-features, its crypto binding): several minutes"
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    say "installing node modules (npm ci, about a minute on a fresh machine; ssh2's optional native add-ons are not compiled: RAPTOR_NATIVE_ADDONS=1 make setup does)"
+    npm ci --no-audit --no-fund --loglevel=error --ignore-scripts
+    npm rebuild esbuild --no-audit --no-fund --loglevel=error
+  fi
+  say "node modules installed"
 fi
 
 # Redis.

@@ -36,7 +36,11 @@ nginx=$(pid_in "$ngx/nginx.pid")
 alive "$nginx" || nginx=""
 [ -n "$nginx" ] && nginx_listen=$(sed -n 's/^ *listen \([^;]*\);.*/\1/p' "$ngx/nginx.conf" | head -1)
 
+# make run's own ending (scripts/run.sh): Raptor has just stopped by itself (Ctrl-C, exit).
+[ "${1:-}" = "--raptor-ended" ] && say "stopped Raptor (raptor all)"
+
 if [ -z "$raptor$sup$nginx" ]; then
+  [ "${1:-}" = "--raptor-ended" ] && exit 0
   say "nothing to stop: no Raptor, supervisord or nginx of $data is running"
   exit 0
 fi
@@ -63,7 +67,7 @@ if [ -n "$sup" ]; then
     what="no procs"
     [ "$n" -eq 1 ] && what="1 proc: $procs"
     [ "$n" -gt 1 ] && what="$n procs: $procs"
-    say "stopped supervisord (pid $sup, 127.0.0.1:$sup_port) and the $what"
+    say "stopped supervisord (pid $sup, $sup_port) and the $what"
   else
     say "supervisord (pid $sup) did not stop within 30 s; stop it with: kill -9 $sup"
   fi

@@ -105,7 +105,7 @@ describe("raptor CLI", () => {
     expect(r.out).toContain("hello local is unlocked.");
   });
 
-  it("raptor.log records each command (who, what, where), each step with its duration, the failure's reason and its compensation, and no secret", async () => {
+  it("raptor.log records each command (who, what, where), each step with its duration, the failure's reason and its compensation, and no secret", { timeout: 120_000 }, async () => {
     const planted = "planted-s3cret-9f3e2a";
     const r = await run(["say", `config secret hello local API_TOKEN=${planted} GREETING=howdy`], env);
     expect(r.code, r.out + r.err).toBe(0);

@@ -64,6 +64,14 @@ describe("embedded database shared by bin/raptor processes", () => {
     return r.out;
   };
 
+  /** Waits until raptor all's output matches `pattern` (what the terminal chat printed). */
+  async function until(pattern: RegExp): Promise<void> {
+    for (let i = 0; !pattern.test(all!.output()); i++) {
+      if (all!.child.exitCode !== null || i > 1200) throw new Error(`no ${pattern} in raptor all's output:\n${all!.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** Types a line into raptor all's terminal chat; resolves with what it printed up to `until`. */
   async function type(line: string, until: RegExp): Promise<string> {
     const from = all!.output().length;
@@ -82,6 +90,9 @@ describe("embedded database shared by bin/raptor processes", () => {
     // to fail after 31 s with "its job completed without ending it" (two databases, two views).
     const out = await say("deploy hello local");
     expect(out).not.toContain("without ending it");
+    // Issue 11, the new-user trial: the terminal chat beside it shows the command and its thread,
+    // as everyone in a Slack channel would see them.
+    await until(/── U_CLI \(raptor say\): deploy hello local[\s\S]*is queued[\s\S]*✓ Deploy hello local/);
     await say("lock hello local B");
     // `raptor all` answers from the same database: type into its terminal chat.
     await type("status hello local", /v1 — locked by U_CLI \(B\)/);
