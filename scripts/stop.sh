@@ -64,10 +64,10 @@ if [ -n "$sup" ]; then
   alive "$sup" && kill -TERM "$sup" 2>/dev/null
   if gone_within "$sup" 300; then
     n=$(wc -w <<<"$procs")
-    what="no procs"
-    [ "$n" -eq 1 ] && what="1 proc: $procs"
-    [ "$n" -gt 1 ] && what="$n procs: $procs"
-    say "stopped supervisord (pid $sup, $sup_port) and the $what"
+    what=""
+    [ "$n" -eq 1 ] && what=" and its proc $procs"
+    [ "$n" -gt 1 ] && what=" and its $n procs: $procs"
+    say "stopped supervisord (pid $sup, $sup_port)$what"
   else
     say "supervisord (pid $sup) did not stop within 30 s; stop it with: kill -9 $sup"
   fi
