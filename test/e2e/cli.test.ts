@@ -78,7 +78,7 @@ describe("raptor CLI", () => {
   it("say with an unknown app names the known apps and exits 2", async () => {
     const r = await run(["say", "deploy nope prod"], env);
     expect(r.code).toBe(2);
-    expect(r.out).toContain('unknown app "nope". Known apps: hello.');
+    expect(r.out).toContain('unknown app "nope". Known apps: hello, wc.');
   });
 
   it("say deploy prints the thread, follows it to the end and exits 0; the proc answers", async () => {
