@@ -70,7 +70,7 @@ export class LivePlaybook {
       this.problem = undefined;
     } catch (err) {
       const detail = err instanceof PlaybookError ? err.message : (err as Error).message;
-      this.problem = `the playbook in ${this.dir} has mistakes, so Raptor keeps using the last good one until they are fixed:\n${detail}`;
+      this.problem = `the playbook in ${playbookDirs(this.dir).join(" and ")} has mistakes, so Raptor keeps using the last good one until they are fixed:\n${detail}`;
       this.logger.warn({ dir: this.dir, err: detail }, "playbook edit rejected; keeping the last good playbook");
     }
     return this.problem;
