@@ -50,6 +50,9 @@ export function logLineOf(e: EngineEvent): LogLine | undefined {
       return { level: "warn", fields: { ...base, step: e.step, durationMs: e.durationMs, reason: e.message }, msg: `step ${e.step} failed` };
     case "step.skipped":
       return { level: "info", fields: { ...base, step: e.step, reason: e.reason }, msg: `step ${e.step} skipped` };
+    case "deployment.changes":
+      // Release numbers only: the config diff holds values, the commit list the thread shows.
+      return { level: "info", fields: { ...base, fromRelease: e.fromRelease, toRelease: e.toRelease }, msg: `changes from v${e.fromRelease ?? "-"} to v${e.toRelease}` };
     case "step.progress":
     case "step.log":
     case "beat.report":
