@@ -112,6 +112,10 @@ async function main() {
         process.stderr.write(`round ${round}, ${n} worker${n === 1 ? "" : "s"}: ${APPS} deployments in ${ms.toFixed(0)} ms, workers' CPU ${cpu.toFixed(0)} ms\n`);
       }
     }
+  } catch (err) {
+    // Printed before the clean-up, which may fail in its turn and hide it.
+    console.error("throughput bench failed:", err);
+    throw err;
   } finally {
     await h.close();
     await bed.stop();
