@@ -76,8 +76,10 @@ async function main() {
     if (bad) throw new Error(`a deployment of round ${round} did not succeed:\n${bad.text}`);
     return ms;
   };
+  const alive = new Set<Daemon>();
   const startWorkers = async (n: number): Promise<Daemon[]> => {
     const ds = Array.from({ length: n }, () => startRaptor(["worker"], { ...h.env, LOG_LEVEL: "warn" }));
+    for (const d of ds) alive.add(d);
     for (const started = Date.now(); (await h.engine.queues.deployments.getWorkersCount()) < n; ) {
       if (Date.now() - started > 120_000) throw new Error(`workers not up after 120 s:\n${ds.map((d) => d.output()).join("\n")}`);
       await new Promise((r) => setTimeout(r, 200));
@@ -86,6 +88,7 @@ async function main() {
   };
   const stopWorkers = async (ds: Daemon[]) => {
     await Promise.all(ds.map((d) => d.stop()));
+    for (const d of ds) alive.delete(d);
     for (const started = Date.now(); (await h.engine.queues.deployments.getWorkersCount()) > 0 && Date.now() - started < 30_000; ) {
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -117,6 +120,7 @@ async function main() {
     console.error("throughput bench failed:", err);
     throw err;
   } finally {
+    await Promise.all([...alive].map((d) => d.stop()));
     await h.close();
     await bed.stop();
     await admin.unsafe(`drop database if exists "${dbName}" with (force)`);
