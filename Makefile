@@ -35,3 +35,6 @@ bench: setup
 	npx tsx bench/ssh-edge.ts
 	npx tsx bench/route.ts
 	npx tsx bench/ack.ts
+	npx tsx bench/floor.ts
+	npx tsx bench/throughput.ts
+	npx tsx bench/layout-ops.ts
