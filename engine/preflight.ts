@@ -12,7 +12,7 @@ import { getBuild } from "../db/queries/builds.ts";
 /**
  * What can be known before a deployment is queued is checked before it is queued: a `scale` of a
  * proc type the app does not have (with a did-you-mean), a `rollback` to a release that does not
- * exist or already serves, and a `scale ... web=0` that would take the environment off its
+ * exist, already serves or lost its build to the beat's prune job, and a `scale ... web=0` that would take the environment off its
  * balancer without `scale!`. Throws EngineError with a sentence for the channel; nothing is
  * recorded when it throws.
  */
@@ -25,6 +25,7 @@ export async function preflight(db: Db, environment: Environment, kind: Deployme
       const r = await releaseByNumber(db, app, env, params.release);
       if (!r) throw new EngineError("not_found", `${app} ${env} has no release v${params.release}. \`releases ${app} ${env}\` lists them.`);
       if (r.id === current?.id) throw new EngineError("invalid", `v${r.number} is already serving ${app} ${env}; nothing to roll back.`);
+      await rollbackTarget(db, app, env, params.release); // refuses a release whose build was pruned
     } else {
       await rollbackTarget(db, app, env);
     }

@@ -16,7 +16,9 @@ export type Origin = { kind: "terminal" } | { kind: "slack"; channel: string; th
 
 export function parseOrigin(origin: string): Origin {
   if (origin === "terminal") return { kind: "terminal" };
-  const m = /^slack:([A-Z0-9]+)(?::(\d+\.\d+))?$/.exec(origin);
+  // A channel id from Slack's events, or a `#name` from the playbook (the beat's reports and
+  // digests go to the channels environments bind); chat.postMessage takes either.
+  const m = /^slack:([A-Z0-9]+|#[a-z0-9][a-z0-9._-]{0,79})(?::(\d+\.\d+))?$/.exec(origin);
   if (m) return m[2] !== undefined ? { kind: "slack", channel: m[1]!, threadTs: m[2] } : { kind: "slack", channel: m[1]! };
   return { kind: "unknown", raw: origin };
 }

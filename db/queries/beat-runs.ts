@@ -1,4 +1,4 @@
-import { and, desc, eq, isNotNull } from "drizzle-orm";
+import { and, asc, desc, eq, gte, isNotNull, lt } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { beatRuns } from "../schema/index.ts";
 
@@ -34,4 +34,13 @@ export async function lastFinishedBeatRun(db: Db, job: string): Promise<BeatRunR
 export async function beatJobRunning(db: Db, job: string): Promise<boolean> {
   const [running] = await db.select({ id: beatRuns.id }).from(beatRuns).where(and(eq(beatRuns.job, job), eq(beatRuns.outcome, "running"))).limit(1);
   return running !== undefined;
+}
+
+/** Beat runs scheduled in [from, to) that did something (outcome `done`), oldest first: the digest's drift. */
+export async function doneRunsBetween(db: Db, from: Date, to: Date): Promise<{ job: string; detail: Record<string, unknown> }[]> {
+  return db
+    .select({ job: beatRuns.job, detail: beatRuns.detail })
+    .from(beatRuns)
+    .where(and(eq(beatRuns.outcome, "done"), gte(beatRuns.scheduledFor, from), lt(beatRuns.scheduledFor, to)))
+    .orderBy(asc(beatRuns.scheduledFor));
 }

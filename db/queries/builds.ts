@@ -1,4 +1,4 @@
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { builds, type BuildRow } from "../schema/index.ts";
 
@@ -90,7 +90,7 @@ export async function succeedBuild(
 ): Promise<BuildRow | null> {
   const rows = await db
     .update(builds)
-    .set({ ...result, status: "succeeded", finishedAt: sql`now()` })
+    .set({ ...result, status: "succeeded", finishedAt: sql`now()`, prunedAt: null })
     .where(leaseWhere(lease))
     .returning();
   return rows[0] ?? null;
@@ -101,4 +101,26 @@ export async function failBuild(db: Db, lease: BuildRow, log: string, detected?:
     .update(builds)
     .set({ status: "failed", log, detected: detected ?? null, finishedAt: sql`now()` })
     .where(leaseWhere(lease));
+}
+
+/** Every succeeded build (pruned or not), for the beat's prune job. */
+export async function succeededBuilds(db: Db): Promise<Pick<BuildRow, "id" | "app" | "commit" | "createdAt" | "path" | "prunedAt">[]> {
+  return db
+    .select({ id: builds.id, app: builds.app, commit: builds.commit, createdAt: builds.createdAt, path: builds.path, prunedAt: builds.prunedAt })
+    .from(builds)
+    .where(eq(builds.status, "succeeded"));
+}
+
+/**
+ * Sets pruned_at on the given succeeded builds not pruned yet; returns the ids it set. A build
+ * rebuilt since (succeedBuild clears pruned_at) is pruned only if the next plan says so again.
+ */
+export async function markBuildsPruned(db: Db, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .update(builds)
+    .set({ prunedAt: sql`now()` })
+    .where(and(inArray(builds.id, [...ids]), eq(builds.status, "succeeded"), isNull(builds.prunedAt)))
+    .returning({ id: builds.id });
+  return rows.map((r) => r.id);
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, lt, ne, or } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, ne, or } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { approvals, deploymentSteps, deployments, type DeploymentRow } from "../schema/index.ts";
 import { lockLine } from "./locks.ts";
@@ -147,4 +147,13 @@ export async function servingDeployments(db: Db, app: string, env: string, limit
     .where(and(eq(deployments.app, app), eq(deployments.env, env), eq(deployments.status, "succeeded"), isNotNull(deployments.toReleaseId)))
     .orderBy(desc(deployments.finishedAt))
     .limit(limit);
+}
+
+/** Deployments that ended (succeeded, failed, cancelled, rejected) in [from, to), for the digest. */
+export async function deploymentsEndedBetween(db: Db, from: Date, to: Date): Promise<DeploymentRow[]> {
+  return db
+    .select()
+    .from(deployments)
+    .where(and(inArray(deployments.status, ["succeeded", "failed", "cancelled", "rejected"]), gte(deployments.finishedAt, from), lt(deployments.finishedAt, to)))
+    .orderBy(asc(deployments.finishedAt));
 }

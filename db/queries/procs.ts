@@ -82,3 +82,9 @@ export async function undrainProcs(db: Db, app: string, env: string): Promise<vo
 export async function failLiveProcsOfDeployment(db: Db, deploymentId: string): Promise<void> {
   await db.update(procs).set({ status: "failed", removedAt: new Date() }).where(and(eq(procs.deploymentId, deploymentId), isNull(procs.removedAt)));
 }
+
+/** The release ids live procs (not removed) run, every app. */
+export async function liveReleaseIds(db: Db): Promise<Set<string>> {
+  const rows = await db.selectDistinct({ releaseId: procs.releaseId }).from(procs).where(isNull(procs.removedAt));
+  return new Set(rows.map((r) => r.releaseId));
+}

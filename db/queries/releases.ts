@@ -91,3 +91,17 @@ export async function commitOfRelease(db: Db, release: Pick<ReleaseRow, "buildId
   const [row] = await db.select({ commit: builds.commit }).from(builds).where(eq(builds.id, release.buildId));
   return row?.commit;
 }
+
+/** Every release (id, app, env, number, build, config): the prune job's view of what rollback may start. */
+export async function allReleases(db: Db): Promise<Pick<ReleaseRow, "id" | "app" | "env" | "number" | "buildId" | "config">[]> {
+  return db.select({ id: releases.id, app: releases.app, env: releases.env, number: releases.number, buildId: releases.buildId, config: releases.config }).from(releases);
+}
+
+/** Every (app, env, release, finished at) a succeeded deployment left serving, all environments. */
+export async function servedHistory(db: Db): Promise<{ app: string; env: string; releaseId: string; finishedAt: Date }[]> {
+  const rows = await db
+    .select({ app: deployments.app, env: deployments.env, releaseId: deployments.toReleaseId, finishedAt: deployments.finishedAt })
+    .from(deployments)
+    .where(and(eq(deployments.status, "succeeded"), isNotNull(deployments.toReleaseId)));
+  return rows.map((r) => ({ app: r.app, env: r.env, releaseId: r.releaseId!, finishedAt: r.finishedAt ?? new Date(0) }));
+}

@@ -5,6 +5,7 @@ import { currentRelease } from "../../db/queries/releases.ts";
 import { describeFinding, diagnose } from "./diagnose.ts";
 import { readFleetView } from "./fleet-view.ts";
 import { originsOf } from "./report.ts";
+import { announceRepair } from "./repair-news.ts";
 import type { BeatJob } from "./run.ts";
 
 /**
@@ -12,7 +13,8 @@ import type { BeatJob } from "./run.ts";
  * swarm sizes, the pool) with what supervisord and the balancer report. Anything off is repaired
  * by a `repair` deployment (engine/pipeline/plan.ts): it waits its turn in the environment's line
  * like any deployment, so a repair never runs alongside one, and its thread in the environment's
- * channel tells what was wrong and what was done. An environment with a deployment in its line is
+ * first channel tells what was wrong and what was done; its other channels hear when it starts and
+ * how it ends (repair-news.ts). An environment with a deployment in its line is
  * left alone this time (the deployment itself puts the swarm in place); a locked one is skipped.
  */
 export const reconcileJob: BeatJob = async (deps) => {
@@ -42,6 +44,7 @@ export const reconcileJob: BeatJob = async (deps) => {
           summary: `repair ${app.name} ${environment.name}: ${findings.join("; ")}`.slice(0, 200),
         });
         repairs.push({ app: app.name, env: environment.name, deploymentId: r.id, findings });
+        await announceRepair(deps, app.name, environment.name, r.id, findings);
       } catch (err) {
         if (err instanceof EngineError && err.code === "lock_held") skipped.push(`${app.name} ${environment.name}: locked (${findings.join("; ")})`);
         else throw err;

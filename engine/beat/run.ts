@@ -29,7 +29,7 @@ export async function runMaintenance(deps: EngineApiDeps, data: JobData<"mainten
   let detail: Record<string, unknown>;
   try {
     const run = beatJobs[job];
-    if (!run) throw new Error(`the ${job} job is not available in this version of Raptor`);
+    if (!run) throw new Error(`there is no beat job named ${job}`);
     const r = await run(deps, { scheduledFor });
     outcome = r.outcome;
     detail = r.detail;

@@ -2,7 +2,6 @@ import cron, { type ScheduledTask } from "node-cron";
 import type { BeatJobName, BeatSettings } from "../../playbooks/types.ts";
 import { beatJobNames } from "../../playbooks/schema/beat.ts";
 import type { EngineApiDeps } from "../context.ts";
-import { beatJobs } from "./jobs.ts";
 import { LeaderLease } from "./lease.ts";
 
 /** How long a leader's lease lasts without renewal; another beat takes over within this. Default 15 s. */
@@ -26,7 +25,7 @@ export interface RunningBeat {
 export function scheduledJobs(beat: BeatSettings): { job: BeatJobName; schedule: string }[] {
   return beatJobNames.flatMap((job) => {
     const s = beat[job];
-    return s && beatJobs[job] ? [{ job, schedule: s.schedule }] : [];
+    return s ? [{ job, schedule: s.schedule }] : [];
   });
 }
 

@@ -14,6 +14,7 @@ import { setSwarmSizes } from "../../db/queries/swarms.ts";
 import { getBuild } from "../../db/queries/builds.ts";
 import { liveProcs } from "../../db/queries/procs.ts";
 import type { DeploymentRow } from "../../db/schema/index.ts";
+import { announceRepairEnd } from "../beat/repair-news.ts";
 import { compensate } from "./compensate.ts";
 import { revertTarget } from "../changes/describe.ts";
 import type { StepContext, StepResults } from "./step.ts";
@@ -248,6 +249,8 @@ async function finish(
     const output = [err?.opts.output, notes.length ? notes.map((n) => `cleanup: ${n}`).join("\n") : undefined].filter(Boolean).join("\n\n");
     await say({ type: "deployment.failed", code: err?.code ?? "internal", message: err?.message ?? "failed", step, output: output || undefined, durationMs });
   }
+  // A repair's thread lives in the environment's first channel; the others hear how it ended.
+  if (d.kind === "repair") await announceRepairEnd(deps, d.app, d.env, d.id, status, err ? redact(err.message) : undefined).catch(() => {});
   await promoteNext(deps, d.app, d.env);
   return { kind: "done", status };
 }

@@ -17,6 +17,7 @@
 import cron from "node-cron";
 import { didYouMean } from "../../lib/suggest.ts";
 import { parseDuration } from "../duration.ts";
+import { CHANNEL } from "./environments.ts";
 import type { BeatJobName, BeatSettings } from "../types.ts";
 import type { PathKey } from "./issues.ts";
 
@@ -30,9 +31,6 @@ export const DEFAULT_BEAT: BeatSettings = {
   prune: { schedule: "0 3 * * *", keep_builds: 5 },
   expire: { schedule: "*/30 * * * * *", stuck_after_ms: 2 * 3_600_000 },
 };
-
-/** Jobs the playbook may not schedule yet (engine/beat/jobs.ts has no implementation). */
-const NOT_YET = ["prune", "digest"] as const;
 
 /** The keys each job takes besides `schedule`. */
 const EXTRA_KEYS: Record<BeatJobName, readonly string[]> = {
@@ -68,10 +66,6 @@ export function parseBeatSection(body: Record<string, unknown>): { settings: Par
       continue;
     }
     const name = job as BeatJobName;
-    if ((NOT_YET as readonly string[]).includes(name)) {
-      issues.push({ path: at, message: `the ${name} job is not available in this version of Raptor; remove it from beat:` });
-      continue;
-    }
     const entry: Record<string, unknown> = typeof raw === "string" ? { schedule: raw } : raw !== null && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
     if (raw === null || (typeof raw !== "string" && (typeof raw !== "object" || Array.isArray(raw)))) {
       issues.push({ path: at, message: `must be a cron schedule string or a mapping with "schedule"` });
@@ -124,6 +118,7 @@ export function parseBeatSection(body: Record<string, unknown>): { settings: Par
       case "digest": {
         const channel = entry.channel;
         if (typeof channel !== "string" || channel.trim() === "") issues.push({ path: [...at, "channel"], message: 'the digest needs the channel it is posted to, e.g. channel: "#deploys"' });
+        else if (!CHANNEL.test(channel)) issues.push({ path: [...at, "channel"], message: `${JSON.stringify(channel)} is not a channel: write a name like "#deploys" (quoted: a bare # starts a YAML comment) or a channel id like C0123ABCD` });
         else settings.digest = { schedule, channel };
         break;
       }

@@ -51,7 +51,22 @@ describe("the playbook's beat: section", () => {
     });
   });
 
+  it("takes prune and digest with their own keys; prune defaults to 03:00 daily keeping 5 builds", () => {
+    const r = load(`beat:
+  prune: { schedule: "0 4 * * *", keep_builds: 3 }
+  digest: { schedule: "0 9 * * 1-5", channel: "#deploys" }
+`);
+    expect(r.ok && r.playbook.beat.prune).toEqual({ schedule: "0 4 * * *", keep_builds: 3 });
+    expect(r.ok && r.playbook.beat.digest).toEqual({ schedule: "0 9 * * 1-5", channel: "#deploys" });
+    const d = load(`beat:\n  prune: "0 5 * * *"\n`);
+    expect(d.ok && d.playbook.beat.prune).toEqual({ schedule: "0 5 * * *", keep_builds: 5 });
+    expect(DEFAULT_BEAT.prune).toEqual({ schedule: "0 3 * * *", keep_builds: 5 });
+  });
+
   it.each([
+    ['beat:\n  prune: { schedule: "0 3 * * *", keep_builds: 0 }\n', "beat.yaml:2: must be a whole number of builds, at least 1"],
+    ['beat:\n  digest: { schedule: "0 9 * * *" }\n', 'beat.yaml:2: the digest needs the channel it is posted to, e.g. channel: "#deploys"'],
+    ['beat:\n  digest: { schedule: "0 9 * * *", channel: "deploys" }\n', 'beat.yaml:2: "deploys" is not a channel: write a name like "#deploys" (quoted: a bare # starts a YAML comment) or a channel id like C0123ABCD'],
     ['beat:\n  reconcile: "every day"\n', 'beat.yaml:2: "every day" is not a cron schedule (expected 5 or 6 fields but got 2); write five fields "m h dom mon dow", or six with seconds first'],
     ['beat:\n  hosts: "61 * * * *"\n', 'beat.yaml:2: "61 * * * *" is not a cron schedule (minute: 61 is a invalid expression for minute); write five fields "m h dom mon dow", or six with seconds first'],
     ['beat:\n  orphans:\n    schedule: "* * *"\n    grace: 10m\n', 'beat.yaml:3: "* * *" is not a cron schedule (expected 5 or 6 fields but got 3); write five fields "m h dom mon dow", or six with seconds first'],
@@ -74,8 +89,9 @@ describe("the playbook's beat: section", () => {
 });
 
 describe("scheduling", () => {
-  it("schedules the jobs that exist, digest only when configured", () => {
-    expect(scheduledJobs(DEFAULT_BEAT).map((j) => j.job)).toEqual(["reconcile", "orphans", "hosts", "expire"]);
+  it("schedules every job, digest only when configured", () => {
+    expect(scheduledJobs(DEFAULT_BEAT).map((j) => j.job)).toEqual(["reconcile", "orphans", "hosts", "prune", "expire"]);
+    expect(scheduledJobs({ ...DEFAULT_BEAT, digest: { schedule: "0 9 * * 1-5", channel: "#deploys" } }).map((j) => j.job)).toEqual(["reconcile", "orphans", "hosts", "prune", "expire", "digest"]);
   });
   it("knows a schedule's next time (node-cron's matcher)", () => {
     const next = nextRunOf("0 3 * * *")!;

@@ -162,7 +162,8 @@ describe("format helpers", () => {
     ["terminal", { kind: "terminal" }],
     ["slack:C123", { kind: "slack", channel: "C123" }],
     ["slack:C123:1700000000.000100", { kind: "slack", channel: "C123", threadTs: "1700000000.000100" }],
-    ["slack:#web", { kind: "unknown", raw: "slack:#web" }],
+    ["slack:#web", { kind: "slack", channel: "#web" }],
+    ["slack:#Web Site", { kind: "unknown", raw: "slack:#Web Site" }],
   ])("parseOrigin(%s)", (origin, parsed) => expect(parseOrigin(origin)).toEqual(parsed));
 
   it("truncateTail keeps whole lines from the end and counts the rest", () => {

@@ -90,18 +90,38 @@ async function planRelease(ctx: StepContext): Promise<ReleaseCut> {
   return { buildId, config, settings: base.settings, description };
 }
 
-/** The release to go back to: the one asked for, or the one that served before the current one. */
+/**
+ * The release to go back to: the one asked for, or the one that served before the current one.
+ * Throws `not_found` when there is none, or when the beat's prune job deleted its build (the
+ * message says so and gives the `deploy` of its commit that builds it again).
+ */
 export async function rollbackTarget(db: Db, app: string, env: string, number?: number): Promise<ReleaseRow> {
   if (number !== undefined) {
     const r = await releaseByNumber(db, app, env, number);
     if (!r) throw new EngineError("not_found", `${app} ${env} has no release v${number}. \`releases ${app} ${env}\` lists them.`);
-    return r;
+    return notPruned(db, r);
   }
   const current = await currentRelease(db, app, env);
   const served = await servedReleases(db, app, env);
   const previous = served.find((r) => r.id !== current?.id && r.buildId + JSON.stringify(r.config) !== (current ? current.buildId + JSON.stringify(current.config) : ""));
   if (!previous) throw new EngineError("not_found", `${app} ${env} has no earlier successful release to roll back to.`);
-  return previous;
+  return notPruned(db, previous);
+}
+
+async function notPruned(db: Db, r: ReleaseRow): Promise<ReleaseRow> {
+  const build = await getBuild(db, r.buildId);
+  if (build?.prunedAt) throw new EngineError("not_found", prunedRollbackMessage(r, build));
+  return r;
+}
+
+/** What `rollback` to a release whose build was pruned says: what happened and the command that brings it back. */
+export function prunedRollbackMessage(r: Pick<ReleaseRow, "app" | "env" | "number">, build: { commit: string; prunedAt: Date | null }): string {
+  const sha = build.commit.slice(0, 7);
+  const when = build.prunedAt ? ` on ${build.prunedAt.toISOString().slice(0, 10)}` : "";
+  return (
+    `cannot roll ${r.app} ${r.env} back to v${r.number}: its build (commit ${sha}) was pruned${when} by the beat's prune job, which keeps only recent builds and rollback targets. ` +
+    `Deploy that commit again to build it anew: \`deploy ${r.app} ${r.env} ${sha}\`.`
+  );
 }
 
 /** Identifies a release's content: two releases with the same hash run the same thing. */
