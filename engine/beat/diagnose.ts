@@ -4,6 +4,7 @@
  * read the fleet (fleet-view.ts) and both decide with this, so they cannot disagree.
  */
 import type { ProcessInfo } from "../../runners/supervisor/types.ts";
+import type { PortHolder } from "./port-owners.ts";
 
 /** supervisord states of a proc that is not serving and will not come back by itself. */
 export const CRASHED_STATES: ReadonlySet<ProcessInfo["statename"]> = new Set(["EXITED", "FATAL", "BACKOFF", "STOPPED", "UNKNOWN"]);
@@ -29,7 +30,13 @@ export type Finding<P extends ProcLike = ProcLike> =
   /** A healthy proc of the serving release that is not in the pool. */
   | { kind: "unrouted"; proc: P; node: string }
   /** A node of this environment in the pool with no live proc behind it. */
-  | { kind: "stray_node"; node: string };
+  | { kind: "stray_node"; node: string }
+  /**
+   * Its port is held by a process outside its supervisord program: a leftover of an earlier run
+   * whose launcher died (`holder.program` undefined), or another program. Its uptest would pass
+   * against that process, so it is not judged healthy.
+   */
+  | { kind: "port_held"; proc: P; holder: PortHolder };
 
 export interface FleetView<P extends ProcLike = ProcLike> {
   /** Live proc rows of the environment (every release). */
@@ -45,6 +52,8 @@ export interface FleetView<P extends ProcLike = ProcLike> {
   poolNodes?: readonly string[];
   /** Every host:port this environment ever ran (only those are ours to remove from a pool). */
   ourNodes: ReadonlySet<string>;
+  /** Per read host, who holds each listening port (port-owners.ts); a host or port missing is not judged. */
+  portHolders?: ReadonlyMap<string, ReadonlyMap<number, PortHolder>>;
 }
 
 const nodeOf = (p: ProcLike) => (p.port ? `${p.host}:${p.port}` : undefined);
@@ -64,8 +73,11 @@ export function diagnose<P extends ProcLike>(v: FleetView<P>): Finding<P>[] {
       continue;
     }
     const state = programs.get(p.name);
+    const holder = p.port ? v.portHolders?.get(p.host)?.get(p.port) : undefined;
+    const held = holder !== undefined && holder.program !== p.name;
     if (state === undefined || CRASHED_STATES.has(state)) out.push({ kind: "crashed", proc: p, state: state ?? "MISSING" });
-    else healthy.push(p);
+    else if (!held) healthy.push(p);
+    if (held) out.push({ kind: "port_held", proc: p, holder });
   }
   for (const p of v.live) if (p.releaseId !== v.servingReleaseId) out.push({ kind: "stale", proc: p });
   const present = serving.filter((p) => !v.downHosts.has(p.host));
@@ -100,6 +112,10 @@ export function describeFinding(f: Finding): string {
       return `${f.proc.name} (${f.node}) is not in the pool`;
     case "stray_node":
       return `${f.node} is in the pool with no proc behind it`;
+    case "port_held":
+      return f.holder.program
+        ? `${f.proc.name} on ${f.proc.host}: port ${f.proc.port} is held by ${f.holder.program}`
+        : `${f.proc.name} on ${f.proc.host}: port ${f.proc.port} is held by pid ${f.holder.pid}, outside its supervisord program (left over from an earlier run)`;
     default: {
       const never: never = f;
       return String(never);

@@ -8,6 +8,7 @@ import type { ProcRow } from "../../db/schema/index.ts";
 import { desiredSizes } from "../pipeline/swarm.ts";
 import { liveProcs, nodesEverUsed } from "../../db/queries/procs.ts";
 import type { FleetView } from "./diagnose.ts";
+import { PORT_OWNERS_SCRIPT, portHolders, type PortHolder } from "./port-owners.ts";
 
 /** How long a host's supervisord may take to list its programs before it counts as unread. */
 export const READ_TIMEOUT_MS = 8_000;
@@ -47,7 +48,10 @@ export async function readFleetView(deps: EngineDeps, environment: Environment, 
   const live = await liveProcs(deps.db, environment.app, environment.name);
   const downHosts = await downHostsOf(deps, squad);
   const toRead = [...new Set(live.map((p) => p.host))].filter((h) => !downHosts.has(h));
-  const supervised = new Map([...(await readSupervised(deps, squad, toRead)).entries()].map(([h, m]) => [h, new Map([...m.entries()].map(([n, i]) => [n, i.statename]))]));
+  const infos = await readSupervised(deps, squad, toRead);
+  const supervised = new Map([...infos.entries()].map(([h, m]) => [h, new Map([...m.entries()].map(([n, i]) => [n, i.statename]))]));
+  const listening = new Set(live.filter((p) => p.port && p.releaseId === servingReleaseId).map((p) => p.host));
+  const portHolders = await readPortHolders(deps, squad, new Map([...infos.entries()].filter(([h]) => listening.has(h))));
   let poolNodes: string[] | undefined;
   if (environment.balancer && environment.pool) {
     poolNodes = await balancerFor(deps.playbook.balancers[environment.balancer]!, deps).getNodes(environment.pool);
@@ -61,5 +65,26 @@ export async function readFleetView(deps: EngineDeps, environment: Environment, 
     poolNodes,
     // Every host:port the app+env ever ran: only those are ours to take out of a pool.
     ourNodes: await nodesEverUsed(deps.db, environment.app, environment.name),
+    portHolders,
   };
+}
+
+/**
+ * Who holds each listening port on the given hosts (port-owners.ts), from one remote command per
+ * host and the programs supervisord just listed. A host whose command fails is left out (unjudged).
+ */
+export async function readPortHolders(deps: EngineDeps, squad: Squad, programs: ReadonlyMap<string, ReadonlyMap<string, ProcessInfo>>): Promise<Map<string, Map<number, PortHolder>>> {
+  const out = new Map<string, Map<number, PortHolder>>();
+  await Promise.all(
+    [...programs.entries()].map(async ([name, infos]) => {
+      try {
+        const r = await hostHandle(deps, squad, name).host.exec(["sh", "-c", PORT_OWNERS_SCRIPT], { timeoutMs: READ_TIMEOUT_MS });
+        if (r.code !== 0) return;
+        out.set(name, portHolders(r.stdout, name, [...infos.values()].map((i) => ({ name: i.name, pid: i.pid }))));
+      } catch {
+        // Unread: not judged this time.
+      }
+    }),
+  );
+  return out;
 }

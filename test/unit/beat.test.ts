@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { describeFinding, diagnose, type FleetView } from "../../engine/beat/diagnose.ts";
 import { findOrphans } from "../../engine/beat/orphans.ts";
+import { parsePs, portHolders } from "../../engine/beat/port-owners.ts";
 import { nextRunOf, scheduledJobs } from "../../engine/beat/schedule.ts";
 import { maintenanceJobId } from "../../engine/queues.ts";
 import { formatIssue, parsePlaybookFiles } from "../../playbooks/load.ts";
@@ -155,5 +156,62 @@ describe("findOrphans (pure)", () => {
       { name: "hello-prod-v3-web-5002", group: "workers" },
     ];
     expect(findOrphans("a", programs, new Set(["hello-prod-v2-web-5000"]))).toEqual([{ host: "a", name: "hello-prod-v1-web-5001" }]);
+  });
+});
+
+describe("who holds a proc's port (pure)", () => {
+  const output = [
+    'LISTEN 0      511    127.0.0.2:5000 0.0.0.0:* users:(("node",pid=300,fd=18))',
+    'LISTEN 0      511    127.0.0.2:5001 0.0.0.0:* users:(("node",pid=410,fd=18))',
+    'LISTEN 0      511    127.0.0.3:5001 0.0.0.0:* users:(("node",pid=999,fd=18))',
+    'LISTEN 0      511    127.0.0.2:5002 0.0.0.0:* users:(("nginx",pid=501,fd=6),("nginx",pid=502,fd=6))',
+    "LISTEN 0      511    127.0.0.2:5003 0.0.0.0:*",
+    "---",
+    "    1     0     1     0",
+    "  200     1   200     0",
+    "  300   200   200   999",
+    "  410     1   400   999",
+    "  500     1   500     0",
+    "  501   500   500    33",
+    "  502   500   500    33",
+    "  999     1   999   999",
+  ].join("\n");
+  it("attributes each listener of the host to the supervisord program whose tree holds it, or to none", () => {
+    const holders = portHolders(output, "127.0.0.2", [
+      { name: "hello-prod-v2-web-5000", pid: 200 },
+      { name: "hello-prod-v2-web-5001", pid: 420 },
+      { name: "stopped", pid: 0 },
+    ]);
+    expect(Object.fromEntries(holders)).toEqual({
+      5000: { pid: 300, pgid: 200, uid: 999, program: "hello-prod-v2-web-5000" },
+      // 410's launcher (400) died: it is outside every program, and its group's leader is gone.
+      5001: { pid: 410, pgid: 400, uid: 999 },
+      5002: { pid: 501, pgid: 500, uid: 33 },
+    });
+  });
+  it("parses ps and survives a garbled table", () => {
+    expect(parsePs("  12  1  12  0\nnot a row\n 13 12 12\n")).toEqual(new Map([[12, { pid: 12, ppid: 1, pgid: 12, uid: 0 }]]));
+  });
+});
+
+describe("diagnose: a port held outside the proc's program", () => {
+  const view = (holder: { pid: number; pgid: number; uid: number; program?: string }): FleetView => ({
+    live: [P("1", "a", 5000)],
+    servingReleaseId: "r2",
+    sizes: { web: 1 },
+    downHosts: new Set(),
+    supervised: new Map([["a", new Map([["hello-prod-v2-web-5000", "RUNNING" as const]])]]),
+    poolNodes: ["a:5000"],
+    ourNodes: new Set(["a:5000"]),
+    portHolders: new Map([["a", new Map([[5000, holder]])]]),
+  });
+  it("its own program holding it is healthy", () => {
+    expect(diagnose(view({ pid: 7, pgid: 6, uid: 999, program: "hello-prod-v2-web-5000" }))).toEqual([]);
+  });
+  it.each([
+    [{ pid: 7, pgid: 6, uid: 999 }, "hello-prod-v2-web-5000 on a: port 5000 is held by pid 7, outside its supervisord program (left over from an earlier run)"],
+    [{ pid: 7, pgid: 6, uid: 999, program: "other-prod-v1-web-5009" }, "hello-prod-v2-web-5000 on a: port 5000 is held by other-prod-v1-web-5009"],
+  ])("RUNNING but its port held by %j is a finding, even though an uptest would pass", (holder, text) => {
+    expect(diagnose(view(holder)).map(describeFinding)).toEqual([text]);
   });
 });

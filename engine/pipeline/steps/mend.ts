@@ -7,6 +7,8 @@ import { buildOf, specFor } from "../../proc-spec.ts";
 import type { ProcRow } from "../../../db/schema/index.ts";
 import { markProcsRemoved, setProcStatus } from "../../../db/queries/procs.ts";
 import { removeProcs } from "../../remove-procs.ts";
+import { markPortBusy } from "../../host-ports.ts";
+import { killLeftover } from "../../beat/leftover.ts";
 import type { Step, StepContext } from "../step.ts";
 import { checkProc, targetRelease } from "../swarm.ts";
 
@@ -14,7 +16,9 @@ import { checkProc, targetRelease } from "../swarm.ts";
  * The first step of a repair (the beat's reconcile job): procs lost with a down host are written
  * off (their rows end; the start step that follows places their replacements on healthy hosts);
  * crashed procs leave the pool, are restarted in place and uptested; one that does not come back
- * healthy is removed, and the start step replaces it. The route step then puts the survivors back
+ * healthy is removed, and the start step replaces it. A proc whose port is held outside its
+ * supervisord program has the leftover ended (engine/beat/leftover.ts) and is restarted; when
+ * the holder is not a proc's leftover, the port is marked busy and the proc replaced elsewhere. The route step then puts the survivors back
  * in the pool. Reads the fleet afresh, so a re-run after a crash judges what is true now.
  */
 export const mendStep: Step = {
@@ -24,21 +28,43 @@ export const mendStep: Step = {
     const release = await targetRelease(ctx);
     const findings = diagnose(await readFleetView(deps, ctx.environment, ctx.squad, release.id));
     const lost = findings.flatMap((f) => (f.kind === "lost" ? [f.proc] : []));
-    const crashed = findings.filter((f): f is Extract<Finding<ProcRow>, { kind: "crashed" }> => f.kind === "crashed");
+    const crashed: { proc: ProcRow; state: string; stopFirst?: boolean }[] = findings.filter((f): f is Extract<Finding<ProcRow>, { kind: "crashed" }> => f.kind === "crashed");
+    const held = findings.filter((f): f is Extract<Finding<ProcRow>, { kind: "port_held" }> => f.kind === "port_held");
     if (lost.length) {
       // Nothing to stop: the host is down. The orphans job removes them if it comes back.
       await markProcsRemoved(deps.db, lost.map((p) => p.id), "failed");
       await ctx.progress(`${lost.length} proc${lost.length === 1 ? "" : "s"} lost with ${[...new Set(lost.map((p) => p.host))].join(", ")}: replacing`);
     }
-    await unroute(ctx, crashed.map((f) => f.proc));
     const restarted: string[] = [];
     const replaced: string[] = [];
+    // A port held outside the proc's program: a leftover of its own earlier run is ended, then the
+    // proc restarted; anything else holding it is not ours, so the proc moves to another port.
+    for (const { proc: p, holder } of held) {
+      const h = hostHandle(deps, ctx.squad, p.host);
+      const r = await killLeftover(h.host, h.root, holder).catch((err: Error) => ({ killed: false as const, why: err.message }));
+      if (r.killed) {
+        await ctx.progress(`${p.name} on ${p.host}: ended pid ${holder.pid} (kill ${r.target}), left over from an earlier run and holding port ${p.port}`);
+        if (!crashed.some((c) => c.proc.id === p.id)) crashed.push({ proc: p, state: "shadowed by that leftover", stopFirst: true });
+        continue;
+      }
+      await ctx.progress(`${p.name} on ${p.host}: port ${p.port} is held by pid ${holder.pid} (${r.why}): replacing it on another port`);
+      await markPortBusy(deps, ctx.squad, p.host, p.port!);
+      await unroute(ctx, [p]);
+      const { failed } = await removeProcs(deps, ctx.squad, [p]);
+      if (failed.length) await deps.db.update(procs).set({ status: "failed", removedAt: new Date() }).where(inArray(procs.id, [p.id]));
+      replaced.push(p.name);
+      const i = crashed.findIndex((c) => c.proc.id === p.id);
+      if (i >= 0) crashed.splice(i, 1);
+    }
+    await unroute(ctx, crashed.map((f) => f.proc));
     const build = crashed.length ? await buildOf(deps.db, release) : undefined;
     await Promise.all(
-      crashed.map(async ({ proc: p, state }) => {
+      crashed.map(async ({ proc: p, state, stopFirst }) => {
         const h = hostHandle(deps, ctx.squad, p.host);
         let ok = false;
         try {
+          // Still RUNNING (its launcher restarted by supervisord): start anew so it binds the freed port.
+          if (stopFirst) await runner.stopProc(h.host, h.supervisor, { name: p.name });
           await runner.startProc(h.host, h.supervisor, specFor(p, release, build!, ctx.squad, ctx.environment));
           ok = (await checkProc(ctx, h, p)).result.passed;
         } catch (err) {
