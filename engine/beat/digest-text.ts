@@ -29,9 +29,21 @@ export interface EnvDay {
   /** Failed deployments (repairs too): id, kind and error code. */
   failures: { id: string; kind: string; code: string }[];
   repairs: number;
-  /** What the beat found off: reconcile's findings and orphan programs removed, one line each. */
-  drift: string[];
+  /** What the beat found off, by kind (DRIFT_LABELS): reconcile's findings and orphan programs removed. */
+  drift: Record<string, number>;
 }
+
+/** How each kind of drift reads in the digest: reconcile's finding kinds (diagnose.ts), and orphans. */
+export const DRIFT_LABELS: Record<string, string> = {
+  crashed: "crashed",
+  lost: "lost with a host",
+  missing: "short of the swarm",
+  stale: "old release still up",
+  unrouted: "out of the pool",
+  stray_node: "stray pool node",
+  port_held: "port held by another process",
+  orphan: "orphan programs removed",
+};
 
 export interface Day {
   envs: EnvDay[];
@@ -47,7 +59,7 @@ export function summarizeDay(deployments: readonly DayDeployment[], runs: readon
   const of = (app: string, env: string) => {
     const key = `${app} ${env}`;
     let e = envs.get(key);
-    if (!e) envs.set(key, (e = { app, env, deployments: zero(), failures: [], repairs: 0, drift: [] }));
+    if (!e) envs.set(key, (e = { app, env, deployments: zero(), failures: [], repairs: 0, drift: {} }));
     return e;
   };
   for (const d of deployments) {
@@ -59,11 +71,18 @@ export function summarizeDay(deployments: readonly DayDeployment[], runs: readon
   const hosts: string[] = [];
   for (const r of runs) {
     if (r.job === "reconcile") {
-      for (const rep of list<{ app: string; env: string; findings?: string[] }>(r.detail.repairs)) of(rep.app, rep.env).drift.push(...(rep.findings ?? []));
+      for (const rep of list<{ app: string; env: string; findings?: string[]; kinds?: string[] }>(r.detail.repairs)) {
+        const e = of(rep.app, rep.env);
+        // Runs recorded before kinds were kept count as "other".
+        for (const k of rep.kinds ?? (rep.findings ?? []).map(() => "other")) e.drift[k] = (e.drift[k] ?? 0) + 1;
+      }
     } else if (r.job === "orphans") {
       for (const o of list<{ host: string; name: string }>(r.detail.removed)) {
         const p = parseProcName(o.name);
-        if (p) of(p.app, p.env).drift.push(`orphan program ${o.name} on ${o.host} removed`);
+        if (p) {
+          const e = of(p.app, p.env);
+          e.drift.orphan = (e.drift.orphan ?? 0) + 1;
+        }
       }
     } else if (r.job === "hosts") {
       for (const c of list<{ host: string; state: string }>(r.detail.changes)) hosts.push(`${c.host} ${c.state}`);
@@ -74,18 +93,24 @@ export function summarizeDay(deployments: readonly DayDeployment[], runs: readon
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
-/** Lines of drift or failures shown per environment before "and N more". */
+/** Failures listed per environment before "and N more". */
 export const DIGEST_LIST_MAX = 5;
 
 /** One environment's lines: counts, then the failures and the drift. */
 export function envLines(e: EnvDay): string[] {
   const total = Object.values(e.deployments).reduce((a, b) => a + b, 0);
   const how = (["succeeded", "failed", "cancelled", "rejected"] as const).filter((s) => e.deployments[s] > 0).map((s) => `${e.deployments[s]} ${s}`);
-  const parts = [`${plural(total, "deployment")}${how.length ? ` (${how.join(", ")})` : ""}`, plural(e.repairs, "repair"), `drift: ${e.drift.length}`];
+  const drift = Object.entries(e.drift);
+  const driftTotal = drift.reduce((n, [, c]) => n + c, 0);
+  const parts = [`${plural(total, "deployment")}${how.length ? ` (${how.join(", ")})` : ""}`, plural(e.repairs, "repair"), `drift: ${driftTotal}`];
   const lines = [`${e.app} ${e.env}: ${parts.join(", ")}`];
-  const cap = (items: string[]) => (items.length > DIGEST_LIST_MAX ? [...items.slice(0, DIGEST_LIST_MAX), `and ${items.length - DIGEST_LIST_MAX} more`] : items);
-  if (e.failures.length) lines.push(`  failed: ${cap(e.failures.map((f) => `${f.id} ${f.kind} (${f.code})`)).join("; ")}`);
-  if (e.drift.length) lines.push(`  drift: ${cap(e.drift).join("; ")}`);
+  const failures = e.failures.map((f) => `${f.id} ${f.kind} (${f.code})`);
+  const capped = failures.length > DIGEST_LIST_MAX ? [...failures.slice(0, DIGEST_LIST_MAX), `and ${failures.length - DIGEST_LIST_MAX} more`] : failures;
+  if (capped.length) lines.push(`  failed: ${capped.join("; ")}`);
+  // In the order of DRIFT_LABELS, so two digests read alike.
+  const order = Object.keys(DRIFT_LABELS);
+  const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
+  if (driftTotal) lines.push(`  drift: ${drift.sort(([a], [b]) => rank(a) - rank(b)).map(([k, n]) => `${DRIFT_LABELS[k] ?? k} ${n}`).join(", ")}`);
   return lines;
 }
 

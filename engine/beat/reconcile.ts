@@ -18,7 +18,7 @@ import type { BeatJob } from "./run.ts";
  * left alone this time (the deployment itself puts the swarm in place); a locked one is skipped.
  */
 export const reconcileJob: BeatJob = async (deps) => {
-  const repairs: { app: string; env: string; deploymentId: string; findings: string[] }[] = [];
+  const repairs: { app: string; env: string; deploymentId: string; findings: string[]; kinds: string[] }[] = [];
   const skipped: string[] = [];
   for (const app of Object.values(deps.playbook.apps)) {
     for (const environment of Object.values(app.environments)) {
@@ -30,7 +30,10 @@ export const reconcileJob: BeatJob = async (deps) => {
         continue;
       }
       const squad = deps.playbook.squads[environment.squad]!;
-      const findings = diagnose(await readFleetView(deps, environment, squad, serving.id)).map(describeFinding);
+      const found = diagnose(await readFleetView(deps, environment, squad, serving.id));
+      const findings = found.map(describeFinding);
+      // The digest counts drift by kind; a `missing` finding counts each proc short.
+      const kinds = found.flatMap((f) => (f.kind === "missing" ? Array<string>(f.count).fill(f.kind) : [f.kind]));
       if (findings.length === 0) continue;
       try {
         const r = await requestDeployment(deps, {
@@ -43,7 +46,7 @@ export const reconcileJob: BeatJob = async (deps) => {
           origin: originsOf(deps.playbook, app.name, environment.name)[0]!,
           summary: `repair ${app.name} ${environment.name}: ${findings.join("; ")}`.slice(0, 200),
         });
-        repairs.push({ app: app.name, env: environment.name, deploymentId: r.id, findings });
+        repairs.push({ app: app.name, env: environment.name, deploymentId: r.id, findings, kinds });
         await announceRepair(deps, app.name, environment.name, r.id, findings);
       } catch (err) {
         if (err instanceof EngineError && err.code === "lock_held") skipped.push(`${app.name} ${environment.name}: locked (${findings.join("; ")})`);

@@ -1,11 +1,17 @@
-import { writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { and, eq } from "drizzle-orm";
-import { beatRuns, deployments, hosts as hostsTable } from "../../db/schema/index.ts";
+import { beatRuns, builds, deploymentEvents, deployments, hosts as hostsTable, releases } from "../../db/schema/index.ts";
+import { PORT_OWNERS_SCRIPT, portHolders } from "../../engine/beat/port-owners.ts";
+import { runMaintenance } from "../../engine/beat/run.ts";
 import { startBeat, type RunningBeat } from "../../engine/beat/schedule.ts";
 import { eventStreamKey, parseStreamEntry } from "../../engine/events.ts";
 import type { EngineEvent } from "../../engine/event-types.ts";
+
+type BeatReportEvent = Extract<EngineEvent, { type: "beat.report" }>;
 import { createSupervisor } from "../../runners/supervisor/xmlrpc-client.ts";
 import type { ProcessInfo, Supervisor } from "../../runners/supervisor/types.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
@@ -17,12 +23,23 @@ import { startTestbed, type Testbed } from "../support/testbed.ts";
 const PERIOD_S = 2;
 const GRACE_S = 4;
 /** Schedules in seconds, set in the test playbook like an operator would. */
+/** The digest is posted by the test (for one tick, twice at once), not by its schedule: once a year. */
 const BEAT_YAML = `beat:
   reconcile: "*/${PERIOD_S} * * * * *"
   hosts: "*/${PERIOD_S} * * * * *"
   orphans: { schedule: "*/${PERIOD_S} * * * * *", grace: ${GRACE_S}s }
+  prune: { schedule: "*/${PERIOD_S} * * * * *", keep_builds: 1 }
   expire: "*/10 * * * * *"
+  digest: { schedule: "0 0 1 1 *", channel: "#deploys" }
 `;
+/** hello prod's channels: repair threads go to the first, news of them to both. */
+const CHANNELS = ["#hello", "#hello-ops"];
+/**
+ * From v2 on, the app runs under a shell loop that starts it again when it exits, as wrappers
+ * (`npm start`, process loops) do: the launcher supervisord watches is not the process that
+ * listens, so a crash can kill one and not the other.
+ */
+const LOOP_PROCFILE = "web: while true; do node server.js; sleep 1; done\n";
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -44,7 +61,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
  * proc is restarted and routed again, a dead host's procs are replaced elsewhere and said once,
  * programs nobody owns are removed after the grace period and only those.
  */
-describe("the beat on three ssh hosts: reconcile, hosts, orphans", () => {
+describe("the beat on three ssh hosts: reconcile, hosts, orphans, prune, digest", () => {
   let bed: Testbed;
   let repo: AppRepo;
   let h: Harness;
@@ -58,7 +75,7 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans", () => {
     h = await startHarness({
       logger: log,
       playbookYaml: {
-        "pb.yaml": playbookYaml([bed.squadYaml("bed")], { hello: { repo: repo.path, environments: { prod: bedEnv(3, "hello_prod", { uptest_timeout: "8s" }) } } }),
+        "pb.yaml": playbookYaml([bed.squadYaml("bed")], { hello: { repo: repo.path, environments: { prod: bedEnv(3, "hello_prod", { uptest_timeout: "8s", channels: CHANNELS }) } } }),
         "beat.yaml": BEAT_YAML,
       },
     });
@@ -83,9 +100,14 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans", () => {
   /** host/name/state of every program on the given hosts (supervisorPrograms, minus hosts that are down). */
   const programsOn = async (hostNames: string[]) =>
     (await Promise.all(hostNames.map(async (host) => (await supervisorOf(host).getAllProcessInfo()).map((i) => `${host}/${i.name}/${i.statename}`)))).flat().sort();
-  const reports = async (): Promise<EngineEvent[]> =>
-    (await h.engine.redis.xrange(eventStreamKey(h.engine.prefix), streamStart, "+")).map(([id, f]) => parseStreamEntry(id, f)).filter((e): e is EngineEvent => e?.type === "beat.report");
+  /** Beat messages since the beat started, to one channel (`#hello` unless told), or to all with "*". */
+  const reports = async (origin = "slack:#hello"): Promise<BeatReportEvent[]> =>
+    (await h.engine.redis.xrange(eventStreamKey(h.engine.prefix), streamStart, "+"))
+      .map(([id, f]) => parseStreamEntry(id, f))
+      .filter((e): e is BeatReportEvent => e?.type === "beat.report" && (origin === "*" || e.origin === origin));
   const repairs = () => h.engine.db.select().from(deployments).where(eq(deployments.kind, "repair"));
+  /** The code hello prod runs now (its VERSION file). */
+  let version = "v1";
   /** The fleet is as the swarm says: 3 procs running under supervisord, exactly the pool, answering. */
   async function healthy(upHosts = bed.hosts.map((x) => x.name)): Promise<boolean> {
     return (await unhealthy(upHosts)) === "";
@@ -98,7 +120,7 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans", () => {
     if (programs !== JSON.stringify(runningProgramsOf(rows))) return `supervisord runs ${programs}, the rows say ${JSON.stringify(runningProgramsOf(rows))}`;
     if (JSON.stringify(await pool()) !== JSON.stringify(nodesOf(rows))) return `pool ${JSON.stringify(await pool())}`;
     const answers = await Promise.all(rows.map((p) => httpGet(p.host, p.port!)));
-    return answers.every((a) => a.includes("hello from v1")) ? "" : `answers ${JSON.stringify(answers)}`;
+    return answers.every((a) => a.includes(`hello from ${version}`)) ? "" : `answers ${JSON.stringify(answers)}`;
   }
 
   /** What the beat did lately, for a failure message. */
@@ -131,7 +153,7 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans", () => {
     expect(runs.filter((r) => r.outcome === "failed"), JSON.stringify(runs.filter((r) => r.outcome === "failed"))).toEqual([]);
     expect(new Set(runs.filter((r) => r.job !== "expire").map((r) => r.outcome))).toEqual(new Set(["idle"]));
     expect(await repairs()).toEqual([]);
-    expect(await reports()).toEqual([]);
+    expect(await reports("*")).toEqual([]);
     const [host] = await h.engine.db.select().from(hostsTable).where(eq(hostsTable.name, bed.hosts[0]!.name));
     expect(host?.state).toBe("up");
     expect(host?.lastSeenAt).toBeInstanceOf(Date);
@@ -179,6 +201,14 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans", () => {
     // Issue 11 item 13: raptor.log records the beat's repair (what it found) and the repair deployment's steps.
     expect(log.lines).toContainEqual(expect.objectContaining({ recovery: "beat.reconcile", detail: expect.objectContaining({ repairs: [expect.objectContaining({ deploymentId: done[0]!.id })] }) }));
     expect(log.lines).toContainEqual(expect.objectContaining({ deploymentId: done[0]!.id, event: "step.finished", step: "mend", durationMs: expect.any(Number) }));
+    // Its thread is in the first channel; the other channel hears it start and end.
+    const repair = done[0]!;
+    expect(repair.origin).toBe("slack:#hello");
+    const ops = await until("the repair's end told in #hello-ops", async () => {
+      const r = (await reports("slack:#hello-ops")).map((e) => e.text);
+      return r.length >= 2 && r;
+    });
+    expect(ops).toEqual([`repairing hello prod (${repair.id}): ${name} on ${victim!.host} is FATAL. Its thread is in #hello.`, `repair ${repair.id} of hello prod succeeded: it runs as its swarm says again.`]);
   }, 120_000);
 
   it("a program added by hand under Raptor's naming is removed after the grace period; one with another name is left alone", async () => {
@@ -200,7 +230,7 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans", () => {
     const tookMs = Date.now() - added;
     expect(tookMs).toBeGreaterThanOrEqual(GRACE_S * 1000);
     const handmade = await info(host.name, "handmade");
-    const news = (await reports()).slice(before).map((e) => (e as { text: string }).text);
+    const news = (await reports()).slice(before).map((e) => e.text);
     await s.stopProcess("handmade", true);
     await s.removeProcessGroup("handmade");
     expect(news, await dump()).toEqual([`removed 1 orphan program (named like a proc, but no proc of Raptor's): ${raptorNamed} on ${host.name}.`]);
@@ -227,7 +257,7 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans", () => {
     // A few more hosts ticks: the news is said once, not every tick.
     const n = (await h.engine.db.select().from(beatRuns).where(eq(beatRuns.job, "hosts"))).length;
     await until("3 more hosts runs", async () => (await h.engine.db.select().from(beatRuns).where(eq(beatRuns.job, "hosts"))).length >= n + 3);
-    const downNews = (await reports()).slice(before).map((e) => (e as { text: string }).text);
+    const downNews = (await reports()).slice(before).map((e) => e.text);
     expect(downNews, await dump()).toEqual([expect.stringMatching(new RegExp(`^host ${down.replace(/\./g, "\\.")} is down \\((ssh|supervisord): .*\\)\\. Its ${onDown.length} procs? will be replaced on the other hosts of bed`))]);
     const [row] = await h.engine.db.select().from(hostsTable).where(eq(hostsTable.name, down));
     // By now both have been found dead (the first check may have caught sshd alone).
@@ -243,7 +273,7 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans", () => {
     // The orphans job says what it removed after the last removal (files go over SSH first):
     // the fleet can look healthy a moment before the news is out, so wait for both.
     await until("its stale procs removed as orphans, and said", async () => (await healthy()) && (await reports()).length >= backBefore + 2, 60_000);
-    const backNews = (await reports()).slice(backBefore).map((e) => (e as { text: string }).text);
+    const backNews = (await reports()).slice(backBefore).map((e) => e.text);
     expect(backNews, await dump()).toHaveLength(2);
     expect(backNews[0]).toBe(`host ${down} is back up. Procs left on it from before are removed as orphans.`);
     expect(backNews.slice(1)).toEqual([expect.stringMatching(new RegExp(`^removed ${onDown.length} orphan programs? .*: ${onDown.map((p) => `${p.name} on ${down}`).join(", ")}\\.$`))]);
@@ -254,4 +284,124 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans", () => {
     expect(repairRows.every((d) => d.status === "succeeded")).toBe(true);
     console.log(`host down: procs replaced and routed ${replacedMs} ms after sshd+supervisord stopped (hosts/reconcile every ${PERIOD_S}s)`);
   }, 240_000);
+
+  /** The build ids whose tarballs each host's builds/ holds, sorted. */
+  const hostTarballs = async () =>
+    Object.fromEntries(
+      await Promise.all(
+        bed.hosts.map(async (x) => [x.name, (await readdir(join(x.root, "builds")).catch(() => [] as string[])).filter((f) => f.endsWith(".tar.gz")).map((f) => f.slice(0, -".tar.gz".length)).sort()] as const),
+      ),
+    );
+  const buildOfRelease = async (n: number) => {
+    const [r] = await h.engine.db.select().from(releases).where(and(eq(releases.app, "hello"), eq(releases.env, "prod"), eq(releases.number, n)));
+    const [b] = await h.engine.db.select().from(builds).where(eq(builds.id, r!.buildId));
+    return b!;
+  };
+
+  it("prune (keep_builds 1) keeps what rollback needs and deletes the rest from the build store and every host; rollback to a pruned release says so", async () => {
+    // A proc directory a teardown could not reach (its proc is gone), and one Raptor did not make.
+    const host0 = bed.hosts[0]!;
+    const goneDir = join(host0.root, "procs", `hello-prod-v1-web-${bed.appPorts.to - 1}`);
+    await mkdir(goneDir, { recursive: true });
+    await writeFile(join(goneDir, "server.js"), "// left behind\n");
+    await mkdir(join(host0.root, "procs", "handmade"), { recursive: true });
+
+    const b1 = await buildOfRelease(1);
+    await repo.commit({ VERSION: "v2\n", Procfile: LOOP_PROCFILE }, "v2: runs under a shell loop");
+    expect((await h.say("deploy hello prod")).final?.type).toBe("deployment.succeeded");
+    await repo.commit({ VERSION: "v3\n" }, "v3");
+    expect((await h.say("deploy hello prod")).final?.type).toBe("deployment.succeeded");
+    const [b2, b3] = [await buildOfRelease(2), await buildOfRelease(3)];
+    const onHostsBefore = await hostTarballs();
+    expect(Object.values(onHostsBefore).flat()).toContain(b1.id);
+
+    // Kept: b3 (newest, live), b2 (what a bare `rollback` goes to). Pruned: b1, everywhere.
+    await until("b1 pruned from the store and every host, and the gone proc's dir removed", async () => {
+      const [row] = await h.engine.db.select().from(builds).where(eq(builds.id, b1.id));
+      return row?.prunedAt && !existsSync(b1.path!) && !Object.values(await hostTarballs()).flat().includes(b1.id) && !existsSync(goneDir);
+    }, 30_000).catch(async (e: Error) => {
+      throw new Error(`${e.message}\n${await dump()}`);
+    });
+    const onHostsAfter = await hostTarballs();
+    for (const [host, ids] of Object.entries(onHostsBefore)) expect(onHostsAfter[host], host).toEqual(ids.filter((id) => id !== b1.id));
+    expect(existsSync(b2.path!) && existsSync(b3.path!)).toBe(true);
+    for (const b of [b2, b3]) expect((await h.engine.db.select().from(builds).where(eq(builds.id, b.id)))[0]!.prunedAt).toBeNull();
+    expect(existsSync(join(host0.root, "procs", "handmade"))).toBe(true);
+    const [run] = (await h.engine.db.select().from(beatRuns).where(and(eq(beatRuns.job, "prune"), eq(beatRuns.outcome, "done")))).sort((a, b) => a.id - b.id);
+    expect(run?.detail).toMatchObject({ pruned: [b1.id], storeRemoved: 1 });
+
+    // v1's build is gone: the refusal says so and what to do. Nothing is queued.
+    const before = (await h.engine.db.select().from(deployments)).length;
+    const refused = await h.say("rollback hello prod v1");
+    expect(refused.reply.kind).not.toBe("deployment");
+    expect(refused.text).toContain(
+      `cannot roll hello prod back to v1: its build (commit ${b1.commit.slice(0, 7)}) was pruned on ${new Date().toISOString().slice(0, 10)} by the beat's prune job, which keeps only recent builds and rollback targets. Deploy that commit again to build it anew: \`deploy hello prod ${b1.commit.slice(0, 7)}\`.`,
+    );
+    expect((await h.engine.db.select().from(deployments)).length).toBe(before);
+
+    // What rollback needs was kept: a bare rollback goes back to v2 and serves it.
+    const back = await h.say("rollback hello prod");
+    expect(back.final?.type, back.text).toBe("deployment.succeeded");
+    version = "v2";
+    expect(await unhealthy()).toBe("");
+  }, 180_000);
+
+  it("a launcher killed alone leaves its app holding the port: reconcile ends the leftover and restarts the proc, which then answers itself", async () => {
+    const [victim] = await live();
+    const launcher = (await info(victim!.host, victim!.name))!.pid;
+    const owner = () => portHolders(execFileSync("sh", ["-c", PORT_OWNERS_SCRIPT], { encoding: "utf8" }), victim!.host, []).get(victim!.port!);
+    const app = owner()!;
+    expect(app.pid).not.toBe(launcher); // the loop's child listens, not the launcher
+    const repairsBefore = (await repairs()).length;
+    process.kill(launcher, "SIGKILL");
+    // supervisord starts the launcher again; its app cannot bind, the leftover answers for it.
+    await until("the launcher RUNNING again", async () => {
+      const i = await info(victim!.host, victim!.name);
+      return i?.statename === "RUNNING" && i.pid !== launcher;
+    });
+    const killedAt = Date.now();
+    await until("the leftover ended and the port held by the proc's own program", async () => {
+      const i = await info(victim!.host, victim!.name);
+      const now = portHolders(execFileSync("sh", ["-c", PORT_OWNERS_SCRIPT], { encoding: "utf8" }), victim!.host, [{ name: victim!.name, pid: i?.pid ?? 0 }]).get(victim!.port!);
+      return !existsSync(`/proc/${app.pid}`) && now?.program === victim!.name && (await healthy());
+    }, 60_000).catch(async (e: Error) => {
+      throw new Error(`${e.message}\n${await dump()}`);
+    });
+    console.log(`launcher killed alone: leftover ended and proc restarted ${Date.now() - killedAt} ms after the launcher came back (reconcile every ${PERIOD_S}s)`);
+    const done = await until("the repair to end", async () => {
+      const r = (await repairs()).slice(repairsBefore);
+      return r.length > 0 && r.every((d) => !["queued", "running"].includes(d.status)) && r;
+    });
+    expect(done.map((d) => d.status)).toEqual(["succeeded"]);
+    const said = (await h.engine.db.select().from(deploymentEvents).where(eq(deploymentEvents.deploymentId, done[0]!.id))).map((e) => JSON.stringify(e.data));
+    expect(said.join("\n")).toContain(`ended pid ${app.pid}`);
+  }, 120_000);
+
+  it("the digest of the day posts once per channel, with the deployments, failures, repairs and drift", async () => {
+    const failed = await h.say("deploy hello prod no-such-branch");
+    expect(failed.final?.type, failed.text).toBe("deployment.failed");
+    const failedId = (failed.reply as { deploymentId: string }).deploymentId;
+    const tick = new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000);
+    await until("the tick's time", async () => Date.now() >= tick.getTime(), 5_000);
+    // Two workers get the same tick at once: it runs once.
+    const runs = await Promise.all([runMaintenance(h.engine, { job: "digest", scheduledFor: tick.toISOString() }), runMaintenance(h.engine, { job: "digest", scheduledFor: tick.toISOString() })]);
+    expect(runs.map((r) => r.ran).sort()).toEqual([false, true]);
+    const posted = (await reports("*")).filter((e) => e.job === "digest");
+    expect(posted.map((e) => e.origin).sort()).toEqual(["slack:#deploys", "slack:#hello", "slack:#hello-ops"]);
+    const all = posted.find((e) => e.origin === "slack:#deploys")!.text;
+    const repairCount = (await repairs()).length;
+    const lines = all.split("\n");
+    expect(lines[0]).toBe(`digest of the day to ${tick.toISOString().slice(0, 16).replace("T", " ")} UTC:`);
+    // deploy v1, v2, v3, the rollback to v2 and the failed deploy; the repairs the beat made.
+    expect(lines[1]).toMatch(new RegExp(`^hello prod: 5 deployments \\(4 succeeded, 1 failed\\), ${repairCount} repairs, drift: \\d+$`));
+    expect(lines[2]).toBe(`  failed: ${failedId} deploy (ref_not_found)`);
+    // The FATAL proc, the leftover on a port, the hand-made orphan and the down host's stale procs.
+    expect(lines[3]).toMatch(/^  drift: crashed \d+, .*port held by another process 1, orphan programs removed \d+$/);
+    const orphansRemoved = (await h.engine.db.select().from(beatRuns).where(eq(beatRuns.job, "orphans"))).flatMap((r) => (r.detail.removed as unknown[] | undefined) ?? []).length;
+    expect(lines[3]).toContain(`orphan programs removed ${orphansRemoved}`);
+    expect(orphansRemoved).toBeGreaterThanOrEqual(2);
+    expect(lines.at(-1)).toBe(`hosts: ${bed.hosts[2]!.name} down, ${bed.hosts[2]!.name} up`);
+    // The environment's channels get their environment's lines, not the fleet's hosts.
+    for (const c of CHANNELS) expect(posted.find((e) => e.origin === `slack:${c}`)!.text).toBe(lines.slice(0, -1).join("\n"));
+  }, 60_000);
 });

@@ -93,7 +93,8 @@ describe("the digest (pure)", () => {
     dep("d-6", { app: "web", env: "staging", status: "cancelled" }),
   ];
   const runs = [
-    { job: "reconcile", detail: { repairs: [{ app: "hello", env: "prod", deploymentId: "d-4", findings: ["hello-prod-v3-web-5000 on a is FATAL"] }], skipped: [] } },
+    { job: "reconcile", detail: { repairs: [{ app: "hello", env: "prod", deploymentId: "d-4", findings: ["hello-prod-v3-web-5000 on a is FATAL", "2 web procs short of the swarm"], kinds: ["crashed", "missing", "missing"] }], skipped: [] } },
+    { job: "reconcile", detail: { repairs: [{ app: "hello", env: "prod", deploymentId: "d-0", findings: ["recorded before kinds were kept"] }] } },
     { job: "orphans", detail: { removed: [{ host: "b", name: "hello-prod-v2-web-5001" }, { host: "b", name: "handmade" }] } },
     { job: "hosts", detail: { changes: [{ host: "c", state: "down" }, { host: "c", state: "up" }] } },
   ];
@@ -107,14 +108,14 @@ describe("the digest (pure)", () => {
       runs,
       [
         "digest of the day to 2026-11-30 09:00 UTC:",
-        "hello prod: 3 deployments (2 succeeded, 1 failed), 2 repairs, drift: 2",
+        "hello prod: 3 deployments (2 succeeded, 1 failed), 2 repairs, drift: 5",
         "  failed: d-2 deploy (uptest_failed); d-5 repair (no_hosts)",
-        "  drift: hello-prod-v3-web-5000 on a is FATAL; orphan program hello-prod-v2-web-5001 on b removed",
+        "  drift: crashed 1, short of the swarm 2, orphan programs removed 1, other 1",
         "web staging: 1 deployment (1 cancelled), 0 repairs, drift: 0",
         "hosts: c down, c up",
       ].join("\n"),
     ],
-    ["only a host went down", [], [runs[2]!], "digest of the day to 2026-11-30 09:00 UTC:\nhosts: c down, c up"],
+    ["only a host went down", [], [runs[3]!], "digest of the day to 2026-11-30 09:00 UTC:\nhosts: c down, c up"],
   ] as const)("%s", (_name, ds, rs, text) => {
     expect(digestText(until, summarizeDay(ds, rs))).toBe(text);
   });
