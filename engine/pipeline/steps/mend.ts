@@ -7,7 +7,7 @@ import { buildOf, specFor } from "../../proc-spec.ts";
 import type { ProcRow } from "../../../db/schema/index.ts";
 import { markProcsRemoved, setProcStatus } from "../../../db/queries/procs.ts";
 import { removeProcs } from "../../remove-procs.ts";
-import { markPortBusy } from "../../host-ports.ts";
+import { addBusyPort } from "../../../db/queries/hosts.ts";
 import { killLeftover } from "../../beat/leftover.ts";
 import type { Step, StepContext } from "../step.ts";
 import { checkProc, targetRelease } from "../swarm.ts";
@@ -48,10 +48,10 @@ export const mendStep: Step = {
         continue;
       }
       await ctx.progress(`${p.name} on ${p.host}: port ${p.port} is held by pid ${holder.pid} (${r.why}): replacing it on another port`);
-      await markPortBusy(deps, ctx.squad, p.host, p.port!);
+      await addBusyPort(deps.db, ctx.squad.name, p.host, p.port!);
       await unroute(ctx, [p]);
       const { failed } = await removeProcs(deps, ctx.squad, [p]);
-      if (failed.length) await deps.db.update(procs).set({ status: "failed", removedAt: new Date() }).where(inArray(procs.id, [p.id]));
+      if (failed.length) await markProcsRemoved(deps.db, [p.id], "failed");
       replaced.push(p.name);
       const i = crashed.findIndex((c) => c.proc.id === p.id);
       if (i >= 0) crashed.splice(i, 1);
