@@ -7,6 +7,9 @@ import { and, eq } from "drizzle-orm";
 import { beatRuns, builds, deploymentEvents, deployments, hosts as hostsTable, releases } from "../../db/schema/index.ts";
 import { PORT_OWNERS_SCRIPT, portHolders } from "../../engine/beat/port-owners.ts";
 import { runMaintenance } from "../../engine/beat/run.ts";
+import { describeFinding, diagnose } from "../../engine/beat/diagnose.ts";
+import { readFleetView } from "../../engine/beat/fleet-view.ts";
+import { currentRelease } from "../../db/queries/releases.ts";
 import { startBeat, type RunningBeat } from "../../engine/beat/schedule.ts";
 import { eventStreamKey, parseStreamEntry } from "../../engine/events.ts";
 import type { EngineEvent } from "../../engine/event-types.ts";
@@ -123,6 +126,18 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans, prune, digest"
     return answers.every((a) => a.includes(`hello from ${version}`)) ? "" : `answers ${JSON.stringify(answers)}`;
   }
 
+  /** What reconcile finds now, and who holds the ports (port-owners.ts), for a failure message. */
+  async function diagnosis(): Promise<string> {
+    try {
+      const environment = h.engine.playbook.apps.hello!.environments.prod!;
+      const serving = (await currentRelease(h.engine.db, "hello", "prod"))!;
+      const view = await readFleetView(h.engine, environment, h.engine.playbook.squads.bed!, serving.id);
+      const holders = [...(view.portHolders ?? new Map()).entries()].map(([host, m]) => `${host}: ${JSON.stringify([...m.entries()])}`);
+      return `${JSON.stringify(diagnose(view).map(describeFinding))}; holders ${holders.join(" | ")}`;
+    } catch (e) {
+      return `(${(e as Error).message})`;
+    }
+  }
   /** What the beat did lately, for a failure message. */
   async function dump(): Promise<string> {
     const runs = (await h.engine.db.select().from(beatRuns)).sort((a, b) => b.id - a.id).slice(0, 12);
@@ -131,6 +146,7 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans, prune, digest"
       ...runs.map((r) => `${r.job} ${r.scheduledFor.toISOString()} ${r.outcome} ${JSON.stringify(r.detail)}`),
       ...reps.map((d) => `repair ${d.id} ${d.status} ${d.errorCode ?? ""} ${d.error ?? ""}`),
       `live: ${(await live()).map((p) => `${p.host}/${p.name}/${p.status}`).join(" ")}`,
+      `reconcile would find: ${await diagnosis()}`,
       `pool: ${(await pool()).join(" ")}`,
       ...(await Promise.all(
         (await live()).map(async (p) => {
@@ -325,9 +341,11 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans, prune, digest"
     expect(Object.values(onHostsBefore).flat()).toContain(b1.id);
 
     // Kept: b2 (newest, live, what a bare `rollback` goes to). Pruned: b1, everywhere.
+    const pruneRuns = async () => (await h.engine.db.select().from(beatRuns).where(and(eq(beatRuns.job, "prune"), eq(beatRuns.outcome, "done")))).map((r) => r.detail);
     await until("b1 pruned from the store and every host, and the gone proc's dir removed", async () => {
       const [row] = await h.engine.db.select().from(builds).where(eq(builds.id, b1.id));
-      return row?.prunedAt && !existsSync(b1.path!) && !Object.values(await hostTarballs()).flat().includes(b1.id) && !existsSync(goneDir);
+      const recorded = (await pruneRuns()).some((d) => (d.pruned as string[]).includes(b1.id));
+      return recorded && row?.prunedAt && !existsSync(b1.path!) && !Object.values(await hostTarballs()).flat().includes(b1.id) && !existsSync(goneDir);
     }, 30_000).catch(async (e: Error) => {
       throw new Error(`${e.message}\n${await dump()}`);
     });
@@ -336,7 +354,7 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans, prune, digest"
     expect(existsSync(b2.path!)).toBe(true);
     expect((await h.engine.db.select().from(builds).where(eq(builds.id, b2.id)))[0]!.prunedAt).toBeNull();
     expect(existsSync(join(host0.root, "procs", "handmade"))).toBe(true);
-    const done = (await h.engine.db.select().from(beatRuns).where(and(eq(beatRuns.job, "prune"), eq(beatRuns.outcome, "done")))).map((r) => r.detail);
+    const done = await pruneRuns();
     expect(done.filter((d) => (d.pruned as string[]).length > 0)).toEqual([expect.objectContaining({ pruned: [b1.id], storeRemoved: 1 })]);
     expect(done.flatMap((d) => d.procDirsRemoved as string[])).toEqual([`${basename(goneDir)} on ${host0.name}`]);
 
