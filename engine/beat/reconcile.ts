@@ -1,6 +1,9 @@
 import { deploymentsInLine } from "../../db/queries/deployments.ts";
 import { requestDeployment } from "../api.ts";
+import type { EngineApiDeps } from "../context.ts";
 import { EngineError } from "../errors.ts";
+import { withRedisLock } from "../locks.ts";
+import type { Environment } from "../../playbooks/types.ts";
 import { currentRelease } from "../../db/queries/releases.ts";
 import { describeFinding, diagnose } from "./diagnose.ts";
 import { readFleetView } from "./fleet-view.ts";
@@ -18,41 +21,57 @@ import type { BeatJob } from "./run.ts";
  * left alone this time (the deployment itself puts the swarm in place); a locked one is skipped.
  */
 export const reconcileJob: BeatJob = async (deps) => {
-  const repairs: { app: string; env: string; deploymentId: string; findings: string[]; kinds: string[] }[] = [];
+  const repairs: Repair[] = [];
   const skipped: string[] = [];
   for (const app of Object.values(deps.playbook.apps)) {
     for (const environment of Object.values(app.environments)) {
-      const serving = await currentRelease(deps.db, app.name, environment.name);
-      if (!serving) continue;
-      const [open] = await deploymentsInLine(deps.db, app.name, environment.name);
-      if (open) {
-        skipped.push(`${app.name} ${environment.name}: ${open} is in its line`);
-        continue;
-      }
-      const squad = deps.playbook.squads[environment.squad]!;
-      const found = diagnose(await readFleetView(deps, environment, squad, serving.id));
-      const findings = found.map(describeFinding);
-      // The digest counts drift by kind; a `missing` finding counts each proc short.
-      const kinds = found.flatMap((f) => (f.kind === "missing" ? Array<string>(f.count).fill(f.kind) : [f.kind]));
-      if (findings.length === 0) continue;
-      try {
-        const r = await requestDeployment(deps, {
-          kind: "repair",
-          app: app.name,
-          env: environment.name,
-          // A repair restores what was deployed: a freeze window does not stop it (a lock does).
-          params: { force: true },
-          requestedBy: "raptor",
-          origin: originsOf(deps.playbook, app.name, environment.name)[0]!,
-          summary: `repair ${app.name} ${environment.name}: ${findings.join("; ")}`.slice(0, 200),
-        });
-        repairs.push({ app: app.name, env: environment.name, deploymentId: r.id, findings, kinds });
-        await announceRepair(deps, app.name, environment.name, r.id, findings);
-      } catch (err) {
-        if (err instanceof EngineError && err.code === "lock_held") skipped.push(`${app.name} ${environment.name}: locked (${findings.join("; ")})`);
-        else throw err;
-      }
+      // Two runs of the job may overlap (a slow one and the next tick, on two workers): one at a
+      // time per environment, so the second sees the first's repair in the line, not a second repair.
+      const key = `${deps.prefix}beat:reconcile:${app.name}:${environment.name}`;
+      const r = await withRedisLock(deps.redis, key, () => reconcileEnvironment(deps, environment), { ttlMs: 30_000, waitMs: 120_000 });
+      if (r?.repair) repairs.push(r.repair);
+      if (r?.skipped) skipped.push(r.skipped);
     }
   }
   return { outcome: repairs.length ? "done" : "idle", detail: { repairs, skipped } };
 };
+
+interface Repair {
+  app: string;
+  env: string;
+  deploymentId: string;
+  findings: string[];
+  /** Finding kinds (diagnose.ts), one per proc for `missing`: the digest counts drift by kind. */
+  kinds: string[];
+}
+
+/** One environment: its repair when it needs one, or why it was skipped, or nothing. */
+async function reconcileEnvironment(deps: EngineApiDeps, environment: Environment): Promise<{ repair?: Repair; skipped?: string } | undefined> {
+  const { app, name: env } = environment;
+  const serving = await currentRelease(deps.db, app, env);
+  if (!serving) return undefined;
+  const [open] = await deploymentsInLine(deps.db, app, env);
+  if (open) return { skipped: `${app} ${env}: ${open} is in its line` };
+  const squad = deps.playbook.squads[environment.squad]!;
+  const found = diagnose(await readFleetView(deps, environment, squad, serving.id));
+  if (found.length === 0) return undefined;
+  const findings = found.map(describeFinding);
+  const kinds = found.flatMap((f) => (f.kind === "missing" ? Array<string>(f.count).fill(f.kind) : [f.kind]));
+  try {
+    const r = await requestDeployment(deps, {
+      kind: "repair",
+      app,
+      env,
+      // A repair restores what was deployed: a freeze window does not stop it (a lock does).
+      params: { force: true },
+      requestedBy: "raptor",
+      origin: originsOf(deps.playbook, app, env)[0]!,
+      summary: `repair ${app} ${env}: ${findings.join("; ")}`.slice(0, 200),
+    });
+    await announceRepair(deps, app, env, r.id, findings);
+    return { repair: { app, env, deploymentId: r.id, findings, kinds } };
+  } catch (err) {
+    if (err instanceof EngineError && err.code === "lock_held") return { skipped: `${app} ${env}: locked (${findings.join("; ")})` };
+    throw err;
+  }
+}
