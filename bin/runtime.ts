@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { delimiter, resolve } from "node:path";
+import { buildStoreFromEnv } from "../engine/builds/store-config.ts";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { openDb, type DbHandle } from "../db/client.ts";
@@ -105,6 +106,7 @@ export async function createRuntime(config: RuntimeConfig, logger?: Logger): Pro
     playbook,
     hosts,
     dataDir: config.dataDir,
+    builds: buildStoreFromEnv(process.env, config.dataDir),
     logger: redactingLogger(log, () => lastKnownRedactor({ db: db.db, playbook: engine.playbook })),
     options: config.options,
     queues,

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { BuildStore } from "./builds/store.ts";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { Queues } from "./queues.ts";
@@ -48,6 +49,8 @@ export interface EngineDeps {
   hosts: HostCache;
   /** Where builds, git mirrors and the PGlite database live. */
   dataDir: string;
+  /** Where build tarballs are kept for every worker (RAPTOR_BUILD_STORE: a directory, or S3). */
+  builds: BuildStore;
   logger: Logger;
   options: EngineOptions;
   /**

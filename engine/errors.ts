@@ -26,7 +26,7 @@ const hints: Partial<Record<ErrorCode, string>> = {
   policy_denied: "Ask someone on the access list.",
   ref_not_found: "Check the branch, tag or sha and try again.",
   build_failed: "The build log tail is above; fix the build and deploy again.",
-  build_missing: "Workers on several machines must share RAPTOR_DATA (builds are stored under it).",
+  build_missing: "Workers on several machines need one build store: RAPTOR_BUILD_STORE=s3://bucket/prefix, or a directory they all mount.",
   host_unreachable: "Check that the host is up and that sshd accepts Raptor's key.",
   uptest_failed: "The new procs were removed and routing was left as it was.",
   proc_failed: "The new procs were removed and routing was left as it was.",

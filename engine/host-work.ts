@@ -1,7 +1,6 @@
 import { supervisorFinding } from "../runners/host-readiness.ts";
 import { sourceRepo } from "./builds/working-copy.ts";
 import { SupervisorError } from "../runners/supervisor/xmlrpc-client.ts";
-import { existsSync } from "node:fs";
 import { environmentOf } from "../playbooks/resolve.ts";
 import { buildOrReuse } from "./builds/build-or-reuse.ts";
 import { tailLines } from "./builds/build-error.ts";
@@ -33,17 +32,20 @@ export async function startOnHost(deps: EngineDeps, data: JobData<"procs">): Pro
   let build = await buildOf(deps.db, release);
   const mine = await liveProcsOfDeployment(deps.db, d.id, data.host);
   if (mine.length === 0) return { started: 0 };
-  if (!existsSync(build.path!)) {
-    // Built on another machine (or the data dir was wiped): build the same commit again here,
-    // into the same build row, rather than fail. Shared RAPTOR_DATA avoids the rebuild.
-    const again = await buildOrReuse({ redact: await redactorFor(deps), db: deps.db, app: build.app, repo: sourceRepo(found.app, deps.dataDir), commit: build.commit, buildpack: build.buildpack === "auto" ? undefined : build.buildpack, dataDir: deps.dataDir });
+  // From the build store: a worker that did not build it fetches it (S3) or finds it (a shared directory).
+  let local = await deps.builds.fetch(build.id, build.md5!);
+  if (!local) {
+    // Not in the store (a directory store that is not shared, or a store that lost it): build
+    // the same commit again here, into the same build row, rather than fail.
+    const again = await buildOrReuse({ redact: await redactorFor(deps), db: deps.db, app: build.app, repo: sourceRepo(found.app, deps.dataDir), commit: build.commit, buildpack: build.buildpack === "auto" ? undefined : build.buildpack, dataDir: deps.dataDir, store: deps.builds });
     build = again.build;
-    if (!build.path || !existsSync(build.path)) {
-      throw new EngineError("build_missing", `build ${build.id.slice(0, 8)} of v${release.number} is not on this worker's disk (${build.path}).`);
+    local = build.md5 ? await deps.builds.fetch(build.id, build.md5) : undefined;
+    if (!local) {
+      throw new EngineError("build_missing", `build ${build.id.slice(0, 8)} of v${release.number} is not in the build store (${deps.builds.where}).`);
     }
   }
   const h = hostHandle(deps, squad, data.host);
-  const { uploaded } = await runner.uploadBuild(h.host, { buildId: build.id, md5: build.md5!, localPath: build.path!, root: squad.root });
+  const { uploaded } = await runner.uploadBuild(h.host, { buildId: build.id, md5: build.md5!, localPath: local, root: squad.root });
   if (uploaded) {
     const redact = await redactorFor(deps, d.app, d.env);
     await emit(deps, d.id, { type: "step.progress", step: "start", message: `uploaded build to ${data.host}` }, redact);
@@ -76,6 +78,7 @@ export async function runBuildJob(deps: EngineDeps, data: JobData<"builds">): Pr
     commit: data.commit,
     buildpack: data.buildpack,
     dataDir: deps.dataDir,
+    store: deps.builds,
     onLog: (line) => {
       lines.push(line);
       // A heartbeat for long builds, at most every 5 s, so the thread shows it is alive.

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Db } from "../../db/client.ts";
 import { compile, detect, detectRule, release, resolveBuildpacks } from "./buildpack.ts";
@@ -9,6 +9,8 @@ import { runOk } from "./exec.ts";
 import { exportCommit } from "./git.ts";
 import { BuildSandbox } from "./sandbox.ts";
 import { readInTree } from "./tree-read.ts";
+import type { BuildStore } from "./store.ts";
+import { DirectoryBuildStore } from "./store-dir.ts";
 import { parseProcfile } from "./procfile.ts";
 import { claimBuild, failBuild, findBuild, getBuild, reclaimMissingBuild, STALE_BUILD_MS, succeedBuild, takeOverBuild } from "../../db/queries/builds.ts";
 import type { BuildRow } from "../../db/schema/index.ts";
@@ -24,6 +26,8 @@ export interface BuildOrReuseOptions {
   buildpack?: string;
   /** Root of local state: `builds/`, `cache/`, `tmp/` live under it. */
   dataDir: string;
+  /** Where the tarball is kept (engine/builds/store.ts). Default: the directory `<dataDir>/builds`. */
+  store?: BuildStore;
   /**
    * Applied to every log line and error message before it is kept (builds.log), passed to
    * `onLog`, or thrown: the redactor over every app's secrets (engine/redact.ts).
@@ -66,10 +70,10 @@ export async function buildOrReuse(opts: BuildOrReuseOptions): Promise<BuildOrRe
     const row = await findBuild(opts.db, key);
     if (!row) continue; // deleted between insert and select: claim again
     if (row.status === "succeeded") {
-      if (row.path && existsSync(row.path)) return { build: row, reused: true };
+      if (await storeOf(opts).has(row.id)) return { build: row, reused: true };
       const lease = await reclaimMissingBuild(opts.db, row);
       if (lease) {
-        opts.onLog?.(`-----> build ${row.id.slice(0, 8)} is not on this machine (${row.path}): building it again`);
+        opts.onLog?.(`-----> build ${row.id.slice(0, 8)} is not in the build store (${storeOf(opts).where}): building it again`);
         return { build: await runBuild(opts, lease), reused: false };
       }
       continue; // another worker reclaimed it first: wait for that build
@@ -86,6 +90,11 @@ export async function buildOrReuse(opts: BuildOrReuseOptions): Promise<BuildOrRe
     }
     await new Promise((r) => setTimeout(r, pollMs));
   }
+}
+
+/** The build store the options name, or the default directory under the data dir. */
+function storeOf(opts: BuildOrReuseOptions): BuildStore {
+  return opts.store ?? new DirectoryBuildStore(join(opts.dataDir, "builds"));
 }
 
 function failedError(message: string, log: string, retryable = false): BuildError {
@@ -137,13 +146,10 @@ async function runBuild(opts: BuildOrReuseOptions, lease: BuildRow): Promise<Bui
     }
     log(`-----> Proc types: ${Object.keys(procfile).join(", ")}`);
 
-    const storeDir = join(opts.dataDir, "builds");
-    await mkdir(storeDir, { recursive: true });
-    const final = join(storeDir, `${lease.id}.tar.gz`);
     const tmpTar = join(box.work, "build.tar.gz");
     await runOk(["tar", "-czf", tmpTar, "-C", buildDir, "."], { timeoutMs: 10 * 60_000 });
     const md5 = await md5File(tmpTar);
-    await rename(tmpTar, final);
+    const final = await storeOf(opts).put(lease.id, tmpTar);
     log(`-----> Stored build ${lease.id} (md5 ${md5}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     const row = await succeedBuild(opts.db, lease, { path: final, md5, procfile, configVars: rel.configVars, detected, log: lines.join("\n") });

@@ -1,3 +1,5 @@
+import { DirectoryBuildStore } from "../../engine/builds/store-dir.ts";
+import type { BuildStore } from "../../engine/builds/store.ts";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -62,6 +64,8 @@ export async function startHarness(o: {
   redisUrl?: string;
   /** What raptor.log would receive (default: nothing, or the console with RAPTOR_TEST_LOG). */
   logger?: Logger;
+  /** The engine's build store, given its data dir (default: the directory `<dataDir>/builds`). */
+  buildStore?: (dataDir: string) => BuildStore;
 }): Promise<Harness> {
   const REDIS_URL = o.redisUrl ?? SHARED_REDIS_URL;
   const dataDir = await mkdtemp(join(tmpdir(), "raptor-e2e-"));
@@ -82,6 +86,7 @@ export async function startHarness(o: {
     playbook,
     hosts: new HostCache(),
     dataDir,
+    builds: o.buildStore?.(dataDir) ?? new DirectoryBuildStore(join(dataDir, "builds")),
     logger,
     options: { ...defaultEngineOptions, startTimeoutMs: 15_000, lockDurationMs: 30_000, drainMs: 0, ...o.options },
     queues,
