@@ -71,7 +71,7 @@ const hostile: [text: string, context: ParseContext, error: string][] = [
   ["lock web production \u202e evil", NONE, "the reason contains an invisible character (U+202E). Remove it and send again."],
   ["reject d-k3j9x2ab \u200b", NONE, "the reason contains an invisible character (U+200B). Remove it and send again."],
   ["config set web production A=\"a\u0000b\"", NONE, "the value of A contains a control character (U+0000). Remove it and send again."],
-  ["config set web production A=\"line\nbreak\"", NONE, "the value of A contains a control character (U+000A). Remove it and send again."],
+  ["config set web production A=\"line\nbreak\"", NONE, "the value of A goes over a line break: a config value is one line. Write it on one line; each KEY=VALUE pair may have a line of its own."],
   ["config set web production $(id)=1", NONE, "\"$(id)\" is not a valid config key: keys use letters, digits and \"_\", and don't start with a digit."],
   ["config set web production A\u200b=1", NONE, "\"A\" contains an invisible character (U+200B) after \"A\". Retype it in plain ASCII."],
   ["config unset web production A;B", NONE, "\"A;B\" is not a valid config key: keys use letters, digits and \"_\", and don't start with a digit."],
