@@ -13,6 +13,7 @@ import type { Host } from "../runners/host.ts";
 import { shellJoin } from "../runners/shell.ts";
 import { BalancerError, type Balancer, type ChangeOptions, type Node } from "./balancer.ts";
 import { checkNodes } from "./nodes.ts";
+import { plural } from "../lib/plural.ts";
 
 /** A file's content on a host; `null` = the file does not exist. */
 export interface FileState {
@@ -166,7 +167,7 @@ export abstract class FileBalancer implements Balancer {
       stage = "validated";
       const summary = await this.wrap(host, () => this.apply(host));
       stage = "applied";
-      return { host, before: snapshot, changed: true, summary: `${this.validateArgv.length ? `${this.validateArgv[0]} ok, ` : ""}${summary} (${next.length} node${next.length === 1 ? "" : "s"})` };
+      return { host, before: snapshot, changed: true, summary: `${this.validateArgv.length ? `${this.validateArgv[0]} ok, ` : ""}${summary} (${plural(next.length, "node")})` };
     } catch (e) {
       // Nothing half-applied: the previous files go back; if the apply may have half-run, apply them again.
       if (stage !== "read") {

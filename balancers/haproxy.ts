@@ -15,6 +15,7 @@ import {
   socketArgv,
   splitBatchAnswer,
 } from "./haproxy-config.ts";
+import { plural } from "../lib/plural.ts";
 
 /** The playbook's `kind: haproxy` keys, resolved, plus the Hosts to reach each balancer host. */
 export interface HaproxyOptions {
@@ -165,7 +166,7 @@ export class HaproxyBalancer implements Balancer {
     }
     if (runtime === undefined || !add.every(isRuntimeAddable)) {
       await this.reloadAndWait(host, pool, target, path, previousFile);
-      return `${this.validateArgv[0]} ok, reloaded (${runtime === undefined ? "new backend" : "a node given by name"}; ${target.length} servers)`;
+      return `${this.validateArgv[0]} ok, reloaded (${runtime === undefined ? "new backend" : "a node given by name"}; ${plural(target.length, "server")})`;
     }
     let added: Node[] = [];
     try {
@@ -175,7 +176,7 @@ export class HaproxyBalancer implements Balancer {
       const failed = answers.findIndex((a) => a !== undefined);
       if (failed >= 0) throw new Error(`\`${add.flatMap((n) => [runtimeCommand.addServer(pool, n), runtimeCommand.setState(pool, n, "ready")])[failed]}\` failed: ${answers[failed]}`);
       await this.drainAndDelete(host, pool, remove, drainMs);
-      return `${this.validateArgv[0]} ok, runtime API +${add.length} −${remove.length}, no reload (${target.length} servers)`;
+      return `${this.validateArgv[0]} ok, runtime API +${add.length} −${remove.length}, no reload (${plural(target.length, "server")})`;
     } catch (err) {
       await this.restoreFile(host, path, previousFile);
       await this.batch(host, remove.map((n) => runtimeCommand.setState(pool, n, "ready"))).catch(() => {});
@@ -236,7 +237,7 @@ export class HaproxyBalancer implements Balancer {
     for (;;) {
       const now = await this.servers(host, pool).catch(() => undefined);
       if (now && now.join(" ") === want) return;
-      if (Date.now() > deadline) throw new Error(`after reload, the runtime API on ${host.name} does not show backend ${pool} with ${target.length} servers`);
+      if (Date.now() > deadline) throw new Error(`after reload, the runtime API on ${host.name} does not show backend ${pool} with ${plural(target.length, "server")}`);
       await sleep(this.opts.pollMs ?? 100);
     }
   }

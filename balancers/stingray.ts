@@ -1,6 +1,7 @@
 import { Agent, request, type Dispatcher } from "undici";
 import { BalancerError, type Balancer, type ChangeOptions, type Node } from "./balancer.ts";
 import { errorText, nodesTable, poolUrl, putBody, tableNodes, withNodesActive, withNodesDraining, withoutNodes, type NodesTableRow } from "./stingray-api.ts";
+import { plural } from "../lib/plural.ts";
 
 /** The playbook's `kind: stingray` keys, resolved. */
 export interface StingrayOptions {
@@ -47,7 +48,7 @@ export class StingrayBalancer implements Balancer {
     const next = withNodesActive(table, nodes);
     if (JSON.stringify(next) !== JSON.stringify(table)) {
       await this.write(pool, next);
-      await report(opts, `${new URL(this.opts.url).host}: +${nodes.length} active (${next.length} nodes)`);
+      await report(opts, `${new URL(this.opts.url).host}: +${nodes.length} active (${plural(next.length, "node")})`);
     }
     return tableNodes(next);
   }
@@ -65,7 +66,7 @@ export class StingrayBalancer implements Balancer {
     // Read again: the pool lock keeps Raptor out, but an operator may have changed other rows.
     const next = withoutNodes((await this.read(pool)) ?? [], present);
     await this.write(pool, next);
-    await report(opts, `${new URL(this.opts.url).host}: −${present.length} (${next.length} nodes)`);
+    await report(opts, `${new URL(this.opts.url).host}: −${present.length} (${plural(next.length, "node")})`);
     return tableNodes(next);
   }
 

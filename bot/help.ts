@@ -257,26 +257,35 @@ export function usageFor(topic: string): string {
   return helpEntry(topic)?.usage ?? "help";
 }
 
-/** `topic`'s example, for error messages that show what would work. */
-export function exampleFor(topic: string): string {
-  return helpEntry(topic)?.example ?? "help";
+/** The app and environment help's examples are written with (the demo's). */
+const EXAMPLE_NAMES = { app: "hello", env: "local" } as const;
+
+/**
+ * `topic`'s example, for error messages that show what would work, naming `names` (an app and
+ * environment the playbook has) instead of the demo's.
+ */
+export function exampleFor(topic: string, names: { app: string; env: string } = EXAMPLE_NAMES): string {
+  const example = helpEntry(topic)?.example ?? "help";
+  return example.replace(`${EXAMPLE_NAMES.app} ${EXAMPLE_NAMES.env}`, `${names.app} ${names.env}`);
 }
 
 /**
- * The command reference (no topic), or one command in detail. An unknown topic gets a
- * did-you-mean and a pointer to the full list.
+ * The command reference (no topic), or one command in detail, its examples naming `names` (an app
+ * and environment of the playbook; default the demo's). An unknown topic gets a did-you-mean and a
+ * pointer to the full list.
  */
-export function helpText(topic?: string): string {
+export function helpText(topic?: string, names: { app: string; env: string } = EXAMPLE_NAMES): string {
   if (topic === undefined || topic.trim() === "") {
     // The answer's title says "Raptor commands"; the text does not repeat it.
-    const lines = COMMAND_HELP.map((e) => `\`${e.usage}\` — ${e.summary}. e.g. \`${e.example}\``);
+    const lines = COMMAND_HELP.map((e) => `\`${e.usage}\` — ${e.summary}. e.g. \`${exampleFor(e.topic, names)}\``);
     const deploy = COMMAND_HELP.findIndex((e) => e.topic === "deploy");
-    lines.splice(deploy + 1, 0, "`deploy! <app> <env> [<ref>]` — the same, skipping the freeze window (never the approval). e.g. `deploy! hello production`");
+    const forced = names.app === EXAMPLE_NAMES.app ? "hello production" : `${names.app} ${names.env}`;
+    lines.splice(deploy + 1, 0, `\`deploy! <app> <env> [<ref>]\` — the same, skipping the freeze window (never the approval). e.g. \`deploy! ${forced}\``);
     return [...lines, "In a channel bound to an app and environment you can leave those out. Type `help <command>` for details."].join("\n");
   }
   const entry = helpEntry(topic);
   if (!entry) {
     return `no help for "${topic}".${didYouMean(topic, HELP_TOPICS)} Type \`help\` for the list.`;
   }
-  return [`\`${entry.usage}\` — ${entry.summary}.`, `e.g. \`${entry.example}\``, ...entry.detail].join("\n");
+  return [`\`${entry.usage}\` — ${entry.summary}.`, `e.g. \`${exampleFor(entry.topic, names)}\``, ...entry.detail].join("\n");
 }

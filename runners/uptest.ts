@@ -2,6 +2,7 @@ import { request } from "node:http";
 import type { Host } from "./host.ts";
 import { PROC_TYPE } from "../lib/names.ts";
 import { withEnvFile } from "./proc-layout.ts";
+import { plural } from "../lib/plural.ts";
 
 /** One uptest's outcome: Velociraptor's result (name, passed, output) plus the exit code. */
 export interface UptestResult {
@@ -127,7 +128,7 @@ async function retryUntil(budget: { started: number; deadlineMs: number }, name:
     const left = deadline - Date.now();
     if (left <= 0) {
       // The real time spent, not one run's cap: the deadline is what the person set.
-      const why = `${name} did not pass within uptest_timeout ${seconds(budget.deadlineMs)}: gave up after ${seconds(Date.now() - budget.started)} and ${tries} attempt${tries === 1 ? "" : "s"}.`;
+      const why = `${name} did not pass within uptest_timeout ${seconds(budget.deadlineMs)}: gave up after ${seconds(Date.now() - budget.started)} and ${plural(tries, "attempt")}.`;
       return { name, passed: false, output: trim(`${r.output.trimEnd()}\n${why}`), exitCode: r.exitCode };
     }
     await new Promise((res) => setTimeout(res, Math.min(delay, left)));

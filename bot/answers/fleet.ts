@@ -10,6 +10,7 @@ import type { Reply } from "../dispatch-types.ts";
 import type { Environment } from "../../playbooks/types.ts";
 import { notFound } from "./catalog.ts";
 import { routingView, type RoutedProc, type RoutingView } from "./routing.ts";
+import { plural } from "../../lib/plural.ts";
 
 /** What the environment's balancer routes, read live (a balancer that does not answer is reported, not fatal). */
 async function routingOf(deps: EngineApiDeps, environment: Environment, live: RoutedProc[]): Promise<RoutingView | undefined> {
@@ -101,7 +102,7 @@ export async function hostsAnswer(deps: EngineApiDeps, squadName?: string): Prom
       const state = row && row.state !== "unknown" ? ` — ${row.state}${row.stateSince ? ` since ${stamp(row.stateSince)}` : ""}` : " — not checked yet";
       const seen = row?.lastSeenAt && row.state !== "up" ? `, last seen ${stamp(row.lastSeenAt)}` : "";
       const error = row?.lastError && row.state === "down" ? `: ${row.lastError}` : "";
-      lines.push(`  ${h}: ${n} proc${n === 1 ? "" : "s"}${row?.active === false ? " (inactive)" : ""}${held}${state}${seen}${error}`);
+      lines.push(`  ${h}: ${plural(n, "proc")}${row?.active === false ? " (inactive)" : ""}${held}${state}${seen}${error}`);
     }
   }
   return { kind: "answer", title: "hosts", text: lines.join("\n") };

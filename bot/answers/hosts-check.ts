@@ -1,6 +1,7 @@
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { checkSquads, type SquadReport } from "../../engine/host-checks/run.ts";
 import type { Reply } from "../dispatch-types.ts";
+import { plural } from "../../lib/plural.ts";
 
 const MARK = { ok: "✓", warn: "!", fail: "✗", skip: "–" } as const;
 
@@ -14,7 +15,7 @@ export function renderHostsCheck(reports: readonly SquadReport[]): string {
     lines.push(`*${s.squad}*`);
     for (const h of s.hosts) {
       const bad = h.checks.filter((c) => c.status === "fail").length;
-      const verdict = bad ? `not ready (${bad} problem${bad === 1 ? "" : "s"})` : "ready";
+      const verdict = bad ? `not ready (${plural(bad, "problem")})` : "ready";
       lines.push(`  ${h.host}: ${verdict} — ${h.checks.map((c) => `${MARK[c.status]} ${c.name}`).join("  ")}`);
       for (const c of h.checks) {
         if (c.status === "ok") continue;

@@ -2,6 +2,8 @@ import type { EngineApiDeps } from "../../engine/context.ts";
 import type { Command } from "../command.ts";
 import type { Reply } from "../dispatch-types.ts";
 import { helpText } from "../help.ts";
+import { exampleNames } from "../grammar/names.ts";
+import { knownNames } from "../../playbooks/resolve.ts";
 import { appsAnswer, configAnswer } from "./catalog.ts";
 import { deploysAnswer, releasesAnswer, whoDeployedAnswer } from "./history.ts";
 import { hostsAnswer, logsAnswer, statusAnswer } from "./fleet.ts";
@@ -15,7 +17,8 @@ export type QueryCommand = Extract<Command, { kind: "status" | "releases" | "log
 export async function answerQuery(deps: EngineApiDeps, cmd: QueryCommand): Promise<Reply> {
   switch (cmd.kind) {
     case "help":
-      return { kind: "answer", title: cmd.topic ? `help ${cmd.topic}` : "Raptor commands", text: helpText(cmd.topic) };
+      // Examples name an app and environment of this playbook, so they can be typed as shown.
+      return { kind: "answer", title: cmd.topic ? `help ${cmd.topic}` : "Raptor commands", text: helpText(cmd.topic, exampleNames(knownNames(deps.playbook))) };
     case "apps":
       return appsAnswer(deps);
     case "releases":

@@ -1,5 +1,5 @@
 import type { Command, ParseContext } from "../command.ts";
-import { CONFIG_KEY, configKey } from "./names.ts";
+import { CONFIG_KEY, configKey, exampleTarget } from "./names.ts";
 import { binding, noMore, resolveTarget, type Target } from "./target.ts";
 import { charProblem, codePoint, fail, freeTextProblem, isSpace, QUOTES, show, type Word } from "./words.ts";
 
@@ -17,14 +17,14 @@ export function parseConfig(words: Word[], text: string, ctx: ParseContext): Com
   if (sub === "secret") return parseSet(words.slice(1), text, ctx, true);
   if (sub === "unset") return parseUnset(words.slice(1), ctx);
   const t = resolveTarget("config", "config", words, ctx, (r) => r.length === 0);
-  noMore(t.rest, "config");
+  noMore(t.rest, "config", t);
   return { kind: "config", app: t.app, env: t.env };
 }
 
 function bound(verb: string, topic: string, ctx: ParseContext, words: Word[]): Target {
   const b = binding(ctx);
   if (b.app && b.env) return { app: b.app, env: b.env, rest: words };
-  fail(`${verb} needs an app and an environment first (this channel is not bound to one), e.g. \`${verb} web production ${words[0]?.text.includes("=") ? "LOG_LEVEL=debug" : "LOG_LEVEL"}\`.`);
+  fail(`${verb} needs an app and an environment first (this channel is not bound to one), e.g. \`${verb} ${exampleTarget(ctx)} ${words[0]?.text.includes("=") ? "LOG_LEVEL=debug" : "LOG_LEVEL"}\`.`);
 }
 
 function parseSet(words: Word[], text: string, ctx: ParseContext, secret: boolean): Command {

@@ -1,5 +1,5 @@
 import type { Command, ParseContext } from "../command.ts";
-import { checkApp, checkEnv, defaultEnv, ident, knownApps, ref } from "./names.ts";
+import { checkApp, checkEnv, defaultEnv, exampleEnv, exampleNames, ident, knownApps, ref } from "./names.ts";
 import { binding, noMore, resolveTarget } from "./target.ts";
 import { fail, show, type Word } from "./words.ts";
 
@@ -21,7 +21,7 @@ export function parseDeploy(words: Word[], ctx: ParseContext, force: boolean): D
   if (w0?.text === "to" && !w1) fail(`${verb} to: which environment? e.g. \`${verb} to staging\`.`);
   if (w0?.text === "to" && w1) {
     const env = ident(w1.text, "environment name");
-    if (!b.app) fail(`${verb} to ${env}: which app? e.g. \`${verb} web to ${env}\`.`);
+    if (!b.app) fail(`${verb} to ${env}: which app? e.g. \`${verb} ${exampleNames(ctx).app} to ${env}\`.`);
     const r = refThenEnd(words.slice(2));
     return deploy(b.app, checkEnv(b.app, env, ctx), r, force);
   }
@@ -65,9 +65,9 @@ function appAtRef(word: string, cut: number, after: Word[], ctx: ParseContext, f
   const sep = word[cut]!;
   const appPart = word.slice(0, cut);
   const refPart = word.slice(cut + 1);
-  if (appPart === "") fail(`${show(word)} has no app before "${sep}", e.g. \`${verb} web${sep}v1.4.2 to production\`.`);
+  if (appPart === "") fail(`${show(word)} has no app before "${sep}", e.g. \`${verb} ${exampleNames(ctx).app}${sep}v1.4.2 to ${exampleNames(ctx).env}\`.`);
   const app = checkApp(ident(appPart, "app name"), ctx);
-  if (refPart === "") fail(`${show(word)} has no ref after "${sep}", e.g. \`${verb} ${app}${sep}v1.4.2 to production\`.`);
+  if (refPart === "") fail(`${show(word)} has no ref after "${sep}", e.g. \`${verb} ${app}${sep}v1.4.2 to ${exampleEnv(ctx, app)}\`.`);
   const r = ref(refPart);
   let rest = after;
   if (rest[0]?.text === "to") rest = rest.slice(1);
@@ -76,10 +76,10 @@ function appAtRef(word: string, cut: number, after: Word[], ctx: ParseContext, f
     if (b.app === app && b.env) return deploy(app, b.env, r, force);
     const fallback = defaultEnv(ctx, app);
     if (fallback !== undefined) return deploy(app, fallback, r, force);
-    fail(`${verb} ${word}: which environment? e.g. \`${verb} ${word} to production\`.`);
+    fail(`${verb} ${word}: which environment? e.g. \`${verb} ${word} to ${exampleEnv(ctx, app)}\`.`);
   }
   const env = checkEnv(app, ident(rest[0].text, "environment name"), ctx);
-  noMore(rest.slice(1), "deploy");
+  noMore(rest.slice(1), "deploy", { app, env });
   return deploy(app, env, r, force);
 }
 

@@ -100,6 +100,32 @@ export function defaultEnv(ctx: ParseContext, app: string): string | undefined {
   return typeof env === "string" && IDENT.test(env) ? env : undefined;
 }
 
+/**
+ * The app and environment an error's example names, so it can be typed as shown: the channel's
+ * binding, else the playbook's first app (by name) and its default (or first) environment, else
+ * the demo's `hello local` (help's examples). Never an app the playbook does not have.
+ */
+export function exampleNames(ctx: ParseContext): { app: string; env: string } {
+  const b = { app: typeof ctx.app === "string" ? ctx.app : undefined, env: typeof ctx.env === "string" ? ctx.env : undefined };
+  if (b.app && b.env) return { app: b.app, env: b.env };
+  const apps = [...(knownApps(ctx) ?? [])].sort();
+  const app = b.app ?? apps[0];
+  if (!app) return { app: "hello", env: "local" };
+  const env = defaultEnv(ctx, app) ?? [...(knownEnvs(ctx, app) ?? [])].sort()[0];
+  return { app, env: env ?? (apps.length === 0 ? "local" : "production") };
+}
+
+/** `<app> <env>` of exampleNames, as typed in a command. */
+export function exampleTarget(ctx: ParseContext): string {
+  const { app, env } = exampleNames(ctx);
+  return `${app} ${env}`;
+}
+
+/** An environment of `app` to show in an example: its default, else its first, else the example's. */
+export function exampleEnv(ctx: ParseContext, app: string): string {
+  return defaultEnv(ctx, app) ?? [...(knownEnvs(ctx, app) ?? [])].sort()[0] ?? exampleNames(ctx).env;
+}
+
 /** Rejects an app the context does not know; with no `apps` in the context, any valid name passes. */
 export function checkApp(app: string, ctx: ParseContext): string {
   const apps = knownApps(ctx);

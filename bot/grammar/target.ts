@@ -1,6 +1,6 @@
 import type { ParseContext } from "../command.ts";
 import { exampleFor, usageFor } from "../help.ts";
-import { checkApp, checkEnv, defaultEnv, ident, isIdent, knownApps, knownEnvs } from "./names.ts";
+import { checkApp, checkEnv, defaultEnv, exampleEnv, exampleNames, ident, isIdent, knownApps, knownEnvs } from "./names.ts";
 import { charProblem, fail, show, type Word } from "./words.ts";
 
 /**
@@ -79,7 +79,7 @@ export function resolveTarget(
 /** Reads `<app> <env>` from the first two words, failing on the first problem. */
 export function explicitTarget(verb: string, topic: string, words: Word[], ctx: ParseContext): Target {
   const [w0, w1] = words;
-  if (!w0) fail(`${verb} needs an app and an environment, e.g. \`${exampleFor(topic)}\`.`);
+  if (!w0) fail(`${verb} needs an app and an environment, e.g. \`${exampleFor(topic, exampleNames(ctx))}\`.`);
   const app = checkApp(ident(w0.text, "app name"), ctx);
   const fallback = defaultEnv(ctx, app);
   if (!w1 && fallback !== undefined) return { app, env: fallback, rest: [] };
@@ -88,23 +88,23 @@ export function explicitTarget(verb: string, topic: string, words: Word[], ctx: 
     const sorted = [...(envs ?? [])].sort();
     const known = sorted.length > 0 ? ` Known environments: ${sorted.join(", ")}.` : "";
     const how = sorted.length > 1 ? ` (or set \`default_environment:\` for ${app} in the playbook)` : "";
-    fail(`${verb} ${app} needs an environment, e.g. \`${verb} ${app} ${sorted[0] ?? "production"}\`.${known}${how}`);
+    fail(`${verb} ${app} needs an environment, e.g. \`${verb} ${app} ${sorted[0] ?? exampleEnv(ctx, app)}\`.${known}${how}`);
   }
   // "logs web 200", "rollback web 41": a count or release where the environment belongs.
   if (/^v?\d+$/.test(w1.text) && (topic === "logs" || topic === "rollback")) {
-    fail(`${verb} ${app} needs an environment before "${w1.text}", e.g. \`${verb} ${app} production ${w1.text}\`.`);
+    fail(`${verb} ${app} needs an environment before "${w1.text}", e.g. \`${verb} ${app} ${exampleEnv(ctx, app)} ${w1.text}\`.`);
   }
   const env = checkEnv(app, ident(w1.text, "environment name"), ctx);
   return { app, env, rest: words.slice(2) };
 }
 
 /** Fails on a word left over after a complete command. */
-export function noMore(words: readonly Word[], topic: string): void {
+export function noMore(words: readonly Word[], topic: string, names?: { app: string; env: string }): void {
   const extra = words[0];
   if (!extra) return;
   const chars = charProblem(extra.text);
   if (chars) fail(chars);
   // "; rm -rf /", "&& echo", "| sh", "> file": say plainly that there is no shell to chain to.
   const shell = /^[;&|<>$`(]/.test(extra.text) ? " (commands are not shell lines: send one command per message)" : "";
-  fail(`unexpected ${show(extra.text)} at the end${shell}. Usage: \`${usageFor(topic)}\`, e.g. \`${exampleFor(topic)}\`.`);
+  fail(`unexpected ${show(extra.text)} at the end${shell}. Usage: \`${usageFor(topic)}\`, e.g. \`${exampleFor(topic, names)}\`.`);
 }

@@ -2,7 +2,7 @@ import type { Command, ParseContext } from "../command.ts";
 import { helpEntry, HELP_TOPICS } from "../help.ts";
 import { didYouMean } from "../../lib/suggest.ts";
 import { parseDuration } from "../../playbooks/duration.ts";
-import { checkApp, checkEnv, deploymentId, ident } from "./names.ts";
+import { checkApp, checkEnv, deploymentId, exampleNames, exampleTarget, ident } from "./names.ts";
 import { binding, noMore, resolveTarget } from "./target.ts";
 import { charProblem, collapseSpaces, fail, freeTextProblem, QUOTES, show, type Word } from "./words.ts";
 
@@ -16,7 +16,7 @@ const RELEASE = /^[vV]?(\d{1,9})$/;
 /** rollback <app> <env> [v<N>|<N>]; short form: rollback [v<N>] */
 export function parseRollback(words: Word[], ctx: ParseContext): Command {
   const t = resolveTarget("rollback", "rollback", words, ctx, (r) => r.length === 0 || (r.length === 1 && RELEASE.test(r[0]!.text)));
-  noMore(t.rest.slice(1), "rollback");
+  noMore(t.rest.slice(1), "rollback", t);
   const w = t.rest[0];
   if (!w) return { kind: "rollback", app: t.app, env: t.env };
   const m = RELEASE.exec(w.text);
@@ -34,7 +34,7 @@ export function parseScale(words: Word[], ctx: ParseContext): Extract<Command, {
   if (words[0]?.text.includes("=")) {
     const b = binding(ctx);
     counts(words); // report a bad pair before the missing binding
-    if (!b.app || !b.env) fail(`scale needs an app and an environment first (this channel is not bound to one), e.g. \`scale web production ${words.map((w) => w.text).join(" ")}\`.`);
+    if (!b.app || !b.env) fail(`scale needs an app and an environment first (this channel is not bound to one), e.g. \`scale ${exampleTarget(ctx)} ${words.map((w) => w.text).join(" ")}\`.`);
     target = { app: b.app, env: b.env, rest: words };
   } else {
     target = resolveTarget("scale", "scale", words, ctx, pairs);
@@ -68,7 +68,7 @@ function counts(words: Word[]): Record<string, number> {
 /** restart <app> <env> [<proc>]; short form: restart [<proc>] */
 export function parseRestart(words: Word[], ctx: ParseContext): Command {
   const t = resolveTarget("restart", "restart", words, ctx, (r) => r.length <= 1);
-  noMore(t.rest.slice(1), "restart");
+  noMore(t.rest.slice(1), "restart", t);
   const w = t.rest[0];
   return w ? { kind: "restart", app: t.app, env: t.env, proc: ident(w.text, "proc type") } : { kind: "restart", app: t.app, env: t.env };
 }
@@ -78,7 +78,7 @@ export function parseStatus(words: Word[], ctx: ParseContext): Command {
   const [w0, w1] = words;
   if (!w0) {
     const b = binding(ctx);
-    if (!b.app) fail("status needs an app, e.g. `status web` or `status web production`.");
+    if (!b.app) fail(`status needs an app, e.g. \`status ${exampleNames(ctx).app}\` or \`status ${exampleTarget(ctx)}\`.`);
     return b.env ? { kind: "status", app: b.app, env: b.env } : { kind: "status", app: b.app };
   }
   const app = checkApp(ident(w0.text, "app name"), ctx);
@@ -90,7 +90,7 @@ export function parseStatus(words: Word[], ctx: ParseContext): Command {
 /** releases <app> <env>; short form: releases */
 export function parseReleases(words: Word[], ctx: ParseContext): Command {
   const t = resolveTarget("releases", "releases", words, ctx, (r) => r.length === 0);
-  noMore(t.rest, "releases");
+  noMore(t.rest, "releases", t);
   return { kind: "releases", app: t.app, env: t.env };
 }
 
@@ -113,7 +113,7 @@ export function parseLogs(words: Word[], ctx: ParseContext): Command {
     cmd.lines = lines;
     rest = rest.slice(1);
   }
-  noMore(rest, "logs");
+  noMore(rest, "logs", t);
   return cmd;
 }
 
@@ -158,7 +158,7 @@ export function parseLock(words: Word[], text: string, ctx: ParseContext): Comma
 /** unlock <app> <env>; short form: unlock */
 export function parseUnlock(words: Word[], ctx: ParseContext): Command {
   const t = resolveTarget("unlock", "unlock", words, ctx, (r) => r.length === 0);
-  noMore(t.rest, "unlock");
+  noMore(t.rest, "unlock", t);
   return { kind: "unlock", app: t.app, env: t.env };
 }
 

@@ -1,5 +1,5 @@
 import type { Reply } from "../dispatch-types.ts";
-import { clip, formatDuration, kindVerb, plural, cutsRelease } from "./format.ts";
+import { clip, formatDuration, kindVerb, plural, releaseChange } from "./format.ts";
 import type { ThreadError, ThreadState, ThreadStep } from "./thread.ts";
 import { button, chunks, context, escapeMrkdwn, outputSection, plain, section, slackDate, SLACK_LIMITS, who, type Block } from "./block-kit.ts";
 import { commitCount, commitLines, configKeysLine, configLines, rangeLabel, revertText } from "./changes-text.ts";
@@ -72,14 +72,19 @@ function title(s: ThreadState): string {
 }
 
 function releaseLine(s: ThreadState): string | undefined {
-  const from = s.fromRelease !== undefined ? `v${s.fromRelease}` : undefined;
-  const to = s.toRelease !== undefined ? `v${s.toRelease}` : undefined;
   const commit = s.commit ? ` · commit \`${escapeMrkdwn(s.commit)}\`` : "";
-  if (!from && !to) return commit ? `Release: new${commit}` : undefined;
-  if (from && to && from === to) return `Release: ${to}${commit}`;
-  // Scale and restart run the serving release: there is no "new" one to announce.
-  if (from && !to && !cutsRelease(s.kind)) return `Release: ${from}${commit}`;
-  return `Release: ${from ?? "none"} → ${to ?? "new"}${commit}`;
+  const c = releaseChange(s);
+  switch (c.kind) {
+    case "new":
+      return `Release: ${c.from !== undefined ? `v${c.from} → ` : ""}v${c.to}${commit}`;
+    case "same":
+      return `Release: v${c.release}${commit}`;
+    case "pending":
+      // Not "→ new": a deploy of what already serves cuts no release; the release step says.
+      return c.serving !== undefined ? `Release: v${c.serving} serving${commit}` : commit ? `Release: new${commit}` : undefined;
+    case "none":
+      return commit ? `Release:${commit.slice(2)}` : undefined;
+  }
 }
 
 /** A short plain line for notifications and clients without blocks. */
@@ -191,9 +196,14 @@ export function summaryBlocks(s: ThreadState): Block[] {
         if (s.result.url) blocks.push(section(`reachable at ${escapeMrkdwn(s.result.url)}`, "url"));
         return blocks;
       }
-      const rel = s.toRelease !== undefined && !cutsRelease(s.kind) ? ` done, *v${s.toRelease}* serving` : s.toRelease !== undefined ? ` is now *v${s.toRelease}*${s.commit ? ` (\`${escapeMrkdwn(s.commit)}\`)` : ""}` : " succeeded";
-      const replaced = s.fromRelease !== undefined && s.fromRelease !== s.toRelease ? `, replacing v${s.fromRelease}` : "";
-      const blocks: Block[] = [section(`:white_check_mark: ${title(s)}${rel}${replaced}${took}`, "summary")];
+      const c = releaseChange(s);
+      const rel =
+        c.kind === "new"
+          ? ` is now *v${c.to}*${s.commit ? ` (\`${escapeMrkdwn(s.commit)}\`)` : ""}${c.from !== undefined ? `, replacing v${c.from}` : ""}`
+          : c.kind === "same"
+            ? ` done, *v${c.release}* serving`
+            : " succeeded";
+      const blocks: Block[] = [section(`:white_check_mark: ${title(s)}${rel}${took}`, "summary")];
       const changes = changesText(s);
       if (changes) blocks.push(section(changes, "changes"));
       const hosts = hostsText(s);

@@ -1,4 +1,9 @@
+import { plural } from "../../lib/plural.ts";
+import type { ThreadState } from "./thread.ts";
+
 /** Small pure helpers shared by the Slack and terminal renderers. */
+
+export { plural, procsOnHosts } from "../../lib/plural.ts";
 
 /** 312 -> "312ms", 4200 -> "4.2s", 72_000 -> "1m 12s", 3_720_000 -> "1h 02m". */
 export function formatDuration(ms: number): string {
@@ -59,7 +64,7 @@ export function truncateTail(text: string, maxChars: number): Truncated {
 }
 
 export function omittedNote(n: number): string {
-  return `… ${n} earlier line${n === 1 ? "" : "s"} not shown`;
+  return `… ${plural(n, "earlier line")} not shown`;
 }
 
 /** Cuts a single-line string to `max` characters with an ellipsis. */
@@ -67,9 +72,6 @@ export function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;
 }
 
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
 
 export function kindVerb(kind: string): string {
   switch (kind) {
@@ -93,4 +95,29 @@ export function kindVerb(kind: string): string {
 /** Deployment kinds that cut a new release (scale and restart run the serving one). */
 export function cutsRelease(kind: string): boolean {
   return kind === "deploy" || kind === "config" || kind === "rollback";
+}
+
+/**
+ * What a deployment does to the serving release, as far as its events have told: the one rule
+ * both renderers (Slack and terminal) phrase, so neither announces a release that was not cut.
+ *  - `pending`: it may cut one; the release step decides (a deploy of what already serves cuts none).
+ *  - `new`: `to` replaced `from` (absent on a first deploy).
+ *  - `same`: `release` served before and serves after (scale, restart, a deploy that changed nothing).
+ *  - `none`: no release is known (nothing was ever deployed).
+ */
+export type ReleaseChange =
+  | { kind: "pending"; serving?: number }
+  | { kind: "new"; from?: number; to: number }
+  | { kind: "same"; release: number }
+  | { kind: "none" };
+
+export function releaseChange(s: Pick<ThreadState, "kind" | "fromRelease" | "toRelease" | "result">): ReleaseChange {
+  const { fromRelease: from, toRelease: to } = s;
+  if (!cutsRelease(s.kind) || s.result?.unchanged) {
+    const r = to ?? from;
+    return r !== undefined ? { kind: "same", release: r } : { kind: "none" };
+  }
+  if (to === undefined) return from !== undefined ? { kind: "pending", serving: from } : { kind: "pending" };
+  if (from === to) return { kind: "same", release: to };
+  return from !== undefined ? { kind: "new", from, to } : { kind: "new", to };
 }

@@ -1,5 +1,5 @@
 import type { EngineEvent } from "../../engine/event-types.ts";
-import { cutsRelease, formatDuration, kindVerb, omittedNote, plural, truncateTail } from "./format.ts";
+import { cutsRelease, formatDuration, kindVerb, omittedNote, plural, releaseChange, truncateTail } from "./format.ts";
 import type { ThreadState, ThreadStep } from "./thread.ts";
 import { commitCount, commitLines, configLines, rangeLabel, revertText } from "./changes-text.ts";
 
@@ -36,13 +36,28 @@ function target(s: ThreadState): string {
   return s.app ? `${s.app} ${s.env}` : s.deploymentId;
 }
 
+/** " is now v42 (3f2a1c9), replacing v41" / " done, v41 serving" / " done". */
+function outcomeRelease(s: ThreadState): string {
+  const c = releaseChange(s);
+  switch (c.kind) {
+    case "new":
+      return ` is now v${c.to}${s.commit ? ` (${s.commit})` : ""}${c.from !== undefined ? `, replacing v${c.from}` : ""}`;
+    case "same":
+      return ` done, v${c.release} serving`;
+    case "pending":
+    case "none":
+      return " done";
+  }
+}
+
 export function renderTerminal(prev: ThreadState | undefined, next: ThreadState, event: EngineEvent): string[] {
   const step = (name: string) => next.steps.find((x) => x.name === name);
   switch (event.type) {
     case "deployment.queued": {
       const lines = [`▶ ${kindVerb(next.kind)} ${target(next)} — ${next.requestedBy || "someone"} asked: ${next.summary}  [${next.deploymentId}]`];
-      // Only kinds that cut a release move it; scale and restart keep the serving one.
-      if (next.fromRelease !== undefined && cutsRelease(next.kind)) lines.push(`  release: v${next.fromRelease} → new`);
+      // Whether a new release is cut is known only at the release step (a deploy of what already
+      // serves cuts none): the head says what serves now, the outcome what serves after.
+      if (next.fromRelease !== undefined && cutsRelease(next.kind)) lines.push(`  now serving: v${next.fromRelease}`);
       if (next.behind.length > 0) lines.push(`  queued behind ${plural(next.behind.length, "deployment")}: ${next.behind.join(", ")}`);
       if (next.steps.length > 0) lines.push(`  steps: ${next.steps.map((x) => x.name).join(" → ")}`);
       return lines;
@@ -89,10 +104,7 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
         if (event.url) lines.push(`  reachable at ${event.url}`);
         return lines;
       }
-      // Scale and restart keep the serving release: "runs v5", not "is now v5".
-      const release = next.toRelease !== undefined && !cutsRelease(next.kind) ? ` done, v${next.toRelease} serving` : next.toRelease !== undefined ? ` is now v${next.toRelease}${next.commit ? ` (${next.commit})` : ""}` : " done";
-      const replaced = next.fromRelease !== undefined && next.fromRelease !== next.toRelease ? `, replacing v${next.fromRelease}` : "";
-      const lines = [`✓ ${kindVerb(next.kind)} ${target(next)}${release}${replaced} — took ${formatDuration(event.durationMs)}`];
+      const lines = [`✓ ${kindVerb(next.kind)} ${target(next)}${outcomeRelease(next)} — took ${formatDuration(event.durationMs)}`];
       for (const h of event.hosts) lines.push(`  ${h.host}: ${h.procs.length > 0 ? h.procs.join(" ") : "no procs"}`);
       if (event.url) lines.push(`  reachable at ${event.url}`);
       if (next.rollbackTarget !== undefined && next.kind !== "scale" && next.kind !== "restart") {

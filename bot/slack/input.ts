@@ -28,7 +28,7 @@ export function commandText(raw: string, botUserId?: string): string {
 }
 
 export function tooLongText(length: number): string {
-  return `That command is too long (${length} characters; the limit is ${MAX_COMMAND_CHARS}). Commands are one line, like \`deploy web production\`; try \`help\`.`;
+  return `That command is too long (${length} characters; the limit is ${MAX_COMMAND_CHARS}). Commands are one line, like \`deploy <app> <env>\`; \`help\` lists them.`;
 }
 
 /** What a Raptor button may carry, by action id. Values come back from Slack; they are checked, not trusted. */

@@ -5,6 +5,7 @@
  */
 import type { ProcessInfo } from "../../runners/supervisor/types.ts";
 import type { PortHolder } from "./port-owners.ts";
+import { plural } from "../../lib/plural.ts";
 
 /** supervisord states of a proc that is not serving and will not come back by itself. */
 export const CRASHED_STATES: ReadonlySet<ProcessInfo["statename"]> = new Set(["EXITED", "FATAL", "BACKOFF", "STOPPED", "UNKNOWN"]);
@@ -105,7 +106,7 @@ export function describeFinding(f: Finding): string {
     case "lost":
       return `${f.proc.name} was on ${f.proc.host}, which is down`;
     case "missing":
-      return `${f.count} ${f.procType} proc${f.count === 1 ? "" : "s"} short of the swarm`;
+      return `${plural(f.count, `${f.procType} proc`)} short of the swarm`;
     case "stale":
       return `${f.proc.name} on ${f.proc.host} is of an old release`;
     case "unrouted":

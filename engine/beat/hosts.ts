@@ -6,6 +6,7 @@ import { hostHandle } from "../fleet.ts";
 import { withTimeout } from "./fleet-view.ts";
 import { report, squadOrigins } from "./report.ts";
 import type { BeatJob } from "./run.ts";
+import { plural } from "../../lib/plural.ts";
 
 /** How long SSH and supervisord each get to answer before the host counts as down. */
 export const CHECK_TIMEOUT_MS = 10_000;
@@ -64,7 +65,7 @@ export const hostsJob: BeatJob = async (deps) => {
       const targets = squadOrigins(deps.playbook, squad.name);
       if (c.state === "down") {
         const onHost = await liveProcsOnHosts(deps.db, [c.host]);
-        const what = onHost.length ? ` Its ${onHost.length} proc${onHost.length === 1 ? "" : "s"} will be replaced on the other hosts of ${squad.name}; no new procs go there until it is back.` : ` No new procs go there until it is back.`;
+        const what = onHost.length ? ` Its ${plural(onHost.length, "proc")} will be replaced on the other hosts of ${squad.name}; no new procs go there until it is back.` : ` No new procs go there until it is back.`;
         await report(deps, "hosts", targets, `host ${c.host} is down (${c.error}).${what}`);
       } else {
         await report(deps, "hosts", targets, `host ${c.host} is back up. Procs left on it from before are removed as orphans.`);

@@ -7,6 +7,7 @@ import { liveProcsOnHosts } from "../../db/queries/procs.ts";
 import { downHostsOf, readSupervised } from "./fleet-view.ts";
 import { report, squadOrigins } from "./report.ts";
 import type { BeatJob } from "./run.ts";
+import { plural } from "../../lib/plural.ts";
 
 /** Redis hash: `<host> <program>` -> when the orphans job first saw the program with no live proc (ms). */
 const seenKey = (prefix: string) => `${prefix}beat:orphans:seen`;
@@ -80,7 +81,7 @@ export const orphansJob: BeatJob = async (deps) => {
     }
     if (removedHere.length) {
       const n = removedHere.length;
-      await report(deps, "orphans", squadOrigins(deps.playbook, squad.name), `removed ${n} orphan program${n === 1 ? "" : "s"} (named like a proc, but no proc of Raptor's): ${removedHere.join(", ")}.`);
+      await report(deps, "orphans", squadOrigins(deps.playbook, squad.name), `removed ${plural(n, "orphan program")} (named like a proc, but no proc of Raptor's): ${removedHere.join(", ")}.`);
     }
   }
   // Forget programs that went away by themselves, on hosts that were read.

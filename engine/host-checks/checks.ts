@@ -11,6 +11,7 @@ import { busyPorts, scanListeners } from "../../runners/listeners.ts";
 import { renderSupervisorProgram } from "../../runners/proc-layout.ts";
 import type { Squad } from "../../playbooks/types.ts";
 import type { HostHandle } from "../fleet.ts";
+import { plural } from "../../lib/plural.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";
 
@@ -31,7 +32,10 @@ export interface HostCheckInput {
 }
 
 export interface HostCheck {
+  /** The check's key (what `needs` refers to). */
   name: string;
+  /** What people read, when it depends on the squad (the ssh check on a local squad says "local"). Default `name`. */
+  label?(squad: Squad): string;
   /** Checks that must pass (ok or warn) first; otherwise this one is skipped. */
   needs?: readonly string[];
   run(input: HostCheckInput): Promise<CheckResult>;
@@ -50,6 +54,8 @@ function failed(err: unknown, fallbackFix?: string): CheckResult {
 
 export const sshCheck: HostCheck = {
   name: "ssh",
+  // A local squad is not reached over SSH: a "✓ ssh" there would say something that is not so.
+  label: (squad) => (squad.transport === "local" ? "local" : "ssh"),
   async run({ squad, handle }) {
     try {
       const r = await handle.host.exec(["true"], { timeoutMs: PROBE_TIMEOUT_MS });
@@ -106,7 +112,7 @@ export const supervisorCheck: HostCheck = {
   async run({ handle }) {
     try {
       const procs = await handle.supervisor.getAllProcessInfo();
-      return ok(`answers over XML-RPC with our credentials (${procs.length} program${procs.length === 1 ? "" : "s"})`);
+      return ok(`answers over XML-RPC with our credentials (${plural(procs.length, "program")})`);
     } catch (err) {
       const f = supervisorFinding(err, handle.name);
       return fail(f.problem, f.fix);

@@ -29,15 +29,16 @@ export async function checkHost(deps: Pick<EngineDeps, "hosts" | "db">, squad: S
   }
   const leased = await portsLeasedOn(deps.db, hostName);
   const passed = new Set<string>();
+  const label = (name: string) => checks.find((c) => c.name === name)?.label?.(squad) ?? name;
   for (const check of checks) {
     const missing = (check.needs ?? []).filter((n) => !passed.has(n));
     if (missing.length) {
-      results.push({ name: check.name, status: "skip", detail: `needs ${missing.join(", ")}` });
+      results.push({ name: label(check.name), status: "skip", detail: `needs ${missing.map(label).join(", ")}` });
       continue;
     }
     const r = await check.run({ squad, handle, leased }).catch((err: unknown): CheckResult => ({ status: "fail", detail: (err as Error).message }));
     if (r.status === "ok" || r.status === "warn") passed.add(check.name);
-    results.push({ name: check.name, ...r });
+    results.push({ name: label(check.name), ...r });
   }
   return { host: hostName, checks: results };
 }

@@ -5,6 +5,7 @@ import { failLiveProcsOfDeployment, liveProcsOfDeployment, undrainProcs } from "
 import { stepOf } from "../../db/queries/deployment-steps.ts";
 import { removeProcs } from "../remove-procs.ts";
 import type { StepContext } from "./step.ts";
+import { plural } from "../../lib/plural.ts";
 
 /**
  * Undoes what a failed or cancelled deployment started: its new procs leave the pool (if routing
@@ -29,7 +30,7 @@ export async function compensate(ctx: StepContext): Promise<string[]> {
     await failLiveProcsOfDeployment(deps.db, d.id);
     notes.push(...failed.map((f) => `could not remove ${f.proc.name} on ${f.proc.host}: ${ctx.redact(f.error)}`));
   }
-  notes.unshift(`removed ${removed} new proc${removed === 1 ? "" : "s"}`);
+  notes.unshift(`removed ${plural(removed, "new proc")}`);
   return notes;
 }
 

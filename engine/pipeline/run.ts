@@ -227,8 +227,10 @@ async function finish(
   await updateDeployment(deps.db, d.id, { status, finishedAt, errorCode: err?.code ?? null, error: err ? redact(err.message) : null });
   const fresh = (await deploymentById(deps.db, d.id))!;
   if (status === "succeeded") {
-    const to = fresh.toReleaseId ? await releaseById(deps.db, fresh.toReleaseId) : undefined;
     const from = fresh.fromReleaseId ? await releaseById(deps.db, fresh.fromReleaseId) : undefined;
+    // Restart (and a scale or repair that never set a target) runs the serving release: it is the
+    // release after as well as before, never a "replaced" one.
+    const to = fresh.toReleaseId ? await releaseById(deps.db, fresh.toReleaseId) : keepsRelease(d.kind) ? from : undefined;
     const live = to ? await liveProcs(deps.db, d.app, d.env, to.id) : [];
     const hosts: HostProcs[] = [...new Set(live.map((p) => p.host))].map((host) => ({
       host,
@@ -253,4 +255,9 @@ async function finish(
   if (d.kind === "repair") await announceRepairEnd(deps, d.app, d.env, d.id, status, err ? redact(err.message) : undefined).catch(() => {});
   await promoteNext(deps, d.app, d.env);
   return { kind: "done", status };
+}
+
+/** Kinds that run the serving release instead of cutting one (plan.ts: no release step). */
+function keepsRelease(kind: DeploymentRow["kind"]): boolean {
+  return kind === "scale" || kind === "restart" || kind === "repair";
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { liveProcRows, supervisedPrograms } from "../support/fleet-probe.ts";
-import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
+import { bedEnv, localSquadLines, playbookYaml } from "../support/playbook-yaml.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 
 /**
@@ -41,6 +41,8 @@ describe("hosts check and start on hosts that are not ready", () => {
             only("badroot", A).replace(/root: "[^"]*"/, 'root: "/dev/null/raptor"'),
             only("tight", A, { ports: `${tightPort}-${tightPort}` }),
             `${only("nouser", A)}\n    user: raptor-missing-user`,
+            // The same host reached without SSH (transport: local), as `make run` reaches its demo host.
+            localSquadLines(bed, bed.hosts[0]!).slice(1, 7).join("\n"),
           ],
           {
             hello: {
@@ -84,6 +86,15 @@ describe("hosts check and start on hosts that are not ready", () => {
     }
     return out.join("\n");
   }
+
+  // Issue 11 trial: `hosts check` said "✓ ssh" for a squad reached with transport: local.
+  it("`hosts check here`: a local squad's first check is named local, not ssh", async () => {
+    const r = await h.say("hosts check here");
+    expect(r.reply.kind, r.text).toBe("answer");
+    const line = hostLines(r.text, bed.hosts[0]!.name).split("\n")[0]!;
+    expect(line, r.text).toMatch(/ — ✓ local {2}✓ root /);
+    expect(r.text).not.toMatch(/\bssh\b/);
+  });
 
   it("`hosts check bed`: a ready host, a host without SFTP (works, with a warning and its fix), a supervisord without Raptor's include (with its fix)", async () => {
     const r = await h.say("hosts check bed");

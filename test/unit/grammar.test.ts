@@ -241,14 +241,14 @@ const mistakes: ErrorRow[] = [
   ["frobnicate", NONE, 'unknown command "frobnicate". Type `help` for the list.'],
   ["web", KNOWN, 'unknown command "web". To deploy web, type `deploy web <env>`; `help` lists the commands.'],
   ["deploy", NONE, "deploy needs an app and an environment, e.g. `deploy hello local main`."],
-  ["deploy web", NONE, "deploy web needs an environment, e.g. `deploy web production`."],
+  ["deploy web", NONE, "deploy web needs an environment, e.g. `deploy web local`."],
   ["deploy web", KNOWN, "deploy web needs an environment, e.g. `deploy web production`. Known environments: production, staging. (or set `default_environment:` for web in the playbook)"],
   ["deploy hello", BOUND_KNOWN, "deploy hello needs an environment, e.g. `deploy hello production`. Known environments: production."],
   ["deploy web to", NONE, "deploy web to: which environment? e.g. `deploy web to production`."],
-  ["deploy to staging", NONE, "deploy to staging: which app? e.g. `deploy web to staging`."],
-  ["deploy web@v1", NONE, "deploy web@v1: which environment? e.g. `deploy web@v1 to production`."],
-  ["deploy web@ to production", NONE, '"web@" has no ref after "@", e.g. `deploy web@v1.4.2 to production`.'],
-  ["deploy @v1 to production", NONE, '"@v1" has no app before "@", e.g. `deploy web@v1.4.2 to production`.'],
+  ["deploy to staging", NONE, "deploy to staging: which app? e.g. `deploy hello to staging`."],
+  ["deploy web@v1", NONE, "deploy web@v1: which environment? e.g. `deploy web@v1 to local`."],
+  ["deploy web@ to production", NONE, '"web@" has no ref after "@", e.g. `deploy web@v1.4.2 to local`.'],
+  ["deploy @v1 to production", NONE, '"@v1" has no app before "@", e.g. `deploy hello@v1.4.2 to local`.'],
   ["deploy web production v1 v2", NONE, 'unexpected "v2" at the end. Usage: `deploy <app> [to] <env> [<ref>]`, e.g. `deploy hello local main`.'],
   ["deploy nope production", KNOWN, 'unknown app "nope". Known apps: hello, web.'],
   ["deploy wbe production", KNOWN, 'unknown app "wbe". Did you mean `web`? Known apps: hello, web.'],
@@ -259,8 +259,15 @@ const mistakes: ErrorRow[] = [
   ["deploy Web production", NONE, '"Web" is not a valid app name: names are lowercase. Did you mean `web`?'],
   ["rollback web production vx", NONE, '"vx" is not a release: write v<N> or <N> (from 1), e.g. `rollback web production v41`.'],
   ["rollback web production v0", NONE, '"v0" is not a release: write v<N> or <N> (from 1), e.g. `rollback web production v41`.'],
-  ["rollback web 41", NONE, 'rollback web needs an environment before "41", e.g. `rollback web production 41`.'],
-  ["scale web=6", NONE, "scale needs an app and an environment first (this channel is not bound to one), e.g. `scale web production web=6`."],
+  ["rollback web 41", NONE, 'rollback web needs an environment before "41", e.g. `rollback web local 41`.'],
+  ["scale web=6", NONE, "scale needs an app and an environment first (this channel is not bound to one), e.g. `scale hello local web=6`."],
+  // Issue 11 trial: error examples named an app `web` the demo playbook does not have.
+  ["scale web=6", { apps: ["hello"], envs: { hello: ["local", "production"] } }, "scale needs an app and an environment first (this channel is not bound to one), e.g. `scale hello local web=6`."],
+  ["scale web=6", { apps: ["shop"], envs: { shop: ["prod", "staging"] }, defaultEnvs: { shop: "staging" } }, "scale needs an app and an environment first (this channel is not bound to one), e.g. `scale shop staging web=6`."],
+  ["status", { apps: ["shop"], envs: { shop: ["prod"] } }, "status needs an app, e.g. `status shop` or `status shop prod`."],
+  ["deploy to prod", { apps: ["shop"], envs: { shop: ["prod"] } }, "deploy to prod: which app? e.g. `deploy shop to prod`."],
+  ["rollback", { apps: ["shop"], envs: { shop: ["prod", "staging"] } }, "rollback needs an app and an environment, e.g. `rollback shop prod v2`."],
+  ["config set LOG_LEVEL=debug", { apps: ["shop"], envs: { shop: ["prod"] } }, "config set needs an app and an environment first (this channel is not bound to one), e.g. `config set shop prod LOG_LEVEL=debug`."],
   ["scale web production", NONE, "scale web production needs proc=count pairs, e.g. `scale web production web=6 worker=2`."],
   ["scale web production web=101", NONE, '"web=101" asks for 101 processes; the limit is 100 per proc type.'],
   ["scale web production web=99999999999999999999", NONE, '"web=99999999999999999999" asks for 99999999999999999999 processes; the limit is 100 per proc type.'],
@@ -270,14 +277,14 @@ const mistakes: ErrorRow[] = [
   ["scale web production web", NONE, '"web" is not a proc=count pair, e.g. `web=6`.'],
   ["scale web production =6", NONE, '"=6" has no proc type before "=", e.g. `web=6`.'],
   ["scale web production Web=6", NONE, '"Web" is not a valid proc type: names are lowercase. Did you mean `web`?'],
-  ["restart web production worker extra", NONE, 'unexpected "extra" at the end. Usage: `restart <app> <env> [<proc>]`, e.g. `restart hello local web`.'],
+  ["restart web production worker extra", NONE, 'unexpected "extra" at the end. Usage: `restart <app> <env> [<proc>]`, e.g. `restart web production web`.'],
   ["restart", NONE, "restart needs an app and an environment, e.g. `restart hello local web`."],
-  ["status", NONE, "status needs an app, e.g. `status web` or `status web production`."],
+  ["status", NONE, "status needs an app, e.g. `status hello` or `status hello local`."],
   ["logs web production 0", NONE, '"0" is not a number of lines: logs shows 1 to 5000, e.g. `logs web production web 200`.'],
   ["logs web production worker 5001", NONE, '"5001" is not a number of lines: logs shows 1 to 5000, e.g. `logs web production worker 200`.'],
-  ["logs web 200", NONE, 'logs web needs an environment before "200", e.g. `logs web production 200`.'],
+  ["logs web 200", NONE, 'logs web needs an environment before "200", e.g. `logs web local 200`.'],
   ["config set web production", NONE, "config set web production needs KEY=VALUE pairs, e.g. `config set web production LOG_LEVEL=debug`."],
-  ["config set LOG_LEVEL=debug", NONE, "config set needs an app and an environment first (this channel is not bound to one), e.g. `config set web production LOG_LEVEL=debug`."],
+  ["config set LOG_LEVEL=debug", NONE, "config set needs an app and an environment first (this channel is not bound to one), e.g. `config set hello local LOG_LEVEL=debug`."],
   ["config set web production LOG_LEVEL", NONE, '"LOG_LEVEL" has no value: write KEY=VALUE, e.g. `LOG_LEVEL=debug` (to remove a key, use `config unset`).'],
   // Red-team finding 10: a value over two lines used to get '"line2" has no value'.
   ["config set web production A=line1\nline2", NONE, "the value of A goes over a line break: a config value is one line. Write it on one line; each KEY=VALUE pair may have a line of its own."],
@@ -306,6 +313,16 @@ describe("parse: mistakes get an error that says what would work", () => {
 });
 
 describe("helpText", () => {
+  // Issue 11 trial: examples must name an app the playbook has, so they can be typed as shown.
+  it("names the playbook's own app and environment in every example when given them", () => {
+    const text = helpText(undefined, { app: "shop", env: "prod" });
+    expect(text).toContain("e.g. `deploy shop prod main`");
+    expect(text).toContain("e.g. `deploy! shop prod`");
+    expect(text).toContain("e.g. `rollback shop prod v2`");
+    expect(text).not.toMatch(/\bhello (local|production)\b/);
+    expect(helpText("scale", { app: "shop", env: "prod" })).toContain("e.g. `scale shop prod web=3`");
+  });
+
   it("lists one line per command with an example from the demo app, deploy! included, title not repeated", () => {
     const lines = helpText().split("\n");
     expect(lines[0]).toBe(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { restartBatches } from "../../engine/pipeline/steps/restart.ts";
+import { restartBatches, restartRoundText } from "../../engine/pipeline/steps/restart.ts";
+import { procsOnHosts } from "../../lib/plural.ts";
 
 interface P {
   host: string;
@@ -30,4 +31,24 @@ describe("restartBatches: one host at a time, never the whole pool at once", () 
   it.each(cases)("%s", (_, procs, poolSize, expected) => {
     expect(plan(procs, poolSize)).toEqual(expected);
   });
+});
+
+// Issue 11 trial: a restart of 2 procs on one host said "restarting 1 proc on 127.0.0.1" twice and
+// ended with "2 procs on 1 hosts".
+describe("restart messages", () => {
+  it.each<[string, { host: string; name: string }[], number, number, string]>([
+    ["two rounds on one host name their round and proc", [{ host: "127.0.0.1", name: "hello-local-v3-web-5001" }], 0, 2, "round 1 of 2: restarting hello-local-v3-web-5001 on 127.0.0.1"],
+    ["the second round differs from the first", [{ host: "127.0.0.1", name: "hello-local-v3-web-5002" }], 1, 2, "round 2 of 2: restarting hello-local-v3-web-5002 on 127.0.0.1"],
+    ["a single round says no round", [{ host: "a", name: "web-1" }, { host: "a", name: "web-2" }], 0, 1, "restarting web-1, web-2 on a"],
+    ["many procs are counted past three names", ["1", "2", "3", "4", "5"].map((n) => ({ host: "a", name: `web-${n}` })), 0, 1, "restarting web-1, web-2, web-3 and 2 more procs on a"],
+  ])("%s", (_, procs, index, rounds, text) => {
+    expect(restartRoundText({ host: procs[0]!.host, procs, nodes: [] }, index, rounds)).toBe(text);
+  });
+
+  it.each<[{ host: string }[], string]>([
+    [[{ host: "127.0.0.1" }, { host: "127.0.0.1" }], "2 procs on 1 host"],
+    [[{ host: "a" }], "1 proc on 1 host"],
+    [[{ host: "a" }, { host: "b" }, { host: "a" }], "3 procs on 2 hosts"],
+    [[], "0 procs on 0 hosts"],
+  ])("procsOnHosts(%j) = %s", (procs, text) => expect(procsOnHosts(procs)).toBe(text));
 });

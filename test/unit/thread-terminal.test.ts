@@ -62,7 +62,7 @@ describe("renderTerminal", () => {
       ]),
     ).toEqual([
       "▶ Deploy web production — alice asked: deploy web production  [d-7]",
-      "  release: v41 → new",
+      "  now serving: v41",
       "  steps: resolve → build → uptest",
       "  started",
       "  … resolve",
@@ -121,6 +121,28 @@ describe("renderTerminal", () => {
       "scale does not announce a new release",
       [{ ...queued, kind: "scale", summary: "scale web production web=3" } as EngineEventBody],
       ["▶ Scale web production — alice asked: scale web production web=3  [d-7]", "  steps: resolve → build → uptest"],
+    ],
+    [
+      // Issue 11 trial: the head of a deploy that changed nothing said "release: v3 → new".
+      "a deploy that changes nothing never announces a new release",
+      [queued, { type: "deployment.succeeded", release: 41, commit: "337230e", hosts: [{ host: "h1", procs: ["web:5000"] }], durationMs: 1400, unchanged: true }],
+      ["▶ Deploy web production — alice asked: deploy web production  [d-7]", "  now serving: v41", "  steps: resolve → build → uptest", "✓ Deploy web production: nothing changed, v41 (337230e) already serves this build and config — took 1.4s", "  h1: web:5000"],
+    ],
+    [
+      // Issue 11 trial: restart said "replacing v3" (the engine sent no release for a restart).
+      "a restart runs the serving release and replaces nothing",
+      [{ ...queued, kind: "restart", summary: "restart web production", steps: ["restart"] } as EngineEventBody, { type: "deployment.succeeded", release: 41, hosts: [{ host: "h1", procs: ["web:5000"] }], durationMs: 2000 }],
+      ["✓ Restart web production done, v41 serving — took 2.0s", "  h1: web:5000"],
+    ],
+    [
+      "a restart whose outcome names no release still replaces nothing",
+      [{ ...queued, kind: "restart", summary: "restart web production", steps: ["restart"] } as EngineEventBody, { type: "deployment.succeeded", previousRelease: 41, hosts: [], durationMs: 2000 }],
+      ["✓ Restart web production done, v41 serving — took 2.0s"],
+    ],
+    [
+      "a first deploy names no release it replaced",
+      [{ ...queued, fromRelease: undefined } as EngineEventBody, { type: "deployment.succeeded", release: 1, commit: "337230e", hosts: [], durationMs: 1000 }],
+      ["✓ Deploy web production is now v1 (337230e) — took 1.0s"],
     ],
     [
       "a cancel before start gives the real waiting time",

@@ -11,6 +11,7 @@ import { addBusyPort } from "../../../db/queries/hosts.ts";
 import { killLeftover } from "../../beat/leftover.ts";
 import type { Step, StepContext } from "../step.ts";
 import { checkProc, targetRelease } from "../swarm.ts";
+import { plural } from "../../../lib/plural.ts";
 
 /**
  * The first step of a repair (the beat's reconcile job): procs lost with a down host are written
@@ -33,7 +34,7 @@ export const mendStep: Step = {
     if (lost.length) {
       // Nothing to stop: the host is down. The orphans job removes them if it comes back.
       await markProcsRemoved(deps.db, lost.map((p) => p.id), "failed");
-      await ctx.progress(`${lost.length} proc${lost.length === 1 ? "" : "s"} lost with ${[...new Set(lost.map((p) => p.host))].join(", ")}: replacing`);
+      await ctx.progress(`${plural(lost.length, "proc")} lost with ${[...new Set(lost.map((p) => p.host))].join(", ")}: replacing`);
     }
     const restarted: string[] = [];
     const replaced: string[] = [];

@@ -1,3 +1,4 @@
+import { plural, procsOnHosts } from "../../../lib/plural.ts";
 import { balancerFor } from "../../../balancers/registry.ts";
 import { withPoolLock } from "../../locks.ts";
 import type { Balancer } from "../../../balancers/balancer.ts";
@@ -59,18 +60,28 @@ export const restartStep: Step = {
       return node && pool && (inPool.has(node) || p.status === "routed") ? node : undefined;
     };
     const batches = restartBatches(all, inPool.size, routedNode);
-    for (const batch of batches) {
-      const n = batch.procs.length;
-      await ctx.progress(`restarting ${n} proc${n === 1 ? "" : "s"} on ${batch.host}`);
+    for (const [i, batch] of batches.entries()) {
+      await ctx.progress(restartRoundText(batch, i, batches.length));
       if (pool && batch.nodes.length && batch.nodes.length >= inPool.size) {
         await ctx.progress(`${batch.nodes.join(", ")} ${batch.nodes.length === 1 ? "is" : "are"} all of ${pool.pool}: it is briefly out of the pool while it restarts`);
       }
       await restartBatch(ctx, pool, batch);
     }
-    const hostCount = new Set(all.map((p) => p.host)).size;
-    return { result: { restarted: all.length }, summary: `${all.length} procs on ${hostCount} hosts` };
+    return { result: { restarted: all.length }, summary: `${procsOnHosts(all)} restarted` };
   },
 };
+
+/**
+ * The progress line of one restart round: which round of how many, where, and which procs, so two
+ * rounds on one host read as two different things ("round 1 of 2 on a: restarting web-1").
+ * At most 4 names, then a count. Pure.
+ */
+export function restartRoundText(batch: RestartBatch<{ name: string }>, index: number, rounds: number): string {
+  const names = batch.procs.map((p) => p.name);
+  const shown = names.length <= 4 ? names.join(", ") : `${names.slice(0, 3).join(", ")} and ${plural(names.length - 3, "more proc")}`;
+  const round = rounds > 1 ? `round ${index + 1} of ${rounds}: ` : "";
+  return `${round}restarting ${shown} on ${batch.host}`;
+}
 
 interface PoolRef {
   name: string;

@@ -9,6 +9,7 @@ import { listens, ownProcs, targetRelease, targetSizes } from "../swarm.ts";
 import { leaseProcs, liveProcs, liveProcsOnHosts, type NewProc } from "../../../db/queries/procs.ts";
 import type { ProcRow, ReleaseRow } from "../../../db/schema/index.ts";
 import type { Step, StepContext } from "../step.ts";
+import { procsOnHosts } from "../../../lib/plural.ts";
 
 /**
  * Places the new procs (rows first: a row is the port lease and the record that lets a crashed
@@ -26,8 +27,7 @@ export const startStep: Step = {
     // Each host's share is a `procs` job, so any worker may do it; hosts are worked in parallel.
     const hostNames = [...new Set(mine.map((p) => p.host))];
     await ctx.deps.queues.hostJobs(ctx.deployment.id, "start", hostNames);
-    const hostCount = hostNames.length;
-    return { result: { procIds: mine.map((p) => p.id) }, summary: `${mine.length} proc${mine.length === 1 ? "" : "s"} on ${hostCount} host${hostCount === 1 ? "" : "s"}` };
+    return { result: { procIds: mine.map((p) => p.id) }, summary: procsOnHosts(mine) };
   },
 };
 
@@ -63,7 +63,7 @@ async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<str
   // One look at each host's listening sockets: a port another program holds is never leased.
   const busy = Object.keys(add).some((t) => listens(ctx.environment, t)) ? await checkHostPorts(deps, squad, active) : new Map<string, number[]>();
   const held = [...busy].flatMap(([host, ports]) => ports.map((p) => `${host}:${p}`));
-  if (held.length) await ctx.progress(`skipping port${held.length === 1 ? "" : "s"} held by other programs: ${held.join(", ")}`);
+  if (held.length) await ctx.progress(`skipping ${held.length === 1 ? "port" : "ports"} held by other programs: ${held.join(", ")}`);
   // Port leases are the unique index on live (host, port): a concurrent deployment that took the
   // same port makes the insert fail, and we place again with fresh loads.
   for (let attempt = 0; ; attempt++) {

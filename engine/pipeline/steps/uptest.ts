@@ -34,7 +34,7 @@ export const uptestStep: Step = {
           : shown.map((f) => `── ${f.proc.name} on ${f.proc.host}: ${f.result.name}\n${f.result.output}`).join("\n\n"),
       );
       const what = first.result.name === "running" ? "did not come up" : `${first.result.name} failed`;
-      throw new EngineError("uptest_failed", `${first.proc.name} on ${first.proc.host} ${what} (${failed.length} of ${results.length} checks failed).`, { output });
+      throw new EngineError("uptest_failed", `${first.proc.name} on ${first.proc.host} ${what} (${failed.length} of ${plural(results.length, "check")} failed).`, { output });
     }
     // By deployment, not `mine`: a proc moved to another port has a new row.
     const live = await liveProcsOfDeployment(ctx.deps.db, ctx.deployment.id);
