@@ -16,13 +16,26 @@ export interface ChatRequest {
   origin: string;
 }
 
+/**
+ * How an answer too long for one chat message is cut (Slack; the terminal prints it whole):
+ * which end is kept, how to see the rest (a command to type), and whether the whole text is also
+ * uploaded as a file (logs). Default: the head is kept, no file.
+ */
+export interface Overflow {
+  keep: "head" | "tail";
+  /** One sentence: how to see what was cut, e.g. "`logs hello local web 100` shows fewer lines per proc." */
+  more?: string;
+  /** Upload the whole text as a file beside the message (where the reply is visible to the channel). */
+  file?: string;
+}
+
 export type Reply =
   /** The command was not understood; `text` says what was wrong and what would work. */
   | { kind: "parse_error"; text: string }
   /** Understood, but refused (access, lock, freeze, unknown id...). */
   | { kind: "refused"; code: ErrorCode; text: string; confirm?: string }
   /** A query answered (help, apps, status, ...). `title` is a short heading. */
-  | { kind: "answer"; title: string; text: string }
+  | { kind: "answer"; title: string; text: string; overflow?: Overflow }
   /** Work requested; the deployment's thread follows through engine events. */
   | { kind: "deployment"; deploymentId: string; text: string; since?: string }
   /** A decision recorded (approve, reject, cancel, lock, unlock). */

@@ -49,7 +49,8 @@ export async function statusAnswer(deps: EngineApiDeps, app: string, env?: strin
     if (routing) lines.push(`  ${routing.line}`);
     blocks.push(lines.join("\n"));
   }
-  return { kind: "answer", title: `status of ${app}${env ? ` ${env}` : ""}`, text: blocks.join("\n\n") };
+  const more = env ? undefined : `\`status ${app} <env>\` shows one environment.`;
+  return { kind: "answer", title: `status of ${app}${env ? ` ${env}` : ""}`, text: blocks.join("\n\n"), ...(more ? { overflow: { keep: "head" as const, more } } : {}) };
 }
 
 export async function logsAnswer(deps: EngineApiDeps, cmd: Extract<Command, { kind: "logs" }>): Promise<Reply> {
@@ -69,7 +70,9 @@ export async function logsAnswer(deps: EngineApiDeps, cmd: Extract<Command, { ki
       ? `── ${p.name} on ${p.host}\n${redactedTail(t.text, bytes, lines, redact)}`
       : `── ${p.name} on ${p.host}\n(unavailable: ${redact(t?.error ?? "no answer")})`;
   });
-  return { kind: "answer", title: `logs of ${cmd.app} ${cmd.env}${cmd.proc ? ` ${cmd.proc}` : ""}`, text: parts.join("\n") };
+  // Too long for one chat message: the tail is shown (the latest lines), the whole in a file.
+  const overflow = { keep: "tail" as const, more: `\`logs ${cmd.app} ${cmd.env} ${cmd.proc ?? shown[0]!.procType} 50\` shows fewer lines.`, file: `logs-${cmd.app}-${cmd.env}${cmd.proc ? `-${cmd.proc}` : ""}.txt` };
+  return { kind: "answer", title: `logs of ${cmd.app} ${cmd.env}${cmd.proc ? ` ${cmd.proc}` : ""}`, text: parts.join("\n"), overflow };
 }
 
 /**
@@ -105,7 +108,7 @@ export async function hostsAnswer(deps: EngineApiDeps, squadName?: string): Prom
       lines.push(`  ${h}: ${plural(n, "proc")}${row?.active === false ? " (inactive)" : ""}${held}${state}${seen}${error}`);
     }
   }
-  return { kind: "answer", title: "hosts", text: lines.join("\n") };
+  return { kind: "answer", title: "hosts", text: lines.join("\n"), ...(squadName ? {} : { overflow: { keep: "head" as const, more: "`hosts <squad>` shows one squad." } }) };
 }
 
 const stamp = (d: Date) => `${d.toISOString().replace("T", " ").slice(0, 19)} UTC`;

@@ -7,14 +7,35 @@ import { clip, omittedNote, truncateTail } from "./format.ts";
  * it cannot mention @channel or forge links.
  */
 
+/**
+ * Slack's limits on one message, and where each comes from:
+ *  - `blocks`: "You can include up to 50 blocks in each message"
+ *    (https://docs.slack.dev/reference/block-kit/blocks); more is refused with `invalid_blocks`.
+ *  - `sectionText`: a section's text is at most 3000 characters
+ *    (https://docs.slack.dev/reference/block-kit/blocks/section-block); more: `invalid_blocks`.
+ *  - `buttonText` 75, `buttonValue` 2000, `contextElements` 10: the button element and context
+ *    block pages of the same reference.
+ *  - `messageText`: the `text` field "accepts up to 40,000 characters"; chat.postMessage truncates
+ *    beyond with a `message_truncated` warning, chat.update refuses with `msg_too_long`
+ *    (https://api.slack.com/changelog/2018-04-truncating-really-long-messages).
+ *  - `blocksText`: the text of all blocks together. Undocumented; Slack refuses more with
+ *    `msg_blocks_too_long`, measured at ~12-13k characters and given by Slack's maintainers as
+ *    "12,000 text characters" (https://github.com/slackapi/bolt-js/issues/2509).
+ * Raptor stays below the edges: `fallbackText` for the notification text beside blocks, and
+ * `blocksTextBudget` for all blocks of a message.
+ */
 export const SLACK_LIMITS = {
   blocks: 50,
   sectionText: 3000,
   buttonText: 75,
   buttonValue: 2000,
   contextElements: 10,
-  /** chat.postMessage `text` (the notification fallback); Slack truncates beyond 40k, we stay far below. */
+  messageText: 40_000,
+  blocksText: 12_000,
+  /** What Raptor puts in `text` beside blocks (the notification line). */
   fallbackText: 3000,
+  /** What Raptor puts in one message's blocks, all text together (below `blocksText`, whose exact edge Slack does not publish). */
+  blocksTextBudget: 10_000,
 } as const;
 
 export interface Mrkdwn {
@@ -101,26 +122,4 @@ export function outputSection(raw: string, budget: number = SLACK_LIMITS.section
   const { text, omittedLines } = truncateTail(escaped.replace(/```/g, "`\u200b``"), budget - reserve);
   const note = omittedLines > 0 ? `_${omittedNote(omittedLines)}_\n` : "";
   return section(note + codeBlock(text));
-}
-
-/** Splits text into section-sized chunks at line boundaries, keeping the head. */
-export function chunks(text: string, size: number, max: number): { parts: string[]; droppedLines: number } {
-  const lines = text.split("\n");
-  const parts: string[] = [];
-  let cur = "";
-  for (const [i, raw] of lines.entries()) {
-    const line = clip(raw, size);
-    if (cur.length > 0 && cur.length + 1 + line.length > size) {
-      if (parts.length + 1 >= max) {
-        parts.push(cur);
-        return { parts, droppedLines: lines.length - i };
-      }
-      parts.push(cur);
-      cur = line;
-    } else {
-      cur = cur.length > 0 ? `${cur}\n${line}` : line;
-    }
-  }
-  if (cur.length > 0 || parts.length === 0) parts.push(cur.length > 0 ? cur : " ");
-  return { parts, droppedLines: 0 };
 }

@@ -1,7 +1,8 @@
 import type { Reply } from "../dispatch-types.ts";
 import { clip, formatDuration, kindVerb, plural, releaseChange } from "./format.ts";
 import type { ThreadError, ThreadState, ThreadStep } from "./thread.ts";
-import { button, chunks, context, escapeMrkdwn, outputSection, plain, section, slackDate, SLACK_LIMITS, who, type Block } from "./block-kit.ts";
+import { button, context, escapeMrkdwn, outputSection, plain, section, slackDate, SLACK_LIMITS, who, type Block } from "./block-kit.ts";
+import { fitAnswer, type FittedMessage } from "./message-fit.ts";
 import { commitCount, commitLines, configKeysLine, configLines, rangeLabel, revertText } from "./changes-text.ts";
 
 export {
@@ -262,12 +263,8 @@ export function failureBlocks(s: ThreadState, error: ThreadError): Block[] {
 /** What the bot answers a command with (queries, refusals, parse errors, confirmations). */
 export function answerBlocks(reply: Reply): Block[] {
   switch (reply.kind) {
-    case "answer": {
-      const { parts, droppedLines } = chunks(escapeMrkdwn(reply.text), SLACK_LIMITS.sectionText - 10, SLACK_LIMITS.blocks - 2);
-      const blocks: Block[] = [section(`*${escapeMrkdwn(clip(reply.title, 200))}*`), ...parts.map((p) => section(p))];
-      if (droppedLines > 0) blocks.push(context(`_${plural(droppedLines, "more line")} not shown_`));
-      return blocks;
-    }
+    case "answer":
+      return answerMessage(reply).blocks;
     case "parse_error":
       return [section(`:warning: ${escapeMrkdwn(reply.text)}`)];
     case "refused": {
@@ -288,5 +285,16 @@ export function answerBlocks(reply: Reply): Block[] {
  * field as markup too (`<!channel>` notifies a channel), so user text in it is escaped as in blocks.
  */
 export function answerText(reply: Reply): string {
-  return clip(escapeMrkdwn(reply.kind === "answer" ? `${reply.title}\n${reply.text}` : reply.text), SLACK_LIMITS.fallbackText);
+  if (reply.kind === "answer") return answerMessage(reply).text;
+  return clip(escapeMrkdwn(reply.text), SLACK_LIMITS.fallbackText);
+}
+
+/**
+ * An answer as one Slack message within every limit (message-fit.ts): cut at its `overflow.keep`
+ * end with a note saying what was cut and how to see it; `uploaded` names the file holding the
+ * whole text when one was uploaded beside it.
+ */
+export function answerMessage(reply: Extract<Reply, { kind: "answer" }>, uploaded?: string): FittedMessage {
+  const more = uploaded ? `The whole text is in the file \`${uploaded}\` in this conversation.` : (reply.overflow?.more ?? "Narrow the question to see the rest.");
+  return fitAnswer(reply.title, reply.text, { keep: reply.overflow?.keep ?? "head", more });
 }

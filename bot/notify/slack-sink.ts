@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import { finalEventTypes, type EngineEvent } from "../../engine/event-types.ts";
 import { failureBlocks, fallbackText, headBlocks, logBlocks, summaryBlocks, who, type Block } from "./blocks.ts";
 import { escapeMrkdwn } from "./block-kit.ts";
+import { guardMessage } from "./message-fit.ts";
 import type { ThreadSink } from "./consumer.ts";
 import { clip, parseOrigin } from "./format.ts";
 import { HeadUpdates } from "./head-updates.ts";
@@ -84,7 +85,7 @@ export function createSlackSink(opts: SlackSinkOptions): SlackSink {
 
   const updates = new HeadUpdates<ThreadState>(async (head, state) => {
     try {
-      await client.chat.update({ channel: head.channel, ts: head.ts, text: fallbackText(state), blocks: headBlocks(state) });
+      await client.chat.update({ channel: head.channel, ts: head.ts, ...guardMessage({ text: fallbackText(state), blocks: headBlocks(state) }) });
     } catch (err) {
       if (!isPermanent(err)) throw err;
       log.warn({ deploymentId: state.deploymentId, channel: head.channel, slackError: slackError(err) }, "head message edit refused by Slack");
@@ -104,8 +105,7 @@ export function createSlackSink(opts: SlackSinkOptions): SlackSink {
   async function postHead(state: ThreadState, channel: string, threadTs: string | undefined): Promise<Head> {
     const res = await client.chat.postMessage({
       channel,
-      text: fallbackText(state),
-      blocks: headBlocks(state),
+      ...guardMessage({ text: fallbackText(state), blocks: headBlocks(state) }),
       unfurl_links: false,
       unfurl_media: false,
       ...(threadTs ? { thread_ts: threadTs } : {}),
@@ -118,7 +118,8 @@ export function createSlackSink(opts: SlackSinkOptions): SlackSink {
   }
 
   async function reply(head: Head, blocks: Block[], text: string): Promise<void> {
-    await client.chat.postMessage({ channel: head.channel, thread_ts: head.replyTs, text: clip(text, 3000), blocks, unfurl_links: false, unfurl_media: false });
+    // Every thread reply passes the one guard: never a message larger than Slack takes.
+    await client.chat.postMessage({ channel: head.channel, thread_ts: head.replyTs, ...guardMessage({ text, blocks }), unfurl_links: false, unfurl_media: false });
   }
 
   async function postLog(head: Head, state: ThreadState, event: Extract<EngineEvent, { type: "step.log" }>): Promise<void> {

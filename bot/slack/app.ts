@@ -189,7 +189,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       }
     }
     try {
-      await sendReply(app.client, target, reply);
+      await sendReply(app.client, target, reply, log);
     } catch (err) {
       log.error({ user: input.user, channel: input.channel, reply: reply.kind, ...errorFields(err) }, "could not reply on Slack");
     }

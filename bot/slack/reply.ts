@@ -1,6 +1,8 @@
 import type { WebClient } from "@slack/web-api";
 import type { Reply } from "../dispatch-types.ts";
-import { answerBlocks, answerText } from "../notify/blocks.ts";
+import { answerBlocks, answerMessage, answerText } from "../notify/blocks.ts";
+import { guardMessage } from "../notify/message-fit.ts";
+import { errorFields, silentLogger, type Logger } from "../../lib/logger.ts";
 
 /**
  * Where and how a command's reply goes. Mistakes and refusals are shown only to the person who
@@ -40,11 +42,31 @@ export function howToReply(source: ReplySource, kind: Reply["kind"]): How {
   }
 }
 
-export async function sendReply(client: WebClient, target: ReplyTarget, reply: Reply): Promise<void> {
+/**
+ * The message for a reply, within Slack's limits. An answer too long for one message is cut
+ * (message-fit.ts); a log answer's whole text is first uploaded as a file where the channel sees
+ * the reply (files.uploadV2), and the cut message says where it is. A failed upload is logged and
+ * the note then says how to ask for less instead.
+ */
+async function replyMessage(client: WebClient, target: ReplyTarget, reply: Reply, how: How, log: Logger): Promise<{ text: string; blocks: ReturnType<typeof answerBlocks> }> {
+  if (reply.kind !== "answer") return guardMessage({ text: answerText(reply), blocks: answerBlocks(reply) });
+  const fitted = answerMessage(reply);
+  const file = reply.overflow?.file;
+  if (!fitted.cut || !file || how !== "visible") return guardMessage(fitted);
+  try {
+    const where = target.threadTs ? { channel_id: target.channel, thread_ts: target.threadTs } : { channel_id: target.channel };
+    await client.filesUploadV2({ ...where, filename: file, title: reply.title, content: reply.text });
+    return guardMessage(answerMessage(reply, file));
+  } catch (err) {
+    log.warn({ channel: target.channel, ...errorFields(err) }, "could not upload a long answer as a file; sending its cut message only");
+    return guardMessage(fitted);
+  }
+}
+
+export async function sendReply(client: WebClient, target: ReplyTarget, reply: Reply, log: Logger = silentLogger): Promise<void> {
   const how = howToReply(target.source, reply.kind);
   if (how === "none") return;
-  const blocks = answerBlocks(reply);
-  const text = answerText(reply);
+  const { text, blocks } = await replyMessage(client, target, reply, how, log);
   if (target.source === "command" && target.respond) {
     await target.respond({ response_type: how === "ephemeral" ? "ephemeral" : "in_channel", replace_original: false, text, blocks });
     return;

@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createSlackApp, type SlackApp } from "../../bot/slack/app.ts";
-import { FakeDispatch } from "../support/fake-dispatch.ts";
-import { FakeSlack, type RecordedCall } from "../support/fake-slack.ts";
+import { WebClient } from "@slack/web-api";
+import { BIG_LOG, FakeDispatch } from "../support/fake-dispatch.ts";
+import { blockProblems, blocksTextLength, FakeSlack, MESSAGE_SIZE, type RecordedCall } from "../support/fake-slack.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const SECRET = "test-signing-secret";
@@ -205,6 +206,54 @@ describe("Slack app over HTTP (real Bolt, fake Slack, real Redis)", () => {
     const r = await fake.waitForCall((c) => c.method === "response_url" && String(c.args.text).startsWith("That command is too long"), { from });
     expect(r.args.response_type).toBe("ephemeral");
     expect(dispatched()).toBe(n);
+  });
+
+  // Issue 11 item 9: a reply larger than a message can hold is never sent as one oversized message.
+  it("the fake Slack refuses an oversized message as Slack does", async () => {
+    const client = new WebClient(TOKEN, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } });
+    const section = (n: number) => ({ type: "section", text: { type: "mrkdwn", text: "x".repeat(n) } });
+    const refused = (p: Promise<unknown>) => p.then(() => "ok", (e: { data?: { error?: string } }) => e.data?.error);
+    // 43 sections of 2990 characters (128 kB): each block is valid, the message is not.
+    expect(await refused(client.chat.postMessage({ channel: "C0WEB", text: "big", blocks: Array.from({ length: 43 }, () => section(2990)) }))).toBe("msg_blocks_too_long");
+    expect(await refused(client.chat.postMessage({ channel: "C0WEB", text: "big", blocks: Array.from({ length: 51 }, () => section(10)) }))).toBe("invalid_blocks");
+    expect(await refused(client.chat.postMessage({ channel: "C0WEB", text: "big", blocks: [section(3001)] }))).toBe("invalid_blocks");
+    const posted = await client.chat.postMessage({ channel: "C0WEB", text: "t".repeat(41_000) });
+    expect(posted.response_metadata?.warnings).toEqual(["message_truncated"]);
+    expect(await refused(client.chat.update({ channel: "C0WEB", ts: posted.ts!, text: "t".repeat(41_000) }))).toBe("msg_too_long");
+  });
+
+  /** A message Slack took whole: within every limit, and not truncated. */
+  function expectOneMessage(args: Record<string, unknown>) {
+    expect(blockProblems(args.blocks)).toEqual([]);
+    expect(blocksTextLength(args.blocks)).toBeLessThanOrEqual(MESSAGE_SIZE.blocksText);
+    expect(String(args.text).length).toBeLessThanOrEqual(MESSAGE_SIZE.text);
+  }
+  const textOf = (blocks: unknown) => (blocks as { text?: { text: string }; elements?: { text: string }[] }[]).map((b) => b.text?.text ?? b.elements?.map((e) => e.text).join(" ") ?? "").join("\n");
+
+  it("a 128 kB log answer in a thread: the whole log as a file in the thread, then one message with its tail saying where the rest is", async () => {
+    const from = since();
+    await fake.eventCallback(url, fake.appMentionEvent({ text: "<@UBOT0001> logs hello local", user: "U0BOB", channel: "C0WEB", ts: "1700001100.000100" }));
+    const done = await fake.waitForCall("files.completeUploadExternal", { from });
+    expect(done.args).toMatchObject({ channel_id: "C0WEB", thread_ts: "1700001100.000100" });
+    const file = [...fake.uploads.values()].find((u) => u.filename === "logs-hello-local.txt");
+    expect(file?.content).toBe(BIG_LOG);
+    const post = await fake.waitForCall((c) => c.method === "chat.postMessage" && c.args.thread_ts === "1700001100.000100", { from });
+    expect(post.index).toBeGreaterThan(done.index);
+    expectOneMessage(post.args);
+    const shown = textOf(post.args.blocks);
+    expect(shown).toContain(BIG_LOG.split("\n").at(-1));
+    expect(shown).not.toContain("line 00000 ");
+    expect(shown).toMatch(/… \d+ earlier lines \(\d+ kB\) not shown\. The whole text is in the file `logs-hello-local\.txt` in this conversation\./);
+    expect(fake.messages.find((m) => m.thread_ts === "1700001100.000100" && !m.ephemeralTo)?.truncated).toBeUndefined();
+  });
+
+  it("a 128 kB answer to a slash command fits its response_url message", async () => {
+    const from = since();
+    await fake.slashCommand(url, { text: "logs hello local", user: "U0ALICE", channel: "C0WEB", channelName: "web" });
+    const r = await fake.waitForCall("response_url", { from });
+    expectOneMessage(r.args);
+    expect(r.args.response_type).toBe("in_channel");
+    expect(textOf(r.args.blocks)).toContain(BIG_LOG.split("\n").at(-1));
   });
 
   it("Approve and Rollback buttons become commands with the presser as actor", async () => {

@@ -1,5 +1,8 @@
 import type { ChatRequest, Reply } from "../../bot/dispatch-types.ts";
 
+/** 1600 numbered lines of 80 characters (128 kB), the answer to `logs`. */
+export const BIG_LOG = Array.from({ length: 1600 }, (_, i) => `line ${String(i).padStart(5, "0")} ${"x".repeat(69)}`).join("\n");
+
 /**
  * A stand-in for bot/dispatch.ts: records requests and answers like the real one would.
  * `hold()` blocks dispatches until released; `delayMs` slows each one down.
@@ -21,6 +24,9 @@ export class FakeDispatch {
         return { kind: "deployment", deploymentId: "d-42", text: `deploying ${rest.join(" ")}` };
       case "status":
         return { kind: "answer", title: `status ${rest[0]}`, text: "web.1  app1:5001  RUNNING" };
+      case "logs":
+        // 128 kB of log: more than one Slack message holds (issue 11 item 9).
+        return { kind: "answer", title: `logs of ${rest.join(" ")}`, text: BIG_LOG, overflow: { keep: "tail", more: "`logs hello local web 50` shows fewer lines.", file: "logs-hello-local.txt" } };
       case "approve":
       case "reject":
         return { kind: "done", text: `${verb}d ${rest[0]}` };

@@ -16,11 +16,11 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { SlackSender, type SendResult } from "./fake-slack/sender.ts";
 import { FakeSocketMode } from "./fake-slack/socket-mode.ts";
-import { FakeWorkspace, parseArgs, readBody } from "./fake-slack/web-api.ts";
+import { blockProblems, blocksTextLength, FakeWorkspace, MESSAGE_SIZE, parseArgs, readBody } from "./fake-slack/web-api.ts";
 
 export { slackSignature, type SendOptions, type SendResult } from "./fake-slack/sender.ts";
 export { FakeSocketMode, type Delivery, type Envelope, type SocketModeAck, type SocketModeConnection } from "./fake-slack/socket-mode.ts";
-export { blockProblems, type FakeMessage, type FakeUser, type FakeUsergroup } from "./fake-slack/web-api.ts";
+export { blockProblems, blocksTextLength, MESSAGE_SIZE, type FakeMessage, type FakeUser, type FakeUsergroup } from "./fake-slack/web-api.ts";
 
 export interface RecordedCall {
   /** Web API method ("chat.postMessage"), or "upload" / "response_url". */
@@ -156,6 +156,10 @@ export class FakeSlack extends FakeWorkspace {
     if (url.pathname.startsWith("/respond/")) {
       const args = await parseArgs(req, raw);
       this.record("response_url", { ...args, url: url.pathname });
+      // A response_url takes the same message as chat.postMessage, with the same limits.
+      const problems = args.blocks !== undefined ? blockProblems(args.blocks) : [];
+      if (problems.length > 0) return send(200, { ok: false, error: "invalid_blocks", errors: problems });
+      if (blocksTextLength(args.blocks) > MESSAGE_SIZE.blocksText) return send(200, { ok: false, error: "msg_blocks_too_long" });
       send(200, { ok: true });
       return;
     }

@@ -13,6 +13,7 @@ import {
   type Block,
   type SectionBlock,
 } from "../../bot/notify/blocks.ts";
+import { blocksTextLength } from "../../bot/notify/message-fit.ts";
 
 let seq = 0;
 function fold(bodies: EngineEventBody[]): ThreadState {
@@ -47,6 +48,8 @@ function buttons(blocks: Block[]) {
 /** Slack's limits, checked on every rendering the tests make. */
 function expectWithinLimits(blocks: Block[]) {
   expect(blocks.length).toBeLessThanOrEqual(50);
+  // All blocks' text together: Slack refuses more with msg_blocks_too_long (block-kit.ts SLACK_LIMITS).
+  expect(blocksTextLength(blocks)).toBeLessThanOrEqual(12_000);
   for (const b of blocks) {
     if (b.type === "section") expect(b.text.text.length).toBeLessThanOrEqual(3000);
     if (b.type === "context") expect(b.elements.length).toBeLessThanOrEqual(10);
@@ -235,7 +238,7 @@ describe("answerBlocks", () => {
     expect((blocks[0] as SectionBlock).text.text).toBe("*status web*");
     expect((blocks[1] as SectionBlock).text.text.startsWith("web.0  app0:50  RUNNING")).toBe(true);
     expect(blocks.at(-1)).toMatchObject({ type: "context" });
-    expect(textOf(blocks)).toMatch(/_\d+ more lines not shown_/);
+    expect(textOf(blocks)).toMatch(/_… \d+ more lines \(\d+ kB\) not shown\. Narrow the question to see the rest\._/);
   });
 
   it("escapes", () => {

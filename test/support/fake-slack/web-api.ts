@@ -13,6 +13,8 @@ export interface FakeMessage {
   blocks?: unknown[];
   /** Set for chat.postEphemeral: the only user who sees it. */
   ephemeralTo?: string;
+  /** Slack cut the text at 40,000 characters (it answered with a `message_truncated` warning). */
+  truncated?: boolean;
   edits: number;
 }
 
@@ -77,6 +79,30 @@ export function blockProblems(blocks: unknown): string[] {
   return problems;
 }
 
+/** All text a message's blocks carry (section and context text, button text and values). */
+export function blocksTextLength(blocks: unknown): number {
+  if (!Array.isArray(blocks)) return 0;
+  let n = 0;
+  for (const b of blocks as Record<string, any>[]) {
+    if (typeof b.text?.text === "string") n += b.text.text.length;
+    for (const e of Array.isArray(b.elements) ? b.elements : []) {
+      if (typeof e.text === "string") n += e.text.length;
+      if (typeof e.text?.text === "string") n += e.text.text.length;
+      if (typeof e.value === "string") n += e.value.length;
+    }
+  }
+  return n;
+}
+
+/**
+ * Slack's size limits on a whole message, as Slack answers them: blocks whose text together
+ * passes 12,000 characters are refused with `msg_blocks_too_long` (slackapi/bolt-js#2509; Slack
+ * does not publish the exact edge); a `text` over 40,000 characters is truncated with a
+ * `message_truncated` warning by chat.postMessage and refused with `msg_too_long` by chat.update
+ * (api.slack.com/changelog/2018-04-truncating-really-long-messages).
+ */
+export const MESSAGE_SIZE = { blocksText: 12_000, text: 40_000 } as const;
+
 /** What the fake Web API serves; FakeSlack puts it on HTTP. */
 export class FakeWorkspace {
   readonly messages: FakeMessage[] = [];
@@ -124,18 +150,24 @@ export class FakeWorkspace {
       if (a.blocks !== undefined) {
         const problems = blockProblems(a.blocks);
         if (problems.length > 0) return fail("invalid_blocks", { errors: problems });
+        if (blocksTextLength(a.blocks) > MESSAGE_SIZE.blocksText) return fail("msg_blocks_too_long");
       }
+      if (method === "chat.update" && typeof a.text === "string" && a.text.length > MESSAGE_SIZE.text) return fail("msg_too_long");
       return undefined;
     };
+    // chat.postMessage and chat.postEphemeral keep the first 40,000 characters and warn.
+    const long = typeof a.text === "string" && a.text.length > MESSAGE_SIZE.text;
+    const warned = (x: Record<string, unknown>) => (long ? { ...x, warning: "message_truncated", response_metadata: { warnings: ["message_truncated"] } } : x);
+    const text = long ? (a.text as string).slice(0, MESSAGE_SIZE.text) : a.text;
     switch (method) {
       case "auth.test":
         return ok({ url: "https://raptor-test.slack.com/", team: "Raptor Test", user: "raptor", team_id: this.teamId, user_id: this.botUserId, bot_id: this.botId });
       case "chat.postMessage": {
         const bad = checkMessage();
         if (bad) return bad;
-        const m: FakeMessage = { channel: a.channel, ts: this.nextTs(), text: a.text, blocks: a.blocks, edits: 0, ...(a.thread_ts ? { thread_ts: a.thread_ts } : {}) };
+        const m: FakeMessage = { channel: a.channel, ts: this.nextTs(), text, blocks: a.blocks, edits: 0, ...(a.thread_ts ? { thread_ts: a.thread_ts } : {}), ...(long ? { truncated: true } : {}) };
         this.messages.push(m);
-        return ok({ channel: m.channel, ts: m.ts, message: { type: "message", text: m.text, user: this.botUserId, bot_id: this.botId, ts: m.ts, blocks: m.blocks, ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}) } });
+        return ok(warned({ channel: m.channel, ts: m.ts, message: { type: "message", text: m.text, user: this.botUserId, bot_id: this.botId, ts: m.ts, blocks: m.blocks, ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}) } }));
       }
       case "chat.update": {
         const bad = checkMessage();
@@ -151,9 +183,9 @@ export class FakeWorkspace {
         const bad = checkMessage();
         if (bad) return bad;
         if (!a.user) return fail("user_not_found");
-        const m: FakeMessage = { channel: a.channel, ts: this.nextTs(), text: a.text, blocks: a.blocks, ephemeralTo: a.user, edits: 0, ...(a.thread_ts ? { thread_ts: a.thread_ts } : {}) };
+        const m: FakeMessage = { channel: a.channel, ts: this.nextTs(), text, blocks: a.blocks, ephemeralTo: a.user, edits: 0, ...(a.thread_ts ? { thread_ts: a.thread_ts } : {}), ...(long ? { truncated: true } : {}) };
         this.messages.push(m);
-        return ok({ message_ts: m.ts });
+        return ok(warned({ message_ts: m.ts }));
       }
       case "users.info": {
         const u = this.users.get(a.user);
