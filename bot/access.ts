@@ -31,6 +31,7 @@ export function actionFor(kind: Command["kind"]): AccessAction | undefined {
       return "approve";
     case "logs":
     case "config":
+    case "show":
     // A plan shows the config diff; whether the asker may run the change is part of its answer.
     case "plan":
       return "read";

@@ -21,6 +21,8 @@ export type Command =
   | { kind: "approve"; id: string }
   | { kind: "reject"; id: string; reason?: string }
   | { kind: "cancel"; id: string }
+  /** Replays a deployment's thread (its steps and outcome) from the stored events. */
+  | { kind: "show"; id: string }
   | { kind: "apps" }
   /** `check`: run the readiness checks on the hosts (`hosts check [<squad>]`) instead of listing them. */
   | { kind: "hosts"; squad?: string; check?: true }

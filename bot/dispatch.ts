@@ -229,6 +229,7 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
     case "hosts":
     case "queue":
     case "beat":
+    case "show":
     case "help":
     case "deploys":
     case "who-deployed": {

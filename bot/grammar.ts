@@ -113,6 +113,7 @@ function parseVerb(verb: string, words: Word[], text: string, ctx: ParseContext)
     case "approve":
     case "reject":
     case "cancel":
+    case "show":
       return parseDecision(verb, words, text);
     case "hosts":
       return parseHosts(words);

@@ -25,6 +25,7 @@ export const VERBS = [
   "approve",
   "reject",
   "cancel",
+  "show",
   "apps",
   "hosts",
   "queue",
@@ -213,6 +214,13 @@ export const COMMAND_HELP: readonly Entry[] = [
     example: "cancel d-k3j9x2ab",
     summary: "stop a queued or running deployment",
     detail: [],
+  },
+  {
+    topic: "show",
+    usage: "show <id>",
+    example: "show d-k3j9x2ab",
+    summary: "replay a deployment's thread: what was asked, each step, logs, failures and the outcome",
+    detail: ["Works for running and finished deployments; `queue` lists the open ones.", "Shown to whoever may read the environment's logs."],
   },
   { topic: "apps", usage: "apps", example: "apps", summary: "the apps and their environments", detail: [] },
   {

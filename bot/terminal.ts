@@ -4,11 +4,44 @@ import { followDeployment } from "../engine/events.ts";
 import type { EngineEvent } from "../engine/event-types.ts";
 import { dispatch, type DispatchDeps } from "./dispatch.ts";
 import type { Actor, Reply } from "./dispatch-types.ts";
+import { toPlain } from "./notify/markup.ts";
 import { renderTerminal } from "./notify/terminal-lines.ts";
 import { reduceThread, type ThreadState } from "./notify/thread.ts";
 import { saidLines, watchSaid } from "./terminal-feed.ts";
+import { watchBeatReports } from "./terminal-news.ts";
 
-export type Print = (line: string) => void;
+/** Prints one line; thread lines come with the thread they belong to. */
+export type Print = (line: string, thread?: ThreadState) => void;
+
+/** `[d-k3j9x2ab hello local]`: which deployment a line belongs to. */
+export function threadTag(deploymentId: string, thread?: Pick<ThreadState, "app" | "env">): string {
+  return `[${deploymentId}${thread?.app ? ` ${thread.app} ${thread.env}` : ""}]`;
+}
+
+/**
+ * The threads the terminal is following at once. While one runs alone its lines print as they
+ * are; once two or more run together, every line of each names its deployment, and keeps doing
+ * so until that deployment ends (a line that was tagged once is never left to guess after).
+ */
+export class ThreadBoard {
+  private readonly active = new Set<string>();
+  private readonly tagged = new Set<string>();
+
+  constructor(private readonly print: Print) {}
+
+  /** Starts following `deploymentId`; returns the printer for its lines. */
+  open(deploymentId: string): Print {
+    this.active.add(deploymentId);
+    if (this.active.size > 1) for (const id of this.active) this.tagged.add(id);
+    return (line, thread) => this.print(this.tagged.has(deploymentId) ? `${threadTag(deploymentId, thread)} ${line}` : line, thread);
+  }
+
+  /** Stops following `deploymentId` (its final event was printed, or the follow ended). */
+  close(deploymentId: string): void {
+    this.active.delete(deploymentId);
+    this.tagged.delete(deploymentId);
+  }
+}
 
 export function replyLines(reply: Reply): string[] {
   switch (reply.kind) {
@@ -17,7 +50,8 @@ export function replyLines(reply: Reply): string[] {
     case "refused":
       return [`✗ ${reply.text}`];
     case "answer":
-      return [reply.title, ...reply.text.split("\n")];
+      // Answers carry emphasis for Slack (markup.ts); the terminal shows plain text.
+      return [toPlain(reply.title), ...toPlain(reply.text).split("\n")];
     case "deployment":
     case "done":
       return [reply.text];
@@ -36,7 +70,7 @@ export async function followThread(conn: Redis, prefix: string, deploymentId: st
     deploymentId,
     (e) => {
       const next = reduceThread(state, e);
-      for (const line of renderTerminal(state, next, e)) print(line);
+      for (const line of renderTerminal(state, next, e)) print(line, next);
       state = next;
     },
     opts,
@@ -60,19 +94,29 @@ export async function runRepl(
   };
   const followers = new AbortController();
   const following = new Set<string>();
+  const board = new ThreadBoard(print);
   const follow = (deploymentId: string, from?: string) => {
     if (following.has(deploymentId)) return;
     following.add(deploymentId);
     const conn = deps.connection();
-    void followThread(conn, deps.engine.prefix, deploymentId, print, { signal: followers.signal, from })
+    // Lines name their deployment while several run at once (ThreadBoard).
+    void followThread(conn, deps.engine.prefix, deploymentId, board.open(deploymentId), { signal: followers.signal, from })
       .catch((err) => print(`(lost the thread of ${deploymentId}: ${(err as Error).message})`))
       .finally(() => {
+        board.close(deploymentId);
         following.delete(deploymentId);
         conn.disconnect();
         rl.prompt();
       });
   };
   print(`Raptor terminal chat. You are ${actor.id}. Type \`help\` for commands, \`exit\` to leave.`);
+  // The beat's news (a timed lock released, a host down) shows here as in a Slack channel.
+  const news = deps.connection();
+  void watchBeatReports(news, deps.engine.prefix, (l) => (print(l), rl.prompt()), followers.signal)
+    .catch((err) => {
+      if (!followers.signal.aborted) print(`(the beat's news will not show here: ${(err as Error).message})`);
+    })
+    .finally(() => news.disconnect());
   // Commands run with `raptor say` elsewhere show here with their threads, as in a Slack channel.
   // Not awaited: readline is already reading, and lines typed (or piped) meanwhile must not be lost.
   const feed = deps.connection();
@@ -103,5 +147,6 @@ export async function runRepl(
   }
   followers.abort();
   feed.disconnect();
+  news.disconnect();
   rl.close();
 }

@@ -9,6 +9,7 @@ import type { Command } from "../command.ts";
 import type { Reply } from "../dispatch-types.ts";
 import type { Environment } from "../../playbooks/types.ts";
 import { notFound } from "./catalog.ts";
+import { strong } from "../notify/markup.ts";
 import { routingView, type RoutedProc, type RoutingView } from "./routing.ts";
 import { plural } from "../../lib/plural.ts";
 
@@ -39,7 +40,7 @@ export async function statusAnswer(deps: EngineApiDeps, app: string, env?: strin
     const live = await liveProcs(deps.db, app, e);
     const states = await liveStates(deps, environment.squad, [...new Set(live.map((p) => p.host))]);
     const routing = await routingOf(deps, environment, live);
-    const lines = [`*${app} ${e}*: ${cur ? `v${cur.number}` : "never deployed"}${lock ? ` — locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}` : ""}`];
+    const lines = [`${strong(`${app} ${e}`)}: ${cur ? `v${cur.number}` : "never deployed"}${lock ? ` — locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}` : ""}`];
     for (const [host, onHost] of groupBy(live, (p) => p.host)) {
       const st = states.get(host);
       const shown = onHost.map((p) => `${p.name} ${typeof st === "string" ? "?" : (st?.[p.name] ?? "MISSING")}${routing?.notRouted.has(p.name) ? " (not routed)" : ""}`);
@@ -93,7 +94,7 @@ export async function hostsAnswer(deps: EngineApiDeps, squadName?: string): Prom
   const rows = new Map((await allHosts(deps.db)).map((h) => [h.name, h]));
   const lines: string[] = [];
   for (const s of squads) {
-    lines.push(`*${s.name}* (${s.transport}, ports ${s.ports.from}-${s.ports.to})`);
+    lines.push(`${strong(s.name)} (${s.transport}, ports ${s.ports.from}-${s.ports.to})`);
     const live = await liveProcsOnHosts(deps.db, s.hosts);
     for (const h of s.hosts) {
       const n = live.filter((p) => p.host === h).length;

@@ -1,6 +1,7 @@
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { checkSquads, type SquadReport } from "../../engine/host-checks/run.ts";
 import type { Reply } from "../dispatch-types.ts";
+import { strong } from "../notify/markup.ts";
 import { plural } from "../../lib/plural.ts";
 
 const MARK = { ok: "✓", warn: "!", fail: "✗", skip: "–" } as const;
@@ -12,7 +13,7 @@ const MARK = { ok: "✓", warn: "!", fail: "✗", skip: "–" } as const;
 export function renderHostsCheck(reports: readonly SquadReport[]): string {
   const lines: string[] = [];
   for (const s of reports) {
-    lines.push(`*${s.squad}*`);
+    lines.push(strong(s.squad));
     for (const h of s.hosts) {
       const bad = h.checks.filter((c) => c.status === "fail").length;
       const verdict = bad ? `not ready (${plural(bad, "problem")})` : "ready";

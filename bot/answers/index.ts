@@ -10,8 +10,9 @@ import { hostsAnswer, logsAnswer, statusAnswer } from "./fleet.ts";
 import { hostsCheckAnswer } from "./hosts-check.ts";
 import { beatAnswer } from "./beat.ts";
 import { queueAnswer } from "./queue.ts";
+import { showAnswer } from "./show.ts";
 
-export type QueryCommand = Extract<Command, { kind: "status" | "releases" | "logs" | "config" | "apps" | "hosts" | "queue" | "beat" | "help" | "deploys" | "who-deployed" }>;
+export type QueryCommand = Extract<Command, { kind: "status" | "releases" | "logs" | "config" | "apps" | "hosts" | "queue" | "beat" | "help" | "deploys" | "who-deployed" | "show" }>;
 
 /** Answers a question from the database, the playbook and (for status and logs) supervisord live. */
 export async function answerQuery(deps: EngineApiDeps, cmd: QueryCommand): Promise<Reply> {
@@ -39,6 +40,8 @@ export async function answerQuery(deps: EngineApiDeps, cmd: QueryCommand): Promi
       return deploysAnswer(deps, cmd.app, cmd.env, cmd.sinceMs);
     case "who-deployed":
       return whoDeployedAnswer(deps, cmd.app, cmd.env);
+    case "show":
+      return showAnswer(deps, cmd.id);
     default: {
       const never: never = cmd;
       throw new Error(`unhandled query ${JSON.stringify(never)}`);

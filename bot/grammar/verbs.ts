@@ -162,8 +162,8 @@ export function parseUnlock(words: Word[], ctx: ParseContext): Command {
   return { kind: "unlock", app: t.app, env: t.env };
 }
 
-/** approve <id> / cancel <id> / reject <id> [reason...] */
-export function parseDecision(verb: "approve" | "reject" | "cancel", words: Word[], text: string): Command {
+/** approve <id> / cancel <id> / show <id> / reject <id> [reason...] */
+export function parseDecision(verb: "approve" | "reject" | "cancel" | "show", words: Word[], text: string): Command {
   const w0 = words[0];
   if (!w0) fail(`${verb} needs a deployment id, e.g. \`${verb} d-k3j9x2ab\` (the id is in the deployment's thread).`);
   const id = deploymentId(w0.text, verb);

@@ -1,6 +1,7 @@
 import { plural } from "../../lib/plural.ts";
 import { clip } from "./format.ts";
 import { context, escapeMrkdwn, section, SLACK_LIMITS, type Block } from "./block-kit.ts";
+import { toMrkdwn, toPlain } from "./markup.ts";
 
 /**
  * Pure: makes one Slack message out of text of any size, within every limit Slack puts on a
@@ -77,7 +78,7 @@ function keepLines(lines: readonly string[], keep: Keep, budget: number): { kept
 function pack(lines: readonly string[], size: number): string[] {
   const parts: string[] = [];
   let cur = "";
-  for (const line of lines.map(escapeMrkdwn)) {
+  for (const line of lines.map((l) => toMrkdwn(escapeMrkdwn(l)))) {
     if (cur.length > 0 && cur.length + 1 + line.length > size) {
       parts.push(cur);
       cur = line;
@@ -114,7 +115,8 @@ export function fitAnswer(title: string, text: string, opts: { keep?: Keep; more
   const note = cut ? [context(`_${escapeMrkdwn(cutNote(cut, keep, opts.more))}_`)] : [];
   const blocks: Block[] = keep === "tail" ? [section(head), ...note, ...body] : [section(head), ...body, ...note];
   const summary = cut ? `${title} (${cutNote(cut, keep, undefined)})` : `${title}\n${text}`;
-  return { text: clip(escapeMrkdwn(summary), SLACK_LIMITS.fallbackText), blocks, ...(cut ? { cut } : {}) };
+  // The notification line is read as plain text by most clients: emphasis marks are dropped.
+  return { text: clip(escapeMrkdwn(toPlain(summary)), SLACK_LIMITS.fallbackText), blocks, ...(cut ? { cut } : {}) };
 }
 
 /**

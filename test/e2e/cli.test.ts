@@ -81,13 +81,27 @@ describe("raptor CLI", () => {
     expect(r.out).toContain('unknown app "nope". Known apps: hello, wc.');
   });
 
+  let deployOut = "";
   it("say deploy prints the thread, follows it to the end and exits 0; the proc answers", async () => {
     const r = await run(["say", "deploy hello local"], env);
+    deployOut = r.out;
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toMatch(/✓ resolve .*main → [0-9a-f]{7}/);
     expect(r.out).toContain("is now v1");
     const port = Number(/web:(\d+)/.exec(r.out)?.[1]);
     expect(await httpGet(bed.hosts[0]!.name, port)).toContain("hello from v7");
+  });
+
+  // Issue 11 item 11: `show <id>` replays a deployment's thread and outcome, as it was printed.
+  it("say show <id> replays the deploy's thread: the same step lines and outcome, from the database", async () => {
+    const id = /\[(d-[a-z0-9]+)\]/.exec(deployOut)?.[1];
+    expect(id, deployOut).toBeDefined();
+    const r = await run(["say", `show ${id}`], env);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toContain(`${id}: Deploy hello local, succeeded`);
+    const steps = (out: string) => out.split("\n").filter((l) => /^ {2}[✓✗–] /.test(l)).map((l) => l.replace(/ {2}[\d.]+m?s\b/, ""));
+    expect(steps(r.out)).toEqual(steps(deployOut));
+    expect(r.out).toMatch(/✓ Deploy hello local is now v1 \([0-9a-f]{7}\)/);
   });
 
   it("say exits 1 when the deployment fails, with the reason in the thread", async () => {
@@ -97,8 +111,11 @@ describe("raptor CLI", () => {
   });
 
   it("the terminal chat answers typed commands from the database and the playbook", async () => {
-    const r = await run(["bot"], env, "apps\nreleases hello local\nlock hello local testing\ndeploy hello local\nunlock hello local\nexit\n");
+    const r = await run(["bot"], env, "apps\nhosts\nreleases hello local\nlock hello local testing\ndeploy hello local\nunlock hello local\nexit\n");
     expect(r.code, r.err).toBe(0);
+    // Issue 11 item 11: plain text, not Slack mrkdwn (the squad heading was `*here*`).
+    expect(r.out).toMatch(/^here \(local, ports \d+-\d+\)$/m);
+    expect(r.out).not.toMatch(/\*here\*|:[a-z_]+:|<[^>\s]+\|[^>]+>/);
     expect(r.out).toContain("hello: local v1");
     expect(r.out).toMatch(/v1 .* by U_CLI/);
     expect(r.out).toContain("hello local is locked by U_CLI (testing).");

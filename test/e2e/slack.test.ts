@@ -102,6 +102,19 @@ describe("Slack end to end", () => {
     expect(fake.thread(STAGE, stageHeadTs).every((m) => m.ts === stageHeadTs || m.thread_ts === stageHeadTs)).toBe(true);
   });
 
+  // Issue 11 item 11: `show <id>` replays a deployment's thread in Slack too.
+  it("show <id> replays that deploy's thread: request, steps and outcome, in one message Slack takes", async () => {
+    const [first] = await h.engine.db.select().from(deployments).where(eq(deployments.env, "stage")).orderBy(deployments.createdAt).limit(1);
+    const mark = fake.calls.length;
+    await fake.slashCommand(url, { text: `show ${first!.id}`, user: DEV, channel: STAGE });
+    const r = await fake.waitForCall((c) => c.method === "response_url" && String(c.args.text).startsWith(first!.id), { from: mark });
+    expect(r.args.response_type).toBe("in_channel");
+    const shown = blocksText(r.args);
+    expect(shown).toContain(`${first!.id}: Deploy hello stage, succeeded`);
+    for (const step of ["resolve", "build", "release", "start", "uptest", "route", "teardown"]) expect(shown).toContain(`✓ ${step}`);
+    expect(shown).toMatch(/✓ Deploy hello stage is now v1 \([0-9a-f]{7}\)/);
+  });
+
   it("a second release's summary carries a Rollback button, and pressing it rolls back in the same thread", async () => {
     await repo.commit({ VERSION: "v2\n" });
     let mark = fake.calls.length;

@@ -13,7 +13,7 @@ import { VERBS } from "../../bot/help.ts";
 
 const KINDS = new Set([
   "deploy", "rollback", "scale", "restart", "status", "releases", "logs", "config", "config-set",
-  "config-unset", "lock", "unlock", "approve", "reject", "cancel", "apps", "hosts", "queue", "beat", "help",
+  "config-unset", "lock", "unlock", "approve", "reject", "cancel", "show", "apps", "hosts", "queue", "beat", "help",
   "plan", "promote", "deploys", "who-deployed",
 ]);
 

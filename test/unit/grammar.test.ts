@@ -158,6 +158,9 @@ const forms: Row[] = [
   ["reject d-k3j9x2ab", NONE, { kind: "reject", id: "d-k3j9x2ab" }],
   ["reject d-k3j9x2ab not during the sale", NONE, { kind: "reject", id: "d-k3j9x2ab", reason: "not during the sale" }],
   ["cancel #d-k3j9x2ab", NONE, { kind: "cancel", id: "d-k3j9x2ab" }],
+  // Issue 11 item 11: `show <id>` replays a deployment's thread.
+  ["show d-k3j9x2ab", NONE, { kind: "show", id: "d-k3j9x2ab" }],
+  ["Show #d-k3j9x2ab", BOUND, { kind: "show", id: "d-k3j9x2ab" }],
   // no-argument and optional-argument queries
   ["apps", NONE, { kind: "apps" }],
   ["beat", NONE, { kind: "beat" }],
@@ -299,6 +302,8 @@ const mistakes: ErrorRow[] = [
   ["config unset web production A A", NONE, "A is given twice; name each key once."],
   ["approve", NONE, "approve needs a deployment id, e.g. `approve d-k3j9x2ab` (the id is in the deployment's thread)."],
   ["approve x", NONE, '"x" is not a deployment id; ids look like `d-k3j9x2ab` (e.g. `approve d-k3j9x2ab`).'],
+  ["show", NONE, "show needs a deployment id, e.g. `show d-k3j9x2ab` (the id is in the deployment's thread)."],
+  ["show d-k3j9x2ab logs", NONE, 'unexpected "logs" at the end. Usage: `show <id>`, e.g. `show d-k3j9x2ab`.'],
   ["cancel d-k3j9x2ab now", NONE, 'unexpected "now" at the end. Usage: `cancel <id>`, e.g. `cancel d-k3j9x2ab`.'],
   ["apps please", NONE, 'unexpected "please" at the end. Usage: `apps`, e.g. `apps`.'],
   ["queue all", NONE, 'unexpected "all" at the end. Usage: `queue`, e.g. `queue`.'],

@@ -3,6 +3,11 @@ import type { EngineEvent, EngineEventBody } from "../../engine/event-types.ts";
 import { reduceThread, type ThreadState } from "../../bot/notify/thread.ts";
 import { renderTerminal } from "../../bot/notify/terminal-lines.ts";
 import { formatDuration, parseOrigin, truncateTail } from "../../bot/notify/format.ts";
+import { replyLines, ThreadBoard, threadTag } from "../../bot/terminal.ts";
+import { replayThread } from "../../bot/answers/show.ts";
+import { renderHostsCheck } from "../../bot/answers/hosts-check.ts";
+import { strong } from "../../bot/notify/markup.ts";
+import { answerBlocks } from "../../bot/notify/blocks.ts";
 
 let seq = 0;
 function ev(body: EngineEventBody): EngineEvent {
@@ -192,5 +197,62 @@ describe("format helpers", () => {
     expect(truncateTail("a\nbb\nccc", 6)).toEqual({ text: "bb\nccc", omittedLines: 1 });
     expect(truncateTail("short", 10)).toEqual({ text: "short", omittedLines: 0 });
     expect(truncateTail("x".repeat(20), 5)).toEqual({ text: "xxxxx", omittedLines: 0 });
+  });
+});
+
+// Issue 11 item 11: when several deployments run at once, each line names its deployment.
+describe("ThreadBoard", () => {
+  const web = { app: "hello", env: "local" } as ThreadState;
+  const prod = { app: "hello", env: "production" } as ThreadState;
+  it("prints a lone thread as is, tags every line of threads running together, and stops when alone again", () => {
+    const out: string[] = [];
+    const board = new ThreadBoard((l) => out.push(l));
+    const a = board.open("d-aaaa1111");
+    a("▶ Deploy hello local", web);
+    const b = board.open("d-bbbb2222");
+    a("  ✓ build  4.2s", web);
+    b("▶ Deploy hello production", prod);
+    board.close("d-aaaa1111");
+    b("✓ Deploy hello production is now v4", prod);
+    board.close("d-bbbb2222");
+    const c = board.open("d-cccc3333");
+    c("▶ Restart hello local", web);
+    expect(out).toEqual([
+      "▶ Deploy hello local",
+      "[d-aaaa1111 hello local]   ✓ build  4.2s",
+      "[d-bbbb2222 hello production] ▶ Deploy hello production",
+      "[d-bbbb2222 hello production] ✓ Deploy hello production is now v4",
+      "▶ Restart hello local",
+    ]);
+  });
+
+  it("names a deployment by id alone before its app is known", () => {
+    expect(threadTag("d-aaaa1111")).toBe("[d-aaaa1111]");
+    expect(threadTag("d-aaaa1111", web)).toBe("[d-aaaa1111 hello local]");
+  });
+});
+
+// Issue 11 item 11: `show <id>` replays the thread from stored events.
+describe("replayThread", () => {
+  it("gives the lines the terminal printed live, and the thread's outcome", () => {
+    const bodies: EngineEventBody[] = [queued, { type: "step.started", step: "build" }, { type: "step.finished", step: "build", durationMs: 4200, summary: "reused build 3f2a1c" }, { type: "deployment.succeeded", release: 42, previousRelease: 41, hosts: [], durationMs: 5000 }];
+    const live = transcript(bodies);
+    const { state, lines } = replayThread(bodies.map((b) => ev(b)));
+    expect(lines).toEqual(live);
+    expect(state?.status).toBe("succeeded");
+    expect(lines.slice(-2)).toEqual(["✓ Deploy web production is now v42, replacing v41 — took 5.0s", "  to undo: rollback web production v41"]);
+  });
+});
+
+// Issue 11 item 11: answers carry emphasis for Slack; the terminal prints plain text.
+describe("replyLines: plain text in the terminal", () => {
+  it.each<[string, string]>([
+    ["a squad heading", renderHostsCheck([{ squad: "local", hosts: [{ host: "127.0.0.1", checks: [{ name: "local", status: "ok", detail: "this machine" }] }] }])],
+    ["a status heading", `${strong("hello local")}: v3\n  127.0.0.1: web-5000 RUNNING`],
+  ])("%s has no Slack markup", (_, text) => {
+    const lines = replyLines({ kind: "answer", title: "t", text });
+    expect(lines.join("\n")).not.toMatch(/\*[^*\s][^*]*\*|[\uE000\uE001]|:[a-z_]+:|<[^>\s]+\|[^>]+>/);
+    // Slack gets the same heading in bold.
+    expect(answerBlocks({ kind: "answer", title: "t", text }).map((b) => (b.type === "section" ? b.text.text : "")).join("\n")).toMatch(/\*(local|hello local)\*/);
   });
 });
