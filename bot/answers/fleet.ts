@@ -27,6 +27,16 @@ async function routingOf(deps: EngineApiDeps, environment: Environment, live: Ro
   return routingView(config.name, config.kind, pool, nodes, live);
 }
 
+/**
+ * A lock as `status` shows it: who holds it, why, and when it ends (a timed lock, released by the
+ * beat then) or that it holds until `unlock`. Times in UTC, to the minute. Pure.
+ */
+export function lockText(lock: { heldBy: string; reason: string | null; expiresAt: Date | null }): string {
+  const why = lock.reason ? ` (${lock.reason})` : "";
+  const end = lock.expiresAt ? ` until ${lock.expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : " until unlocked";
+  return `locked by ${lock.heldBy}${why}${end}`;
+}
+
 export async function statusAnswer(deps: EngineApiDeps, app: string, env?: string): Promise<Reply> {
   const a = deps.playbook.apps[app];
   if (!a) return notFound(app);
@@ -40,7 +50,7 @@ export async function statusAnswer(deps: EngineApiDeps, app: string, env?: strin
     const live = await liveProcs(deps.db, app, e);
     const states = await liveStates(deps, environment.squad, [...new Set(live.map((p) => p.host))]);
     const routing = await routingOf(deps, environment, live);
-    const lines = [`${strong(`${app} ${e}`)}: ${cur ? `v${cur.number}` : "never deployed"}${lock ? ` — locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}` : ""}`];
+    const lines = [`${strong(`${app} ${e}`)}: ${cur ? `v${cur.number}` : "never deployed"}${lock ? ` — ${lockText(lock)}` : ""}`];
     for (const [host, onHost] of groupBy(live, (p) => p.host)) {
       const st = states.get(host);
       const shown = onHost.map((p) => `${p.name} ${typeof st === "string" ? "?" : (st?.[p.name] ?? "MISSING")}${routing?.notRouted.has(p.name) ? " (not routed)" : ""}`);

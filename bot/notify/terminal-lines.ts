@@ -50,6 +50,11 @@ function outcomeRelease(s: ThreadState): string {
   }
 }
 
+/** A beat report as one terminal line: `⚙ beat expire: hello local is unlocked: …`. */
+export function beatReportLine(event: Pick<Extract<EngineEvent, { type: "beat.report" }>, "job" | "text">): string {
+  return `⚙ beat ${event.job}: ${event.text}`;
+}
+
 export function renderTerminal(prev: ThreadState | undefined, next: ThreadState, event: EngineEvent): string[] {
   const step = (name: string) => next.steps.find((x) => x.name === name);
   switch (event.type) {
@@ -126,7 +131,7 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
     case "deployment.cancelled":
       return [`✗ ${kindVerb(next.kind)} ${target(next)} cancelled by ${event.by} — ${next.startedAt ? "after" : "after waiting"} ${formatDuration(event.durationMs)}`];
     case "beat.report":
-      return [`⚙ beat ${event.job}: ${event.text}`];
+      return [beatReportLine(event)];
     default: {
       const never: never = event;
       void never;

@@ -93,6 +93,14 @@ describe("chat values and names, end to end", () => {
     expect(same.text).toMatch(/✓ Deploy hello local: nothing changed, v\d+ \([0-9a-f]{7}\) already serves this build and config — took/);
     expect(same.text).not.toContain("to undo");
     expect(same.text).not.toMatch(/\b1 nodes\b|\b1 procs\b|\b0 procs running/);
+    // Issue 11 trial: the head of a deploy that changed nothing said "release: v3 → new".
+    expect(same.text).not.toContain("→ new");
+    // Issue 11 trial: `status` did not show when a timed lock ends.
+    await h.say("lock hello local 2h moving racks");
+    const status = await h.say("status hello local");
+    expect(status.text).toMatch(/hello local: v\d+ — locked by \S+ \(moving racks\) until \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(status.text).not.toContain("*hello local*");
+    await h.say("unlock hello local");
     await h.say("lock hello local moving racks");
     const locked = await h.say("deploy hello local");
     expect(locked.reply).toMatchObject({ kind: "refused", code: "lock_held" });

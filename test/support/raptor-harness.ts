@@ -8,6 +8,7 @@ import { Redis } from "ioredis";
 import { dispatch } from "../../bot/dispatch.ts";
 import type { Actor, Authorizer, Reply } from "../../bot/dispatch-types.ts";
 import { followThread } from "../../bot/terminal.ts";
+import { toPlain } from "../../bot/notify/markup.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { defaultEngineOptions, type EngineOptions } from "../../engine/context.ts";
 import { silentLogger, type Logger } from "../../lib/logger.ts";
@@ -117,7 +118,8 @@ export async function startHarness(o: {
     env: { DATABASE_URL: db.url, REDIS_URL, RAPTOR_PREFIX: prefix, RAPTOR_PLAYBOOKS: pbDir, RAPTOR_DATA: dataDir, RAPTOR_DRAIN_MS: "0" },
     async say(text, so = {}) {
       const reply = await dispatch({ engine, authorizer: o.authorizer ?? allowAll }, { text, actor: so.actor ?? { id: "U_TEST" }, origin: "terminal" });
-      const head = reply.kind === "answer" ? `${reply.title}\n${reply.text}` : reply.text;
+      // As the terminal shows it: plain text (answers carry emphasis marks for Slack).
+      const head = reply.kind === "answer" ? toPlain(`${reply.title}\n${reply.text}`) : reply.text;
       if (reply.kind !== "deployment" || so.follow === false) return { reply, lines: [], events: [], text: head };
       const f = await follow(reply.deploymentId, reply.since);
       return { reply, ...f, text: `${head}\n${f.text}` };

@@ -8,6 +8,8 @@ import { replayThread } from "../../bot/answers/show.ts";
 import { renderHostsCheck } from "../../bot/answers/hosts-check.ts";
 import { strong } from "../../bot/notify/markup.ts";
 import { answerBlocks } from "../../bot/notify/blocks.ts";
+import { lockText } from "../../bot/answers/fleet.ts";
+import { newsFilter } from "../../bot/terminal-news.ts";
 
 let seq = 0;
 function ev(body: EngineEventBody): EngineEvent {
@@ -254,5 +256,19 @@ describe("replyLines: plain text in the terminal", () => {
     expect(lines.join("\n")).not.toMatch(/\*[^*\s][^*]*\*|[\uE000\uE001]|:[a-z_]+:|<[^>\s]+\|[^>]+>/);
     // Slack gets the same heading in bold.
     expect(answerBlocks({ kind: "answer", title: "t", text }).map((b) => (b.type === "section" ? b.text.text : "")).join("\n")).toMatch(/\*(local|hello local)\*/);
+  });
+});
+
+// Issue 11 trial: a timed lock's end was not shown by `status`, its release not announced in the terminal.
+describe("locks and beat news in the terminal", () => {
+  it.each<[string, { heldBy: string; reason: string | null; expiresAt: Date | null }, string]>([
+    ["a timed lock shows its end", { heldBy: "U_CLI", reason: "testing", expiresAt: new Date("2026-11-30T02:00:00Z") }, "locked by U_CLI (testing) until 2026-11-30 02:00 UTC"],
+    ["a lock without time holds until unlocked", { heldBy: "alice", reason: null, expiresAt: null }, "locked by alice until unlocked"],
+  ])("%s", (_, lock, text) => expect(lockText(lock)).toBe(text));
+
+  it("a report sent to several channels is news once; the same report much later is news again", () => {
+    const isNews = newsFilter(60_000);
+    const r = { job: "expire", text: "hello local is unlocked" };
+    expect([isNews(r, 0), isNews(r, 10), isNews({ ...r, job: "hosts" }, 20), isNews(r, 70_000)]).toEqual([true, false, true, true]);
   });
 });
