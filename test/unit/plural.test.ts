@@ -27,7 +27,8 @@ describe("plurals", () => {
     const offenders = ["bot", "engine", "runners", "balancers", "playbooks", "db", "bin"]
       .flatMap((d) => sources(join(ROOT, d)))
       .flatMap((f) => readFileSync(f, "utf8").split("\n").map((line, i) => [`${relative(ROOT, f)}:${i + 1}`, line] as const))
-      .filter(([, line]) => handMade.test(line))
+      // A line that spells out its singular itself (`n === 1 ? "proc x" : `${n} procs``) is right as it is.
+      .filter(([, line]) => handMade.test(line) && !/=== 1 \? [`"][^"`]/.test(line))
       .map(([where, line]) => `${where}: ${line.trim()}`);
     expect(offenders).toEqual([]);
   });
