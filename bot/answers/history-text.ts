@@ -1,4 +1,5 @@
 import { age } from "../notify/changes-text.ts";
+import { plural } from "../../lib/plural.ts";
 
 /** An actor as the answer names it: answers are plain text (answerBlocks escapes them), so no mention markup. */
 const who = (actor: string | null | undefined): string => actor || "someone";
@@ -81,7 +82,7 @@ export function deployRequestsText(entries: readonly DeployRequestEntry[], now: 
           : "requested";
     return `${stamp(e.at)} (${age(e.at, now)} ago) ${who(e.actor)}: \`${e.asked}\` — ${how}`;
   });
-  return [`${entries.length} request${entries.length === 1 ? "" : "s"} in the last ${sinceText}, newest first:`, ...lines].join("\n");
+  return [`${plural(entries.length, "request")} in the last ${sinceText}, newest first:`, ...lines].join("\n");
 }
 
 /** The deployment that left a release serving, as `who deployed` tells it. */

@@ -1,5 +1,6 @@
 import { MAX_LISTED_COMMITS, type CommitRange, type ConfigDiff } from "../../engine/changes/types.ts";
 import type { RevertTarget } from "../../engine/event-types.ts";
+import { plural } from "../../lib/plural.ts";
 
 /**
  * Plain-text lines for a change's commits and config diff, shared by `plan`, `releases`, the
@@ -40,8 +41,8 @@ export function commitLines(r: CommitRange, indent = "  "): string[] {
 /** "3 new commits", "2 commits taken back", "1 new commit, 4 taken back". */
 export function commitCount(r: Pick<CommitRange, "addedCount" | "removedCount">): string {
   const parts: string[] = [];
-  if (r.addedCount) parts.push(`${r.addedCount} new commit${r.addedCount === 1 ? "" : "s"}`);
-  if (r.removedCount) parts.push(`${r.removedCount} commit${r.removedCount === 1 ? "" : "s"} taken back`);
+  if (r.addedCount) parts.push(`${plural(r.addedCount, "new commit")}`);
+  if (r.removedCount) parts.push(`${plural(r.removedCount, "commit")} taken back`);
   return parts.join(", ") || "no commit changes";
 }
 
