@@ -92,7 +92,7 @@ export function summarizeDay(deployments: readonly DayDeployment[], runs: readon
   return { envs: sorted, hosts };
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+import { plural } from "../../lib/plural.ts";
 /** Failures listed per environment before "and N more". */
 export const DIGEST_LIST_MAX = 5;
 
