@@ -6,9 +6,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { sql } from "drizzle-orm";
 import type { Redis } from "ioredis";
 import type { Db } from "../db/client.ts";
+import { pingDatabase } from "../db/queries/health.ts";
 import type { RaptorMetrics } from "./metrics.ts";
 
 /** Each dependency's answer: "ok", or why it is not (for the operator reading /healthz). */
@@ -36,7 +36,7 @@ export async function checkHealth(deps: { redis: Redis; db: Db }, timeoutMs = HE
     const pong = await within(deps.redis.ping(), timeoutMs);
     if (pong !== "PONG") throw new Error(`answered ${pong}`);
   };
-  const postgres = () => within(deps.db.execute(sql`select 1`), timeoutMs);
+  const postgres = () => within(pingDatabase(deps.db), timeoutMs);
   const [r, p] = await Promise.allSettled([redis(), postgres()]);
   const say = (s: PromiseSettledResult<unknown>) => (s.status === "fulfilled" ? "ok" : `failed: ${(s.reason as Error).message}`);
   return { ok: r.status === "fulfilled" && p.status === "fulfilled", redis: say(r), postgres: say(p) };
