@@ -12,11 +12,17 @@ export async function removeProcs(deps: EngineDeps, squad: Squad, list: readonly
   const failed: { proc: ProcRow; error: string }[] = [];
   await forEachHost(list, (p) => p.host, async (hostName, onHost) => {
     const h = hostHandle(deps, squad, hostName);
-    for (const p of onHost) {
-      try {
-        await runner.removeProc(h.host, h.supervisor, { name: p.name, root: squad.root });
-      } catch (err) {
-        failed.push({ proc: p, error: (err as Error).message });
+    try {
+      // All of the host's procs together: stops sent at once, one rm (issue 14, fault 2).
+      await runner.removeProcs(h.host, h.supervisor, { names: onHost.map((p) => p.name), root: squad.root });
+    } catch {
+      // Something failed: one at a time, so each proc's own error is known and the rest still go.
+      for (const p of onHost) {
+        try {
+          await runner.removeProc(h.host, h.supervisor, { name: p.name, root: squad.root });
+        } catch (err) {
+          failed.push({ proc: p, error: (err as Error).message });
+        }
       }
     }
   });

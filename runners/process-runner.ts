@@ -65,6 +65,8 @@ const LOG_TAIL_BYTES = 4000;
 /** Waiting polls (RUNNING, an open port) start fast and back off: most procs come up within a second. */
 const FIRST_POLL_MS = 20;
 const MAX_POLL_MS = 100;
+/** States in which a proc's process may still be alive. */
+const UP_STATES = new Set(["STARTING", "RUNNING", "BACKOFF", "STOPPING"]);
 
 /** The `process` runner: plain processes under supervisord, laid out as in proc-layout.ts. */
 export class ProcessRunner {
@@ -189,6 +191,32 @@ export class ProcessRunner {
     await supervisor.removeProcessGroup(o.name);
     // The log goes too: the evidence of a failed start was already taken by waitRunning.
     await run(host, ["rm", "-rf", "--", p.supervisorConf, p.dir, p.stdoutLog, `${p.stdoutLog}.1`, `${p.stdoutLog}.2`]);
+  }
+
+  /**
+   * Stops and removes several procs of one host together: every stop is sent at once (no wait),
+   * then supervisord is polled fast until they are all down (our polls also wake its main loop,
+   * which otherwise sleeps up to 1 s before noticing an exit), then their groups are removed and
+   * all their files go in one remote command. Idempotent, like removeProc. Throws ProcError when
+   * a proc is still up after `stopTimeoutMs` (default 60 s; supervisord kills after stopwaitsecs).
+   */
+  async removeProcs(host: Host, supervisor: Supervisor, o: { names: readonly string[]; root: string; stopTimeoutMs?: number }): Promise<void> {
+    if (o.names.length === 0) return;
+    const root = expandRoot(o.root, host.name);
+    const paths = o.names.map((n) => procPaths(root, n));
+    await Promise.all(o.names.map((n) => supervisor.stopProcess(n, false)));
+    const since = performance.now();
+    const deadline = Date.now() + (o.stopTimeoutMs ?? 60_000);
+    const wanted = new Set(o.names);
+    for (let delay = FIRST_POLL_MS; ; delay = Math.min(delay * 2, MAX_POLL_MS)) {
+      const up = (await sharedProcessInfo(supervisor, since)).filter((i) => wanted.has(i.name) && UP_STATES.has(i.statename));
+      if (up.length === 0) break;
+      if (Date.now() >= deadline) throw new ProcError(`${up.map((i) => `proc ${i.name} is still ${i.statename}`).join(", ")} after ${o.stopTimeoutMs ?? 60_000}ms`, host.name);
+      await sleep(delay);
+    }
+    await Promise.all(o.names.map((n) => supervisor.removeProcessGroup(n)));
+    // The logs go too: the evidence of a failed start was already taken by waitRunning.
+    await run(host, ["rm", "-rf", "--", ...paths.flatMap((p) => [p.supervisorConf, p.dir, p.stdoutLog, `${p.stdoutLog}.1`, `${p.stdoutLog}.2`])]);
   }
 
   /** The procs supervisord runs that carry a Raptor name; other programs are ignored. */

@@ -249,8 +249,13 @@ describe("ProcessRunner with LocalHost and a real supervisord", () => {
     await runner.startProcs(recording, counted.sup, specs);
     expect(counted.calls).toEqual(["getAllProcessInfo"]);
     expect(recording.calls).toEqual([]);
-    for (const s of specs) await runner.removeProc(host, sup, { name: s.name, root: squadRoot });
+    // Removed together: stops sent at once, one rm for all their files; again is a no-op.
+    recording.calls.length = 0;
+    await runner.removeProcs(recording, sup, { names: specs.map((s) => s.name), root: squadRoot });
+    expect(recording.calls.map((c) => c.argv[0])).toEqual(["rm"]);
     expect((await sup.getAllProcessInfo()).map((i) => i.name)).toEqual(["foreign"]);
+    for (const s of specs) expect(existsSync(procPaths(root, s.name).dir)).toBe(false);
+    await runner.removeProcs(host, sup, { names: specs.map((s) => s.name), root: squadRoot });
   });
 
   it("a layout that fails on the host says so and leaves no staged files (they hold config)", async () => {
