@@ -49,7 +49,8 @@ export const pruneJob: BeatJob = async (deps) => {
   });
   const newlyPruned = await markBuildsPruned(deps.db, plan.prune.map((b) => b.id));
   let storeRemoved = 0;
-  for (const b of plan.prune) if (await removeFromStore(builds.find((x) => x.id === b.id)?.path)) storeRemoved++;
+  // Through the build store, so an S3 store (RAPTOR_BUILD_STORE=s3://...) is pruned too.
+  for (const b of plan.prune) if (await deps.builds.remove(b.id)) storeRemoved++;
 
   const pruned = new Set(plan.prune.map((b) => b.id));
   const sweeps: HostSweep[] = [];
@@ -73,16 +74,6 @@ export const pruneJob: BeatJob = async (deps) => {
     },
   };
 };
-
-/**
- * Deletes a build's tarball from the build store (this worker's `<data>/builds/`). True when a
- * file was there. The build store's own interface takes this over when it has one (issue 13).
- */
-async function removeFromStore(path: string | null | undefined): Promise<boolean> {
-  if (!path || !existsSync(path)) return false;
-  await rm(path, { force: true });
-  return true;
-}
 
 /** Sweeps every host of a squad that is not down; a host that fails is recorded, the others go on. */
 async function sweepSquad(deps: EngineDeps, squad: Squad, pruned: ReadonlySet<string>): Promise<HostSweep[]> {
