@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
 import { markBuildsPruned, succeededBuilds } from "../../db/queries/builds.ts";
 import { openDeployments } from "../../db/queries/deployments.ts";
 import { liveProcsOnHosts, liveReleaseIds } from "../../db/queries/procs.ts";
