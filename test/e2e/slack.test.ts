@@ -126,6 +126,9 @@ describe("Slack end to end", () => {
     expect(text).toContain("is now *v2*");
     expect(text).toContain("raptor_rollback");
     expect(text).toContain("rollback hello stage v1");
+    // Issue 13 item 3: the summary names the commit range, and the confirmation what it reverts to.
+    expect(text).toMatch(/\*Commits\* `[0-9a-f]{7}\.\.[0-9a-f]{7}` \(1 new commit\)/);
+    expect(text).toMatch(/Roll hello stage back to v1 \(commit [0-9a-f]{7}, cut \d+[sm] ago\); config: the same\? This starts a new deployment\./);
 
     mark = fake.calls.length;
     const press = await fake.blockAction(url, { user: DEV, actionId: "raptor_rollback", value: "rollback hello stage v1", channel: STAGE, messageTs: summary.args.ts as string ?? ts, threadTs: ts });
@@ -134,7 +137,7 @@ describe("Slack end to end", () => {
     expect(blocksText(rolled.args)).toContain("is now *v3*");
     const last = (await h.engine.db.select().from(deployments).where(eq(deployments.kind, "rollback")))[0]!;
     expect(last).toMatchObject({ status: "succeeded", requestedBy: DEV });
-  });
+  }, 60_000); // a deploy and a rollback: ~20 s alone, past the 30 s default beside other heavy files
 
   it("approval: the requester cannot approve, an outsider cannot, a listed approver can", async () => {
     let mark = fake.calls.length;
@@ -235,5 +238,17 @@ describe("Slack end to end", () => {
     const logs = JSON.stringify((await fake.waitForCall((c) => c.method === "response_url" && JSON.stringify(c.args).includes("logs of hello stage"), { from: mark, timeoutMs: 10_000 })).args);
     expect(logs).toMatch(/hello v\d \[REDACTED\] on/);
     expect(logs).not.toContain("listening");
+  });
+
+  it("plan answers in Slack with repo text escaped, and requests nothing", async () => {
+    await repo.commit({ VERSION: "v9\n" }, "<!channel> ship it & more");
+    const before = await deploymentCount();
+    const mark = fake.calls.length;
+    await fake.slashCommand(url, { text: "plan deploy hello stage", user: DEV, channel: STAGE });
+    const answer = JSON.stringify((await fake.waitForCall((c) => c.method === "response_url" && JSON.stringify(c.args).includes("plan: deploy hello stage"), { from: mark, timeoutMs: 20_000 })).args);
+    expect(answer).toContain("&lt;!channel&gt; ship it &amp; more");
+    expect(answer).not.toContain("<!channel>");
+    expect(answer).toMatch(/procs: 1 start, 1 stop/);
+    expect(await deploymentCount()).toBe(before);
   });
 });
