@@ -54,7 +54,10 @@ const URGENT = new Set<EngineEvent["type"]>([
   "deployment.cancelled",
 ]);
 
-/** A deployment's last event: after it, its head is dropped from memory (Redis keeps it). */
+/** Slack message metadata type marking Raptor's thread posts (payload: deployment_id, key). */
+const POST_EVENT_TYPE = "raptor_thread_post";
+/** A post asked of Slack whose answer was not seen yet. */
+const SENDING = "sending";
 
 /**
  * Slack answered `ok: false` (channel_not_found, not_in_channel, invalid_blocks...): retrying the
@@ -102,29 +105,78 @@ export function createSlackSink(opts: SlackSinkOptions): SlackSink {
     return head;
   }
 
-  async function postHead(state: ThreadState, channel: string, threadTs: string | undefined): Promise<Head> {
+  /**
+   * Where a post stands, per deployment: `<prefix>slack:posts:<id>` maps a post's key (its event id
+   * and part) to "sending" (asked of Slack, answer not seen) or the message's ts.
+   */
+  const postsKey = (id: string) => `${prefix}slack:posts:${id}`;
+
+  /** A message this bot posted with `key` for deployment `id`, found in Slack by its metadata. */
+  async function findPosted(id: string, key: string, channel: string, threadTs: string | undefined): Promise<string | undefined> {
+    const res = threadTs
+      ? await client.conversations.replies({ channel, ts: threadTs, include_all_metadata: true, limit: 1000 })
+      : await client.conversations.history({ channel, include_all_metadata: true, limit: 200 });
+    const hit = (res.messages ?? []).find((m) => {
+      const p = (m as { metadata?: { event_type?: string; event_payload?: Record<string, unknown> } }).metadata;
+      return p?.event_type === POST_EVENT_TYPE && p.event_payload?.deployment_id === id && p.event_payload?.key === key;
+    });
+    return hit?.ts;
+  }
+
+  /**
+   * Posts a thread message exactly once across bot restarts. The consumer redelivers an event whose
+   * delivery was cut short (a kill after Slack took a post, before the event was recorded as
+   * delivered); each post carries its key in Slack message metadata and is marked "sending" in Redis
+   * before the call, so a retry that finds the mark looks the message up in Slack instead of posting
+   * it again. If Slack cannot be searched (missing scope), the post is sent: a repeat beats a loss.
+   * Returns the message's ts.
+   */
+  async function postOnce(id: string, key: string, args: { channel: string; thread_ts?: string; text: string; blocks: Block[] }): Promise<string> {
+    const seen = await redis.hget(postsKey(id), key);
+    if (seen && seen !== SENDING) return seen;
+    if (seen === SENDING) {
+      try {
+        const ts = await findPosted(id, key, args.channel, args.thread_ts);
+        if (ts) {
+          await redis.hset(postsKey(id), key, ts);
+          log.info({ deploymentId: id, key }, "thread message already in Slack from before a restart; not posted again");
+          return ts;
+        }
+      } catch (err) {
+        log.warn({ deploymentId: id, key, ...errorFields(err), slackError: slackError(err) }, "could not look for a message posted before a restart; posting it");
+      }
+    }
+    await redis.multi().hset(postsKey(id), key, SENDING).expire(postsKey(id), ttl).exec();
     const res = await client.chat.postMessage({
-      channel,
-      ...guardMessage({ text: fallbackText(state), blocks: headBlocks(state) }),
+      channel: args.channel,
+      ...(args.thread_ts ? { thread_ts: args.thread_ts } : {}),
+      // Every thread message passes the one guard: never a message larger than Slack takes.
+      ...guardMessage({ text: args.text, blocks: args.blocks }),
       unfurl_links: false,
       unfurl_media: false,
-      ...(threadTs ? { thread_ts: threadTs } : {}),
+      metadata: { event_type: POST_EVENT_TYPE, event_payload: { deployment_id: id, key } },
     });
     if (!res.ts) throw new Error("chat.postMessage returned no ts");
-    const head: Head = { channel: res.channel ?? channel, ts: res.ts, replyTs: threadTs ?? res.ts };
+    await redis.hset(postsKey(id), key, res.ts);
+    return res.ts;
+  }
+
+  async function postHead(state: ThreadState, channel: string, threadTs: string | undefined): Promise<Head> {
+    const ts = await postOnce(state.deploymentId, "head", { channel, text: fallbackText(state), blocks: headBlocks(state), ...(threadTs ? { thread_ts: threadTs } : {}) });
+    const head: Head = { channel, ts, replyTs: threadTs ?? ts };
     await redis.set(headKey(state.deploymentId), JSON.stringify(head), "EX", ttl);
     heads.set(state.deploymentId, head);
     return head;
   }
 
-  async function reply(head: Head, blocks: Block[], text: string): Promise<void> {
-    // Every thread reply passes the one guard: never a message larger than Slack takes.
-    await client.chat.postMessage({ channel: head.channel, thread_ts: head.replyTs, ...guardMessage({ text, blocks }), unfurl_links: false, unfurl_media: false });
+  /** A reply in the thread, once per `key` (event id and part: one event may post two). */
+  async function reply(head: Head, state: ThreadState, key: string, blocks: Block[], text: string): Promise<void> {
+    await postOnce(state.deploymentId, key, { channel: head.channel, thread_ts: head.replyTs, text, blocks });
   }
 
   async function postLog(head: Head, state: ThreadState, event: Extract<EngineEvent, { type: "step.log" }>): Promise<void> {
     const title = `${event.step.replace(/_/g, " ")}: ${event.title}`;
-    await reply(head, logBlocks(title, event.text), title);
+    await reply(head, state, `${event.id}:log`, logBlocks(title, event.text), title);
     if (event.text.length <= uploadOver) return;
     try {
       await client.filesUploadV2({
@@ -145,11 +197,13 @@ export function createSlackSink(opts: SlackSinkOptions): SlackSink {
       case "step.log":
         return postLog(head, state, event);
       case "step.failed":
-        return reply(head, failureBlocks(state, state.errors.at(-1) ?? { step: event.step, message: event.message }), `${event.step} failed: ${event.message}`);
+        return reply(head, state, `${event.id}:failure`, failureBlocks(state, state.errors.at(-1) ?? { step: event.step, message: event.message }), `${event.step} failed: ${event.message}`);
       case "deployment.awaiting_approval": {
         const approvers = event.approvers.length > 0 ? event.approvers.map(who).join(", ") : "an approver";
         return reply(
           head,
+          state,
+          `${event.id}:approval`,
           [{ type: "section", text: { type: "mrkdwn", text: clip(`:raised_hand: Waiting for approval from ${approvers}: use the buttons above, or type \`approve ${state.deploymentId}\`.`, 3000) } }],
           `Waiting for approval from ${event.approvers.join(", ")}`,
         );
@@ -158,14 +212,14 @@ export function createSlackSink(opts: SlackSinkOptions): SlackSink {
         // A failure the step did not already report gets its own reply with the evidence.
         if (state.errors.length > (prev?.errors.length ?? 0)) {
           const error = state.errors.at(-1)!;
-          await reply(head, failureBlocks(state, error), `${state.app} ${state.env}: ${error.message}`);
+          await reply(head, state, `${event.id}:failure`, failureBlocks(state, error), `${state.app} ${state.env}: ${error.message}`);
         }
-        return reply(head, summaryBlocks(state), fallbackText(state));
+        return reply(head, state, `${event.id}:summary`, summaryBlocks(state), fallbackText(state));
       }
       case "deployment.succeeded":
       case "deployment.cancelled":
       case "deployment.rejected":
-        return reply(head, summaryBlocks(state), fallbackText(state));
+        return reply(head, state, `${event.id}:summary`, summaryBlocks(state), fallbackText(state));
       default:
         return;
     }

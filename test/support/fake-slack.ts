@@ -53,6 +53,7 @@ export class FakeSlack extends FakeWorkspace {
   readonly calls: RecordedCall[] = [];
   private readonly events = new EventEmitter();
   private readonly failures = new Map<string, Failure[]>();
+  private readonly holds: { match: (c: RecordedCall) => boolean; arrived: (c: RecordedCall) => void; released: Promise<void> }[] = [];
   private readonly sender: SlackSender;
   /** Socket Mode: connections, envelopes to the app and its acks. */
   readonly socketMode: FakeSocketMode;
@@ -100,6 +101,20 @@ export class FakeSlack extends FakeWorkspace {
     const list = this.failures.get(method) ?? [];
     for (let i = 0; i < count; i++) list.push(failure);
     this.failures.set(method, list);
+  }
+
+  /**
+   * The next Web API call matching is taken (recorded, and a posted message kept) but not answered
+   * until `release()`: the window in which a client that dies never learns its call landed.
+   * `arrived` resolves with the call once it is held.
+   */
+  holdNext(match: (c: RecordedCall) => boolean): { arrived: Promise<RecordedCall>; release: () => void } {
+    let release!: () => void;
+    let arrived!: (c: RecordedCall) => void;
+    const released = new Promise<void>((r) => (release = r));
+    const arrivedP = new Promise<RecordedCall>((r) => (arrived = r));
+    this.holds.push({ match, arrived, released });
+    return { arrived: arrivedP, release };
   }
 
   callsOf(method: string): RecordedCall[] {
@@ -172,7 +187,7 @@ export class FakeSlack extends FakeWorkspace {
     const header = req.headers.authorization;
     const auth = header ?? (typeof args.token === "string" ? `Bearer ${args.token}` : "");
     delete args.token;
-    this.record(method, args, auth.replace(/^Bearer /, "") || undefined);
+    const call = this.record(method, args, auth.replace(/^Bearer /, "") || undefined);
     const failure = this.failures.get(method)?.shift();
     if (failure) {
       if (failure.status === 429) return send(429, { ok: false, error: "ratelimited" }, { "retry-after": String(failure.retryAfter ?? 1) });
@@ -188,7 +203,14 @@ export class FakeSlack extends FakeWorkspace {
     }
     if (appAuth && auth === appAuth) return send(200, { ok: false, error: "not_allowed_token_type" });
     if (auth !== `Bearer ${this.opts.botToken}`) return send(200, { ok: false, error: auth ? "invalid_auth" : "not_authed" });
-    send(200, this.answer(method, args));
+    const answer = this.answer(method, args);
+    const held = this.holds.findIndex((x) => x.match(call));
+    if (held >= 0) {
+      const [hold] = this.holds.splice(held, 1);
+      hold!.arrived(call);
+      await hold!.released;
+    }
+    send(200, answer);
   }
 
   // ---- requests to the bot, signed as Slack signs them (sender.ts) ----

@@ -37,8 +37,9 @@ export interface Daemon {
   stop(): Promise<number>;
 }
 
-export function startRaptor(args: string[], env: Record<string, string>, opts: { cwd?: string } = {}): Daemon {
-  const child = spawn(RAPTOR, args, { cwd: opts.cwd, env: { ...process.env, RAPTOR_USER: "U_CLI", ...env }, stdio: ["pipe", "pipe", "pipe"] });
+/** `detached`: in a process group of its own, so `process.kill(-pid)` reaches tsx and the node it runs. */
+export function startRaptor(args: string[], env: Record<string, string>, opts: { cwd?: string; detached?: boolean } = {}): Daemon {
+  const child = spawn(RAPTOR, args, { cwd: opts.cwd, env: { ...process.env, RAPTOR_USER: "U_CLI", ...env }, stdio: ["pipe", "pipe", "pipe"], detached: opts.detached ?? false });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));

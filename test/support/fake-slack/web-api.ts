@@ -16,6 +16,8 @@ export interface FakeMessage {
   /** Slack cut the text at 40,000 characters (it answered with a `message_truncated` warning). */
   truncated?: boolean;
   edits: number;
+  /** Message metadata (`{ event_type, event_payload }`) as posted; returned with include_all_metadata. */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 export interface FakeUser {
@@ -165,7 +167,7 @@ export class FakeWorkspace {
       case "chat.postMessage": {
         const bad = checkMessage();
         if (bad) return bad;
-        const m: FakeMessage = { channel: a.channel, ts: this.nextTs(), text, blocks: a.blocks, edits: 0, ...(a.thread_ts ? { thread_ts: a.thread_ts } : {}), ...(long ? { truncated: true } : {}) };
+        const m: FakeMessage = { channel: a.channel, ts: this.nextTs(), text, blocks: a.blocks, edits: 0, ...(a.thread_ts ? { thread_ts: a.thread_ts } : {}), ...(long ? { truncated: true } : {}), ...(a.metadata ? { metadata: a.metadata } : {}) };
         this.messages.push(m);
         return ok(warned({ channel: m.channel, ts: m.ts, message: { type: "message", text: m.text, user: this.botUserId, bot_id: this.botId, ts: m.ts, blocks: m.blocks, ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}) } }));
       }
@@ -197,6 +199,16 @@ export class FakeWorkspace {
       case "usergroups.users.list": {
         const g = this.usergroups.find((x) => x.id === a.usergroup);
         return g ? ok({ users: g.users }) : fail("no_such_subteam");
+      }
+      case "conversations.replies":
+      case "conversations.history": {
+        // Newest first for history, oldest first for replies, as Slack orders them; metadata only when asked.
+        if (!this.channels.has(a.channel) && !this.messages.some((m) => m.channel === a.channel)) return fail("channel_not_found");
+        const wanted = this.messages.filter((m) => m.channel === a.channel && !m.ephemeralTo && (method === "conversations.replies" ? m.ts === a.ts || m.thread_ts === a.ts : !m.thread_ts));
+        const all = String(a.include_all_metadata) === "true";
+        const shape = (m: FakeMessage) => ({ type: "message", user: this.botUserId, bot_id: this.botId, ts: m.ts, text: m.text, blocks: m.blocks, ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}), ...(all && m.metadata ? { metadata: m.metadata } : {}) });
+        const list = method === "conversations.history" ? [...wanted].reverse() : wanted;
+        return ok({ messages: list.slice(0, Number(a.limit ?? 1000)).map(shape), has_more: false });
       }
       case "conversations.info": {
         const c = this.channels.get(a.channel);
