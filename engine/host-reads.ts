@@ -3,6 +3,7 @@ import type { EngineApiDeps, EngineDeps } from "./context.ts";
 import { hostHandle, runner } from "./fleet.ts";
 import type { JobData } from "./queues.ts";
 import { commitRange, resolveRef } from "./builds/git.ts";
+import { sourceRepo } from "./builds/working-copy.ts";
 import type { CommitRange } from "./changes/types.ts";
 
 /** A `commits` read: the ref resolved to a full sha, and the range from the serving commit to it. */
@@ -26,8 +27,10 @@ export async function readHost(deps: EngineDeps, data: JobData<"reads">): Promis
   if (data.kind === "commits") {
     const app = deps.playbook.apps[data.app];
     if (!app) throw new Error(`there is no app ${data.app}`);
-    const { commit } = await resolveRef(app.repo, data.to, { dataDir: deps.dataDir });
-    return { commit, range: await commitRange(app.repo, data.from, commit, { dataDir: deps.dataDir }) };
+    // A working-copy app's commits are the snapshots Raptor made of its directory.
+    const repo = sourceRepo(app, deps.dataDir);
+    const { commit } = await resolveRef(repo, data.to, { dataDir: deps.dataDir });
+    return { commit, range: await commitRange(repo, data.from, commit, { dataDir: deps.dataDir }) };
   }
   if (data.kind === "pool") {
     const config = deps.playbook.balancers[data.balancer];

@@ -10,6 +10,7 @@ import { currentRelease, insertNextRelease, latestReleases, releaseById, release
 import type { ReleaseRow } from "../../../db/schema/index.ts";
 import type { Step, StepContext } from "../step.ts";
 import { releaseChanges } from "../../changes/describe.ts";
+import { sourceRepo } from "../../builds/working-copy.ts";
 
 /**
  * Freezes build + config as the next release number. Deploy: the new build with today's config.
@@ -39,12 +40,12 @@ export const releaseStep: Step = {
     const [newest] = reusable ? await latestReleases(deps.db, d.app, d.env, 1) : [];
     if (newest && newest.hash === hash && newest.id !== current?.id) {
       await updateDeployment(deps.db, d.id, { toReleaseId: newest.id });
-      await ctx.emit(await releaseChanges(deps, ctx.app.repo, current ?? (await currentRelease(deps.db, d.app, d.env)), newest, d.params.secretKeys));
+      await ctx.emit(await releaseChanges(deps, sourceRepo(ctx.app, deps.dataDir), current ?? (await currentRelease(deps.db, d.app, d.env)), newest, d.params.secretKeys));
       return { result: { releaseId: newest.id, number: newest.number }, summary: `v${newest.number} (the same build and config, not yet served)` };
     }
     const release = await insertRelease(deps.db, { ...cut, app: d.app, env: d.env, createdBy: d.requestedBy });
     await updateDeployment(deps.db, d.id, { toReleaseId: release.id });
-    await ctx.emit(await releaseChanges(deps, ctx.app.repo, current ?? (await currentRelease(deps.db, d.app, d.env)), release, d.params.secretKeys));
+    await ctx.emit(await releaseChanges(deps, sourceRepo(ctx.app, deps.dataDir), current ?? (await currentRelease(deps.db, d.app, d.env)), release, d.params.secretKeys));
     return { result: { releaseId: release.id, number: release.number }, summary: `v${release.number} (${cut.description})` };
   },
 };
