@@ -161,6 +161,9 @@ describe("raptor CLI", () => {
     const second = await run(["say", "deploy wc local"], env);
     expect(second.code, second.out + second.err).toBe(0);
     expect(await answer(second.out)).toContain("hello from wc-2");
+    // The thread names the commit range between the two snapshots, not a git error.
+    expect(second.out).not.toContain("commits: unknown");
+    expect(second.out).toMatch(/[0-9a-f]{7}\.\.[0-9a-f]{7}/);
     // The directory was not written to (no .git appeared in it).
     expect(existsSync(join(workingCopy, ".git"))).toBe(false);
     const ref = await run(["say", "deploy wc local main"], env);

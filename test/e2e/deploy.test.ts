@@ -303,6 +303,11 @@ describe("deploy pipeline on three ssh hosts", () => {
     expect(dep.final?.type, dep.text).toBe("deployment.succeeded");
     // The hook runs with the new proc's environment (from its env file, over ssh).
     expect(dep.text).toMatch(/hook sees hi-solo on port \d+/);
+    // The same commit again cuts no release and starts no proc: it succeeds, and the hook is not
+    // run again (it failed with "there is no new proc to run the release hook in").
+    const again = await h.say(`deploy hello solo ${repo.initial}`);
+    expect(again.final?.type, again.text).toBe("deployment.succeeded");
+    expect(again.text).toContain("its hook ran when it was cut");
     const rows = await live("solo");
     expect(rows).toHaveLength(2);
     expect(new Set(rows.map((p) => p.host))).toEqual(new Set([bed.hosts[0]!.name]));

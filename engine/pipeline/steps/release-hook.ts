@@ -13,6 +13,9 @@ export const releaseHookStep: Step = {
   async run(ctx) {
     const argv = ctx.environment.release_hook;
     if (!argv?.length) return { summary: "no hook" };
+    // A deploy of what already serves cuts no release and starts no proc: the hook ran when that
+    // release was cut, and running it again would have nowhere new to run.
+    if ((ctx.results.release as { unchanged?: boolean } | undefined)?.unchanged) return { summary: "not run: this release already serves, its hook ran when it was cut" };
     const release = await targetRelease(ctx);
     const mine = await ownProcs(ctx, release);
     const proc = mine[0];
