@@ -102,7 +102,10 @@ describe("recovery from a worker killed mid-deployment", () => {
     expect(await supervisedPrograms(bed)).toEqual(runningProgramsOf(rows));
   }, 60_000);
 
-  it("SIGKILL mid-start: another worker resumes it, and it ends consistent with no orphans", { timeout: 90_000, retry: 1 }, async () => {
+  // Skipped with its reason: the kill is timed by polling supervisord, and `start` (now one layout
+  // per host) often ends before it lands (CI: "succeeded", not "running", twice). A kill inside each
+  // step, held there by Postgres locks, is test/reliability/worker-kill.test.ts.
+  it.skip("SIGKILL mid-start: another worker resumes it, and it ends consistent with no orphans [skipped: the kill often lands after start ends; test/reliability/worker-kill.test.ts kills inside start deterministically]", { timeout: 90_000 }, async () => {
     const v1 = await live();
     await repo.commit({ VERSION: "v2\n" }, "v2");
     const reply = await h.say("deploy hello prod", { follow: false });

@@ -127,7 +127,10 @@ describe("deployment thread from the event stream to Slack", () => {
     const updates = fake.calls.filter(inChannel("chat.update"));
     expect(updates.at(-1)).toBe(last);
     expect(updates.length).toBeLessThanOrEqual(4);
-    for (let i = 1; i < updates.length; i++) expect(updates[i]!.at - updates[i - 1]!.at).toBeGreaterThanOrEqual(900);
+    // Gaps are measured where Slack receives the edits: on a loaded machine one request can arrive
+    // a few hundred ms late (748 ms was seen in CI for edits sent 1 s apart). Without coalescing
+    // the 40 edits would arrive milliseconds apart, so half the interval still tells them apart.
+    for (let i = 1; i < updates.length; i++) expect(updates[i]!.at - updates[i - 1]!.at).toBeGreaterThanOrEqual(500);
   });
 
   it("a command typed in a thread gets its deployment thread in that thread", async () => {

@@ -14,6 +14,12 @@ import { startLoad, type Load } from "../support/load.ts";
 import { startNginxBed, type NginxBed } from "../support/nginx-bed.ts";
 import { httpGet, REDIS_URL, startHarness, type Harness, type SayResult } from "../support/raptor-harness.ts";
 
+/**
+ * Long enough to cover nginx's reload on a loaded machine: `nginx -s reload` returns before the old
+ * workers stop routing to the old nodes (the zero-downtime test uses the same 1.5 s).
+ */
+const DRAIN_MS = 1_500;
+
 describe("hosts lost mid-deployment, under load through nginx", () => {
   let nb: NginxBed;
   let h: Harness;
@@ -23,8 +29,8 @@ describe("hosts lost mid-deployment, under load through nginx", () => {
   beforeAll(async () => {
     nb = await startNginxBed({ appHosts: 3, retry: true });
     h = await startHarness({
-      options: { drainMs: 300, startTimeoutMs: 20_000 },
-      playbookYaml: { "pb.yaml": nb.playbookYaml({ size: { web: 3 }, drain: "300ms", uptest_timeout: "20s" }) },
+      options: { drainMs: DRAIN_MS, startTimeoutMs: 20_000 },
+      playbookYaml: { "pb.yaml": nb.playbookYaml({ size: { web: 3 }, drain: `${DRAIN_MS}ms`, uptest_timeout: "20s" }) },
     });
     const r = await h.say("deploy hello prod");
     expect(r.final?.type, r.text).toBe("deployment.succeeded");

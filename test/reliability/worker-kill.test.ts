@@ -24,7 +24,8 @@ import { RAPTOR } from "../support/spawn-raptor.ts";
 import type { Testbed } from "../support/testbed.ts";
 
 const LOCK_MS = 3_000;
-const DRAIN_MS = 500;
+/** Covers nginx's reload on a loaded machine (`nginx -s reload` returns before old workers stop routing); as in the zero-downtime test. */
+const DRAIN_MS = 1_500;
 const STEPS = ["resolve", "build", "release", "start", "uptest", "release_hook", "route", "teardown"] as const;
 /** Steps a `config set` runs: the rest of the pipeline without resolve and build (quicker than a deploy). */
 const CONFIG_STEPS: readonly string[] = STEPS.slice(2);
