@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +11,7 @@ import { liveProcRows, nodesOf, poolNodes, runningProgramsOf, supervisedPrograms
 import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
 import { httpGet, memoryLogger, REDIS_URL, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
+import { groupMembers } from "../support/process-group.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const LOCK_MS = 4_000;
@@ -73,22 +73,6 @@ describe("recovery from a worker killed mid-deployment", () => {
     }
     child = undefined;
     return pid;
-  }
-  /** Live (not zombie) processes of a process group, from /proc. */
-  function groupMembers(pgid: number): number[] {
-    const out: number[] = [];
-    for (const entry of readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      let stat = "";
-      try {
-        stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      } catch {
-        continue;
-      }
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(pgrp) === pgid && state !== "Z") out.push(Number(entry));
-    }
-    return out;
   }
 
   const live = () => liveProcRows(h, "hello");

@@ -7,7 +7,7 @@
  *  - The bot SIGKILLed while a thread is being written: after a restart, no message lost, none repeated.
  * Set RAPTOR_TEST_LOG=1 to print the figures.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { and, asc, desc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploymentEvents, deployments } from "../../db/schema/index.ts";
@@ -17,6 +17,7 @@ import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
 import { startHarness, type Harness } from "../support/raptor-harness.ts";
 import { startRaptor, type Daemon } from "../support/spawn-raptor.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
+import { groupMembers } from "../support/process-group.ts";
 
 const SECRET = "burst-signing-secret";
 const TOKEN = "xoxb-burst";
@@ -25,22 +26,6 @@ const APPS = Array.from({ length: 10 }, (_, i) => `a${i}`);
 const PEOPLE = 100;
 const log = (line: string) => process.env.RAPTOR_TEST_LOG && console.log(line);
 
-/** Live (not zombie) members of a process group, read from /proc. */
-function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat = "";
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(pgrp) === pgid && state !== "Z") out.push(Number(entry));
-  }
-  return out;
-}
 
 /** Resident memory of a process group (tsx and the node it runs), MB. */
 function groupRssMb(pgid: number): number {

@@ -11,7 +11,6 @@
  * the step leaves). A kill halfway through `start`'s work is `test/e2e/recovery.test.ts`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppRepo } from "../support/app-repo.ts";
@@ -22,6 +21,7 @@ import { startNginxBed, type NginxBed } from "../support/nginx-bed.ts";
 import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { RAPTOR } from "../support/spawn-raptor.ts";
 import type { Testbed } from "../support/testbed.ts";
+import { groupMembers } from "../support/process-group.ts";
 
 const LOCK_MS = 3_000;
 /** Covers nginx's reload on a loaded machine (`nginx -s reload` returns before old workers stop routing); as in the zero-downtime test. */
@@ -92,22 +92,6 @@ describe("a worker SIGKILLed in each pipeline step, under load through nginx", (
   }
   function killGroup(pid: number): void {
     signalGroup(pid, "SIGKILL");
-  }
-  /** Live (not zombie) members of a process group, read from /proc. */
-  function groupMembers(pgid: number): number[] {
-    const out: number[] = [];
-    for (const entry of readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      let stat = "";
-      try {
-        stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      } catch {
-        continue;
-      }
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(pgrp) === pgid && state !== "Z") out.push(Number(entry));
-    }
-    return out;
   }
   async function until(what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> {
     const deadline = Date.now() + ms;
