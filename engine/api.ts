@@ -14,7 +14,8 @@ import { planSteps } from "./pipeline/plan.ts";
 import { preflight } from "./preflight.ts";
 import { currentRelease } from "../db/queries/releases.ts";
 import { deploymentById, recordDeploymentRequest, updateDeploymentWhile } from "../db/queries/deployments.ts";
-import { pendingSecrets, redactorFor } from "./redact.ts";
+import { pendingSecrets, pendingSecretVars, redactorFor } from "./redact.ts";
+import { rememberSecrets } from "../db/queries/known-secrets.ts";
 
 export interface DeploymentRequest {
   kind: DeploymentKind;
@@ -40,6 +41,9 @@ export interface RequestedDeployment {
  * Refuses at once (EngineError) when the app+env is unknown, locked, or frozen (unless forced).
  */
 export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequest): Promise<RequestedDeployment> {
+  // A secret is masked from the moment it is asked for, whatever becomes of the request (awaiting
+  // approval, refused below, failed): typed into a lock reason meanwhile, it must not be kept.
+  await rememberSecrets(deps.db, req.app, req.env, pendingSecretVars(req.params));
   const found = environmentOf(deps.playbook, req.app, req.env);
   if (!found) throw new EngineError("not_found", `there is no environment ${req.env} for app ${req.app}`);
   const { environment } = found;

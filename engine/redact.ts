@@ -1,6 +1,7 @@
 import { allConfigVars } from "../db/queries/config-vars.ts";
+import { allKnownSecrets } from "../db/queries/known-secrets.ts";
 import type { Logger } from "../lib/logger.ts";
-import { makeRedactor, secretValues } from "../lib/redact.ts";
+import { isSecretKey, isSecretValue, makeRedactor, secretValues } from "../lib/redact.ts";
 import type { EngineDeps } from "./context.ts";
 
 /** Text in, text with every known secret replaced by `[REDACTED]` out. */
@@ -12,8 +13,9 @@ const lastKnown = new WeakMap<object, Redact>();
  * The redactor over every secret Raptor knows, for EVERY app and environment: every value
  * substituted from the environment into the playbook and every playbook value under a
  * secret-looking key (`playbook.secrets`); each app+environment's `config set` values under a
- * secret-looking key, carrying a password, or marked secret (`config secret ...`); and `extra`
- * (a pending change's secret values). Stored and logged text is shared (raptor.log, job
+ * secret-looking key, carrying a password, or marked secret (`config secret ...`); every such
+ * value ever asked for (`known_secrets`, written when the request arrives); and `extra` (a
+ * pending change's secret values). Stored and logged text is shared (raptor.log, job
  * records, the database, threads), so app A's secret is masked even in a message about app B.
  * Ordinary values (`APP_ENV=local`) are not secrets and stay readable. `_app` and `_env` name
  * what the caller is about; the set does not depend on them.
@@ -22,7 +24,8 @@ export async function redactorFor(deps: EngineDeps, _app = "", _env = "", extra:
   const rows = await allConfigVars(deps.db);
   const groups = new Map<string, typeof rows>();
   for (const r of rows) groups.set(`${r.app}\0${r.env}`, [...(groups.get(`${r.app}\0${r.env}`) ?? []), r]);
-  const values = [...deps.playbook.secrets];
+  // Asked for but perhaps never applied (awaiting approval, refused, failed): masked all the same.
+  const values = [...deps.playbook.secrets, ...(await allKnownSecrets(deps.db))];
   for (const group of groups.values()) {
     const marked = new Set(group.filter((r) => r.secret).map((r) => r.key));
     values.push(...secretValues(Object.fromEntries(group.map((r) => [r.key, r.value])), marked));
@@ -41,7 +44,13 @@ export function lastKnownRedactor(deps: Pick<EngineDeps, "db" | "playbook">): Re
 
 /** The secret values among a `config set`'s `vars` (see `secretValues`); `secretKeys` were marked secret. */
 export function pendingSecrets(params: { vars?: Record<string, string>; secretKeys?: string[] }): string[] {
-  return secretValues(params.vars ?? {}, new Set(params.secretKeys ?? []));
+  return Object.values(pendingSecretVars(params));
+}
+
+/** The entries of a `config set`'s `vars` whose values are secrets (as `pendingSecrets`), key -> value. */
+export function pendingSecretVars(params: { vars?: Record<string, string>; secretKeys?: string[] }): Record<string, string> {
+  const marked = new Set(params.secretKeys ?? []);
+  return Object.fromEntries(Object.entries(params.vars ?? {}).filter(([k, v]) => marked.has(k) || isSecretKey(k) || isSecretValue(v)));
 }
 
 /**

@@ -13,3 +13,4 @@ export * from "./approvals.ts";
 export * from "./audit-log.ts";
 export * from "./swarms.ts";
 export * from "./beat-runs.ts";
+export * from "./known-secrets.ts";

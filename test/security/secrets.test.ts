@@ -6,6 +6,7 @@ import { UnrecoverableError } from "bullmq";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "../../db/client.ts";
+import { allKnownSecrets, rememberSecrets } from "../../db/queries/known-secrets.ts";
 import { configVars, deployments, releases } from "../../db/schema/index.ts";
 import { redactedTail } from "../../bot/answers/fleet.ts";
 import { mirrorPath, resolveRef, splitCredentials } from "../../engine/builds/git.ts";
@@ -29,9 +30,11 @@ describe("config values at rest (RAPTOR_SECRET_KEY, AES-256-GCM)", () => {
     await h?.close();
   });
 
-  it("stores config set values, release configs and deployment params sealed; reads them back plain", async () => {
+  it("stores config set values, secrets asked for, release configs and deployment params sealed; reads them back plain", async () => {
     await h.db.insert(configVars).values({ app: "web", env: "production", key: "STRIPE_KEY", value: SECRET, updatedBy: "U1" });
     await h.db.insert(deployments).values({ id: "d-sealed", kind: "config", app: "web", env: "production", params: { vars: { STRIPE_KEY: SECRET } }, requestedBy: "U1" });
+    await rememberSecrets(h.db, "web", "production", { STRIPE_KEY: SECRET });
+    expect(await allKnownSecrets(h.db)).toEqual([SECRET]);
     const [row] = await h.db.select().from(configVars);
     expect(row!.value).toBe(SECRET);
     const [d] = await h.db.select().from(deployments);
@@ -42,6 +45,8 @@ describe("config values at rest (RAPTOR_SECRET_KEY, AES-256-GCM)", () => {
     try {
       const [cv] = await sql`select value from config_vars`;
       expect(cv!.value).toMatch(new RegExp(`^${SEALED_PREFIX}`));
+      const [ks] = await sql`select value from known_secrets`;
+      expect(ks!.value).toMatch(new RegExp(`^${SEALED_PREFIX}`));
       const [dp] = await sql`select params::text as p from deployments`;
       expect(dp!.p).not.toContain(SECRET);
       expect(dp!.p).toContain("$sealed");

@@ -69,6 +69,27 @@ describe("secrets typed into reasons and other free text", () => {
     expect(stored).not.toContain(PLAYBOOK_SECRET);
   });
 
+  // Red-team finding (issue 8, MEDIUM): a `config secret` value was masked only once its
+  // deployment finished, so typed into a lock reason meanwhile it was stored and logged in clear.
+  it("a `config secret` value is masked from the moment it is asked for: while awaiting approval, and when refused", async () => {
+    const AWAITING = "pending-approval-Vq93kLz";
+    const REFUSED = "refused-at-once-Tm47pWd";
+    const asked = await h.say(`config secret hello prod NOTE=${AWAITING}`, { actor: ALICE, follow: false });
+    expect(asked.reply.kind).toBe("deployment");
+    expect(asked.text).not.toContain(AWAITING);
+    // stage is locked by the first test: the request is refused before anything is queued.
+    const refused = await h.say(`config secret hello stage NOTE=${REFUSED}`, { actor: ALICE });
+    expect(refused.text).toContain("is locked");
+    expect(refused.text).not.toContain(REFUSED);
+    await h.say("unlock hello stage", { actor: ALICE });
+    const locked = await h.say(`lock hello stage keys ${AWAITING} and ${REFUSED} rotate`, { actor: BOB });
+    expect(locked.text).toContain("(keys [REDACTED] and [REDACTED] rotate)");
+    const stored = JSON.stringify([await h.engine.db.select().from(locks), await h.engine.db.select().from(auditLog), await h.engine.db.select().from(deploymentEvents)]);
+    expect(stored).toContain("keys [REDACTED] and [REDACTED] rotate");
+    expect(stored).not.toContain(AWAITING);
+    expect(stored).not.toContain(REFUSED);
+  });
+
   it("words the parser echoes back", async () => {
     const r = await h.say(`deploy hello ${OTHER_APP_SECRET}`);
     expect(r.reply.kind).not.toBe("deployment");
