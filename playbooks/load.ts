@@ -73,6 +73,11 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
   for (const file of files) {
     const source = new SourceLines(file.text);
     if (source.empty) continue; // an empty file, or only comments
+    if (source.aliasProblem) {
+      // Before js-yaml reads it: every later walk over an alias bomb's values would hang.
+      issues.push({ file: file.path, line: source.aliasProblem.line, message: source.aliasProblem.message, order: files.indexOf(file) });
+      continue;
+    }
     let data: unknown;
     try {
       data = loadYaml(file.text, { filename: file.path, schema: YAML_SCHEMA });

@@ -7,6 +7,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from "y
 import type { z } from "zod";
 import { didYouMean } from "../../lib/suggest.ts";
 import type { PlaybookIssue } from "../types.ts";
+import { aliasProblem } from "./aliases.ts";
 import type { IssueParams } from "./common.ts";
 
 export type PathKey = string | number;
@@ -43,9 +44,15 @@ export class SourceLines {
   /** No document at all: only whitespace and comments. */
   readonly empty: boolean;
 
+  /** The first alias that loops or expands the file too far (see aliases.ts), with its line. */
+  readonly aliasProblem: { line: number; message: string } | undefined;
+
   constructor(text: string) {
-    this.root = parseDocument(text, { lineCounter: this.counter, uniqueKeys: false }).contents;
+    const doc = parseDocument(text, { lineCounter: this.counter, uniqueKeys: false });
+    this.root = doc.contents;
     this.empty = this.root === null && !/^\s*[^#\s]/m.test(text);
+    const problem = aliasProblem(doc);
+    this.aliasProblem = problem && { line: this.line(problem.offset), message: problem.message };
   }
 
   /** 1-based line of the key (for mappings) or item (for lists) at `path`, or its nearest parent. */
