@@ -18,6 +18,22 @@ export const ENV_NAME = /^[a-z0-9][a-z0-9_]{0,62}$/;
 export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
+ * Environment variables Raptor sets itself for every proc, over any config of the same name
+ * (runners/proc-layout.ts `procEnv`): a `config set` or playbook `env` of one of these would be
+ * silently overridden, so it is refused. HOST and PORT are where the proc listens.
+ */
+export const RESERVED_ENV_KEYS = ["HOST", "PORT", "APP_SETTINGS_YAML", "RAPTOR_APP", "RAPTOR_ENV", "RAPTOR_RELEASE", "RAPTOR_PROC_TYPE", "RAPTOR_PROC"] as const;
+
+/**
+ * Why `key` may not be configured (one of RESERVED_ENV_KEYS), as a clause to follow the key
+ * ("is set by Raptor ..."), or undefined when it may.
+ */
+export function reservedEnvKeyProblem(key: string): string | undefined {
+  if (!(RESERVED_ENV_KEYS as readonly string[]).includes(key)) return undefined;
+  return `is set by Raptor for every proc, over any config of that name; pick another name (Raptor's own: ${RESERVED_ENV_KEYS.join(", ")})`;
+}
+
+/**
  * Ref names follow git's own rule (`git check-ref-format --branch`, see git-check-ref-format(1)),
  * plus a length limit: `v1.0.0+build.5`, `renovate/@babel/core-7.x` and `it's-done` are refs,
  * exactly as git accepts them. Refs only ever reach git as argv after `--end-of-options`, never a

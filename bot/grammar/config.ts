@@ -1,4 +1,5 @@
 import type { Command, ParseContext } from "../command.ts";
+import { reservedEnvKeyProblem } from "../../lib/names.ts";
 import { CONFIG_KEY, configKey, exampleTarget } from "./names.ts";
 import { binding, noMore, resolveTarget, type Target } from "./target.ts";
 import { charProblem, codePoint, fail, freeTextProblem, isSpace, QUOTES, show, type Word } from "./words.ts";
@@ -35,6 +36,10 @@ function parseSet(words: Word[], text: string, ctx: ParseContext, secret: boolea
   const first = t.rest[0];
   if (!first) fail(`${verb} ${t.app} ${t.env} needs KEY=VALUE pairs, e.g. \`${verb} ${t.app} ${t.env} ${secret ? "API_TOKEN=abc123" : "LOG_LEVEL=debug"}\`.`);
   const vars = assignments(text.slice(first.start));
+  for (const key of Object.keys(vars)) {
+    const reserved = reservedEnvKeyProblem(key);
+    if (reserved) fail(`${verb}: ${key} ${reserved}.`);
+  }
   return secret ? { kind: "config-set", app: t.app, env: t.env, vars, secret: true } : { kind: "config-set", app: t.app, env: t.env, vars };
 }
 

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { didYouMean } from "../../lib/suggest.ts";
-import { ENV_KEY, IDENT } from "../../lib/names.ts";
+import { ENV_KEY, IDENT, reservedEnvKeyProblem } from "../../lib/names.ts";
 import { parseDuration } from "../duration.ts";
 
 export const ID_PATTERN = IDENT;
@@ -73,6 +73,13 @@ export const duration = z
     return ms;
   });
 
+/** A `duration` of at most `maxMs`; `range` says the allowed range in the message ("from 0 to 1h"). */
+export function boundedDuration(maxMs: number, range: string) {
+  return duration.superRefine((ms, ctx) => {
+    if (ms > maxMs) ctx.addIssue({ code: "custom", message: `must be a duration ${range}, like 5s or 2m` });
+  });
+}
+
 export const nonEmptyString = (message = "must be a non-empty string") => z.string({ error: message }).min(1, { error: message });
 
 /** A list of strings; a single string is taken as a list of one. */
@@ -82,7 +89,13 @@ export function stringList(message: string, item: z.ZodType<string> = nonEmptySt
 
 /** Environment variables: names as the shell allows, values as strings (numbers and booleans are stringified). */
 export const envVars = z.record(
-  z.string().regex(ENV_KEY, { error: "is not a valid environment variable name (letters, digits and _, not starting with a digit)" }),
+  z
+    .string()
+    .regex(ENV_KEY, { error: "is not a valid environment variable name (letters, digits and _, not starting with a digit)" })
+    .superRefine((k, ctx) => {
+      const reserved = reservedEnvKeyProblem(k);
+      if (reserved) ctx.addIssue({ code: "custom", message: reserved });
+    }),
   z.preprocess(
     (v) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v),
     z.string({ error: "must be a string (environment variables are text)" }),

@@ -3,7 +3,9 @@ import { z } from "zod";
 import { refProblem } from "../../lib/names.ts";
 import type { Access, Environment } from "../types.ts";
 import { parseFreezeWindow } from "../freeze.ts";
+import { MAX_DRAIN_MS, MAX_PROCS_PER_TYPE } from "../../lib/limits.ts";
 import {
+  boundedDuration,
   duration,
   envVars,
   flag,
@@ -101,7 +103,9 @@ export const environmentSchema = strict({
       if (problem) ctx.addIssue({ code: "custom", message: `must be a git branch, tag or commit (${problem})` });
     })
     .default(DEFAULT_REF),
-  size: z.record(identifierKey, wholeNumber("must be a whole number of procs"), { error: "must map proc types to counts, like { web: 2 }" }).default(DEFAULT_SIZE),
+  size: z
+    .record(identifierKey, wholeNumber(`must be a whole number of procs from 0 to ${MAX_PROCS_PER_TYPE}`, 0, MAX_PROCS_PER_TYPE), { error: "must map proc types to counts, like { web: 2 }" })
+    .default(DEFAULT_SIZE),
   ingredients: stringList("must be a list of ingredient names", identifier).default([]),
   env: envVars.default({}),
   settings: settings.default({}),
@@ -118,7 +122,7 @@ export const environmentSchema = strict({
   url: nonEmptyString("must be an http(s) URL like https://hello.example.com")
     .refine((u) => /^https?:\/\/[^\s]+$/.test(u), { error: "must be an http(s) URL like https://hello.example.com" })
     .optional(),
-  drain: duration.default(0),
+  drain: boundedDuration(MAX_DRAIN_MS, "from 0 to 1h").default(0),
   uptest_timeout: duration.default(DEFAULT_UPTEST_TIMEOUT_MS),
   uptest_run_timeout: duration.optional(),
   startsecs: wholeNumber(`must be a whole number of seconds from 0 to ${MAX_STARTSECS} (supervisord's startsecs: how long a proc must stay up to count as started), like 1`, 0, MAX_STARTSECS).default(DEFAULT_STARTSECS),

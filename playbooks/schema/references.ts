@@ -96,5 +96,38 @@ export function checkReferences(envs: WrittenEnvironment[], declared: Declared):
       else channels.set(channel, { owner, file, path: [...at, ...path] });
     });
   }
+  problems.push(...promotionLoops(envs, envsOf));
+  return problems;
+}
+
+/**
+ * `promote_from` chains that come back to where they started (staging <- production <- staging):
+ * no commit could serve first anywhere on the loop, so none could ever be deployed. Reported once
+ * per loop, at the first of its environments as written; a name to itself or to an unknown
+ * environment is reported above.
+ */
+function promotionLoops(envs: WrittenEnvironment[], envsOf: Map<string, Set<string>>): LocatedProblem[] {
+  const problems: LocatedProblem[] = [];
+  const from = new Map<string, string>();
+  for (const e of envs) {
+    const source = name(e.raw.promote_from);
+    if (source !== undefined && source !== e.name && envsOf.get(e.app)?.has(source)) from.set(`${e.app}\0${e.name}`, source);
+  }
+  const reported = new Set<string>();
+  for (const { app, name: start, file, path } of envs) {
+    const loop = [start];
+    for (let next = from.get(`${app}\0${start}`); next !== undefined && next !== start && !loop.includes(next); next = from.get(`${app}\0${next}`)) loop.push(next);
+    const last = loop[loop.length - 1]!;
+    if (from.get(`${app}\0${last}`) !== start || loop.length < 2) continue;
+    const key = `${app}\0${[...loop].sort().join("\0")}`;
+    if (reported.has(key)) continue;
+    reported.add(key);
+    const chain = [...loop, start].join(" takes from ");
+    problems.push({
+      file,
+      path: [...path, "promote_from"],
+      message: `${dotted([...path, "promote_from"])} makes a loop: ${chain}, so no commit could serve first in any of them; remove promote_from from one of them`,
+    });
+  }
   return problems;
 }

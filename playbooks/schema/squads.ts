@@ -1,5 +1,6 @@
 /** `squads:` — pools of identically provisioned hosts. */
 import { z } from "zod";
+import { MAX_PORT_RANGE, MIN_PROC_PORT } from "../../lib/limits.ts";
 import type { Squad, SshSettings } from "../types.ts";
 import { nonEmptyString, ssh, stringList, strict, withHostPlaceholder, type IssueParams } from "./common.ts";
 import { hostProblem, rootProblem } from "./hosts.ts";
@@ -37,6 +38,14 @@ export const portRange = z.unknown().transform((v, ctx): { from: number; to: num
   }
   if (from > to) {
     ctx.issues.push({ code: "custom", message: `must start with the lower port (${to}-${from})`, input: v });
+    return z.NEVER;
+  }
+  if (from < MIN_PROC_PORT) {
+    ctx.issues.push({ code: "custom", message: `must start at port ${MIN_PROC_PORT} or above (ports below ${MIN_PROC_PORT} are privileged: procs, which do not run as root, cannot bind them)`, input: v });
+    return z.NEVER;
+  }
+  if (to - from + 1 > MAX_PORT_RANGE) {
+    ctx.issues.push({ code: "custom", message: `must span at most ${MAX_PORT_RANGE.toLocaleString("en")} ports (it spans ${(to - from + 1).toLocaleString("en")}), like 5000-5999: a wider range reaches into the ports outgoing connections take`, input: v });
     return z.NEVER;
   }
   return { from, to };

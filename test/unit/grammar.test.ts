@@ -136,6 +136,8 @@ const forms: Row[] = [
   ],
   ["config set LOG_LEVEL=debug", BOUND, { kind: "config-set", app: "web", env: "production", vars: { LOG_LEVEL: "debug" } }],
   ["config set web LOG_LEVEL=debug", BOUND, { kind: "config-set", app: "web", env: "production", vars: { LOG_LEVEL: "debug" } }],
+  // Names are case-sensitive: `port` is not Raptor's PORT; RAPTOR_-named keys of one's own are fine.
+  ["config set web production port=80 RAPTOR_MODE=x", NONE, { kind: "config-set", app: "web", env: "production", vars: { port: "80", RAPTOR_MODE: "x" } }],
   ["config unset web production LOG_LEVEL OTHER", NONE, { kind: "config-unset", app: "web", env: "production", keys: ["LOG_LEVEL", "OTHER"] }],
   ["config unset LOG_LEVEL", BOUND, { kind: "config-unset", app: "web", env: "production", keys: ["LOG_LEVEL"] }],
   // lock / unlock
@@ -150,6 +152,8 @@ const forms: Row[] = [
   ["lock web production 1h30m", NONE, { kind: "lock", app: "web", env: "production", forMs: 5_400_000 }],
   ["lock 45m deploy freeze", BOUND_KNOWN, { kind: "lock", app: "web", env: "production", reason: "deploy freeze", forMs: 2_700_000 }],
   ["lock web production 2 hours", NONE, { kind: "lock", app: "web", env: "production", reason: "2 hours" }],
+  ["lock web production 2fa rollout", NONE, { kind: "lock", app: "web", env: "production", reason: "2fa rollout" }],
+  ["lock web production - see #ops", NONE, { kind: "lock", app: "web", env: "production", reason: "- see #ops" }],
   ["unlock web production", NONE, { kind: "unlock", app: "web", env: "production" }],
   ["unlock", BOUND, { kind: "unlock", app: "web", env: "production" }],
   // decisions
@@ -239,6 +243,14 @@ const mistakes: ErrorRow[] = [
   ["who web production", NONE, "`who` asks `who deployed <app> <env>`, e.g. `who deployed web production`."],
   ["lock web production 10s quick", NONE, '"10s" is not a lock duration: write one from 1m to 30d, e.g. `lock web production 2h migrating`.'],
   ["lock web production 90d", NONE, '"90d" is not a lock duration: write one from 1m to 30d, e.g. `lock web production 2h migrating`.'],
+  // Red-team finding (issue 8): `-5h x` was taken as the reason of a lock with no end.
+  ["lock web production -5h x", NONE, '"-5h" is not a lock duration (a lock cannot last a negative time): write one from 1m to 30d, e.g. `lock web production 2h migrating`.'],
+  ["lock \u22125h x", BOUND, '"\u22125h" is not a lock duration (a lock cannot last a negative time): write one from 1m to 30d, e.g. `lock web production 2h migrating`.'],
+  ["lock web production +2h x", NONE, '"+2h" is not a lock duration (write the time without a sign): write one from 1m to 30d, e.g. `lock web production 2h migrating`.'],
+  ["lock web production 0h", NONE, '"0h" is not a lock duration (a lock for no time would end at once; leave the time out to lock until `unlock`): write one from 1m to 30d, e.g. `lock web production 2h migrating`.'],
+  ["lock web production 0 downtime", NONE, '"0" is not a lock duration (a lock for no time would end at once; leave the time out to lock until `unlock`): write one from 1m to 30d, e.g. `lock web production 2h migrating`.'],
+  ["lock web production 2hours", NONE, '"2hours" is not a lock duration (the units are m, h and d, as in 90m, 2h or 3d): write one from 1m to 30d, e.g. `lock web production 2h migrating`.'],
+  ["lock web production 99999h", NONE, '"99999h" is not a lock duration: write one from 1m to 30d, e.g. `lock web production 2h migrating`.'],
   ["deplyo web production", NONE, 'unknown command "deplyo". Did you mean `deploy`? Type `help` for the list.'],
   ["rollbak web production", NONE, 'unknown command "rollbak". Did you mean `rollback`? Type `help` for the list.'],
   ["frobnicate", NONE, 'unknown command "frobnicate". Type `help` for the list.'],
@@ -295,6 +307,11 @@ const mistakes: ErrorRow[] = [
   ['config set web production A="line1\nline2"', NONE, "the value of A goes over a line break: a config value is one line. Write it on one line; each KEY=VALUE pair may have a line of its own."],
   ["config set web production 1X=2", NONE, '"1X" is not a valid config key: keys use letters, digits and "_", and don\'t start with a digit.'],
   ["config set web production A=1 A=2", NONE, "A is given twice; set each key once."],
+  // Red-team finding (issue 8): names Raptor sets for every proc were accepted, then silently overridden.
+  ["config set web production PORT=80", NONE, "config set: PORT is set by Raptor for every proc, over any config of that name; pick another name (Raptor's own: HOST, PORT, APP_SETTINGS_YAML, RAPTOR_APP, RAPTOR_ENV, RAPTOR_RELEASE, RAPTOR_PROC_TYPE, RAPTOR_PROC)."],
+  ["config secret web production LOG_LEVEL=debug HOST=0.0.0.0", NONE, "config secret: HOST is set by Raptor for every proc, over any config of that name; pick another name (Raptor's own: HOST, PORT, APP_SETTINGS_YAML, RAPTOR_APP, RAPTOR_ENV, RAPTOR_RELEASE, RAPTOR_PROC_TYPE, RAPTOR_PROC)."],
+  ["config set RAPTOR_APP=other", BOUND, "config set: RAPTOR_APP is set by Raptor for every proc, over any config of that name; pick another name (Raptor's own: HOST, PORT, APP_SETTINGS_YAML, RAPTOR_APP, RAPTOR_ENV, RAPTOR_RELEASE, RAPTOR_PROC_TYPE, RAPTOR_PROC)."],
+  ["plan config set web production RAPTOR_RELEASE=v9", NONE, "config set: RAPTOR_RELEASE is set by Raptor for every proc, over any config of that name; pick another name (Raptor's own: HOST, PORT, APP_SETTINGS_YAML, RAPTOR_APP, RAPTOR_ENV, RAPTOR_RELEASE, RAPTOR_PROC_TYPE, RAPTOR_PROC)."],
   [`config set web production A="open`, NONE, 'the value of A opens a quote (") that is never closed.'],
   [`config set web production A="x"y`, NONE, "the value of A goes on after its closing quote; put a space between KEY=VALUE pairs."],
   ["config set web production A=café", NONE, 'the value of A contains "é" (U+00E9); put a value with non-ASCII characters in quotes, e.g. `A="…"`.'],

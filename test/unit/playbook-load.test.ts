@@ -190,7 +190,7 @@ describe("mistakes", () => {
       `${s}:8: balancers.edge.kind must be one of nginx, varnish, haproxy, stingray, memory, got "ngnix"`,
       `${w}:6: apps.web.environments.production.squad refers to squad "prdo", which is not defined. Did you mean \`prod\`?`,
       `${w}:7: unknown key "sise" in apps.web.environments.production. Did you mean \`size\`?`,
-      `${w}:8: apps.web.environments.production.size.web must be a whole number of procs, got "six"`,
+      `${w}:8: apps.web.environments.production.size.web must be a whole number of procs from 0 to 100, got "six"`,
       `${w}:9: apps.web.environments.production.balancer refers to balancer "egde", which is not defined. Did you mean \`edge\`?`,
       `${w}:10: apps.web.environments.production.drain must be a duration like 500ms, 5s, 2m or 1h, got "5 seconds"`,
       `${w}:11: apps.web.environments.production.approval.timeout must be a duration like 500ms, 5s, 2m or 1h, got "soon"`,
@@ -269,9 +269,9 @@ function issuesOf(files: Record<string, string>, env: Record<string, string> = {
 describe("each kind of mistake, one at a time", () => {
   const P = "apps.web.environments.production";
   const cases: [string, string, string][] = [
-    ["whole number", "size: { web: six }", `web.yaml:7: ${P}.size.web must be a whole number of procs, got "six"`],
-    ["negative size", "size: { web: -1 }", `web.yaml:7: ${P}.size.web must be a whole number of procs, got -1`],
-    ["fractional size", "size: { web: 1.5 }", `web.yaml:7: ${P}.size.web must be a whole number of procs, got 1.5`],
+    ["whole number", "size: { web: six }", `web.yaml:7: ${P}.size.web must be a whole number of procs from 0 to 100, got "six"`],
+    ["negative size", "size: { web: -1 }", `web.yaml:7: ${P}.size.web must be a whole number of procs from 0 to 100, got -1`],
+    ["fractional size", "size: { web: 1.5 }", `web.yaml:7: ${P}.size.web must be a whole number of procs from 0 to 100, got 1.5`],
     ["unknown key", "sise: { web: 2 }", `web.yaml:7: unknown key "sise" in ${P}. Did you mean \`size\`?`],
     ["unknown key, no suggestion", "colour: blue", `web.yaml:7: unknown key "colour" in ${P}.`],
     ["bad proc type", "size: { Web: 2 }", `web.yaml:7: ${P}.size: "Web" is not a valid name (names use lowercase letters, digits, "-" and "_", start with a letter or digit, and are at most 63 characters)`],

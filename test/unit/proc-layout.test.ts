@@ -19,6 +19,7 @@ import {
   UnsafeLayoutError,
   withEnvFile,
 } from "../../runners/proc-layout.ts";
+import { RESERVED_ENV_KEYS } from "../../lib/names.ts";
 
 describe("procName", () => {
   it.each([
@@ -129,6 +130,12 @@ describe("env", () => {
       PORT: "5000",
     });
     expect(procEnv({ hostName: "h", settingsYaml: "/s.yaml", config: {} })).not.toHaveProperty("PORT");
+  });
+
+  it("sets exactly the names `config set` and playbooks refuse as reserved (RESERVED_ENV_KEYS)", () => {
+    const proc = { app: "a", env: "e", release: 1, procType: "web", name: "a-e-v1-web-5000" };
+    const own = Object.keys(procEnv({ hostName: "h", port: 5000, settingsYaml: "/s.yaml", config: {}, proc }));
+    expect(own.sort()).toEqual([...RESERVED_ENV_KEYS].sort());
   });
 
   it("renders the env file exactly", () => {
