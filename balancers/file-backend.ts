@@ -34,6 +34,14 @@ export interface FileBackendOptions {
   serialize?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
+/** What a change asks of a backend's apply. */
+export interface ApplyHow {
+  /** The change takes nodes out of the pool (false for an add, and for putting a host back). */
+  removes: boolean;
+  /** ChangeOptions.drainMs: how long a removal may wait for what still routes to the removed nodes. */
+  drainMs?: number;
+}
+
 /** How far a host got, for putting it back. */
 type Stage = "read" | "written" | "validated" | "applied";
 
@@ -47,6 +55,12 @@ export class HostChangeError extends Error {
     super(message);
   }
 }
+
+/**
+ * An apply the backend refused as a whole: the host still runs its previous configuration (nginx's
+ * master kept its old workers), so putting the files back needs no second apply.
+ */
+export class ApplyRefusedError extends HostChangeError {}
 
 interface HostResult {
   host: Host;
@@ -85,8 +99,11 @@ export abstract class FileBalancer implements Balancer {
   protected abstract render(pool: string, nodes: readonly Node[]): string;
   /** Pure: the nodes a pool file routes to (placeholders excluded). */
   protected abstract parse(text: string): Node[];
-  /** Applies the files now in place on `host` (after validation): the backend's reload. Returns a few words for the thread. */
-  protected abstract apply(host: Host): Promise<string>;
+  /**
+   * Applies the files now in place on `host` (after validation): the backend's reload. Returns a
+   * few words for the thread; throws (HostChangeError) when the backend did not take the change.
+   */
+  protected abstract apply(host: Host, how: ApplyHow): Promise<string>;
 
   /** Files besides the pool file that a change of `pool` rewrites (Varnish's pools.vcl). Default none. */
   protected async companions(_host: Host, _pool: string, _nodes: readonly Node[]): Promise<FileState[]> {
@@ -122,7 +139,7 @@ export abstract class FileBalancer implements Balancer {
   protected async change(pool: string, edit: (current: Node[]) => Node[], what: string, opts: ChangeOptions): Promise<Node[]> {
     for (const h of this.hosts) this.poolPath(pool, h); // a pool name the backend refuses fails before any host is touched
     return this.serialize(async () => {
-      const settled = await Promise.allSettled(this.hosts.map((h) => this.changeHost(h, pool, this.poolPath(pool, h), edit)));
+      const settled = await Promise.allSettled(this.hosts.map((h) => this.changeHost(h, pool, this.poolPath(pool, h), edit, opts)));
       const failed = settled.flatMap((s, i) => (s.status === "rejected" ? [{ host: this.hosts[i]!, error: s.reason as unknown }] : []));
       const done = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
       if (failed.length === 0) {
@@ -150,7 +167,7 @@ export abstract class FileBalancer implements Balancer {
     });
   }
 
-  private async changeHost(host: Host, pool: string, path: string, edit: (current: Node[]) => Node[]): Promise<HostResult> {
+  private async changeHost(host: Host, pool: string, path: string, edit: (current: Node[]) => Node[], opts: ChangeOptions): Promise<HostResult> {
     const before = await this.wrap(host, () => this.read(host, path));
     const current = before === null ? [] : this.parse(before);
     const next = checkNodes(this.name, edit(current));
@@ -165,14 +182,15 @@ export abstract class FileBalancer implements Balancer {
       stage = "written";
       await this.wrap(host, () => this.check(host));
       stage = "validated";
-      const summary = await this.wrap(host, () => this.apply(host));
+      const removes = current.some((n) => !next.includes(n));
+      const summary = await this.wrap(host, () => this.apply(host, { removes, drainMs: opts.drainMs }));
       stage = "applied";
       return { host, before: snapshot, changed: true, summary: `${this.validateArgv.length ? `${this.validateArgv[0]} ok, ` : ""}${summary} (${plural(next.length, "node")})` };
     } catch (e) {
       // Nothing half-applied: the previous files go back; if the apply may have half-run, apply them again.
       if (stage !== "read") {
         try {
-          await this.restore(host, snapshot, stage === "validated" ? "applied" : "written");
+          await this.restore(host, snapshot, stage === "validated" && !(e instanceof ApplyRefusedError) ? "applied" : "written");
         } catch (r) {
           throw new HostChangeError(host.name, `${(e as Error).message}; and putting the previous files back failed: ${(r as Error).message}`);
         }
@@ -186,7 +204,7 @@ export abstract class FileBalancer implements Balancer {
     await this.wrap(host, () => this.write(host, files));
     if (stage === "applied") {
       await this.wrap(host, () => this.check(host));
-      await this.wrap(host, () => this.apply(host));
+      await this.wrap(host, () => this.apply(host, { removes: false }));
     }
   }
 
