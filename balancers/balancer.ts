@@ -13,7 +13,8 @@ export interface ChangeOptions {
   /**
    * deleteNodes: how long a backend that can drain (HAProxy `state drain`, Stingray `draining`)
    * waits for a node's sessions to end before removing it; the environment's `drain`, in ms.
-   * Backends that cannot drain per node (nginx, Varnish: a reload is their drain) ignore it.
+   * nginx, whose reload is its drain, waits at most this long for the workers from before the
+   * reload to exit (default 30 s when absent). Varnish ignores it (teardown's drain covers it).
    */
   drainMs?: number;
 }

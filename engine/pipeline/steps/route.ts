@@ -8,7 +8,10 @@ import { nodesOfProcs, servingSet } from "../swarm.ts";
 /**
  * Points the pool at the procs that should serve: new nodes are added (validated and applied on
  * every balancer host) before stale ones are removed, so the pool is never empty of healthy nodes
- * mid-change; the old procs stop later, in teardown, after the environment's `drain`. Only this app+env's own
+ * mid-change. Each change returns once it is live for new requests, and a removal once nothing
+ * routes to the removed nodes any more, at most the environment's `drain` (nginx: its reload
+ * confirmed and the old workers exited; HAProxy: sessions drained); the old procs stop later, in
+ * teardown, after the environment's `drain`. Only this app+env's own
  * nodes are ever removed. Procs chosen to go (old
  * release, or surplus after a scale down) are marked draining for teardown.
  */
