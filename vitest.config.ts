@@ -2,12 +2,23 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     // Integration files each start their own host testbed; two cores, so keep forks low.
     pool: "forks",
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    globalSetup: ["test/support/global-setup.ts"],
+    // Unit tests are pure (no database, beds or processes): they share their forks' module graph
+    // (isolate: false), which took the import of the same modules again for every file (76 s -> 25 s
+    // for the 45 unit files on a loaded 2-core machine). Files with beds keep a fresh fork each.
+    projects: [
+      {
+        extends: true,
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"], isolate: false },
+      },
+      {
+        extends: true,
+        test: { name: "beds", include: ["test/**/*.test.ts"], exclude: ["test/unit/**"], globalSetup: ["test/support/global-setup.ts"] },
+      },
+    ],
   },
 });
