@@ -16,6 +16,7 @@ import { makeAppRepo, HELLO_APP } from "../test/support/app-repo.ts";
 import { startHarness } from "../test/support/raptor-harness.ts";
 import { startTestbed } from "../test/support/testbed.ts";
 import { scriptDeploy, type ScriptProc } from "./floor-script.ts";
+import { procIdentity } from "../runners/proc-user.ts";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const PG = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -87,7 +88,8 @@ async function main() {
         build: { id: build!.id, md5: build!.md5!, localPath: build!.path! },
         cmd: procfile.web!,
         env: { ROUND: String(round) },
-        user: "raptor-app",
+        // The user Raptor made for app solo at its warm-up deploy: the script runs procs as Raptor does.
+        user: procIdentity({}, "solo").user,
         procs,
         old: live[shape],
         redis: h.engine.redis,

@@ -30,6 +30,7 @@ export function specFor(row: ProcRow, release: ReleaseRow, build: BuildRow, squa
     config: release.config,
     settings: release.settings,
     startSecs: environment.startsecs,
+    // The squad's setting (a name or a `{app}` template); procOwner expands it for this app.
     user: squad.user,
     group: squad.group,
   };

@@ -27,11 +27,13 @@ export interface Squad {
   root: string; // default "/apps"
   /**
    * Velociraptor's proc `user`/`group`: who procs (and their uptests and release hooks) run as.
-   * Default `raptor-app` (created by scripts/setup.sh); never root. Applied when Raptor reaches
-   * the host as root; a host reached as another user runs procs as that user.
+   * A name, or a template with `{app}` (runners/proc-user.ts). Default `raptor-{app}`: each app
+   * its own user, which Raptor creates on the host at the app's first start there. A fixed name
+   * (`user: app`) is shared by every app of the squad and must exist. Never root. Applied when
+   * Raptor reaches the host as root; a host reached as another user runs procs as that user.
    */
   user: string;
-  /** Default: the user's name (useradd --user-group). */
+  /** Default: the user's own group. May contain `{app}` too. */
   group?: string;
 }
 

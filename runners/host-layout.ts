@@ -72,7 +72,7 @@ export interface HostLayout {
 
 /**
  * The one command that lays out `specs` (all on the same host, same root and build) on host
- * `hostName`. `owner` is `{user, group}` when the host is reached as root (procs then run as that
+ * `hostName`. `owner` is the app's `{user, group}` when the host is reached as root (procs then run as that
  * user), undefined otherwise. Throws UnsafeLayoutError for mixed roots/builds or an unsafe name
  * or value (as the per-file renderers do).
  */
@@ -83,8 +83,8 @@ export function hostLayout(hostName: string, specs: readonly ProcSpec[], owner: 
   const tarball = buildTarballPath(root, first.build.id);
   const entries: TarEntry[] = [];
   for (const [i, spec] of specs.entries()) {
-    if (expandRoot(spec.root, hostName) !== root || spec.build.id !== first.build.id) {
-      throw new UnsafeLayoutError(`procs laid out together must share a root and a build (${spec.name} differs from ${first.name})`);
+    if (expandRoot(spec.root, hostName) !== root || spec.build.id !== first.build.id || spec.app !== first.app) {
+      throw new UnsafeLayoutError(`procs laid out together must share a root, a build and an app (${spec.name} differs from ${first.name})`);
     }
     const p = procPaths(root, spec.name);
     const env = procEnv({
@@ -97,8 +97,8 @@ export function hostLayout(hostName: string, specs: readonly ProcSpec[], owner: 
     const procYaml = renderProcYaml({
       port: spec.port,
       host: spec.hostName,
-      user: spec.user,
-      group: spec.group,
+      user: owner?.user,
+      group: owner?.group,
       env,
       settings: spec.settings,
       cmd: spec.cmd,

@@ -6,6 +6,7 @@ import { hostLayout } from "./host-layout.ts";
 import { buildTarballPath, expandRoot, parseProcName, procPaths, type ProcNameParts } from "./proc-layout.ts";
 import { sharedProcessInfo } from "./running-watch.ts";
 import { includeMissing } from "./host-readiness.ts";
+import { ensureProcUser, procIdentity, type ProcIdentity } from "./proc-user.ts";
 import type { ProcessInfo, Supervisor } from "./supervisor/types.ts";
 import { Faults, SupervisorError } from "./supervisor/xmlrpc-client.ts";
 
@@ -34,7 +35,11 @@ export interface ProcSpec {
    * RUNNING (0: at once). The environment's `startsecs` key; default 1.
    */
   startSecs?: number;
-  /** Run as this user (supervisord must run as root); files are chowned to user:group. */
+  /**
+   * The squad's `user:`/`group:`: a name or a `{app}` template (proc-user.ts; absent: one user per
+   * app, `raptor-<app>`). Applied when the host is reached as root: files are chowned to it and
+   * supervisord runs the proc as it.
+   */
   user?: string;
   group?: string;
 }
@@ -104,7 +109,10 @@ export class ProcessRunner {
     if (todo.length === 0) return;
     // Procs never run as root: as root, Raptor runs them as the squad's user; a host reached as
     // another user runs them as that user (supervisord cannot switch users there).
+    // Procs laid out together share a build, so an app and its user (proc-user.ts), which Raptor
+    // creates here when it manages it and it is missing.
     const owner = (await reachedAsRoot(host)) ? procOwner(todo[0]!) : undefined;
+    if (owner) await ensureProcUser(host, owner);
     const layout = hostLayout(host.name, todo, owner);
     const r = await host.exec(layout.argv, { stdin: layout.stdin, timeoutMs: 120_000 });
     if (r.code !== 0) {
@@ -250,10 +258,9 @@ export class ProcessRunner {
   }
 }
 
-/** The user and group a proc's files belong to and its processes run as. */
-export function procOwner(spec: Pick<ProcSpec, "user" | "group">): { user: string; group: string } {
-  const user = spec.user ?? "raptor-app";
-  return { user, group: spec.group ?? user };
+/** The user and group a proc's files belong to and its processes run as (its app's, proc-user.ts). */
+export function procOwner(spec: Pick<ProcSpec, "user" | "group" | "app">): ProcIdentity {
+  return procIdentity({ user: spec.user, group: spec.group }, spec.app);
 }
 
 const rootness = new WeakMap<Host, Promise<boolean>>();
@@ -271,7 +278,7 @@ export function reachedAsRoot(host: Host): Promise<boolean> {
  * argv that runs `argv` as the proc's user when the host is reached as root (setpriv, from
  * util-linux): uptests and release hooks are app code and run with the proc's rights, not root's.
  */
-export async function asProcUser(host: Host, spec: Pick<ProcSpec, "user" | "group">, argv: readonly string[]): Promise<string[]> {
+export async function asProcUser(host: Host, spec: Pick<ProcSpec, "user" | "group" | "app">, argv: readonly string[]): Promise<string[]> {
   if (!(await reachedAsRoot(host))) return [...argv];
   const o = procOwner(spec);
   return ["setpriv", "--reuid", o.user, "--regid", o.group, "--init-groups", "--", ...argv];

@@ -14,9 +14,10 @@ pass="${RAPTOR_SUPERVISOR_PASSWORD:-raptor}"
 
 root="$data/hosts/127.0.0.1"
 mkdir -p "$root/supervisor" "$data/supervisord"
-# The demo's procs run as the unprivileged raptor-app (README "Procs do not run as root"): it must
-# be able to reach their directories. A checkout under a private home (/root is 0700) cannot.
-proc_user="${RAPTOR_PROC_USER:-raptor-app}"
+# The demo's procs run as their app's unprivileged user, raptor-<app> (docs/security.md "Procs do
+# not run as root"), which must be able to reach their directories: checked as `nobody`, another
+# unprivileged user. A checkout under a private home (/root is 0700) cannot.
+proc_user="${RAPTOR_PROC_USER:-nobody}"
 if [ "$(id -u)" = 0 ] && id "$proc_user" >/dev/null 2>&1 && ! runuser -u "$proc_user" -- test -x "$root"; then
   blocked="" path=""
   IFS=/ read -ra parts <<< "${root#/}"
@@ -24,7 +25,7 @@ if [ "$(id -u)" = 0 ] && id "$proc_user" >/dev/null 2>&1 && ! runuser -u "$proc_
     path="$path/$part"
     if ! runuser -u "$proc_user" -- test -x "$path"; then blocked="$path"; break; fi
   done
-  echo "make run: the demo's procs run as $proc_user, which cannot enter $blocked (mode $(stat -c %a "$blocked"))," >&2
+  echo "make run: the demo's procs run as unprivileged users (raptor-<app>), which cannot enter $blocked (mode $(stat -c %a "$blocked"))," >&2
   echo "  so none of them could start. Clone Raptor where other users can read it (e.g. /srv/raptor)," >&2
   echo "  or keep the demo's data elsewhere: RAPTOR_DATA=/var/lib/raptor-demo make run" >&2
   exit 1

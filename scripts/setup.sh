@@ -47,10 +47,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   for svc in nginx varnish haproxy supervisor; do service "$svc" stop >/dev/null 2>&1 || true; done
 fi
 
-# Unprivileged users: builds run sandboxed as raptor-build (engine/build/sandbox.ts); procs run
-# as their squad's `user:`, default raptor-app (docs/security.md). Only root can make them.
+# The unprivileged user builds run sandboxed as (engine/build/sandbox.ts). Procs run as their
+# app's own user, raptor-<app>, which Raptor creates when the app first starts on a host
+# (runners/proc-user.ts, docs/security.md). Only root can make users.
 if [ "$(id -u)" = 0 ]; then
-  for u in raptor-build raptor-app; do
+  for u in raptor-build; do
     if ! getent passwd "$u" >/dev/null; then
       say "creating system user $u"
       useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$u"

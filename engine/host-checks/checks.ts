@@ -10,6 +10,8 @@ import { includeMissing, procUserMissing, rootNotWritable, sftpMissing, supervis
 import { busyPorts, scanListeners } from "../../runners/listeners.ts";
 import { renderSupervisorProgram } from "../../runners/proc-layout.ts";
 import type { Squad } from "../../playbooks/types.ts";
+import { reachedAsRoot } from "../../runners/process-runner.ts";
+import { APP_PLACEHOLDER, passwdProblem, procIdentity } from "../../runners/proc-user.ts";
 import type { HostHandle } from "../fleet.ts";
 import { plural } from "../../lib/plural.ts";
 
@@ -29,6 +31,8 @@ export interface HostCheckInput {
   handle: HostHandle;
   /** Ports leased to Raptor's live procs on this host. */
   leased: ReadonlySet<number>;
+  /** The apps with an environment on this squad (whose procs may run on the host). */
+  apps: readonly string[];
 }
 
 export interface HostCheck {
@@ -162,27 +166,67 @@ export const portsCheck: HostCheck = {
 };
 
 /** Every check, in the order they run and are shown. Append new ones here. */
-/** The squad's proc user (and group) exist: procs run as it, never as root (docs/security.md). */
+/**
+ * Who each app of the squad runs as on the host (runners/proc-user.ts): its own user by default,
+ * which Raptor creates at the app's first start there (said as a warning while missing); a fixed
+ * `user:` must exist. Fails on a uid 0 user, a user Raptor would take over that it did not create
+ * for the app, or a missing group.
+ */
 export const procUserCheck: HostCheck = {
   name: "proc user",
   needs: ["ssh"],
-  async run({ squad, handle }) {
-    const user = await handle.host.exec(["id", "-u", "--", squad.user], { timeoutMs: PROBE_TIMEOUT_MS }).catch((e: unknown) => e as Error);
-    if (user instanceof Error) return failed(user);
-    if (user.code !== 0) {
-      const f = procUserMissing(handle.name, squad.user, squad.group, "user");
-      return fail(f.problem, f.fix);
+  async run({ squad, handle, apps }) {
+    const asRoot = await reachedAsRoot(handle.host).catch((e: unknown) => e as Error);
+    if (asRoot instanceof Error) return failed(asRoot);
+    if (!asRoot) {
+      return {
+        status: "warn",
+        detail: `Raptor does not reach ${handle.name} as root, so every proc runs as the user it logs in as: the squad's apps can read each other's files and environment`,
+        fix: `reach ${handle.name} as root (the squad's ssh.user) so each app runs as its own user`,
+      };
     }
-    if (user.stdout.trim() === "0") return fail(`the proc user \`${squad.user}\` on ${handle.name} has uid 0`, `give the squad an unprivileged \`user:\``);
+    // A fixed user is checked even when no app uses the squad yet; a template, for each app.
+    const fixed = !squad.user.includes(APP_PLACEHOLDER);
+    const ids = (fixed ? [apps[0] ?? ""] : apps).map((app) => ({ app, id: procIdentity(squad, app) }));
+    const names = [...new Set(ids.map((x) => x.id.user))];
+    if (names.length === 0) return ok("procs run as each app's own user; no app uses this squad yet");
+    const r = await handle.host.exec(["getent", "passwd", "--", ...names], { timeoutMs: PROBE_TIMEOUT_MS }).catch((e: unknown) => e as Error);
+    if (r instanceof Error) return failed(r);
+    const entries = new Map(r.stdout.split("\n").filter(Boolean).map((line) => [line.split(":")[0]!, line]));
+    const missing: string[] = [];
+    for (const { app, id } of ids) {
+      const entry = entries.get(id.user);
+      if (entry === undefined) {
+        if (fixed) {
+          const f = procUserMissing(handle.name, id.user, squad.group, "user");
+          return fail(f.problem, f.fix);
+        }
+        missing.push(`${id.user} (app ${app})`);
+        continue;
+      }
+      const problem = passwdProblem(entry, id, handle.name);
+      if (problem) return fail(problem);
+    }
     if (squad.group !== undefined) {
-      const group = await handle.host.exec(["getent", "group", "--", squad.group], { timeoutMs: PROBE_TIMEOUT_MS }).catch((e: unknown) => e as Error);
-      if (group instanceof Error) return failed(group);
-      if (group.code !== 0) {
-        const f = procUserMissing(handle.name, squad.user, squad.group, "group");
+      const groups = [...new Set(ids.map((x) => x.id.group))];
+      const g = await handle.host.exec(["getent", "group", "--", ...groups], { timeoutMs: PROBE_TIMEOUT_MS }).catch((e: unknown) => e as Error);
+      if (g instanceof Error) return failed(g);
+      const found = new Set(g.stdout.split("\n").filter(Boolean).map((line) => line.split(":")[0]));
+      const absent = groups.find((n) => !found.has(n));
+      if (absent !== undefined) {
+        const f = procUserMissing(handle.name, names[0]!, absent, "group");
         return fail(f.problem, f.fix);
       }
     }
-    return ok(`procs run as ${squad.user}${squad.group ? `:${squad.group}` : ""} (uid ${user.stdout.trim()})`);
+    const who = fixed ? `\`${squad.user}\`, shared by every app of the squad` : "each app its own user";
+    if (missing.length > 0) {
+      return {
+        status: "warn",
+        detail: `procs run as ${who}; not yet on ${handle.name}: ${missing.join(", ")}`,
+        fix: "nothing to do: Raptor creates an app's user when the app first starts on this host",
+      };
+    }
+    return ok(`procs run as ${who}: ${names.join(", ")}`);
   },
 };
 

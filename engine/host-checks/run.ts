@@ -5,7 +5,7 @@
 import { hostHandle } from "../fleet.ts";
 import { portsLeasedOn } from "../../db/queries/procs.ts";
 import type { EngineDeps } from "../context.ts";
-import type { Squad } from "../../playbooks/types.ts";
+import type { Playbook, Squad } from "../../playbooks/types.ts";
 import { hostChecks, type CheckResult, type HostCheck } from "./checks.ts";
 
 export interface HostReport {
@@ -19,7 +19,7 @@ export interface SquadReport {
 }
 
 /** Runs `checks` on one host: a check whose `needs` did not pass is skipped, naming what it waits for. */
-export async function checkHost(deps: Pick<EngineDeps, "hosts" | "db">, squad: Squad, hostName: string, checks: readonly HostCheck[] = hostChecks): Promise<HostReport> {
+export async function checkHost(deps: Pick<EngineDeps, "hosts" | "db">, squad: Squad, hostName: string, checks: readonly HostCheck[] = hostChecks, apps: readonly string[] = []): Promise<HostReport> {
   const results: ({ name: string } & CheckResult)[] = [];
   let handle;
   try {
@@ -36,14 +36,22 @@ export async function checkHost(deps: Pick<EngineDeps, "hosts" | "db">, squad: S
       results.push({ name: label(check.name), status: "skip", detail: `needs ${missing.map(label).join(", ")}` });
       continue;
     }
-    const r = await check.run({ squad, handle, leased }).catch((err: unknown): CheckResult => ({ status: "fail", detail: (err as Error).message }));
+    const r = await check.run({ squad, handle, leased, apps }).catch((err: unknown): CheckResult => ({ status: "fail", detail: (err as Error).message }));
     if (r.status === "ok" || r.status === "warn") passed.add(check.name);
     results.push({ name: label(check.name), ...r });
   }
   return { host: hostName, checks: results };
 }
 
-/** Checks every host of `squads`, all hosts at once. */
-export async function checkSquads(deps: Pick<EngineDeps, "hosts" | "db">, squads: readonly Squad[]): Promise<SquadReport[]> {
-  return Promise.all(squads.map(async (s) => ({ squad: s.name, hosts: await Promise.all(s.hosts.map((h) => checkHost(deps, s, h))) })));
+/** Checks every host of `squads`, all hosts at once; `playbook` says which apps use each squad. */
+export async function checkSquads(deps: Pick<EngineDeps, "hosts" | "db"> & { playbook?: Pick<Playbook, "apps"> }, squads: readonly Squad[]): Promise<SquadReport[]> {
+  return Promise.all(squads.map(async (s) => ({ squad: s.name, hosts: await Promise.all(s.hosts.map((h) => checkHost(deps, s, h, hostChecks, appsOn(deps.playbook, s.name)))) })));
+}
+
+/** The apps with an environment on squad `squad`, by name. */
+export function appsOn(playbook: Pick<Playbook, "apps"> | undefined, squad: string): string[] {
+  return Object.values(playbook?.apps ?? {})
+    .filter((a) => Object.values(a.environments).some((e) => e.squad === squad))
+    .map((a) => a.name)
+    .sort();
 }

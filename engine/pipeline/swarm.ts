@@ -151,7 +151,7 @@ export async function checkProc(ctx: StepContext, h: HostHandle, first: ProcRow,
   if (!p.port) return running;
   const paths = procPaths(h.root, p.name);
   const deadlineMs = ctx.environment.uptest_timeout_ms;
-  let results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName: h.name, port: p.port, envFile: paths.envFile, asUser: await asProcUser(h.host, ctx.squad, []), ...runCap(ctx.environment), deadlineMs });
+  let results = await runUptests(h.host, { procDir: paths.dir, procType: p.procType, hostName: h.name, port: p.port, envFile: paths.envFile, asUser: await asProcUser(h.host, { ...ctx.squad, app: ctx.app.name }, []), ...runCap(ctx.environment), deadlineMs });
   if (results.length === 0 && ctx.environment.healthcheck) {
     results = [await runHealthcheck({ hostName: h.name, port: p.port, path: ctx.environment.healthcheck, deadlineMs })];
   }

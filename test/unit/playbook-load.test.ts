@@ -31,7 +31,7 @@ describe("the example playbook", () => {
       supervisor: { url: "http://127.0.0.1:9001/RPC2", username: "raptor", password: "raptor" },
       ports: { from: 7000, to: 7099 },
       root: path.resolve(".raptor/hosts/{host}"),
-      user: "raptor-app",
+      user: "raptor-{app}",
     });
     const nginx = path.resolve(".raptor/nginx");
     const nginxArgv = ["nginx", "-p", ".raptor/nginx", "-c", ".raptor/nginx/nginx.conf", "-e", ".raptor/nginx/error.log"];
@@ -105,7 +105,7 @@ describe("a playbook with every key", () => {
       supervisor: { url: "http://{host}:9002/RPC2", username: "raptor", password: "sup-pw" },
       ports: { from: 5000, to: 5999 },
       root: "/srv/apps",
-      user: "raptor-app",
+      user: "raptor-{app}",
     });
     expect(pb.squads.bed).toMatchObject({ ports: { from: 8000, to: 8010 }, root: "/tmp/raptor/{host}", supervisor: { url: "http://{host}:9001/RPC2" } });
     expect(pb.balancers.edge).toEqual({

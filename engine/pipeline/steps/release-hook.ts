@@ -24,7 +24,7 @@ export const releaseHookStep: Step = {
     const paths = procPaths(h.root, proc.name);
     // The proc's env file (written by start) holds the release's config: nothing secret on the command line.
     // The hook is app code: it runs with the proc's rights (its user), not the SSH user's.
-    const r = await h.host.exec(await asProcUser(h.host, ctx.squad, withEnvFile(paths.envFile, argv)), { cwd: paths.dir, timeoutMs: HOOK_TIMEOUT_MS });
+    const r = await h.host.exec(await asProcUser(h.host, { ...ctx.squad, app: ctx.app.name }, withEnvFile(paths.envFile, argv)), { cwd: paths.dir, timeoutMs: HOOK_TIMEOUT_MS });
     const output = ctx.redact(`${r.stdout}${r.stderr}`.split("\n").slice(-40).join("\n"));
     if (r.code !== 0) throw new EngineError("hook_failed", `the release hook \`${argv.join(" ")}\` exited with ${r.code} on ${proc.host}.`, { output });
     if (output.trim()) await ctx.log("release hook output", output);
