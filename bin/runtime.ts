@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { delimiter, resolve } from "node:path";
 import { buildStoreFromEnv } from "../engine/builds/store-config.ts";
 import { Redis } from "ioredis";
@@ -14,6 +14,7 @@ import { lastKnownRedactor, redactingLogger } from "../engine/redact.ts";
 import { LivePlaybook } from "../playbooks/live.ts";
 import { loadPlaybooks, playbookDirs } from "../playbooks/load.ts";
 import { HostCache } from "../runners/host-cache.ts";
+import { demoRedisSocket, keepPrivate, privateFile } from "../lib/private-data.ts";
 
 /** Settings from the environment (12-factor); every one has an embedded default. */
 export interface RuntimeConfig {
@@ -45,7 +46,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
   const num = (v: string | undefined, d: number) => (v && /^\d+$/.test(v) ? Number(v) : d);
   return {
     databaseUrl: env.DATABASE_URL || undefined,
-    redisUrl: env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    // Unset: the demo's own Redis when `make run` started one (a unix socket in the 0700 data
+    // dir, scripts/demo-redis.sh), else the usual local one.
+    redisUrl: env.REDIS_URL ?? demoRedisSocket(dataDir) ?? "redis://127.0.0.1:6379",
     // One directory or several (`a:b`, as in PATH), each made absolute.
     playbooks: playbookDirs(env.RAPTOR_PLAYBOOKS || defaultPlaybooks()).map((d) => resolve(d)).join(delimiter),
     dataDir,
@@ -76,12 +79,15 @@ export interface Runtime {
  * Migrations run here; a failed migration stops start-up with its error.
  */
 export async function createRuntime(config: RuntimeConfig, logger?: Logger): Promise<Runtime> {
-  mkdirSync(config.dataDir, { recursive: true });
+  // Raptor's database, log, builds and caches: root's alone (procs run on this machine too).
+  keepPrivate(config.dataDir);
+  const logFile = config.logFile ?? resolve(config.dataDir, "raptor.log");
+  if (!logger) privateFile(logFile);
   const log: Logger =
     logger ??
     pino(
       { level: process.env.LOG_LEVEL ?? "info", redact: ["*.password", "*.token", "*.key"] },
-      pino.destination({ dest: config.logFile ?? resolve(config.dataDir, "raptor.log"), sync: false, mkdir: true }),
+      pino.destination({ dest: logFile, sync: false, mkdir: true, mode: 0o600 }),
     );
   if (!process.env.RAPTOR_SECRET_KEY) {
     // Not an error (the embedded demo runs without one), but an operator must know.

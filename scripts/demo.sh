@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Prepares the embedded demo that `make run` uses, only where something is missing (the demo
 # app needs nothing: the playbook deploys examples/hello as it is, `working_copy: true`):
+#  - $RAPTOR_DATA (Raptor's database, log, builds, and the demo's Redis and supervisord) is
+#    root's alone, 0700: procs run as other users (docs/security.md "Raptor's data"). What the
+#    demo's host and balancer hold (proc dirs, nginx) is under $RAPTOR_DATA-demo instead.
+#  - Raptor's own Redis on a unix socket in $RAPTOR_DATA/redis (scripts/demo-redis.sh).
 #  - a supervisord for the `local` squad on 127.0.0.1:$RAPTOR_SUPERVISOR_PORT, including the
-#    program files Raptor writes under $RAPTOR_DATA/hosts/127.0.0.1/supervisor.
+#    program files Raptor writes under $RAPTOR_DATA-demo/hosts/127.0.0.1/supervisor.
 #  - an nginx on 127.0.0.1:$RAPTOR_NGINX_PORT (default 8080) for the `local` balancer, so a
 #    deploy of `hello local` answers `curl 127.0.0.1:8080`. `make stop` stops both daemons.
 set -euo pipefail
@@ -12,8 +16,12 @@ port="${RAPTOR_SUPERVISOR_PORT:-9001}"
 user="${RAPTOR_SUPERVISOR_USER:-raptor}"
 pass="${RAPTOR_SUPERVISOR_PASSWORD:-raptor}"
 
-root="$data/hosts/127.0.0.1"
-mkdir -p "$root/supervisor" "$data/supervisord"
+demo="$data-demo"
+root="$demo/hosts/127.0.0.1"
+(umask 077 && mkdir -p "$data/supervisord")
+chmod 0700 "$data"
+mkdir -p "$root/supervisor"
+./scripts/demo-redis.sh
 # The demo's procs run as their app's unprivileged user, raptor-<app> (docs/security.md "Procs do
 # not run as root"), which must be able to reach their directories: checked as `nobody`, another
 # unprivileged user. A checkout under a private home (/root is 0700) cannot.
@@ -56,9 +64,9 @@ if ! curl -s -o /dev/null -u "$user:$pass" "http://127.0.0.1:$port/RPC2" -d '<?x
 fi
 
 # nginx on 127.0.0.1:$RAPTOR_NGINX_PORT in front of the demo (the `local` balancer of
-# playbooks/examples/balancers.yaml): its own prefix under $RAPTOR_DATA/nginx, not the system one.
+# playbooks/examples/balancers.yaml): its own prefix under $RAPTOR_DATA-demo/nginx, not the system one.
 # Raptor owns $ngx/raptor/<pool>.conf; this server block (the operator's part) proxies to the pool.
-ngx="$data/nginx"
+ngx="$demo/nginx"
 nginx_port="${RAPTOR_NGINX_PORT:-8080}"
 mkdir -p "$ngx/raptor" "$ngx/tmp"
 cat > "$ngx/nginx.conf" <<CONF

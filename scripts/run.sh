@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${RAPTOR_DATA:-$PWD/.raptor}"
-mkdir -p "$data"
+(umask 077 && mkdir -p "$data")
+chmod 0700 "$data" # Raptor's alone: procs run on this machine as other users (docs/security.md)
 
 running=$( [ -f "$data/run.pid" ] && tr -dc '0-9' <"$data/run.pid" || true)
 if [ -n "$running" ] && kill -0 "$running" 2>/dev/null; then

@@ -31,17 +31,19 @@ if [ -n "$sup" ]; then
   procs=$(supervisorctl -c "$sup_conf" status 2>/dev/null | awk '$2 == "RUNNING" || $2 == "STARTING" || $2 == "BACKOFF" { print $1 }' | paste -sd ' ' -)
   sup_port=$(sed -n 's/^port=//p' "$sup_conf" | head -1)
 fi
-ngx="$data/nginx"
+ngx="$data-demo/nginx"
 nginx=$(pid_in "$ngx/nginx.pid")
 alive "$nginx" || nginx=""
+redis=$(pid_in "$data/redis/redis.pid")
+alive "$redis" || redis=""
 [ -n "$nginx" ] && nginx_listen=$(sed -n 's/^ *listen \([^;]*\);.*/\1/p' "$ngx/nginx.conf" | head -1)
 
 # make run's own ending (scripts/run.sh): Raptor has just stopped by itself (Ctrl-C, exit).
 [ "${1:-}" = "--raptor-ended" ] && say "stopped Raptor (raptor all)"
 
-if [ -z "$raptor$sup$nginx" ]; then
+if [ -z "$raptor$sup$nginx$redis" ]; then
   [ "${1:-}" = "--raptor-ended" ] && exit 0
-  say "nothing to stop: no Raptor, supervisord or nginx of $data is running"
+  say "nothing to stop: no Raptor, supervisord, nginx or redis of $data is running"
   exit 0
 fi
 
@@ -78,5 +80,14 @@ if [ -n "$nginx" ]; then
     say "stopped nginx (pid $nginx, $nginx_listen)"
   else
     say "nginx (pid $nginx) did not stop within 10 s; stop it with: kill $nginx"
+  fi
+fi
+if [ -n "$redis" ]; then
+  # After Raptor: it must not lose its Redis while it is still finishing.
+  alive "$redis" && redis-cli -s "$data/redis/redis.sock" shutdown >/dev/null 2>&1
+  if gone_within "$redis" 100; then
+    say "stopped redis (pid $redis, $data/redis/redis.sock)"
+  else
+    say "redis (pid $redis) did not stop within 10 s; stop it with: kill $redis"
   fi
 fi

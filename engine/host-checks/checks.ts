@@ -218,7 +218,7 @@ export const procUserCheck: HostCheck = {
         return fail(f.problem, f.fix);
       }
     }
-    const who = fixed ? `\`${squad.user}\`, shared by every app of the squad` : "each app its own user";
+    const who = fixed ? `\`${squad.user}\`, shared by every app of the squad` : "each app's own user";
     if (missing.length > 0) {
       return {
         status: "warn",

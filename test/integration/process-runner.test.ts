@@ -11,6 +11,8 @@ import { buildTarballPath, expandRoot, procName, procPaths } from "../../runners
 import type { Supervisor } from "../../runners/supervisor/types.ts";
 import { runHealthcheck, runUptests } from "../../runners/uptest.ts";
 import { freePort, startSupervisord, type OwnSupervisord } from "../support/supervisord.ts";
+import { ENSURE_USER_SCRIPT } from "../../runners/proc-user.ts";
+import { LAYOUT_SCRIPT } from "../../runners/host-layout.ts";
 
 const HOST = "127.0.0.1";
 const host = new LocalHost(HOST);
@@ -49,7 +51,7 @@ http.createServer((req, res) => {
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "raptor-pr-"));
-  chmodSync(tmp, 0o711); // procs run as raptor-app, who must pass through to their own dirs
+  chmodSync(tmp, 0o711); // procs run as their app's user (raptor-<app>), who must pass through to their own dirs
   squadRoot = join(tmp, "hosts", "{host}");
   root = expandRoot(squadRoot, HOST);
   mkdirSync(join(root, "supervisor"), { recursive: true });
@@ -225,8 +227,9 @@ describe("ProcessRunner with LocalHost and a real supervisord", () => {
     expect(counted.calls.filter((c) => c === "reloadConfig")).toHaveLength(1);
     expect(counted.calls.filter((c) => c === "getAllProcessInfo")).toHaveLength(1);
     expect(counted.calls.filter((c) => c === "addAndStart")).toHaveLength(1);
-    expect(recording.calls.filter((c) => c.argv[0] !== "id")).toHaveLength(1);
-    const layout = recording.calls.find((c) => c.argv[0] === "sh")!;
+    // Besides what is asked once per host and process (`id -u`, making sure the app's user exists).
+    expect(recording.calls.filter((c) => c.argv[0] !== "id" && c.argv[2] !== ENSURE_USER_SCRIPT)).toHaveLength(1);
+    const layout = recording.calls.find((c) => c.argv[2] === LAYOUT_SCRIPT)!;
     // Config values travel in the archive on stdin, never on the command line.
     for (const value of Object.values(specs[0]!.config)) expect(layout.argv.join("\n")).not.toContain(value);
 

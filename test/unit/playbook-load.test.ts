@@ -30,11 +30,11 @@ describe("the example playbook", () => {
       ssh: { user: "", port: 22 },
       supervisor: { url: "http://127.0.0.1:9001/RPC2", username: "raptor", password: "raptor" },
       ports: { from: 7000, to: 7099 },
-      root: path.resolve(".raptor/hosts/{host}"),
+      root: path.resolve(".raptor-demo/hosts/{host}"),
       user: "raptor-{app}",
     });
-    const nginx = path.resolve(".raptor/nginx");
-    const nginxArgv = ["nginx", "-p", ".raptor/nginx", "-c", ".raptor/nginx/nginx.conf", "-e", ".raptor/nginx/error.log"];
+    const nginx = path.resolve(".raptor-demo/nginx");
+    const nginxArgv = ["nginx", "-p", ".raptor-demo/nginx", "-c", ".raptor-demo/nginx/nginx.conf", "-e", ".raptor-demo/nginx/error.log"];
     expect(pb.balancers.local).toEqual({
       name: "local",
       kind: "nginx",
@@ -83,7 +83,7 @@ describe("the example playbook", () => {
       RAPTOR_DATA: "/var/lib/raptor",
     });
     expect(pb.squads.local?.supervisor).toMatchObject({ url: "http://127.0.0.1:9100/RPC2", password: "s3cret-pw" });
-    expect(pb.squads.local?.root).toBe("/var/lib/raptor/hosts/{host}");
+    expect(pb.squads.local?.root).toBe("/var/lib/raptor-demo/hosts/{host}");
     // The password is a secret; Raptor's own port and data directory are not (masking them would
     // blank every path and port in chat).
     expect(pb.secrets).toContain("s3cret-pw");

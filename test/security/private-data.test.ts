@@ -1,0 +1,85 @@
+import { execFile } from "node:child_process";
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { configFromEnv, createRuntime } from "../../bin/runtime.ts";
+import { freshDb } from "../support/db.ts";
+
+const exec = promisify(execFile);
+const SCRIPTS = resolve(import.meta.dirname, "../../scripts");
+
+/** Runs argv as `nobody`, the stand-in for a proc of the demo on the same machine. */
+async function asNobody(argv: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const r = await exec("setpriv", ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups", "--", ...argv]);
+    return { code: 0, out: r.stdout + r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, out: e.stdout + e.stderr };
+  }
+}
+
+describe("Raptor's data (RAPTOR_DATA, raptor.log, the demo's Redis) is out of reach of procs on the same machine", () => {
+  const dirs: string[] = [];
+  const tmp = async () => {
+    const d = await mkdtemp(join(tmpdir(), "raptor-private-"));
+    await chmod(d, 0o755); // as a checkout or /var/lib would be: others may pass through
+    dirs.push(d);
+    return d;
+  };
+  afterAll(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it("an existing 0755 data dir with a 0644 raptor.log (an older install) becomes 0700 with a 0600 log at start; `nobody` lists and reads nothing of it", async () => {
+    const base = await tmp();
+    const data = join(base, "data");
+    await mkdir(data, { mode: 0o755 });
+    await chmod(data, 0o755);
+    await writeFile(join(data, "raptor.log"), "an old line\n", { mode: 0o644 });
+    await chmod(join(data, "raptor.log"), 0o644);
+    const pb = join(base, "pb");
+    await mkdir(pb);
+    await writeFile(join(pb, "pb.yaml"), "squads: {}\napps: {}\n");
+    const db = await freshDb();
+    const rt = await createRuntime(configFromEnv({ RAPTOR_DATA: data, RAPTOR_PLAYBOOKS: pb, DATABASE_URL: db.url, REDIS_URL: "redis://127.0.0.1:6379" }));
+    try {
+      expect((await stat(data)).mode & 0o777).toBe(0o700);
+      expect((await stat(join(data, "raptor.log"))).mode & 0o777).toBe(0o600);
+      const ls = await asNobody(["ls", "--", data]);
+      expect(ls.code).not.toBe(0);
+      expect(ls.out).toContain("Permission denied");
+      const cat = await asNobody(["cat", "--", join(data, "raptor.log")]);
+      expect(cat.code).not.toBe(0);
+      expect(cat.out).not.toContain("an old line");
+    } finally {
+      await rt.close();
+      await db.close();
+    }
+  });
+
+  it("`make run`'s Redis (scripts/demo-redis.sh) has no TCP port and a socket only root opens; Raptor (and `raptor say` beside it) use it when REDIS_URL is unset", async () => {
+    const data = join(await tmp(), "data");
+    const env = { ...process.env, RAPTOR_DATA: data };
+    await exec(join(SCRIPTS, "demo-redis.sh"), [], { env });
+    const sock = join(data, "redis", "redis.sock");
+    try {
+      expect((await exec("redis-cli", ["-s", sock, "ping"])).stdout.trim()).toBe("PONG");
+      expect((await exec("redis-cli", ["-s", sock, "config", "get", "port"])).stdout.split("\n")[1]).toBe("0");
+      expect((await stat(data)).mode & 0o777).toBe(0o700);
+      expect(configFromEnv({ RAPTOR_DATA: data }).redisUrl).toBe(sock);
+      expect(configFromEnv({ RAPTOR_DATA: data, REDIS_URL: "redis://10.0.0.9:6379" }).redisUrl).toBe("redis://10.0.0.9:6379");
+      // What a proc of the demo would try: the Redis Raptor uses, as another user.
+      const probe = await asNobody(["redis-cli", "-s", configFromEnv({ RAPTOR_DATA: data }).redisUrl, "ping"]);
+      expect(probe.out).not.toContain("PONG");
+      expect(probe.out).toContain("Permission denied");
+      // Started again: nothing new, the running one answers.
+      await exec(join(SCRIPTS, "demo-redis.sh"), [], { env });
+      expect(await readdir(join(data, "redis"))).toContain("redis.pid");
+    } finally {
+      await exec("redis-cli", ["-s", sock, "shutdown", "nosave"]).catch(() => undefined);
+    }
+  });
+});
