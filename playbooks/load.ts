@@ -6,6 +6,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { CORE_SCHEMA, FAILSAFE_SCHEMA, load as loadYaml, mergeTag, YAMLException } from "js-yaml";
 import { didYouMean } from "../lib/suggest.ts";
+import { workingCopyPlaceProblem } from "../lib/working-copy-place.ts";
 import { maskSecrets } from "./resolve.ts";
 import type { Playbook, PlaybookIssue } from "./types.ts";
 import { appSchema, type AppDraft } from "./schema/apps.ts";
@@ -154,6 +155,13 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
         entries[section as Section].push({ name, file: file.path, path: at, value: parsed.data });
       }
     }
+  }
+
+  // A working copy's place (lib/working-copy-place.ts), where the playbook names it.
+  for (const { file, path: at, value } of entries.apps as Located<AppDraft>[]) {
+    if (!value.working_copy) continue;
+    const problem = workingCopyPlaceProblem(path.isAbsolute(value.repo) ? value.repo : path.resolve(path.dirname(file), value.repo));
+    if (problem) report(file, [...at, "repo"], `working_copy: ${value.repo} ${problem}`);
   }
 
   for (const p of checkReferences(envs, declared)) {

@@ -6,6 +6,7 @@ import type { App } from "../../playbooks/types.ts";
 import { BuildError } from "./build-error.ts";
 import { gitEnv, run, runOk } from "./exec.ts";
 import { withMirrorLock } from "./git.ts";
+import { privatePaths, privatePathsMessage, workingCopyPlaceProblem } from "../../lib/working-copy-place.ts";
 
 /**
  * Apps with `working_copy: true` (issue 11 item 12): `repo` is a plain local directory, deployed
@@ -35,7 +36,8 @@ function git(repo: string, dir: string, args: readonly string[]): string[] {
 /**
  * Commits `app.repo`'s current files to the snapshot repo when they differ from its last commit.
  * Returns the snapshot repo (for resolveRef / exportCommit) and whether a new commit was made.
- * Throws BuildError("invalid") when the directory is missing.
+ * Throws BuildError("invalid") when the directory is missing, in a place no working copy may be,
+ * or holds files their owner kept from other users (working-copy-place.ts).
  */
 export async function snapshotWorkingCopy(app: Pick<App, "name" | "repo" | "working_copy">, dataDir: string): Promise<{ repo: string; changed: boolean }> {
   const dir = app.repo;
@@ -43,6 +45,9 @@ export async function snapshotWorkingCopy(app: Pick<App, "name" | "repo" | "work
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new BuildError("invalid", `${app.name} deploys the directory ${dir} as it is (working_copy: true), and there is no such directory.`);
   }
+  // Checked at load too (file:line); again here, as the directory may have changed since.
+  const place = workingCopyPlaceProblem(dir);
+  if (place) throw new BuildError("invalid", `${app.name} deploys the directory ${dir} as it is (working_copy: true), and it ${place}.`);
   return withMirrorLock(repo, async () => {
     const env = gitEnv();
     if (!existsSync(join(repo, "HEAD"))) {
@@ -50,6 +55,13 @@ export async function snapshotWorkingCopy(app: Pick<App, "name" | "repo" | "work
       await runOk(["git", "init", "--quiet", "--bare", `--initial-branch=${SNAPSHOT_BRANCH}`, repo], { env });
     }
     await runOk(git(repo, dir, ["add", "--all", "--", "."]), { env });
+    // The directory as it is, .gitignore applied: a file ignored since an earlier snapshot leaves it.
+    const ignored = (await runOk(git(repo, dir, ["ls-files", "-z", "--cached", "--ignored", "--exclude-standard"]), { env })).split("\0").filter(Boolean);
+    if (ignored.length > 0) await runOk(git(repo, dir, ["rm", "--cached", "--quiet", "--", ...ignored]), { env });
+    // What will be deployed (the index, .gitignore applied): nothing its owner kept private.
+    const files = (await runOk(git(repo, dir, ["ls-files", "-z"]), { env })).split("\0").filter(Boolean);
+    const hidden = privatePaths(dir, files);
+    if (hidden.length > 0) throw new BuildError("invalid", privatePathsMessage(app.name, dir, hidden));
     const head = await run(git(repo, dir, ["rev-parse", "--verify", "--quiet", `refs/heads/${SNAPSHOT_BRANCH}`]), { env });
     const same = head.code === 0 && (await run(git(repo, dir, ["diff", "--cached", "--quiet", "HEAD", "--"]), { env })).code === 0;
     if (same) return { repo, changed: false };

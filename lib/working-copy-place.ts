@@ -1,0 +1,97 @@
+import { lstatSync, realpathSync } from "node:fs";
+import { join, resolve, sep } from "node:path";
+
+/**
+ * Where a `working_copy: true` app may live, and what it may hold (issue 8, red-team finding 3).
+ * A working copy is packed by Raptor (root, on the demo) and unpacked for the app's own user, so
+ * it must not let Raptor's rights leak: `repo: /etc` loaded, and a 0600 `rootonly.txt` in the
+ * directory became readable by the app. The rules:
+ *
+ * - the directory (links resolved) is not `/` nor inside a system directory (SYSTEM_DIRS);
+ * - it belongs to the user Raptor runs as (the operator: a directory of another user is theirs
+ *   to deploy, not Raptor's to read with root's rights);
+ * - it, the directories in it and every file it deploys are readable by others already (dirs
+ *   `o+rx`, files `o+r`): a file its owner kept private is not handed to an app user. Files the
+ *   directory's `.gitignore` leaves out are not deployed, so not checked.
+ *
+ * Working copies need not be git work trees (issue 11 item 12: a plain directory is deployed as it is).
+ */
+
+/** System directories no working copy may be in (or be): the OS, its config, kernel views, service state. */
+export const SYSTEM_DIRS = [
+  "/etc", "/proc", "/sys", "/dev", "/boot", "/run", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+  "/var/lib", "/var/log", "/var/cache", "/var/spool", "/var/backups", "/var/mail", "/var/run", "/snap",
+] as const;
+
+/** How many offending paths a refusal names. */
+const NAMED = 5;
+
+/**
+ * Why `dir` cannot be a working copy's place, or undefined when it can. A directory that does not
+ * exist (yet) is judged by its path only; the deploy says when it is missing. `uid`: the user
+ * Raptor runs as (default: this process's).
+ */
+export function workingCopyPlaceProblem(dir: string, uid: number = process.getuid?.() ?? 0): string | undefined {
+  let real = resolve(dir);
+  let exists = true;
+  try {
+    real = realpathSync(real);
+  } catch {
+    exists = false;
+  }
+  const via = real === resolve(dir) ? "" : ` (${dir} leads there)`;
+  if (real === "/") return `is the whole file system${via}: a working copy must be an app's own directory`;
+  const system = SYSTEM_DIRS.find((s) => real === s || real.startsWith(s + sep));
+  if (system) return `is ${real === system ? "" : "inside "}the system directory ${system}${via}: a working copy must be an app's own directory (e.g. under /srv or a home directory), never the system's`;
+  if (!exists) return undefined;
+  const st = lstatSync(real);
+  if (!st.isDirectory()) return `${real} is not a directory`;
+  if (st.uid !== uid) return `${real} belongs to uid ${st.uid}, not to the user Raptor runs as (uid ${uid}): deploy only directories of the user Raptor runs as`;
+  if ((st.mode & 0o005) !== 0o005) return `${real} is mode ${octal(st.mode)}, private to its owner: a working copy is deployed to other users (each app's own), so it must be readable by others (chmod o+rx)`;
+  return undefined;
+}
+
+/**
+ * The deployed paths (relative to `dir`, as `git ls-files` lists them) that their owner kept from
+ * other users: files without `o+r`, or inside a directory without `o+x`. Empty when none.
+ */
+export function privatePaths(dir: string, files: readonly string[]): string[] {
+  const out: string[] = [];
+  const dirOk = new Map<string, boolean>();
+  const reachable = (rel: string): boolean => {
+    if (rel === "") return true;
+    let ok = dirOk.get(rel);
+    if (ok === undefined) {
+      const parent = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
+      ok = reachable(parent) && (lstatSync(join(dir, rel)).mode & 0o001) !== 0;
+      dirOk.set(rel, ok);
+    }
+    return ok;
+  };
+  for (const rel of files) {
+    let st;
+    try {
+      st = lstatSync(join(dir, rel));
+    } catch {
+      continue; // removed since it was listed: not deployed
+    }
+    const parent = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
+    if (st.isSymbolicLink()) continue; // git keeps the link, not what it points to
+    if (!reachable(parent) || (st.mode & 0o004) === 0) out.push(rel);
+  }
+  return out;
+}
+
+/** The refusal for privatePaths' result, naming up to five paths and the fix. */
+export function privatePathsMessage(app: string, dir: string, paths: readonly string[]): string {
+  const shown = paths.slice(0, NAMED).map((p) => `${p} (${octal(lstatSync(join(dir, p)).mode)})`);
+  const more = paths.length > NAMED ? ` and ${paths.length - NAMED} more` : "";
+  return (
+    `${app} deploys ${dir} as it is (working_copy: true), and ${paths.length === 1 ? "a file there is" : `${paths.length} files there are`} kept from other users: ${shown.join(", ")}${more}. ` +
+    `The app runs as its own user, so Raptor will not hand it files their owner kept private. Make them readable (chmod o+r, and o+x on their directories) or leave them out with .gitignore.`
+  );
+}
+
+function octal(mode: number): string {
+  return `0${(mode & 0o777).toString(8)}`;
+}
