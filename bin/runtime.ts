@@ -14,7 +14,7 @@ import { lastKnownRedactor, redactingLogger } from "../engine/redact.ts";
 import { LivePlaybook } from "../playbooks/live.ts";
 import { loadPlaybooks, playbookDirs } from "../playbooks/load.ts";
 import { HostCache } from "../runners/host-cache.ts";
-import { demoRedisSocket, keepPrivate, privateFile } from "../lib/private-data.ts";
+import { demoRedisSocket, demoSupervisorPassword, keepPrivate, privateFile } from "../lib/private-data.ts";
 
 /** Settings from the environment (12-factor); every one has an embedded default. */
 export interface RuntimeConfig {
@@ -43,6 +43,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
   const dataDir = resolve(env.RAPTOR_DATA ?? ".raptor");
   // Playbooks may refer to ${RAPTOR_DATA}; make sure they see the absolute path we use.
   env.RAPTOR_DATA = dataDir;
+  // The demo's supervisord password, made by `make run` (scripts/demo.sh) when none was given.
+  if (!env.RAPTOR_SUPERVISOR_PASSWORD) {
+    const password = demoSupervisorPassword(dataDir);
+    if (password) env.RAPTOR_SUPERVISOR_PASSWORD = password;
+  }
   const num = (v: string | undefined, d: number) => (v && /^\d+$/.test(v) ? Number(v) : d);
   return {
     databaseUrl: env.DATABASE_URL || undefined,

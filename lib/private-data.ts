@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 /**
@@ -33,6 +33,20 @@ export function demoRedisSocket(dataDir: string): string | undefined {
   const sock = join(dataDir, "redis", "redis.sock");
   try {
     return existsSync(sock) && statSync(sock).isSocket() ? sock : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The password `make run` gave the demo's supervisord (scripts/demo.sh, `<dataDir>/supervisord/password`,
+ * 0600) when RAPTOR_SUPERVISOR_PASSWORD was not set, or undefined. It becomes that variable, so
+ * the example playbook's `${RAPTOR_SUPERVISOR_PASSWORD:-raptor}` (a secret: masked) finds it.
+ */
+export function demoSupervisorPassword(dataDir: string): string | undefined {
+  try {
+    const text = readFileSync(join(dataDir, "supervisord", "password"), "utf8").trim();
+    return text === "" ? undefined : text;
   } catch {
     return undefined;
   }

@@ -14,12 +14,24 @@ cd "$(dirname "$0")/.."
 data="${RAPTOR_DATA:-$PWD/.raptor}"
 port="${RAPTOR_SUPERVISOR_PORT:-9001}"
 user="${RAPTOR_SUPERVISOR_USER:-raptor}"
-pass="${RAPTOR_SUPERVISOR_PASSWORD:-raptor}"
+pass="${RAPTOR_SUPERVISOR_PASSWORD:-}"
 
 demo="$data-demo"
 root="$demo/hosts/127.0.0.1"
 (umask 077 && mkdir -p "$data/supervisord")
 chmod 0700 "$data"
+# supervisord's XML-RPC port is on loopback, where the demo's procs are too: with a known
+# password any proc could read every other app's log through it. Unless RAPTOR_SUPERVISOR_PASSWORD
+# is set, a random one is made once and kept 0600 in $RAPTOR_DATA; Raptor reads it from there
+# (bin/runtime.ts), so `bin/raptor say` beside `make run` has it too.
+if [ -z "$pass" ]; then
+  pwfile="$data/supervisord/password"
+  if [ ! -s "$pwfile" ]; then
+    (umask 077 && head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32 >"$pwfile")
+  fi
+  chmod 0600 "$pwfile"
+  pass=$(cat "$pwfile")
+fi
 mkdir -p "$root/supervisor"
 ./scripts/demo-redis.sh
 # The demo's procs run as their app's unprivileged user, raptor-<app> (docs/security.md "Procs do
@@ -39,6 +51,7 @@ if [ "$(id -u)" = 0 ] && id "$proc_user" >/dev/null 2>&1 && ! runuser -u "$proc_
   exit 1
 fi
 conf="$data/supervisord/supervisord.conf"
+(umask 077 && : >"$conf")
 cat > "$conf" <<CONF
 [supervisord]
 logfile=$data/supervisord/supervisord.log

@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { configFromEnv, createRuntime } from "../../bin/runtime.ts";
 import { freshDb } from "../support/db.ts";
+import { freePort } from "../support/supervisord.ts";
 
 const exec = promisify(execFile);
 const SCRIPTS = resolve(import.meta.dirname, "../../scripts");
@@ -80,6 +81,38 @@ describe("Raptor's data (RAPTOR_DATA, raptor.log, the demo's Redis) is out of re
       expect(await readdir(join(data, "redis"))).toContain("redis.pid");
     } finally {
       await exec("redis-cli", ["-s", sock, "shutdown", "nosave"]).catch(() => undefined);
+    }
+  });
+
+  it("`make run`'s daemons (scripts/demo.sh): supervisord's XML-RPC refuses the well-known demo password (a random one, 0600, that Raptor reads); procs' dirs are outside the 0700 data dir; make stop stops Redis too", async () => {
+    const data = join(await tmp(), "data");
+    const [supPort, nginxPort] = [await freePort(), await freePort()];
+    const env: NodeJS.ProcessEnv = { ...process.env, RAPTOR_DATA: data, RAPTOR_SUPERVISOR_PORT: String(supPort), RAPTOR_NGINX_PORT: String(nginxPort) };
+    delete env.RAPTOR_SUPERVISOR_PASSWORD;
+    await exec(join(SCRIPTS, "demo.sh"), [], { env });
+    try {
+      expect((await stat(data)).mode & 0o777).toBe(0o700);
+      const pwfile = join(data, "supervisord", "password");
+      expect((await stat(pwfile)).mode & 0o777).toBe(0o600);
+      const password = (await readFile(pwfile, "utf8")).trim();
+      expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
+      // What a proc would try: the XML-RPC port with the password every clone of Raptor knows.
+      const call = (auth: string) =>
+        asNobody(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", auth, "-d", '<?xml version="1.0"?><methodCall><methodName>supervisor.getAllProcessInfo</methodName></methodCall>', `http://127.0.0.1:${supPort}/RPC2`]);
+      expect((await call("raptor:raptor")).out).toBe("401");
+      expect((await exec("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u", `raptor:${password}`, "-d", "<methodCall><methodName>supervisor.getState</methodName></methodCall>", `http://127.0.0.1:${supPort}/RPC2`])).stdout).toBe("200");
+      const demoEnv: NodeJS.ProcessEnv = { RAPTOR_DATA: data };
+      const config = configFromEnv(demoEnv);
+      expect(demoEnv.RAPTOR_SUPERVISOR_PASSWORD).toBe(password);
+      expect(config.redisUrl).toBe(join(data, "redis", "redis.sock"));
+      // The demo host's root, where procs' dirs go: reachable by other users, beside the data dir.
+      expect((await asNobody(["test", "-x", join(`${data}-demo`, "hosts", "127.0.0.1")])).code).toBe(0);
+    } finally {
+      const stop = await exec(join(SCRIPTS, "stop.sh"), [], { env });
+      expect(stop.stdout).toContain("stop: stopped supervisord");
+      expect(stop.stdout).toContain("stop: stopped nginx");
+      expect(stop.stdout).toContain(`stop: stopped redis`);
+      await rm(`${data}-demo`, { recursive: true, force: true });
     }
   });
 });
