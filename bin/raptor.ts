@@ -11,6 +11,7 @@ import { maskCommandText } from "../bot/command-log.ts";
 import { PlaybookError } from "../playbooks/load.ts";
 import { configFromEnv, createRuntime, type Runtime } from "./runtime.ts";
 import { serveMetrics } from "./observe.ts";
+import { makeRunHint, makeRunIsRunning } from "./make-run-hint.ts";
 
 const usage = `usage: raptor <command>
   all              bot (Slack when SLACK_BOT_TOKEN is set, else the terminal chat) + worker + beat
@@ -76,8 +77,14 @@ async function main(argv: string[]): Promise<number> {
     return cmd ? 0 : 2;
   }
   let rt: Runtime;
+  const config = configFromEnv();
+  if (cmd === "say") {
+    // Said before the runtime opens (seconds): the answer to come may be an unreachable supervisord.
+    const hint = makeRunHint({ databaseUrl: config.databaseUrl, running: makeRunIsRunning(config.dataDir) });
+    if (hint) process.stderr.write(`${hint}\n`);
+  }
   try {
-    rt = await createRuntime(configFromEnv());
+    rt = await createRuntime(config);
   } catch (err) {
     if (err instanceof PlaybookError) {
       process.stderr.write(`raptor: the playbooks have mistakes:\n${err.message}\n`);

@@ -1,3 +1,4 @@
+import { utcTime } from "../lib/time-text.ts";
 import { bindingForChannel, environmentOf, knownNames } from "../playbooks/resolve.ts";
 import { audit, cancelDeployment, decideApproval, lockEnvironment, requestDeployment, unlockEnvironment, type DeploymentRequest } from "../engine/api.ts";
 import type { EngineApiDeps } from "../engine/context.ts";
@@ -15,7 +16,8 @@ import { planText } from "./answers/plan-text.ts";
 import { pendingSecrets, redactorFor } from "../engine/redact.ts";
 import type { PlannableCommand } from "./command.ts";
 import type { Coalescer } from "../lib/coalesce.ts";
-import { commandLogLine } from "./command-log.ts";
+import { commandLogLine, maskCommandText } from "./command-log.ts";
+import { refusalReason } from "./answers/history-text.ts";
 
 export interface DispatchDeps {
   engine: EngineApiDeps;
@@ -69,7 +71,7 @@ async function answer(deps: DispatchDeps, req: ChatRequest, parsed: ParseResult)
   try {
     const refusal = await authorize(deps, req, cmd);
     if (refusal) {
-      await audit(deps.engine, req.actor.id, cmd.kind, "refused", { ...appEnv(cmd), detail: { reason: refusal.text } });
+      await audit(deps.engine, req.actor.id, cmd.kind, "refused", { ...appEnv(cmd), detail: { summary: maskCommandText(summaryOf(req.text), parsed), reason: refusal.text } });
       return refusal;
     }
     if (isQuery(cmd) || !deps.answers) return await execute(deps, req, cmd);
@@ -80,8 +82,10 @@ async function answer(deps: DispatchDeps, req: ChatRequest, parsed: ParseResult)
     }
   } catch (err) {
     if (err instanceof EngineError) {
-      await audit(deps.engine, req.actor.id, cmd.kind, "refused", { ...appEnv(cmd), detail: { code: err.code } });
       const refused: Reply = { kind: "refused", code: err.code, text: explain(err.code, err.message) };
+      // What `deploys` shows later: the command as typed (secrets masked) and why, in words.
+      const reason = refusalReason(refused.text, appEnv(cmd));
+      await audit(deps.engine, req.actor.id, cmd.kind, "refused", { ...appEnv(cmd), detail: { summary: maskCommandText(summaryOf(req.text), parsed), code: err.code, reason } });
       return err.opts.confirm ? { ...refused, confirm: err.opts.confirm } : refused;
     }
     throw err;
@@ -204,7 +208,7 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
     case "lock":
     {
       const until = await lockEnvironment(engine, cmd.app, cmd.env, actor, cmd.reason, cmd.forMs);
-      const end = until ? ` until ${until.toISOString().slice(0, 16).replace("T", " ")} UTC (or \`unlock ${cmd.app} ${cmd.env}\`)` : ` until \`unlock ${cmd.app} ${cmd.env}\``;
+      const end = until ? ` until ${utcTime(until)} (or \`unlock ${cmd.app} ${cmd.env}\`)` : ` until \`unlock ${cmd.app} ${cmd.env}\``;
       return { kind: "done", text: `${cmd.app} ${cmd.env} is locked${cmd.reason ? ` (${cmd.reason})` : ""}. Nothing deploys there${end}.` };
     }
     case "unlock":

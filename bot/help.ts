@@ -171,6 +171,13 @@ export const COMMAND_HELP: readonly Entry[] = [
     ],
   },
   {
+    topic: "config-secret",
+    usage: "config secret <app> <env> KEY=VALUE ...",
+    example: "config secret hello local API_TOKEN=abc123",
+    summary: "set variables whose values are masked everywhere (chat, logs, history): a new release, then a deploy",
+    detail: ["The same as `config set`, for values whose key does not look secret."],
+  },
+  {
     topic: "config-unset",
     usage: "config unset <app> <env> KEY ...",
     example: "config unset hello local GREETING",

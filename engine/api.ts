@@ -1,3 +1,4 @@
+import { utcTime } from "../lib/time-text.ts";
 import type { DeploymentKind, DeploymentParams } from "../db/schema/index.ts";
 import { activeFreeze, freezeEndsAt, isFrozen } from "../playbooks/freeze.ts";
 import { approversOf, environmentOf } from "../playbooks/resolve.ts";
@@ -52,7 +53,7 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
   if (!req.params.force && isFrozen(environment.freeze, now)) {
     const window = activeFreeze(environment.freeze, now);
     const ends = freezeEndsAt(environment.freeze, now);
-    const until = ends ? ` until ${ends.toISOString().slice(0, 16).replace("T", " ")} UTC` : "";
+    const until = ends ? ` until ${utcTime(ends)}` : "";
     throw new EngineError("frozen", `${req.app} ${req.env} is frozen${until} (freeze window "${window}"; freeze times are UTC).`);
   }
   if (req.kind !== "deploy" && req.kind !== "scale" && req.kind !== "config" && !(await currentRelease(deps.db, req.app, req.env))) {
@@ -107,7 +108,7 @@ async function assertUnlocked(deps: EngineDeps, app: string, env: string): Promi
   const lock = await environmentLock(deps.db, app, env);
   // A lock whose time is up no longer holds, even before the beat removes it.
   if (lock && !(lock.expiresAt && lock.expiresAt <= (deps.now?.() ?? new Date()))) {
-    const until = lock.expiresAt ? ` until ${lock.expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "";
+    const until = lock.expiresAt ? ` until ${utcTime(lock.expiresAt)}` : "";
     throw new EngineError("lock_held", `${app} ${env} is locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}${until}. Ask them, or type \`unlock ${app} ${env}\` when the reason is gone.`);
   }
 }

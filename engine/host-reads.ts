@@ -3,6 +3,7 @@ import type { EngineApiDeps, EngineDeps } from "./context.ts";
 import { hostHandle, runner } from "./fleet.ts";
 import type { JobData } from "./queues.ts";
 import { commitRange, resolveRef } from "./builds/git.ts";
+import { SNAPSHOT_BRANCH, snapshotWorkingCopy } from "./builds/working-copy.ts";
 import { sourceRepo } from "./builds/working-copy.ts";
 import type { CommitRange } from "./changes/types.ts";
 
@@ -27,9 +28,13 @@ export async function readHost(deps: EngineDeps, data: JobData<"reads">): Promis
   if (data.kind === "commits") {
     const app = deps.playbook.apps[data.app];
     if (!app) throw new Error(`there is no app ${data.app}`);
-    // A working-copy app's commits are the snapshots Raptor made of its directory.
-    const repo = sourceRepo(app, deps.dataDir);
-    const { commit } = await resolveRef(repo, data.to, { dataDir: deps.dataDir });
+    // A working-copy app's commits are the snapshots Raptor makes of its directory. `plan` asks
+    // about the directory as it is now (the commit its deploy would ship), so its edits since the
+    // last deploy are snapshotted first; the deploy then finds that snapshot and keeps it.
+    // A commit sha (a rollback's, a release's) is looked up as it is.
+    const now = app.working_copy && !/^[0-9a-f]{40}$/.test(data.to);
+    const repo = now ? (await snapshotWorkingCopy(app, deps.dataDir)).repo : sourceRepo(app, deps.dataDir);
+    const { commit } = await resolveRef(repo, now ? SNAPSHOT_BRANCH : data.to, { dataDir: deps.dataDir });
     return { commit, range: await commitRange(repo, data.from, commit, { dataDir: deps.dataDir }) };
   }
   if (data.kind === "pool") {

@@ -2,8 +2,8 @@ import { beatJobRunning, lastFinishedBeatRun } from "../../db/queries/beat-runs.
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { leaseKey, nextRunOf, scheduledJobs } from "../../engine/beat/schedule.ts";
 import type { Reply } from "../dispatch-types.ts";
+import { utcTimeFrom } from "../../lib/time-text.ts";
 
-const hhmmss = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19);
 
 /** A run's detail in a few words: the non-empty counts ("expired 1, released 2"). */
 export function describeRun(detail: Record<string, unknown>): string {
@@ -17,18 +17,18 @@ export function describeRun(detail: Record<string, unknown>): string {
 }
 
 /** `beat`: each job's schedule, its last run (when, how it ended, what it did) and its next time. */
-export async function beatAnswer(deps: EngineApiDeps): Promise<Reply> {
+export async function beatAnswer(deps: EngineApiDeps, now = new Date()): Promise<Reply> {
   const lines: string[] = [];
   for (const { job, schedule } of scheduledJobs(deps.playbook.beat)) {
     const last = await lastFinishedBeatRun(deps.db, job);
     const running = await beatJobRunning(deps.db, job);
     const next = nextRunOf(schedule);
     const did = last ? describeRun(last.detail) : "";
-    const lastText = `${last ? `last ${hhmmss(last.scheduledFor)} ${last.outcome}${did ? ` (${did})` : ""}` : "never ran"}${running ? ", running now" : ""}`;
-    lines.push(`${job}  \`${schedule}\`  ${lastText}  next ${next ? hhmmss(next) : "—"}`);
+    const lastText = `${last ? `last ${utcTimeFrom(last.scheduledFor, now)} ${last.outcome}${did ? ` (${did})` : ""}` : "never ran"}${running ? ", running now" : ""}`;
+    lines.push(`${job}  \`${schedule}\`  ${lastText}  next ${next ? utcTimeFrom(next, now) : "—"}`);
   }
   if (!deps.playbook.beat.digest) lines.push("digest  off (no `beat: digest:` in the playbook)");
   const holder = await deps.redis.get(leaseKey(deps.prefix));
   lines.push(holder ? `leader: beat ${holder}` : "no beat process is running (start `raptor beat` or `raptor all`)");
-  return { kind: "answer", title: "beat (times in UTC)", text: lines.join("\n") };
+  return { kind: "answer", title: "beat", text: lines.join("\n") };
 }

@@ -1,3 +1,4 @@
+import { utcTime } from "../../lib/time-text.ts";
 import { allHosts } from "../../db/queries/hosts.ts";
 import { environmentLock } from "../../db/queries/locks.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
@@ -33,7 +34,7 @@ async function routingOf(deps: EngineApiDeps, environment: Environment, live: Ro
  */
 export function lockText(lock: { heldBy: string; reason: string | null; expiresAt: Date | null }): string {
   const why = lock.reason ? ` (${lock.reason})` : "";
-  const end = lock.expiresAt ? ` until ${lock.expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : " until unlocked";
+  const end = lock.expiresAt ? ` until ${utcTime(lock.expiresAt)}` : " until unlocked";
   return `locked by ${lock.heldBy}${why}${end}`;
 }
 
@@ -111,7 +112,7 @@ export async function hostsAnswer(deps: EngineApiDeps, squadName?: string): Prom
       const row = rows.get(h);
       // Ports another program held when Raptor last looked (placement skips them).
       const busy = (row?.busyPorts ?? []).filter((p) => p >= s.ports.from && p <= s.ports.to);
-      const held = busy.length ? `; busy ports (held by other programs, skipped): ${busy.join(", ")}${row?.portsCheckedAt ? ` as of ${row.portsCheckedAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : ""}` : "";
+      const held = busy.length ? `; busy ports (held by other programs, skipped): ${busy.join(", ")}${row?.portsCheckedAt ? ` as of ${utcTime(row.portsCheckedAt)}` : ""}` : "";
       // What the beat's hosts job last found: state, when it last answered, and why it did not.
       const state = row && row.state !== "unknown" ? ` — ${row.state}${row.stateSince ? ` since ${stamp(row.stateSince)}` : ""}` : " — not checked yet";
       const seen = row?.lastSeenAt && row.state !== "up" ? `, last seen ${stamp(row.lastSeenAt)}` : "";
@@ -122,7 +123,7 @@ export async function hostsAnswer(deps: EngineApiDeps, squadName?: string): Prom
   return { kind: "answer", title: "hosts", text: lines.join("\n"), ...(squadName ? {} : { overflow: { keep: "head" as const, more: "`hosts <squad>` shows one squad." } }) };
 }
 
-const stamp = (d: Date) => `${d.toISOString().replace("T", " ").slice(0, 19)} UTC`;
+const stamp = utcTime;
 
 function groupBy<T>(list: T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();

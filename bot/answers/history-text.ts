@@ -1,4 +1,4 @@
-import { age } from "../notify/changes-text.ts";
+import { utcTime, utcTimeFrom } from "../../lib/time-text.ts";
 import { plural } from "../../lib/plural.ts";
 
 /** An actor as the answer names it: answers are plain text (answerBlocks escapes them), so no mention markup. */
@@ -6,7 +6,7 @@ const who = (actor: string | null | undefined): string => actor || "someone";
 
 /**
  * Pure renderers for the history answers (`releases`, `deploys`, `who deployed`): plain text that
- * answerBlocks escapes for Slack. Times are UTC, minutes; ages are relative to `now`.
+ * answerBlocks escapes for Slack. Times as lib/time-text.ts writes them; ages are relative to `now`.
  */
 
 /** One release as `releases` lists it. */
@@ -26,7 +26,6 @@ export interface ReleaseHistoryEntry {
   current: boolean;
 }
 
-export const stamp = (d: Date) => d.toISOString().slice(0, 16).replace("T", " ");
 
 function ended(e: ReleaseHistoryEntry): string {
   const o = e.outcome;
@@ -50,7 +49,7 @@ export function releaseHistoryText(entries: readonly ReleaseHistoryEntry[], now:
     .map((e) => {
       const range = e.previousCommit && e.previousCommit !== e.commit ? `${e.previousCommit}..${e.commit}` : e.commit;
       const keys = e.configKeys === undefined ? "" : e.configKeys.length ? `; config ${e.configKeys.join(", ")}` : "";
-      return `${e.current ? "▶" : " "} v${e.number}  ${stamp(e.createdAt)} (${age(e.createdAt, now)} ago) by ${who(e.createdBy)}: ${e.description}; commits ${range}${keys} — ${ended(e)}`;
+      return `${e.current ? "▶" : " "} v${e.number}  ${utcTimeFrom(e.createdAt, now)} by ${who(e.createdBy)}: ${e.description}; commits ${range}${keys} — ${ended(e)}`;
     })
     .join("\n");
 }
@@ -69,6 +68,18 @@ export interface DeployRequestEntry {
   approvedBy?: string | null;
 }
 
+/**
+ * A refusal as `deploys` lists it: the first sentence of what the channel was told, without the
+ * app and environment it repeats (`hello local is locked by ann (moving racks) until …` →
+ * `locked by ann (moving racks) until …`). Pure; at most 200 characters.
+ */
+export function refusalReason(text: string, where: { app?: string; env?: string } = {}): string {
+  const first = text.split(/(?<=[.!?])\s+(?=[A-Z`])/, 1)[0]!.replace(/\.$/, "");
+  const prefix = where.app && where.env ? `${where.app} ${where.env} is ` : undefined;
+  const short = prefix && first.startsWith(prefix) ? first.slice(prefix.length) : first;
+  return short.length > 200 ? `${short.slice(0, 199)}…` : short;
+}
+
 /** `deploys`: one line per request, newest first, with how it ended. */
 export function deployRequestsText(entries: readonly DeployRequestEntry[], now: Date, sinceText: string, app: string, env: string): string {
   if (entries.length === 0) return `no deployments of ${app} ${env} were asked for in the last ${sinceText}.`;
@@ -80,7 +91,7 @@ export function deployRequestsText(entries: readonly DeployRequestEntry[], now: 
         : d
           ? `${d.status.replace(/_/g, " ")}${d.release !== undefined && d.status === "succeeded" ? `, v${d.release}` : ""}${d.errorCode ? ` (${d.errorCode})` : ""}${e.approvedBy ? `, approved by ${who(e.approvedBy)}` : ""} (${d.id})`
           : "requested";
-    return `${stamp(e.at)} (${age(e.at, now)} ago) ${who(e.actor)}: \`${e.asked}\` — ${how}`;
+    return `${utcTimeFrom(e.at, now)} ${who(e.actor)}: \`${e.asked}\` — ${how}`;
   });
   return [`${plural(entries.length, "request")} in the last ${sinceText}, newest first:`, ...lines].join("\n");
 }
@@ -101,7 +112,7 @@ export interface ServingDeployEntry {
 export function whoDeployedText(app: string, env: string, serving: ServingDeployEntry | undefined, before: readonly ServingDeployEntry[], now: Date): string {
   if (!serving) return `${app} ${env} has never been deployed.`;
   const one = (e: ServingDeployEntry) =>
-    `${who(e.requestedBy)} (${e.asked ? `\`${e.asked}\`` : e.kind}) — v${e.release}${e.commit ? ` (${e.commit})` : ""}, ${stamp(e.finishedAt)} UTC, ${age(e.finishedAt, now)} ago${e.approvedBy ? `, approved by ${who(e.approvedBy)}` : ""} (${e.deploymentId})`;
+    `${who(e.requestedBy)} (${e.asked ? `\`${e.asked}\`` : e.kind}) — v${e.release}${e.commit ? ` (${e.commit})` : ""}, ${utcTimeFrom(e.finishedAt, now)}${e.approvedBy ? `, approved by ${who(e.approvedBy)}` : ""} (${e.deploymentId})`;
   const lines = [`${app} ${env} serves v${serving.release}, put in place by ${one(serving)}`];
   if (before.length) lines.push("before that:", ...before.map((b) => `  ${one(b)}`));
   return lines.join("\n");

@@ -1,11 +1,35 @@
 import { openDeployments } from "../../db/queries/deployments.ts";
+import { nextRunOf, scheduledJobs } from "../../engine/beat/schedule.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
+import { age, utcTimeFrom } from "../../lib/time-text.ts";
 import type { Reply } from "../dispatch-types.ts";
 
-/** Open deployments in request order, then the beat's maintenance jobs waiting or running. */
-export async function queueAnswer(deps: EngineApiDeps): Promise<Reply> {
+/** One open deployment as `queue` lists it. */
+export interface QueuedDeployment {
+  id: string;
+  status: string;
+  kind: string;
+  app: string;
+  env: string;
+  requestedBy: string;
+  createdAt: Date;
+}
+
+/**
+ * `queue` as text: open deployments in request order, the beat's maintenance jobs waiting or
+ * running now, then when each scheduled job runs next (they run for a moment, so a `queue` typed
+ * between runs would otherwise never show them). Pure.
+ */
+export function queueText(open: readonly QueuedDeployment[], maintenance: readonly string[], next: readonly { job: string; at: Date }[], now: Date): string {
+  const lines = open.map((d) => `${d.id}  ${d.status.replace("_", " ")}  ${d.kind} ${d.app} ${d.env}  by ${d.requestedBy}  since ${utcTimeFrom(d.createdAt, now)}`);
+  const out = [...(lines.length ? lines : ["No deployment queued or running."]), ...[...maintenance].sort()];
+  if (next.length) out.push(`maintenance next: ${[...next].sort((a, b) => a.at.getTime() - b.at.getTime()).map((n) => `${n.job} in ${age(n.at, now)}`).join(", ")} (\`beat\` shows what each did)`);
+  return out.join("\n");
+}
+
+/** Open deployments in request order, then the beat's maintenance jobs: running, waiting, next. */
+export async function queueAnswer(deps: EngineApiDeps, now = new Date()): Promise<Reply> {
   const open = await openDeployments(deps.db);
-  const lines = open.map((d) => `${d.id}  ${d.status.replace("_", " ")}  ${d.kind} ${d.app} ${d.env}  by ${d.requestedBy}  since ${d.createdAt.toISOString().slice(11, 19)}`);
   const jobs = await deps.queues.maintenance.getJobs(["active", "waiting", "delayed", "prioritized"]);
   const maintenance = await Promise.all(
     jobs.map(async (j) => {
@@ -13,6 +37,9 @@ export async function queueAnswer(deps: EngineApiDeps): Promise<Reply> {
       return `${j.id}  ${state}  maintenance ${j.name}`;
     }),
   );
-  const text = [...lines, ...maintenance.sort()].join("\n");
-  return { kind: "answer", title: "queue", text: text || "Nothing queued or running." };
+  const next = scheduledJobs(deps.playbook.beat).flatMap(({ job, schedule }) => {
+    const at = nextRunOf(schedule);
+    return at ? [{ job, at }] : [];
+  });
+  return { kind: "answer", title: "queue", text: queueText(open, maintenance, next, now) };
 }

@@ -213,7 +213,7 @@ export function parseHelp(words: Word[]): Command {
   let topic = w0.text.toLowerCase();
   let used = 1;
   if (topic === "config" && (w1?.text === "set" || w1?.text === "unset" || w1?.text === "secret")) {
-    topic = w1.text === "secret" ? "config-set" : `config-${w1.text}`;
+    topic = `config-${w1.text}`;
     used = 2;
   } else if (topic === "who" && w1?.text.toLowerCase() === "deployed") {
     used = 2;

@@ -1,3 +1,4 @@
+import { age } from "../../lib/time-text.ts";
 import { MAX_LISTED_COMMITS, type CommitRange, type ConfigDiff } from "../../engine/changes/types.ts";
 import type { RevertTarget } from "../../engine/event-types.ts";
 import { plural } from "../../lib/plural.ts";
@@ -63,13 +64,7 @@ export function configKeysLine(d: ConfigDiff): string {
 }
 
 /** "45s", "3m", "5h", "2d": how long before `now` `then` was. */
-export function age(then: Date, now: Date): string {
-  const s = Math.max(0, Math.round((now.getTime() - then.getTime()) / 1000));
-  if (s < 90) return `${s}s`;
-  if (s < 3600) return `${Math.round(s / 60)}m`;
-  if (s < 36 * 3600) return `${Math.round(s / 3600)}h`;
-  return `${Math.round(s / 86400)}d`;
-}
+export { age };
 
 /**
  * What a rollback would revert to, in one sentence: "v3 (commit abc1234, cut 2h ago); config:

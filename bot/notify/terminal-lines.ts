@@ -81,7 +81,7 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
     case "deployment.started":
       return prev?.status === "running" ? [] : [`  started`];
     case "deployment.changes": {
-      const lines = [`  changes v${event.fromRelease ?? "-"} → v${event.toRelease}:`];
+      const lines = [event.fromRelease === undefined ? `  changes: first release, v${event.toRelease}:` : `  changes v${event.fromRelease} → v${event.toRelease}:`];
       if (event.commits) lines.push(`    commits ${rangeLabel(event.commits)}: ${commitCount(event.commits)}`, ...commitLines(event.commits, "      "));
       else if (event.commitsError) lines.push(`    commits: unknown (${event.commitsError})`);
       lines.push("    config:", ...configLines(event.config, "      "));

@@ -1,3 +1,4 @@
+import { utcTime } from "../../lib/time-text.ts";
 import { overdueApprovals } from "../../db/queries/approvals.ts";
 import { runningSince, updateDeployment } from "../../db/queries/deployments.ts";
 import { removeEndedLocks } from "../../db/queries/locks.ts";
@@ -25,7 +26,7 @@ export const expireJob: BeatJob = async (deps) => {
     unlocked.push(`${l.app} ${l.env}`);
     await audit(deps, "raptor", "unlock", "expired", { app: l.app, env: l.env, detail: { heldBy: l.heldBy, expiresAt: l.expiresAt?.toISOString() } });
     const targets = originsOf(deps.playbook, l.app, l.env).map((origin) => ({ origin, app: l.app, env: l.env }));
-    await report(deps, "expire", targets, `${l.app} ${l.env} is unlocked: the lock ${l.heldBy} took${l.reason ? ` (${l.reason})` : ""} ended at ${l.expiresAt!.toISOString().slice(0, 16).replace("T", " ")} UTC.`);
+    await report(deps, "expire", targets, `${l.app} ${l.env} is unlocked: the lock ${l.heldBy} took${l.reason ? ` (${l.reason})` : ""} ended at ${utcTime(l.expiresAt!)}.`);
   }
 
   const stuckBefore = new Date(now.getTime() - deps.playbook.beat.expire.stuck_after_ms);

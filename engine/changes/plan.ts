@@ -1,3 +1,4 @@
+import { utcTime } from "../../lib/time-text.ts";
 import { findBuild, getBuild } from "../../db/queries/builds.ts";
 import { configVarsOf } from "../../db/queries/config-vars.ts";
 import { openDeployments } from "../../db/queries/deployments.ts";
@@ -40,7 +41,7 @@ export interface PlanRequest {
 export interface PlanRelease {
   number?: number;
   commit?: string;
-  /** How the target was chosen: "main", "v7", "staging v12". */
+  /** How the target was chosen: "main", "v7", "staging v12", "working copy of /srv/hello". */
   source?: string;
 }
 
@@ -115,6 +116,9 @@ export async function planChange(deps: EngineApiDeps, req: PlanRequest): Promise
       commit = await commitOfRelease(db, from);
       buildId = from.buildId;
       source = `${promote.env} v${from.number}`;
+    } else if (found.app.working_copy) {
+      // What the deploy's resolve step ships: the directory as it is (its snapshot commit), not a branch.
+      source = `working copy of ${found.app.repo}`;
     } else {
       source = req.params.ref ?? environment.ref;
     }
@@ -232,7 +236,7 @@ export async function planChange(deps: EngineApiDeps, req: PlanRequest): Promise
   };
 }
 
-const stamp = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+const stamp = utcTime;
 
 function verbOf(kind: PlannedKind): string {
   return kind === "config" ? "change the config of" : kind;

@@ -154,9 +154,9 @@ describe("history texts", () => {
       now,
     );
     expect(text.split("\n")).toEqual([
-      "  v3  2026-11-30 10:00 (2h ago) by U2: config set GREETING; commits bbbbbbb; config GREETING — failed (uptest_failed), never served (d-3)",
-      "▶ v2  2026-11-30 09:00 (3h ago) by U1: deploy bbbbbbb; commits aaaaaaa..bbbbbbb — serving (d-2)",
-      "  v1  2026-11-28 12:00 (2d ago) by U1: deploy aaaaaaa; commits aaaaaaa — served, replaced later (d-1)",
+      "  v3  2026-11-30 10:00 UTC (2h ago) by U2: config set GREETING; commits bbbbbbb; config GREETING — failed (uptest_failed), never served (d-3)",
+      "▶ v2  2026-11-30 09:00 UTC (3h ago) by U1: deploy bbbbbbb; commits aaaaaaa..bbbbbbb — serving (d-2)",
+      "  v1  2026-11-28 12:00 UTC (2d ago) by U1: deploy aaaaaaa; commits aaaaaaa — served, replaced later (d-1)",
     ]);
   });
   it("deploys: requests and refusals, newest first, with outcomes", () => {
@@ -172,17 +172,17 @@ describe("history texts", () => {
     );
     expect(text.split("\n")).toEqual([
       "2 requests in the last 2d, newest first:",
-      "2026-11-30 11:00 (1h ago) U2: `deploy hello prod` — refused: lock_held",
-      "2026-11-30 10:00 (2h ago) U1: `deploy hello prod` — succeeded, v4, approved by U3 (d-1)",
+      "2026-11-30 11:00 UTC (1h ago) U2: `deploy hello prod` — refused: lock_held",
+      "2026-11-30 10:00 UTC (2h ago) U1: `deploy hello prod` — succeeded, v4, approved by U3 (d-1)",
     ]);
     expect(deployRequestsText([], now, "2d", "hello", "prod")).toBe("no deployments of hello prod were asked for in the last 2d.");
   });
   it("who deployed: the serving one, then the ones before", () => {
     const e = { deploymentId: "d-2", kind: "deploy", requestedBy: "U1", asked: "deploy hello prod", finishedAt: new Date("2026-11-30T11:30:00Z"), release: 2, commit: "bbbbbbb" };
     expect(whoDeployedText("hello", "prod", e, [{ ...e, deploymentId: "d-1", release: 1, commit: "aaaaaaa", asked: undefined, kind: "rollback" }], now).split("\n")).toEqual([
-      "hello prod serves v2, put in place by U1 (`deploy hello prod`) — v2 (bbbbbbb), 2026-11-30 11:30 UTC, 30m ago (d-2)",
+      "hello prod serves v2, put in place by U1 (`deploy hello prod`) — v2 (bbbbbbb), 2026-11-30 11:30 UTC (30m ago) (d-2)",
       "before that:",
-      "  U1 (rollback) — v1 (aaaaaaa), 2026-11-30 11:30 UTC, 30m ago (d-1)",
+      "  U1 (rollback) — v1 (aaaaaaa), 2026-11-30 11:30 UTC (30m ago) (d-1)",
     ]);
     expect(whoDeployedText("hello", "prod", undefined, [], now)).toBe("hello prod has never been deployed.");
   });

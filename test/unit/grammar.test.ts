@@ -179,6 +179,8 @@ const forms: Row[] = [
   ["help history", NONE, { kind: "help", topic: "releases" }],
   ["help deploy!", NONE, { kind: "help", topic: "deploy" }],
   ["help config set", NONE, { kind: "help", topic: "config-set" }],
+  // New-user trial: `help` did not list `config secret`.
+  ["help config secret", NONE, { kind: "help", topic: "config-secret" }],
   ["<@U123> help", NONE, { kind: "help" }],
   ["help plan", NONE, { kind: "help", topic: "plan" }],
   ["help who deployed", NONE, { kind: "help", topic: "who-deployed" }],

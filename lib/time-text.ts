@@ -1,0 +1,24 @@
+/**
+ * Times as every Raptor message writes them: one format, `2026-11-30 03:25 UTC`, to the minute,
+ * followed where it helps by how long ago or how soon (`(2m ago)`, `(in 30s)`). Schedules and
+ * windows in playbooks are UTC, so the messages say UTC. Pure.
+ */
+
+/** `2026-11-30 03:25 UTC`. */
+export function utcTime(d: Date): string {
+  return `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+/** A duration between two instants in one unit: `45s`, `12m`, `3h`, `2d` (rounded; never negative). */
+export function age(then: Date, now: Date): string {
+  const s = Math.max(0, Math.round(Math.abs(now.getTime() - then.getTime()) / 1000));
+  if (s < 90) return `${s}s`;
+  if (s < 3600) return `${Math.round(s / 60)}m`;
+  if (s < 36 * 3600) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}
+
+/** `2026-11-30 03:25 UTC (2m ago)`, or `(in 30s)` for a time still to come. */
+export function utcTimeFrom(d: Date, now: Date): string {
+  return `${utcTime(d)} (${d.getTime() > now.getTime() ? `in ${age(d, now)}` : `${age(d, now)} ago`})`;
+}

@@ -1,0 +1,118 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { deployRequestsText, refusalReason } from "../../bot/answers/history-text.ts";
+import { planText } from "../../bot/answers/plan-text.ts";
+import { queueText } from "../../bot/answers/queue.ts";
+import { helpText } from "../../bot/help.ts";
+import { renderTerminal } from "../../bot/notify/terminal-lines.ts";
+import { reduceThread } from "../../bot/notify/thread.ts";
+import type { ChangePlan } from "../../engine/changes/plan.ts";
+import type { EngineEvent } from "../../engine/event-types.ts";
+import { utcTime, utcTimeFrom } from "../../lib/time-text.ts";
+import { makeRunHint, makeRunIsRunning } from "../../bin/make-run-hint.ts";
+
+/** Issue 11, the new-user trial's findings on what the chat says (fresh clone, `make run` + `bin/raptor say`). */
+const now = new Date("2026-11-30T12:00:00Z");
+
+describe("one time format: `2026-11-30 03:25 UTC`, with how long ago or how soon", () => {
+  it.each([
+    [new Date("2026-11-30T11:58:00Z"), "2026-11-30 11:58 UTC (2m ago)"],
+    [new Date("2026-11-30T09:00:00Z"), "2026-11-30 09:00 UTC (3h ago)"],
+    [new Date("2026-11-30T12:00:30Z"), "2026-11-30 12:00 UTC (in 30s)"],
+    [new Date("2026-12-02T12:00:00Z"), "2026-12-02 12:00 UTC (in 2d)"],
+  ])("%s", (d, text) => {
+    expect(utcTimeFrom(d, now)).toBe(text);
+  });
+  it("to the minute, UTC stated", () => {
+    expect(utcTime(new Date("2026-11-30T03:25:59.900Z"))).toBe("2026-11-30 03:25 UTC");
+  });
+});
+
+describe("deploys: a refused request shows the command as typed and why, in words", () => {
+  it.each([
+    ["hello local is locked by ann (moving racks) until 2026-11-30 03:28 UTC. Ask them, or type `unlock hello local` when the reason is gone.", "locked by ann (moving racks) until 2026-11-30 03:28 UTC"],
+    ["hello production is frozen until 2026-12-27 00:00 UTC (2026-12-24 - 2026-12-26, UTC). `deploy! hello production` skips it.", "frozen until 2026-12-27 00:00 UTC (2026-12-24 - 2026-12-26, UTC)"],
+    ["you may not deploy hello local. Who may: @leads.", "you may not deploy hello local"],
+    ["there is no release v99 of hello local: the newest is v3.", "there is no release v99 of hello local: the newest is v3"],
+  ])("%s", (told, reason) => {
+    expect(refusalReason(told, { app: "hello", env: told.startsWith("hello production") ? "production" : "local" })).toBe(reason);
+  });
+  it("the line names the command and the reason, not `deploy` and an error code", () => {
+    const text = deployRequestsText(
+      [{ at: new Date("2026-11-30T11:59:47Z"), actor: "root", asked: "deploy hello local", outcome: "refused", refusal: "locked by root (trying the timer) until 2026-11-30 12:01 UTC" }],
+      now,
+      "7d",
+      "hello",
+      "local",
+    );
+    expect(text.split("\n")[1]).toBe("2026-11-30 11:59 UTC (13s ago) root: `deploy hello local` — refused: locked by root (trying the timer) until 2026-11-30 12:01 UTC");
+  });
+});
+
+describe("the terminal's thread", () => {
+  it("the first release says so, not `changes v- → v1`", () => {
+    const base = { deploymentId: "d-1", at: "2026-11-30T12:00:00.000Z" };
+    const queued = { ...base, id: "1-1", type: "deployment.queued", kind: "deploy", app: "hello", env: "local", requestedBy: "root", origin: "terminal", summary: "deploy hello local", steps: ["resolve"], behind: [] } as EngineEvent;
+    const changes = { ...base, id: "1-2", type: "deployment.changes", toRelease: 1, config: { added: [{ key: "LOG_LEVEL", value: "info" }], changed: [], removed: [] } } as EngineEvent;
+    const s1 = reduceThread(undefined, queued);
+    const lines = renderTerminal(s1, reduceThread(s1, changes), changes);
+    expect(lines[0]).toBe("  changes: first release, v1:");
+    expect(lines.join("\n")).not.toContain("v-");
+  });
+});
+
+describe("plan deploy of a working copy", () => {
+  const plan: ChangePlan = {
+    kind: "deploy",
+    app: "hello",
+    env: "local",
+    serving: { number: 1, commit: "81ea2a8aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+    target: { commit: "81ea2a8aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", source: "working copy of /srv/raptor/examples/hello" },
+    unchanged: true,
+    procs: { start: [], stop: [], poolAdd: [], poolRemove: [] },
+    obstacles: [],
+    notes: [],
+  };
+  it("names the working copy it would ship, not a branch", () => {
+    const { text } = planText(plan, "deploy hello local");
+    expect(text.split("\n")[0]).toBe("v1 (81ea2a8) → working copy of /srv/raptor/examples/hello → 81ea2a8 (already serving)");
+    expect(text).toContain("procs: none start or stop");
+  });
+});
+
+describe("queue shows the beat's maintenance jobs", () => {
+  it("between runs: when each runs next", () => {
+    const text = queueText([], [], [{ job: "hosts", at: new Date("2026-11-30T12:01:00Z") }, { job: "reconcile", at: new Date("2026-11-30T12:00:30Z") }], now);
+    expect(text.split("\n")).toEqual(["No deployment queued or running.", "maintenance next: reconcile in 30s, hosts in 60s (`beat` shows what each did)"]);
+  });
+  it("a running maintenance job and an open deployment", () => {
+    const d = { id: "d-1", status: "running", kind: "deploy", app: "hello", env: "local", requestedBy: "root", createdAt: new Date("2026-11-30T11:59:00Z") };
+    expect(queueText([d], ["m-1  running  maintenance prune"], [], now).split("\n")).toEqual(["d-1  running  deploy hello local  by root  since 2026-11-30 11:59 UTC (60s ago)", "m-1  running  maintenance prune"]);
+  });
+});
+
+describe("help", () => {
+  it("lists `config secret`", () => {
+    expect(helpText()).toContain("`config secret <app> <env> KEY=VALUE ...`");
+    expect(helpText("config-secret")).toContain("masked everywhere");
+  });
+});
+
+describe("`raptor say` without `make run`", () => {
+  it("says make run is not running and how to start it (embedded set-up only)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "raptor-hint-"));
+    try {
+      expect(makeRunIsRunning(dir)).toBe(false);
+      await writeFile(join(dir, "run.pid"), "4242\n");
+      expect(makeRunIsRunning(dir, () => false)).toBe(false);
+      expect(makeRunIsRunning(dir, (pid) => pid === 4242)).toBe(true);
+      expect(makeRunHint({ running: false })).toMatch(/`make run` is not running.*Start it in another terminal with `make run`/);
+      expect(makeRunHint({ running: true })).toBeUndefined();
+      expect(makeRunHint({ running: false, databaseUrl: "postgres://db/raptor" })).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
