@@ -143,6 +143,12 @@ function waitForSignal(): Promise<void> {
   });
 }
 
+// `make run 2>&1 | tee log`: Ctrl-C ends tee too, and a write to its pipe fails with EPIPE. That
+// must not crash Raptor before its shutdown (the embedded database's clean close) has run.
+for (const out of [process.stdout, process.stderr]) out.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE") throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {

@@ -20,7 +20,8 @@ finish() {
   [ "$ended" = 1 ] && return
   ended=1
   # A second Ctrl-C must not cut the clean-up short.
-  trap '' INT TERM HUP
+  # Nor a pipe that is gone (`make run | tee log`, tee ended by the same Ctrl-C): see stop.sh.
+  trap '' INT TERM HUP PIPE
   if [ "$started" = 1 ]; then ./scripts/stop.sh --raptor-ended; else ./scripts/stop.sh; fi
 }
 trap finish EXIT

@@ -6,6 +6,9 @@
 # stay in $RAPTOR_DATA: the next `make run` starts the daemons again and the beat's reconcile job
 # brings the procs of the last release back (a repair, within 30 s).
 set -uo pipefail
+# Its output may go to a pipe that is gone (`make run 2>&1 | tee log`: Ctrl-C ends tee as well):
+# a write must then fail quietly, not end the script (SIGPIPE) before the daemons are stopped.
+trap '' PIPE
 cd "$(dirname "$0")/.."
 data="${RAPTOR_DATA:-$PWD/.raptor}"
 
