@@ -207,7 +207,7 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
     }
     case "lock":
     {
-      const until = await lockEnvironment(engine, cmd.app, cmd.env, actor, cmd.reason, cmd.forMs);
+      const until = await lockEnvironment(engine, cmd.app, cmd.env, actor, cmd.reason, cmd.forMs, req.origin);
       const end = until ? ` until ${utcTime(until)} (or \`unlock ${cmd.app} ${cmd.env}\`)` : ` until \`unlock ${cmd.app} ${cmd.env}\``;
       return { kind: "done", text: `${cmd.app} ${cmd.env} is locked${cmd.reason ? ` (${cmd.reason})` : ""}. Nothing deploys there${end}.` };
     }

@@ -204,9 +204,11 @@ export async function cancelDeployment(deps: EngineApiDeps, deploymentId: string
 
 /**
  * Locks an app+env; with `forMs` the lock ends by itself then (the beat's expire job releases it).
- * Returns when it ends, if it does. Throws lock_held when someone holds it already.
+ * Returns when it ends, if it does. Throws lock_held when someone holds it already. `origin` is
+ * where it was asked for (a chat request's origin): the beat says the end of a timed lock there,
+ * as well as in the environment's channels.
  */
-export async function lockEnvironment(deps: EngineDeps, app: string, env: string, actor: string, typedReason?: string, forMs?: number): Promise<Date | undefined> {
+export async function lockEnvironment(deps: EngineDeps, app: string, env: string, actor: string, typedReason?: string, forMs?: number, origin?: string): Promise<Date | undefined> {
   if (!environmentOf(deps.playbook, app, env)) throw new EngineError("not_found", `there is no environment ${env} for app ${app}`);
   // The reason is shown to everyone who meets the lock (status, refusals) and kept: a secret
   // pasted into it is masked before either.
@@ -214,7 +216,7 @@ export async function lockEnvironment(deps: EngineDeps, app: string, env: string
   const now = deps.now?.() ?? new Date();
   const expiresAt = forMs !== undefined ? new Date(now.getTime() + forMs) : undefined;
   await removeEndedLocks(deps.db, now, { app, env });
-  const taken = await insertEnvironmentLock(deps.db, { app, env, heldBy: actor, reason, expiresAt });
+  const taken = await insertEnvironmentLock(deps.db, { app, env, heldBy: actor, reason, expiresAt, ...(origin ? { origin } : {}) });
   if (!taken) await assertUnlocked(deps, app, env);
   await audit(deps, actor, "lock", "recorded", { app, env, detail: { ...(reason ? { reason } : {}), ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) } });
   return expiresAt;

@@ -230,9 +230,10 @@ export function createSlackSink(opts: SlackSinkOptions): SlackSink {
       const origin = parseOrigin(state.origin);
       if (origin.kind !== "slack") return;
       if (event.type === "beat.report") {
-        // One message in the channel, no head, no thread.
+        // One message in the channel (or the thread it concerns), no head.
         try {
-          await client.chat.postMessage({ channel: origin.channel, text: clip(`:gear: ${escapeMrkdwn(event.text)}`, 3000), unfurl_links: false, unfurl_media: false });
+          // In the thread it concerns when it has one (a timed lock's end, under the `lock` command).
+          await client.chat.postMessage({ channel: origin.channel, text: clip(`:gear: ${escapeMrkdwn(event.text)}`, 3000), unfurl_links: false, unfurl_media: false, ...(origin.threadTs ? { thread_ts: origin.threadTs } : {}) });
         } catch (err) {
           if (!isPermanent(err)) throw err;
           log.error({ channel: origin.channel, type: event.type, slackError: slackError(err) }, "Slack refused a beat report");

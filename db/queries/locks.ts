@@ -11,7 +11,7 @@ export async function environmentLock(db: Db, app: string, env: string): Promise
 }
 
 /** Takes the app+env's lock; false when someone already holds it. */
-export async function insertEnvironmentLock(db: Db, l: { app: string; env: string; heldBy: string; reason?: string; expiresAt?: Date }): Promise<boolean> {
+export async function insertEnvironmentLock(db: Db, l: { app: string; env: string; heldBy: string; reason?: string; expiresAt?: Date; origin?: string }): Promise<boolean> {
   const inserted = await db.insert(locks).values(l).onConflictDoNothing().returning();
   return inserted.length > 0;
 }

@@ -13,6 +13,8 @@ export const locks = pgTable(
     reason: text("reason"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp("expires_at", { withTimezone: true }),
+    /** Where the lock was taken ("terminal", "slack:<channel>:<ts>"): a timed lock's end is said there too. */
+    origin: text("origin"),
   },
   (t) => [primaryKey({ columns: [t.app, t.env] })],
 );

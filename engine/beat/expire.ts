@@ -12,7 +12,7 @@ import { plural } from "../../lib/plural.ts";
 /**
  * What time ends: approvals past their deadline are rejected as expired (their thread says so);
  * locks taken for a while (`lock web production 2h`) are released when the while is over (the
- * environment's channel hears it); deployments running longer than `stuck_after` are failed and
+ * thread or channel where the lock was taken hears it, and the environment's channels); deployments running longer than `stuck_after` are failed and
  * compensated (their thread says so). Deployments whose BullMQ job was lost are enqueued again.
  */
 export const expireJob: BeatJob = async (deps) => {
@@ -25,7 +25,8 @@ export const expireJob: BeatJob = async (deps) => {
   for (const l of ended) {
     unlocked.push(`${l.app} ${l.env}`);
     await audit(deps, "raptor", "unlock", "expired", { app: l.app, env: l.env, detail: { heldBy: l.heldBy, expiresAt: l.expiresAt?.toISOString() } });
-    const targets = originsOf(deps.playbook, l.app, l.env).map((origin) => ({ origin, app: l.app, env: l.env }));
+    // Where it was taken (the thread of the `lock` command), then the environment's channels.
+    const targets = [...(l.origin ? [l.origin] : []), ...originsOf(deps.playbook, l.app, l.env)].map((origin) => ({ origin, app: l.app, env: l.env }));
     await report(deps, "expire", targets, `${l.app} ${l.env} is unlocked: the lock ${l.heldBy} took${l.reason ? ` (${l.reason})` : ""} ended at ${utcTime(l.expiresAt!)}.`);
   }
 

@@ -174,7 +174,8 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans, prune, digest"
     expect(host?.state).toBe("up");
     expect(host?.lastSeenAt).toBeInstanceOf(Date);
     const answer = await h.say("beat");
-    expect(answer.text).toMatch(/reconcile {2}`\*\/2 \* \* \* \* \*` {2}last \S+ \S+ idle(, running now)? {2}next /);
+    // One time format (lib/time-text.ts): `2026-11-30 03:28 UTC (12s ago)`, `(in 18s)`.
+    expect(answer.text).toMatch(/reconcile {2}`\*\/2 \* \* \* \* \*` {2}last \d{4}-\d\d-\d\d \d\d:\d\d UTC \(\S+ ago\) idle(, running now)? {2}next \d{4}-\d\d-\d\d \d\d:\d\d UTC \((in \S+|\S+ ago)\)/);
     expect(answer.text).toMatch(/leader: beat /);
   }, 60_000);
 

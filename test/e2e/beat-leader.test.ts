@@ -159,9 +159,10 @@ describe("the beat: leader lease, one run per tick, expire", () => {
     expect(d?.status).toBe("rejected");
   }, 30_000);
 
-  it("a lock taken for a while is released when it ends, and the channel hears it once", async () => {
+  it("a lock taken for a while is released when it ends, and the thread it was taken in and the environment's channel hear it once", async () => {
     const since = (await h.engine.redis.xadd(eventStreamKey(h.engine.prefix), "*", "e", "{}"))!;
-    await lockEnvironment(h.engine, "hello", "open", "U_ALICE", "db migration", 1_500);
+    // Taken in a Slack thread (new-user trial: the lock's end was not said where it was taken).
+    await lockEnvironment(h.engine, "hello", "open", "U_ALICE", "db migration", 1_500, "slack:C0LOCKS:1700000000.000100");
     const refused = await h.say("deploy hello open", { follow: false });
     expect(refused.reply.kind).toBe("refused");
     expect(refused.text).toMatch(/locked by U_ALICE \(db migration\) until/);
@@ -170,7 +171,12 @@ describe("the beat: leader lease, one run per tick, expire", () => {
     const n = (await runsOf("expire")).length;
     await until("more ticks", async () => (await runsOf("expire")).length >= n + 2 || undefined);
     const entries = (await h.engine.redis.xrange(eventStreamKey(h.engine.prefix), since, "+")).map(([id, f]) => parseStreamEntry(id, f)).filter((e) => e?.type === "beat.report");
-    expect(entries.map((e) => (e as { text: string }).text)).toEqual([expect.stringMatching(/^hello open is unlocked: the lock U_ALICE took \(db migration\) ended at /)]);
+    const said = expect.stringMatching(/^hello open is unlocked: the lock U_ALICE took \(db migration\) ended at \d{4}-\d\d-\d\d \d\d:\d\d UTC\.$/);
+    // Once in the thread where it was taken, once where the environment's news goes (no channel: the terminal).
+    expect(entries.map((e) => ({ origin: (e as { origin: string }).origin, text: (e as { text: string }).text }))).toEqual([
+      { origin: "slack:C0LOCKS:1700000000.000100", text: said },
+      { origin: "terminal", text: said },
+    ]);
     const [run] = await h.engine.db.select().from(beatRuns).where(sql`${beatRuns.detail}->'locksReleased' @> '["hello open"]'::jsonb`);
     expect(run?.outcome).toBe("done");
   }, 30_000);

@@ -105,6 +105,9 @@ describe("chat values and names, end to end", () => {
     const locked = await h.say("deploy hello local");
     expect(locked.reply).toMatchObject({ kind: "refused", code: "lock_held" });
     expect(locked.reply.text).toContain("type `unlock hello local` when the reason is gone");
+    // New-user trial: `deploys` showed this as "`deploy` — refused: lock_held".
+    const deploys = await h.say("deploys hello local");
+    expect(deploys.text).toMatch(/\d\d:\d\d UTC \(\S+ ago\) \S+: `deploy hello local` — refused: locked by \S+ \(moving racks\)/);
     await h.say("unlock hello local");
     const scaled = await h.say("scale hello local web=2");
     expect(scaled.final?.type, scaled.text).toBe("deployment.succeeded");

@@ -158,12 +158,19 @@ describe("raptor CLI", () => {
     expect(await answer(first.out)).toContain("hello from wc-1");
     // An edit, not committed anywhere: the next deploy runs it.
     await writeFile(join(workingCopy, "VERSION"), "wc-2\n");
+    // New-user trial: plan said "→ main" and "already serving" (the last snapshot, not the edit).
+    const plan = await run(["say", "plan deploy wc local"], env);
+    expect(plan.out).toMatch(/^v1 \([0-9a-f]{7}\) → working copy of .*\/wc → [0-9a-f]{7} as a new release$/m);
+    expect(plan.out).not.toContain("→ main");
+    expect(plan.out).toContain("procs: 1 start, 1 stop");
     const second = await run(["say", "deploy wc local"], env);
     expect(second.code, second.out + second.err).toBe(0);
     expect(await answer(second.out)).toContain("hello from wc-2");
     // The thread names the commit range between the two snapshots, not a git error.
     expect(second.out).not.toContain("commits: unknown");
     expect(second.out).toMatch(/[0-9a-f]{7}\.\.[0-9a-f]{7}/);
+    // The commit plan showed is the one the deploy shipped.
+    expect(second.out).toContain(`→ ${/ → ([0-9a-f]{7}) as a new release/.exec(plan.out)?.[1]}`);
     // The directory was not written to (no .git appeared in it).
     expect(existsSync(join(workingCopy, ".git"))).toBe(false);
     const ref = await run(["say", "deploy wc local main"], env);
