@@ -14,11 +14,11 @@ type Placed = { host: string; port: number | null };
 
 /**
  * Every program of every supervisord in the bed, host by host, with the host it runs on.
- * supervisord answers over HTTP, so this works while a host's sshd is down.
+ * supervisord answers over HTTP, so this works while a host's sshd is down. `only`: those hosts.
  */
-export async function supervisorPrograms(bed: Testbed): Promise<(ProcessInfo & { host: string })[]> {
+export async function supervisorPrograms(bed: Testbed, only?: readonly string[]): Promise<(ProcessInfo & { host: string })[]> {
   const out: (ProcessInfo & { host: string })[] = [];
-  for (const host of bed.hosts) {
+  for (const host of bed.hosts.filter((h) => only === undefined || only.includes(h.name))) {
     const s = createSupervisor({ url: host.supervisorUrl, username: bed.supervisor.username, password: bed.supervisor.password });
     out.push(...(await s.getAllProcessInfo()).map((i) => ({ ...i, host: host.name })));
   }
@@ -26,8 +26,8 @@ export async function supervisorPrograms(bed: Testbed): Promise<(ProcessInfo & {
 }
 
 /** `host/name/state` of every program in every supervisord of the bed, sorted. */
-export async function supervisedPrograms(bed: Testbed): Promise<string[]> {
-  return (await supervisorPrograms(bed)).map((i) => `${i.host}/${i.name}/${i.statename}`).sort();
+export async function supervisedPrograms(bed: Testbed, only?: readonly string[]): Promise<string[]> {
+  return (await supervisorPrograms(bed, only)).map((i) => `${i.host}/${i.name}/${i.statename}`).sort();
 }
 
 /** What supervisedPrograms must say for these live rows: each `host/name/RUNNING`, sorted. */

@@ -49,6 +49,13 @@ export interface Testbed {
   stopSupervisord(host: string): Promise<void>;
   /** Starts it again; it reads `<root>/supervisor/*.conf` and starts nothing (Raptor's programs have autostart=false). */
   startSupervisord(host: string): Promise<void>;
+  /**
+   * SIGSTOPs the host's supervisord: its port still accepts connections but no call is answered
+   * (a hung host), so a caller is held inside whatever it was doing there. Its programs run on.
+   */
+  pauseSupervisord(host: string): void;
+  /** SIGCONTs it: the held calls are answered. */
+  resumeSupervisord(host: string): void;
   /** Stops every supervisord (which stops its programs) and sshd, releases ports, removes `dir`. */
   stop(): Promise<void>;
 }
@@ -187,7 +194,18 @@ export async function startTestbed(opts: TestbedOptions): Promise<Testbed> {
       if (h.supervisord && h.supervisord.exitCode === null && h.supervisord.signalCode === null) return;
       await startSupervisordOn(h, supPort);
     },
+    pauseSupervisord(host) {
+      const pid = byName(host).supervisord?.pid;
+      if (pid === undefined) throw new Error(`testbed host ${host} has no supervisord running`);
+      process.kill(pid, "SIGSTOP");
+    },
+    resumeSupervisord(host) {
+      const pid = byName(host).supervisord?.pid;
+      if (pid !== undefined) process.kill(pid, "SIGCONT");
+    },
     async stop() {
+      // A paused supervisord would not act on the SIGTERM that stops it.
+      for (const h of hosts) if (h.supervisord?.pid !== undefined) process.kill(h.supervisord.pid, "SIGCONT");
       await stopAll();
       releasePorts(held);
       await rm(dir, { recursive: true, force: true });
