@@ -6,6 +6,8 @@
  * that from clients until Raptor takes them out of the pool.
  * A host that comes back with stale procs is the beat's (test/e2e/beat-fleet.test.ts).
  */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { followDeployment } from "../../engine/events.ts";
@@ -26,6 +28,7 @@ describe("hosts lost mid-deployment, under load through nginx", () => {
   let h: Harness;
   let load: Load;
   let version = 1;
+  let lastDeployment: { deploymentId: string; since: string | undefined } | undefined;
 
   beforeAll(async () => {
     nb = await startNginxBed({ appHosts: 3, retry: true });
@@ -51,6 +54,7 @@ describe("hosts lost mid-deployment, under load through nginx", () => {
     const reply = await h.say("deploy hello prod", { follow: false });
     if (reply.reply.kind !== "deployment") throw new Error(reply.text);
     const { deploymentId: id, since } = reply.reply;
+    lastDeployment = { deploymentId: id, since };
     const tap = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const stop = new AbortController();
     await followDeployment(tap, h.engine.prefix, id, (e) => void (e.type === "step.started" && e.step === at && stop.abort()), { from: since, signal: stop.signal });
@@ -117,6 +121,37 @@ describe("hosts lost mid-deployment, under load through nginx", () => {
     }
     // nginx kept the pool it had: the balancer never took the half change.
     expect(await poolNodes(h, "edge", "hello_prod")).toEqual(poolBefore);
+  });
+
+  it("the balancer's nginx master slow to reload (stopped from `uptest` until 3 s into `route`): route waits for it, no request goes to a stopped proc", { timeout: 120_000 }, async () => {
+    // A loaded machine can keep nginx's master from acting on SIGHUP for seconds; SIGSTOP makes
+    // that certain. Its old workers keep accepting with the old pool meanwhile, so the old procs
+    // must outlive the reload, not a timed drain.
+    const master = Number((await readFile(join(nb.nginx.prefix, "nginx.pid"), "utf8")).trim());
+    const resume = () => process.kill(master, "SIGCONT");
+    const tap = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const watching = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const r = await deployWith("uptest", async () => {
+        process.kill(master, "SIGSTOP");
+        const { deploymentId: id, since } = lastDeployment!;
+        // Resumed 3 s after route starts, or as soon as teardown ends (a route that did not wait).
+        void followDeployment(tap, h.engine.prefix, id, (e) => {
+          if (e.type === "step.started" && e.step === "route") timer = setTimeout(resume, 3_000);
+          if (e.type === "step.finished" && e.step === "teardown") resume();
+        }, { from: since, signal: watching.signal }).catch(() => {});
+      });
+      expect(r.final?.type, r.text).toBe("deployment.succeeded");
+      const rows = await liveProcRows(h, "hello", "prod");
+      expect(await poolNodes(h, "edge", "hello_prod")).toEqual(nodesOf(rows));
+      expect(await httpGet(nb.nginx.address, nb.nginx.port)).toContain(`hello from v${version}`);
+    } finally {
+      clearTimeout(timer);
+      resume();
+      watching.abort();
+      tap.disconnect();
+    }
   });
 
   it("no request through nginx failed while hosts were lost", async () => {
