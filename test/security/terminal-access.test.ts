@@ -1,13 +1,12 @@
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accessList } from "../../bot/access.ts";
 import { terminalAuthorizer } from "../../bot/terminal-access.ts";
 import { loadPlaybooks } from "../../playbooks/load.ts";
 import { environmentOf } from "../../playbooks/resolve.ts";
-import { freshDb } from "../support/db.ts";
-import { REDIS_URL } from "../support/raptor-harness.ts";
+import { startHarness, type Harness } from "../support/raptor-harness.ts";
 import { runRaptor } from "../support/spawn-raptor.ts";
 
 /**
@@ -36,38 +35,36 @@ describe("terminal access lists: the rule", () => {
 });
 
 describe("terminal access lists through bin/raptor say", () => {
-  let env: Record<string, string>;
+  let h: Harness;
   beforeAll(async () => {
-    const db = await freshDb();
-    await db.close();
-    const dir = await mkdtemp(join(tmpdir(), "raptor-term-access-"));
-    await mkdir(join(dir, "pb"));
-    await writeFile(
-      join(dir, "pb", "pb.yaml"),
-      [
-        "squads:",
-        "  here: { hosts: [127.0.0.1], transport: local, supervisor: { url: 'http://127.0.0.1:9/RPC2', username: u, password: p }, ports: 7000-7010, root: /tmp/raptor-term-access }",
-        "apps:",
-        "  hello:",
-        `    repo: ${JSON.stringify(dir)}`,
-        "    environments:",
-        "      prod: { squad: here, access: { deploy: ['@deployers'], lock: [ops-ann, '@leads'] } }",
-      ].join("\n"),
-    );
-    env = { DATABASE_URL: db.url, REDIS_URL, RAPTOR_PREFIX: `ta${process.pid}:`, RAPTOR_PLAYBOOKS: join(dir, "pb"), RAPTOR_DATA: dir };
+    const repo = await mkdtemp(join(tmpdir(), "raptor-term-access-"));
+    const pb = [
+      "squads:",
+      "  here: { hosts: [127.0.0.1], transport: local, supervisor: { url: 'http://127.0.0.1:9/RPC2', username: u, password: p }, ports: 7000-7010, root: /tmp/raptor-term-access }",
+      "apps:",
+      "  hello:",
+      `    repo: ${JSON.stringify(repo)}`,
+      "    environments:",
+      "      prod: { squad: here, access: { deploy: ['@deployers'], lock: [ops-ann, '@leads'] } }",
+    ].join("\n");
+    // The terminal's rule in this process, for the commands after the first (same database and Redis as bin/raptor).
+    h = await startHarness({ playbookYaml: { "pb.yaml": pb }, authorizer: terminalAuthorizer });
   }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+  });
 
   it("a terminal user not on the lock list is refused, told who they are and that @groups are Slack's; the named user may lock", async () => {
-    const refused = await runRaptor(["say", "lock hello prod deploy freeze"], { ...env, RAPTOR_USER: "mallory" }, { timeoutMs: 120_000 });
+    // The real path once: bin/raptor takes the actor from RAPTOR_USER and checks the list (exit 1, refused).
+    const refused = await runRaptor(["say", "lock hello prod deploy freeze"], { ...h.env, RAPTOR_USER: "mallory" }, { timeoutMs: 120_000 });
     expect(refused.code, refused.out + refused.err).toBe(1);
     expect(refused.out).toContain("you may not lock hello prod. Who may: ops-ann, @leads.");
     expect(refused.out).toContain("In the terminal you are mallory (RAPTOR_USER, else your OS user). @leads is a Slack user group, which the terminal cannot look up.");
     // Before, the same command locked the environment: nothing was checked in the terminal.
-    const status = await runRaptor(["say", "status hello prod"], { ...env, RAPTOR_USER: "mallory" }, { timeoutMs: 120_000 });
-    expect(status.out).not.toContain("locked by");
-    const ok = await runRaptor(["say", "lock hello prod deploy freeze"], { ...env, RAPTOR_USER: "ops-ann" }, { timeoutMs: 120_000 });
-    expect(ok.code, ok.out + ok.err).toBe(0);
-    expect((await runRaptor(["say", "status hello prod"], env, { timeoutMs: 120_000 })).out).toContain("locked by ops-ann (deploy freeze)");
+    expect((await h.say("status hello prod", { actor: { id: "mallory" } })).text).not.toContain("locked by");
+    const ok = await h.say("lock hello prod deploy freeze", { actor: { id: "ops-ann" } });
+    expect(ok.reply.kind, ok.text).toBe("done");
+    expect((await h.say("status hello prod", { actor: { id: "mallory" } })).text).toContain("locked by ops-ann (deploy freeze)");
   }, 300_000);
 });
 
