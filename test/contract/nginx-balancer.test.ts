@@ -91,6 +91,22 @@ describe("NginxBalancer (real nginx, transport local)", () => {
     expect(await balancer.addNodes("refused", ["127.0.0.1:5999"])).toEqual(["127.0.0.1:5999"]);
   });
 
+  it("a reload that is not nginx's own (a service manager's) is confirmed through the validator's nginx argv; with neither running nginx, the thread says it is not confirmed", async () => {
+    // What `systemctl reload nginx` amounts to: a command whose argv does not show nginx, running `nginx -s reload`.
+    const script = join(nginx.prefix, "reload.sh");
+    await writeFile(script, `exec ${nginx.reload.map((a) => `'${a}'`).join(" ")}\n`);
+    const wrapped = ["sh", script];
+    const progress: string[] = [];
+    const viaValidate = new NginxBalancer({ name: "edge", hosts: [new LocalHost("127.0.0.1")], includeDir: nginx.includeDir, validate: nginx.validate, reload: wrapped });
+    await viaValidate.addNodes("wrapped", ["127.0.0.1:5998"], { progress: (m) => void progress.push(m) });
+    const blind = new NginxBalancer({ name: "edge", hosts: [new LocalHost("127.0.0.1")], includeDir: nginx.includeDir, validate: ["true"], reload: wrapped });
+    await blind.deleteNodes("wrapped", ["127.0.0.1:5998"], { progress: (m) => void progress.push(m) });
+    expect(progress).toEqual([
+      "127.0.0.1: +1, nginx ok, reloaded (1 node)",
+      "127.0.0.1: −1, true ok, reloaded (not confirmed: neither reload nor validate runs nginx, so its master is unknown) (0 nodes)",
+    ]);
+  });
+
   it("a removal returns once the old workers finished the requests they held: a slow request to the removed node ends first", async () => {
     const slow = await slowNode();
     try {
