@@ -57,15 +57,19 @@ describe("PgliteWireServer: a client idle in a transaction cannot block the othe
     const opts = { path, username: "postgres", database: "postgres", max: 1, prepare: false, onnotice: () => {} } as const;
     const hung = postgres({ ...opts, connection: { application_name: "hung-client" } });
     const other = postgres(opts);
+    let release!: () => void;
     try {
       await other`create table t (n int)`;
       let entered!: () => void;
       const inside = new Promise<void>((r) => (entered = r));
+      // Held until the other client was answered (only the drop can answer it), then the hung
+      // client tries to commit; a fixed 60 s sleep here kept the test waiting for it to end.
+      const held = new Promise<void>((r) => (release = r));
       // Opens a transaction, writes, then hangs (never commits, never sends anything).
       const hanging = hung.begin(async (tx) => {
         await tx`insert into t values (1)`;
         entered();
-        await new Promise((r) => setTimeout(r, 60_000));
+        await held;
       });
       hanging.catch(() => {});
       await inside;
@@ -74,10 +78,12 @@ describe("PgliteWireServer: a client idle in a transaction cannot block the othe
       const [row] = await other`select count(*)::int as n from t`;
       expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
       expect(row!.n).toBe(0);
+      release();
       // postgres.js reports a connection closed under a transaction it still holds.
       await expect(hanging).rejects.toThrow(/idle-in-transaction timeout|CONNECTION_CLOSED/);
       expect(warnings.join("\n")).toMatch(/dropped client "hung-client", which held the database idle in a transaction for 1s; its transaction was rolled back/);
     } finally {
+      release?.();
       await hung.end({ timeout: 1 }).catch(() => {});
       await other.end({ timeout: 1 });
       await server.close(async () => {});
