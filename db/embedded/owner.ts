@@ -3,10 +3,15 @@
  * process, its owner, which serves it to the others over a unix socket (wire-server.ts); every
  * process, the owner included, talks to it with postgres.js through that socket.
  *
- * The socket is the lock. On Linux it is an abstract socket named after the directory's real
+ * A socket is the lock. On Linux it is an abstract socket named after the directory's real
  * path: binding it is atomic, only one process can hold it, and the kernel frees it when the
- * owner exits, even on SIGKILL, so a crashed owner never leaves a stale lock. Elsewhere it is
- * `<dir>.sock` beside the directory, removed when nothing answers on it.
+ * owner exits, even on SIGKILL, so a crashed owner never leaves a stale lock. The lock serves
+ * nothing: abstract sockets have no file permissions (any process on the machine may connect,
+ * and /proc/net/unix lists their names), so the database itself is served on `<dir>.sock`, a
+ * socket file in RAPTOR_DATA (0700, lib/private-data.ts) that only Raptor's user can open
+ * (issue 8: the demo's procs run on the same machine). Only the lock's holder replaces that
+ * file. Elsewhere `<dir>.sock` is both the lock and the database's socket, removed when nothing
+ * answers on it.
  *
  * Ownership moves: a process that is not the owner keeps a connection to the socket, and when
  * the owner goes away (a `raptor say` that started first, then ended), it tries to become the
@@ -14,15 +19,22 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { PgliteWireServer, type WireServerLog } from "./wire-server.ts";
 
-/** Where the owner of `dir` serves it: an abstract socket on Linux (a leading NUL), a file elsewhere. */
+/** Where the owner of `dir` serves it: `<dir>.sock`, a socket file beside the directory (in RAPTOR_DATA). */
 export function socketPathFor(dir: string): string {
-  const real = realpathSync(dir);
-  if (process.platform === "linux") return `\0raptor-pglite-${createHash("sha1").update(real).digest("hex").slice(0, 20)}`;
-  return `${real}.sock`;
+  const path = `${realpathSync(dir)}.sock`;
+  // sun_path holds 107 bytes; node would cut a longer path silently.
+  if (Buffer.byteLength(path) > 107) throw new Error(`the embedded database's socket ${path} is longer than a unix socket path may be (107 bytes): use a shorter RAPTOR_DATA, or DATABASE_URL`);
+  return path;
+}
+
+/** The lock of `dir`'s ownership: an abstract socket on Linux (a leading NUL; serves nothing), else the database's own socket. */
+export function lockPathFor(dir: string): string {
+  if (process.platform === "linux") return `\0raptor-pglite-${createHash("sha1").update(realpathSync(dir)).digest("hex").slice(0, 20)}`;
+  return socketPathFor(dir);
 }
 
 /** How a socket path reads in a message: abstract ones with a leading `@`, as `ss -x` shows them. */
@@ -46,6 +58,8 @@ export interface EmbeddedServer {
 export async function serveOrJoin(dir: string, log?: WireServerLog & { info(obj: unknown, msg?: string): void }): Promise<EmbeddedServer> {
   mkdirSync(dir, { recursive: true });
   const path = socketPathFor(dir);
+  const lockPath = lockPathFor(dir);
+  const separateLock = lockPath !== path;
   const record = join(dirname(realpathSync(dir)), "pglite.owner");
   let owned: { server: PgliteWireServer; close(): Promise<void> } | undefined;
   let watcher: ReturnType<typeof connect> | undefined;
@@ -53,9 +67,16 @@ export async function serveOrJoin(dir: string, log?: WireServerLog & { info(obj:
 
   const tryOwn = async (): Promise<boolean> => {
     const server = new PgliteWireServer(log);
+    let lock: LockServer | undefined;
     try {
+      if (separateLock) {
+        lock = await holdLock(lockPath);
+        // Ours now: a file left by an owner that crashed is stale; nobody else replaces it.
+        rmSync(path, { force: true });
+      }
       await server.listen(path);
     } catch (err) {
+      lock?.close();
       if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
       return false;
     }
@@ -70,8 +91,10 @@ export async function serveOrJoin(dir: string, log?: WireServerLog & { info(obj:
         rmSync(record, { force: true });
         await server.close(async () => {
           await db.close();
-          if (!path.startsWith("\0")) rmSync(path, { force: true });
+          rmSync(path, { force: true });
         });
+        // Last: the next owner may open the directory once the lock is free.
+        lock?.close();
       },
     };
     // Written whole (temp file, then rename): a reader never sees half a record.
@@ -91,9 +114,9 @@ export async function serveOrJoin(dir: string, log?: WireServerLog & { info(obj:
       s.once("error", () => resolve(false));
     });
 
-  /** Keeps a connection to the owner; when it closes, tries to take over. */
+  /** Keeps a connection to the owner (its lock); when it closes, tries to take over. */
   const watch = () => {
-    const s = connect(path);
+    const s = connect(lockPath);
     watcher = s;
     s.on("error", () => {});
     // Reading (and dropping the owner's goodbye) is what notices the owner's end: a paused socket never sees it.
@@ -108,8 +131,8 @@ export async function serveOrJoin(dir: string, log?: WireServerLog & { info(obj:
     for (let attempt = 0; !closed; attempt++) {
       if (await tryOwn()) return;
       if (await answers()) return watch();
-      // A socket file nobody answers on is left over from a crash (not on Linux: abstract ones vanish).
-      if (!path.startsWith("\0") && existsSync(path)) unlinkSync(path);
+      // A socket file nobody answers on is left over from a crash (with a separate lock, its holder replaces it).
+      if (!separateLock && existsSync(path)) unlinkSync(path);
       if (attempt > 50) throw new Error(`the embedded database in ${dir} is held by a process that does not answer on ${printable(path)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -126,4 +149,33 @@ export async function serveOrJoin(dir: string, log?: WireServerLog & { info(obj:
       owned = undefined;
     },
   };
+}
+
+/** The ownership lock when it is not the database's socket: accepts and holds connections (watchers notice its end), serves nothing. */
+interface LockServer {
+  close(): void;
+}
+
+/** Binds the abstract lock socket; rejects with EADDRINUSE while another process holds it. */
+function holdLock(lockPath: string): Promise<LockServer> {
+  const held = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    held.add(s);
+    s.on("error", () => {});
+    s.on("close", () => held.delete(s));
+    // Nothing is served here: what a client sends is read and dropped.
+    s.resume();
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(lockPath, () => {
+      server.off("error", reject);
+      resolve({
+        close() {
+          server.close();
+          for (const s of held) s.destroy();
+        },
+      });
+    });
+  });
 }

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -7,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { configFromEnv, createRuntime } from "../../bin/runtime.ts";
 import { freshDb } from "../support/db.ts";
 import { freePort } from "../support/supervisord.ts";
+import { openDb } from "../../db/client.ts";
 
 const exec = promisify(execFile);
 const SCRIPTS = resolve(import.meta.dirname, "../../scripts");
@@ -115,4 +117,26 @@ describe("Raptor's data (RAPTOR_DATA, raptor.log, the demo's Redis) is out of re
       await rm(`${data}-demo`, { recursive: true, force: true });
     }
   });
+
+  it("the embedded database (PGlite, served to Raptor's own processes) answers no other user: not on its socket file, not on the abstract lock whose name /proc/net/unix shows", async () => {
+    const data = join(await tmp(), "data");
+    await mkdir(data, { mode: 0o700 });
+    await chmod(data, 0o700);
+    const db = await openDb({ dataDir: join(data, "pglite") });
+    try {
+      // Raptor itself is served: a query through the handle works.
+      expect(await db.db.execute("select 1 as one")).toBeTruthy();
+      const probe = await asNobody(["node", join(import.meta.dirname, "hostile", "pg-socket-probe.mjs"), join(data, "pglite.sock")]);
+      const lines = probe.out.trim().split("\n").map((l) => JSON.parse(l) as { target?: string; result?: string; probed?: number });
+      // This database's abstract socket (other processes on the machine may have their own).
+      const abstract = `@raptor-pglite-${createHash("sha1").update(join(data, "pglite")).digest("hex").slice(0, 20)}`;
+      const mine = lines.filter((l) => l.target === abstract || l.target === join(data, "pglite.sock"));
+      // It found this database's abstract socket and its socket file, and neither answered.
+      expect(mine.map((l) => l.target).sort()).toEqual([abstract, join(data, "pglite.sock")].sort());
+      for (const l of mine) expect(l.result, JSON.stringify(l)).not.toMatch(/^answered/);
+      expect(mine.find((l) => l.target === join(data, "pglite.sock"))!.result).toBe("refused: EACCES");
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
 });
