@@ -8,8 +8,9 @@ import { join, resolve, sep } from "node:path";
  * directory became readable by the app. The rules:
  *
  * - the directory (links resolved) is not `/` nor inside a system directory (SYSTEM_DIRS);
- * - it belongs to the user Raptor runs as (the operator: a directory of another user is theirs
- *   to deploy, not Raptor's to read with root's rights);
+ * - it belongs to the operator: the user Raptor runs as, or the one who started it with sudo
+ *   (`SUDO_UID`; a checkout cloned as oneself, then `sudo make run`). A directory of another
+ *   user is theirs to deploy, not Raptor's to read with root's rights;
  * - it, the directories in it and every file it deploys are readable by others already (dirs
  *   `o+rx`, files `o+r`): a file its owner kept private is not handed to an app user. Files the
  *   directory's `.gitignore` leaves out are not deployed, so not checked.
@@ -28,10 +29,10 @@ const NAMED = 5;
 
 /**
  * Why `dir` cannot be a working copy's place, or undefined when it can. A directory that does not
- * exist (yet) is judged by its path only; the deploy says when it is missing. `uid`: the user
- * Raptor runs as (default: this process's).
+ * exist (yet) is judged by its path only; the deploy says when it is missing. `uids`: the
+ * operator's (default operatorUids()).
  */
-export function workingCopyPlaceProblem(dir: string, uid: number = process.getuid?.() ?? 0): string | undefined {
+export function workingCopyPlaceProblem(dir: string, uids: readonly number[] = operatorUids()): string | undefined {
   let real = resolve(dir);
   let exists = true;
   try {
@@ -46,9 +47,16 @@ export function workingCopyPlaceProblem(dir: string, uid: number = process.getui
   if (!exists) return undefined;
   const st = lstatSync(real);
   if (!st.isDirectory()) return `${real} is not a directory`;
-  if (st.uid !== uid) return `${real} belongs to uid ${st.uid}, not to the user Raptor runs as (uid ${uid}): deploy only directories of the user Raptor runs as`;
+  if (!uids.includes(st.uid)) return `${real} belongs to uid ${st.uid}, not to the user Raptor runs as (uid ${uids.join(" or ")}): deploy only your own directories`;
   if ((st.mode & 0o005) !== 0o005) return `${real} is mode ${octal(st.mode)}, private to its owner: a working copy is deployed to other users (each app's own), so it must be readable by others (chmod o+rx)`;
   return undefined;
+}
+
+/** The operator's uids: this process's, and `SUDO_UID` when Raptor was started with sudo. */
+export function operatorUids(env: NodeJS.ProcessEnv = process.env): number[] {
+  const uids = [process.getuid?.() ?? 0];
+  if (env.SUDO_UID && /^\d+$/.test(env.SUDO_UID)) uids.push(Number(env.SUDO_UID));
+  return uids;
 }
 
 /**

@@ -38,10 +38,17 @@ describe("working_copy: true deploys only an operator's own directory, and nothi
     expect(loadIssues(join(d, "innocent"))).toEqual([expect.stringMatching(/^a\.yaml:5: .*is the system directory \/etc \(.*innocent leads there\)/)]);
   });
 
-  it("a directory of another user, or one private to its owner, is refused at load; an operator's open directory (or one not made yet) loads", async () => {
+  it("a directory of another user (not the one who ran sudo), or one private to its owner, is refused at load; an operator's open directory (or one not made yet) loads", async () => {
     const theirs = await openDir();
     await chown(theirs, 65534, 65534); // nobody's
     expect(loadIssues(theirs)).toEqual([expect.stringMatching(/^a\.yaml:5: .*belongs to uid 65534, not to the user Raptor runs as/)]);
+    // Unless that user started Raptor with sudo (a checkout cloned as oneself, then `sudo make run`).
+    process.env.SUDO_UID = "65534";
+    try {
+      expect(loadIssues(theirs)).toEqual([]);
+    } finally {
+      delete process.env.SUDO_UID;
+    }
     const closed = await openDir();
     await chmod(closed, 0o700);
     expect(loadIssues(closed)).toEqual([expect.stringMatching(/^a\.yaml:5: .*is mode 0700, private to its owner.*chmod o\+rx/)]);
