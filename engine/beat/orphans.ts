@@ -102,6 +102,7 @@ async function unrouteOrphan(deps: EngineDeps, o: Orphan, liveNodes: ReadonlySet
   const pool = environment.pool;
   const balancer = balancerFor(deps.playbook.balancers[environment.balancer]!, deps);
   await withPoolLock(deps, environment.balancer, pool, async () => {
-    if ((await balancer.getNodes(pool)).includes(node)) await balancer.deleteNodes(pool, [node]);
+    // The orphan may still be serving: nginx's old workers get the environment's drain to finish with it.
+    if ((await balancer.getNodes(pool)).includes(node)) await balancer.deleteNodes(pool, [node], { drainMs: deps.options.drainMs ?? environment.drain_ms });
   });
 }

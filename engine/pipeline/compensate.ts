@@ -53,7 +53,8 @@ async function unroute(ctx: StepContext, mine: ProcRow[], notes: string[]): Prom
       const current = new Set(await balancer.getNodes(pool));
       const routed = nodes.filter((n) => current.has(n));
       // Never empty a pool that had other nodes: remove ours only if someone else still serves.
-      if (routed.length && current.size > routed.length) await balancer.deleteNodes(pool, routed);
+      // The new procs stop right after: what still routes to them gets the environment's drain.
+      if (routed.length && current.size > routed.length) await balancer.deleteNodes(pool, routed, { drainMs: deps.options.drainMs ?? ctx.environment.drain_ms });
       else if (routed.length) {
         routed.forEach((n) => stillServing.add(n));
         notes.push(`left ${routed.length} new nodes in ${pool} running: they are the only ones serving`);

@@ -101,6 +101,7 @@ async function unroute(ctx: StepContext, list: ProcRow[]): Promise<void> {
   await withPoolLock(ctx.deps, name, pool, async () => {
     const current = new Set(await balancer.getNodes(pool));
     const present = nodes.filter((n) => current.has(n));
-    if (present.length) await balancer.deleteNodes(pool, present);
+    // Crashed procs serve nothing: no wait for what still routes to them (drainMs 0).
+    if (present.length) await balancer.deleteNodes(pool, present, { drainMs: 0 });
   });
 }
