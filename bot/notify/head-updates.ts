@@ -2,7 +2,9 @@
  * Coalesces head-message edits so a channel gets at most one chat.update per interval (Slack's
  * chat.update is rate limited per channel) while the latest state of every thread always lands:
  * a newer state for a deployment replaces the one waiting, and every caller's promise resolves
- * when a state at least as new as theirs has been sent.
+ * when a state at least as new as theirs has been sent. Urgent edits (a deployment's end, an
+ * approval) go before the others waiting in their channel: the caller waits on them, and with many
+ * deployments in one channel an edit queued last would wait one interval per deployment ahead of it.
  */
 
 export interface HeadUpdate {
@@ -22,6 +24,7 @@ interface Pending<S> {
   head: HeadUpdate;
   state: S;
   waiters: Waiter[];
+  urgent: boolean;
 }
 
 interface Channel<S> {
@@ -40,12 +43,16 @@ export class HeadUpdates<S> {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Queues `state` as the head of `head`; resolves once it (or a newer state) is on Slack. */
-  schedule(head: HeadUpdate, state: S): Promise<void> {
+  /**
+   * Queues `state` as the head of `head`; resolves once it (or a newer state) is on Slack.
+   * `urgent`: sent before the channel's other waiting edits (still one per interval).
+   */
+  schedule(head: HeadUpdate, state: S, opts: { urgent?: boolean } = {}): Promise<void> {
     const ch = this.channel(head.channel);
-    const entry = ch.pending.get(head.deploymentId) ?? { head, state, waiters: [] };
+    const entry = ch.pending.get(head.deploymentId) ?? { head, state, waiters: [], urgent: false };
     entry.head = head;
     entry.state = state;
+    entry.urgent ||= opts.urgent === true;
     const done = new Promise<void>((resolve, reject) => entry.waiters.push({ resolve, reject }));
     ch.pending.set(head.deploymentId, entry);
     this.kick(head.channel, ch);
@@ -92,9 +99,16 @@ export class HeadUpdates<S> {
   }
 
   private async pump(ch: Channel<S>): Promise<void> {
-    const first = ch.pending.entries().next();
-    if (first.done) return;
-    const [key, entry] = first.value;
+    let next: [string, Pending<S>] | undefined;
+    for (const e of ch.pending) {
+      if (e[1].urgent) {
+        next = e;
+        break;
+      }
+      next ??= e;
+    }
+    if (!next) return;
+    const [key, entry] = next;
     ch.pending.delete(key);
     ch.lastAt = this.now();
     try {

@@ -245,8 +245,9 @@ export function createSlackSink(opts: SlackSinkOptions): SlackSink {
         if (!head) {
           head = await postHead(state, origin.channel, origin.threadTs);
         } else if (JSON.stringify(headBlocks(state)) !== JSON.stringify(prev ? headBlocks(prev) : undefined)) {
-          const landed = updates.schedule({ channel: head.channel, ts: head.ts, deploymentId: state.deploymentId }, state);
-          if (URGENT.has(event.type)) await landed;
+          const urgent = URGENT.has(event.type);
+          const landed = updates.schedule({ channel: head.channel, ts: head.ts, deploymentId: state.deploymentId }, state, { urgent });
+          if (urgent) await landed;
           else landed.catch((err) => log.warn({ deploymentId: state.deploymentId, ...errorFields(err) }, "head message edit failed; the next one carries the state"));
         }
         await deliverEvent(head, state, event, prev);

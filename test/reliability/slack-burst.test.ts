@@ -2,8 +2,8 @@
  * Reliability through the Slack endpoint (issue 15): a separate `bin/raptor bot` process (the real
  * Bolt app, real dispatch) in front of the real engine on one ssh host, driven by the fake Slack,
  * which signs every request as Slack does and records every Web API call.
- *  (The burst scenarios of issue 15, 20 deployments in 1 s and 1,000 slash commands in 10 s, are
- *  not here yet: see /work/notes/15-relslack.md.)
+ *  (The burst scenarios of issue 15, 20 deployments in 1 s and 1,000 slash commands in 10 s, are in
+ *  slack-load.test.ts.)
  *  - The bot SIGKILLed while a thread is being written: after a restart, no message lost, none repeated.
  * Set RAPTOR_TEST_LOG=1 to print the figures.
  */

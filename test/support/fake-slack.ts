@@ -18,7 +18,7 @@ import { SlackSender, type SendResult } from "./fake-slack/sender.ts";
 import { FakeSocketMode } from "./fake-slack/socket-mode.ts";
 import { blockProblems, blocksTextLength, FakeWorkspace, MESSAGE_SIZE, parseArgs, readBody } from "./fake-slack/web-api.ts";
 
-export { slackSignature, type SendOptions, type SendResult } from "./fake-slack/sender.ts";
+export { sendSignedRequest, slackSignature, type SendOptions, type SendResult, type SentResult, type SignedRequest } from "./fake-slack/sender.ts";
 export { FakeSocketMode, type Delivery, type Envelope, type SocketModeAck, type SocketModeConnection } from "./fake-slack/socket-mode.ts";
 export { blockProblems, blocksTextLength, MESSAGE_SIZE, type FakeMessage, type FakeUser, type FakeUsergroup } from "./fake-slack/web-api.ts";
 
@@ -218,6 +218,11 @@ export class FakeSlack extends FakeWorkspace {
   /** A slash command, form-encoded as Slack posts it. */
   slashCommand(...a: Parameters<SlackSender["slashCommand"]>): Promise<SendResult> {
     return this.sender.slashCommand(...a);
+  }
+
+  /** A slash command signed now, to send later with sendSignedRequest (a burst signs first, then sends). */
+  signSlashCommand(...a: Parameters<SlackSender["signSlashCommand"]>): ReturnType<SlackSender["signSlashCommand"]> {
+    return this.sender.signSlashCommand(...a);
   }
 
   /** An Events API `event_callback` (JSON), with optional retry headers. */

@@ -100,4 +100,15 @@ describe("HeadUpdates (coalescing)", () => {
     ]);
     expect(u.size).toBe(0);
   });
+
+  it("sends an urgent edit (a deployment's end) before the edits already waiting in its channel", async () => {
+    const sent: string[] = [];
+    const u = new HeadUpdates<number>(async (h) => void sent.push(h.deploymentId), 5);
+    const head = (d: string, channel = "C1") => ({ channel, ts: "1.1", deploymentId: d });
+    const all = [u.schedule(head("a"), 1), u.schedule(head("b"), 1), u.schedule(head("x", "C2"), 1), u.schedule(head("c"), 1), u.schedule(head("d"), 1, { urgent: true }), u.schedule(head("b"), 2, { urgent: true })];
+    await Promise.all(all);
+    // In C1: d and b (urgent, in the order they were first queued: b before d), then a and c.
+    expect(sent.filter((d) => d !== "x")).toEqual(["b", "d", "a", "c"]);
+    expect(sent).toContain("x");
+  });
 });

@@ -3,6 +3,7 @@
  * block_actions, signed (v0 HMAC-SHA256 of `v0:<timestamp>:<body>`) exactly as Slack signs them.
  */
 import { createHmac, randomUUID } from "node:crypto";
+import { request, type Agent } from "node:http";
 import { blockActionsPayload, eventCallbackBody, slashCommandFields, type BlockAction, type PayloadContext, type SlashCommand } from "./payloads.ts";
 
 export interface SendOptions {
@@ -27,6 +28,40 @@ export function slackSignature(secret: string, timestamp: number, body: string):
   return `v0=${createHmac("sha256", secret).update(`v0:${timestamp}:${body}`).digest("hex")}`;
 }
 
+/**
+ * A request signed ahead of its sending: a burst signs every request first, so the burst's own
+ * timing is only the sending (signing 1,000 bodies takes longer than Slack takes to send them).
+ */
+export interface SignedRequest {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** What sending a signed request came to: the bot's answer, or the socket error (code) that stopped it. */
+export type SentResult = SendResult | { status: 0; error: string; ms: number };
+
+/**
+ * Sends a signed request over `agent` (a keep-alive agent reuses sockets, as Slack's senders do);
+ * `ms` runs from the call to the answer's last byte. Never throws: a refused or reset connection
+ * comes back as `status: 0` with its error code.
+ */
+export function sendSignedRequest(r: SignedRequest, agent: Agent, timeoutMs = 10_000): Promise<SentResult> {
+  const started = performance.now();
+  return new Promise((done) => {
+    const req = request(r.url, { method: "POST", agent, headers: { ...r.headers, "content-length": String(Buffer.byteLength(r.body)) }, timeout: timeoutMs }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (text += d));
+      res.on("end", () => done({ status: res.statusCode ?? 0, body: text, ms: performance.now() - started }));
+      res.on("error", (err: NodeJS.ErrnoException) => done({ status: 0, error: err.code ?? err.message, ms: performance.now() - started }));
+    });
+    req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
+    req.on("error", (err: NodeJS.ErrnoException) => done({ status: 0, error: err.code ?? err.message, ms: performance.now() - started }));
+    req.end(r.body);
+  });
+}
+
 /** Who the requests come from, and the fake they point back to. */
 export interface SenderContext {
   signingSecret: string;
@@ -42,12 +77,12 @@ export interface SenderContext {
 export class SlackSender {
   constructor(private readonly ctx: SenderContext) {}
 
-  private async sendSigned(url: string, body: string, contentType: string, opts: SendOptions = {}): Promise<SendResult> {
+  private sign(url: string, body: string, contentType: string, opts: SendOptions = {}): SignedRequest {
     const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
     const signature = opts.signature ?? slackSignature(opts.secret ?? this.ctx.signingSecret, timestamp, body);
-    const started = performance.now();
-    const res = await fetch(url, {
-      method: "POST",
+    return {
+      url,
+      body,
       headers: {
         "content-type": contentType,
         "x-slack-request-timestamp": String(timestamp),
@@ -55,8 +90,13 @@ export class SlackSender {
         "user-agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
         ...opts.headers,
       },
-      body,
-    });
+    };
+  }
+
+  private async sendSigned(url: string, body: string, contentType: string, opts: SendOptions = {}): Promise<SendResult> {
+    const r = this.sign(url, body, contentType, opts);
+    const started = performance.now();
+    const res = await fetch(r.url, { method: "POST", headers: r.headers, body: r.body });
     const text = await res.text();
     return { status: res.status, body: text, ms: performance.now() - started };
   }
@@ -70,6 +110,11 @@ export class SlackSender {
   slashCommand(botUrl: string, c: SlashCommand, opts?: SendOptions): Promise<SendResult> {
     const body = new URLSearchParams(slashCommandFields(this.payloadCtx, c)).toString();
     return this.sendSigned(botUrl, body, "application/x-www-form-urlencoded", opts);
+  }
+
+  /** A slash command signed now and sent later with sendSignedRequest (bursts). */
+  signSlashCommand(botUrl: string, c: SlashCommand, opts?: SendOptions): SignedRequest {
+    return this.sign(botUrl, new URLSearchParams(slashCommandFields(this.payloadCtx, c)).toString(), "application/x-www-form-urlencoded", opts);
   }
 
   /** An Events API `event_callback` (JSON), with optional retry headers. */
