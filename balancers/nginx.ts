@@ -102,7 +102,10 @@ export class NginxBalancer extends FileBalancer {
     const master = Number(pid.stdout.trim());
     // No master: nginx is not running; the reload itself fails and says so.
     if (pid.code !== 0 || !Number.isInteger(master) || master <= 0) return `cannot read the master's pid from ${control.pidFile}`;
-    const before = new Set((await this.children(host, master)).map((c) => c.pid));
+    // A host whose ps lacks --ppid (BusyBox) cannot confirm: the reload still runs, as before.
+    const listed = await this.children(host, master).catch((e: Error) => e);
+    if (listed instanceof Error) return listed.message;
+    const before = new Set(listed.map((c) => c.pid));
     let logSize: number | undefined;
     if (control.errorLog) {
       const st = await host.exec(["stat", "-c", "%s", "--", control.errorLog], { timeoutMs: this.timeoutMs });
