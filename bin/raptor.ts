@@ -12,6 +12,7 @@ import { PlaybookError } from "../playbooks/load.ts";
 import { configFromEnv, createRuntime, type Runtime } from "./runtime.ts";
 import { serveMetrics } from "./observe.ts";
 import { makeRunHint, makeRunIsRunning } from "./make-run-hint.ts";
+import { progressLines, quiet } from "./progress.ts";
 
 const usage = `usage: raptor <command>
   all              bot (Slack when SLACK_BOT_TOKEN is set, else the terminal chat) + worker + beat
@@ -34,10 +35,10 @@ async function say(rt: Runtime, text: string): Promise<number> {
   let stopBeat: () => Promise<void> | void = () => {};
   const ownWorker = process.env.RAPTOR_SAY_WORKER !== "0";
   try {
-    // status, ps and logs read hosts through a worker (the bot side holds no host credentials):
-    // with no `raptor worker` running, one here answers them.
+    // status, ps and logs read hosts through a worker (the bot side holds no host credentials), and
+    // plan reads commits through one: with no `raptor worker` running, one here answers them.
     const parsed = parse(text);
-    if (ownWorker && parsed.ok && (parsed.command.kind === "status" || parsed.command.kind === "logs")) embeddedWorker = await startWorker(rt.engine);
+    if (ownWorker && parsed.ok && ["status", "logs", "plan"].includes(parsed.command.kind)) embeddedWorker = await startWorker(rt.engine);
     const reply = await dispatch({ engine: rt.engine, authorizer: terminalAuthorizer }, { text, actor, origin: "terminal" });
     for (const l of replyLines(reply)) print(l);
     // The terminal chats open on this Raptor (make run's) see the command, as a channel would.
@@ -78,13 +79,16 @@ async function main(argv: string[]): Promise<number> {
   }
   let rt: Runtime;
   const config = configFromEnv();
+  // The long-running commands say what they are doing until ready (bin/progress.ts).
+  const progress = ["all", "bot", "worker", "beat"].includes(cmd) ? progressLines(process.stderr) : quiet;
+  progress("modules loaded");
   if (cmd === "say") {
     // Said before the runtime opens (seconds): the answer to come may be an unreachable supervisord.
     const hint = makeRunHint({ databaseUrl: config.databaseUrl, running: makeRunIsRunning(config.dataDir) });
     if (hint) process.stderr.write(`${hint}\n`);
   }
   try {
-    rt = await createRuntime(config);
+    rt = await createRuntime(config, undefined, progress);
   } catch (err) {
     if (err instanceof PlaybookError) {
       process.stderr.write(`raptor: the playbooks have mistakes:\n${err.message}\n`);
@@ -105,24 +109,31 @@ async function main(argv: string[]): Promise<number> {
         }
         return await say(rt, rest.join(" "));
       case "worker": {
+        progress("starting the worker");
         const w = await startWorker(rt.engine);
         shutdown.push(() => w.close());
         shutdown.push(await serveMetrics(rt, "worker"));
+        progress("ready: the worker takes jobs");
         await waitForSignal();
         return 0;
       }
       case "beat":
+        progress("starting the beat");
         shutdown.push(await beat(rt));
         shutdown.push(await serveMetrics(rt, "beat"));
+        progress("ready: the beat keeps its schedule");
         await waitForSignal();
         return 0;
       case "bot":
       case "all": {
         if (cmd === "all") {
+          progress("starting the worker");
           const w = await startWorker(rt.engine);
           shutdown.push(() => w.close());
+          progress("starting the beat");
           shutdown.push(await beat(rt));
         }
+        progress("starting the chat");
         const { startChat } = await import("./chat.ts");
         await startChat(rt, shutdown);
         return 0;

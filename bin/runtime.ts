@@ -14,6 +14,12 @@ import { lastKnownRedactor, redactingLogger } from "../engine/redact.ts";
 import { LivePlaybook } from "../playbooks/live.ts";
 import { loadPlaybooks, playbookDirs } from "../playbooks/load.ts";
 import { HostCache } from "../runners/host-cache.ts";
+import { quiet, type Progress } from "./progress.ts";
+
+/** A URL as progress lines show it: without a password. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:[REDACTED]@");
+}
 import { demoRedisSocket, demoSupervisorPassword, keepPrivate, privateFile } from "../lib/private-data.ts";
 
 /** Settings from the environment (12-factor); every one has an embedded default. */
@@ -81,9 +87,10 @@ export interface Runtime {
 
 /**
  * The composition root: builds every client once from the configuration and passes them down.
- * Migrations run here; a failed migration stops start-up with its error.
+ * Migrations run here; a failed migration stops start-up with its error. `progress` hears each
+ * slow phase (bin/progress.ts; silent by default).
  */
-export async function createRuntime(config: RuntimeConfig, logger?: Logger): Promise<Runtime> {
+export async function createRuntime(config: RuntimeConfig, logger?: Logger, progress: Progress = quiet): Promise<Runtime> {
   // Raptor's database, log, builds and caches: root's alone (procs run on this machine too).
   keepPrivate(config.dataDir);
   const logFile = config.logFile ?? resolve(config.dataDir, "raptor.log");
@@ -98,10 +105,17 @@ export async function createRuntime(config: RuntimeConfig, logger?: Logger): Pro
     // Not an error (the embedded demo runs without one), but an operator must know.
     log.warn({}, "RAPTOR_SECRET_KEY is not set: config values (secrets included) are stored in the database in plain text");
   }
+  progress(`reading the playbooks (${config.playbooks})`);
   const live = new LivePlaybook(config.playbooks, (pb) => (engine.playbook = pb), log);
   await live.prime();
   const playbook = await loadPlaybooks(config.playbooks);
+  progress(
+    config.databaseUrl
+      ? "connecting to Postgres (DATABASE_URL) and applying migrations"
+      : `opening the embedded database in ${resolve(config.dataDir, "pglite")} and applying migrations (PGlite; its first start creates it, up to a minute)`,
+  );
   const db: DbHandle = await openDb({ url: config.databaseUrl, dataDir: resolve(config.dataDir, "pglite"), logger: log });
+  progress(`database ready; connecting to Redis (${redactUrl(config.redisUrl)})`);
   const redis = watchRedis(new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false }), log, "engine");
   const hosts = new HostCache({ opsPerHost: config.opsPerHost });
   const queues = new Queues(config.redisUrl, config.prefix, undefined, log);

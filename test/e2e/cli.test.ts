@@ -113,6 +113,10 @@ describe("raptor CLI", () => {
   it("the terminal chat answers typed commands from the database and the playbook", async () => {
     const r = await run(["bot"], env, "apps\nhosts\nreleases hello local\nlock hello local testing\ndeploy hello local\nunlock hello local\nexit\n");
     expect(r.code, r.err).toBe(0);
+    // New-user trial: a minute of silence before the prompt. Each start-up phase is said, timed.
+    expect(r.err).toMatch(/^raptor: loading its modules/m);
+    expect(r.err).toMatch(/^raptor: [\d.]+s connecting to Postgres \(DATABASE_URL\) and applying migrations$/m);
+    expect(r.err).toMatch(/^raptor: [\d.]+s starting the chat$/m);
     // Issue 11 item 11: plain text, not Slack mrkdwn (the squad heading was `*here*`).
     expect(r.out).toMatch(/^here \(local, ports \d+-\d+\)$/m);
     expect(r.out).not.toMatch(/\*here\*|:[a-z_]+:|<[^>\s]+\|[^>]+>/);
