@@ -1,4 +1,5 @@
-import { utcTime, utcTimeFrom } from "../../lib/time-text.ts";
+import { utcTimeFrom } from "../../lib/time-text.ts";
+import { cutsRelease } from "../notify/format.ts";
 import { plural } from "../../lib/plural.ts";
 
 /** An actor as the answer names it: answers are plain text (answerBlocks escapes them), so no mention markup. */
@@ -41,6 +42,16 @@ function ended(e: ReleaseHistoryEntry): string {
     default:
       return `${o.status.replace(/_/g, " ")} (${o.deploymentId})`;
   }
+}
+
+/**
+ * Of the deployments that ran one release (newest first, as listed), the one that cut it: the
+ * oldest of a kind that cuts releases (deploy, config, rollback), else the oldest. `releases`
+ * names it; a later scale, restart or repair of the same release is not how it came to be. Pure.
+ */
+export function cuttingDeployment<T extends { kind: string }>(newestFirst: readonly T[]): T | undefined {
+  const oldestFirst = [...newestFirst].reverse();
+  return oldestFirst.find((d) => cutsRelease(d.kind)) ?? oldestFirst[0];
 }
 
 /** `releases`: one line per release, newest first: who, when, what, how it ended. */

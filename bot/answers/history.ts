@@ -8,7 +8,7 @@ import { formatDuration } from "../../playbooks/duration.ts";
 import { environmentOf } from "../../playbooks/resolve.ts";
 import type { Reply } from "../dispatch-types.ts";
 import { notFound } from "./catalog.ts";
-import { deployRequestsText, releaseHistoryText, whoDeployedText, type ReleaseHistoryEntry, type ServingDeployEntry } from "./history-text.ts";
+import { cuttingDeployment, deployRequestsText, releaseHistoryText, whoDeployedText, type ReleaseHistoryEntry, type ServingDeployEntry } from "./history-text.ts";
 
 /** How many releases `releases` lists. */
 const RELEASES_SHOWN = 20;
@@ -26,7 +26,8 @@ export async function releasesAnswer(deps: EngineApiDeps, app: string, env: stri
   const shipped = await deploymentsOfReleases(deps.db, rows.map((r) => r.release.id));
   const entries: ReleaseHistoryEntry[] = rows.slice(0, RELEASES_SHOWN).map(({ release: r, commit }, i) => {
     const prev = rows[i + 1];
-    const last = shipped.find((d) => d.toReleaseId === r.id);
+    // The deployment that cut it, not the last one that ran it (a scale, restart or repair).
+    const last = cuttingDeployment(shipped.filter((d) => d.toReleaseId === r.id));
     return {
       number: r.number,
       createdAt: r.createdAt,

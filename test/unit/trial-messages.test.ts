@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { deployRequestsText, refusalReason } from "../../bot/answers/history-text.ts";
+import { cuttingDeployment, deployRequestsText, refusalReason } from "../../bot/answers/history-text.ts";
 import { planText } from "../../bot/answers/plan-text.ts";
 import { queueText } from "../../bot/answers/queue.ts";
 import { helpText } from "../../bot/help.ts";
@@ -114,5 +114,19 @@ describe("`raptor say` without `make run`", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("releases names the deployment that cut each release", () => {
+  it("not the last one that ran it (a repair or scale of the same release)", () => {
+    const newestFirst = [
+      { id: "d-repair", kind: "repair" },
+      { id: "d-scale", kind: "scale" },
+      { id: "d-cut", kind: "deploy" },
+    ];
+    expect(cuttingDeployment(newestFirst)?.id).toBe("d-cut");
+    expect(cuttingDeployment([{ id: "d-r2", kind: "rollback" }, { id: "d-s", kind: "scale" }])?.id).toBe("d-r2");
+    expect(cuttingDeployment([{ id: "d-s2", kind: "scale" }, { id: "d-s1", kind: "scale" }])?.id).toBe("d-s1");
+    expect(cuttingDeployment([])).toBeUndefined();
   });
 });
