@@ -13,6 +13,8 @@ sock="$dir/redis.sock"
 chmod 0700 "$data" "$dir"
 if redis-cli -s "$sock" ping >/dev/null 2>&1; then exit 0; fi
 echo "demo: starting redis on the unix socket $sock (no TCP port)" >&2
+# Its append-only file holds job data: 0600, as every file of RAPTOR_DATA should be.
+umask 077
 redis-server --daemonize yes --port 0 --unixsocket "$sock" --unixsocketperm 700 \
   --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
   --save "" --appendonly yes

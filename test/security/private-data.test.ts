@@ -78,6 +78,10 @@ describe("Raptor's data (RAPTOR_DATA, raptor.log, the demo's Redis) is out of re
       const probe = await asNobody(["redis-cli", "-s", configFromEnv({ RAPTOR_DATA: data }).redisUrl, "ping"]);
       expect(probe.out).not.toContain("PONG");
       expect(probe.out).toContain("Permission denied");
+      // Its files (the append-only file holds job data) are 0600.
+      const aof = join(data, "redis", "appendonlydir");
+      for (const f of await readdir(aof)) expect((await stat(join(aof, f))).mode & 0o777, f).toBe(0o600);
+      expect((await stat(join(data, "redis", "redis.log"))).mode & 0o777).toBe(0o600);
       // Started again: nothing new, the running one answers.
       await exec(join(SCRIPTS, "demo-redis.sh"), [], { env });
       expect(await readdir(join(data, "redis"))).toContain("redis.pid");
