@@ -13,6 +13,7 @@ import type { EngineEvent } from "./event-types.ts";
 import { newDeploymentId } from "./ids.ts";
 import { planSteps } from "./pipeline/plan.ts";
 import { preflight } from "./preflight.ts";
+import { promotionProblemAtRequest } from "./changes/promotion.ts";
 import { currentRelease } from "../db/queries/releases.ts";
 import { deploymentById, recordDeploymentRequest, updateDeploymentWhile } from "../db/queries/deployments.ts";
 import { pendingSecrets, pendingSecretVars, redactorFor } from "./redact.ts";
@@ -63,6 +64,9 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
     throw new EngineError("invalid", `${req.app} deploys the files in ${found.app.repo} as they are (working_copy: true), so it has no branches or tags: \`deploy ${req.app} ${req.env}\` ships the directory now.`);
   }
   await preflight(deps.db, environment, req.kind, req.params);
+  // `promote_from` before the request is queued or sent for approval; the resolve step checks again.
+  const unpromoted = await promotionProblemAtRequest(deps, found.app, environment, req.kind, req.params);
+  if (unpromoted) throw new EngineError("not_promoted", unpromoted);
   const id = newDeploymentId();
   // A repair puts back what was already approved and deployed.
   const needsApproval = environment.approval.required && req.kind !== "repair";

@@ -7,6 +7,8 @@ export const errorCodes = [
   "lock_held",
   "frozen",
   "policy_denied",
+  /** A deploy of a commit that has not served in the environment's `promote_from` environment. */
+  "not_promoted",
   "not_found",
   "ref_not_found",
   "build_failed",
@@ -43,6 +45,7 @@ export const retryCanHelp: Readonly<Record<ErrorCode, boolean>> = {
   lock_held: false,
   frozen: false,
   policy_denied: false,
+  not_promoted: false,
   not_found: false,
   ref_not_found: false,
   build_failed: false,

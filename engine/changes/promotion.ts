@@ -1,6 +1,10 @@
 import type { Db } from "../../db/client.ts";
+import type { DeploymentParams } from "../../db/schema/index.ts";
 import { commitOfRelease, currentRelease, releasesOfCommit } from "../../db/queries/releases.ts";
-import type { Environment } from "../../playbooks/types.ts";
+import type { App, Environment } from "../../playbooks/types.ts";
+import type { EngineApiDeps } from "../context.ts";
+import { toEngineError } from "../errors.ts";
+import { liveCommits } from "../host-reads.ts";
 
 /**
  * `promote_from: staging` on production: a plain deploy to production ships only a commit that
@@ -24,4 +28,31 @@ export async function promotionProblem(db: Db, environment: Environment, commit:
   const servingCommit = serving ? await commitOfRelease(db, serving) : undefined;
   const now = serving ? ` ${from} serves v${serving.number}${servingCommit ? ` (${servingCommit.slice(0, 7)})` : ""} now: \`promote ${app} ${from} ${env}\` ships that build.` : "";
   return `${head}${first}${now}`;
+}
+
+/**
+ * `promotionProblem` for a `deploy` being asked for, before it is queued or sent for approval (so
+ * nobody approves a deploy that could never run): the ref is resolved on a worker as the plan
+ * does. A ref that does not exist is refused here too (EngineError ref_not_found); when no worker
+ * answers, undefined: the resolve step checks again when the deploy runs (state may change in
+ * between anyway). A promote, and a working copy (whose commit is made when the deploy runs), are
+ * checked only then.
+ */
+export async function promotionProblemAtRequest(
+  deps: EngineApiDeps,
+  app: Pick<App, "working_copy">,
+  environment: Environment,
+  kind: string,
+  params: Pick<DeploymentParams, "ref" | "promote">,
+): Promise<string | undefined> {
+  if (kind !== "deploy" || !environment.promote_from || params.promote || app.working_copy) return undefined;
+  let commit: string;
+  try {
+    commit = (await liveCommits(deps, environment.app, undefined, params.ref ?? environment.ref)).commit;
+  } catch (err) {
+    const e = toEngineError(err);
+    if (e.code === "ref_not_found" || e.code === "invalid") throw e;
+    return undefined;
+  }
+  return promotionProblem(deps.db, environment, commit);
 }

@@ -21,6 +21,8 @@ describe("deploy pipeline on three ssh hosts", () => {
   let repo: AppRepo;
   let h: Harness;
   let duo: AppRepo;
+  /** The rollback that cut v4, which later scales and restarts only touch. */
+  let rollbackId = "";
   const metrics = createMetrics();
 
   beforeAll(async () => {
@@ -221,6 +223,7 @@ describe("deploy pipeline on three ssh hosts", () => {
     await expectSupervisorMatchesDb();
     const releases = await h.say("releases hello prod");
     expect(releases.text).toMatch(/▶ v4 .*rollback to v1/);
+    rollbackId = (r.reply as { deploymentId: string }).deploymentId;
   }, 60_000);
 
   it("scales up to 6 and down to 2: counts on hosts, pool and supervisord follow", async () => {
@@ -252,6 +255,11 @@ describe("deploy pipeline on three ssh hosts", () => {
       expect(names).not.toContain(`${g.host}/${g.name}`);
       expect(await httpGet(g.host, g.port!)).toMatch(/^error:/);
     }
+    // Issue 13 (trial): `releases` named the last deployment that touched v4 (this scale), not the one that cut it.
+    const v4 = (await h.say("releases hello prod")).text.split("\n").find((l) => l.startsWith("▶ v4"));
+    expect(v4).toContain(`: rollback to v1;`);
+    expect(v4).toMatch(new RegExp(`— serving \\(${rollbackId}\\)$`));
+    expect(v4).not.toContain((down.reply as { deploymentId: string }).deploymentId);
   }, 60_000);
 
   it("restarts every proc: new pids and start times, still answering, pool intact", async () => {

@@ -37,6 +37,7 @@ describe("plan, promote, diffs and history", () => {
               stage: bedEnv(1, "hello_stage", { uptest_timeout: "10s", env: { GREETING: "hi" } }),
               prod: bedEnv(1, "hello_prod", { uptest_timeout: "10s", env: { GREETING: "hola" }, promote_from: "stage", access: { deploy: ["UTEST"], read: ["UTEST", "UREADER"] } }),
               gated: bedEnv(1, "hello_gated", { approval: { required: true, approvers: ["ULEAD"] }, freeze: ["Mon - Wed", "Thu - Sun"] }),
+              gatedprod: bedEnv(1, "hello_gatedprod", { promote_from: "stage", approval: { required: true, approvers: ["ULEAD"] } }),
             },
           },
         }),
@@ -77,11 +78,13 @@ describe("plan, promote, diffs and history", () => {
     await ok("deploy hello stage");
     c2 = await repo.commit({ VERSION: "v2\n" }, "second version <!channel> & more");
     for (const verb of ["deploy", "deploy!"]) {
+      // Refused when asked for, before anything is queued (issue 13: it was refused only when it ran).
       const r = await h.say(`${verb} hello prod`);
-      expect(r.final?.type, r.text).toBe("deployment.failed");
+      expect(r.reply.kind, r.text).toBe("refused");
       expect(r.text).toContain(`hello prod takes only commits that served in stage (playbook \`promote_from: stage\`), and ${c2.slice(0, 7)} has not. No stage release has it: \`deploy hello stage ${c2.slice(0, 7)}\` first. stage serves v1 (${c1.slice(0, 7)}) now: \`promote hello stage prod\` ships that build.`);
     }
     expect(await liveProcRows(h, "hello", "prod")).toEqual([]);
+    expect(await sql`select id from deployments where env = 'prod'`).toHaveLength(0);
   }, 120_000);
 
   it("promote ships stage's very build (no rebuild) with prod's own config", async () => {
@@ -109,8 +112,32 @@ describe("plan, promote, diffs and history", () => {
     expect(await version("prod")).toEqual(["v2"]);
   }, 120_000);
 
+  let c3 = "";
+
+  it("promote_from is checked when a deploy is asked for, before anyone is asked to approve it, and again when it runs", async () => {
+    // c2 has served stage: the request is taken and waits for approval.
+    const asked = await h.say("deploy hello gatedprod", { follow: false });
+    expect(asked.reply.kind, asked.text).toBe("deployment");
+    const id = (asked.reply as { deploymentId: string }).deploymentId;
+    // main moves on before anyone approves: the run resolves main again and refuses c3.
+    c3 = await repo.commit({ VERSION: "v3\n" }, "third version");
+    const approved = await h.say(`approve ${id}`, { actor: { id: "U_LEAD" }, follow: false });
+    expect(approved.reply.kind, approved.text).not.toBe("refused");
+    const unpromoted = (env: string, stageServes: string) =>
+      `hello ${env} takes only commits that served in stage (playbook \`promote_from: stage\`), and ${c3.slice(0, 7)} has not. No stage release has it: \`deploy hello stage ${c3.slice(0, 7)}\` first. stage serves ${stageServes} now: \`promote hello stage ${env}\` ships that build.`;
+    const run = await h.follow(id, (asked.reply as { since?: string }).since);
+    expect(run.final?.type, run.text).toBe("deployment.failed");
+    expect(run.text).toContain(unpromoted("gatedprod", `v2 (${c2.slice(0, 7)})`));
+    // c3 asked for now: refused at once; nobody is asked to approve it, nothing is queued. (By
+    // its sha: a read of `main` within 1 s of the last one shares its answer, engine/queues.ts.)
+    const refused = await h.say(`deploy hello gatedprod ${c3}`, { follow: false });
+    expect(refused.reply.kind, refused.text).toBe("refused");
+    expect(refused.text).toContain(unpromoted("gatedprod", `v2 (${c2.slice(0, 7)})`));
+    const rows = await sql`select d.status, a.status as approval from deployments d left join approvals a on a.deployment_id = d.id where d.env = 'gatedprod'`;
+    expect(rows.map((r) => [r.status, r.approval])).toEqual([["failed", "approved"]]);
+  }, 120_000);
+
   it("plan answers deploy, config set, scale, rollback and promote and changes nothing", async () => {
-    const c3 = await repo.commit({ VERSION: "v3\n" }, "third version");
     const before = await snapshot();
 
     const deploy = await h.say("plan deploy hello prod");
@@ -175,7 +202,8 @@ describe("plan, promote, diffs and history", () => {
     const deploys = await h.say("deploys hello prod since 1h");
     expect(deploys.text).toMatch(/U_TEST: `deploy hello prod` — succeeded, v3 \(d-/);
     expect(deploys.text).toMatch(/U_TEST: `promote hello stage prod` — succeeded, v1 \(d-/);
-    expect(deploys.text).toMatch(/U_TEST: `deploy! hello prod` — failed \(policy_denied\)/);
+    // Refused when asked for (issue 13): never queued, so no deployment id.
+    expect(deploys.text).toMatch(/U_TEST: `deploy! hello prod` — refused: hello prod takes only commits that served in stage \(playbook `promote_from: stage`\), and [0-9a-f]{7} has not$/m);
     expect(deploys.text).not.toContain("plan");
 
     const who = await h.say("who deployed hello prod");

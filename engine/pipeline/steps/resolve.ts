@@ -34,7 +34,7 @@ export const resolveStep: Step = {
     const { commit, shortSha } = await resolveRef(ctx.app.repo, ref, { dataDir: deps.dataDir });
     // `promote_from`: a plain deploy (forced or not) ships only a commit that served there.
     const problem = await promotionProblem(deps.db, ctx.environment, commit);
-    if (problem) throw new EngineError("policy_denied", problem);
+    if (problem) throw new EngineError("not_promoted", problem);
     await updateDeployment(deps.db, d.id, { commit });
     return { result: { ref, commit, shortSha }, summary: `${ref} → ${shortSha}` };
   },
