@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import SlowFirstSequencer from "./test/support/slow-first.ts";
 
 export default defineConfig({
   test: {
@@ -7,6 +8,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // The longest files first, so that the run does not end with one fork running a long file alone.
+    sequence: { sequencer: SlowFirstSequencer },
     // Unit tests are pure (no database, beds or processes): they share their forks' module graph
     // (isolate: false), which took the import of the same modules again for every file (76 s -> 25 s
     // for the 45 unit files on a loaded 2-core machine). Files with beds keep a fresh fork each.
