@@ -112,7 +112,9 @@ export async function createRuntime(config: RuntimeConfig, logger?: Logger, prog
   progress(
     config.databaseUrl
       ? "connecting to Postgres (DATABASE_URL) and applying migrations"
-      : `opening the embedded database in ${resolve(config.dataDir, "pglite")} and applying migrations (PGlite; its first start creates it, up to a minute)`,
+      : existsSync(resolve(config.dataDir, "pglite", "PG_VERSION"))
+        ? `opening the embedded database in ${resolve(config.dataDir, "pglite")} (PGlite) and applying migrations`
+        : `creating the embedded database in ${resolve(config.dataDir, "pglite")} (PGlite; a first start takes up to a minute)`,
   );
   const db: DbHandle = await openDb({ url: config.databaseUrl, dataDir: resolve(config.dataDir, "pglite"), logger: log });
   progress(`database ready; connecting to Redis (${redactUrl(config.redisUrl)})`);
