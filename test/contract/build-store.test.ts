@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseBuildStore } from "../../engine/builds/store-config.ts";
+import { buildStoreFromEnv, parseBuildStore } from "../../engine/builds/store-config.ts";
 import { DirectoryBuildStore } from "../../engine/builds/store-dir.ts";
 import { S3BuildStore } from "../../engine/builds/store-s3.ts";
 import { startS3Server } from "../support/s3-server.ts";
@@ -76,5 +76,23 @@ describe("RAPTOR_BUILD_STORE", () => {
 
   it.each(["s3://", "s3:///prefix", "s3://Bad_Bucket/x"])("%s is refused, naming the bucket rule", (value) => {
     expect(() => parseBuildStore(value, "/data")).toThrow(/is not an S3 bucket name \(3-63 lowercase letters, digits, dots and hyphens\); write s3:\/\/bucket\/prefix/);
+  });
+
+  // Credentials reach the SDK through its own chain; a URL is printed in logs and messages.
+  it.each(["s3://AKIAEXAMPLE:wJalrXUtnFEMI@builds/raptor", "s3://AKIAEXAMPLE@builds"])("%s is refused without repeating the credentials", (value) => {
+    let message = "";
+    try {
+      parseBuildStore(value, "/data");
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe("RAPTOR_BUILD_STORE holds credentials (`user:secret@` before the bucket): remove them and give them to the AWS SDK: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile (AWS_PROFILE) or the machine's role");
+  });
+
+  it("an S3 endpoint with credentials in it is refused without repeating them; one without is taken", () => {
+    const env = { RAPTOR_BUILD_STORE: "s3://builds/raptor", RAPTOR_S3_ENDPOINT: "http://AKIAEXAMPLE:wJalrXUtnFEMI@127.0.0.1:9000" };
+    expect(() => buildStoreFromEnv(env, "/data")).toThrow(/^the S3 endpoint \(RAPTOR_S3_ENDPOINT or AWS_ENDPOINT_URL\*\) holds credentials \(`user:secret@` before the host\): remove them and give them to the AWS SDK/);
+    expect(() => buildStoreFromEnv(env, "/data")).not.toThrow(/wJalrXUtnFEMI|AKIAEXAMPLE/);
+    expect(buildStoreFromEnv({ ...env, RAPTOR_S3_ENDPOINT: "http://127.0.0.1:9000" }, "/data").where).toBe("s3://builds/raptor");
   });
 });
