@@ -1,5 +1,5 @@
 import { utcTime } from "../lib/time-text.ts";
-import { bindingForChannel, environmentOf, knownNames } from "../playbooks/resolve.ts";
+import { bindingForChannel, boundToChannel, environmentOf, knownNames } from "../playbooks/resolve.ts";
 import { audit, cancelDeployment, decideApproval, lockEnvironment, requestDeployment, unlockEnvironment, type DeploymentRequest } from "../engine/api.ts";
 import type { EngineApiDeps } from "../engine/context.ts";
 import { EngineError, explain } from "../engine/errors.ts";
@@ -18,6 +18,8 @@ import type { PlannableCommand } from "./command.ts";
 import type { Coalescer } from "../lib/coalesce.ts";
 import { commandLogLine, maskCommandText } from "./command-log.ts";
 import { refusalReason } from "./answers/history-text.ts";
+import { parseOrigin } from "./notify/format.ts";
+import type { Playbook } from "../playbooks/types.ts";
 
 export interface DispatchDeps {
   engine: EngineApiDeps;
@@ -207,7 +209,7 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
     }
     case "lock":
     {
-      const until = await lockEnvironment(engine, cmd.app, cmd.env, actor, cmd.reason, cmd.forMs, req.origin);
+      const until = await lockEnvironment(engine, cmd.app, cmd.env, actor, cmd.reason, cmd.forMs, lockEndOrigin(deps.engine.playbook, cmd, req));
       const end = until ? ` until ${utcTime(until)} (or \`unlock ${cmd.app} ${cmd.env}\`)` : ` until \`unlock ${cmd.app} ${cmd.env}\``;
       return { kind: "done", text: `${cmd.app} ${cmd.env} is locked${cmd.reason ? ` (${cmd.reason})` : ""}. Nothing deploys there${end}.` };
     }
@@ -246,4 +248,16 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
       throw new Error(`unhandled command ${JSON.stringify(never)}`);
     }
   }
+}
+
+/**
+ * Where the end of a timed lock is said besides the environment's channels: the thread the `lock`
+ * was typed in, or its channel when that is not one of the environment's own (which hear it
+ * anyway: said there twice before). Undefined: the environment's channels only.
+ */
+export function lockEndOrigin(pb: Playbook, where: { app: string; env: string }, req: Pick<ChatRequest, "origin" | "channel">): string | undefined {
+  const o = parseOrigin(req.origin);
+  if (o.kind !== "slack" || o.threadTs !== undefined || !req.channel) return req.origin;
+  const env = environmentOf(pb, where.app, where.env)?.environment;
+  return env && boundToChannel(env, req.channel) ? undefined : req.origin;
 }

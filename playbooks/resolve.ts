@@ -2,15 +2,17 @@
 import type { App, Environment, Playbook } from "./types.ts";
 import { makeRedactor } from "../lib/redact.ts";
 
-/** The app and environment a channel is bound to: "#name" matches the channel's name, "C123" its id. */
-export function bindingForChannel(pb: Playbook, channel: { id: string; name?: string }): { app: string; env: string } | undefined {
+/** Whether `channel` is one of the environment's `channels`: "#name" matches the channel's name, "C123" its id. */
+export function boundToChannel(env: Pick<Environment, "channels">, channel: { id: string; name?: string }): boolean {
   const name = channel.name?.replace(/^#/, "").toLowerCase();
+  return env.channels.some((bound) => (bound.startsWith("#") ? name !== undefined && bound.slice(1).toLowerCase() === name : bound === channel.id));
+}
+
+/** The app and environment a channel is bound to (the first one, in playbook order). */
+export function bindingForChannel(pb: Playbook, channel: { id: string; name?: string }): { app: string; env: string } | undefined {
   for (const app of Object.values(pb.apps)) {
     for (const env of Object.values(app.environments)) {
-      for (const bound of env.channels) {
-        const hit = bound.startsWith("#") ? name !== undefined && bound.slice(1).toLowerCase() === name : bound === channel.id;
-        if (hit) return { app: app.name, env: env.name };
-      }
+      if (boundToChannel(env, channel)) return { app: app.name, env: env.name };
     }
   }
   return undefined;

@@ -26,7 +26,8 @@ export const expireJob: BeatJob = async (deps) => {
     unlocked.push(`${l.app} ${l.env}`);
     await audit(deps, "raptor", "unlock", "expired", { app: l.app, env: l.env, detail: { heldBy: l.heldBy, expiresAt: l.expiresAt?.toISOString() } });
     // Where it was taken (the thread of the `lock` command), then the environment's channels.
-    const targets = [...(l.origin ? [l.origin] : []), ...originsOf(deps.playbook, l.app, l.env)].map((origin) => ({ origin, app: l.app, env: l.env }));
+    // Once per place: a lock typed in the terminal of an environment whose news goes to the terminal is said there once.
+    const targets = [...new Set([...(l.origin ? [l.origin] : []), ...originsOf(deps.playbook, l.app, l.env)])].map((origin) => ({ origin, app: l.app, env: l.env }));
     await report(deps, "expire", targets, `${l.app} ${l.env} is unlocked: the lock ${l.heldBy} took${l.reason ? ` (${l.reason})` : ""} ended at ${utcTime(l.expiresAt!)}.`);
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parsePlaybookFiles } from "../../playbooks/load.ts";
 import { bindingForChannel, configFor, environmentOf, knownNames, maskSecrets } from "../../playbooks/resolve.ts";
 import type { Playbook } from "../../playbooks/types.ts";
+import { lockEndOrigin } from "../../bot/dispatch.ts";
 
 const TEXT = `
 squads:
@@ -112,4 +113,20 @@ describe("maskSecrets", () => {
   it("masks what the loader recorded", () => {
     expect(maskSecrets(playbook(), "TOKEN=tok-123456")).toBe("TOKEN=[REDACTED]");
   });
+});
+
+describe("where a timed lock's end is said besides the environment's channels (lockEndOrigin)", () => {
+  const where = { app: "web", env: "production" };
+  const rows: [string, { origin: string; channel?: { id: string; name?: string } }, string | undefined][] = [
+    // Typed in the environment's own channel (by name or by id): that channel hears the end anyway; once, not twice.
+    ["in #web, bound by name", { origin: "slack:C999", channel: { id: "C999", name: "web" } }, undefined],
+    ["in C0123ABCD, bound by id", { origin: "slack:C0123ABCD", channel: { id: "C0123ABCD" } }, undefined],
+    // A thread is its own place: the end is said under the `lock` command.
+    ["in a thread of #web", { origin: "slack:C999:1700000000.000100", channel: { id: "C999", name: "web" } }, "slack:C999:1700000000.000100"],
+    ["in another channel", { origin: "slack:C777", channel: { id: "C777", name: "random" } }, "slack:C777"],
+    ["in the terminal", { origin: "terminal" }, "terminal"],
+  ];
+  for (const [name, req, want] of rows) {
+    it(name, () => expect(lockEndOrigin(playbook(), where, req)).toBe(want));
+  }
 });
