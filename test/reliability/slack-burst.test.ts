@@ -7,7 +7,6 @@
  *  - The bot SIGKILLed while a thread is being written: after a restart, no message lost, none repeated.
  * Set RAPTOR_TEST_LOG=1 to print the figures.
  */
-import { readFileSync } from "node:fs";
 import { and, asc, desc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploymentEvents, deployments } from "../../db/schema/index.ts";
@@ -26,28 +25,13 @@ const APPS = Array.from({ length: 10 }, (_, i) => `a${i}`);
 const PEOPLE = 100;
 const log = (line: string) => process.env.RAPTOR_TEST_LOG && console.log(line);
 
-
-/** Resident memory of a process group (tsx and the node it runs), MB. */
-function groupRssMb(pgid: number): number {
-  let kb = 0;
-  for (const pid of groupMembers(pgid)) {
-    try {
-      kb += Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+) kB/m)?.[1] ?? 0);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return kb / 1024;
-}
-
-describe("the Slack endpoint under bursts and a killed bot", () => {
+describe("the Slack endpoint with a killed bot", () => {
   let bed: Testbed;
   let repo: AppRepo;
   let h: Harness;
   let fake: FakeSlack;
   let bot: Daemon;
   let url: string;
-  let botLog = "";
   const bots: Daemon[] = [];
 
   /** `bin/raptor bot` on Slack, in a process group of its own so a SIGKILL takes tsx and node. */
