@@ -34,8 +34,9 @@ export function nginxArgv(prefix: string): string[] {
 export function nginxConf(prefix: string, address: string, port: number, pools: readonly string[], opts: { retry?: boolean } = {}): string {
   const retry = opts.retry ? "" : " proxy_next_upstream off;";
   const locations = pools.map((p, i) => {
-    const loc = (path: string) => `    location ${path} { proxy_pass http://${p};${retry} proxy_connect_timeout 2s; }`;
-    return [i === 0 ? loc("/") : "", loc(`/${p}/`)].filter(Boolean).join("\n");
+    // `/<pool>/` passes the request on as `/` (the URI part of proxy_pass replaces the location's).
+    const loc = (path: string, uri: string) => `    location ${path} { proxy_pass http://${p}${uri};${retry} proxy_connect_timeout 2s; }`;
+    return [i === 0 ? loc("/", "") : "", loc(`/${p}/`, "/")].filter(Boolean).join("\n");
   });
   return `pid ${join(prefix, "nginx.pid")};
 error_log ${join(prefix, "error.log")} warn;
