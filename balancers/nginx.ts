@@ -6,6 +6,7 @@ import { ApplyRefusedError, FileBalancer, HostChangeError, tail, type ApplyHow, 
 import { parseNginxPool, renderNginxPool } from "./nginx-config.ts";
 import { nginxConfigArgv, nginxControl, parseChildren, refusalIn, reloadTook, type NginxChild, type NginxControl } from "./nginx-reload.ts";
 import { checkPool } from "./nodes.ts";
+import { plural } from "../lib/plural.ts";
 
 export interface NginxOptions extends FileBackendOptions {
   /** The directory of Raptor's pool files (`<include_dir>/<pool>.conf`). */
@@ -91,7 +92,7 @@ export class NginxBalancer extends FileBalancer {
     const t0 = Date.now();
     const busy = await this.oldWorkersExit(host, gen, drainMs);
     const took = `${((Date.now() - t0) / 1000).toFixed(1)}s`;
-    return busy === 0 ? `reloaded, old workers gone in ${took}` : `reloaded; ${busy} old worker${busy === 1 ? "" : "s"} still finishing requests after the drain (${drainMs / 1000}s): not waited for longer`;
+    return busy === 0 ? `reloaded, old workers gone in ${took}` : `reloaded; ${plural(busy, "old worker")} still finishing requests after the drain (${drainMs / 1000}s): not waited for longer`;
   }
 
   /** The master and its children now; a string says why the reload cannot be confirmed. */
