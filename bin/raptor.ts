@@ -164,7 +164,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     // Mistakes an operator fixes in their settings are one line; anything else is a bug: the stack.
-    const oneLine = err instanceof Error && (err.name === "SlackTokenError" || err.name === "PlaybookError");
+    const oneLine = err instanceof Error && ["SlackTokenError", "PlaybookError", "SecretKeyError"].includes(err.name);
     process.stderr.write(`raptor: ${oneLine ? err.message : ((err as Error).stack ?? err)}\n`);
     process.exit(1);
   },

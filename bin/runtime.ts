@@ -4,6 +4,7 @@ import { buildStoreFromEnv } from "../engine/builds/store-config.ts";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { openDb, type DbHandle } from "../db/client.ts";
+import { checkSealing } from "../db/queries/seal-mark.ts";
 import type { EngineApiDeps } from "../engine/context.ts";
 import { defaultEngineOptions, type EngineOptions } from "../engine/context.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -117,6 +118,11 @@ export async function createRuntime(config: RuntimeConfig, logger?: Logger, prog
         : `creating the embedded database in ${resolve(config.dataDir, "pglite")} (PGlite; a first start takes up to a minute)`,
   );
   const db: DbHandle = await openDb({ url: config.databaseUrl, dataDir: resolve(config.dataDir, "pglite"), logger: log });
+  // Before anything is written: a sealed database takes only a process with its key.
+  await checkSealing(db.db).catch(async (err) => {
+    await db.close();
+    throw err;
+  });
   progress(`database ready; connecting to Redis (${redactUrl(config.redisUrl)})`);
   const redis = watchRedis(new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false }), log, "engine");
   const hosts = new HostCache({ opsPerHost: config.opsPerHost });

@@ -6,6 +6,8 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:cr
  * The 256-bit key is derived from RAPTOR_SECRET_KEY with HKDF-SHA256. A sealed value is text:
  * `enc:v1:` + base64(12-byte IV | 16-byte tag | ciphertext). Values stored before a key was set
  * stay readable (they have no prefix); without the key a sealed value cannot be read and says so.
+ * A database once opened with the key is sealed for good: a process without it, or with another
+ * key, is refused at start-up before it writes (db/queries/seal-mark.ts `checkSealing`).
  */
 export const SEALED_PREFIX = "enc:v1:";
 

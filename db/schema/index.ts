@@ -14,3 +14,4 @@ export * from "./audit-log.ts";
 export * from "./swarms.ts";
 export * from "./beat-runs.ts";
 export * from "./known-secrets.ts";
+export * from "./seal-mark.ts";
