@@ -1,3 +1,4 @@
+import { MIN_SECRET_LENGTH } from "../lib/redact.ts";
 import { didYouMean } from "../lib/suggest.ts";
 
 /**
@@ -173,9 +174,9 @@ export const COMMAND_HELP: readonly Entry[] = [
   {
     topic: "config-secret",
     usage: "config secret <app> <env> KEY=VALUE ...",
-    example: "config secret hello local API_TOKEN=abc123",
+    example: "config secret hello local API_TOKEN=tok-8f3a2c91",
     summary: "set variables whose values are masked everywhere (chat, logs, history): a new release, then a deploy",
-    detail: ["The same as `config set`, for values whose key does not look secret."],
+    detail: [`The same as \`config set\`, for values whose key does not look secret. A secret has at least ${MIN_SECRET_LENGTH} characters.`],
   },
   {
     topic: "config-unset",

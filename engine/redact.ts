@@ -1,7 +1,7 @@
 import { allConfigVars } from "../db/queries/config-vars.ts";
 import { allKnownSecrets } from "../db/queries/known-secrets.ts";
 import type { Logger } from "../lib/logger.ts";
-import { isSecretKey, isSecretValue, makeRedactor, secretValues } from "../lib/redact.ts";
+import { isSecretKey, isSecretValue, makeRedactor, maskableChatSecrets, secretValues } from "../lib/redact.ts";
 import type { EngineDeps } from "./context.ts";
 
 /** Text in, text with every known secret replaced by `[REDACTED]` out. */
@@ -25,13 +25,15 @@ export async function redactorFor(deps: EngineDeps, _app = "", _env = "", extra:
   const groups = new Map<string, typeof rows>();
   for (const r of rows) groups.set(`${r.app}\0${r.env}`, [...(groups.get(`${r.app}\0${r.env}`) ?? []), r]);
   // Asked for but perhaps never applied (awaiting approval, refused, failed): masked all the same.
-  const values = [...deps.playbook.secrets, ...(await allKnownSecrets(deps.db))];
+  const chat = await allKnownSecrets(deps.db);
   for (const group of groups.values()) {
     const marked = new Set(group.filter((r) => r.secret).map((r) => r.key));
-    values.push(...secretValues(Object.fromEntries(group.map((r) => [r.key, r.value])), marked));
+    chat.push(...secretValues(Object.fromEntries(group.map((r) => [r.key, r.value])), marked));
   }
+  // Chat-set values too short to be secrets (stored before the minimum) would mask ordinary words.
+  const values = [...deps.playbook.secrets, ...maskableChatSecrets(chat)];
   lastKnown.set(deps.db, makeRedactor(values));
-  return extra.length === 0 ? lastKnown.get(deps.db)! : makeRedactor([...values, ...extra]);
+  return extra.length === 0 ? lastKnown.get(deps.db)! : makeRedactor([...values, ...maskableChatSecrets(extra)]);
 }
 
 /**

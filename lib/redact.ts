@@ -1,4 +1,19 @@
 /**
+ * The shortest secret a person can set in chat, in characters. `config secret` and `config set`
+ * under a secret-looking key refuse shorter values (`shortSecretProblem`), and the redactor leaves
+ * shorter chat-set secrets alone (`maskableChatSecrets`: values stored before the rule): a
+ * "secret" such as `root` or `local` would otherwise blank actors, app and environment names and
+ * Raptor's own words everywhere (issue 8 red team 2; issue 11 item 1: identifiers are never masked).
+ * The playbook's secrets come from operators and keep makeRedactor's own floor (4).
+ */
+export const MIN_SECRET_LENGTH = 8;
+
+/** Chat-set secret values (config_vars, known_secrets, a pending change) the redactor masks: those of MIN_SECRET_LENGTH or more. */
+export function maskableChatSecrets(values: readonly string[]): string[] {
+  return values.filter((v) => v.length >= MIN_SECRET_LENGTH);
+}
+
+/**
  * The one text redactor: every secret of 4 characters or more becomes `[REDACTED]`, longest
  * first (so a secret containing another is masked whole), and so do its common encodings
  * (`encodedForms`: base64, hex, URL-encoding). Short values are left alone: masking "1"
@@ -25,6 +40,17 @@ const SECRET_WORDS = /(^|_)(TOKENS?|SECRETS?|PASSWORDS?|PASSWD|PASS|PWD|KEYS?|AP
 /** Whether a config key's name says its value is a secret (case-insensitive). */
 export function isSecretKey(key: string): boolean {
   return SECRET_WORDS.test(key.toUpperCase());
+}
+
+/**
+ * Why a value cannot be set as a secret, or undefined: a secret (marked with `config secret`, or
+ * under a secret-looking key) must have at least MIN_SECRET_LENGTH characters. `verb` starts the
+ * message (`config secret`).
+ */
+export function shortSecretProblem(verb: string, key: string, value: string, marked: boolean): string | undefined {
+  if (!(marked || isSecretKey(key)) || value.length >= MIN_SECRET_LENGTH) return undefined;
+  const why = marked ? "a `config secret` value" : `${key} looks like a secret, and its value`;
+  return `${verb}: ${why} must have at least ${MIN_SECRET_LENGTH} characters (${key} has ${value.length}): a shorter one is too easy to guess, and masking it would hide ordinary words. Use a real secret, or \`config set\` under a name that is not secret-looking.`;
 }
 
 /** A URL with a password in it (`postgres://user:pw@db/app`): the whole value is a secret. */

@@ -1,5 +1,6 @@
 import type { Command, ParseContext } from "../command.ts";
 import { reservedEnvKeyProblem } from "../../lib/names.ts";
+import { shortSecretProblem } from "../../lib/redact.ts";
 import { CONFIG_KEY, configKey, exampleTarget } from "./names.ts";
 import { binding, noMore, resolveTarget, type Target } from "./target.ts";
 import { charProblem, codePoint, fail, freeTextProblem, isSpace, QUOTES, show, type Word } from "./words.ts";
@@ -34,11 +35,15 @@ function parseSet(words: Word[], text: string, ctx: ParseContext, secret: boolea
     ? bound(verb, "config-set", ctx, words)
     : resolveTarget(verb, "config-set", words, ctx, (r) => r[0]?.text.includes("=") ?? false);
   const first = t.rest[0];
-  if (!first) fail(`${verb} ${t.app} ${t.env} needs KEY=VALUE pairs, e.g. \`${verb} ${t.app} ${t.env} ${secret ? "API_TOKEN=abc123" : "LOG_LEVEL=debug"}\`.`);
+  if (!first) fail(`${verb} ${t.app} ${t.env} needs KEY=VALUE pairs, e.g. \`${verb} ${t.app} ${t.env} ${secret ? "API_TOKEN=tok-8f3a2c91" : "LOG_LEVEL=debug"}\`.`);
   const vars = assignments(text.slice(first.start));
   for (const key of Object.keys(vars)) {
     const reserved = reservedEnvKeyProblem(key);
     if (reserved) fail(`${verb}: ${key} ${reserved}.`);
+  }
+  for (const [key, value] of Object.entries(vars)) {
+    const short = shortSecretProblem(verb, key, value, secret);
+    if (short) fail(short);
   }
   return secret ? { kind: "config-set", app: t.app, env: t.env, vars, secret: true } : { kind: "config-set", app: t.app, env: t.env, vars };
 }

@@ -10,7 +10,8 @@ import { allKnownSecrets, rememberSecrets } from "../../db/queries/known-secrets
 import { configVars, deployments, releases } from "../../db/schema/index.ts";
 import { redactedTail } from "../../bot/answers/fleet.ts";
 import { mirrorPath, resolveRef, splitCredentials } from "../../engine/builds/git.ts";
-import { redactError } from "../../engine/redact.ts";
+import type { EngineDeps } from "../../engine/context.ts";
+import { redactError, redactorFor } from "../../engine/redact.ts";
 import { makeRedactor } from "../../lib/redact.ts";
 import { open, seal, SEALED_PREFIX } from "../../lib/secret-box.ts";
 import { freshDb } from "../support/db.ts";
@@ -93,6 +94,31 @@ describe("redaction of stored and shown text", () => {
     expect(clean.stack).not.toContain(SECRET);
     expect((clean as unknown as { output: string }).output).toBe("Authorization: [REDACTED]");
     expect((clean as unknown as { code: string }).code).toBe("hook_failed");
+  });
+});
+
+/**
+ * Issue 8 red team 2: `config secret evil local X_TOKEN=root` (stored before the 8-character
+ * minimum) made every message read `put in place by [REDACTED]`, even after unset.
+ */
+describe("short chat-set secrets already stored", () => {
+  let h: DbHandle & { url: string };
+  beforeAll(async () => {
+    h = await freshDb();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("do not mask actors, app and environment names or Raptor's words; real secrets still are", async () => {
+    await rememberSecrets(h.db, "evil", "local", { X_TOKEN: "root" });
+    await h.db.insert(configVars).values([
+      { app: "evil", env: "local", key: "NOTE", value: "local", secret: true, updatedBy: "root" },
+      { app: "web", env: "prod", key: "API_TOKEN", value: SECRET, updatedBy: "U1" },
+    ]);
+    const redact = await redactorFor({ db: h.db, playbook: { secrets: [] } } as unknown as EngineDeps);
+    for (const text of ["put in place by root", "who deployed hello local", "procs never run as root"]) expect(redact(text)).toBe(text);
+    expect(redact(`token ${SECRET}`)).toBe("token [REDACTED]");
   });
 });
 

@@ -65,7 +65,7 @@ const forms: Row[] = [
   ["deploy web production", DEFAULTS, d("web", "production")],
   ["rollback hello", DEFAULTS, { kind: "rollback", app: "hello", env: "production" }],
   ["scale! web production web=0", NONE, { kind: "scale", app: "web", env: "production", scale: { web: 0 }, confirmed: true }],
-  ["config secret web production API=x", NONE, { kind: "config-set", app: "web", env: "production", vars: { API: "x" }, secret: true }],
+  ["config secret web production API=x8f3a2c91", NONE, { kind: "config-set", app: "web", env: "production", vars: { API: "x8f3a2c91" }, secret: true }],
   ["deploy web v1", BOUND_KNOWN, d("web", "production", "v1")],
   ["deploy to staging", BOUND, d("web", "staging")],
   ["deploy to staging v9", BOUND_KNOWN, d("web", "staging", "v9")],
@@ -194,7 +194,7 @@ const forms: Row[] = [
   ["plan scale web production web=6", NONE, { kind: "plan", app: "web", env: "production", of: { kind: "scale", app: "web", env: "production", scale: { web: 6 } } }],
   ["plan scale web=6", BOUND, { kind: "plan", app: "web", env: "production", of: { kind: "scale", app: "web", env: "production", scale: { web: 6 } } }],
   ["plan config set web production A=1 B=\"two words\"", NONE, { kind: "plan", app: "web", env: "production", of: { kind: "config-set", app: "web", env: "production", vars: { A: "1", B: "two words" } } }],
-  ["plan config secret web production API=xyz", NONE, { kind: "plan", app: "web", env: "production", of: { kind: "config-set", app: "web", env: "production", vars: { API: "xyz" }, secret: true } }],
+  ["plan config secret web production API=xyz-8f3a2c", NONE, { kind: "plan", app: "web", env: "production", of: { kind: "config-set", app: "web", env: "production", vars: { API: "xyz-8f3a2c" }, secret: true } }],
   ["plan config unset web production A", NONE, { kind: "plan", app: "web", env: "production", of: { kind: "config-unset", app: "web", env: "production", keys: ["A"] } }],
   ["plan promote web staging production", KNOWN, { kind: "plan", app: "web", env: "production", of: { kind: "promote", app: "web", env: "production", from: "staging" } }],
   // promote (issue 13 item 2)
@@ -312,6 +312,10 @@ const mistakes: ErrorRow[] = [
   // Red-team finding (issue 8): names Raptor sets for every proc were accepted, then silently overridden.
   ["config set web production PORT=80", NONE, "config set: PORT is set by Raptor for every proc, over any config of that name; pick another name (Raptor's own: HOST, PORT, APP_SETTINGS_YAML, RAPTOR_APP, RAPTOR_ENV, RAPTOR_RELEASE, RAPTOR_PROC_TYPE, RAPTOR_PROC)."],
   ["config secret web production LOG_LEVEL=debug HOST=0.0.0.0", NONE, "config secret: HOST is set by Raptor for every proc, over any config of that name; pick another name (Raptor's own: HOST, PORT, APP_SETTINGS_YAML, RAPTOR_APP, RAPTOR_ENV, RAPTOR_RELEASE, RAPTOR_PROC_TYPE, RAPTOR_PROC)."],
+  // Red-team finding (issue 8, 2): a short "secret" masked ordinary words everywhere.
+  ["config secret evil local X_TOKEN=root", NONE, "config secret: a `config secret` value must have at least 8 characters (X_TOKEN has 4): a shorter one is too easy to guess, and masking it would hide ordinary words. Use a real secret, or `config set` under a name that is not secret-looking."],
+  ["config set web production API_TOKEN=abc123 LOG_LEVEL=debug", NONE, "config set: API_TOKEN looks like a secret, and its value must have at least 8 characters (API_TOKEN has 6): a shorter one is too easy to guess, and masking it would hide ordinary words. Use a real secret, or `config set` under a name that is not secret-looking."],
+  ["plan config secret web production NOTE=short", NONE, "config secret: a `config secret` value must have at least 8 characters (NOTE has 5): a shorter one is too easy to guess, and masking it would hide ordinary words. Use a real secret, or `config set` under a name that is not secret-looking."],
   ["config set RAPTOR_APP=other", BOUND, "config set: RAPTOR_APP is set by Raptor for every proc, over any config of that name; pick another name (Raptor's own: HOST, PORT, APP_SETTINGS_YAML, RAPTOR_APP, RAPTOR_ENV, RAPTOR_RELEASE, RAPTOR_PROC_TYPE, RAPTOR_PROC)."],
   ["plan config set web production RAPTOR_RELEASE=v9", NONE, "config set: RAPTOR_RELEASE is set by Raptor for every proc, over any config of that name; pick another name (Raptor's own: HOST, PORT, APP_SETTINGS_YAML, RAPTOR_APP, RAPTOR_ENV, RAPTOR_RELEASE, RAPTOR_PROC_TYPE, RAPTOR_PROC)."],
   [`config set web production A="open`, NONE, 'the value of A opens a quote (") that is never closed.'],

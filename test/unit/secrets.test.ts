@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { redactEvent } from "../../engine/redact.ts";
-import { isSecretKey, isSecretValue, makeRedactor, secretValues } from "../../lib/redact.ts";
+import { isSecretKey, isSecretValue, makeRedactor, maskableChatSecrets, secretValues, shortSecretProblem } from "../../lib/redact.ts";
 
 /** Issue 11 item 1: secrets are values by source, key or mark; identifiers are never masked. */
 describe("which config values are secrets", () => {
@@ -34,15 +34,46 @@ describe("which config values are secrets", () => {
 });
 
 describe("redactEvent: free text masked, identifiers never", () => {
-  const redact = makeRedactor(["local", "s3cr3t-value"]);
+  const redact = makeRedactor(["production", "s3cr3t-value"]);
   it("keeps app, env, hosts and release numbers; masks summaries and messages", () => {
     const queued = redactEvent(
-      { type: "deployment.queued", kind: "deploy", app: "hello", env: "local", requestedBy: "U1", origin: "terminal", summary: "deploy hello local s3cr3t-value", steps: ["resolve"], behind: [] },
+      { type: "deployment.queued", kind: "deploy", app: "hello", env: "production", requestedBy: "U1", origin: "terminal", summary: "deploy hello production s3cr3t-value", steps: ["resolve"], behind: [] },
       redact,
     );
-    expect(queued).toMatchObject({ app: "hello", env: "local", summary: "deploy hello [REDACTED] [REDACTED]" });
-    const done = redactEvent({ type: "deployment.succeeded", release: 3, hosts: [{ host: "local", procs: ["web:5000"] }], durationMs: 1 }, redact);
-    expect(done).toEqual({ type: "deployment.succeeded", release: 3, hosts: [{ host: "local", procs: ["web:5000"] }], durationMs: 1 });
+    expect(queued).toMatchObject({ app: "hello", env: "production", summary: "deploy hello [REDACTED] [REDACTED]" });
+    const done = redactEvent({ type: "deployment.succeeded", release: 3, hosts: [{ host: "production", procs: ["web:5000"] }], durationMs: 1 }, redact);
+    expect(done).toEqual({ type: "deployment.succeeded", release: 3, hosts: [{ host: "production", procs: ["web:5000"] }], durationMs: 1 });
     expect(redactEvent({ type: "step.log", step: "build", title: "log", text: "token s3cr3t-value" }, redact)).toMatchObject({ text: "token [REDACTED]" });
+  });
+});
+
+/**
+ * Issue 8 red team 2: `config secret evil local X_TOKEN=root` made every message read `by
+ * [REDACTED]` (actors, names, Raptor's own words). Secrets under MIN_SECRET_LENGTH are refused
+ * when set, and the redactor leaves those already stored alone.
+ */
+describe("short values are not secrets", () => {
+  it.each([
+    ["root", "put in place by root", "put in place by root"],
+    ["local", "who deployed hello local", "who deployed hello local"],
+    ["1234567", "pin 1234567", "pin 1234567"],
+    ["12345678", "pin 12345678", "pin [REDACTED]"],
+    ["tok-8f3a2c91", "token tok-8f3a2c91 used", "token [REDACTED] used"],
+  ])("a chat-set secret %j: %j -> %j", (secret, text, shown) => {
+    expect(makeRedactor(maskableChatSecrets([secret]))(text)).toBe(shown);
+  });
+
+  it.each([
+    ["config secret", "X_TOKEN", "root", true, /config secret: a `config secret` value must have at least 8 characters \(X_TOKEN has 4\)/],
+    ["config secret", "GREETING", "howdy", true, /at least 8 characters/],
+    ["config set", "API_TOKEN", "abc123", false, /config set: API_TOKEN looks like a secret, and its value must have at least 8 characters \(API_TOKEN has 6\)/],
+    ["config set", "API_TOKEN", "", false, /has 0/],
+    ["config set", "GREETING", "hi", false, undefined],
+    ["config set", "API_TOKEN", "tok-8f3a2c91", false, undefined],
+    ["config secret", "NOTE", "eight-ch", true, undefined],
+  ])("%s %s=%j", (verb, key, value, marked, problem) => {
+    const got = shortSecretProblem(verb, key, value, marked);
+    if (problem) expect(got).toMatch(problem);
+    else expect(got).toBeUndefined();
   });
 });
