@@ -188,31 +188,45 @@ export function renderEnvFile(env: Record<string, string>): string {
   return lines.map((l) => `${l}\n`).join("");
 }
 
-/** The constant script of withEnvFile: sources $1, then runs the rest of its arguments. */
-export const ENV_FILE_LAUNCHER = '. "$1"; shift; exec "$@"';
+/**
+ * The base every proc, uptest and release hook starts from, before its env file: a PATH of the
+ * system's directories and a locale every Debian has. Nothing is inherited from whoever starts the
+ * command (supervisord, sshd, Raptor's worker): their environments hold operators' secrets
+ * (RAPTOR_SECRET_KEY, supervisord's password, other apps' `${...}` values). Config may override both.
+ */
+export const PROC_BASE_ENV: Readonly<Record<string, string>> = { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8" };
 
 /**
- * argv that runs `argv` with a proc's environment read from its 0600 env file on the host, so
- * config values (secrets) never appear on a command line (`ps` shows argv to every user). The
- * script is a constant: the file and the command travel as its arguments, never inside it.
+ * The constant script of withEnvFile and run.sh, run under `env -i`: sets USER, LOGNAME and HOME
+ * of the user it runs as (the proc's, from the passwd database), sources the env file $1 (config
+ * and Raptor's keys, which win), then execs the rest of its arguments.
+ */
+export const ENV_FILE_LAUNCHER = 'USER=$(id -un) || exit; HOME=$(getent passwd "$USER" | cut -d: -f6); export USER LOGNAME="$USER" HOME="${HOME:-/}"; . "$1"; shift; exec "$@"';
+
+/**
+ * argv that runs `argv` with exactly PROC_BASE_ENV, the user's HOME/USER/LOGNAME and the proc's
+ * env file (0600, on the host): `env -i` drops the caller's environment, and config values
+ * (secrets) never appear on a command line (`ps` shows argv to every user). The script is a
+ * constant: the file and the command travel as its arguments, never inside it.
  */
 export function withEnvFile(envFile: string, argv: readonly string[]): string[] {
   if (argv.length === 0) throw new UnsafeLayoutError("command is empty");
-  return ["sh", "-c", ENV_FILE_LAUNCHER, "sh", envFile, ...argv];
+  const base = Object.entries(PROC_BASE_ENV).map(([k, v]) => `${k}=${v}`);
+  return ["/usr/bin/env", "-i", ...base, "sh", "-c", ENV_FILE_LAUNCHER, "sh", envFile, ...argv];
 }
 
 /**
  * The launcher supervisord runs. The Procfile line is the app author's shell command by
  * definition, so it goes to `/bin/sh -c` as one quoted word; config reaches it only as env values.
+ * It runs through withEnvFile, so supervisord's own environment never reaches the proc.
  */
 export function renderRunScript(o: { dir: string; envFile: string; cmd: string }): string {
   return [
     "#!/bin/sh",
-    "# Written by Raptor. Runs the Procfile command with the release's environment.",
+    "# Written by Raptor. Runs the Procfile command with the release's environment, and nothing of supervisord's.",
     "set -e",
     `cd ${shellQuote(o.dir)}`,
-    `. ${shellQuote(o.envFile)}`,
-    `exec ${shellJoin(["/bin/sh", "-c", o.cmd])}`,
+    `exec ${shellJoin(withEnvFile(o.envFile, ["/bin/sh", "-c", o.cmd]))}`,
     "",
   ].join("\n");
 }

@@ -72,7 +72,9 @@ files = $root/supervisor/*.conf
 CONF
 if ! curl -s -o /dev/null -u "$user:$pass" "http://127.0.0.1:$port/RPC2" -d '<?xml version="1.0"?><methodCall><methodName>supervisor.getState</methodName></methodCall>'; then
   echo "demo: starting supervisord on 127.0.0.1:$port" >&2
-  supervisord -c "$conf"
+  # A cleared environment: supervisord's programs inherit it, and `make run`'s shell holds
+  # RAPTOR_SECRET_KEY, the supervisord password and playbook secrets (procs get theirs from Raptor).
+  env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 supervisord -c "$conf"
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/RPC2" && break; sleep 0.1; done
 fi
 

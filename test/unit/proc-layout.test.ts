@@ -18,8 +18,11 @@ import {
   renderSupervisorProgram,
   UnsafeLayoutError,
   withEnvFile,
+  ENV_FILE_LAUNCHER,
+  PROC_BASE_ENV,
 } from "../../runners/proc-layout.ts";
 import { RESERVED_ENV_KEYS } from "../../lib/names.ts";
+import { shellQuote } from "../../runners/shell.ts";
 
 describe("procName", () => {
   it.each([
@@ -169,11 +172,37 @@ describe("env", () => {
     }
   });
 
+  it("run.sh and withEnvFile give exactly the base (PATH, LANG, HOME/USER/LOGNAME of the user) and the env file, nothing of the caller's environment", () => {
+    const dir = mkdtempSync(join(tmpdir(), "raptor-env-"));
+    try {
+      const envFile = join(dir, "env");
+      writeFileSync(envFile, renderEnvFile({ GREETING: "hi", PORT: "5000" }));
+      const script = join(dir, "run.sh");
+      const printEnv = `node -e 'process.stdout.write(JSON.stringify(process.env))'`;
+      writeFileSync(script, renderRunScript({ dir, envFile, cmd: printEnv }), { mode: 0o700 });
+      // What supervisord (or sshd, or Raptor's worker) would pass down: its own secrets.
+      const caller = { PATH: "/usr/bin:/bin", HOME: "/nowhere", RAPTOR_SECRET_KEY: "planted-key", SUPERVISOR_ENABLED: "1", MAKEFLAGS: "-j2" };
+      const [cmd, ...rest] = withEnvFile(envFile, ["sh", "-c", printEnv]);
+      const user = execFileSync("id", ["-un"]).toString().trim();
+      const home = execFileSync("getent", ["passwd", user]).toString().split(":")[5]!;
+      for (const out of [execFileSync(script, { env: caller }), execFileSync(cmd!, rest, { env: caller, cwd: dir })]) {
+        const seen = JSON.parse(out.toString()) as Record<string, string>;
+        expect(seen).toEqual({ ...PROC_BASE_ENV, HOME: home, USER: user, LOGNAME: user, PWD: dir, GREETING: "hi", PORT: "5000" });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("withEnvFile: a constant script; the env file and the command are its arguments", () => {
     expect(withEnvFile("/apps/procs/p/.raptor/env", ["/apps/procs/p/uptests/web/http", "h", "5000"])).toEqual([
+      "/usr/bin/env",
+      "-i",
+      "PATH=/usr/local/bin:/usr/bin:/bin",
+      "LANG=C.UTF-8",
       "sh",
       "-c",
-      '. "$1"; shift; exec "$@"',
+      ENV_FILE_LAUNCHER,
       "sh",
       "/apps/procs/p/.raptor/env",
       "/apps/procs/p/uptests/web/http",
@@ -208,11 +237,10 @@ describe("run.sh", () => {
     expect(renderRunScript({ dir: "/apps/procs/p", envFile: "/apps/procs/p/.raptor/env", cmd: "node server.js --port $PORT" })).toBe(
       [
         "#!/bin/sh",
-        "# Written by Raptor. Runs the Procfile command with the release's environment.",
+        "# Written by Raptor. Runs the Procfile command with the release's environment, and nothing of supervisord's.",
         "set -e",
         "cd /apps/procs/p",
-        ". /apps/procs/p/.raptor/env",
-        "exec /bin/sh -c 'node server.js --port $PORT'",
+        `exec /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 sh -c ${shellQuote(ENV_FILE_LAUNCHER)} sh /apps/procs/p/.raptor/env /bin/sh -c 'node server.js --port $PORT'`,
         "",
       ].join("\n"),
     );
