@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExecOptions, ExecResult, Host } from "../../runners/host.ts";
 import { LocalHost } from "../../runners/local-host.ts";
 import { ProcError, ProcessRunner, type ProcSpec } from "../../runners/process-runner.ts";
-import { buildTarballPath, expandRoot, procName, procPaths } from "../../runners/proc-layout.ts";
+import { buildTarballPath, ENV_FILE_LAUNCHER, expandRoot, procName, procPaths } from "../../runners/proc-layout.ts";
 import type { Supervisor } from "../../runners/supervisor/types.ts";
 import { runHealthcheck, runUptests } from "../../runners/uptest.ts";
 import { freePort, startSupervisord, type OwnSupervisord } from "../support/supervisord.ts";
@@ -154,7 +154,7 @@ describe("ProcessRunner with LocalHost and a real supervisord", () => {
     ]);
     const uptestCalls = recording.calls.filter((c) => c.argv.some((a) => a.includes("/uptests/web/0")));
     expect(uptestCalls.map((c) => c.argv)).toEqual(
-      ["01_alive", "02_env"].map((f) => ["sh", "-c", '. "$1"; shift; exec "$@"', "sh", p.envFile, `${p.dir}/uptests/web/${f}`, HOST, String(s.port)]),
+      ["01_alive", "02_env"].map((f) => ["/usr/bin/env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "sh", "-c", ENV_FILE_LAUNCHER, "sh", p.envFile, `${p.dir}/uptests/web/${f}`, HOST, String(s.port)]),
     );
     for (const c of recording.calls) {
       expect(c.opts?.env, c.argv.join(" ")).toBeUndefined();
