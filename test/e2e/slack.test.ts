@@ -143,6 +143,9 @@ describe("Slack end to end", () => {
     let mark = fake.calls.length;
     await fake.slashCommand(url, { text: "deploy hello prod", user: LEAD, channel: PROD, channelName: "hello-prod" });
     await headPosted(PROD, mark);
+    // The command's own answer (through its response_url) may land after the head: wait for it, so
+    // it is not taken below for the answer to LEAD's Approve press (failed so in CI).
+    await fake.waitForCall((c) => c.method === "response_url" && /is waiting for approval/.test(String(c.args.text)), { from: mark, timeoutMs: 10_000 });
     const [pending] = await h.engine.db.select().from(deployments).where(and(eq(deployments.env, "prod"), eq(deployments.status, "awaiting_approval")));
     expect(pending).toBeDefined();
     const id = pending!.id;

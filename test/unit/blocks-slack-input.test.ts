@@ -101,6 +101,21 @@ describe("HeadUpdates (coalescing)", () => {
     expect(u.size).toBe(0);
   });
 
+  it("spaces edits from when Slack answered the previous one, not from when it was sent (a slow edit is not followed at once)", async () => {
+    const arrived: number[] = [];
+    const t0 = Date.now();
+    // Each edit takes 60 ms to reach Slack; the interval is 50 ms.
+    const u = new HeadUpdates<number>(async () => {
+      await new Promise((r) => setTimeout(r, 60));
+      arrived.push(Date.now() - t0);
+    }, 50);
+    const head = (d: string) => ({ channel: "C1", ts: "1.1", deploymentId: d });
+    await Promise.all([u.schedule(head("a"), 1), u.schedule(head("b"), 1), u.schedule(head("c"), 1)]);
+    // Counted from the request, the next edit started while the previous one was on its way, and
+    // they arrived 50 ms apart minus the lag; counted from the answer, at least interval + lag.
+    for (let i = 1; i < arrived.length; i++) expect(arrived[i]! - arrived[i - 1]!).toBeGreaterThanOrEqual(105);
+  });
+
   it("sends an urgent edit (a deployment's end) before the edits already waiting in its channel", async () => {
     const sent: string[] = [];
     const u = new HeadUpdates<number>(async (h) => void sent.push(h.deploymentId), 5);
