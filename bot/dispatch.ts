@@ -1,4 +1,4 @@
-import { utcTime } from "../lib/time-text.ts";
+import { utcTimeEnd } from "../lib/time-text.ts";
 import { bindingForChannel, boundToChannel, environmentOf, knownNames } from "../playbooks/resolve.ts";
 import { audit, cancelDeployment, decideApproval, lockEnvironment, requestDeployment, unlockEnvironment, type DeploymentRequest } from "../engine/api.ts";
 import type { EngineApiDeps } from "../engine/context.ts";
@@ -210,7 +210,7 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
     case "lock":
     {
       const until = await lockEnvironment(engine, cmd.app, cmd.env, actor, cmd.reason, cmd.forMs, lockEndOrigin(deps.engine.playbook, cmd, req));
-      const end = until ? ` until ${utcTime(until)} (or \`unlock ${cmd.app} ${cmd.env}\`)` : ` until \`unlock ${cmd.app} ${cmd.env}\``;
+      const end = until ? ` until ${utcTimeEnd(until)} (or \`unlock ${cmd.app} ${cmd.env}\`)` : ` until \`unlock ${cmd.app} ${cmd.env}\``;
       return { kind: "done", text: `${cmd.app} ${cmd.env} is locked${cmd.reason ? ` (${cmd.reason})` : ""}. Nothing deploys there${end}.` };
     }
     case "unlock":

@@ -1,4 +1,4 @@
-import { utcTime } from "../lib/time-text.ts";
+import { utcTime, utcTimeEnd } from "../lib/time-text.ts";
 import type { DeploymentKind, DeploymentParams } from "../db/schema/index.ts";
 import { activeFreeze, freezeEndsAt, isFrozen } from "../playbooks/freeze.ts";
 import { approversOf, environmentOf } from "../playbooks/resolve.ts";
@@ -109,10 +109,10 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
 }
 
 async function assertUnlocked(deps: EngineDeps, app: string, env: string): Promise<void> {
-  const lock = await environmentLock(deps.db, app, env);
   // A lock whose time is up no longer holds, even before the beat removes it.
-  if (lock && !(lock.expiresAt && lock.expiresAt <= (deps.now?.() ?? new Date()))) {
-    const until = lock.expiresAt ? ` until ${utcTime(lock.expiresAt)}` : "";
+  const lock = await environmentLock(deps.db, app, env, deps.now?.() ?? new Date());
+  if (lock) {
+    const until = lock.expiresAt ? ` until ${utcTimeEnd(lock.expiresAt)}` : "";
     throw new EngineError("lock_held", `${app} ${env} is locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}${until}. Ask them, or type \`unlock ${app} ${env}\` when the reason is gone.`);
   }
 }

@@ -9,6 +9,14 @@ export function utcTime(d: Date): string {
   return `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
+/**
+ * The end of something (a timed lock) in the same format, rounded UP to the minute: a lock taken
+ * at 04:32:33 for 1m shows `until … 04:34 UTC`, never a minute that has passed while it still holds.
+ */
+export function utcTimeEnd(d: Date): string {
+  return utcTime(new Date(Math.ceil(d.getTime() / 60_000) * 60_000));
+}
+
 /** A duration between two instants in one unit: `45s`, `12m`, `3h`, `2d` (rounded; never negative). */
 export function age(then: Date, now: Date): string {
   const s = Math.max(0, Math.round(Math.abs(now.getTime() - then.getTime()) / 1000));

@@ -1,4 +1,4 @@
-import { utcTime } from "../../lib/time-text.ts";
+import { utcTime, utcTimeEnd } from "../../lib/time-text.ts";
 import { allHosts } from "../../db/queries/hosts.ts";
 import { environmentLock } from "../../db/queries/locks.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
@@ -34,7 +34,7 @@ async function routingOf(deps: EngineApiDeps, environment: Environment, live: Ro
  */
 export function lockText(lock: { heldBy: string; reason: string | null; expiresAt: Date | null }): string {
   const why = lock.reason ? ` (${lock.reason})` : "";
-  const end = lock.expiresAt ? ` until ${utcTime(lock.expiresAt)}` : " until unlocked";
+  const end = lock.expiresAt ? ` until ${utcTimeEnd(lock.expiresAt)}` : " until unlocked";
   return `locked by ${lock.heldBy}${why}${end}`;
 }
 
@@ -47,7 +47,7 @@ export async function statusAnswer(deps: EngineApiDeps, app: string, env?: strin
     const environment = a.environments[e];
     if (!environment) return notFound(app, e);
     const cur = await currentRelease(deps.db, app, e);
-    const lock = await environmentLock(deps.db, app, e);
+    const lock = await environmentLock(deps.db, app, e, deps.now?.() ?? new Date());
     const live = await liveProcs(deps.db, app, e);
     const states = await liveStates(deps, environment.squad, [...new Set(live.map((p) => p.host))]);
     const routing = await routingOf(deps, environment, live);

@@ -1,12 +1,19 @@
-import { and, eq, isNotNull, lte, sql } from "drizzle-orm";
+import { and, eq, gt, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { locks } from "../schema/index.ts";
 
 export type EnvironmentLock = typeof locks.$inferSelect;
 
-/** The `lock` held on an app+env, if any (who, why). */
-export async function environmentLock(db: Db, app: string, env: string): Promise<EnvironmentLock | undefined> {
-  const [lock] = await db.select().from(locks).where(and(eq(locks.app, app), eq(locks.env, env)));
+/**
+ * The `lock` that holds on an app+env at `now`, if any (who, why, until when). A timed lock whose
+ * `expiresAt` has passed is gone here, even before the beat's expire job (every 30 s) deletes its
+ * row: every lock check goes through this, so none enforces a lock past its stated end.
+ */
+export async function environmentLock(db: Db, app: string, env: string, now: Date): Promise<EnvironmentLock | undefined> {
+  const [lock] = await db
+    .select()
+    .from(locks)
+    .where(and(eq(locks.app, app), eq(locks.env, env), or(isNull(locks.expiresAt), gt(locks.expiresAt, now))));
   return lock;
 }
 

@@ -1,4 +1,4 @@
-import { utcTime } from "../../lib/time-text.ts";
+import { utcTime, utcTimeEnd } from "../../lib/time-text.ts";
 import { findBuild, getBuild } from "../../db/queries/builds.ts";
 import { configVarsOf } from "../../db/queries/config-vars.ts";
 import { openDeployments } from "../../db/queries/deployments.ts";
@@ -199,9 +199,9 @@ export async function planChange(deps: EngineApiDeps, req: PlanRequest): Promise
 
   // What stands in the way, in the order the engine checks it.
   const now = deps.now?.() ?? new Date();
-  const lock = await environmentLock(db, app, env);
-  if (lock && !(lock.expiresAt && lock.expiresAt <= now)) {
-    const until = lock.expiresAt ? ` until ${stamp(lock.expiresAt)}` : "";
+  const lock = await environmentLock(db, app, env, now);
+  if (lock) {
+    const until = lock.expiresAt ? ` until ${utcTimeEnd(lock.expiresAt)}` : "";
     obstacles.push(`${app} ${env} is locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}${until}; \`unlock ${app} ${env}\` first.`);
   }
   if (isFrozen(environment.freeze, now)) {

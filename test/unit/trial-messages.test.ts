@@ -10,7 +10,8 @@ import { renderTerminal } from "../../bot/notify/terminal-lines.ts";
 import { reduceThread } from "../../bot/notify/thread.ts";
 import type { ChangePlan } from "../../engine/changes/plan.ts";
 import type { EngineEvent } from "../../engine/event-types.ts";
-import { utcTime, utcTimeFrom } from "../../lib/time-text.ts";
+import { utcTime, utcTimeEnd, utcTimeFrom } from "../../lib/time-text.ts";
+import { lockText } from "../../bot/answers/fleet.ts";
 import { makeRunHint, makeRunIsRunning } from "../../bin/make-run-hint.ts";
 
 /** Issue 11, the new-user trial's findings on what the chat says (fresh clone, `make run` + `bin/raptor say`). */
@@ -24,6 +25,16 @@ describe("one time format: `2026-11-30 03:25 UTC`, with how long ago or how soon
     [new Date("2026-12-02T12:00:00Z"), "2026-12-02 12:00 UTC (in 2d)"],
   ])("%s", (d, text) => {
     expect(utcTimeFrom(d, now)).toBe(text);
+  });
+  it.each([
+    [new Date("2026-11-30T04:33:33.000Z"), "2026-11-30 04:34 UTC"],
+    [new Date("2026-11-30T04:33:00.000Z"), "2026-11-30 04:33 UTC"],
+    [new Date("2026-11-30T23:59:00.001Z"), "2026-12-01 00:00 UTC"],
+  ])("an end (a timed lock's) is rounded up, never shown earlier than it is: %s", (d, text) => {
+    expect(utcTimeEnd(d)).toBe(text);
+  });
+  it("status shows `lock hello local 1m` taken at 04:32:33 as held until 04:34, not 04:33", () => {
+    expect(lockText({ heldBy: "root", reason: null, expiresAt: new Date("2026-11-30T04:33:33.000Z") })).toBe("locked by root until 2026-11-30 04:34 UTC");
   });
   it("to the minute, UTC stated", () => {
     expect(utcTime(new Date("2026-11-30T03:25:59.900Z"))).toBe("2026-11-30 03:25 UTC");

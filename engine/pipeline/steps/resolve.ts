@@ -14,7 +14,7 @@ export const resolveStep: Step = {
   name: "resolve",
   async run(ctx) {
     const { deps, deployment: d } = ctx;
-    const lock = await environmentLock(deps.db, d.app, d.env);
+    const lock = await environmentLock(deps.db, d.app, d.env, deps.now?.() ?? new Date());
     if (lock) throw new EngineError("lock_held", `${d.app} ${d.env} was locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""} while this deployment waited.`);
     const promote = d.params.promote;
     if (promote) {
