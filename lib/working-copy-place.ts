@@ -1,5 +1,5 @@
-import { lstatSync, realpathSync } from "node:fs";
-import { join, resolve, sep } from "node:path";
+import { existsSync, lstatSync, realpathSync, statSync } from "node:fs";
+import { dirname, join, resolve, sep } from "node:path";
 
 /**
  * Where a `working_copy: true` app may live, and what it may hold (issue 8, red-team finding 3).
@@ -8,6 +8,10 @@ import { join, resolve, sep } from "node:path";
  * directory became readable by the app. The rules:
  *
  * - the directory (links resolved) is not `/` nor inside a system directory (SYSTEM_DIRS);
+ * - it is not inside Raptor's own data (RAPTOR_DATA: the database, its WAL, raptor.log; nor
+ *   `$RAPTOR_DATA-demo`, the demo's hosts and balancer) and does not hold it;
+ * - neither it nor a directory above it is world-writable (`/tmp`, `/var/tmp`; sticky bit or
+ *   not): anyone could have made it, or could swap what is in it between load and deploy;
  * - it belongs to the operator: the user Raptor runs as, or the one who started it with sudo
  *   (`SUDO_UID`; a checkout cloned as oneself, then `sudo make run`). A directory of another
  *   user is theirs to deploy, not Raptor's to read with root's rights;
@@ -27,12 +31,18 @@ export const SYSTEM_DIRS = [
 /** How many offending paths a refusal names. */
 const NAMED = 5;
 
+/** RAPTOR_DATA as Raptor resolves it (bin/runtime.ts configFromEnv: `.raptor` when unset). */
+export function raptorDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.RAPTOR_DATA ?? ".raptor");
+}
+
 /**
  * Why `dir` cannot be a working copy's place, or undefined when it can. A directory that does not
- * exist (yet) is judged by its path only; the deploy says when it is missing. `uids`: the
- * operator's (default operatorUids()).
+ * exist (yet) is judged by its path and the directories above it; the deploy says when it is
+ * missing. `uids`: the operator's (default operatorUids()); `dataDir`: RAPTOR_DATA (default
+ * raptorDataDir()).
  */
-export function workingCopyPlaceProblem(dir: string, uids: readonly number[] = operatorUids()): string | undefined {
+export function workingCopyPlaceProblem(dir: string, uids: readonly number[] = operatorUids(), dataDir: string = raptorDataDir()): string | undefined {
   let real = resolve(dir);
   let exists = true;
   try {
@@ -44,12 +54,34 @@ export function workingCopyPlaceProblem(dir: string, uids: readonly number[] = o
   if (real === "/") return `is the whole file system${via}: a working copy must be an app's own directory`;
   const system = SYSTEM_DIRS.find((s) => real === s || real.startsWith(s + sep));
   if (system) return `is ${real === system ? "" : "inside "}the system directory ${system}${via}: a working copy must be an app's own directory (e.g. under /srv or a home directory), never the system's`;
+  for (const data of [dataDir, `${dataDir}-demo`]) {
+    const places = new Set([resolve(data), ...(existsSync(data) ? [realpathSync(data)] : [])]);
+    for (const d of places) {
+      for (const p of new Set([real, resolve(dir)])) {
+        if (p === d || p.startsWith(d + sep)) return `is inside Raptor's own data ${d}${via} (RAPTOR_DATA: the database, its log, the demo's hosts): a working copy must be an app's own directory, never Raptor's`;
+        if (d.startsWith(p + sep)) return `holds Raptor's own data ${d}${via} (RAPTOR_DATA): deploying it would hand the database to the app; use the app's own directory`;
+      }
+    }
+  }
+  const open = worldWritable(real);
+  if (open) return `is ${open === real ? "" : "inside "}the world-writable directory ${open}${via}: anyone on this machine could have made it or could change it before a deploy; use a directory only its owner can write (e.g. under /srv or a home directory)`;
   if (!exists) return undefined;
   const st = lstatSync(real);
   if (!st.isDirectory()) return `${real} is not a directory`;
   if (!uids.includes(st.uid)) return `${real} belongs to uid ${st.uid}, not to the user Raptor runs as (uid ${uids.join(" or ")}): deploy only your own directories`;
   if ((st.mode & 0o005) !== 0o005) return `${real} is mode ${octal(st.mode)}, private to its owner: a working copy is deployed to other users (each app's own), so it must be readable by others (chmod o+rx)`;
   return undefined;
+}
+
+/** `path` (absolute) or the nearest directory above it that exists, links resolved, or one above that, when world-writable (o+w). */
+function worldWritable(path: string): string | undefined {
+  let p = path;
+  while (p !== "/" && !existsSync(p)) p = dirname(p);
+  for (let d = realpathSync(p); ; d = dirname(d)) {
+    const st = statSync(d);
+    if (st.isDirectory() && (st.mode & 0o002) !== 0) return d;
+    if (d === "/") return undefined;
+  }
 }
 
 /** The operator's uids: this process's, and `SUDO_UID` when Raptor was started with sudo. */

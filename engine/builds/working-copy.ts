@@ -46,7 +46,7 @@ export async function snapshotWorkingCopy(app: Pick<App, "name" | "repo" | "work
     throw new BuildError("invalid", `${app.name} deploys the directory ${dir} as it is (working_copy: true), and there is no such directory.`);
   }
   // Checked at load too (file:line); again here, as the directory may have changed since.
-  const place = workingCopyPlaceProblem(dir);
+  const place = workingCopyPlaceProblem(dir, undefined, dataDir);
   if (place) throw new BuildError("invalid", `${app.name} deploys the directory ${dir} as it is (working_copy: true), and it ${place}.`);
   return withMirrorLock(repo, async () => {
     const env = gitEnv();

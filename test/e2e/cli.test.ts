@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
+import { openTestDir } from "../support/open-dir.ts";
 import { existsSync } from "node:fs";
-import { cp, mkdtemp, writeFile, mkdir, readFile } from "node:fs/promises";
+import { cp, mkdtemp, writeFile, mkdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -31,6 +32,7 @@ describe("raptor CLI", () => {
   let env: Record<string, string>;
   let closeDb: () => Promise<void>;
   let workingCopy: string;
+  let wcRoot: string | undefined;
 
   beforeAll(async () => {
     bed = await startTestbed({ hosts: 1 });
@@ -39,7 +41,9 @@ describe("raptor CLI", () => {
     await db.close();
     closeDb = async () => {};
     const dir = await mkdtemp(join(tmpdir(), "raptor-cli-"));
-    workingCopy = join(dir, "wc");
+    // Not under /tmp: a working copy there is refused (lib/working-copy-place.ts).
+    wcRoot = openTestDir("raptor-cli-");
+    workingCopy = join(wcRoot, "wc");
     await cp(HELLO_APP, workingCopy, { recursive: true });
     await writeFile(join(workingCopy, "VERSION"), "wc-1\n");
     const host = bed.hosts[0]!;
@@ -66,6 +70,7 @@ describe("raptor CLI", () => {
   afterAll(async () => {
     await closeDb?.();
     await bed?.stop();
+    if (wcRoot) await rm(wcRoot, { recursive: true, force: true });
   });
 
   it("say help prints the command reference and exits 0", async () => {

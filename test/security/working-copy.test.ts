@@ -1,3 +1,4 @@
+import { mkdtempSync } from "node:fs";
 import { chmod, chown, cp, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,12 +8,18 @@ import { snapshotWorkingCopy } from "../../engine/builds/working-copy.ts";
 import { formatIssue } from "../../playbooks/schema/issues.ts";
 import { parsePlaybookFiles } from "../../playbooks/load.ts";
 import { HELLO_APP } from "../support/app-repo.ts";
+import { openTestDir } from "../support/open-dir.ts";
 
 const dirs: string[] = [];
-/** A fresh directory others may read, as a checkout under /srv would be. */
+/** A fresh directory others may read, as a checkout under /srv would be (not under /tmp: refused). */
 async function openDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "raptor-wc-"));
-  await chmod(d, 0o755);
+  const d = openTestDir("raptor-wc-");
+  dirs.push(d);
+  return d;
+}
+
+/** `d`, removed after the tests. */
+function kept(d: string): string {
   dirs.push(d);
   return d;
 }
@@ -54,6 +61,30 @@ describe("working_copy: true deploys only an operator's own directory, and nothi
     expect(loadIssues(closed)).toEqual([expect.stringMatching(/^a\.yaml:5: .*is mode 0700, private to its owner.*chmod o\+rx/)]);
     expect(loadIssues(await openDir())).toEqual([]);
     expect(loadIssues(join(await openDir(), "not-yet"))).toEqual([]);
+  });
+
+  // Issue 8 red team 3: Raptor's own data, the demo's, and world-writable places loaded.
+  it.each([
+    ["inside RAPTOR_DATA (the database's WAL)", (data: string) => join(data, "pglite", "pg_wal"), /is inside Raptor's own data .*never Raptor's/],
+    ["RAPTOR_DATA itself", (data: string) => data, /is inside Raptor's own data/],
+    ["inside $RAPTOR_DATA-demo", (data: string) => join(`${data}-demo`, "hosts"), /is inside Raptor's own data .*-demo/],
+    ["a directory holding RAPTOR_DATA", (data: string) => join(data, ".."), /holds Raptor's own data/],
+    ["/tmp", () => "/tmp", /is the world-writable directory \/tmp: anyone/],
+    ["a directory in /var/tmp (not made yet)", () => "/var/tmp/raptor-wc-not-yet", /is inside the world-writable directory \/var\/tmp/],
+    ["an operator's directory in /tmp", () => kept(mkdtempSync(join(tmpdir(), "raptor-wc-tmp-"))), /is inside the world-writable directory \/tmp/],
+  ])("%s is refused at load, at file:line", async (_name, place, message) => {
+    const root = await openDir();
+    const data = join(root, "data");
+    await mkdir(join(data, "pglite", "pg_wal"), { recursive: true });
+    const saved = process.env.RAPTOR_DATA;
+    process.env.RAPTOR_DATA = data;
+    try {
+      const dir = place(data);
+      expect(loadIssues(dir)).toEqual([expect.stringMatching(new RegExp(`^a\\.yaml:5: .*${message.source}`))]);
+    } finally {
+      if (saved === undefined) delete process.env.RAPTOR_DATA;
+      else process.env.RAPTOR_DATA = saved;
+    }
   });
 
   it("a 0600 rootonly.txt (or a file in a 0700 directory) is not packed for the app: the deploy says which and how to fix; readable or .gitignored, it deploys", async () => {
