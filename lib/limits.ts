@@ -10,6 +10,15 @@ export const MAX_PROCS_PER_TYPE = 100;
 export const MAX_DRAIN_MS = 3_600_000;
 
 /**
+ * Longest `uptest_timeout:` and `uptest_run_timeout:` (a new proc's uptests, all runs; one run).
+ * An hour is far past any warm-up; Node's timers cannot wait past ~24.8 days (2^31-1 ms) at all.
+ */
+export const MAX_UPTEST_TIMEOUT_MS = 3_600_000;
+
+/** Longest `approval: { timeout: }`: a week (a request nobody approves in a week is stale). */
+export const MAX_APPROVAL_TIMEOUT_MS = 7 * 24 * 3_600_000;
+
+/**
  * Lowest port a squad's `ports:` range may start at: below it are the privileged ports
  * (1-1023), which procs, running as an unprivileged user, cannot bind.
  */

@@ -19,6 +19,7 @@ import { squadSchema } from "./schema/squads.ts";
 import { substitute } from "./schema/substitute.ts";
 import { assemble } from "./schema/assemble.ts";
 import { parseBeatSection } from "./schema/beat.ts";
+import { prototypeKeys } from "./schema/proto-keys.ts";
 import type { BeatSettings } from "./types.ts";
 
 export { formatIssue } from "./schema/issues.ts";
@@ -88,6 +89,7 @@ export function parsePlaybookFiles(files: { path: string; text: string }[], env:
       continue;
     }
     lines.set(file.path, source);
+    for (const p of prototypeKeys(data)) report(file.path, p.path, p.message);
     for (const p of unquotedScalars(data, loadYaml(file.text, { filename: file.path, schema: TEXT_SCHEMA }))) report(file.path, p.path, p.message);
     const sub = substitute(data, env);
     for (const p of sub.problems) report(file.path, p.path, p.message);

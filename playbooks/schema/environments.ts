@@ -3,10 +3,9 @@ import { z } from "zod";
 import { refProblem } from "../../lib/names.ts";
 import type { Access, Environment } from "../types.ts";
 import { parseFreezeWindow } from "../freeze.ts";
-import { MAX_DRAIN_MS, MAX_PROCS_PER_TYPE } from "../../lib/limits.ts";
+import { MAX_APPROVAL_TIMEOUT_MS, MAX_DRAIN_MS, MAX_PROCS_PER_TYPE, MAX_UPTEST_TIMEOUT_MS } from "../../lib/limits.ts";
 import {
   boundedDuration,
-  duration,
   envVars,
   flag,
   identifier,
@@ -63,7 +62,7 @@ const access = strict({
 
 const approval = strict({
   required: flag().default(false),
-  timeout: duration.default(DEFAULT_APPROVAL_TIMEOUT_MS),
+  timeout: boundedDuration(MAX_APPROVAL_TIMEOUT_MS, "from 0 to 7d").default(DEFAULT_APPROVAL_TIMEOUT_MS),
   approvers: who.optional(),
 }).transform((a): Environment["approval"] => {
   const out: Environment["approval"] = { required: a.required, timeout_ms: a.timeout };
@@ -123,8 +122,8 @@ export const environmentSchema = strict({
     .refine((u) => /^https?:\/\/[^\s]+$/.test(u), { error: "must be an http(s) URL like https://hello.example.com" })
     .optional(),
   drain: boundedDuration(MAX_DRAIN_MS, "from 0 to 1h").default(0),
-  uptest_timeout: duration.default(DEFAULT_UPTEST_TIMEOUT_MS),
-  uptest_run_timeout: duration.optional(),
+  uptest_timeout: boundedDuration(MAX_UPTEST_TIMEOUT_MS, "from 0 to 1h").default(DEFAULT_UPTEST_TIMEOUT_MS),
+  uptest_run_timeout: boundedDuration(MAX_UPTEST_TIMEOUT_MS, "from 0 to 1h").optional(),
   startsecs: wholeNumber(`must be a whole number of seconds from 0 to ${MAX_STARTSECS} (supervisord's startsecs: how long a proc must stay up to count as started), like 1`, 0, MAX_STARTSECS).default(DEFAULT_STARTSECS),
   access: access.optional(),
   approval: approval.optional(),

@@ -184,6 +184,6 @@ describe("raptor CLI", () => {
     expect(existsSync(join(workingCopy, ".git"))).toBe(false);
     const ref = await run(["say", "deploy wc local main"], env);
     expect(ref.code).toBe(1);
-    expect(ref.out).toContain("deploys the files in");
+    expect(ref.out, ref.err).toContain("deploys the files in");
   });
 });

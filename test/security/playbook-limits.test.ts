@@ -42,6 +42,12 @@ describe("absurd and overridden playbook values, refused at load", () => {
     ["every unprivileged port", { ports: "1024-65535" }, ['pb.yaml:5: squads.prod.ports must span at most 10,000 ports (it spans 64,512), like 5000-5999: a wider range reaches into the ports outgoing connections take, got "1024-65535"']],
     ["PORT in an environment's env", { production: "env: { PORT: '80' }" }, [`pb.yaml:13: ${P}.env: "PORT" is set by Raptor for every proc, over any config of that name; pick another name ${RESERVED}`]],
     ["RAPTOR_APP in an ingredient", { ingredientEnv: "{ RAPTOR_APP: other }" }, [`pb.yaml:8: ingredients.common.env: "RAPTOR_APP" is set by Raptor for every proc, over any config of that name; pick another name ${RESERVED}`]],
+    // Issue 8 red team 4: past Node's timer cap (~24.8 days), or a key JavaScript drops silently.
+    ["uptest_timeout of 99999999d", { production: "uptest_timeout: 99999999d" }, [`pb.yaml:13: ${P}.uptest_timeout must be a duration from 0 to 1h, like 5s or 2m, got "99999999d"`]],
+    ["uptest_run_timeout just over an hour", { production: "uptest_run_timeout: 1h1s" }, [`pb.yaml:13: ${P}.uptest_run_timeout must be a duration from 0 to 1h, like 5s or 2m, got "1h1s"`]],
+    ["approval timeout of 30d", { production: "approval: { required: true, timeout: 30d }" }, [`pb.yaml:13: ${P}.approval.timeout must be a duration from 0 to 7d, like 5s or 2m, got "30d"`]],
+    ["__proto__ in an environment's env", { production: "env: { __proto__: { A: b } }" }, [`pb.yaml:13: "__proto__" cannot be a key (in ${P}.env): JavaScript gives that name a meaning of its own, and its value would be dropped without a word; use another name`]],
+    ["__proto__ among an ingredient's env", { ingredientEnv: "{ LOG_LEVEL: info, __proto__: x }" }, [`pb.yaml:8: "__proto__" cannot be a key (in ingredients.common.env): JavaScript gives that name a meaning of its own, and its value would be dropped without a word; use another name`]],
     [
       "promote_from loop of two",
       { production: "promote_from: staging", staging: "promote_from: production" },
@@ -54,6 +60,7 @@ describe("absurd and overridden playbook values, refused at load", () => {
 
   const accepted: [string, Parameters<typeof playbook>[0]][] = [
     ["drain of 1h, size of 100, ports 1024-11023", { production: "drain: 1h, size: { web: 100 }", ports: "1024-11023" }],
+    ["uptest_timeout and uptest_run_timeout of 1h, approval within 7d", { production: "uptest_timeout: 1h, uptest_run_timeout: 1h, approval: { required: true, timeout: 7d }" }],
     ["a promote_from chain without a loop", { production: "promote_from: staging" }],
     ["names like Raptor's that are not its own", { production: "env: { port: '80', RAPTOR_MODE: x, HOSTNAME_SUFFIX: y }" }],
   ];
