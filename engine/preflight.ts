@@ -8,17 +8,23 @@ import { currentRelease, releaseByNumber } from "../db/queries/releases.ts";
 import { listens } from "./pipeline/swarm.ts";
 import { liveProcs } from "../db/queries/procs.ts";
 import { getBuild } from "../db/queries/builds.ts";
+import { configVarsOf } from "../db/queries/config-vars.ts";
 
 /**
  * What can be known before a deployment is queued is checked before it is queued: a `scale` of a
  * proc type the app does not have (with a did-you-mean), a `rollback` to a release that does not
  * exist, already serves or lost its build to the beat's prune job, and a `scale ... web=0` that would take the environment off its
- * balancer without `scale!`. Throws EngineError with a sentence for the channel; nothing is
+ * balancer without `scale!`, and a `config unset` of a key that `config set` never set. Throws EngineError with a sentence for the channel; nothing is
  * recorded when it throws.
  */
 export async function preflight(db: Db, environment: Environment, kind: DeploymentKind, params: DeploymentParams): Promise<void> {
   const { app, name: env } = environment;
   if (kind === "scale") await checkScale(db, environment, params);
+  if (kind === "config" && params.keys?.length) {
+    const set = (await configVarsOf(db, app, env)).map((v) => v.key);
+    const problem = unsetProblem(app, env, params.keys, set, Object.keys(environment.env ?? {}));
+    if (problem) throw new EngineError("invalid", problem);
+  }
   if (kind === "rollback") {
     const current = await currentRelease(db, app, env);
     if (params.release !== undefined) {
@@ -30,6 +36,22 @@ export async function preflight(db: Db, environment: Environment, kind: Deployme
       await rollbackTarget(db, app, env);
     }
   }
+}
+
+/**
+ * Why `config unset <app> <env> KEYS` would change nothing, or undefined when every key is one
+ * `config set` set (`set`: those keys; `fromPlaybook`: the environment's own `env:` keys, which
+ * only the playbook changes). Names keys only, never values (some are secrets). Pure.
+ */
+export function unsetProblem(app: string, env: string, keys: readonly string[], set: readonly string[], fromPlaybook: readonly string[]): string | undefined {
+  const missing = keys.filter((k) => !set.includes(k));
+  if (missing.length === 0) return undefined;
+  const [first] = missing;
+  const inPlaybook = missing.filter((k) => fromPlaybook.includes(k));
+  const what = missing.length === 1 ? `${first} is` : `${missing.join(", ")} are`;
+  const playbookNote = inPlaybook.length ? ` ${inPlaybook.join(", ")} ${inPlaybook.length === 1 ? "comes" : "come"} from the playbook's \`env:\`; change ${inPlaybook.length === 1 ? "it" : "them"} there.` : "";
+  const listed = set.length ? ` Its keys set with \`config set\`: ${[...set].sort().join(", ")}.` : " No key of it was set with `config set`.";
+  return `${what} not set in ${app} ${env}, so there is nothing to unset.${didYouMean(first!, set)}${listed}${playbookNote}`;
 }
 
 /** The proc types an app+env can run: its serving build's Procfile, else the playbook's sizes. */

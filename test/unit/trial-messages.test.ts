@@ -12,6 +12,7 @@ import type { ChangePlan } from "../../engine/changes/plan.ts";
 import type { EngineEvent } from "../../engine/event-types.ts";
 import { utcTime, utcTimeEnd, utcTimeFrom } from "../../lib/time-text.ts";
 import { lockText } from "../../bot/answers/fleet.ts";
+import { unsetProblem } from "../../engine/preflight.ts";
 import { makeRunHint, makeRunIsRunning } from "../../bin/make-run-hint.ts";
 
 /** Issue 11, the new-user trial's findings on what the chat says (fresh clone, `make run` + `bin/raptor say`). */
@@ -139,5 +140,18 @@ describe("releases names the deployment that cut each release", () => {
     expect(cuttingDeployment([{ id: "d-r2", kind: "rollback" }, { id: "d-s", kind: "scale" }])?.id).toBe("d-r2");
     expect(cuttingDeployment([{ id: "d-s2", kind: "scale" }, { id: "d-s1", kind: "scale" }])?.id).toBe("d-s1");
     expect(cuttingDeployment([])).toBeUndefined();
+  });
+});
+
+describe("`config unset` of a key that is not set is refused before anything is queued", () => {
+  it.each([
+    [["NOPE"], ["GREETING", "API_TOKEN"], [], "NOPE is not set in hello local, so there is nothing to unset. Its keys set with `config set`: API_TOKEN, GREETING."],
+    [["GREETNG"], ["GREETING"], [], "GREETNG is not set in hello local, so there is nothing to unset. Did you mean `GREETING`? Its keys set with `config set`: GREETING."],
+    [["LOG_LEVEL", "NOPE"], [], ["LOG_LEVEL"], "LOG_LEVEL, NOPE are not set in hello local, so there is nothing to unset. No key of it was set with `config set`. LOG_LEVEL comes from the playbook's `env:`; change it there."],
+  ])("%j", (keys, set, fromPlaybook, text) => {
+    expect(unsetProblem("hello", "local", keys, set, fromPlaybook)).toBe(text);
+  });
+  it("keys that are all set pass", () => {
+    expect(unsetProblem("hello", "local", ["GREETING"], ["GREETING", "API_TOKEN"], [])).toBeUndefined();
   });
 });
