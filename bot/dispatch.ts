@@ -205,7 +205,9 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
       await audit(engine, actor, "plan", "answered", { ...appEnv(cmd), detail: { of: cmd.of.kind } });
       // The command is echoed back: a `config set`'s secret values are masked in it like everywhere.
       const redact = await redactorFor(engine, cmd.app, cmd.env, pendingSecrets(planned.params));
-      return { kind: "answer", ...planText(plan, redact(summaryOf(req.text).replace(/^plan\s+/i, ""))) };
+      const typed = summaryOf(req.text).replace(/^plan\s+/i, "");
+      const shown = redact(typed);
+      return { kind: "answer", ...planText(plan, shown, shown !== typed) };
     }
     case "lock":
     {

@@ -3,9 +3,11 @@ import { commitCount, commitLines, configLines, rangeLabel } from "../notify/cha
 
 /**
  * A ChangePlan as the answer people read, pure. `asked` is the command after `plan`, as typed
- * ("deploy hello production v1.4.2"). The text is plain: answerBlocks escapes it for Slack.
+ * ("deploy hello production v1.4.2"), with secret values masked; `masked` says some were, and then
+ * the answer does not offer `asked` as the command to run (pasted, it would set the mask as the
+ * value). The text is plain: answerBlocks escapes it for Slack.
  */
-export function planText(plan: ChangePlan, asked: string): { title: string; text: string } {
+export function planText(plan: ChangePlan, asked: string, masked = false): { title: string; text: string } {
   const lines: string[] = [];
   lines.push(`${releaseText(plan.serving, "never deployed")} → ${targetText(plan)}`);
   if (plan.unchanged) lines.push("nothing would change: this build and config already serve, and every proc is there.");
@@ -36,7 +38,8 @@ export function planText(plan: ChangePlan, asked: string): { title: string; text
   if (plan.obstacles.length) lines.push("in the way:", ...plan.obstacles.map((o) => `  • ${o}`));
   else lines.push("nothing in the way.");
   if (plan.notes.length) lines.push(...plan.notes.map((n) => `note: ${n}`));
-  lines.push(`Nothing was run. To do it: \`${asked}\``);
+  // A command with a masked secret is not runnable as shown: pasted, it would set the mask itself.
+  lines.push(masked ? "Nothing was run. To do it: the same command without `plan`, with the values you typed (secret values are masked above)." : `Nothing was run. To do it: \`${asked}\``);
   return { title: `plan: ${asked}`, text: lines.join("\n") };
 }
 

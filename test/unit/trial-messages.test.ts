@@ -91,6 +91,12 @@ describe("plan deploy of a working copy", () => {
     const { text } = planText(plan, "deploy hello local");
     expect(text.split("\n")[0]).toBe("v1 (81ea2a8) → working copy of /srv/raptor/examples/hello → 81ea2a8 (already serving)");
     expect(text).toContain("procs: none start or stop");
+  });  it("a command with a masked secret is not offered as the command to run (pasted, it would set [REDACTED])", () => {
+    const asked = "config set hello local GREETING=hi API_TOKEN=[REDACTED]";
+    const last = planText({ ...plan, kind: "config" }, asked, true).text.split("\n").at(-1)!;
+    expect(last).not.toContain("[REDACTED]");
+    expect(last).toBe("Nothing was run. To do it: the same command without `plan`, with the values you typed (secret values are masked above).");
+    expect(planText(plan, "deploy hello local").text.split("\n").at(-1)).toBe("Nothing was run. To do it: `deploy hello local`");
   });
 });
 
