@@ -10,8 +10,11 @@ import { dirname, join, resolve, sep } from "node:path";
  * - the directory (links resolved) is not `/` nor inside a system directory (SYSTEM_DIRS);
  * - it is not inside Raptor's own data (RAPTOR_DATA: the database, its WAL, raptor.log; nor
  *   `$RAPTOR_DATA-demo`, the demo's hosts and balancer) and does not hold it;
- * - neither it nor a directory above it is world-writable (`/tmp`, `/var/tmp`; sticky bit or
- *   not): anyone could have made it, or could swap what is in it between load and deploy;
+ * - it is not world-writable (`/tmp`, `/var/tmp`, a 0777 directory): anyone could add files to it;
+ *   and nobody but the operator or root can rename or replace it or a directory above it: no
+ *   directory above it is world-writable without the sticky bit, and below a sticky one (`/tmp`,
+ *   where only an entry's owner may rename it: unlink(2), "sticky bit") every directory belongs
+ *   to the operator or root (`/tmp/theirs/app` is refused; a checkout of one's own in /tmp is not);
  * - it belongs to the operator: the user Raptor runs as, or the one who started it with sudo
  *   (`SUDO_UID`; a checkout cloned as oneself, then `sudo make run`). A directory of another
  *   user is theirs to deploy, not Raptor's to read with root's rights;
@@ -54,6 +57,8 @@ export function workingCopyPlaceProblem(dir: string, uids: readonly number[] = o
   if (real === "/") return `is the whole file system${via}: a working copy must be an app's own directory`;
   const system = SYSTEM_DIRS.find((s) => real === s || real.startsWith(s + sep));
   if (system) return `is ${real === system ? "" : "inside "}the system directory ${system}${via}: a working copy must be an app's own directory (e.g. under /srv or a home directory), never the system's`;
+  const open = openPlaceProblem(real, uids);
+  if (open) return `${open}${via}: anyone on this machine could change what it deploys before a deploy; use a directory only its owner can write (e.g. under /srv or a home directory)`;
   for (const data of [dataDir, `${dataDir}-demo`]) {
     const places = new Set([resolve(data), ...(existsSync(data) ? [realpathSync(data)] : [])]);
     for (const d of places) {
@@ -63,8 +68,6 @@ export function workingCopyPlaceProblem(dir: string, uids: readonly number[] = o
       }
     }
   }
-  const open = worldWritable(real);
-  if (open) return `is ${open === real ? "" : "inside "}the world-writable directory ${open}${via}: anyone on this machine could have made it or could change it before a deploy; use a directory only its owner can write (e.g. under /srv or a home directory)`;
   if (!exists) return undefined;
   const st = lstatSync(real);
   if (!st.isDirectory()) return `${real} is not a directory`;
@@ -73,15 +76,31 @@ export function workingCopyPlaceProblem(dir: string, uids: readonly number[] = o
   return undefined;
 }
 
-/** `path` (absolute) or the nearest directory above it that exists, links resolved, or one above that, when world-writable (o+w). */
-function worldWritable(path: string): string | undefined {
+/**
+ * Whether others can write `path` (absolute, links resolved) or swap it or a directory above it:
+ * `path` world-writable, a world-writable directory above it without the sticky bit, or below a
+ * sticky one a directory owned by someone else than the operator (`uids`) or root. A path that does
+ * not exist yet is judged by the directories above it that do.
+ */
+function openPlaceProblem(path: string, uids: readonly number[]): string | undefined {
   let p = path;
   while (p !== "/" && !existsSync(p)) p = dirname(p);
+  const chain: string[] = [];
   for (let d = realpathSync(p); ; d = dirname(d)) {
-    const st = statSync(d);
-    if (st.isDirectory() && (st.mode & 0o002) !== 0) return d;
-    if (d === "/") return undefined;
+    chain.unshift(d);
+    if (d === "/") break;
   }
+  let sticky: string | undefined;
+  for (const d of chain) {
+    const st = statSync(d);
+    // The directory itself: its owner is checked by the caller (it must be the operator).
+    if (sticky && d !== path && st.uid !== 0 && !uids.includes(st.uid)) return `is inside ${d}, in the world-writable ${sticky}, and ${d} belongs to uid ${st.uid}, who can rename or replace what is in it`;
+    if ((st.mode & 0o002) === 0) continue;
+    if (d === path) return `is the world-writable directory ${d}`;
+    if ((st.mode & 0o1000) === 0) return `is inside the world-writable directory ${d}, which has no sticky bit (anyone can rename or replace what is in it)`;
+    sticky = d;
+  }
+  return undefined;
 }
 
 /** The operator's uids: this process's, and `SUDO_UID` when Raptor was started with sudo. */

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync } from "node:fs";
 import { chmod, chown, cp, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,13 +8,29 @@ import { snapshotWorkingCopy } from "../../engine/builds/working-copy.ts";
 import { formatIssue } from "../../playbooks/schema/issues.ts";
 import { parsePlaybookFiles } from "../../playbooks/load.ts";
 import { HELLO_APP } from "../support/app-repo.ts";
-import { openTestDir } from "../support/open-dir.ts";
 
 const dirs: string[] = [];
-/** A fresh directory others may read, as a checkout under /srv would be (not under /tmp: refused). */
+/** A fresh directory others may read, as a checkout under /srv would be. */
 async function openDir(): Promise<string> {
-  const d = openTestDir("raptor-wc-");
+  const d = await mkdtemp(join(tmpdir(), "raptor-wc-"));
+  await chmod(d, 0o755);
   dirs.push(d);
+  return d;
+}
+
+/** `d`, made (if need be) with `bits` (0o777: world-writable, no sticky bit). */
+function mode(d: string, bits: number): string {
+  mkdirSync(d, { recursive: true });
+  chmodSync(d, bits);
+  return d;
+}
+
+/** `d`, now owned by `uid`, with an open `app` directory of the operator's in it. */
+function owned(d: string, uid: number): string {
+  chmodSync(d, 0o755);
+  mkdirSync(join(d, "app"));
+  chmodSync(join(d, "app"), 0o755);
+  chownSync(d, uid, uid);
   return d;
 }
 
@@ -59,6 +75,7 @@ describe("working_copy: true deploys only an operator's own directory, and nothi
     const closed = await openDir();
     await chmod(closed, 0o700);
     expect(loadIssues(closed)).toEqual([expect.stringMatching(/^a\.yaml:5: .*is mode 0700, private to its owner.*chmod o\+rx/)]);
+    // An operator's own directory in /tmp (sticky: only an entry's owner may rename it) loads.
     expect(loadIssues(await openDir())).toEqual([]);
     expect(loadIssues(join(await openDir(), "not-yet"))).toEqual([]);
   });
@@ -70,8 +87,10 @@ describe("working_copy: true deploys only an operator's own directory, and nothi
     ["inside $RAPTOR_DATA-demo", (data: string) => join(`${data}-demo`, "hosts"), /is inside Raptor's own data .*-demo/],
     ["a directory holding RAPTOR_DATA", (data: string) => join(data, ".."), /holds Raptor's own data/],
     ["/tmp", () => "/tmp", /is the world-writable directory \/tmp: anyone/],
-    ["a directory in /var/tmp (not made yet)", () => "/var/tmp/raptor-wc-not-yet", /is inside the world-writable directory \/var\/tmp/],
-    ["an operator's directory in /tmp", () => kept(mkdtempSync(join(tmpdir(), "raptor-wc-tmp-"))), /is inside the world-writable directory \/tmp/],
+    ["/var/tmp", () => "/var/tmp", /is the world-writable directory \/var\/tmp/],
+    ["a 0777 directory", (data: string) => mode(join(data, "..", "open"), 0o777), /is the world-writable directory .*\/open: anyone/],
+    ["a directory in a 0777 directory (no sticky bit)", (data: string) => join(mode(join(data, "..", "open"), 0o777), "app"), /is inside the world-writable directory .*\/open, which has no sticky bit/],
+    ["another user's directory in /tmp, or one in it", () => join(owned(kept(mkdtempSync(join(tmpdir(), "raptor-wc-theirs-"))), 65534), "app"), /is inside .*raptor-wc-theirs-.*, in the world-writable \/tmp, and .* belongs to uid 65534, who can rename/],
   ])("%s is refused at load, at file:line", async (_name, place, message) => {
     const root = await openDir();
     const data = join(root, "data");

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { openTestDir } from "../support/open-dir.ts";
 import path from "node:path";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isFrozen } from "../../playbooks/freeze.ts";
 import { formatIssue, loadPlaybooks, parsePlaybookFiles, PlaybookError } from "../../playbooks/load.ts";
@@ -448,8 +447,7 @@ describe("the demo as a newcomer meets it (issue 11 item 12, the new-user trial)
   });
 
   it("loads several playbook directories, a:b, as one: a local directory adds an app without touching playbooks/examples", async () => {
-    // Not under /tmp: a working copy there is refused (lib/working-copy-place.ts).
-    const local = openTestDir("raptor-pb-local-");
+    const local = await mkdtemp(path.join(tmpdir(), "raptor-pb-local-"));
     await writeFile(path.join(local, "mine.yaml"), "apps:\n  mine:\n    repo: ./mine\n    working_copy: true\n    environments:\n      local: { squad: local }\n");
     const pb = await loadPlaybooks(`playbooks/examples${path.delimiter}${local}`, {});
     expect(Object.keys(pb.apps).sort()).toEqual(["hello", "mine"]);
@@ -458,7 +456,6 @@ describe("the demo as a newcomer meets it (issue 11 item 12, the new-user trial)
     await writeFile(path.join(local, "mine.yaml"), "apps:\n  hello:\n    repo: ./hello\n    environments:\n      local: { squad: local }\n");
     const issues = await loadIssues(`playbooks/examples${path.delimiter}${local}`);
     expect(issues.join("\n")).toMatch(/mine\.yaml:2: .*hello.*playbooks\/examples\/hello\.yaml/);
-    await rm(local, { recursive: true, force: true });
   });
 
   it("refuses working_copy with a remote repo, at file:line", async () => {
