@@ -4,10 +4,12 @@ import { startBeat } from "../engine/beat/schedule.ts";
 import { startWorker } from "../engine/worker.ts";
 import { dispatch } from "../bot/dispatch.ts";
 import { parse } from "../bot/grammar.ts";
-import { followThread, replyLines } from "../bot/terminal.ts";
+import { followThread, replyLines, terminalPrinter } from "../bot/terminal.ts";
 import { terminalAuthorizer } from "../bot/terminal-access.ts";
 import { publishSaid } from "../bot/terminal-feed.ts";
 import { maskCommandText } from "../bot/command-log.ts";
+import { redactorFor } from "../engine/redact.ts";
+import { readSaidCommand, SayInputError, SECRET_ON_ARGV, setsSecretOnArgv } from "./say-input.ts";
 import { PlaybookError } from "../playbooks/load.ts";
 import { configFromEnv, createRuntime, type Runtime } from "./runtime.ts";
 import { serveMetrics } from "./observe.ts";
@@ -20,6 +22,8 @@ const usage = `usage: raptor <command>
   worker           the deployment worker only
   beat             the maintenance schedule only
   say "<text>"     run one command as the local user, print its thread, follow it to the end
+  say -            the same, the command read from stdin: for \`config secret\` (a secret on the
+                   command line is visible to every user in ps, so say refuses it there)
                    exit 0 = success, 1 = failed or refused, 2 = not understood`;
 
 /** The beat (engine/beat/schedule.ts) as a shutdown hook. */
@@ -29,7 +33,7 @@ async function beat(rt: Runtime): Promise<() => Promise<void>> {
 }
 
 async function say(rt: Runtime, text: string): Promise<number> {
-  const print = (l: string) => process.stdout.write(`${l}\n`);
+  const print = terminalPrinter(process.stdout);
   const actor = { id: process.env.RAPTOR_USER ?? userInfo().username };
   let embeddedWorker: Awaited<ReturnType<typeof startWorker>> | undefined;
   let stopBeat: () => Promise<void> | void = () => {};
@@ -45,7 +49,7 @@ async function say(rt: Runtime, text: string): Promise<number> {
     const decided = reply.kind === "deployment" || reply.kind === "done" ? reply.deploymentId : undefined;
     await publishSaid(rt.engine.redis, rt.engine.prefix, {
       actor: actor.id,
-      text: maskCommandText(text, parsed),
+      text: (await redactorFor(rt.engine))(maskCommandText(text, parsed)),
       lines: replyLines(reply),
       pid: process.pid,
       ...(decided ? { deploymentId: decided } : {}),
@@ -82,7 +86,28 @@ async function main(argv: string[]): Promise<number> {
   // The long-running commands say what they are doing until ready (bin/progress.ts).
   const progress = ["all", "bot", "worker", "beat"].includes(cmd) ? progressLines(process.stderr) : quiet;
   progress("modules loaded");
+  let said = "";
   if (cmd === "say") {
+    if (rest.length === 0) {
+      process.stderr.write('raptor say: give the command text, e.g. raptor say "help" (or raptor say - with the command on stdin)\n');
+      return 2;
+    }
+    if (rest.length === 1 && rest[0] === "-") {
+      try {
+        said = await readSaidCommand(process.stdin);
+      } catch (err) {
+        if (!(err instanceof SayInputError)) throw err;
+        process.stderr.write(`${err.message}\n`);
+        return 2;
+      }
+    } else {
+      said = rest.join(" ");
+      // Before anything opens: nothing of the command is stored or published.
+      if (setsSecretOnArgv(said, parse(said))) {
+        process.stderr.write(`${SECRET_ON_ARGV}\n`);
+        return 1;
+      }
+    }
     // Said before the runtime opens (seconds): the answer to come may be an unreachable supervisord.
     const hint = makeRunHint({ databaseUrl: config.databaseUrl, running: makeRunIsRunning(config.dataDir) });
     if (hint) process.stderr.write(`${hint}\n`);
@@ -103,11 +128,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     switch (cmd) {
       case "say":
-        if (rest.length === 0) {
-          process.stderr.write('raptor say: give the command text, e.g. raptor say "help"\n');
-          return 2;
-        }
-        return await say(rt, rest.join(" "));
+        return await say(rt, said);
       case "worker": {
         progress("starting the worker");
         const w = await startWorker(rt.engine);

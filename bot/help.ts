@@ -176,7 +176,10 @@ export const COMMAND_HELP: readonly Entry[] = [
     usage: "config secret <app> <env> KEY=VALUE ...",
     example: "config secret hello local API_TOKEN=tok-8f3a2c91",
     summary: "set variables whose values are masked everywhere (chat, logs, history): a new release, then a deploy",
-    detail: [`The same as \`config set\`, for values whose key does not look secret. A secret has at least ${MIN_SECRET_LENGTH} characters.`],
+    detail: [
+      `The same as \`config set\`, for values whose key does not look secret. A secret has at least ${MIN_SECRET_LENGTH} characters.`,
+      "From a shell, give it to `bin/raptor say -` on stdin (`say` refuses it on its command line, which every user sees in `ps`), or type it in the `make run` chat.",
+    ],
   },
   {
     topic: "config-unset",

@@ -7,11 +7,25 @@ import type { Actor, Reply } from "./dispatch-types.ts";
 import { toPlain } from "./notify/markup.ts";
 import { renderTerminal } from "./notify/terminal-lines.ts";
 import { reduceThread, type ThreadState } from "./notify/thread.ts";
+import { showControls } from "../lib/control-chars.ts";
+import { lastKnownRedactor, redactorFor } from "../engine/redact.ts";
 import { saidLines, watchSaid } from "./terminal-feed.ts";
 import { watchBeatReports } from "./terminal-news.ts";
 
 /** Prints one line; thread lines come with the thread they belong to. */
 export type Print = (line: string, thread?: ThreadState) => void;
+
+/**
+ * The terminal chat's one output sink (`make run`'s chat and `raptor say`): every line it prints
+ * passes `showControls`, so no text of an app or a person (build output, a commit subject, a lock
+ * reason) reaches the operator's terminal with its escape sequences or carriage returns working.
+ * `overPrompt`: start with a carriage return, to write over a readline prompt already shown.
+ */
+export function terminalPrinter(out: NodeJS.WritableStream, opts: { overPrompt?: boolean } = {}): Print {
+  return (line) => {
+    out.write(`${opts.overPrompt ? "\r" : ""}${showControls(line)}\n`);
+  };
+}
 
 /** `[d-k3j9x2ab hello local]`: which deployment a line belongs to. */
 export function threadTag(deploymentId: string, thread?: Pick<ThreadState, "app" | "env">): string {
@@ -89,9 +103,7 @@ export async function runRepl(
 ): Promise<void> {
   const rl = createInterface({ input: io.input, output: io.output, prompt: "raptor> ", terminal: (io.output as { isTTY?: boolean }).isTTY ?? false });
   io.signal?.addEventListener("abort", () => rl.close(), { once: true });
-  const print: Print = (line) => {
-    io.output.write(`\r${line}\n`);
-  };
+  const print = terminalPrinter(io.output, { overPrompt: true });
   const followers = new AbortController();
   const following = new Set<string>();
   const board = new ThreadBoard(print);
@@ -119,14 +131,20 @@ export async function runRepl(
     .finally(() => news.disconnect());
   // Commands run with `raptor say` elsewhere show here with their threads, as in a Slack channel.
   // Not awaited: readline is already reading, and lines typed (or piped) meanwhile must not be lost.
+  // Masked again here with every secret Raptor knows (the command may name one that `say` did not
+  // know as a secret); one at a time, so commands print in the order they were said.
   const feed = deps.connection();
+  let shown = Promise.resolve();
   void watchSaid(
     feed,
     deps.engine.prefix,
     (said) => {
-      for (const l of saidLines(said)) print(l);
-      if (said.deploymentId) follow(said.deploymentId, said.since);
-      rl.prompt();
+      shown = shown.then(async () => {
+        const redact = await redactorFor(deps.engine).catch(() => lastKnownRedactor(deps.engine));
+        for (const l of saidLines(said)) print(redact(l));
+        if (said.deploymentId) follow(said.deploymentId, said.since);
+        rl.prompt();
+      });
     },
     followers.signal,
   ).catch((err) => print(`(commands from raptor say will not show here: ${(err as Error).message})`));

@@ -1,3 +1,4 @@
+import { showControls } from "../../lib/control-chars.ts";
 import { clip, omittedNote, truncateTail } from "./format.ts";
 
 /**
@@ -76,9 +77,13 @@ export interface DividerBlock {
 /** The subset of Block Kit Raptor renders (structurally a subset of @slack/types KnownBlock). */
 export type Block = SectionBlock | ContextBlock | ActionsBlock | DividerBlock;
 
-/** Escapes the three characters Slack's mrkdwn treats as control characters. */
+/**
+ * Escapes the three characters Slack's mrkdwn treats as control characters, and shows the text's
+ * control characters (ESC sequences, carriage returns, line separators, bidi overrides:
+ * lib/control-chars.ts) as escapes, so user text cannot fake a line in the thread.
+ */
 export function escapeMrkdwn(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return showControls(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 /** A user id becomes a mention; anything else (an email, a name, "terminal") is shown as text. */

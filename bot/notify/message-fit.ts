@@ -1,4 +1,5 @@
 import { plural } from "../../lib/plural.ts";
+import { showControls } from "../../lib/control-chars.ts";
 import { clip } from "./format.ts";
 import { context, escapeMrkdwn, section, SLACK_LIMITS, type Block } from "./block-kit.ts";
 import { toMrkdwn, toPlain } from "./markup.ts";
@@ -120,11 +121,15 @@ export function fitAnswer(title: string, text: string, opts: { keep?: Keep; more
 }
 
 /**
- * The last guard before any message leaves for Slack: returns it unchanged when it fits, otherwise
+ * The last guard before any message leaves for Slack: shows its texts' control characters
+ * (lib/control-chars.ts); returns it otherwise unchanged when it fits, else
  * keeps the blocks from the start that fit (the head of a thread message is its point) and ends
  * with a note of how many blocks were left out. `text` is clipped to the fallback length.
  */
-export function guardMessage(m: { text: string; blocks: Block[] }): { text: string; blocks: Block[] } {
+export function guardMessage(given: { text: string; blocks: Block[] }): { text: string; blocks: Block[] } {
+  // The last stop before Slack: no control character of any text (a build log in a code block
+  // included) reaches the channel working (lib/control-chars.ts). Button values are left as they are.
+  const m = { text: showControls(given.text), blocks: given.blocks.map((b) => showTextControls(b)) };
   const text = clip(m.text, SLACK_LIMITS.fallbackText);
   if (fitsOneMessage({ text, blocks: m.blocks })) return { text, blocks: m.blocks };
   const out: Block[] = [];
@@ -140,4 +145,11 @@ export function guardMessage(m: { text: string; blocks: Block[] }): { text: stri
   const left = m.blocks.length - out.length;
   if (left > 0) out.push(context(`_… ${plural(left, "more part")} of this message not shown: it was larger than one Slack message holds._`));
   return { text, blocks: out };
+}
+
+/** Pure: a copy of `value` with `showControls` applied to every string under a `text` key. */
+function showTextControls<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => showTextControls(v)) as T;
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === "text" && typeof v === "string" ? showControls(v) : showTextControls(v)])) as T;
 }

@@ -128,7 +128,8 @@ describe("raptor CLI", () => {
 
   it("raptor.log records each command (who, what, where), each step with its duration, the failure's reason and its compensation, and no secret", { timeout: 120_000 }, async () => {
     const planted = "planted-s3cret-9f3e2a";
-    const r = await run(["say", `config secret hello local API_TOKEN=${planted} GREETING=howdy-partner`], env);
+    // On stdin (`say -`): `say` refuses a secret on its command line, where `ps` shows it.
+    const r = await run(["say", "-"], env, `config secret hello local API_TOKEN=${planted} GREETING=howdy-partner\n`);
     expect(r.code, r.out + r.err).toBe(0);
     const text = await readFile(join(env.RAPTOR_DATA!, "raptor.log"), "utf8");
     expect(text).not.toContain(planted);

@@ -1,0 +1,151 @@
+import { spawn } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { allConfigVars } from "../../db/queries/config-vars.ts";
+import { allKnownSecrets, rememberSecrets } from "../../db/queries/known-secrets.ts";
+import { showControls } from "../../lib/control-chars.ts";
+import { escapeMrkdwn } from "../../bot/notify/block-kit.ts";
+import { guardMessage } from "../../bot/notify/message-fit.ts";
+import { runRepl } from "../../bot/terminal.ts";
+import { feedChannel, publishSaid } from "../../bot/terminal-feed.ts";
+import { allowAll, REDIS_URL, startHarness, type Harness } from "../support/raptor-harness.ts";
+import { RAPTOR, type RunResult } from "../support/spawn-raptor.ts";
+
+/**
+ * Issue 8 (red team): app-controlled text (build output, commit subjects and authors, lock
+ * reasons) reached the operator's terminal with its escape sequences working (`\x1b[2K\x1b[1A` then
+ * a forged "✓ Deploy … is now v9"); the `make run` chat echoed a `raptor say` command unmasked;
+ * `raptor say "config secret …"` showed the secret in `ps` for the whole deployment.
+ */
+
+const ESC = "\x1b";
+// Any control character that would act on a terminal, but line feed and tab.
+// eslint-disable-next-line no-control-regex
+const ACTIVE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+describe("showControls: every control character is shown, none acts", () => {
+  const cases: [string, string, string][] = [
+    ["plain text and unicode stay", "✓ hello v9 — ünïcode", "✓ hello v9 — ünïcode"],
+    ["line feed and tab stay", "a\n\tb", "a\n\tb"],
+    ["CR LF is a line end", "a\r\nb", "a\nb"],
+    ["a bare CR is shown (it overwrites the line)", "50%\r100%", "50%\\x0d100%"],
+    ["OSC title + clear screen + colour", `${ESC}]0;pwned\x07${ESC}[2J${ESC}[31mRED`, "\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mRED"],
+    ["erase line, cursor up, forged success", `fix ${ESC}[2K${ESC}[1A${ESC}[32m✓ Deploy`, "fix \\x1b[2K\\x1b[1A\\x1b[32m✓ Deploy"],
+    ["NUL, backspace, DEL", "a\x00b\x08c\x7f", "a\\x00b\\x08c\\x7f"],
+    ["C1 (8-bit CSI)", "\x9b2J", "\\x9b2J"],
+    ["line separator (Slack breaks the line there)", "a\u2028✓ done", "a\\u2028✓ done"],
+    ["bidi override", "v1\u202e9v", "v1\\u202e9v"],
+  ];
+  for (const [name, input, shown] of cases) {
+    it(name, () => {
+      expect(showControls(input)).toBe(shown);
+      expect(showControls(shown)).toBe(shown); // idempotent
+    });
+  }
+});
+
+describe("Slack: user text cannot fake lines", () => {
+  const subject = `fix ${ESC}[2K\r\u2028:white_check_mark: Deploy hello production is now v9`;
+  it("escapeMrkdwn shows the controls and still escapes < > &", () => {
+    expect(escapeMrkdwn(`${subject} <!channel>`)).toBe("fix \\x1b[2K\\x0d\\u2028:white_check_mark: Deploy hello production is now v9 &lt;!channel&gt;");
+  });
+  it("guardMessage (the last stop before Slack) cleans every text, code blocks included, and keeps button values", () => {
+    const m = guardMessage({
+      text: subject,
+      blocks: [
+        { type: "section", text: { type: "mrkdwn", text: "```" + `npm ${ESC}[1A\rok` + "```" } },
+        { type: "actions", elements: [{ type: "button", action_id: "rollback", text: { type: "plain_text", text: `Roll\rback` }, value: "rollback hello prod 3" }] },
+      ],
+    });
+    expect(JSON.stringify(m)).not.toMatch(/\\u001b|\\r/);
+    expect(m.blocks[0]).toMatchObject({ text: { text: "```npm \\x1b[1A\\x0dok```" } });
+    expect(m.blocks[1]).toMatchObject({ elements: [{ value: "rollback hello prod 3" }] });
+  });
+});
+
+describe("the terminal chat and raptor say (real Postgres and Redis)", () => {
+  const planted = "PlantedTok3nXYZ";
+  let h: Harness;
+  beforeAll(async () => {
+    const root = await mkdtemp(join(tmpdir(), "raptor-term-out-"));
+    const pb = [
+      "squads:",
+      `  here: { hosts: [127.0.0.1], transport: local, supervisor: { url: 'http://127.0.0.1:9/RPC2', username: u, password: p }, ports: 7000-7010, root: ${root} }`,
+      "apps:",
+      "  hello:",
+      `    repo: ${JSON.stringify(root)}`,
+      "    environments:",
+      "      prod: { squad: here }",
+    ].join("\n");
+    h = await startHarness({ playbookYaml: { "pb.yaml": pb }, authorizer: allowAll });
+    // A secret of another app, as `config secret` leaves it (asked for there, by another process).
+    await rememberSecrets(h.engine.db, "other", "prod", { API_TOKEN: planted });
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("make run's chat shows a `raptor say` echo's control characters as text, and masks its secrets", async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let printed = "";
+    output.on("data", (d) => (printed += String(d)));
+    const conns: Redis[] = [];
+    const repl = runRepl({ engine: h.engine, authorizer: allowAll, connection: () => (conns.push(new Redis(REDIS_URL)), conns.at(-1)!) }, { id: "ann" }, { input, output });
+    const probe = new Redis(REDIS_URL);
+    await vi.waitUntil(async () => ((await probe.pubsub("NUMSUB", feedChannel(h.engine.prefix))) as [string, number])[1] > 0, { timeout: 10_000, interval: 50 });
+    await probe.quit();
+    // What another process's `raptor say` published (another pid), escape codes and the secret in it.
+    await publishSaid(h.engine.redis, h.engine.prefix, {
+      actor: "root",
+      text: `lock hello prod 1m leaked ${planted}`,
+      lines: [`${ESC}]0;pwned\x07${ESC}[2J${ESC}[31mRED`],
+      pid: process.pid + 1,
+    });
+    await vi.waitUntil(() => printed.includes("RED"), { timeout: 15_000, interval: 50 });
+    input.end();
+    await repl;
+    // The chat's own carriage returns (each line written over the prompt) aside, nothing acts.
+    expect(printed.replaceAll("\r", "")).not.toMatch(ACTIVE);
+    expect(printed).toContain("── root (raptor say): lock hello prod 1m leaked [REDACTED]");
+    expect(printed).not.toContain(planted);
+    expect(printed).toContain("\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mRED");
+  }, 60_000);
+
+  it("raptor say refuses a secret on its command line before storing anything; `raptor say -` takes it from stdin", async () => {
+    const secret = "argvS3cretValue42";
+    const refused = await say(["say", `config secret hello prod API_TOKEN=${secret}`], "", h.env);
+    expect(refused.code, refused.out + refused.err).toBe(1);
+    expect(refused.err).toContain("refused: this command sets a secret, and on raptor's command line it is visible to every user of this machine (ps, /proc)");
+    expect(refused.err).toContain("type it in the `make run` terminal chat, or give it to `raptor say -` on stdin");
+    expect(await allKnownSecrets(h.engine.db)).not.toContain(secret);
+    expect((await allConfigVars(h.engine.db)).map((r) => r.value)).not.toContain(secret);
+    // The stdin form runs it (the harness's worker takes the change; it fails at release, nothing being deployed there yet).
+    const viaStdin = await say(["say", "-"], `config secret hello prod API_TOKEN=${secret}\n`, { ...h.env, RAPTOR_SAY_WORKER: "0" });
+    expect(viaStdin.out, viaStdin.out + viaStdin.err).toContain("Config change hello prod — U_CLI asked: config secret hello prod API_TOKEN=[REDACTED]");
+    expect(viaStdin.out + viaStdin.err).not.toContain(secret);
+    expect(await allKnownSecrets(h.engine.db)).toContain(secret);
+  }, 240_000);
+});
+
+/** bin/raptor with `stdin` written to its standard input. */
+function say(args: string[], stdin: string, env: Record<string, string>): Promise<RunResult> {
+  const t0 = Date.now();
+  return new Promise((done) => {
+    const child = spawn(RAPTOR, args, { env: { ...process.env, RAPTOR_USER: "U_CLI", ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.stdin.end(stdin);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 180_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      done({ code: code ?? -1, out, err, ms: Date.now() - t0 });
+    });
+  });
+}
