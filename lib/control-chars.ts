@@ -22,7 +22,6 @@ export function showControls(text: string): string {
   return text.replace(/\r\n/g, "\n").replace(CONTROLS, escapeOne);
 }
 
-// eslint-disable-next-line no-control-regex
 const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 function escapeOne(c: string): string {

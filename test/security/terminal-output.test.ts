@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { allConfigVars } from "../../db/queries/config-vars.ts";
@@ -12,6 +12,8 @@ import { escapeMrkdwn } from "../../bot/notify/block-kit.ts";
 import { guardMessage } from "../../bot/notify/message-fit.ts";
 import { runRepl } from "../../bot/terminal.ts";
 import { feedChannel, publishSaid } from "../../bot/terminal-feed.ts";
+import { parse } from "../../bot/grammar.ts";
+import { readSaidCommand, setsSecretOnArgv } from "../../bin/say-input.ts";
 import { allowAll, REDIS_URL, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { RAPTOR, type RunResult } from "../support/spawn-raptor.ts";
 
@@ -24,7 +26,6 @@ import { RAPTOR, type RunResult } from "../support/spawn-raptor.ts";
 
 const ESC = "\x1b";
 // Any control character that would act on a terminal, but line feed and tab.
-// eslint-disable-next-line no-control-regex
 const ACTIVE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 describe("showControls: every control character is shown, none acts", () => {
@@ -64,6 +65,30 @@ describe("Slack: user text cannot fake lines", () => {
     expect(JSON.stringify(m)).not.toMatch(/\\u001b|\\r/);
     expect(m.blocks[0]).toMatchObject({ text: { text: "```npm \\x1b[1A\\x0dok```" } });
     expect(m.blocks[1]).toMatchObject({ elements: [{ value: "rollback hello prod 3" }] });
+  });
+});
+
+describe("raptor say: which commands may not be given on its command line", () => {
+  const cases: [string, boolean][] = [
+    ["config secret hello local NOTE=opensesame", true],
+    ["config set hello local API_TOKEN=abc123", true],
+    ["config set hello local DATABASE_URL=postgres://app:pw@db/app", true],
+    ["plan config secret hello local NOTE=opensesame", true],
+    ["config secrte hello local NOTE=opensesame", false], // a typo, not understood: refused by the grammar, nothing stored
+    ["CONFIG SECRET hello", true], // did not parse, but it says what it is
+    ["config set hello local GREETING=howdy APP_ENV=local", false],
+    ["config unset hello local API_TOKEN", false],
+    ["deploy hello local", false],
+  ];
+  for (const [text, refused] of cases) {
+    it(`${text} → ${refused ? "refused on argv" : "allowed"}`, () => {
+      expect(setsSecretOnArgv(text, parse(text))).toBe(refused);
+    });
+  }
+  it("say - takes one command from stdin, and says so when there is none or more than one", async () => {
+    expect(await readSaidCommand(Readable.from(["config secret hello local ", "NOTE=x\n"]))).toBe("config secret hello local NOTE=x");
+    await expect(readSaidCommand(Readable.from(["\n  \n"]))).rejects.toThrow("stdin held no command");
+    await expect(readSaidCommand(Readable.from(["help\napps\n"]))).rejects.toThrow("more than one line");
   });
 });
 
