@@ -1,4 +1,5 @@
 import type { EngineEvent } from "../../engine/event-types.ts";
+import { utcTime } from "../../lib/time-text.ts";
 import { cutsRelease, formatDuration, kindVerb, omittedNote, plural, releaseChange, truncateTail } from "./format.ts";
 import type { ThreadState, ThreadStep } from "./thread.ts";
 import { commitCount, commitLines, configLines, rangeLabel, revertText } from "./changes-text.ts";
@@ -7,6 +8,22 @@ import { commitCount, commitLines, configLines, rangeLabel, revertText } from ".
  * The same thread a Slack user sees, as terminal lines: one call per event, returning the lines
  * that event adds (the head is printed once, steps as they finish, logs indented, the summary last).
  */
+
+/**
+ * The wait for approval as the terminal says it: who must approve and until when (utcTime), and the
+ * command one of them runs — the asker may not approve their own request, so it is not "type
+ * approve". `approvers` are user names and `@groups`; the example names the first user that is
+ * not the asker, else `<approver>`. `expiresAt` is an ISO string. Pure.
+ */
+export function approvalWaitLines(approvers: readonly string[], expiresAt: string, deploymentId: string, requestedBy: string): string[] {
+  const who = approvers.length > 0 ? approvers.join(", ") : "an approver";
+  const when = Number.isNaN(Date.parse(expiresAt)) ? expiresAt : utcTime(new Date(expiresAt));
+  const one = approvers.find((a) => !a.startsWith("@") && a !== requestedBy) ?? "<approver>";
+  return [
+    `  ⏸ needs approval from ${who} before ${when} (not from ${requestedBy || "the asker"}: no one approves their own request)`,
+    `    one of them runs: RAPTOR_USER=${one} bin/raptor say "approve ${deploymentId}"  (or "reject ${deploymentId} <reason>")`,
+  ];
+}
 
 /** Logs and outputs longer than this are cut to their tail in the terminal too. */
 export const TERMINAL_LOG_CHARS = 20_000;
@@ -68,11 +85,7 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
       return lines;
     }
     case "deployment.awaiting_approval": {
-      const approvers = event.approvers.length > 0 ? event.approvers.join(", ") : "an approver";
-      return [
-        `  ⏸ needs approval from ${approvers} before ${event.expiresAt}`,
-        `    type "approve ${next.deploymentId}" or "reject ${next.deploymentId} [reason]"`,
-      ];
+      return approvalWaitLines(event.approvers, event.expiresAt, next.deploymentId, next.requestedBy);
     }
     case "deployment.approved":
       return [`  ✓ approved by ${event.by}`];

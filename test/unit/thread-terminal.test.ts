@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { EngineEvent, EngineEventBody } from "../../engine/event-types.ts";
 import { reduceThread, type ThreadState } from "../../bot/notify/thread.ts";
-import { renderTerminal } from "../../bot/notify/terminal-lines.ts";
+import { approvalWaitLines, renderTerminal } from "../../bot/notify/terminal-lines.ts";
 import { formatDuration, parseOrigin, truncateTail } from "../../bot/notify/format.ts";
 import { replyLines, ThreadBoard, threadTag } from "../../bot/terminal.ts";
 import { replayThread } from "../../bot/answers/show.ts";
@@ -161,13 +161,18 @@ describe("renderTerminal", () => {
     expect(lines.slice(-tail.length)).toEqual(tail);
   });
 
-  it("prints approval instructions and the decision", () => {
-    const lines = transcript([queued, { type: "deployment.awaiting_approval", approvers: ["@leads"], expiresAt: "2023-11-14T23:00:00.000Z" }, { type: "deployment.approved", by: "bob" }]);
+  it("prints who must approve, until when (one time format) and the command an approver runs, then the decision", () => {
+    const lines = transcript([queued, { type: "deployment.awaiting_approval", approvers: ["@leads", "lead"], expiresAt: "2026-11-30T05:04:09.860Z" }, { type: "deployment.approved", by: "lead" }]);
     expect(lines.slice(-3)).toEqual([
-      "  ⏸ needs approval from @leads before 2023-11-14T23:00:00.000Z",
-      '    type "approve d-7" or "reject d-7 [reason]"',
-      "  ✓ approved by bob",
+      "  ⏸ needs approval from @leads, lead before 2026-11-30 05:04 UTC (not from alice: no one approves their own request)",
+      '    one of them runs: RAPTOR_USER=lead bin/raptor say "approve d-7"  (or "reject d-7 <reason>")',
+      "  ✓ approved by lead",
     ]);
+  });
+
+  it("the example approver is never the asker, nor a group", () => {
+    expect(approvalWaitLines(["@leads", "alice", "bob"], "2026-11-30T05:04:09.860Z", "d-7", "alice")[1]).toBe('    one of them runs: RAPTOR_USER=bob bin/raptor say "approve d-7"  (or "reject d-7 <reason>")');
+    expect(approvalWaitLines(["@leads"], "2026-11-30T05:04:09.860Z", "d-7", "alice")[1]).toContain("RAPTOR_USER=<approver> ");
   });
 
   it("keeps the tail of a long log with a note", () => {
