@@ -30,9 +30,10 @@ function pidAlive(pid: number): boolean {
  * What `raptor say` prints first (stderr) on the embedded set-up (no DATABASE_URL) when `make run`
  * is not running: without it the demo's supervisord and nginx are down, so deploys cannot start
  * procs and `status` finds supervisord refusing connections. Undefined when there is nothing to say.
- * Pure: `running` is makeRunIsRunning's answer.
+ * Pure: `running` is makeRunIsRunning's answer; `supervisorPort` is RAPTOR_SUPERVISOR_PORT, the
+ * demo supervisord's port (playbooks/examples/squads.yaml, scripts/demo.sh), 9001 when unset.
  */
-export function makeRunHint(opts: { databaseUrl?: string; running: boolean }): string | undefined {
+export function makeRunHint(opts: { databaseUrl?: string; running: boolean; supervisorPort?: string }): string | undefined {
   if (opts.databaseUrl || opts.running) return undefined;
-  return "raptor say: `make run` is not running, so the demo's supervisord (127.0.0.1:9001) and nginx are not either: commands that start or read procs will fail to reach them. Start it in another terminal with `make run` (from this checkout), then try again.";
+  return `raptor say: \`make run\` is not running, so the demo's supervisord (127.0.0.1:${opts.supervisorPort || "9001"}) and nginx are not either: commands that start or read procs will fail to reach them. Start it in another terminal with \`make run\` (from this checkout), then try again.`;
 }

@@ -1,7 +1,7 @@
-import { userInfo } from "node:os";
+import { hostname, userInfo } from "node:os";
 import { expireJob } from "../engine/beat/expire.ts";
 import { startBeat } from "../engine/beat/schedule.ts";
-import { startWorker } from "../engine/worker.ts";
+import { otherWorkersAlive, startWorker } from "../engine/worker.ts";
 import { dispatch } from "../bot/dispatch.ts";
 import { parse } from "../bot/grammar.ts";
 import { followThread, replyLines, terminalPrinter } from "../bot/terminal.ts";
@@ -37,12 +37,15 @@ async function say(rt: Runtime, text: string): Promise<number> {
   const actor = { id: process.env.RAPTOR_USER ?? userInfo().username };
   let embeddedWorker: Awaited<ReturnType<typeof startWorker>> | undefined;
   let stopBeat: () => Promise<void> | void = () => {};
-  const ownWorker = process.env.RAPTOR_SAY_WORKER !== "0";
+  // A worker of its own only when no other is alive on this Redis and database (`make run`, `raptor
+  // all`, `raptor worker`): those have the operator's environment (supervisord port, password) and
+  // the beat; say's environment may be another shell's. RAPTOR_SAY_WORKER=0: never one here.
+  const ownWorker = process.env.RAPTOR_SAY_WORKER !== "0" && (await otherWorkersAlive(rt.engine.queues).catch(() => undefined)) !== true;
   try {
     // status, ps and logs read hosts through a worker (the bot side holds no host credentials), and
-    // plan reads commits through one: with no `raptor worker` running, one here answers them.
+    // plan reads commits through one: with no `raptor worker` running, one here answers them (reads only).
     const parsed = parse(text);
-    if (ownWorker && parsed.ok && ["status", "logs", "plan"].includes(parsed.command.kind)) embeddedWorker = await startWorker(rt.engine);
+    if (ownWorker && parsed.ok && ["status", "logs", "plan"].includes(parsed.command.kind)) embeddedWorker = await startWorker(rt.engine, { say: {} });
     const reply = await dispatch({ engine: rt.engine, authorizer: terminalAuthorizer }, { text, actor, origin: "terminal" });
     for (const l of replyLines(reply)) print(l);
     // The terminal chats open on this Raptor (make run's) see the command, as a channel would.
@@ -59,13 +62,16 @@ async function say(rt: Runtime, text: string): Promise<number> {
     if (reply.kind === "refused") return 1;
     const follow = reply.kind === "deployment" ? reply.deploymentId : reply.kind === "done" && /approve/.test(text) ? reply.deploymentId : undefined;
     if (!follow) return 0;
-    // Only now, with work to follow: a worker here makes `say` self-sufficient on a machine where
-    // no `raptor worker` runs (RAPTOR_SAY_WORKER=0 leaves the work to the running workers).
-    if (ownWorker && !embeddedWorker) embeddedWorker = await startWorker(rt.engine);
-    // Not the whole beat (a one-off command should not check hosts or repair the fleet), only what
-    // ends a followed deployment that nobody approves: the expire job, every 30 s.
-    const timer = setInterval(() => void expireJob(rt.engine, { scheduledFor: new Date() }).catch(() => undefined), 30_000);
-    stopBeat = () => clearInterval(timer);
+    // Only now, with work to follow and no other worker alive: a worker here for this deployment
+    // only (never another's, never the beat's maintenance jobs) makes `say` self-sufficient.
+    if (ownWorker) {
+      await embeddedWorker?.close();
+      embeddedWorker = await startWorker(rt.engine, { say: { deploymentId: follow } });
+      // Not the beat (a one-off command should not check hosts or repair the fleet), only what
+      // ends a followed deployment that nobody approves: the expire job, every 30 s.
+      const timer = setInterval(() => void expireJob(rt.engine, { scheduledFor: new Date() }).catch(() => undefined), 30_000);
+      stopBeat = () => clearInterval(timer);
+    }
     const conn = rt.redisConnection();
     const last = await followThread(conn, rt.engine.prefix, follow, print, { from: reply.kind === "deployment" ? reply.since : undefined });
     return last?.type === "deployment.succeeded" ? 0 : 1;
@@ -109,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     // Said before the runtime opens (seconds): the answer to come may be an unreachable supervisord.
-    const hint = makeRunHint({ databaseUrl: config.databaseUrl, running: makeRunIsRunning(config.dataDir) });
+    const hint = makeRunHint({ databaseUrl: config.databaseUrl, running: makeRunIsRunning(config.dataDir), supervisorPort: process.env.RAPTOR_SUPERVISOR_PORT });
     if (hint) process.stderr.write(`${hint}\n`);
   }
   try {
@@ -131,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
         return await say(rt, said);
       case "worker": {
         progress("starting the worker");
-        const w = await startWorker(rt.engine);
+        const w = await startWorker(rt.engine, { name: workerName(cmd) });
         shutdown.push(() => w.close());
         shutdown.push(await serveMetrics(rt, "worker"));
         progress("ready: the worker takes jobs");
@@ -149,7 +155,7 @@ async function main(argv: string[]): Promise<number> {
       case "all": {
         if (cmd === "all") {
           progress("starting the worker");
-          const w = await startWorker(rt.engine);
+          const w = await startWorker(rt.engine, { name: workerName(cmd) });
           shutdown.push(() => w.close());
           progress("starting the beat");
           shutdown.push(await beat(rt));
@@ -166,6 +172,11 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await stop();
   }
+}
+
+/** This process's BullMQ worker name, e.g. `worker-myhost-4242`: a job's processedBy names the process that ran it. */
+function workerName(cmd: string): string {
+  return `${cmd}-${hostname()}-${process.pid}`.replace(/[^\w.-]/g, "_");
 }
 
 function waitForSignal(): Promise<void> {

@@ -11,6 +11,7 @@ import { isRedisConnectionError } from "../lib/redis-watch.ts";
 import { bullConnection, bullPrefix, encodeJobError, jobCatalog } from "./queues.ts";
 import { lastKnownRedactor, redactError, redactorFor } from "./redact.ts";
 import { observeWait } from "./metrics.ts";
+import type { Queues } from "./queues.ts";
 
 /** Builds are CPU-heavy (buildpacks); a host's proc work is mostly waiting on SSH. */
 const BUILD_CONCURRENCY = 2;
@@ -25,14 +26,47 @@ const READ_CONCURRENCY = 8;
 /** Beat jobs of different kinds may run at once (hosts while reconcile waits on a slow host). */
 const MAINTENANCE_CONCURRENCY = 3;
 
+/** The BullMQ worker name of a `raptor say` process's worker (CLIENT SETNAME and each job's processedBy). */
+export const SAY_WORKER_NAME = "raptor-say";
+
+/**
+ * What a `raptor say` process's own worker may take (issue 11: a say's full worker took `make
+ * run`'s jobs, the beat's reconcile and hosts among them, with say's environment): live reads
+ * always; with `deploymentId`, that deployment's deployment, build and proc jobs and no other's
+ * (handed back, delayed, for another worker). Never maintenance jobs, and orphans are not requeued.
+ */
+export interface SayScope {
+  deploymentId?: string;
+}
+
+/** How long a job a say worker handed back waits before any worker may take it again, ms. */
+const HANDED_BACK_MS = 1_000;
+
+/**
+ * Whether a worker other than a `raptor say` one (`raptor all`, `raptor worker`, `make run`) is
+ * connected to this Raptor's deployments queue (same Redis and prefix), from BullMQ's
+ * Queue.getWorkers (Redis CLIENT LIST). A Redis that refuses CLIENT LIST answers undefined: unknown.
+ */
+export async function otherWorkersAlive(queues: Queues): Promise<boolean | undefined> {
+  const clients = await queues.deployments.getWorkers();
+  // BullMQ's stand-in entry when the server refuses CLIENT LIST (managed Redis).
+  if (clients.some((c) => !c.rawname)) return undefined;
+  return clients.some((c) => !String(c.rawname).endsWith(`:w:${SAY_WORKER_NAME}`));
+}
+
 /**
  * The `raptor worker` side: BullMQ workers on the deployments, builds, procs and maintenance queues. A worker
  * killed mid-job is noticed by BullMQ's stalled-job check (lockDuration) and the job runs again
- * here or on another worker, resuming from the checkpoint.
+ * here or on another worker, resuming from the checkpoint. With `say` (SayScope): the narrow worker
+ * of a `raptor say` run while no other worker is alive. `name` (no spaces; Redis CLIENT SETNAME) is
+ * kept on each job it takes as processedBy, so a job tells which process ran it.
  */
-export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promise<void>; worker: Worker }> {
+export async function startWorker(deps: EngineApiDeps, opts: { say?: SayScope; name?: string } = {}): Promise<{ close(): Promise<void>; worker: Worker }> {
+  const { say } = opts;
   const conn = bullConnection(deps.redisUrl, deps.logger);
+  const name = say ? SAY_WORKER_NAME : opts.name;
   const common = {
+    ...(name ? { name } : {}),
     connection: conn,
     prefix: bullPrefix(deps.prefix),
     lockDuration: deps.options.lockDurationMs,
@@ -44,15 +78,24 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
   const clean = async (err: unknown) => redactError(err, await redactorFor(deps).catch(() => lastKnownRedactor(deps)));
   // Failures cross Redis as JSON carrying the engine error code, so the waiting step rethrows
   // the same code (a build failure stays `build_failed`, a host stays `host_unreachable`).
-  const helpers: Worker[] = [
+  // A say worker hands another deployment's job back (delayed) unrun, for the worker that owns it.
+  const notOurs = async (job: Job, token: string | undefined): Promise<boolean> => {
+    if (!say || (job.data as { deploymentId?: string }).deploymentId === say.deploymentId) return false;
+    await job.moveToDelayed(Date.now() + HANDED_BACK_MS, token);
+    return true;
+  };
+  const handBack = () => Promise.reject(new DelayedError());
+  // A say worker with no deployment of its own answers live reads only.
+  const deploymentWork = !say || say.deploymentId !== undefined;
+  const helpers: Worker[] = !deploymentWork ? [] : [
     new Worker(
       "builds",
-      async (job: Job) => (observeWait(deps.metrics, "builds", job), await deps.refreshPlaybook?.(), runBuildJob(deps, jobCatalog.builds.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
+      async (job: Job, token?: string) => (await notOurs(job, token)) ? handBack() : (observeWait(deps.metrics, "builds", job), await deps.refreshPlaybook?.(), runBuildJob(deps, jobCatalog.builds.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
       { ...common, concurrency: BUILD_CONCURRENCY },
     ),
     new Worker(
       "procs",
-      async (job: Job) => (observeWait(deps.metrics, "procs", job), await deps.refreshPlaybook?.(), startOnHost(deps, jobCatalog.procs.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
+      async (job: Job, token?: string) => (await notOurs(job, token)) ? handBack() : (observeWait(deps.metrics, "procs", job), await deps.refreshPlaybook?.(), startOnHost(deps, jobCatalog.procs.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
       { ...common, concurrency: Math.max(8, deps.options.concurrency * PROC_JOBS_PER_DEPLOYMENT) },
     ),
   ];
@@ -62,13 +105,14 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
       async (job: Job) => (observeWait(deps.metrics, "reads", job), readHost(deps, jobCatalog.reads.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
       { ...common, concurrency: READ_CONCURRENCY },
     ),
-    new Worker("maintenance", async (job: Job) => (observeWait(deps.metrics, "maintenance", job), runMaintenance(deps, jobCatalog.maintenance.schema.parse(job.data))), { ...common, concurrency: MAINTENANCE_CONCURRENCY }),
   );
+  if (!say) helpers.push(new Worker("maintenance", async (job: Job) => (observeWait(deps.metrics, "maintenance", job), runMaintenance(deps, jobCatalog.maintenance.schema.parse(job.data))), { ...common, concurrency: MAINTENANCE_CONCURRENCY }));
   // Redis being down is reported once by watchRedis on the connection, not once per reconnect here.
   for (const w of helpers) w.on("error", (err) => isRedisConnectionError(err) || deps.logger.error({ err: err.message, queue: w.name }, "worker error"));
   const worker = new Worker(
     "deployments",
     async (job: Job, token?: string) => {
+      if (await notOurs(job, token)) throw new DelayedError();
       const { deploymentId } = jobCatalog.deployments.schema.parse(job.data);
       // Once per deployment: a job parked for its turn comes back with attempts it already made.
       if (job.attemptsMade === 0 && job.attemptsStarted <= 1) observeWait(deps.metrics, "deployments", job);
@@ -102,7 +146,8 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
       }
       return { status: outcome.status };
     },
-    { ...common, concurrency: deps.options.concurrency },
+    // Reads only: the deployments worker exists (callers hold it) but never runs.
+    { ...common, concurrency: deps.options.concurrency, autorun: deploymentWork },
   );
   worker.on("failed", (job, err) => {
     if (err instanceof UnrecoverableError || err instanceof DelayedError || !job) return;
@@ -115,7 +160,7 @@ export async function startWorker(deps: EngineApiDeps): Promise<{ close(): Promi
   });
   worker.on("error", (err) => isRedisConnectionError(err) || deps.logger.error({ err: err.message }, "worker error"));
   await Promise.all([worker, ...helpers].map((w) => w.waitUntilReady()));
-  await requeueOrphans(deps);
+  if (!say) await requeueOrphans(deps);
   return {
     worker,
     async close() {

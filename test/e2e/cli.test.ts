@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cp, mkdtemp, writeFile, mkdir, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
@@ -9,6 +11,8 @@ import { freshDb } from "../support/db.ts";
 import { REDIS_URL, httpGet } from "../support/raptor-harness.ts";
 import { localSquadLines } from "../support/playbook-yaml.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
+import { bullPrefix } from "../../engine/queues.ts";
+import { SAY_WORKER_NAME } from "../../engine/worker.ts";
 
 const RAPTOR = resolve(import.meta.dirname, "../../bin/raptor");
 
@@ -63,6 +67,18 @@ describe("raptor CLI", () => {
     );
     env = { DATABASE_URL: db.url, REDIS_URL, RAPTOR_PREFIX: `cli${process.pid}:`, RAPTOR_PLAYBOOKS: join(dir, "pb"), RAPTOR_DATA: join(dir, "data"), RAPTOR_DRAIN_MS: "0" };
   }, 120_000);
+  /** The BullMQ worker name that ran the deployment whose thread `out` printed (the job's processedBy). */
+  async function processedBy(out: string): Promise<string | undefined> {
+    const id = /\[(d-[a-z0-9]+)\]/.exec(out)?.[1];
+    const conn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = new Queue("deployments", { connection: conn, prefix: bullPrefix(env.RAPTOR_PREFIX!) });
+    try {
+      return (await queue.getJob(id!))?.processedBy;
+    } finally {
+      await queue.close();
+      conn.disconnect();
+    }
+  }
   afterAll(async () => {
     await closeDb?.();
     await bed?.stop();
@@ -90,6 +106,28 @@ describe("raptor CLI", () => {
     expect(r.out).toContain("is now v1");
     const port = Number(/web:(\d+)/.exec(r.out)?.[1]);
     expect(await httpGet(bed.hosts[0]!.name, port)).toContain("hello from v7");
+    // No other worker alive: say's own (issue 11: for this deployment only) ran it.
+    expect(await processedBy(r.out)).toBe(SAY_WORKER_NAME);
+  });
+
+  // Issue 11 (new-user trial): say's own full worker took `make run`'s jobs, with say's shell's
+  // environment (another supervisord port and its password), the beat's reconcile and hosts too.
+  it("with a raptor worker running, say leaves its deploy to that worker and runs none of its own", { timeout: 120_000 }, async () => {
+    const worker = spawn(RAPTOR, ["worker"], { env: { ...process.env, ...env, RAPTOR_METRICS_PORT: "off" }, stdio: ["ignore", "ignore", "pipe"] });
+    const exited = new Promise((done) => worker.on("close", done));
+    try {
+      let err = "";
+      await new Promise<void>((ready, failed) => {
+        worker.stderr.on("data", (d) => (err += d) && /ready: the worker takes jobs/.test(err) && ready());
+        worker.on("close", () => failed(new Error(`raptor worker ended: ${err}`)));
+      });
+      const r = await run(["say", "deploy hello local"], env);
+      expect(r.code, r.out + r.err).toBe(0);
+      expect(await processedBy(r.out)).toBe(`worker-${hostname()}-${worker.pid}`.replace(/[^\w.-]/g, "_"));
+    } finally {
+      worker.kill("SIGTERM");
+      await exited;
+    }
   });
 
   // Issue 11 item 11: `show <id>` replays a deployment's thread and outcome, as it was printed.

@@ -128,6 +128,9 @@ describe("`raptor say` without `make run`", () => {
       expect(makeRunIsRunning(dir, (pid) => pid === 4242)).toBe(true);
       expect(makeRunHint({ running: false })).toMatch(/`make run` is not running.*Start it in another terminal with `make run`/);
       expect(makeRunHint({ running: true })).toBeUndefined();
+      // Issue 11: make run on RAPTOR_SUPERVISOR_PORT=9031 was hinted as 9001 (another user's supervisord).
+      expect(makeRunHint({ running: false })).toContain("127.0.0.1:9001");
+      expect(makeRunHint({ running: false, supervisorPort: "9031" })).toContain("127.0.0.1:9031");
       expect(makeRunHint({ running: false, databaseUrl: "postgres://db/raptor" })).toBeUndefined();
     } finally {
       await rm(dir, { recursive: true, force: true });
