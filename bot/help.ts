@@ -1,5 +1,6 @@
 import { MIN_SECRET_LENGTH } from "../lib/redact.ts";
 import { didYouMean } from "../lib/suggest.ts";
+import { REF_RULE } from "../lib/names.ts";
 
 /**
  * The command vocabulary and its reference text. The grammar (bot/grammar.ts) takes its verbs and
@@ -64,12 +65,13 @@ export const COMMAND_HELP: readonly Entry[] = [
   {
     topic: "deploy",
     usage: "deploy <app> [to] <env> [<ref>]",
-    example: "deploy hello local main",
+    example: "deploy hello local",
     summary: "build and release a branch, tag or sha (default: the environment's branch)",
     detail: [
       "Also `deploy <app>@<ref> to <env>`, `deploy <app>/<ref> to <env>` (the first `/` splits app from ref) and `<app> <env> deploy [<ref>]`.",
       "`deploy! ...` skips the freeze window (not the approval).",
-      "A ref is a branch, tag or sha: letters, digits, `.`, `_`, `-`, `/`; no `..`.",
+      "An app deployed from git takes a ref, e.g. `deploy web production v1.0.0+build.5`; the demo's hello is a working copy (`working_copy: true`): it has no refs, `deploy hello local` ships the directory as it is.",
+      `A ref is a branch, tag or sha as git names them (\`git check-ref-format\`). ${REF_RULE}`,
       "In a channel bound to an app and environment, `deploy` or `deploy <ref>` is enough, and `deploy to <env>` picks another environment.",
     ],
   },
@@ -108,21 +110,21 @@ export const COMMAND_HELP: readonly Entry[] = [
   {
     topic: "plan",
     usage: "plan <deploy|rollback|scale|config set|config unset|promote> ...",
-    example: "plan deploy hello local main",
+    example: "plan deploy hello local",
     summary: "what a command would change and what stands in its way, running nothing",
     detail: [
       "Shows the commits between what serves and what would serve, the config keys added, changed and removed (secrets masked), the procs each host would start and stop, the balancer pool change, and what stands in the way: a lock, a freeze window, an approval and who may give it, your access.",
-      "e.g. `plan rollback hello local v2`, `plan scale hello local web=6`, `plan config set hello local GREETING=howdy`, `plan promote hello staging production`.",
+      "e.g. `plan rollback hello local v2`, `plan scale hello local web=6`, `plan config set hello local GREETING=howdy`, `plan promote hello local production`.",
     ],
   },
   {
     topic: "promote",
     usage: "promote <app> <from-env> <to-env>",
-    example: "promote hello staging production",
+    example: "promote hello local production",
     summary: "deploy the build serving one environment to another (same commit and artifact, no rebuild), with the target's own config",
     detail: [
       "An environment with `promote_from: staging` in the playbook takes a plain `deploy` only of a commit that has served in staging; `deploy!` does not skip that.",
-      "In a channel bound to an app: `promote staging production`.",
+      "In a channel bound to an app: `promote local production`.",
     ],
   },
   {

@@ -6,7 +6,7 @@ const path = require("node:path");
 
 const host = process.env.HOST || "0.0.0.0";
 const port = Number(process.env.PORT || 5000);
-// Raptor gives every proc these (docs: README "What a proc gets"): what release and proc this is.
+// Raptor gives every proc these (README, section "Playbooks": "Every proc also gets …"): what release and proc this is.
 const release = process.env.RAPTOR_RELEASE || "?";
 const procName = process.env.RAPTOR_PROC || "";
 const where = [process.env.RAPTOR_APP, process.env.RAPTOR_ENV].filter(Boolean).join(" ");

@@ -235,7 +235,7 @@ const mistakes: ErrorRow[] = [
   ["plan", NONE, "plan what? e.g. `plan deploy web production`, `plan rollback web production v41`, `plan scale web production web=6`."],
   ["plan restart web production", NONE, 'plan shows deploy, rollback, scale, config set/unset and promote, not "restart". e.g. `plan deploy web production`.'],
   ["plan config web production", NONE, "plan shows changes: `plan config set <app> <env> KEY=VALUE ...` or `plan config unset <app> <env> KEY ...` (`config <app> <env>` shows the config)."],
-  ["plan deploy web production main extra", NONE, 'unexpected "extra" at the end. Usage: `deploy <app> [to] <env> [<ref>]`, e.g. `deploy hello local main`.'],
+  ["plan deploy web production main extra", NONE, 'unexpected "extra" at the end. Usage: `deploy <app> [to] <env> [<ref>]`, e.g. `deploy hello local`.'],
   ["promote web staging", NONE, "promote web needs the environment to take the build from and the one to deploy it to, e.g. `promote web staging production`."],
   ["promote web staging staging", NONE, "promote web staging staging: the two environments must differ (to redeploy what serves, type `deploy web staging`)."],
   ["promote web stagin production", KNOWN, 'unknown environment "stagin" for web. Did you mean `staging`? Known environments: production, staging.'],
@@ -257,7 +257,7 @@ const mistakes: ErrorRow[] = [
   ["rollbak web production", NONE, 'unknown command "rollbak". Did you mean `rollback`? Type `help` for the list.'],
   ["frobnicate", NONE, 'unknown command "frobnicate". Type `help` for the list.'],
   ["web", KNOWN, 'unknown command "web". To deploy web, type `deploy web <env>`; `help` lists the commands.'],
-  ["deploy", NONE, "deploy needs an app and an environment, e.g. `deploy hello local main`."],
+  ["deploy", NONE, "deploy needs an app and an environment, e.g. `deploy hello local`."],
   ["deploy web", NONE, "deploy web needs an environment, e.g. `deploy web local`."],
   ["deploy web", KNOWN, "deploy web needs an environment, e.g. `deploy web production`. Known environments: production, staging. (or set `default_environment:` for web in the playbook)"],
   ["deploy hello", BOUND_KNOWN, "deploy hello needs an environment, e.g. `deploy hello production`. Known environments: production."],
@@ -266,7 +266,7 @@ const mistakes: ErrorRow[] = [
   ["deploy web@v1", NONE, "deploy web@v1: which environment? e.g. `deploy web@v1 to local`."],
   ["deploy web@ to production", NONE, '"web@" has no ref after "@", e.g. `deploy web@v1.4.2 to local`.'],
   ["deploy @v1 to production", NONE, '"@v1" has no app before "@", e.g. `deploy hello@v1.4.2 to local`.'],
-  ["deploy web production v1 v2", NONE, 'unexpected "v2" at the end. Usage: `deploy <app> [to] <env> [<ref>]`, e.g. `deploy hello local main`.'],
+  ["deploy web production v1 v2", NONE, 'unexpected "v2" at the end. Usage: `deploy <app> [to] <env> [<ref>]`, e.g. `deploy hello local`.'],
   ["deploy nope production", KNOWN, 'unknown app "nope". Known apps: hello, web.'],
   ["deploy wbe production", KNOWN, 'unknown app "wbe". Did you mean `web`? Known apps: hello, web.'],
   ["deploy web prod", KNOWN, 'unknown environment "prod" for web. Did you mean `production`? Known environments: production, staging.'],
@@ -344,7 +344,7 @@ describe("helpText", () => {
   // Issue 11 trial: examples must name an app the playbook has, so they can be typed as shown.
   it("names the playbook's own app and environment in every example when given them", () => {
     const text = helpText(undefined, { app: "shop", env: "prod" });
-    expect(text).toContain("e.g. `deploy shop prod main`");
+    expect(text).toContain("e.g. `deploy shop prod`");
     expect(text).toContain("e.g. `deploy! shop prod`");
     expect(text).toContain("e.g. `rollback shop prod v2`");
     expect(text).not.toMatch(/\bhello (local|production)\b/);
@@ -354,7 +354,7 @@ describe("helpText", () => {
   it("lists one line per command with an example from the demo app, deploy! included, title not repeated", () => {
     const lines = helpText().split("\n");
     expect(lines[0]).toBe(
-      "`deploy <app> [to] <env> [<ref>]` — build and release a branch, tag or sha (default: the environment's branch). e.g. `deploy hello local main`",
+      "`deploy <app> [to] <env> [<ref>]` — build and release a branch, tag or sha (default: the environment's branch). e.g. `deploy hello local`",
     );
     expect(lines[1]).toBe("`deploy! <app> <env> [<ref>]` — the same, skipping the freeze window (never the approval). e.g. `deploy! hello production`");
     expect(lines.at(-1)).toBe("In a channel bound to an app and environment you can leave those out. Type `help <command>` for details.");

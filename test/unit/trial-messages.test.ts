@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { cuttingDeployment, deployRequestsText, refusalReason } from "../../bot/answers/history-text.ts";
 import { planText } from "../../bot/answers/plan-text.ts";
 import { queueText } from "../../bot/answers/queue.ts";
-import { helpText } from "../../bot/help.ts";
+import { COMMAND_HELP, helpText } from "../../bot/help.ts";
+import { readFileSync } from "node:fs";
 import { renderTerminal } from "../../bot/notify/terminal-lines.ts";
 import { reduceThread } from "../../bot/notify/thread.ts";
 import type { ChangePlan } from "../../engine/changes/plan.ts";
@@ -112,6 +113,18 @@ describe("queue shows the beat's maintenance jobs", () => {
 });
 
 describe("help", () => {
+  it("its examples run on the demo playbook: hello is a working copy (no ref) with environments local and production", () => {
+    const all = [helpText(), ...["deploy", "plan", "promote"].map((t) => helpText(t))].join("\n");
+    expect(all).not.toContain("deploy hello local main");
+    expect(all).not.toMatch(/hello staging/);
+    expect(helpText("promote")).toContain("e.g. `promote hello local production`");
+  });
+  it("says refs follow git's rules, not only letters, digits, ., _, -, /", () => {
+    const text = helpText("deploy");
+    expect(text).not.toContain("letters, digits, `.`, `_`, `-`, `/`");
+    expect(text).toContain("git check-ref-format");
+    expect(text).toContain("v1.0.0+build.5");
+  });
   it("lists `config secret`", () => {
     expect(helpText()).toContain("`config secret <app> <env> KEY=VALUE ...`");
     expect(helpText("config-secret")).toContain("masked everywhere");
@@ -162,5 +175,22 @@ describe("`config unset` of a key that is not set is refused before anything is 
   });
   it("keys that are all set pass", () => {
     expect(unsetProblem("hello", "local", ["GREETING"], ["GREETING", "API_TOKEN"], [])).toBeUndefined();
+  });
+});
+
+describe("the README agrees with help and the demo app", () => {
+  const readme = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+  const commands = readme.slice(readme.indexOf("## Commands"), readme.indexOf("## Playbooks"));
+  it.each(COMMAND_HELP.map((e) => [e.topic, e.usage.split(/ [<[]/)[0]!]))("the command table has %s", (_topic, words) => {
+    expect(commands).toContain(words);
+  });
+  it("examples/hello/server.js points to text the README has", () => {
+    const server = readFileSync(join(import.meta.dirname, "../../examples/hello/server.js"), "utf8");
+    const quoted = [...server.matchAll(/README[^"\n]*"([^"]+)"(?:: "([^"…]+))?/g)];
+    expect(quoted.length).toBeGreaterThan(0);
+    for (const [, section, text] of quoted) {
+      expect(readme).toContain(`## ${section}`);
+      if (text) expect(readme).toContain(text.trim());
+    }
   });
 });
