@@ -54,6 +54,16 @@ export function cuttingDeployment<T extends { kind: string }>(newestFirst: reado
   return oldestFirst.find((d) => cutsRelease(d.kind)) ?? oldestFirst[0];
 }
 
+/**
+ * What release `newestFirst[i]` changed things from: the next older release that served (a release
+ * that failed never ran, so a range from it would hide or invent commits — v6 after a failed v5
+ * shows v4..v6, as its thread's "changes v4 → v6" does). `served` holds the ids of releases that
+ * served. Undefined when no older listed release served. Pure.
+ */
+export function rangeBase<T extends { release: { id: string } }>(newestFirst: readonly T[], i: number, served: ReadonlySet<string>): T | undefined {
+  return newestFirst.slice(i + 1).find((r) => served.has(r.release.id));
+}
+
 /** `releases`: one line per release, newest first: who, when, what, how it ended. */
 export function releaseHistoryText(entries: readonly ReleaseHistoryEntry[], now: Date): string {
   return entries

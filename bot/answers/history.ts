@@ -8,7 +8,7 @@ import { formatDuration } from "../../playbooks/duration.ts";
 import { environmentOf } from "../../playbooks/resolve.ts";
 import type { Reply } from "../dispatch-types.ts";
 import { notFound } from "./catalog.ts";
-import { cuttingDeployment, deployRequestsText, releaseHistoryText, whoDeployedText, type ReleaseHistoryEntry, type ServingDeployEntry } from "./history-text.ts";
+import { cuttingDeployment, deployRequestsText, rangeBase, releaseHistoryText, whoDeployedText, type ReleaseHistoryEntry, type ServingDeployEntry } from "./history-text.ts";
 
 /** How many releases `releases` lists. */
 const RELEASES_SHOWN = 20;
@@ -18,14 +18,16 @@ const REQUESTS_SHOWN = 50;
 /** `releases <app> <env>`: who cut each release, when, what it changed, and how it ended. */
 export async function releasesAnswer(deps: EngineApiDeps, app: string, env: string): Promise<Reply> {
   if (!environmentOf(deps.playbook, app, env)) return notFound(app, env);
-  // One more than shown: the oldest shown release's diff needs the one before it.
+  // One more than shown: the oldest shown release's diff needs the one before it (or, past a failed
+  // one, the last that served: further back than that it shows no range).
   const rows = await releasesWithCommits(deps.db, app, env, RELEASES_SHOWN + 1);
   if (rows.length === 0) return { kind: "answer", title: `releases of ${app} ${env}`, text: `${app} ${env} has no releases yet.` };
   const cur = await currentRelease(deps.db, app, env);
   const served = new Set((await servedReleases(deps.db, app, env)).map((r) => r.id));
   const shipped = await deploymentsOfReleases(deps.db, rows.map((r) => r.release.id));
   const entries: ReleaseHistoryEntry[] = rows.slice(0, RELEASES_SHOWN).map(({ release: r, commit }, i) => {
-    const prev = rows[i + 1];
+    // The range and config keys are from the last release that served before it, not a failed one.
+    const prev = rangeBase(rows, i, served);
     // The deployment that cut it, not the last one that ran it (a scale, restart or repair).
     const last = cuttingDeployment(shipped.filter((d) => d.toReleaseId === r.id));
     return {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cuttingDeployment, deployRequestsText, refusalReason } from "../../bot/answers/history-text.ts";
+import { cuttingDeployment, deployRequestsText, rangeBase, refusalReason } from "../../bot/answers/history-text.ts";
 import { planText } from "../../bot/answers/plan-text.ts";
 import { queueText } from "../../bot/answers/queue.ts";
 import { COMMAND_HELP, helpText } from "../../bot/help.ts";
@@ -148,6 +148,19 @@ describe("`raptor say` without `make run`", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("releases: a release's commit range starts at the last release that served", () => {
+  const v = (n: number, commit: string) => ({ release: { id: `r${n}`, number: n }, commit });
+  const newestFirst = [v(6, "33086f9"), v(5, "85b14db"), v(4, "1a2b3c4"), v(3, "0f0f0f0")];
+  it.each([
+    ["after a failed v5, v6 is measured from v4", 0, ["r4", "r3"], "r4"],
+    ["the failed v5 itself from v4", 1, ["r4", "r3"], "r4"],
+    ["v4 from v3", 2, ["r4", "r3"], "r3"],
+    ["none older served: no range", 0, [], undefined],
+  ])("%s", (_name, i, served, base) => {
+    expect(rangeBase(newestFirst, i, new Set(served))?.release.id).toBe(base);
   });
 });
 
