@@ -1,4 +1,5 @@
-import { utcTime, utcTimeEnd } from "../lib/time-text.ts";
+import { utcTime } from "../lib/time-text.ts";
+import { lockHeldText } from "./lock-held.ts";
 import type { DeploymentKind, DeploymentParams } from "../db/schema/index.ts";
 import { activeFreeze, freezeEndsAt, isFrozen } from "../playbooks/freeze.ts";
 import { approversOf, environmentOf } from "../playbooks/resolve.ts";
@@ -49,7 +50,7 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
   const found = environmentOf(deps.playbook, req.app, req.env);
   if (!found) throw new EngineError("not_found", `there is no environment ${req.env} for app ${req.app}`);
   const { environment } = found;
-  await assertUnlocked(deps, req.app, req.env);
+  await assertUnlocked(deps, req.app, req.env, req.requestedBy, "other");
   const now = deps.now?.() ?? new Date();
   if (!req.params.force && isFrozen(environment.freeze, now)) {
     const window = activeFreeze(environment.freeze, now);
@@ -108,13 +109,10 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
   return { id, status, behind: needsApproval ? [] : behind, queuedEvent };
 }
 
-async function assertUnlocked(deps: EngineDeps, app: string, env: string): Promise<void> {
+async function assertUnlocked(deps: EngineDeps, app: string, env: string, asker: string, asking: "lock" | "other"): Promise<void> {
   // A lock whose time is up no longer holds, even before the beat removes it.
   const lock = await environmentLock(deps.db, app, env, deps.now?.() ?? new Date());
-  if (lock) {
-    const until = lock.expiresAt ? ` until ${utcTimeEnd(lock.expiresAt)}` : "";
-    throw new EngineError("lock_held", `${app} ${env} is locked by ${lock.heldBy}${lock.reason ? ` (${lock.reason})` : ""}${until}. Ask them, or type \`unlock ${app} ${env}\` when the reason is gone.`);
-  }
+  if (lock) throw new EngineError("lock_held", lockHeldText(app, env, lock, asker, asking));
 }
 
 export async function audit(
@@ -221,7 +219,7 @@ export async function lockEnvironment(deps: EngineDeps, app: string, env: string
   const expiresAt = forMs !== undefined ? new Date(now.getTime() + forMs) : undefined;
   await removeEndedLocks(deps.db, now, { app, env });
   const taken = await insertEnvironmentLock(deps.db, { app, env, heldBy: actor, reason, expiresAt, ...(origin ? { origin } : {}) });
-  if (!taken) await assertUnlocked(deps, app, env);
+  if (!taken) await assertUnlocked(deps, app, env, actor, "lock");
   await audit(deps, actor, "lock", "recorded", { app, env, detail: { ...(reason ? { reason } : {}), ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) } });
   return expiresAt;
 }

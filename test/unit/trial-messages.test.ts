@@ -14,6 +14,7 @@ import type { EngineEvent } from "../../engine/event-types.ts";
 import { utcTime, utcTimeEnd, utcTimeFrom } from "../../lib/time-text.ts";
 import { lockText } from "../../bot/answers/fleet.ts";
 import { unsetProblem } from "../../engine/preflight.ts";
+import { lockHeldText } from "../../engine/lock-held.ts";
 import { makeRunHint, makeRunIsRunning } from "../../bin/make-run-hint.ts";
 
 /** Issue 11, the new-user trial's findings on what the chat says (fresh clone, `make run` + `bin/raptor say`). */
@@ -205,5 +206,16 @@ describe("the README agrees with help and the demo app", () => {
       expect(readme).toContain(`## ${section}`);
       if (text) expect(readme).toContain(text.trim());
     }
+  });
+});
+
+describe("a held lock, told to its own holder", () => {
+  const lock = { heldBy: "root", reason: "testing the lock", expiresAt: new Date("2026-11-30T04:33:33Z") };
+  it.each([
+    ["`lock` by the holder: already held, unlock first", "root", "lock", "you hold this lock already on hello local (testing the lock) until 2026-11-30 04:34 UTC; `unlock hello local` first to change it."],
+    ["a deploy by the holder: not `Ask them`", "root", "other", "hello local is locked by root (testing the lock) until 2026-11-30 04:34 UTC. That is you: `unlock hello local` first."],
+    ["someone else: ask the holder", "ann", "lock", "hello local is locked by root (testing the lock) until 2026-11-30 04:34 UTC. Ask them, or type `unlock hello local` when the reason is gone."],
+  ] as const)("%s", (_name, asker, asking, text) => {
+    expect(lockHeldText("hello", "local", lock, asker, asking)).toBe(text);
   });
 });
