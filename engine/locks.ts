@@ -6,7 +6,9 @@ import type { Redis } from "ioredis";
  *  - withRedisLock: a lease in Redis, shared by every worker on every machine;
  *  - withPoolLock: one balancer pool's changes, serialized across workers (a Redis lease);
  *  - lockLine (db/queries/locks.ts): an app+env's line of deployments, for the length of a
- *    Postgres transaction; the turn's transaction takes it (db/queries/deployments.ts takeTurnInLine).
+ *    Postgres transaction; the turn's transaction takes it (db/queries/deployments.ts takeTurnInLine);
+ *  - placeAndLease (db/queries/procs.ts): every placement of new procs, read-then-lease, for the
+ *    length of a Postgres transaction (the start step's placement).
  * The environment `lock` command is not a lock of this kind: it is a row (db/queries/locks.ts)
  * that refuses new deployments until someone unlocks it.
  */

@@ -6,7 +6,7 @@ import { checkHostPorts } from "../../host-ports.ts";
 import { buildOf } from "../../proc-spec.ts";
 import { currentRelease } from "../../../db/queries/releases.ts";
 import { listens, ownProcs, targetRelease, targetSizes } from "../swarm.ts";
-import { leaseProcs, liveProcs, liveProcsOnHosts, type NewProc } from "../../../db/queries/procs.ts";
+import { liveProcs, liveProcsOnHosts, placeAndLease, type NewProc } from "../../../db/queries/procs.ts";
 import type { ProcRow, ReleaseRow } from "../../../db/schema/index.ts";
 import type { Step, StepContext } from "../step.ts";
 import { procsOnHosts } from "../../../lib/plural.ts";
@@ -64,24 +64,27 @@ async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<str
   const busy = Object.keys(add).some((t) => listens(ctx.environment, t)) ? await checkHostPorts(deps, squad, active) : new Map<string, number[]>();
   const held = [...busy].flatMap(([host, ports]) => ports.map((p) => `${host}:${p}`));
   if (held.length) await ctx.progress(`skipping ${held.length === 1 ? "port" : "ports"} held by other programs: ${held.join(", ")}`);
-  // Port leases are the unique index on live (host, port): a concurrent deployment that took the
-  // same port makes the insert fail, and we place again with fresh loads.
+  // Placement reads the hosts' loads and leases ports under one lock (placeAndLease), so
+  // deployments placing at once take turns; the unique index on live (host, port) stays the
+  // backstop, and a lease it refuses (a row written outside placement) is placed once more.
   for (let attempt = 0; ; attempt++) {
-    const onHosts = await liveProcsOnHosts(deps.db, active);
-    // On every host, not only the active ones: a name is unique per host, an index per release.
-    const sameRelease = await liveProcs(deps.db, d.app, d.env, release.id);
     try {
-      const wants = Object.entries(add).map(([procType, count]) => ({ procType, count, ...(listens(ctx.environment, procType) ? { ports: squad.ports } : {}) }));
-      const placed = place(loadsFor(active, onHosts, release.id, busy), wants);
-      const rows: NewProc[] = [];
-      for (const [procType, placements] of Object.entries(placed)) {
-        const indexes = freeWorkerIndexes(sameRelease.filter((p) => p.procType === procType).map((p) => p.name), placements.length);
-        for (const [i, pl] of placements.entries()) {
-          const name = procName({ app: d.app, env: d.env, release: release.number, procType, port: pl.port, index: pl.port === undefined ? indexes[i] : undefined });
-          rows.push({ app: d.app, env: d.env, procType, releaseId: release.id, deploymentId: d.id, host: pl.host, port: pl.port, name });
+      await placeAndLease(deps.db, async (tx) => {
+        const onHosts = await liveProcsOnHosts(tx, active);
+        // On every host, not only the active ones: a name is unique per host, an index per release.
+        const sameRelease = await liveProcs(tx, d.app, d.env, release.id);
+        const wants = Object.entries(add).map(([procType, count]) => ({ procType, count, ...(listens(ctx.environment, procType) ? { ports: squad.ports } : {}) }));
+        const placed = place(loadsFor(active, onHosts, release.id, busy), wants);
+        const rows: NewProc[] = [];
+        for (const [procType, placements] of Object.entries(placed)) {
+          const indexes = freeWorkerIndexes(sameRelease.filter((p) => p.procType === procType).map((p) => p.name), placements.length);
+          for (const [i, pl] of placements.entries()) {
+            const name = procName({ app: d.app, env: d.env, release: release.number, procType, port: pl.port, index: pl.port === undefined ? indexes[i] : undefined });
+            rows.push({ app: d.app, env: d.env, procType, releaseId: release.id, deploymentId: d.id, host: pl.host, port: pl.port, name });
+          }
         }
-      }
-      await leaseProcs(deps.db, rows);
+        return rows;
+      });
       return;
     } catch (err) {
       if (err instanceof PlacementError) throw new EngineError(err.code, err.message);
