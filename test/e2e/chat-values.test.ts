@@ -101,14 +101,17 @@ describe("chat values and names, end to end", () => {
     expect(status.text).toMatch(/hello local: v\d+ — locked by \S+ \(moving racks\) until \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
     expect(status.text).not.toContain("*hello local*");
     await h.say("unlock hello local");
-    await h.say("lock hello local moving racks");
+    // Taken by someone else: the refusal names the whole unlock command; to its holder, it says so.
+    await h.say("lock hello local moving racks", { actor: { id: "U_OPS" } });
     const locked = await h.say("deploy hello local");
     expect(locked.reply).toMatchObject({ kind: "refused", code: "lock_held" });
     expect(locked.reply.text).toContain("type `unlock hello local` when the reason is gone");
+    const own = await h.say("deploy hello local", { actor: { id: "U_OPS" } });
+    expect(own.reply.text).toContain("That is you: `unlock hello local` first.");
     // New-user trial: `deploys` showed this as "`deploy` — refused: lock_held".
     const deploys = await h.say("deploys hello local");
     expect(deploys.text).toMatch(/\d\d:\d\d UTC \(\S+ ago\) \S+: `deploy hello local` — refused: locked by \S+ \(moving racks\)/);
-    await h.say("unlock hello local");
+    await h.say("unlock hello local", { actor: { id: "U_OPS" } });
     const scaled = await h.say("scale hello local web=2");
     expect(scaled.final?.type, scaled.text).toBe("deployment.succeeded");
     expect(scaled.text).not.toContain("→ new");

@@ -62,7 +62,8 @@ describe("a database sealed with RAPTOR_SECRET_KEY takes only processes with tha
     expect(first.code, first.err).toBe(0);
     const secret = "sk_plain_should_not_land_77";
     for (const key of ["", "some-other-key"]) {
-      const r = await runRaptor(["say", `config secret hello local API_TOKEN=${secret}`], { ...env, RAPTOR_SECRET_KEY: key }, { timeoutMs: 90_000 });
+      // On stdin: a secret on say's command line is refused before anything opens (terminal-output.test.ts).
+      const r = await runRaptor(["say", "-"], { ...env, RAPTOR_SECRET_KEY: key }, { timeoutMs: 90_000, stdin: `config secret hello local API_TOKEN=${secret}\n` });
       expect(r.code).toBe(1);
       const lines = r.err.trim().split("\n").filter((l) => l.startsWith("raptor:") || /^\s+at /.test(l));
       expect(lines).toHaveLength(1);

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +14,7 @@ import { feedChannel, publishSaid } from "../../bot/terminal-feed.ts";
 import { parse } from "../../bot/grammar.ts";
 import { readSaidCommand, setsSecretOnArgv } from "../../bin/say-input.ts";
 import { allowAll, REDIS_URL, startHarness, type Harness } from "../support/raptor-harness.ts";
-import { RAPTOR, type RunResult } from "../support/spawn-raptor.ts";
+import { runRaptor } from "../support/spawn-raptor.ts";
 
 /**
  * Issue 8 (red team): app-controlled text (build output, commit subjects and authors, lock
@@ -144,34 +143,16 @@ describe("the terminal chat and raptor say (real Postgres and Redis)", () => {
 
   it("raptor say refuses a secret on its command line before storing anything; `raptor say -` takes it from stdin", async () => {
     const secret = "argvS3cretValue42";
-    const refused = await say(["say", `config secret hello prod API_TOKEN=${secret}`], "", h.env);
+    const refused = await runRaptor(["say", `config secret hello prod API_TOKEN=${secret}`], h.env, { stdin: "", timeoutMs: 180_000 });
     expect(refused.code, refused.out + refused.err).toBe(1);
     expect(refused.err).toContain("refused: this command sets a secret, and on raptor's command line it is visible to every user of this machine (ps, /proc)");
     expect(refused.err).toContain("type it in the `make run` terminal chat, or give it to `raptor say -` on stdin");
     expect(await allKnownSecrets(h.engine.db)).not.toContain(secret);
     expect((await allConfigVars(h.engine.db)).map((r) => r.value)).not.toContain(secret);
     // The stdin form runs it (the harness's worker takes the change; it fails at release, nothing being deployed there yet).
-    const viaStdin = await say(["say", "-"], `config secret hello prod API_TOKEN=${secret}\n`, { ...h.env, RAPTOR_SAY_WORKER: "0" });
+    const viaStdin = await runRaptor(["say", "-"], { ...h.env, RAPTOR_SAY_WORKER: "0" }, { stdin: `config secret hello prod API_TOKEN=${secret}\n`, timeoutMs: 180_000 });
     expect(viaStdin.out, viaStdin.out + viaStdin.err).toContain("Config change hello prod — U_CLI asked: config secret hello prod API_TOKEN=[REDACTED]");
     expect(viaStdin.out + viaStdin.err).not.toContain(secret);
     expect(await allKnownSecrets(h.engine.db)).toContain(secret);
   }, 240_000);
 });
-
-/** bin/raptor with `stdin` written to its standard input. */
-function say(args: string[], stdin: string, env: Record<string, string>): Promise<RunResult> {
-  const t0 = Date.now();
-  return new Promise((done) => {
-    const child = spawn(RAPTOR, args, { env: { ...process.env, RAPTOR_USER: "U_CLI", ...env }, stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    child.stdin.end(stdin);
-    const timer = setTimeout(() => child.kill("SIGKILL"), 180_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      done({ code: code ?? -1, out, err, ms: Date.now() - t0 });
-    });
-  });
-}

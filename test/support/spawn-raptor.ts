@@ -12,11 +12,15 @@ export interface RunResult {
   ms: number;
 }
 
-/** Runs `bin/raptor <args>` to its end with `env` on top of this process's environment. */
-export function runRaptor(args: string[], env: Record<string, string>, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+/**
+ * Runs `bin/raptor <args>` to its end with `env` on top of this process's environment; `stdin` is
+ * written to its standard input (`say -` reads its command there), else stdin is closed.
+ */
+export function runRaptor(args: string[], env: Record<string, string>, opts: { cwd?: string; timeoutMs?: number; stdin?: string } = {}): Promise<RunResult> {
   const t0 = Date.now();
   return new Promise((done) => {
-    const child = spawn(RAPTOR, args, { cwd: opts.cwd, env: { ...process.env, RAPTOR_USER: "U_CLI", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(RAPTOR, args, { cwd: opts.cwd, env: { ...process.env, RAPTOR_USER: "U_CLI", ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    child.stdin.end(opts.stdin ?? "");
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
