@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { lstatSync, mkdirSync, readlinkSync } from "node:fs";
 import { chmod, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { createHash } from "node:crypto";
 import { BuildError } from "./build-error.ts";
 
 /**
@@ -165,6 +166,16 @@ export function sandboxBase(dataDir: string, identity: SandboxIdentity | undefin
   return base;
 }
 
+/**
+ * The key of one Raptor installation (its data directory) in the machine-wide sandbox base: 12 hex
+ * digits of the sha256 of the resolved path. Build caches live under it, so an app of one
+ * installation cannot seed the cache a same-named app of another uses (red team: `hello` of the
+ * demo and of a test run shared `/tmp/raptor-sandbox/cache/hello`).
+ */
+export function installationKey(dataDir: string): string {
+  return createHash("sha256").update(resolve(dataDir)).digest("hex").slice(0, 12);
+}
+
 /** The settings for this machine: its root layout, node's prefix when outside /usr, the network switch. */
 export function hostSandboxSettings(env: NodeJS.ProcessEnv = process.env): SandboxSettings & { extraPath: string[] } {
   const nodeBin = dirname(process.execPath);
@@ -214,11 +225,11 @@ export class BuildSandbox {
     // 0711: the build user passes through to its own app/env dirs and the staged buildpacks.
     await mkdir(work, { recursive: true });
     await chmod(work, identity ? 0o711 : 0o700);
-    const cacheRoot = identity ? join(base, "cache") : join(o.dataDir, "cache", "buildpacks");
+    const cacheRoot = identity ? join(base, "cache", installationKey(o.dataDir)) : join(o.dataDir, "cache", "buildpacks");
     const cacheDir = join(cacheRoot, o.app, o.cacheKey);
     await mkdir(cacheDir, { recursive: true, mode: 0o711 });
     // The build user passes through these to its own cache (mkdir's mode does not touch old dirs).
-    if (identity) for (const d of [cacheRoot, join(cacheRoot, o.app)]) await chmod(d, 0o711);
+    if (identity) for (const d of [join(base, "cache"), cacheRoot, join(cacheRoot, o.app)]) await chmod(d, 0o711);
     await mkdir(join(work, "env"), { recursive: true });
     return new BuildSandbox(work, join(work, "app"), cacheDir, join(work, "env"), identity, hostSandboxSettings());
   }

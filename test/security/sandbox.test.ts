@@ -117,3 +117,18 @@ describe("hostile build steps find nothing of Raptor (bubblewrap sandbox)", () =
     }
   });
 });
+
+describe("build caches are per installation", () => {
+  it("two Raptor data directories on one machine never share an app's buildpack cache; one directory keeps its own", async () => {
+    const { BuildSandbox } = await import("../../engine/builds/sandbox.ts");
+    const [a, b] = [await mkdtemp(join(tmpdir(), "raptor-inst-a-")), await mkdtemp(join(tmpdir(), "raptor-inst-b-"))];
+    const box = (dataDir: string) => BuildSandbox.create({ dataDir, app: "hello", cacheKey: "auto", id: `cache-${Math.random().toString(36).slice(2)}` });
+    const [a1, a2, b1] = [await box(a), await box(a), await box(b)];
+    expect(a1.cacheDir).toBe(a2.cacheDir);
+    expect(b1.cacheDir).not.toBe(a1.cacheDir);
+    for (const x of [a1, a2, b1]) await rm(x.work, { recursive: true, force: true });
+    // Each installation's cache root (<base>/cache/<installation>) goes too.
+    for (const x of [a1, b1]) await rm(dirname(dirname(x.cacheDir)), { recursive: true, force: true });
+    for (const d of [a, b]) await rm(d, { recursive: true, force: true });
+  });
+});
