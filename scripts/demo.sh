@@ -33,6 +33,15 @@ if [ -z "$pass" ]; then
   pass=$(cat "$pwfile")
 fi
 mkdir -p "$root/supervisor"
+# Both ports first, before anything starts: on a shared machine another user's supervisord or
+# nginx may hold them. Ours is the one whose pid file's pid listens there (scripts/port-check.sh).
+ngx="$demo/nginx"
+nginx_port="${RAPTOR_NGINX_PORT:-8080}"
+pid_of() { [ -f "$1" ] && tr -dc '0-9' <"$1" || true; }
+sup_rc=0 ngx_rc=0
+./scripts/port-check.sh "$port" RAPTOR_SUPERVISOR_PORT "$(pid_of "$data/supervisord/supervisord.pid")" || sup_rc=$?
+./scripts/port-check.sh "$nginx_port" RAPTOR_NGINX_PORT "$(pid_of "$ngx/nginx.pid")" || ngx_rc=$?
+[ "$sup_rc" = 1 ] || [ "$ngx_rc" = 1 ] && exit 1
 ./scripts/demo-redis.sh
 # The demo's procs run as their app's unprivileged user, raptor-<app> (docs/security.md "Procs do
 # not run as root"), which must be able to reach their directories: checked as `nobody`, another
@@ -70,19 +79,17 @@ password=$pass
 [include]
 files = $root/supervisor/*.conf
 CONF
-if ! curl -s -o /dev/null -u "$user:$pass" "http://127.0.0.1:$port/RPC2" -d '<?xml version="1.0"?><methodCall><methodName>supervisor.getState</methodName></methodCall>'; then
+if [ "$sup_rc" != 3 ]; then
   echo "demo: starting supervisord on 127.0.0.1:$port" >&2
   # A cleared environment: supervisord's programs inherit it, and `make run`'s shell holds
   # RAPTOR_SECRET_KEY, the supervisord password and playbook secrets (procs get theirs from Raptor).
   env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 supervisord -c "$conf"
-  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/RPC2" && break; sleep 0.1; done
+  for _ in $(seq 100); do curl -sf -o /dev/null -u "$user:$pass" "http://127.0.0.1:$port/RPC2" -d '<?xml version="1.0"?><methodCall><methodName>supervisor.getState</methodName></methodCall>' && break; sleep 0.1; done
 fi
 
 # nginx on 127.0.0.1:$RAPTOR_NGINX_PORT in front of the demo (the `local` balancer of
 # playbooks/examples/balancers.yaml): its own prefix under $RAPTOR_DATA-demo/nginx, not the system one.
 # Raptor owns $ngx/raptor/<pool>.conf; this server block (the operator's part) proxies to the pool.
-ngx="$demo/nginx"
-nginx_port="${RAPTOR_NGINX_PORT:-8080}"
 mkdir -p "$ngx/raptor" "$ngx/tmp"
 cat > "$ngx/nginx.conf" <<CONF
 pid $ngx/nginx.pid;

@@ -66,12 +66,17 @@ exec 9>"$data/stop.lock"
 flock 9
 if [ -n "$sup" ]; then
   # supervisord stops its procs (SIGTERM, then SIGKILL after each program's stopwaitsecs) and exits.
+  # That takes a while (up to each proc's stopwaitsecs, ~20 s for the demo): say so first.
+  n=$(wc -w <<<"$procs")
+  what=""
+  [ "$n" -eq 1 ] && what=" and its proc $procs"
+  [ "$n" -gt 1 ] && what=" and its $n procs: $procs"
+  count=""
+  [ "$n" -eq 1 ] && count=" and its proc"
+  [ "$n" -gt 1 ] && count=" and its $n procs"
+  alive "$sup" && say "stopping supervisord (pid $sup)$count…"
   alive "$sup" && kill -TERM "$sup" 2>/dev/null
   if gone_within "$sup" 300; then
-    n=$(wc -w <<<"$procs")
-    what=""
-    [ "$n" -eq 1 ] && what=" and its proc $procs"
-    [ "$n" -gt 1 ] && what=" and its $n procs: $procs"
     say "stopped supervisord (pid $sup, $sup_port)$what"
   else
     say "supervisord (pid $sup) did not stop within 30 s; stop it with: kill -9 $sup"
