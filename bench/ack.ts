@@ -10,13 +10,17 @@
  * Prints, per app: ack latency p50/p99 (autocannon's, from request sent to ack received), the
  * bot's RSS peak (VmHWM of its process) and, for Raptor, how many commands were answered busy and
  * how long after the burst's end the last admitted command was answered (the backlog drain).
+ * Raptor's bot and worker run compiled (scripts/build.sh), as in production; the bare app runs
+ * with tsx (a few tens of MB and no per-request cost once loaded, so its RSS is the high side).
  * Ratios are against the bare app in this same run. Targets (issue 14): p99 < 50 ms and <= 2x
  * bare Bolt; RSS peak < 300 MB; backlog drained within 2 s of the burst's end.
  * Env: BENCH_SECONDS (default 20), BENCH_CONNECTIONS (default 50).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdir, mkdtemp } from "node:fs/promises";
+import { promisify } from "node:util";
+import { readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
 import autocannon from "autocannon";
 import postgres from "postgres";
 import { makeAppRepo, HELLO_APP } from "../test/support/app-repo.ts";
@@ -41,9 +45,13 @@ interface Child {
   stop(): Promise<void>;
 }
 
-/** A node process running `script` with tsx in-process (so its pid is the one whose memory we read). */
+/**
+ * A node process running `script` (so its pid is the one whose memory we read): a `.ts` file with
+ * tsx in-process, a `.js` file (the compiled Raptor, as production runs it) as is.
+ */
 function node(script: string, args: string[], env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ["--import", "tsx", resolve(ROOT, script), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe", "ipc"] });
+  const argv = script.endsWith(".js") ? [script, ...args] : ["--import", "tsx", resolve(ROOT, script), ...args];
+  const proc = spawn(process.execPath, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe", "ipc"] });
   let out = "";
   const listeners: (() => void)[] = [];
   const add = (d: Buffer) => {
@@ -76,6 +84,16 @@ function node(script: string, args: string[], env: Record<string, string>): Chil
       clearTimeout(t);
     },
   };
+}
+
+/** Builds Raptor into a fresh directory under .raptor/ (scripts/build.sh) and returns its bin/raptor.js. */
+async function compiledRaptor(): Promise<string> {
+  // Inside the project (git-ignored .raptor/), so the output resolves the project's node_modules.
+  await mkdir(join(ROOT, ".raptor"), { recursive: true, mode: 0o700 });
+  const out = await mkdtemp(join(ROOT, ".raptor", "bench-dist-"));
+  process.once("exit", () => rmSync(out, { recursive: true, force: true }));
+  await promisify(execFile)(resolve(ROOT, "scripts/build.sh"), [out], { cwd: ROOT });
+  return join(out, "bin", "raptor.js");
 }
 
 interface SlackStats {
@@ -213,9 +231,11 @@ async function main() {
     children.push(bare);
     const barePort = Number((await bare.waitFor(/listening (\d+)/))[1]);
     const env = { ...h.env, ...slackEnv, PORT: "0", RAPTOR_LOG_FILE: resolve(h.dataDir, "bench-bot.log") };
-    const worker = node("bin/raptor.ts", ["worker"], { ...env, RAPTOR_LOG_FILE: resolve(h.dataDir, "bench-worker.log") });
+    // Raptor as production runs it: compiled JavaScript (scripts/build.sh), no tsx in the process.
+    const raptor = await compiledRaptor();
+    const worker = node(raptor, ["worker"], { ...env, RAPTOR_LOG_FILE: resolve(h.dataDir, "bench-worker.log") });
     children.push(worker);
-    const bot = node("bin/raptor.ts", ["bot"], env);
+    const bot = node(raptor, ["bot"], env);
     children.push(bot);
     const botPort = Number((await bot.waitFor(/listening on :(\d+)/))[1]);
     // One status through bot and worker before the burst: both are up, the host is read.
