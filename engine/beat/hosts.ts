@@ -65,8 +65,7 @@ export const hostsJob: BeatJob = async (deps) => {
       const targets = squadOrigins(deps.playbook, squad.name);
       if (c.state === "down") {
         const onHost = await liveProcsOnHosts(deps.db, [c.host]);
-        const what = onHost.length ? ` Its ${plural(onHost.length, "proc")} will be replaced on the other hosts of ${squad.name}; no new procs go there until it is back.` : ` No new procs go there until it is back.`;
-        await report(deps, "hosts", targets, `host ${c.host} is down (${c.error}).${what}`);
+        await report(deps, "hosts", targets, hostDownText(c.host, c.error ?? "no answer", onHost.length, squad));
       } else {
         await report(deps, "hosts", targets, `host ${c.host} is back up. Procs left on it from before are removed as orphans.`);
       }
@@ -74,3 +73,19 @@ export const hostsJob: BeatJob = async (deps) => {
   }
   return { outcome: changes.length ? "done" : "idle", detail: { checked, changes } };
 };
+
+/**
+ * What the channels hear when a host goes down: its error, and what becomes of its procs. On a
+ * squad of one host there is nowhere to replace them (the trial's `local` squad was told "on the
+ * other hosts"): they wait for the host.
+ */
+export function hostDownText(host: string, error: string, procCount: number, squad: { name: string; hosts: readonly string[] }): string {
+  const others = squad.hosts.filter((h) => h !== host).length;
+  const what =
+    procCount === 0
+      ? "No new procs go there until it is back."
+      : others > 0
+        ? `Its ${plural(procCount, "proc")} will be replaced on the other hosts of ${squad.name}; no new procs go there until it is back.`
+        : `${squad.name} has no other host, so its ${plural(procCount, "proc")} cannot be replaced until it is back.`;
+  return `host ${host} is down (${error}). ${what}`;
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { describeFinding, diagnose, type FleetView } from "../../engine/beat/diagnose.ts";
 import { findOrphans } from "../../engine/beat/orphans.ts";
+import { hostDownText } from "../../engine/beat/hosts.ts";
 import { parsePs, portHolders } from "../../engine/beat/port-owners.ts";
 import { nextRunOf, scheduledJobs } from "../../engine/beat/schedule.ts";
 import { maintenanceJobId } from "../../engine/queues.ts";
@@ -214,4 +215,14 @@ describe("diagnose: a port held outside the proc's program", () => {
   ])("RUNNING but its port held by %j is a finding, even though an uptest would pass", (holder, text) => {
     expect(diagnose(view(holder)).map(describeFinding)).toEqual([text]);
   });
+});
+
+describe("hostDownText: what a host going down means for its procs", () => {
+  const rows: [string, number, string[], string][] = [
+    ["procs on a squad with other hosts are replaced there", 3, ["h1", "h2"], "host h1 is down (ssh: refused). Its 3 procs will be replaced on the other hosts of web; no new procs go there until it is back."],
+    // New-user trial: the demo's one-host squad was told its procs would move "to the other hosts".
+    ["a squad of one host has nowhere to move them", 1, ["h1"], "host h1 is down (ssh: refused). web has no other host, so its 1 proc cannot be replaced until it is back."],
+    ["no procs there", 0, ["h1"], "host h1 is down (ssh: refused). No new procs go there until it is back."],
+  ];
+  for (const [name, count, hosts, want] of rows) it(name, () => expect(hostDownText("h1", "ssh: refused", count, { name: "web", hosts })).toBe(want));
 });
