@@ -9,20 +9,10 @@ import { configFromEnv, createRuntime } from "../../bin/runtime.ts";
 import { freshDb } from "../support/db.ts";
 import { freePort } from "../support/supervisord.ts";
 import { openDb } from "../../db/client.ts";
+import { asNobody } from "../support/as-nobody.ts";
 
 const exec = promisify(execFile);
 const SCRIPTS = resolve(import.meta.dirname, "../../scripts");
-
-/** Runs argv as `nobody`, the stand-in for a proc of the demo on the same machine. */
-async function asNobody(argv: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const r = await exec("setpriv", ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups", "--", ...argv]);
-    return { code: 0, out: r.stdout + r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, out: e.stdout + e.stderr };
-  }
-}
 
 describe("Raptor's data (RAPTOR_DATA, raptor.log, the demo's Redis) is out of reach of procs on the same machine", () => {
   const dirs: string[] = [];

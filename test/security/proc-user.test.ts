@@ -11,6 +11,7 @@ import { liveProcRows } from "../support/fleet-probe.ts";
 import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
 import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
+import { asNobody } from "../support/as-nobody.ts";
 
 const exec = promisify(execFile);
 const SECRET = "proc-env-secret-8d1f";
@@ -43,17 +44,6 @@ async function processesIn(dir: string): Promise<{ pid: number; uid: number }[]>
     }
   }
   return out;
-}
-
-/** Runs argv as `nobody` (another app's user, for the test): exit code and output. */
-async function asNobody(argv: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const r = await exec("setpriv", ["--reuid", "nobody", "--regid", "nogroup", "--clear-groups", "--", ...argv]);
-    return { code: 0, out: r.stdout + r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, out: e.stdout + e.stderr };
-  }
 }
 
 describe("procs run as the squad's unprivileged user, and app files cannot redirect Raptor's writes", () => {
