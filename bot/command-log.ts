@@ -43,9 +43,22 @@ export function commandLogLine(req: ChatRequest, parsed: ParseResult, reply: Rep
  * entirely but for its first word (a mistyped `config secrte K=V` may hold one). Pure.
  */
 export function maskCommandText(text: string, parsed: ParseResult): string {
-  if (!parsed.ok) return `${text.trim().split(/\s+/, 1)[0]?.slice(0, 40) ?? ""} …`;
+  if (!parsed.ok) return firstWordOf(text);
+
   const cmd = parsed.command;
   const pending = cmd.kind === "config-set" ? secretValues(cmd.vars, new Set(cmd.secret ? Object.keys(cmd.vars) : [])) : [];
   return makeRedactor(pending)(text.trim()).slice(0, 500);
 }
 
+
+/**
+ * What is shown of a command that did not parse: its first word (at most 40 characters), and "…"
+ * only when something was left out (more words, or a longer word), so a bare `status` echoes as
+ * `status`, `config secrte hello local K=V` as `config …`. Pure.
+ */
+export function firstWordOf(text: string): string {
+  const trimmed = text.trim();
+  const word = trimmed.split(/\s+/, 1)[0] ?? "";
+  const shown = Array.from(word).slice(0, 40).join("");
+  return shown.length < trimmed.length ? `${shown} …` : shown;
+}
