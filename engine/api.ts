@@ -96,6 +96,7 @@ export async function requestDeployment(deps: EngineApiDeps, req: DeploymentRequ
       steps,
       behind: needsApproval ? [] : behind,
       fromRelease: from?.number,
+      ...(req.params.promote ? { promotedFrom: req.params.promote.env } : {}),
     },
     redact,
   );

@@ -30,6 +30,8 @@ export type EngineEventBody =
       /** Deployment ids of the same app+env ahead of this one. */
       behind: string[];
       fromRelease?: number;
+      /** A `promote`: the environment whose serving build this deploy ships (its thread says "Promote"). */
+      promotedFrom?: string;
     }
   | { type: "deployment.awaiting_approval"; approvers: string[]; expiresAt: string }
   | { type: "deployment.approved"; by: string }

@@ -2,7 +2,7 @@ import { eventsOf, type DeploymentEventRow } from "../../db/queries/deployment-e
 import type { EngineApiDeps } from "../../engine/context.ts";
 import type { EngineEvent } from "../../engine/event-types.ts";
 import type { Reply } from "../dispatch-types.ts";
-import { kindVerb } from "../notify/format.ts";
+import { threadVerb } from "../notify/format.ts";
 import { renderTerminal } from "../notify/terminal-lines.ts";
 import { reduceThread, type ThreadState } from "../notify/thread.ts";
 
@@ -37,7 +37,7 @@ export async function showAnswer(deps: EngineApiDeps, id: string): Promise<Reply
   const status = state.status.replace(/_/g, " ");
   return {
     kind: "answer",
-    title: `${id}: ${kindVerb(state.kind)} ${state.app} ${state.env}, ${status}`,
+    title: `${id}: ${threadVerb(state)} ${state.app} ${state.env}, ${status}`,
     text: lines.join("\n"),
     overflow: { keep: "tail", more: `The start is cut; \`bin/raptor say "show ${id}"\` prints it whole.`, file: `${id}.txt` },
   };

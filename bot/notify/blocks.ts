@@ -1,5 +1,5 @@
 import type { Reply } from "../dispatch-types.ts";
-import { clip, formatDuration, kindVerb, plural, releaseChange } from "./format.ts";
+import { clip, formatDuration, threadVerb, plural, releaseChange } from "./format.ts";
 import type { ThreadError, ThreadState, ThreadStep } from "./thread.ts";
 import { button, context, escapeMrkdwn, outputSection, plain, section, slackDate, SLACK_LIMITS, who, type Block } from "./block-kit.ts";
 import { fitAnswer, type FittedMessage } from "./message-fit.ts";
@@ -69,7 +69,7 @@ function statusLine(s: ThreadState): string {
 
 function title(s: ThreadState): string {
   const target = s.app ? `\`${escapeMrkdwn(s.app)}\` to \`${escapeMrkdwn(s.env)}\`` : `deployment \`${escapeMrkdwn(s.deploymentId)}\``;
-  return `*${kindVerb(s.kind)}* ${target}`;
+  return `*${threadVerb(s)}* ${target}`;
 }
 
 function releaseLine(s: ThreadState): string | undefined {
@@ -91,7 +91,7 @@ function releaseLine(s: ThreadState): string | undefined {
 /** A short plain line for notifications and clients without blocks. */
 export function fallbackText(s: ThreadState): string {
   const target = s.app ? `${s.app} to ${s.env}` : s.deploymentId;
-  return clip(escapeMrkdwn(`${kindVerb(s.kind)} ${target}: ${s.status.replace(/_/g, " ")}`), SLACK_LIMITS.fallbackText);
+  return clip(escapeMrkdwn(`${threadVerb(s)} ${target}: ${s.status.replace(/_/g, " ")}`), SLACK_LIMITS.fallbackText);
 }
 
 /** The thread's head message: who asked for what, the release change, the live checklist, approval. */

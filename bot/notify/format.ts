@@ -72,7 +72,16 @@ export function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;
 }
 
+/**
+ * A thread's title verb: its kind's (kindVerb), but "Promote" for a deploy asked for with
+ * `promote` (a deploy of the build serving another environment). Every title, head and outcome
+ * line of a thread, Slack's and the terminal's, starts with it. Pure.
+ */
+export function threadVerb(s: { kind: string; promotedFrom?: string }): string {
+  return s.kind === "deploy" && s.promotedFrom !== undefined ? "Promote" : kindVerb(s.kind);
+}
 
+/** The title verb of a deployment kind; a thread's is threadVerb (a promote is a deploy). */
 export function kindVerb(kind: string): string {
   switch (kind) {
     case "deploy":

@@ -1,6 +1,6 @@
 import type { EngineEvent } from "../../engine/event-types.ts";
 import { utcTime } from "../../lib/time-text.ts";
-import { cutsRelease, formatDuration, kindVerb, omittedNote, plural, releaseChange, truncateTail } from "./format.ts";
+import { cutsRelease, formatDuration, threadVerb, omittedNote, plural, releaseChange, truncateTail } from "./format.ts";
 import type { ThreadState, ThreadStep } from "./thread.ts";
 import { commitCount, commitLines, configLines, rangeLabel, revertText } from "./changes-text.ts";
 
@@ -76,7 +76,7 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
   const step = (name: string) => next.steps.find((x) => x.name === name);
   switch (event.type) {
     case "deployment.queued": {
-      const lines = [`▶ ${kindVerb(next.kind)} ${target(next)} — ${next.requestedBy || "someone"} asked: ${next.summary}  [${next.deploymentId}]`];
+      const lines = [`▶ ${threadVerb(next)} ${target(next)} — ${next.requestedBy || "someone"} asked: ${next.summary}  [${next.deploymentId}]`];
       // Whether a new release is cut is known only at the release step (a deploy of what already
       // serves cuts none): the head says what serves now, the outcome what serves after.
       if (next.fromRelease !== undefined && cutsRelease(next.kind)) lines.push(`  now serving: v${next.fromRelease}`);
@@ -90,7 +90,7 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
     case "deployment.approved":
       return [`  ✓ approved by ${event.by}`];
     case "deployment.rejected":
-      return [`✗ ${kindVerb(next.kind)} ${target(next)} rejected by ${event.by}${event.reason ? `: ${event.reason}` : ""}`];
+      return [`✗ ${threadVerb(next)} ${target(next)} rejected by ${event.by}${event.reason ? `: ${event.reason}` : ""}`];
     case "deployment.started":
       return prev?.status === "running" ? [] : [`  started`];
     case "deployment.changes": {
@@ -117,12 +117,12 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
     }
     case "deployment.succeeded": {
       if (event.unchanged) {
-        const lines = [`✓ ${kindVerb(next.kind)} ${target(next)}: nothing changed, v${next.toRelease}${next.commit ? ` (${next.commit})` : ""} already serves this build and config — took ${formatDuration(event.durationMs)}`];
+        const lines = [`✓ ${threadVerb(next)} ${target(next)}: nothing changed, v${next.toRelease}${next.commit ? ` (${next.commit})` : ""} already serves this build and config — took ${formatDuration(event.durationMs)}`];
         for (const h of event.hosts) lines.push(`  ${h.host}: ${h.procs.length > 0 ? h.procs.join(" ") : "no procs"}`);
         if (event.url) lines.push(`  reachable at ${event.url}`);
         return lines;
       }
-      const lines = [`✓ ${kindVerb(next.kind)} ${target(next)}${outcomeRelease(next)} — took ${formatDuration(event.durationMs)}`];
+      const lines = [`✓ ${threadVerb(next)} ${target(next)}${outcomeRelease(next)} — took ${formatDuration(event.durationMs)}`];
       for (const h of event.hosts) lines.push(`  ${h.host}: ${h.procs.length > 0 ? h.procs.join(" ") : "no procs"}`);
       if (event.url) lines.push(`  reachable at ${event.url}`);
       if (next.rollbackTarget !== undefined && next.kind !== "scale" && next.kind !== "restart") {
@@ -134,7 +134,7 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
       // One line for the outcome (a multi-line message continues below it, so "took" is never
       // glued to a log's last line); output already printed with the step failure is not repeated.
       const [first = "", ...more] = event.message.split("\n");
-      const lines = [`✗ ${kindVerb(next.kind)} ${target(next)} failed${event.step ? ` at ${event.step}` : ""} after ${formatDuration(event.durationMs)} (${event.code}): ${first}`];
+      const lines = [`✗ ${threadVerb(next)} ${target(next)} failed${event.step ? ` at ${event.step}` : ""} after ${formatDuration(event.durationMs)} (${event.code}): ${first}`];
       if (more.length > 0) lines.push(...indent(more.join("\n"), "    "));
       const earlier = prev?.errors.find((e) => e.step === event.step && e.output !== undefined && event.output?.startsWith(e.output));
       const rest = earlier ? event.output!.slice(earlier.output!.length).replace(/^\n+/, "") : event.output;
@@ -142,7 +142,7 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
       return lines;
     }
     case "deployment.cancelled":
-      return [`✗ ${kindVerb(next.kind)} ${target(next)} cancelled by ${event.by} — ${next.startedAt ? "after" : "after waiting"} ${formatDuration(event.durationMs)}`];
+      return [`✗ ${threadVerb(next)} ${target(next)} cancelled by ${event.by} — ${next.startedAt ? "after" : "after waiting"} ${formatDuration(event.durationMs)}`];
     case "beat.report":
       return [beatReportLine(event)];
     default: {

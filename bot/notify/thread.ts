@@ -60,6 +60,8 @@ export interface ThreadState {
   origin: string;
   /** What the person asked for, e.g. "deploy web production v1.4.2". */
   summary: string;
+  /** A promote (a deploy of the build serving this environment): its title says "Promote". */
+  promotedFrom?: string;
   status: DeploymentStatus;
   fromRelease?: number;
   toRelease?: number;
@@ -147,6 +149,7 @@ export function reduceThread(state: ThreadState | undefined, event: EngineEvent)
         // Steps already seen (out-of-order replay) keep their status.
         steps: event.steps.map((name) => s.steps.find((x) => x.name === name) ?? { name, status: "pending" }),
         ...(event.fromRelease !== undefined ? { fromRelease: event.fromRelease, rollbackTarget: event.fromRelease } : {}),
+        ...(event.promotedFrom !== undefined ? { promotedFrom: event.promotedFrom } : {}),
       };
     case "deployment.awaiting_approval":
       return { ...s, status: "awaiting_approval", approval: { approvers: [...event.approvers], expiresAt: event.expiresAt } };

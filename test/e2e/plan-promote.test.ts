@@ -92,6 +92,9 @@ describe("plan, promote, diffs and history", () => {
     const r = await ok("promote hello stage prod");
     expect(r.text).toContain("promoted build");
     expect(r.text).toContain("from stage v1 (no rebuild)");
+    // Its thread is titled for what was asked (new-user trial: it said "Deploy hello prod").
+    expect(r.text).toMatch(/▶ Promote hello prod — \S+ asked: promote hello stage prod/);
+    expect(r.text).toMatch(/✓ Promote hello prod is now v1/);
     const [stageRel] = await sql`select build_id from releases where app = 'hello' and env = 'stage' and number = 1`;
     const [prodRel] = await sql`select build_id from releases where app = 'hello' and env = 'prod' and number = 1`;
     expect(prodRel!.build_id).toBe(stageRel!.build_id);
