@@ -6,6 +6,8 @@ import { commitRange, resolveRef } from "./builds/git.ts";
 import { SNAPSHOT_BRANCH, snapshotWorkingCopy } from "./builds/working-copy.ts";
 import { sourceRepo } from "./builds/working-copy.ts";
 import type { CommitRange } from "./changes/types.ts";
+import { appsOn, checkHost, type HostReport, type SquadReport } from "./host-checks/run.ts";
+import type { Squad } from "../playbooks/types.ts";
 
 /** A `commits` read: the ref resolved to a full sha, and the range from the serving commit to it. */
 export interface CommitsRead {
@@ -14,8 +16,9 @@ export interface CommitsRead {
 }
 
 /**
- * Live reads of hosts' supervisord (and balancer pools) for the bot's `status`, `ps` and `logs`. The
- * bot process holds no host or balancer credentials: each host's read is a short `reads` job a worker answers (`readHost`), and
+ * Live reads of hosts' supervisord (and balancer pools) for the bot's `status`, `ps`, `logs` and
+ * `hosts check`. The bot process holds no host or balancer credentials: each host's read is a
+ * short `reads` job a worker answers (`readHost`), and
  * the bot awaits it with a timeout (EngineOptions.liveReadTimeoutMs). A host that fails or does not
  * answer in time is reported, never fatal, and its message names it.
  */
@@ -24,7 +27,7 @@ export interface CommitsRead {
 export type HostStates = Record<string, string>;
 
 /** The worker side: one `reads` job on one host. */
-export async function readHost(deps: EngineDeps, data: JobData<"reads">): Promise<HostStates | Record<string, string> | string[] | CommitsRead> {
+export async function readHost(deps: EngineDeps, data: JobData<"reads">): Promise<HostStates | Record<string, string> | string[] | CommitsRead | HostReport> {
   if (data.kind === "commits") {
     const app = deps.playbook.apps[data.app];
     if (!app) throw new Error(`there is no app ${data.app}`);
@@ -44,6 +47,7 @@ export async function readHost(deps: EngineDeps, data: JobData<"reads">): Promis
   }
   const squad = deps.playbook.squads[data.squad];
   if (!squad) throw new Error(`there is no squad ${data.squad}`);
+  if (data.kind === "check") return checkHost(deps, squad, data.host, undefined, appsOn(deps.playbook, squad.name));
   const h = hostHandle(deps, squad, data.host);
   if (data.kind === "states") {
     const infos = await h.supervisor.getAllProcessInfo();
@@ -99,4 +103,25 @@ export function livePoolNodes(deps: EngineApiDeps, balancer: string, pool: strin
  */
 export function liveCommits(deps: EngineApiDeps, app: string, from: string | undefined, to: string): Promise<CommitsRead> {
   return deps.queues.read<CommitsRead>({ kind: "commits", app, to, ...(from ? { from } : {}) }, deps.options.liveReadTimeoutMs * 6);
+}
+
+/**
+ * `hosts check` runs several remote steps per host (an upload, a probe program, a supervisord
+ * reload), one after another, so a host's answer may take several live-read timeouts.
+ */
+const HOST_CHECK_READS = 12;
+
+/**
+ * `hosts check` of every host of `squads`, each host's checks run by a worker (a `check` read), all
+ * hosts at once. A host no worker answered for in time (or whose read failed) gets one failed
+ * `worker` check naming it, so the other hosts' reports still arrive.
+ */
+export function liveHostChecks(deps: EngineApiDeps, squads: readonly Squad[]): Promise<SquadReport[]> {
+  const timeoutMs = deps.options.liveReadTimeoutMs * HOST_CHECK_READS;
+  const one = (squad: string, host: string): Promise<HostReport> =>
+    deps.queues.read<HostReport>({ kind: "check", squad, host }, timeoutMs).catch((err: unknown) => ({
+      host,
+      checks: [{ name: "worker", status: "fail", detail: (err as Error).message, fix: "start a worker (`raptor worker` or `raptor all`) that can reach this host" }],
+    }));
+  return Promise.all(squads.map(async (s) => ({ squad: s.name, hosts: await Promise.all(s.hosts.map((h) => one(s.name, h))) })));
 }

@@ -62,12 +62,14 @@ export const jobCatalog = {
     } satisfies JobsOptions,
   },
   reads: {
-    // A live read of one host's supervisord for the bot (status, ps, logs): the bot holds no host
-    // credentials, so a worker reads and the bot awaits the result with a timeout.
+    // A live read of one host's supervisord for the bot (status, ps, logs, hosts check): the bot
+    // holds no host credentials, so a worker reads and the bot awaits the result with a timeout.
     schema: z.discriminatedUnion("kind", [
       z.object({ kind: z.literal("states"), squad: z.string(), host: z.string() }),
       z.object({ kind: z.literal("logs"), squad: z.string(), host: z.string(), names: z.array(z.string()).max(50), bytes: z.number().int().positive().max(1_000_000) }),
       z.object({ kind: z.literal("pool"), balancer: z.string(), pool: z.string() }),
+      // `hosts check` of one host (engine/host-checks/): SSH, root, upload, supervisord, ports, user.
+      z.object({ kind: z.literal("check"), squad: z.string(), host: z.string() }),
       // The commits between what serves and what would serve (`plan`), from the worker's git mirror.
       z.object({ kind: z.literal("commits"), app: z.string(), from: z.string().regex(/^[0-9a-f]{40,64}$/).optional(), to: z.string().min(1).max(200) }),
     ]),

@@ -1,5 +1,6 @@
 import type { EngineApiDeps } from "../../engine/context.ts";
-import { checkSquads, type SquadReport } from "../../engine/host-checks/run.ts";
+import type { SquadReport } from "../../engine/host-checks/run.ts";
+import { liveHostChecks } from "../../engine/host-reads.ts";
 import type { Reply } from "../dispatch-types.ts";
 import { strong } from "../notify/markup.ts";
 import { plural } from "../../lib/plural.ts";
@@ -35,11 +36,12 @@ function oneLine(text: string): string {
 
 /**
  * `hosts check [<squad>]`: SSH and host key, upload, root, supervisord and credentials, the include
- * of Raptor's program files, free ports; each problem with its fix.
+ * of Raptor's program files, free ports; each problem with its fix. A worker checks each host (the
+ * bot holds no host credentials); a host no worker answered for says so.
  */
 export async function hostsCheckAnswer(deps: EngineApiDeps, squadName?: string): Promise<Reply> {
   const squads = Object.values(deps.playbook.squads).filter((s) => !squadName || s.name === squadName);
   if (squads.length === 0) return { kind: "refused", code: "not_found", text: `there is no squad ${squadName}. Squads: ${Object.keys(deps.playbook.squads).join(", ")}.` };
-  const reports = await checkSquads(deps, squads);
+  const reports = await liveHostChecks(deps, squads);
   return { kind: "answer", title: `hosts check${squadName ? ` ${squadName}` : ""}`, text: renderHostsCheck(reports) };
 }

@@ -1,6 +1,7 @@
 /**
- * `hosts check [<squad>]`: runs the host checks (checks.ts) on every host of the squads, hosts in
- * parallel, checks of one host in order. Reads only: nothing is left behind on the hosts.
+ * `hosts check [<squad>]`: runs the host checks (checks.ts) on one host, in order, on a worker (a
+ * `check` read, engine/host-reads.ts: the bot reaches no host). Reads only: nothing is left behind
+ * on the hosts.
  */
 import { hostHandle } from "../fleet.ts";
 import { portsLeasedOn } from "../../db/queries/procs.ts";
@@ -41,11 +42,6 @@ export async function checkHost(deps: Pick<EngineDeps, "hosts" | "db">, squad: S
     results.push({ name: label(check.name), ...r });
   }
   return { host: hostName, checks: results };
-}
-
-/** Checks every host of `squads`, all hosts at once; `playbook` says which apps use each squad. */
-export async function checkSquads(deps: Pick<EngineDeps, "hosts" | "db"> & { playbook?: Pick<Playbook, "apps"> }, squads: readonly Squad[]): Promise<SquadReport[]> {
-  return Promise.all(squads.map(async (s) => ({ squad: s.name, hosts: await Promise.all(s.hosts.map((h) => checkHost(deps, s, h, hostChecks, appsOn(deps.playbook, s.name)))) })));
 }
 
 /** The apps with an environment on squad `squad`, by name. */

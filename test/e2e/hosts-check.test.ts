@@ -8,6 +8,8 @@ import { httpGet, startHarness, type Harness } from "../support/raptor-harness.t
 import { liveProcRows, supervisedPrograms } from "../support/fleet-probe.ts";
 import { bedEnv, localSquadLines, playbookYaml } from "../support/playbook-yaml.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
+import { answerQuery } from "../../bot/answers/index.ts";
+import { Queues } from "../../engine/queues.ts";
 
 /**
  * Hosts that are not ready, and `hosts check` saying so with the fix: a host whose sshd has no sftp
@@ -94,6 +96,23 @@ describe("hosts check and start on hosts that are not ready", () => {
     const line = hostLines(r.text, bed.hosts[0]!.name).split("\n")[0]!;
     expect(line, r.text).toMatch(/ — ✓ local {2}✓ root /);
     expect(r.text).not.toMatch(/\bssh\b/);
+  });
+
+  // Issue 7 item 6: the bot holds no host credentials. `hosts check` reached hosts over SSH from
+  // the bot's own process; a worker runs it now, and a host no worker answered for is named.
+  it("`hosts check` is run by a worker: when none answers, each host says it did not, in time", async () => {
+    // A queue prefix no worker listens on stands for every worker being down or busy.
+    const queues = new Queues(h.engine.redisUrl, `${h.engine.prefix}noworker:`);
+    const deps = { ...h.engine, queues, options: { ...h.engine.options, liveReadTimeoutMs: 100 } };
+    try {
+      const r = await answerQuery(deps, { kind: "hosts", squad: "badpass", check: true });
+      const text = (r as { text: string }).text;
+      expect(hostLines(text, A), text).toBe(
+        [`  ${A}: not ready (1 problem) — ✗ worker`, `    ✗ worker: ${A} did not answer in 1.2s`, "      fix: start a worker (`raptor worker` or `raptor all`) that can reach this host"].join("\n"),
+      );
+    } finally {
+      await queues.close();
+    }
   });
 
   it("`hosts check bed`: a ready host, a host without SFTP (works, with a warning and its fix), a supervisord without Raptor's include (with its fix)", async () => {
