@@ -14,6 +14,9 @@ export const PROC_TYPE = IDENT;
 /** Environment names: identifiers without `-` (proc names are `<app>-<env>-v<N>-<type>-<slot>`). */
 export const ENV_NAME = /^[a-z0-9][a-z0-9_]{0,62}$/;
 
+/** Unix user and group names (procs' users, `useradd`'s portable rule): supervisord's `user=` takes nothing else. */
+export const UNIX_NAME = /^[a-z_][a-z0-9_-]*$/;
+
 /** Environment variable names (config keys, `env K=V`, env files), as POSIX shells accept them. */
 export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

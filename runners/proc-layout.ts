@@ -1,6 +1,6 @@
 import type { ErrorCode } from "../lib/error-codes.ts";
 import { dump } from "js-yaml";
-import { ENV_KEY, ENV_NAME, IDENT, PROC_TYPE } from "../lib/names.ts";
+import { ENV_KEY, ENV_NAME, IDENT, PROC_TYPE, UNIX_NAME } from "../lib/names.ts";
 import { shellJoin, shellQuote } from "./shell.ts";
 
 /**
@@ -261,7 +261,7 @@ export function renderSupervisorProgram(p: SupervisorProgramInput): string {
   const env = Object.entries(p.env ?? {});
   if (env.length > 0) lines.push(`environment=${env.map(([k, v]) => `${checkEnvKey(k)}="${envValue(k, v)}"`).join(",")}`);
   if (p.user !== undefined) {
-    if (!/^[a-z_][a-z0-9_-]*$/.test(p.user)) throw new UnsafeLayoutError(`unsafe user ${JSON.stringify(p.user)}`);
+    if (!UNIX_NAME.test(p.user)) throw new UnsafeLayoutError(`unsafe user ${JSON.stringify(p.user)}`);
     lines.push(`user=${p.user}`);
   }
   lines.push(

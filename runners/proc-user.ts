@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import type { ErrorCode } from "../lib/error-codes.ts";
 import type { Host } from "./host.ts";
+import { APP_PLACEHOLDER, DEFAULT_PROC_USER, expandProcUser } from "../lib/proc-user-name.ts";
 
 /**
  * Who an app's procs run as on a host (issue 8: a proc reads nothing of another app). A squad's
@@ -8,18 +8,9 @@ import type { Host } from "./host.ts";
  * user, so app `evil`'s procs can read neither `hello`'s env file (0600, in a 0700 dir) nor its
  * processes' `/proc/<pid>/environ` (the kernel lets only the same uid, or root, read it).
  * A fixed name (`user: app`) is the operator's choice to let the squad's apps share one identity.
- * Pure, except ensureProcUser.
+ * The rules of the names themselves (templates, lengths) are lib/proc-user-name.ts, which the
+ * playbook loader checks at load. Pure, except ensureProcUser.
  */
-
-/** The placeholder in a squad's `user:`/`group:` that becomes the app's name. */
-export const APP_PLACEHOLDER = "{app}";
-/** The squad's `user:` when it names none: one user per app, created by Raptor. */
-export const DEFAULT_PROC_USER = `raptor-${APP_PLACEHOLDER}`;
-/** useradd's limit on Debian (and the `utmp` width): longer names are refused. */
-export const MAX_USER_NAME = 32;
-/** The part of a template that is not `{app}` may take at most this much, so an app name always fits (with its hash). */
-export const MAX_TEMPLATE_FIXED = MAX_USER_NAME - 10;
-const NAME_CHARS = /^[a-z_][a-z0-9_-]*$/;
 
 /** The user (and group) an app's procs, uptests and release hook run as, and whether Raptor owns that user. */
 export interface ProcIdentity {
@@ -32,36 +23,6 @@ export interface ProcIdentity {
   managed: boolean;
   /** The GECOS field Raptor gives a user it creates for the app (`raptor proc user for app hello`). */
   comment: string;
-}
-
-/**
- * Why a squad's `user:`/`group:` value cannot be used, or undefined when it can: a Unix name, or a
- * template with one `{app}` that does not start the name and leaves room for the app's name.
- */
-export function procUserProblem(value: string): string | undefined {
-  const count = value.split(APP_PLACEHOLDER).length - 1;
-  if (count > 1) return `may contain ${APP_PLACEHOLDER} once`;
-  const fixed = value.replace(APP_PLACEHOLDER, "");
-  if (value.startsWith(APP_PLACEHOLDER)) return `must not start with ${APP_PLACEHOLDER} (app names may start with a digit, user names may not): e.g. raptor-${APP_PLACEHOLDER}`;
-  if (!NAME_CHARS.test(fixed)) return "must be a user or group name (lowercase letters, digits, _ and -), optionally with {app}";
-  if (count === 0 && value.length > MAX_USER_NAME) return `must be at most ${MAX_USER_NAME} characters`;
-  if (count === 1 && fixed.length > MAX_TEMPLATE_FIXED) return `must be at most ${MAX_TEMPLATE_FIXED} characters besides ${APP_PLACEHOLDER}`;
-  if (value === "root") return "must not be root: procs run unprivileged";
-  return undefined;
-}
-
-/**
- * `template` with `{app}` replaced by `app`. A name over 32 characters keeps the start of the
- * app's name and ends with 8 hex digits of its SHA-256, so two long app names never share a user:
- * `raptor-{app}` + `a-very-long-application-name-here` -> `raptor-a-very-long-appl-1c0b4e2f`.
- */
-export function expandProcUser(template: string, app: string): string {
-  if (!template.includes(APP_PLACEHOLDER)) return template;
-  const whole = template.replace(APP_PLACEHOLDER, app);
-  if (whole.length <= MAX_USER_NAME) return whole;
-  const room = MAX_USER_NAME - (template.length - APP_PLACEHOLDER.length);
-  const hash = createHash("sha256").update(app).digest("hex").slice(0, 8);
-  return template.replace(APP_PLACEHOLDER, `${app.slice(0, room - 9)}-${hash}`);
 }
 
 /**

@@ -11,7 +11,8 @@ import { busyPorts, scanListeners } from "../../runners/listeners.ts";
 import { renderSupervisorProgram } from "../../runners/proc-layout.ts";
 import type { Squad } from "../../playbooks/types.ts";
 import { reachedAsRoot } from "../../runners/process-runner.ts";
-import { APP_PLACEHOLDER, passwdProblem, procIdentity } from "../../runners/proc-user.ts";
+import { passwdProblem, procIdentity } from "../../runners/proc-user.ts";
+import { APP_PLACEHOLDER } from "../../lib/proc-user-name.ts";
 import type { HostHandle } from "../fleet.ts";
 import { plural } from "../../lib/plural.ts";
 

@@ -4,14 +4,12 @@ import { MAX_PORT_RANGE, MIN_PROC_PORT } from "../../lib/limits.ts";
 import type { Squad, SshSettings } from "../types.ts";
 import { nonEmptyString, ssh, stringList, strict, withHostPlaceholder, type IssueParams } from "./common.ts";
 import { hostProblem, rootProblem } from "./hosts.ts";
-import { DEFAULT_PROC_USER, procUserProblem } from "../../runners/proc-user.ts";
+import { DEFAULT_PROC_USER, procUserProblem } from "../../lib/proc-user-name.ts";
 
 export const DEFAULT_SUPERVISOR_URL = "http://{host}:9001/RPC2";
 export const DEFAULT_PORTS = { from: 5000, to: 5999 };
 export const DEFAULT_ROOT = "/apps";
-/** Who procs run as when a squad names no `user:`: `raptor-{app}`, one user per app (docs/security.md). */
-export { DEFAULT_PROC_USER };
-/** A user or group name, or a template with `{app}` (runners/proc-user.ts). */
+/** A user or group name, or a template with `{app}` (lib/proc-user-name.ts). */
 const unixName = z.string().superRefine((v, ctx) => {
   const problem = procUserProblem(v);
   if (problem) ctx.addIssue({ code: "custom", message: problem });

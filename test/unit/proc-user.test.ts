@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PROC_USER, expandProcUser, passwdProblem, procIdentity, procUserProblem } from "../../runners/proc-user.ts";
+import { DEFAULT_PROC_USER, expandProcUser, procUserProblem } from "../../lib/proc-user-name.ts";
+import { passwdProblem, procIdentity } from "../../runners/proc-user.ts";
 
 describe("proc users: one per app by default (runners/proc-user.ts)", () => {
   it.each([
