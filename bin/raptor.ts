@@ -7,6 +7,7 @@ import { parse } from "../bot/grammar.ts";
 import { followThread, replyLines, terminalPrinter } from "../bot/terminal.ts";
 import { terminalAuthorizer } from "../bot/terminal-access.ts";
 import { publishSaid } from "../bot/terminal-feed.ts";
+import { terminalText } from "../bot/notify/markup.ts";
 import { maskCommandText } from "../bot/command-log.ts";
 import { redactorFor } from "../engine/redact.ts";
 import { readSaidCommand, SayInputError, SECRET_ON_ARGV, setsSecretOnArgv } from "./say-input.ts";
@@ -22,7 +23,7 @@ const usage = `usage: raptor <command>
   worker           the deployment worker only
   beat             the maintenance schedule only
   say "<text>"     run one command as the local user, print its thread, follow it to the end
-  say -            the same, the command read from stdin: for \`config secret\` (a secret on the
+  say -            the same, the command read from stdin: for "config secret" (a secret on the
                    command line is visible to every user in ps, so say refuses it there)
                    exit 0 = success, 1 = failed or refused, 2 = not understood`;
 
@@ -103,20 +104,20 @@ async function main(argv: string[]): Promise<number> {
         said = await readSaidCommand(process.stdin);
       } catch (err) {
         if (!(err instanceof SayInputError)) throw err;
-        process.stderr.write(`${err.message}\n`);
+        process.stderr.write(`${terminalText(err.message)}\n`);
         return 2;
       }
     } else {
       said = rest.join(" ");
       // Before anything opens: nothing of the command is stored or published.
       if (setsSecretOnArgv(said, parse(said))) {
-        process.stderr.write(`${SECRET_ON_ARGV}\n`);
+        process.stderr.write(`${terminalText(SECRET_ON_ARGV)}\n`);
         return 1;
       }
     }
     // Said before the runtime opens (seconds): the answer to come may be an unreachable supervisord.
     const hint = makeRunHint({ databaseUrl: config.databaseUrl, running: makeRunIsRunning(config.dataDir), supervisorPort: process.env.RAPTOR_SUPERVISOR_PORT });
-    if (hint) process.stderr.write(`${hint}\n`);
+    if (hint) process.stderr.write(`${terminalText(hint)}\n`);
   }
   try {
     rt = await createRuntime(config, undefined, progress);

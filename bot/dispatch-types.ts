@@ -34,8 +34,11 @@ export type Reply =
   | { kind: "parse_error"; text: string }
   /** Understood, but refused (access, lock, freeze, unknown id...). */
   | { kind: "refused"; code: ErrorCode; text: string; confirm?: string }
-  /** A query answered (help, apps, status, ...). `title` is a short heading. */
-  | { kind: "answer"; title: string; text: string; overflow?: Overflow }
+  /**
+   * A query answered (help, apps, status, ...). `title` is a short heading. `verbatim`: the text is
+   * app output or already terminal text (`logs`, `show`), printed by the terminal as it is.
+   */
+  | { kind: "answer"; title: string; text: string; overflow?: Overflow; verbatim?: true }
   /** Work requested; the deployment's thread follows through engine events. */
   | { kind: "deployment"; deploymentId: string; text: string; since?: string }
   /** A decision recorded (approve, reject, cancel, lock, unlock). */

@@ -4,7 +4,7 @@ import { followDeployment } from "../engine/events.ts";
 import type { EngineEvent } from "../engine/event-types.ts";
 import { dispatch, type DispatchDeps } from "./dispatch.ts";
 import type { Actor, Reply } from "./dispatch-types.ts";
-import { toPlain } from "./notify/markup.ts";
+import { terminalText, toPlain } from "./notify/markup.ts";
 import { renderTerminal } from "./notify/terminal-lines.ts";
 import { reduceThread, type ThreadState } from "./notify/thread.ts";
 import { showControls } from "../lib/control-chars.ts";
@@ -57,18 +57,21 @@ export class ThreadBoard {
   }
 }
 
+/**
+ * A reply as the terminal prints it: Raptor's texts carry markup for Slack (code spans, emphasis:
+ * markup.ts), which the terminal shows as plain text; a verbatim answer (app output) is printed
+ * as it is. Pure.
+ */
 export function replyLines(reply: Reply): string[] {
   switch (reply.kind) {
     case "parse_error":
-      return [`✗ ${reply.text}`];
     case "refused":
-      return [`✗ ${reply.text}`];
+      return [`✗ ${terminalText(reply.text)}`];
     case "answer":
-      // Answers carry emphasis for Slack (markup.ts); the terminal shows plain text.
-      return [toPlain(reply.title), ...toPlain(reply.text).split("\n")];
+      return [terminalText(reply.title), ...(reply.verbatim ? toPlain(reply.text) : terminalText(reply.text)).split("\n")];
     case "deployment":
     case "done":
-      return [reply.text];
+      return [terminalText(reply.text)];
   }
 }
 
@@ -121,7 +124,7 @@ export async function runRepl(
         rl.prompt();
       });
   };
-  print(`Raptor terminal chat. You are ${actor.id}. Type \`help\` for commands, \`exit\` to leave.`);
+  print(terminalText(`Raptor terminal chat. You are ${actor.id}. Type \`help\` for commands, \`exit\` to leave.`));
   // The beat's news (a timed lock released, a host down) shows here as in a Slack channel.
   const news = deps.connection();
   void watchBeatReports(news, deps.engine.prefix, (l) => (print(l), rl.prompt()), followers.signal)

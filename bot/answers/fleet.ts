@@ -84,7 +84,7 @@ export async function logsAnswer(deps: EngineApiDeps, cmd: Extract<Command, { ki
   });
   // Too long for one chat message: the tail is shown (the latest lines), the whole in a file.
   const overflow = { keep: "tail" as const, more: `\`logs ${cmd.app} ${cmd.env} ${cmd.proc ?? shown[0]!.procType} 50\` shows fewer lines.`, file: `logs-${cmd.app}-${cmd.env}${cmd.proc ? `-${cmd.proc}` : ""}.txt` };
-  return { kind: "answer", title: `logs of ${cmd.app} ${cmd.env}${cmd.proc ? ` ${cmd.proc}` : ""}`, text: parts.join("\n"), overflow };
+  return { kind: "answer", title: `logs of ${cmd.app} ${cmd.env}${cmd.proc ? ` ${cmd.proc}` : ""}`, text: parts.join("\n"), overflow, verbatim: true };
 }
 
 /**

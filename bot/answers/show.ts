@@ -40,5 +40,7 @@ export async function showAnswer(deps: EngineApiDeps, id: string): Promise<Reply
     title: `${id}: ${threadVerb(state)} ${state.app} ${state.env}, ${status}`,
     text: lines.join("\n"),
     overflow: { keep: "tail", more: `The start is cut; \`bin/raptor say "show ${id}"\` prints it whole.`, file: `${id}.txt` },
+    // Already terminal text (renderTerminal), logs and all.
+    verbatim: true,
   };
 }

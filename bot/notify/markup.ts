@@ -1,5 +1,13 @@
 /**
- * The one piece of markup a reply's text may carry besides `inline code`: emphasis (headings in
+ * The markup a reply's text may carry, and how each chat adapter renders it.
+ *
+ * Code: Raptor's own texts (errors, hints, answers) write a command or a name to type between
+ * backticks, `deploy hello local`: Slack shows it as inline code, and the terminal prints it without
+ * the backticks (`terminalText`), so a terminal never shows Slack syntax. Only Raptor's texts are
+ * rendered so; app output (build logs, `logs`, a failure's output) is printed as it is, backticks
+ * and all.
+ *
+ * Emphasis (headings in
  * `status`, `hosts`, `hosts check`). It is written with private-use characters that no chat
  * adapter shows as they are, and each adapter renders it: Slack as mrkdwn `*bold*`, the terminal
  * as plain text. So no Slack syntax (`*hello local*`) ever reaches a terminal, and a `*` in a log
@@ -23,4 +31,20 @@ export function toMrkdwn(escaped: string): string {
 /** For the terminal: the text without its emphasis marks. */
 export function toPlain(text: string): string {
   return text.replace(MARKS, "");
+}
+
+/**
+ * A code span as Raptor's texts write one (and as Slack renders one): a backtick at a line's
+ * start or after a space or "(", text without backticks or line breaks, a backtick before a space,
+ * punctuation or the line's end. A backtick inside a quoted word (`"`rm`"`: what a person typed,
+ * echoed by the grammar) is not one, and stays.
+ */
+const CODE_SPAN = /(^|[\s(])`([^`\n]+)`(?=$|[\s.,;:)!?])/gm;
+
+/**
+ * For the terminal: one of Raptor's own texts as plain text: emphasis marks dropped, code spans
+ * printed without their backticks (`type \`help\`` → `type help`). Not for app output. Pure.
+ */
+export function terminalText(text: string): string {
+  return toPlain(text).replace(CODE_SPAN, "$1$2");
 }

@@ -2,11 +2,14 @@ import type { EngineEvent } from "../../engine/event-types.ts";
 import { utcTime } from "../../lib/time-text.ts";
 import { cutsRelease, formatDuration, threadVerb, omittedNote, plural, releaseChange, truncateTail } from "./format.ts";
 import type { ThreadState, ThreadStep } from "./thread.ts";
+import { terminalText } from "./markup.ts";
 import { commitCount, commitLines, configLines, rangeLabel, revertText } from "./changes-text.ts";
 
 /**
  * The same thread a Slack user sees, as terminal lines: one call per event, returning the lines
  * that event adds (the head is printed once, steps as they finish, logs indented, the summary last).
+ * Raptor's own texts (notes, progress, a failure's message) lose their Slack markup (terminalText);
+ * logs and outputs are printed as they are.
  */
 
 /**
@@ -45,7 +48,7 @@ function indent(text: string, prefix: string): string[] {
 function stepLine(step: ThreadStep): string {
   const parts = [`  ${terminalIcons[step.status]} ${step.name}`];
   if (step.durationMs !== undefined) parts.push(formatDuration(step.durationMs));
-  if (step.note) parts.push(step.status === "succeeded" ? `(${step.note})` : step.note);
+  if (step.note) parts.push(terminalText(step.status === "succeeded" ? `(${step.note})` : step.note));
   return parts.join("  ");
 }
 
@@ -69,7 +72,7 @@ function outcomeRelease(s: ThreadState): string {
 
 /** A beat report as one terminal line: `⚙ beat expire: hello local is unlocked: …`. */
 export function beatReportLine(event: Pick<Extract<EngineEvent, { type: "beat.report" }>, "job" | "text">): string {
-  return `⚙ beat ${event.job}: ${event.text}`;
+  return `⚙ beat ${event.job}: ${terminalText(event.text)}`;
 }
 
 export function renderTerminal(prev: ThreadState | undefined, next: ThreadState, event: EngineEvent): string[] {
@@ -103,7 +106,7 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
     case "step.started":
       return [`  … ${event.step}`];
     case "step.progress":
-      return [`    ${event.step}: ${event.message}`];
+      return [`    ${event.step}: ${terminalText(event.message)}`];
     case "step.log":
       return [`    ── ${event.title} ──`, ...indent(event.text, "    ")];
     case "step.finished":
@@ -134,7 +137,7 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
       // One line for the outcome (a multi-line message continues below it, so "took" is never
       // glued to a log's last line); output already printed with the step failure is not repeated.
       const [first = "", ...more] = event.message.split("\n");
-      const lines = [`✗ ${threadVerb(next)} ${target(next)} failed${event.step ? ` at ${event.step}` : ""} after ${formatDuration(event.durationMs)} (${event.code}): ${first}`];
+      const lines = [`✗ ${threadVerb(next)} ${target(next)} failed${event.step ? ` at ${event.step}` : ""} after ${formatDuration(event.durationMs)} (${event.code}): ${terminalText(first)}`];
       if (more.length > 0) lines.push(...indent(more.join("\n"), "    "));
       const earlier = prev?.errors.find((e) => e.step === event.step && e.output !== undefined && event.output?.startsWith(e.output));
       const rest = earlier ? event.output!.slice(earlier.output!.length).replace(/^\n+/, "") : event.output;

@@ -93,9 +93,10 @@ describe("failures end to end on three ssh hosts", () => {
     if (r.final?.type !== "deployment.failed") return;
     expect(r.final.code).toBe("ref_not_found");
     expect(r.final.step).toBe("resolve");
-    expect(r.text).toContain("No branch, tag or commit `no-such-branch`");
-    expect(r.text).toContain("Branches: `main`");
-    expect(r.text).toContain("Tags: `v1.0`");
+    // The thread as the terminal prints it: the refs named without Slack's code backticks.
+    expect(r.text).toContain("No branch, tag or commit no-such-branch");
+    expect(r.text).toContain("Branches: main");
+    expect(r.text).toContain("Tags: v1.0");
     expect((await live()).map((p) => p.id).sort()).toEqual(before.map((p) => p.id).sort());
     await expectSupervisorMatchesDb();
   }, 30_000);

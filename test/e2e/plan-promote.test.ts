@@ -4,6 +4,7 @@
  * `promote_from` rule, the commit range and config diff in a deployment's thread, and the history
  * answers (`releases`, `deploys`, `who deployed`).
  */
+import { terminalText } from "../../bot/notify/markup.ts";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Actor, Authorizer } from "../../bot/dispatch-types.ts";
@@ -130,7 +131,8 @@ describe("plan, promote, diffs and history", () => {
       `hello ${env} takes only commits that served in stage (playbook \`promote_from: stage\`), and ${c3.slice(0, 7)} has not. No stage release has it: \`deploy hello stage ${c3.slice(0, 7)}\` first. stage serves ${stageServes} now: \`promote hello stage ${env}\` ships that build.`;
     const run = await h.follow(id, (asked.reply as { since?: string }).since);
     expect(run.final?.type, run.text).toBe("deployment.failed");
-    expect(run.text).toContain(unpromoted("gatedprod", `v2 (${c2.slice(0, 7)})`));
+    // The thread as the terminal prints it (its code spans without backticks).
+    expect(run.text).toContain(terminalText(unpromoted("gatedprod", `v2 (${c2.slice(0, 7)})`)));
     // c3 asked for now: refused at once; nobody is asked to approve it, nothing is queued. (By
     // its sha: a read of `main` within 1 s of the last one shares its answer, engine/queues.ts.)
     const refused = await h.say(`deploy hello gatedprod ${c3}`, { follow: false });

@@ -146,7 +146,7 @@ describe("the terminal chat and raptor say (real Postgres and Redis)", () => {
     const refused = await runRaptor(["say", `config secret hello prod API_TOKEN=${secret}`], h.env, { stdin: "", timeoutMs: 180_000 });
     expect(refused.code, refused.out + refused.err).toBe(1);
     expect(refused.err).toContain("refused: this command sets a secret, and on raptor's command line it is visible to every user of this machine (ps, /proc)");
-    expect(refused.err).toContain("type it in the `make run` terminal chat, or give it to `raptor say -` on stdin");
+    expect(refused.err).toContain("type it in the make run terminal chat, or give it to raptor say - on stdin");
     expect(await allKnownSecrets(h.engine.db)).not.toContain(secret);
     expect((await allConfigVars(h.engine.db)).map((r) => r.value)).not.toContain(secret);
     // The stdin form runs it (the harness's worker takes the change; it fails at release, nothing being deployed there yet).

@@ -7,6 +7,12 @@ import { fallbackText, headBlocks } from "../../bot/notify/blocks.ts";
 import { renderTerminal } from "../../bot/notify/terminal-lines.ts";
 import { reduceThread } from "../../bot/notify/thread.ts";
 import type { EngineEvent, EngineEventBody } from "../../engine/event-types.ts";
+import { answerBlocks } from "../../bot/notify/blocks.ts";
+import { terminalText } from "../../bot/notify/markup.ts";
+import { replyLines } from "../../bot/terminal.ts";
+import { helpText } from "../../bot/help.ts";
+import { lockHeldText } from "../../engine/lock-held.ts";
+import { explain } from "../../engine/errors.ts";
 
 /** The last new-user trial (README followed literally, `make run` and `bin/raptor say` side by side): its minor findings. */
 
@@ -55,3 +61,74 @@ describe("a thread is titled by what was asked: a promote is a Promote, not a De
   });
 });
 
+describe("code spans: Slack shows them as code, the terminal without backticks", () => {
+  const names = { apps: ["hello"], envs: { hello: ["local", "production"] } };
+  // Parse errors from every part of the grammar (about half of the ~47 texts with a command in backticks).
+  const typed = [
+    "status",
+    "deploy",
+    "deploy to",
+    "deploy hello to",
+    "deploy @v1 to local",
+    "dploy hello local",
+    "hello",
+    "config set hello local",
+    "config set hello local GREETING",
+    "config unset hello local",
+    "config set",
+    "scale hello local",
+    "scale hello local web",
+    "rollback hello local vX",
+    "logs hello local web lots",
+    "lock hello local 0m",
+    "approve",
+    "approve D-K3J9X2AB",
+    "approve d-",
+    "help nothing",
+    "plan status hello",
+    "promote hello",
+    "promote hello local local",
+    "deploys hello local since",
+    "status hello local extra",
+    "Hello",
+  ];
+  it.each(typed)("%s", (text) => {
+    const parsed = parse(text, names);
+    expect(parsed.ok).toBe(false);
+    const error = parsed.ok ? "" : parsed.error;
+    const lines = replyLines({ kind: "parse_error", text: error });
+    expect(lines.join("\n")).not.toContain("`");
+    // Slack: the same text, its code spans kept for mrkdwn to render.
+    const slack = answerBlocks({ kind: "parse_error", text: error })[0]!;
+    expect(slack.type === "section" ? slack.text.text : "").toContain(error.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;"));
+  });
+
+  it.each<[string, string, string]>([
+    ["a refusal", lockHeldText("hello", "local", { heldBy: "ann", reason: "racks", expiresAt: null }, "bob", "other"), "hello local is locked by ann (racks). Ask them, or type unlock hello local when the reason is gone."],
+    ["an engine error explained", explain("not_found", "hello local has no release v9. `releases hello local` lists them."), "releases hello local lists them"],
+    ["help", helpText("deploy"), "deploy <app> [to] <env> [<ref>] — "],
+    ["two spans, punctuation after", "e.g. `deploy hello local`, or `deploy! hello local`.", "e.g. deploy hello local, or deploy! hello local."],
+    ["in brackets, at the start", "`true` exited 1 (see `hosts check`)", "true exited 1 (see hosts check)"],
+  ])("%s", (_, text, shown) => {
+    const out = replyLines({ kind: "refused", code: "invalid", text }).join("\n");
+    expect(out).toContain(shown);
+    expect(out).not.toMatch(/(^|[\s(])`[^`\n]+`/m);
+  });
+
+  it("answers lose them, app output keeps its backticks (logs, a replayed thread), a quoted word as typed keeps them", () => {
+    expect(replyLines({ kind: "answer", title: "queue", text: "No deployment queued or running.\nmaintenance next: hosts in 20s (`beat` shows what each did)" })[2]).toBe("maintenance next: hosts in 20s (beat shows what each did)");
+    const log = "── hello-local-v1-web-7000 on 127.0.0.1\nrun `npm start` to begin";
+    expect(replyLines({ kind: "answer", title: "logs of hello local", text: log, verbatim: true }).slice(1)).toEqual(log.split("\n"));
+    expect(terminalText('unknown command "`rm`". Type `help` for the list.')).toBe('unknown command "`rm`". Type help for the list.');
+  });
+
+  it("a thread: Raptor's message without backticks, the app's output as it was", () => {
+    const at = "2026-11-30T12:00:00.000Z";
+    const q = { type: "deployment.queued", kind: "deploy", app: "hello", env: "local", requestedBy: "ann", origin: "terminal", summary: "deploy hello local", steps: ["build"], behind: [], id: "1-1", deploymentId: "d-7", at } as EngineEvent;
+    const f = { type: "deployment.failed", step: "build", code: "build_failed", message: "`bin/compile` exited 1 after 30 ms:\nnpm ERR! run `npm audit`", output: "npm ERR! run `npm audit`", durationMs: 40, id: "1-2", deploymentId: "d-7", at } as unknown as EngineEvent;
+    const s1 = reduceThread(undefined, q);
+    const lines = renderTerminal(s1, reduceThread(s1, f), f);
+    expect(lines[0]).toBe("✗ Deploy hello local failed at build after 40ms (build_failed): bin/compile exited 1 after 30 ms:");
+    expect(lines.join("\n")).toContain("npm ERR! run `npm audit`");
+  });
+});
