@@ -1,4 +1,5 @@
 import { BalancerError, type Node } from "./balancer.ts";
+import { POOL_NAME, POOL_NAME_RULE } from "../lib/names.ts";
 
 const NODE = /^([A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?):(\d{1,5})$/;
 
@@ -30,9 +31,9 @@ export function splitNode(node: Node): [string, number] {
 }
 
 /**
- * Pool names become identifiers in the balancer's config. The playbook allows letters, digits,
- * ".", "-", "_"; a backend whose language is stricter (VCL) passes its own pattern.
+ * Pool names become identifiers in the balancer's config. The playbook allows POOL_NAME
+ * (lib/names.ts); a backend whose language is stricter (VCL) passes its own pattern.
  */
-export function checkPool(balancer: string, pool: string, pattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, rule = 'letters, digits, ".", "-" and "_"'): void {
+export function checkPool(balancer: string, pool: string, pattern = POOL_NAME, rule = POOL_NAME_RULE): void {
   if (!pattern.test(pool)) throw new BalancerError(balancer, `"${pool}" is not a pool name this backend accepts (${rule})`);
 }

@@ -8,6 +8,7 @@ import { sourceRepo } from "./builds/working-copy.ts";
 import type { CommitRange } from "./changes/types.ts";
 import { appsOn, checkHost, type HostReport, type SquadReport } from "./host-checks/run.ts";
 import type { Squad } from "../playbooks/types.ts";
+import { COMMIT_SHA } from "../lib/names.ts";
 
 /** A `commits` read: the ref resolved to a full sha, and the range from the serving commit to it. */
 export interface CommitsRead {
@@ -35,7 +36,7 @@ export async function readHost(deps: EngineDeps, data: JobData<"reads">): Promis
     // about the directory as it is now (the commit its deploy would ship), so its edits since the
     // last deploy are snapshotted first; the deploy then finds that snapshot and keeps it.
     // A commit sha (a rollback's, a release's) is looked up as it is.
-    const now = app.working_copy && !/^[0-9a-f]{40}$/.test(data.to);
+    const now = app.working_copy && !COMMIT_SHA.test(data.to);
     const repo = now ? (await snapshotWorkingCopy(app, deps.dataDir)).repo : sourceRepo(app, deps.dataDir);
     const { commit } = await resolveRef(repo, now ? SNAPSHOT_BRANCH : data.to, { dataDir: deps.dataDir });
     return { commit, range: await commitRange(repo, data.from, commit, { dataDir: deps.dataDir }) };

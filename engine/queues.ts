@@ -4,6 +4,7 @@ import { Redis } from "ioredis";
 import { z } from "zod";
 import { beatJobNames } from "../playbooks/schema/beat.ts";
 import { isErrorCode } from "../lib/error-codes.ts";
+import { COMMIT_SHA } from "../lib/names.ts";
 import { canRetry, EngineError, toEngineError } from "./errors.ts";
 import { Coalescer } from "../lib/coalesce.ts";
 import { errorFields, silentLogger, type Logger } from "../lib/logger.ts";
@@ -29,7 +30,7 @@ export const jobCatalog = {
     } satisfies JobsOptions,
   },
   builds: {
-    schema: z.object({ deploymentId, app: z.string(), repo: z.string(), commit: z.string().regex(/^[0-9a-f]{40,64}$/), buildpack: z.string().optional() }),
+    schema: z.object({ deploymentId, app: z.string(), repo: z.string(), commit: z.string().regex(COMMIT_SHA), buildpack: z.string().optional() }),
     options: {
       attempts: 1,
       removeOnComplete: { age: 3600, count: 200 },
@@ -71,7 +72,7 @@ export const jobCatalog = {
       // `hosts check` of one host (engine/host-checks/): SSH, root, upload, supervisord, ports, user.
       z.object({ kind: z.literal("check"), squad: z.string(), host: z.string() }),
       // The commits between what serves and what would serve (`plan`), from the worker's git mirror.
-      z.object({ kind: z.literal("commits"), app: z.string(), from: z.string().regex(/^[0-9a-f]{40,64}$/).optional(), to: z.string().min(1).max(200) }),
+      z.object({ kind: z.literal("commits"), app: z.string(), from: z.string().regex(COMMIT_SHA).optional(), to: z.string().min(1).max(200) }),
     ]),
     options: {
       // The person asked now: a read that failed is answered as such, not retried.

@@ -14,6 +14,17 @@ export const PROC_TYPE = IDENT;
 /** Environment names: identifiers without `-` (proc names are `<app>-<env>-v<N>-<type>-<slot>`). */
 export const ENV_NAME = /^[a-z0-9][a-z0-9_]{0,62}$/;
 
+/** A full commit id: SHA-1 (40 hex digits) or, in a SHA-256 repository, 64. Short shas are refs to resolve. */
+export const COMMIT_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * Balancer pool names (an environment's `pool:`): they become identifiers in the balancer's config.
+ * A backend whose config language is stricter (VCL) checks its own pattern on top.
+ */
+export const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** What POOL_NAME allows, for messages. */
+export const POOL_NAME_RULE = 'letters, digits, ".", "-" and "_"';
+
 /** Unix user and group names (procs' users, `useradd`'s portable rule): supervisord's `user=` takes nothing else. */
 export const UNIX_NAME = /^[a-z_][a-z0-9_-]*$/;
 

@@ -12,6 +12,7 @@ import { readInTree } from "./tree-read.ts";
 import type { BuildStore } from "./store.ts";
 import { DirectoryBuildStore } from "./store-dir.ts";
 import { parseProcfile } from "./procfile.ts";
+import { COMMIT_SHA } from "../../lib/names.ts";
 import { claimBuild, failBuild, findBuild, getBuild, reclaimMissingBuild, STALE_BUILD_MS, succeedBuild, takeOverBuild } from "../../db/queries/builds.ts";
 import type { BuildRow } from "../../db/schema/index.ts";
 
@@ -49,7 +50,6 @@ export interface BuildOrReuseResult {
   reused: boolean;
 }
 
-const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 const TAIL = 40;
 
 /**
@@ -58,7 +58,7 @@ const TAIL = 40;
  * built again on request; a `running` row older than 30 minutes is taken over.
  */
 export async function buildOrReuse(opts: BuildOrReuseOptions): Promise<BuildOrReuseResult> {
-  if (!FULL_SHA.test(opts.commit)) throw new BuildError("invalid", `buildOrReuse needs a full commit sha, got \`${opts.commit.slice(0, 60)}\``);
+  if (!COMMIT_SHA.test(opts.commit)) throw new BuildError("invalid", `buildOrReuse needs a full commit sha, got \`${opts.commit.slice(0, 60)}\``);
   const key = { app: opts.app, commit: opts.commit, buildpack: opts.buildpack || "auto" };
   resolveBuildpacks(opts.buildpack); // refuse an unknown buildpack before claiming a row
   const deadline = Date.now() + (opts.waitTimeoutMs ?? STALE_BUILD_MS + 5 * 60_000);

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { didYouMean } from "../../lib/suggest.ts";
-import { REF_RULE, refProblem } from "../../lib/names.ts";
+import { COMMIT_SHA, REF_RULE, refProblem } from "../../lib/names.ts";
 import { BuildError } from "./build-error.ts";
 import { describeFailure, gitEnv, killTree, run, runOk } from "./exec.ts";
 import { MAX_LISTED_COMMITS, type CommitLine, type CommitRange } from "../changes/types.ts";
@@ -26,7 +26,6 @@ export interface ResolvedRef {
   shortSha: string;
 }
 
-const FULL_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** Refuses a ref git would refuse (the one rule in lib/names.ts, shared with the chat grammar). */
 export function validateRef(ref: string): void {
@@ -186,11 +185,11 @@ export async function resolveRef(repo: string, ref: string, opts: GitOptions): P
   const mirror = mirrorPath(repo, opts);
   return withMirrorLock(mirror, async () => {
     // A full sha already here needs no fetch: commits are immutable.
-    if (!(FULL_SHA.test(ref) && (await hasCommit(mirror, ref)))) await refreshMirror(repo, mirror);
+    if (!(COMMIT_SHA.test(ref) && (await hasCommit(mirror, ref)))) await refreshMirror(repo, mirror);
     const argv = git(mirror, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
     const r = await run(argv, { env: gitEnv() });
     const commit = r.stdout.trim();
-    if (r.code !== 0 || !FULL_SHA.test(commit)) {
+    if (r.code !== 0 || !COMMIT_SHA.test(commit)) {
       if (r.code === 1 || r.code === 128) throw refNotFound(repo, ref, await listRefs(mirror));
       throw new BuildError("internal", describeFailure(argv, r), { retryable: true });
     }
@@ -203,7 +202,7 @@ export async function resolveRef(repo: string, ref: string, opts: GitOptions): P
  * which is created: `git archive` piped into `tar -x`. Fetches first if the mirror lacks it.
  */
 export async function exportCommit(repo: string, commit: string, dest: string, opts: GitOptions): Promise<void> {
-  if (!FULL_SHA.test(commit)) throw new BuildError("invalid", `exportCommit needs a full commit sha, got \`${commit.slice(0, 60)}\``);
+  if (!COMMIT_SHA.test(commit)) throw new BuildError("invalid", `exportCommit needs a full commit sha, got \`${commit.slice(0, 60)}\``);
   const mirror = mirrorPath(repo, opts);
   await mkdir(dest, { recursive: true });
   await withMirrorLock(mirror, async () => {
@@ -263,7 +262,7 @@ const LOG_FORMAT = "--format=%H%x1f%s%x1f%an%x1e";
  * Throws BuildError `ref_not_found` when a commit is not in the repo.
  */
 export async function commitRange(repo: string, from: string | undefined, to: string, opts: GitOptions): Promise<CommitRange> {
-  for (const c of [from, to]) if (c !== undefined && !FULL_SHA.test(c)) throw new BuildError("invalid", `commitRange needs full commit shas, got \`${c.slice(0, 60)}\``);
+  for (const c of [from, to]) if (c !== undefined && !COMMIT_SHA.test(c)) throw new BuildError("invalid", `commitRange needs full commit shas, got \`${c.slice(0, 60)}\``);
   const mirror = mirrorPath(repo, opts);
   return withMirrorLock(mirror, async () => {
     const wanted = [from, to].filter((c): c is string => c !== undefined);

@@ -1,6 +1,6 @@
 /** `apps.<app>.environments.<env>:` — where and how an app runs: squad, sizes, config, routing, policy. */
 import { z } from "zod";
-import { refProblem } from "../../lib/names.ts";
+import { POOL_NAME, POOL_NAME_RULE, refProblem } from "../../lib/names.ts";
 import type { Access, Environment } from "../types.ts";
 import { parseFreezeWindow } from "../freeze.ts";
 import { MAX_APPROVAL_TIMEOUT_MS, MAX_DRAIN_MS, MAX_PROCS_PER_TYPE, MAX_UPTEST_TIMEOUT_MS } from "../../lib/limits.ts";
@@ -111,7 +111,7 @@ export const environmentSchema = strict({
   balancer: identifier.optional(),
   pool: z
     .string({ error: "must be a pool name" })
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, { error: 'must be a pool name (letters, digits, ".", "-" and "_")' })
+    .regex(POOL_NAME, { error: `must be a pool name (${POOL_NAME_RULE})` })
     .optional(),
   listen: listenList.optional(),
   healthcheck: nonEmptyString("must be a URL path like /up")
