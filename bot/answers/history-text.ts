@@ -1,6 +1,7 @@
 import { utcTimeFrom } from "../../lib/time-text.ts";
 import { cutsRelease } from "../notify/format.ts";
 import { plural } from "../../lib/plural.ts";
+import type { ErrorCode } from "../../lib/error-codes.ts";
 
 /** An actor as the answer names it: answers are plain text (answerBlocks escapes them), so no mention markup. */
 const who = (actor: string | null | undefined): string => actor || "someone";
@@ -22,7 +23,7 @@ export interface ReleaseHistoryEntry {
   /** Config keys that differ from the release before (absent for the first release). */
   configKeys?: string[];
   /** The last deployment that shipped it: its id, status and error code. */
-  outcome?: { deploymentId: string; status: string; errorCode?: string | null };
+  outcome?: { deploymentId: string; status: string; errorCode?: ErrorCode | null };
   served: boolean;
   current: boolean;
 }
@@ -85,7 +86,7 @@ export interface DeployRequestEntry {
   outcome: string;
   /** Why it was refused (recorded reason or error code). */
   refusal?: string;
-  deployment?: { id: string; status: string; errorCode?: string | null; release?: number };
+  deployment?: { id: string; status: string; errorCode?: ErrorCode | null; release?: number };
   approvedBy?: string | null;
 }
 

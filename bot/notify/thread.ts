@@ -33,7 +33,7 @@ export interface ThreadApproval {
 export interface ThreadError {
   step?: StepName;
   /** Engine error code (deployment.failed only). */
-  code?: string;
+  code?: ErrorCode;
   message: string;
   /** Tail of the failing command's output, already masked by the engine. */
   output?: string;

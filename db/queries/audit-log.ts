@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, inArray } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { approvals, auditLog, deployments } from "../schema/index.ts";
+import type { ErrorCode } from "../../lib/error-codes.ts";
 
 /** What one audit entry records: who did what, on what, and how it ended; `at` is the database's now. */
 export type AuditEntry = Omit<typeof auditLog.$inferInsert, "id" | "at">;
@@ -18,7 +19,7 @@ export const DEPLOYMENT_ACTIONS = ["deploy", "rollback", "scale", "restart", "co
 /** An audit row of a deployment request, with how its deployment ended (when there is one). */
 export interface DeployHistoryRow {
   audit: AuditRow;
-  deployment?: { id: string; kind: string; status: string; errorCode: string | null; finishedAt: Date | null; toReleaseId: string | null };
+  deployment?: { id: string; kind: string; status: string; errorCode: ErrorCode | null; finishedAt: Date | null; toReleaseId: string | null };
   approvedBy?: string | null;
 }
 

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, isNotNull, lt, ne, or } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { approvals, deploymentSteps, deployments, type DeploymentRow } from "../schema/index.ts";
+import { finalDeploymentStatuses, openDeploymentStatuses } from "../schema/enums.ts";
 import { lockLine } from "./locks.ts";
 import { currentRelease } from "./releases.ts";
 
@@ -13,7 +14,7 @@ export async function deploymentById(db: Db, id: string): Promise<DeploymentRow 
 /** Deployments not ended yet (running, queued, or waiting for approval), in request order. */
 export async function openDeployments(
   db: Db,
-  statuses: readonly DeploymentRow["status"][] = ["running", "queued", "awaiting_approval"],
+  statuses: readonly DeploymentRow["status"][] = openDeploymentStatuses,
 ): Promise<DeploymentRow[]> {
   return db.select().from(deployments).where(inArray(deployments.status, [...statuses])).orderBy(asc(deployments.seq));
 }
@@ -154,6 +155,6 @@ export async function deploymentsEndedBetween(db: Db, from: Date, to: Date): Pro
   return db
     .select()
     .from(deployments)
-    .where(and(inArray(deployments.status, ["succeeded", "failed", "cancelled", "rejected"]), gte(deployments.finishedAt, from), lt(deployments.finishedAt, to)))
+    .where(and(inArray(deployments.status, [...finalDeploymentStatuses]), gte(deployments.finishedAt, from), lt(deployments.finishedAt, to)))
     .orderBy(asc(deployments.finishedAt));
 }

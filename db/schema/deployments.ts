@@ -3,6 +3,7 @@ import { builds } from "./builds.ts";
 import { deploymentKindEnum, deploymentStatusEnum } from "./enums.ts";
 import { releases } from "./releases.ts";
 import { sealedJson } from "./sealed.ts";
+import type { ErrorCode } from "../../lib/error-codes.ts";
 
 /** Parameters of a deployment, by kind. */
 export interface DeploymentParams {
@@ -50,7 +51,8 @@ export const deployments = pgTable(
     fromReleaseId: uuid("from_release_id").references(() => releases.id),
     toReleaseId: uuid("to_release_id").references(() => releases.id),
     cancelRequested: boolean("cancel_requested").notNull().default(false),
-    errorCode: text("error_code"),
+    /** The code of the error that failed it (lib/error-codes.ts), for the digest and history. */
+    errorCode: text("error_code").$type<ErrorCode>(),
     error: text("error"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp("started_at", { withTimezone: true }),

@@ -14,6 +14,8 @@ export const deploymentStatuses = [
 ] as const;
 /** The statuses a deployment never leaves: its line moves on, its thread is finished. */
 export const finalDeploymentStatuses = ["succeeded", "failed", "cancelled", "rejected"] as const satisfies readonly (typeof deploymentStatuses)[number][];
+/** The statuses of a deployment not ended yet: every status but the final ones. */
+export const openDeploymentStatuses = deploymentStatuses.filter((s): s is Exclude<(typeof deploymentStatuses)[number], (typeof finalDeploymentStatuses)[number]> => !(finalDeploymentStatuses as readonly string[]).includes(s));
 export const stepStatuses = ["pending", "running", "succeeded", "failed", "skipped"] as const;
 export const buildStatuses = ["running", "succeeded", "failed"] as const;
 export const procStatuses = ["starting", "running", "routed", "draining", "stopped", "failed"] as const;

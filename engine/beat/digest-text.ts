@@ -3,6 +3,8 @@
  * digest.ts reads the day and posts.
  */
 import { parseProcName } from "../../runners/proc-layout.ts";
+import { finalDeploymentStatuses, type FinalDeploymentStatus } from "../../db/schema/enums.ts";
+import type { ErrorCode } from "../../lib/error-codes.ts";
 
 /** A deployment that ended within the day. */
 export interface DayDeployment {
@@ -10,8 +12,8 @@ export interface DayDeployment {
   kind: string;
   app: string;
   env: string;
-  status: "succeeded" | "failed" | "cancelled" | "rejected";
-  errorCode: string | null;
+  status: FinalDeploymentStatus;
+  errorCode: ErrorCode | null;
 }
 
 /** A beat run within the day that did something (outcome `done`), with its record. */
@@ -27,7 +29,7 @@ export interface EnvDay {
   /** Deployments other than repairs, by how they ended. */
   deployments: Record<DayDeployment["status"], number>;
   /** Failed deployments (repairs too): id, kind and error code. */
-  failures: { id: string; kind: string; code: string }[];
+  failures: { id: string; kind: string; code: ErrorCode }[];
   repairs: number;
   /** What the beat found off, by kind (DRIFT_LABELS): reconcile's findings and orphan programs removed. */
   drift: Record<string, number>;
@@ -51,7 +53,7 @@ export interface Day {
   hosts: string[];
 }
 
-const zero = (): Record<DayDeployment["status"], number> => ({ succeeded: 0, failed: 0, cancelled: 0, rejected: 0 });
+const zero = () => Object.fromEntries(finalDeploymentStatuses.map((s) => [s, 0])) as Record<FinalDeploymentStatus, number>;
 
 /** Folds a day of deployments and beat runs into per-environment lines, sorted by app and env. */
 export function summarizeDay(deployments: readonly DayDeployment[], runs: readonly DayRun[]): Day {
@@ -99,7 +101,7 @@ export const DIGEST_LIST_MAX = 5;
 /** One environment's lines: counts, then the failures and the drift. */
 export function envLines(e: EnvDay): string[] {
   const total = Object.values(e.deployments).reduce((a, b) => a + b, 0);
-  const how = (["succeeded", "failed", "cancelled", "rejected"] as const).filter((s) => e.deployments[s] > 0).map((s) => `${e.deployments[s]} ${s}`);
+  const how = finalDeploymentStatuses.filter((s) => e.deployments[s] > 0).map((s) => `${e.deployments[s]} ${s}`);
   const drift = Object.entries(e.drift);
   const driftTotal = drift.reduce((n, [, c]) => n + c, 0);
   const parts = [`${plural(total, "deployment")}${how.length ? ` (${how.join(", ")})` : ""}`, plural(e.repairs, "repair"), `drift: ${driftTotal}`];
