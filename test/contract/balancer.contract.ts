@@ -1,6 +1,7 @@
 /**
- * The contract every Balancer backend passes (memory now; nginx, HAProxy, Varnish, Stingray as
- * they land). Call inside a `describe`: `balancerContract(async () => subject)`. Each test uses
+ * The contract every Balancer backend passes (issue 7 item 10): memory, nginx, HAProxy, Varnish
+ * and Stingray each run it from test/contract/<backend>-balancer.test.ts; a new backend adds its
+ * own such file. Call inside a `describe`: `balancerContract(async () => subject)`. Each test uses
  * pools of its own, so one subject serves the whole suite. Pool changes go through the engine's
  * pool lock (engine/locks.ts), as every caller in the engine does.
  */
