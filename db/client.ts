@@ -5,6 +5,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { HandoverSocket } from "./embedded/handover-socket.ts";
 import { serveOrJoin } from "./embedded/owner.ts";
 import * as schema from "./schema/index.ts";
+import type { Logger } from "../lib/logger.ts";
 
 export type Schema = typeof schema;
 /** One handle whichever database is underneath (a Postgres server, or the embedded PGlite served over a socket). */
@@ -18,8 +19,6 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
-/** Where the embedded database's owner reports taking over or failing to. */
-export type EmbeddedLog = Parameters<typeof serveOrJoin>[1];
 
 /** pg_advisory_lock key that serializes Raptor's migrations across processes (any constant; "raptor" in ASCII). */
 export const MIGRATION_LOCK_KEY = 0x72617074_6f72;
@@ -34,7 +33,7 @@ const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), "migratio
  * process either becomes its owner or connects to the one that is. Either way the queries go
  * through postgres.js, so every process sees the same rows.
  */
-export async function openDb(opts: { url?: string; dataDir?: string; migrate?: boolean; logger?: EmbeddedLog } = {}): Promise<DbHandle> {
+export async function openDb(opts: { url?: string; dataDir?: string; migrate?: boolean; logger?: Pick<Logger, "info" | "warn"> } = {}): Promise<DbHandle> {
   const migrate = opts.migrate ?? true;
   const { default: postgres } = await import("postgres");
   if (opts.url) {

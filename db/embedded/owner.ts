@@ -21,7 +21,8 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { dirname, join } from "node:path";
-import { PgliteWireServer, type WireServerLog } from "./wire-server.ts";
+import { PgliteWireServer } from "./wire-server.ts";
+import type { Logger } from "../../lib/logger.ts";
 
 /** Where the owner of `dir` serves it: `<dir>.sock`, a socket file beside the directory (in RAPTOR_DATA). */
 export function socketPathFor(dir: string): string {
@@ -55,7 +56,7 @@ export interface EmbeddedServer {
  * Becomes the owner of `dir` (opens PGlite there and serves it), or finds the process that is,
  * and watches it to take over when it leaves. Resolves once the socket answers.
  */
-export async function serveOrJoin(dir: string, log?: WireServerLog & { info(obj: unknown, msg?: string): void }): Promise<EmbeddedServer> {
+export async function serveOrJoin(dir: string, log?: Pick<Logger, "info" | "warn">): Promise<EmbeddedServer> {
   mkdirSync(dir, { recursive: true });
   const path = socketPathFor(dir);
   const lockPath = lockPathFor(dir);

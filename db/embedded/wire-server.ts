@@ -28,6 +28,7 @@ import {
   startupParameters,
   syncMessage,
 } from "./protocol.ts";
+import type { Logger } from "../../lib/logger.ts";
 
 export { MessageSplitter, ReadyScanner } from "./protocol.ts";
 
@@ -35,10 +36,6 @@ const TERMINATE = 0x58; // 'X'
 
 /** How long a client may hold the session without sending anything before it is dropped (ms). */
 export const DEFAULT_IDLE_IN_TRANSACTION_MS = 30_000;
-
-export interface WireServerLog {
-  warn(obj: unknown, msg?: string): void;
-}
 
 export interface WireServerOptions {
   /**
@@ -74,7 +71,7 @@ export class PgliteWireServer {
   private readonly idleInTransactionMs: number;
 
   constructor(
-    private readonly log?: WireServerLog,
+    private readonly log?: Pick<Logger, "warn">,
     opts: WireServerOptions = {},
   ) {
     this.idleInTransactionMs = opts.idleInTransactionMs ?? DEFAULT_IDLE_IN_TRANSACTION_MS;
