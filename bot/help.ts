@@ -240,7 +240,7 @@ export const COMMAND_HELP: readonly Entry[] = [
     topic: "hosts",
     usage: "hosts [<squad>] / hosts check [<squad>]",
     example: "hosts check local",
-    summary: "the hosts and their load (with ports other programs hold); `check` tests whether they are ready",
+    summary: "the hosts: procs, state, when each last answered, its last error and the ports other programs hold; `check` tests whether they are ready",
     detail: [
       "`hosts check` tries, on each host: SSH and its host key, a writable root, a file upload, supervisord's XML-RPC and credentials, that supervisord includes Raptor's program files, and free ports in the range.",
       "Each problem comes with its fix in one line.",

@@ -1,4 +1,4 @@
-import { utcTime, utcTimeEnd } from "../../lib/time-text.ts";
+import { utcTimeEnd } from "../../lib/time-text.ts";
 import { allHosts } from "../../db/queries/hosts.ts";
 import { environmentLock } from "../../db/queries/locks.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
@@ -12,7 +12,7 @@ import type { Environment } from "../../playbooks/types.ts";
 import { notFound } from "./catalog.ts";
 import { strong } from "../notify/markup.ts";
 import { routingView, type RoutedProc, type RoutingView } from "./routing.ts";
-import { plural } from "../../lib/plural.ts";
+import { hostLine } from "./hosts-text.ts";
 
 /** What the environment's balancer routes, read live (a balancer that does not answer is reported, not fatal). */
 async function routingOf(deps: EngineApiDeps, environment: Environment, live: RoutedProc[]): Promise<RoutingView | undefined> {
@@ -103,27 +103,15 @@ export async function hostsAnswer(deps: EngineApiDeps, squadName?: string): Prom
   const squads = Object.values(deps.playbook.squads).filter((s) => !squadName || s.name === squadName);
   if (squads.length === 0) return { kind: "refused", code: "not_found", text: `there is no squad ${squadName}. Squads: ${Object.keys(deps.playbook.squads).join(", ")}.` };
   const rows = new Map((await allHosts(deps.db)).map((h) => [h.name, h]));
+  const now = deps.now?.() ?? new Date();
   const lines: string[] = [];
   for (const s of squads) {
     lines.push(`${strong(s.name)} (${s.transport}, ports ${s.ports.from}-${s.ports.to})`);
     const live = await liveProcsOnHosts(deps.db, s.hosts);
-    for (const h of s.hosts) {
-      const n = live.filter((p) => p.host === h).length;
-      const row = rows.get(h);
-      // Ports another program held when Raptor last looked (placement skips them).
-      const busy = (row?.busyPorts ?? []).filter((p) => p >= s.ports.from && p <= s.ports.to);
-      const held = busy.length ? `; busy ports (held by other programs, skipped): ${busy.join(", ")}${row?.portsCheckedAt ? ` as of ${utcTime(row.portsCheckedAt)}` : ""}` : "";
-      // What the beat's hosts job last found: state, when it last answered, and why it did not.
-      const state = row && row.state !== "unknown" ? ` — ${row.state}${row.stateSince ? ` since ${stamp(row.stateSince)}` : ""}` : " — not checked yet";
-      const seen = row?.lastSeenAt && row.state !== "up" ? `, last seen ${stamp(row.lastSeenAt)}` : "";
-      const error = row?.lastError && row.state === "down" ? `: ${row.lastError}` : "";
-      lines.push(`  ${h}: ${plural(n, "proc")}${row?.active === false ? " (inactive)" : ""}${held}${state}${seen}${error}`);
-    }
+    for (const h of s.hosts) lines.push(hostLine(h, live.filter((p) => p.host === h).length, rows.get(h), s.ports, now));
   }
   return { kind: "answer", title: "hosts", text: lines.join("\n"), ...(squadName ? {} : { overflow: { keep: "head" as const, more: "`hosts <squad>` shows one squad." } }) };
 }
-
-const stamp = utcTime;
 
 function groupBy<T>(list: T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();

@@ -281,6 +281,9 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans, prune, digest"
     expect(row?.lastError).toMatch(/ssh: .*; supervisord: /);
     const hostsAnswer = await h.say("hosts");
     expect(hostsAnswer.text).toMatch(new RegExp(`${down.replace(/\./g, "\\.")}: .*down`));
+    // As the README says: state, last seen and last error of the down host; an up host's last seen and ports too.
+    expect(hostsAnswer.text).toMatch(new RegExp(`${down.replace(/\./g, "\\.")}: .*— down since .* UTC, last seen .* UTC \\(\\d+[sm] ago\\); last error: ssh: `));
+    expect(hostsAnswer.text).toMatch(new RegExp(`${others[0]!.replace(/\./g, "\\.")}: \\d+ procs?; (no busy ports|busy ports|ports not checked yet).* — up since .* UTC, last seen .* UTC \\(\\d+[smh] ago\\)`));
 
     // Back up: supervisord reloads its old program files (autostart=false: they stay STOPPED).
     const backBefore = (await reports()).length;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { maskCommandText } from "../../bot/command-log.ts";
 import { parse } from "../../bot/grammar.ts";
 import { saidLines } from "../../bot/terminal-feed.ts";
+import { hostLine } from "../../bot/answers/hosts-text.ts";
 import { replayThread } from "../../bot/answers/show.ts";
 import { fallbackText, headBlocks } from "../../bot/notify/blocks.ts";
 import { renderTerminal } from "../../bot/notify/terminal-lines.ts";
@@ -130,5 +131,31 @@ describe("code spans: Slack shows them as code, the terminal without backticks",
     const lines = renderTerminal(s1, reduceThread(s1, f), f);
     expect(lines[0]).toBe("✗ Deploy hello local failed at build after 40ms (build_failed): bin/compile exited 1 after 30 ms:");
     expect(lines.join("\n")).toContain("npm ERR! run `npm audit`");
+  });
+});
+
+describe("hosts: per host what the README says (state, last seen, last error, busy ports)", () => {
+  const now = new Date("2026-11-30T06:42:00Z");
+  const range = { from: 7000, to: 7099 };
+  const up = { active: true, state: "up", stateSince: new Date("2026-11-30T06:00:00Z"), lastSeenAt: new Date("2026-11-30T06:41:40Z"), lastError: null, busyPorts: [], portsCheckedAt: new Date("2026-11-30T06:41:40Z") };
+  it.each<[string, Parameters<typeof hostLine>[2], number, string]>([
+    ["up, no port held: both said", up, 2, "  127.0.0.1: 2 procs; no busy ports (as of 2026-11-30 06:41 UTC) — up since 2026-11-30 06:00 UTC, last seen 2026-11-30 06:41 UTC (20s ago)"],
+    [
+      "up, ports held by other programs (one outside the range is not the squad's)",
+      { ...up, busyPorts: [7001, 7003, 9000] },
+      1,
+      "  127.0.0.1: 1 proc; busy ports (held by other programs, skipped): 7001, 7003 as of 2026-11-30 06:41 UTC — up since 2026-11-30 06:00 UTC, last seen 2026-11-30 06:41 UTC (20s ago)",
+    ],
+    [
+      "down: since when, last seen, and why",
+      { ...up, state: "down", stateSince: new Date("2026-11-30T06:30:00Z"), lastSeenAt: new Date("2026-11-30T06:29:10Z"), lastError: "ssh: connect ECONNREFUSED 127.0.0.2:22" },
+      0,
+      "  127.0.0.1: 0 procs; no busy ports (as of 2026-11-30 06:41 UTC) — down since 2026-11-30 06:30 UTC, last seen 2026-11-30 06:29 UTC (13m ago); last error: ssh: connect ECONNREFUSED 127.0.0.2:22",
+    ],
+    ["down, never answered", { ...up, state: "down", lastSeenAt: null, lastError: "supervisord: 401 Unauthorized", portsCheckedAt: null }, 0, "  127.0.0.1: 0 procs; ports not checked yet — down since 2026-11-30 06:00 UTC, last seen never; last error: supervisord: 401 Unauthorized"],
+    ["no row yet (the beat has not run)", undefined, 0, "  127.0.0.1: 0 procs; ports not checked yet — not checked yet"],
+    ["inactive", { ...up, active: false }, 0, "  127.0.0.1: 0 procs (inactive); no busy ports (as of 2026-11-30 06:41 UTC) — up since 2026-11-30 06:00 UTC, last seen 2026-11-30 06:41 UTC (20s ago)"],
+  ])("%s", (_, row, procs, line) => {
+    expect(hostLine("127.0.0.1", procs, row, range, now)).toBe(line);
   });
 });
