@@ -1,6 +1,5 @@
 import { hostname, userInfo } from "node:os";
-import { expireJob } from "../engine/beat/expire.ts";
-import { startBeat } from "../engine/beat/schedule.ts";
+import { startBeat, startSayExpire } from "../engine/beat/schedule.ts";
 import { otherWorkersAlive, startWorker } from "../engine/worker.ts";
 import { dispatch } from "../bot/dispatch.ts";
 import { parse } from "../bot/grammar.ts";
@@ -68,10 +67,8 @@ async function say(rt: Runtime, text: string): Promise<number> {
     if (ownWorker) {
       await embeddedWorker?.close();
       embeddedWorker = await startWorker(rt.engine, { say: { deploymentId: follow } });
-      // Not the beat (a one-off command should not check hosts or repair the fleet), only what
-      // ends a followed deployment that nobody approves: the expire job, every 30 s.
-      const timer = setInterval(() => void expireJob(rt.engine, { scheduledFor: new Date() }).catch(() => undefined), 30_000);
-      stopBeat = () => clearInterval(timer);
+      // Not the beat, only what ends a followed deployment that nobody approves (engine/beat).
+      stopBeat = startSayExpire(rt.engine);
     }
     const conn = rt.redisConnection();
     const last = await followThread(conn, rt.engine.prefix, follow, print, { from: reply.kind === "deployment" ? reply.since : undefined });

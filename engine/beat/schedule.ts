@@ -2,6 +2,7 @@ import cron, { type ScheduledTask } from "node-cron";
 import type { BeatJobName, BeatSettings } from "../../playbooks/types.ts";
 import { beatJobNames } from "../../playbooks/schema/beat.ts";
 import type { EngineApiDeps } from "../context.ts";
+import { expireJob } from "./expire.ts";
 import { LeaderLease } from "./lease.ts";
 
 /** How long a leader's lease lasts without renewal; another beat takes over within this. Default 15 s. */
@@ -86,4 +87,18 @@ export async function startBeat(deps: EngineApiDeps, opts: BeatOptions = {}): Pr
       await lease.release();
     },
   };
+}
+
+/** How often a `say` process that runs its own worker runs the expire job (SAY_EXPIRE_MS). */
+export const SAY_EXPIRE_MS = 30_000;
+
+/**
+ * The one beat job a `raptor say` that runs its own worker needs: expire, every `everyMs`, so a
+ * deployment it follows that nobody approves still ends. Not the rest of the beat (a one-off
+ * command should not check hosts or repair the fleet), no lease (nothing else is scheduled), and
+ * a failed run is tried again at the next tick. Returns the function that stops it.
+ */
+export function startSayExpire(deps: EngineApiDeps, everyMs = SAY_EXPIRE_MS): () => void {
+  const timer = setInterval(() => void expireJob(deps, { scheduledFor: new Date() }).catch(() => undefined), everyMs);
+  return () => clearInterval(timer);
 }
