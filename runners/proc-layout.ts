@@ -23,11 +23,6 @@ export class UnsafeLayoutError extends Error {
   }
 }
 
-const APP_RE = IDENT;
-/** No dash, so a name reads back unambiguously even when the app name has dashes. */
-const ENV_RE = ENV_NAME;
-const PROC_TYPE_RE = PROC_TYPE;
-const ENV_KEY_RE = ENV_KEY;
 const BUILD_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** Paths that go into supervisor's ini verbatim: no spaces, quotes, `%`, `;`, `#` or controls. */
 const SAFE_PATH_RE = /^\/[A-Za-z0-9_./@+,:=-]*$/;
@@ -52,9 +47,9 @@ export interface ProcNameParts {
  * Environment names may not contain `-` (so the name parses back); app names may.
  */
 export function procName(p: ProcNameParts): string {
-  if (!APP_RE.test(p.app)) throw new UnsafeLayoutError(`app name ${JSON.stringify(p.app)} must match ${APP_RE.source}`);
-  if (!ENV_RE.test(p.env)) throw new UnsafeLayoutError(`environment name ${JSON.stringify(p.env)} must match ${ENV_RE.source}`);
-  if (!PROC_TYPE_RE.test(p.procType)) throw new UnsafeLayoutError(`proc type ${JSON.stringify(p.procType)} must match ${PROC_TYPE_RE.source}`);
+  if (!IDENT.test(p.app)) throw new UnsafeLayoutError(`app name ${JSON.stringify(p.app)} must match ${IDENT.source}`);
+  if (!ENV_NAME.test(p.env)) throw new UnsafeLayoutError(`environment name ${JSON.stringify(p.env)} must match ${ENV_NAME.source}`);
+  if (!PROC_TYPE.test(p.procType)) throw new UnsafeLayoutError(`proc type ${JSON.stringify(p.procType)} must match ${PROC_TYPE.source}`);
   if (!Number.isInteger(p.release) || p.release < 1) throw new UnsafeLayoutError(`release must be a positive integer, got ${p.release}`);
   let slot: string;
   if (p.port !== undefined) {
@@ -72,7 +67,7 @@ export function parseProcName(name: string): (ProcNameParts & { name: string }) 
   const m = NAME_RE.exec(name);
   if (!m) return undefined;
   const [, app, env, release, procType, slot] = m as unknown as [string, string, string, string, string, string];
-  if (!APP_RE.test(app)) return undefined;
+  if (!IDENT.test(app)) return undefined;
   const parts: ProcNameParts & { name: string } = { name, app, env, release: Number(release), procType };
   if (slot.startsWith("w")) parts.index = Number(slot.slice(1));
   else parts.port = Number(slot);
@@ -287,7 +282,7 @@ function startSecs(n: number | undefined): number {
 }
 
 function checkEnvKey(k: string): string {
-  if (!ENV_KEY_RE.test(k)) throw new UnsafeLayoutError(`invalid environment variable name ${JSON.stringify(k)}`);
+  if (!ENV_KEY.test(k)) throw new UnsafeLayoutError(`invalid environment variable name ${JSON.stringify(k)}`);
   return k;
 }
 

@@ -1,7 +1,8 @@
 import type { Command, ParseContext } from "../command.ts";
 import { reservedEnvKeyProblem } from "../../lib/names.ts";
 import { shortSecretProblem } from "../../lib/redact.ts";
-import { CONFIG_KEY, configKey, exampleTarget } from "./names.ts";
+import { configKey, exampleTarget } from "./names.ts";
+import { ENV_KEY } from "../../lib/names.ts";
 import { binding, noMore, resolveTarget, type Target } from "./target.ts";
 import { charProblem, codePoint, fail, freeTextProblem, isSpace, QUOTES, show, type Word } from "./words.ts";
 
@@ -49,7 +50,7 @@ function parseSet(words: Word[], text: string, ctx: ParseContext, secret: boolea
 }
 
 function parseUnset(words: Word[], ctx: ParseContext): Command {
-  const allKeys = (r: Word[]) => r.length > 0 && r.every((w) => CONFIG_KEY.test(w.text));
+  const allKeys = (r: Word[]) => r.length > 0 && r.every((w) => ENV_KEY.test(w.text));
   const t = resolveTarget("config unset", "config-unset", words, ctx, allKeys);
   if (t.rest.length === 0) fail(`config unset ${t.app} ${t.env} needs the keys to remove, e.g. \`config unset ${t.app} ${t.env} LOG_LEVEL\`.`);
   const keys: string[] = [];

@@ -9,11 +9,8 @@ import { charProblem, fail, show } from "./words.ts";
  * rather than reported as a generic "not allowed".
  */
 
-export { IDENT };
 /** Deployment ids look like `d-k3j9x2ab`; any id of this shape is passed on, and dispatch looks it up. */
 export const DEPLOYMENT_ID = /^[a-z0-9][a-z0-9-]{2,39}$/;
-/** Config keys, as environment variable names. */
-export const CONFIG_KEY = ENV_KEY;
 
 const NAME_RULE = 'Names use lowercase letters, digits, "-" and "_".';
 
@@ -60,7 +57,7 @@ export function deploymentId(word: string, verb: string): string {
 }
 
 export function configKey(word: string): string {
-  if (CONFIG_KEY.test(word)) return word;
+  if (ENV_KEY.test(word)) return word;
   const chars = charProblem(word);
   if (chars) fail(chars);
   fail(`${show(word)} is not a valid config key: keys use letters, digits and "_", and don't start with a digit.`);
