@@ -1,7 +1,7 @@
 import { hostname, userInfo } from "node:os";
 import { runRepl } from "../bot/terminal.ts";
 import { terminalAuthorizer } from "../bot/terminal-access.ts";
-import { startSlackBot } from "../bot/slack/start.ts";
+import { startSlackBot } from "../bot/slack/slack-bot.ts";
 import { admissionLimitsFromEnv } from "../bot/admission.ts";
 import { routesOf, serveMetrics } from "./observe.ts";
 import type { Runtime } from "./runtime.ts";

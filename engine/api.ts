@@ -12,7 +12,7 @@ import { emit } from "./events.ts";
 import { promoteNext } from "./line.ts";
 import type { EngineEvent } from "./event-types.ts";
 import { newDeploymentId } from "./ids.ts";
-import { planSteps } from "./pipeline/plan.ts";
+import { planSteps } from "./pipeline/plan-steps.ts";
 import { preflight } from "./preflight.ts";
 import { promotionProblemAtRequest } from "./changes/promotion.ts";
 import { currentRelease } from "../db/queries/releases.ts";

@@ -2,7 +2,7 @@ import type { ErrorCode } from "../lib/error-codes.ts";
 import { finalDeploymentStatuses, type DeploymentKind } from "../db/schema/enums.ts";
 import type { CommitRange, ConfigDiff } from "./changes/types.ts";
 
-/** The pipeline's step names, in pipeline order. plan.ts picks a subset per deployment kind. */
+/** The pipeline's step names, in pipeline order. plan-steps.ts picks a subset per deployment kind. */
 export const stepNames = ["resolve", "build", "release", "mend", "start", "uptest", "release_hook", "route", "teardown", "restart"] as const;
 export type StepName = (typeof stepNames)[number];
 

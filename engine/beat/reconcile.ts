@@ -14,7 +14,7 @@ import type { BeatJob } from "./run.ts";
 /**
  * The reconcile job: for every environment with a serving release, compares what should run (the
  * swarm sizes, the pool) with what supervisord and the balancer report. Anything off is repaired
- * by a `repair` deployment (engine/pipeline/plan.ts): it waits its turn in the environment's line
+ * by a `repair` deployment (engine/pipeline/plan-steps.ts): it waits its turn in the environment's line
  * like any deployment, so a repair never runs alongside one, and its thread in the environment's
  * first channel tells what was wrong and what was done; its other channels hear when it starts and
  * how it ends (repair-news.ts). An environment with a deployment in its line is

@@ -257,7 +257,7 @@ async function finish(
   return { kind: "done", status };
 }
 
-/** Kinds that run the serving release instead of cutting one (plan.ts: no release step). */
+/** Kinds that run the serving release instead of cutting one (plan-steps.ts: no release step). */
 function keepsRelease(kind: DeploymentRow["kind"]): boolean {
   return kind === "scale" || kind === "restart" || kind === "repair";
 }

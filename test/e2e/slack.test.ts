@@ -1,7 +1,7 @@
 import { and, count, eq } from "drizzle-orm";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSlackBot, type SlackBot } from "../../bot/slack/start.ts";
+import { startSlackBot, type SlackBot } from "../../bot/slack/slack-bot.ts";
 import { auditLog, deployments } from "../../db/schema/index.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { FakeSlack, type RecordedCall } from "../support/fake-slack.ts";

@@ -16,7 +16,7 @@ import { parseBackendFile } from "../../balancers/haproxy-config.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { liveProcRows, nodesOf, poolNodes } from "../support/fleet-probe.ts";
 import { startHaproxy, type TestHaproxy } from "../support/haproxy.ts";
-import { startLoad, type Load, type LoadReport } from "../support/load.ts";
+import { startLoad, type Load, type LoadReport } from "../support/http-load.ts";
 import { nginxArgv, startNginx, type TestNginx } from "../support/nginx.ts";
 import { startHarness, type Harness, type SayResult } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";

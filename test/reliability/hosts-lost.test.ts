@@ -12,7 +12,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { followDeployment } from "../../engine/events.ts";
 import { liveProcRows, nodesOf, poolNodes, supervisorPrograms } from "../support/fleet-probe.ts";
-import { startLoad, type Load } from "../support/load.ts";
+import { startLoad, type Load } from "../support/http-load.ts";
 import { startNginxBed, type NginxBed } from "../support/nginx-bed.ts";
 import { httpGet, REDIS_URL, startHarness, type Harness, type SayResult } from "../support/raptor-harness.ts";
 

@@ -12,7 +12,7 @@ import { followDeployment } from "../../engine/events.ts";
 import { silentLogger } from "../../lib/logger.ts";
 import { watchRedis } from "../../lib/redis-watch.ts";
 import { liveProcRows, nodesOf, poolNodes, runningProgramsOf, supervisedPrograms } from "../support/fleet-probe.ts";
-import { startLoad, type Load } from "../support/load.ts";
+import { startLoad, type Load } from "../support/http-load.ts";
 import { startNginxBed, type NginxBed } from "../support/nginx-bed.ts";
 import { startOwnPostgres, startOwnRedis, type OwnService } from "../support/own-services.ts";
 import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";

@@ -20,7 +20,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppRepo } from "../support/app-repo.ts";
 import { liveProcRows, nodesOf, poolNodes, runningProgramsOf, supervisedPrograms } from "../support/fleet-probe.ts";
-import { startLoad, type Load } from "../support/load.ts";
+import { startLoad, type Load } from "../support/http-load.ts";
 import type { TestNginx } from "../support/nginx.ts";
 import { startNginxBed, type NginxBed } from "../support/nginx-bed.ts";
 import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planSteps } from "../../engine/pipeline/plan.ts";
+import { planSteps } from "../../engine/pipeline/plan-steps.ts";
 
 describe("planSteps", () => {
   const cases = [
