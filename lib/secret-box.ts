@@ -1,3 +1,4 @@
+import type { ErrorCode } from "./error-codes.ts";
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 
 /**
@@ -13,7 +14,7 @@ export const SEALED_PREFIX = "enc:v1:";
 
 /** A sealed value that cannot be opened: wrong or missing key, or a changed row. */
 export class SecretKeyError extends Error {
-  readonly code = "internal";
+  readonly code = "internal" satisfies ErrorCode;
   constructor(message: string) {
     super(message);
     this.name = "SecretKeyError";
