@@ -80,7 +80,15 @@ async function finishOpen(client: PgClient, migrate: boolean, driver: DbHandle["
     // Processes started together on a new database would each run the migrations and trip on
     // each other's CREATE TYPE; the advisory lock (held on one reserved connection) lets one
     // migrate while the others wait, then find nothing left to do.
-    try {
+    //
+    // On the embedded database that lock serializes nothing: every process shares PGlite's one
+    // backend session, where an advisory lock is re-entrant, so processes opening a new directory
+    // together each read "nothing applied" and the later one failed with `type "approval_status"
+    // already exists` (issue 9, items 1 and 2). But drizzle applies what is pending in one
+    // transaction, and the wire server gives a transaction to one client at a time: the loser's
+    // failed whole, after the winner's committed. So it runs the migrations once more, which
+    // now finds nothing left to do; a migration that is really broken fails again and is thrown.
+    const migrateUnderLock = async () => {
       const lockConn = await client.reserve();
       try {
         await lockConn`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
@@ -89,6 +97,12 @@ async function finishOpen(client: PgClient, migrate: boolean, driver: DbHandle["
         await lockConn`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
         lockConn.release();
       }
+    };
+    try {
+      await migrateUnderLock().catch((err) => {
+        if (driver !== "pglite") throw err;
+        return migrateUnderLock();
+      });
     } catch (err) {
       await close();
       throw err;

@@ -1,9 +1,10 @@
 import postgres from "postgres";
-import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { inject } from "vitest";
+import { openDb } from "../../db/client.ts";
 import { TEST_PG } from "../support/global-setup.ts";
 import { REDIS_URL } from "../support/raptor-harness.ts";
 import { runRaptor } from "../support/spawn-raptor.ts";
@@ -27,4 +28,20 @@ describe("processes started together on a new database", () => {
       expect(r.out).toContain("hello");
     }
   }, 120_000);
+
+  // The same race on the embedded database (no DATABASE_URL), where the advisory lock serializes
+  // nothing: every opener shares PGlite's one session. Three opened at once in one process
+  // interleave their migrations query by query; before the fix one of the three failed with
+  // `type "approval_status" already exists` in 3 of 5 new directories.
+  it("three opened at once on a new embedded database all come up, in each of 5 new directories", async () => {
+    const failures: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const dir = await mkdtemp(join(tmpdir(), "raptor-migrace-"));
+      const opened = await Promise.allSettled([0, 1, 2].map(() => openDb({ dataDir: dir })));
+      for (const r of opened) if (r.status === "rejected") failures.push(String((r.reason as { cause?: Error }).cause?.message ?? r.reason));
+      for (const r of opened) if (r.status === "fulfilled") await r.value.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(failures).toEqual([]);
+  }, 300_000);
 });
