@@ -137,8 +137,10 @@ describe("host faults end to end on two ssh hosts", () => {
 
   it("a port of the range held by another program (python3 -m http.server) is skipped: the deploy lands on other ports, and `hosts` reports it busy", async () => {
     const host = bed.hosts[0]!.name;
+    // The issue's input, `python3 -m http.server 7306`: bound on every address (no --bind), on the
+    // first port of the squad's range, the one every new proc of every app was leased.
     const held = bed.appPorts.from + 50;
-    await squat(["-m", "http.server", String(held), "--bind", host], () => accepts(host, held));
+    await squat(["-m", "http.server", String(held)], () => accepts(host, held));
     const r = await h.say("deploy portly prod");
     expect(r.final?.type, r.text).toBe("deployment.succeeded");
     const ports = (await liveProcRows(h, "portly")).map((p) => p.port);

@@ -44,7 +44,12 @@ describe("rollback and config", () => {
     const shown = await h.say("config hello local");
     expect(shown.text).toContain("GREETING=hi");
     expect(shown.text).not.toContain("not released yet");
-    // The next plain deploy must not bring howdy back.
+    // The issue's input: the next plain `deploy hello local`, nothing else changed, brought howdy
+    // back without a word. It now finds the rolled-back release already serving.
+    const plain = await ok("deploy hello local");
+    expect(plain.text).toContain("nothing changed");
+    expect(await greetings()).toEqual(["hi"]);
+    // And a deploy of a new commit keeps it too.
     await repo.commit({ VERSION: "v2\n" });
     await ok("deploy hello local");
     expect(await greetings()).toEqual(["hi"]);
