@@ -1,9 +1,12 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { openDb } from "../../db/client.ts";
+import { DEFAULT_IDLE_IN_TRANSACTION_MS } from "../../db/embedded/wire-server.ts";
 
 /**
  * Issue 9 item 1, the handover race: a process that is not the owner keeps querying while the
@@ -54,4 +57,31 @@ describe("embedded database handover under load", () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 300_000);
+
+  // The question left by the first closing note: can one hung client (a `say` stopped with Ctrl-Z
+  // inside a transaction) block every other process, `make run` included, forever? The owner
+  // drops it after DEFAULT_IDLE_IN_TRANSACTION_MS (30 s) with a log line, and rolls it back.
+  it("a process stopped inside a transaction holds the database only until the idle timeout: then it is dropped, rolled back, and the others go on", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "raptor-hung-"));
+    const warnings: string[] = [];
+    const owner = await openDb({ dataDir: dir, logger: { warn: (_o, m) => warnings.push(m ?? ""), info: () => {} } });
+    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../support/hung-db-client.ts"), owner.embedded!.socket], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      await owner.db.execute(sql`create table hung_probe (n integer)`);
+      const [line] = (await once(child.stdout!, "data")) as [Buffer];
+      expect(line.toString()).toBe("inside\n");
+      const t0 = Date.now();
+      // Waits behind the stopped process's transaction until the owner drops it.
+      const rows = (await owner.db.execute(sql`select count(*)::int as n from hung_probe`)) as unknown as { n: number }[];
+      const waited = Date.now() - t0;
+      expect(rows[0]!.n).toBe(0);
+      expect(waited).toBeGreaterThanOrEqual(DEFAULT_IDLE_IN_TRANSACTION_MS - 2_000);
+      expect(waited).toBeLessThan(DEFAULT_IDLE_IN_TRANSACTION_MS + 30_000);
+      expect(warnings.join("\n")).toMatch(/dropped client "hung-say", which held the database idle in a transaction for 30s/);
+    } finally {
+      child.kill("SIGKILL");
+      await owner.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

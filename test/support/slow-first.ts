@@ -20,7 +20,7 @@ export const SLOW_FIRST = [
   "test/reliability/infra-restart.test.ts", // 60
   "test/e2e/rollback-config.test.ts", // 59
   "test/contract/varnish-balancer.test.ts", // 55
-  "test/integration/embedded-handover.test.ts", // 54
+  "test/integration/embedded-handover.test.ts", // 54, then +30 s (the idle-in-transaction timeout case, 2026-11-30 audit)
   "test/e2e/route-nginx.test.ts", // 53
   "test/e2e/host-faults.test.ts", // 51
   "test/integration/pglite.test.ts", // 46
@@ -34,6 +34,8 @@ export const SLOW_FIRST = [
   "test/e2e/chat-values.test.ts", // 33
   "test/e2e/uptest-timeout.test.ts", // 32
   "test/e2e/build-store-s3.test.ts", // 30
+  // 23 s on a quiet machine, 72 s loaded: five new embedded databases opened three at a time.
+  "test/integration/migrate-race.test.ts",
 ];
 
 /** vitest's order (projects, then cache or size), with the files of SLOW_FIRST moved to the front in its order. */
