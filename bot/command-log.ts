@@ -2,6 +2,7 @@ import type { LogLine } from "../engine/event-log.ts";
 import { makeRedactor, secretValues } from "../lib/redact.ts";
 import type { ParseResult } from "./command.ts";
 import type { ChatRequest, Reply } from "./dispatch-types.ts";
+import type { Attempt } from "./attempt.ts";
 
 /**
  * raptor.log's line for one chat command (issue 11 item 13): who (`actor`), what (the command's
@@ -11,10 +12,12 @@ import type { ChatRequest, Reply } from "./dispatch-types.ts";
  * Secrets never reach it: a `config set`/`config secret` has its secret values (by key, by value,
  * or all of them for `config secret`: lib/redact.ts `secretValues`) masked in the text before the
  * logger's own redactor runs, because they are not known secrets yet. Text that did not parse is
- * not logged at all (a mistyped `config secrte K=V` may hold one): its first word and length are.
+ * not logged (a mistyped `config secrte K=V` may hold one): its first word and length are, and,
+ * when it attempted a deployment of a known app+env (`attempt`, bot/attempt.ts), that app, env
+ * and the text with a config change's values masked, as `deploys` lists it.
  * `reply` is undefined when answering threw (a bug): the line is then an error.
  */
-export function commandLogLine(req: ChatRequest, parsed: ParseResult, reply: Reply | undefined, ms: number): LogLine {
+export function commandLogLine(req: ChatRequest, parsed: ParseResult, reply: Reply | undefined, ms: number, attempt?: Attempt): LogLine {
   const where = { actor: req.actor.id, origin: req.origin, ...(req.channel ? { channel: req.channel.name ?? req.channel.id } : {}) };
   const outcome = reply
     ? {
@@ -25,7 +28,9 @@ export function commandLogLine(req: ChatRequest, parsed: ParseResult, reply: Rep
     : { outcome: "internal_error" };
   if (!parsed.ok) {
     const verb = req.text.trim().split(/\s+/, 1)[0]?.slice(0, 40) ?? "";
-    return { level: "info", fields: { ...where, command: "unparsed", verb, length: req.text.length, ...outcome, ms }, msg: `command from ${req.actor.id} not understood` };
+    // A deployment attempted on a known app+env (bot/attempt.ts): which, and its text with a config change's values masked.
+    const tried = attempt ? { app: attempt.app, env: attempt.env, attempted: attempt.action, text: attempt.summary } : {};
+    return { level: "info", fields: { ...where, command: "unparsed", verb, length: req.text.length, ...tried, ...outcome, ms }, msg: `command from ${req.actor.id} not understood` };
   }
   const cmd = parsed.command;
   const text = maskCommandText(req.text, parsed);

@@ -18,6 +18,7 @@ import type { PlannableCommand } from "./command.ts";
 import type { Coalescer } from "../lib/coalesce.ts";
 import { commandLogLine, maskCommandText } from "./command-log.ts";
 import { refusalReason } from "./answers/history-text.ts";
+import { attemptedRequest, type Attempt } from "./attempt.ts";
 import { parseOrigin } from "./notify/format.ts";
 import type { Playbook } from "../playbooks/types.ts";
 
@@ -39,12 +40,15 @@ export interface DispatchDeps {
 export async function dispatch(deps: DispatchDeps, req: ChatRequest): Promise<Reply> {
   const t0 = Date.now();
   const problem = await deps.engine.refreshPlaybook?.();
-  const parsed = parseFor(deps, req);
+  const ctx = parseContextFor(deps, req);
+  const parsed = parse(req.text, ctx);
+  // A deployment asked for on a known app+env, refused by the grammar (bot/attempt.ts).
+  const attempt = parsed.ok ? undefined : attemptedRequest(req.text, ctx);
   let reply: Reply | undefined;
   try {
-    reply = await answer(deps, req, parsed);
+    reply = await answer(deps, req, parsed, attempt);
   } finally {
-    const line = commandLogLine(req, parsed, reply, Date.now() - t0);
+    const line = commandLogLine(req, parsed, reply, Date.now() - t0, attempt);
     deps.engine.logger[line.level](line.fields, line.msg);
   }
   // A broken playbook edit is kept out; whoever types next is told, with the answer.
@@ -55,18 +59,26 @@ export async function dispatch(deps: DispatchDeps, req: ChatRequest): Promise<Re
   return reply.kind === "answer" ? { ...reply, title: redact(reply.title), text: redact(text) } : { ...reply, text: redact(text) };
 }
 
-/** The command as the channel it came from binds it (app and env may be left out there). */
-function parseFor(deps: DispatchDeps, req: ChatRequest): ParseResult {
+/** The channel's binding and the playbook's known names, as the parser takes them. */
+function parseContextFor(deps: DispatchDeps, req: ChatRequest) {
   const pb = deps.engine.playbook;
   const binding = req.channel ? bindingForChannel(pb, req.channel) : undefined;
   const names = knownNames(pb);
-  return parse(req.text, { ...binding, apps: names.apps, envs: names.envs, defaultEnvs: names.defaultEnvs });
+  return { ...binding, apps: names.apps, envs: names.envs, defaultEnvs: names.defaultEnvs };
 }
 
-async function answer(deps: DispatchDeps, req: ChatRequest, parsed: ParseResult): Promise<Reply> {
+async function answer(deps: DispatchDeps, req: ChatRequest, parsed: ParseResult, attempt: Attempt | undefined): Promise<Reply> {
   if (!parsed.ok) {
-    // Not the text itself: a mistyped `config set` may hold a secret. Its first word and size say enough.
-    await audit(deps.engine, req.actor.id, "parse", "parse_error", { detail: { verb: req.text.trim().split(/\s+/, 1)[0]?.slice(0, 40) ?? "", length: req.text.length } });
+    // A deployment asked for on a known app+env is one `deploys` lists, refused: with the text as
+    // typed but a config change's values (bot/attempt.ts). Anything else: not the text itself (a
+    // mistyped `config set` may hold a secret), its first word and size say enough.
+    if (attempt) {
+      const redact = await redactorFor(deps.engine);
+      const reason = refusalReason(parsed.error, attempt);
+      await audit(deps.engine, req.actor.id, attempt.action, "refused", { app: attempt.app, env: attempt.env, detail: { summary: redact(attempt.summary), code: "parse_error", reason } });
+    } else {
+      await audit(deps.engine, req.actor.id, "parse", "parse_error", { detail: { verb: req.text.trim().split(/\s+/, 1)[0]?.slice(0, 40) ?? "", length: req.text.length } });
+    }
     return { kind: "parse_error", text: parsed.error };
   }
   const cmd = parsed.command;
