@@ -1,14 +1,11 @@
 import { hostname, userInfo } from "node:os";
 import { startBeat, startSayExpire } from "../engine/beat/schedule.ts";
 import { otherWorkersAlive, startWorker } from "../engine/worker.ts";
-import { dispatch } from "../bot/dispatch.ts";
 import { parse } from "../bot/grammar.ts";
 import { followThread, replyLines, terminalPrinter } from "../bot/terminal.ts";
 import { terminalAuthorizer } from "../bot/terminal-access.ts";
-import { publishSaid } from "../bot/terminal-feed.ts";
+import { sayAndPublish } from "../bot/say.ts";
 import { terminalText } from "../bot/notify/markup.ts";
-import { maskCommandText } from "../bot/command-log.ts";
-import { redactorFor } from "../engine/redact.ts";
 import { readSaidCommand, SayInputError, SECRET_ON_ARGV, setsSecretOnArgv } from "./say-input.ts";
 import { PlaybookError } from "../playbooks/load.ts";
 import { configFromEnv, createRuntime, type Runtime } from "./runtime.ts";
@@ -46,18 +43,9 @@ async function say(rt: Runtime, text: string): Promise<number> {
     // plan reads commits through one: with no `raptor worker` running, one here answers them (reads only).
     const parsed = parse(text);
     if (ownWorker && parsed.ok && ["status", "logs", "plan"].includes(parsed.command.kind)) embeddedWorker = await startWorker(rt.engine, { say: {} });
-    const reply = await dispatch({ engine: rt.engine, authorizer: terminalAuthorizer }, { text, actor, origin: "terminal" });
-    for (const l of replyLines(reply)) print(l);
     // The terminal chats open on this Raptor (make run's) see the command, as a channel would.
-    const decided = reply.kind === "deployment" || reply.kind === "done" ? reply.deploymentId : undefined;
-    await publishSaid(rt.engine.redis, rt.engine.prefix, {
-      actor: actor.id,
-      text: (await redactorFor(rt.engine))(maskCommandText(text, parsed)),
-      lines: replyLines(reply),
-      pid: process.pid,
-      ...(decided ? { deploymentId: decided } : {}),
-      ...(reply.kind === "deployment" && reply.since ? { since: reply.since } : {}),
-    });
+    const reply = await sayAndPublish({ engine: rt.engine, authorizer: terminalAuthorizer }, { text, actor, parsed });
+    for (const l of replyLines(reply)) print(l);
     if (reply.kind === "parse_error") return 2;
     if (reply.kind === "refused") return 1;
     const follow = reply.kind === "deployment" ? reply.deploymentId : reply.kind === "done" && /approve/.test(text) ? reply.deploymentId : undefined;

@@ -23,11 +23,27 @@ export interface Said {
   since?: string;
   /** The publishing process, so a chat never repeats its own commands. */
   pid: number;
+  /**
+   * `asked`: published before the command runs (no lines yet; `deploymentId` is the one it names,
+   * `approve d-…`), so its echo comes before what it causes in that thread. `answered`: the reply,
+   * after it ran. Absent: both at once (a `say` of before this split).
+   */
+  phase?: "asked" | "answered";
 }
 
 /** What a terminal chat prints for a command another terminal ran: who and what, then the reply. Pure. */
 export function saidLines(s: Said): string[] {
-  return [`── ${s.actor} (raptor say): ${s.text}`, ...s.lines.map((l) => `   ${l}`)];
+  return [saidEcho(s), ...saidReply(s)];
+}
+
+/** The echo of a command said elsewhere: `── alice (raptor say): approve d-k3j9x2ab`. Pure. */
+export function saidEcho(s: Pick<Said, "actor" | "text">): string {
+  return `── ${s.actor} (raptor say): ${s.text}`;
+}
+
+/** The reply lines of a command said elsewhere, indented under its echo. Pure. */
+export function saidReply(s: Pick<Said, "lines">): string[] {
+  return s.lines.map((l) => `   ${l}`);
 }
 
 /** Publishes one command and its reply; never fails the command (no chat listening is fine). */

@@ -9,7 +9,7 @@ import { renderTerminal } from "./notify/terminal-lines.ts";
 import { reduceThread, type ThreadState } from "./notify/thread.ts";
 import { showControls } from "../lib/control-chars.ts";
 import { lastKnownRedactor, redactorFor } from "../engine/redact.ts";
-import { saidLines, watchSaid } from "./terminal-feed.ts";
+import { saidEcho, saidLines, saidReply, watchSaid, type Said } from "./terminal-feed.ts";
 import { watchBeatReports } from "./terminal-news.ts";
 
 /** Prints one line; thread lines come with the thread they belong to. */
@@ -40,6 +40,8 @@ export function threadTag(deploymentId: string, thread?: Pick<ThreadState, "app"
 export class ThreadBoard {
   private readonly active = new Set<string>();
   private readonly tagged = new Set<string>();
+  /** Threads whose lines wait (a command said elsewhere decides them: its echo and reply come first). */
+  private readonly held = new Map<string, { lines: (() => void)[]; timer: NodeJS.Timeout }>();
 
   constructor(private readonly print: Print) {}
 
@@ -47,7 +49,32 @@ export class ThreadBoard {
   open(deploymentId: string): Print {
     this.active.add(deploymentId);
     if (this.active.size > 1) for (const id of this.active) this.tagged.add(id);
-    return (line, thread) => this.print(this.tagged.has(deploymentId) ? `${threadTag(deploymentId, thread)} ${line}` : line, thread);
+    return (line, thread) => {
+      const out = () => this.print(this.tagged.has(deploymentId) ? `${threadTag(deploymentId, thread)} ${line}` : line, thread);
+      const wait = this.held.get(deploymentId);
+      if (wait) wait.lines.push(out);
+      else out();
+    };
+  }
+
+  /**
+   * Holds `deploymentId`'s lines (followed now or later) until `release`, or `maxMs` at most (the
+   * command's reply may never come: its `say` was killed).
+   */
+  hold(deploymentId: string, maxMs = 10_000): void {
+    if (this.held.has(deploymentId)) return;
+    const timer = setTimeout(() => this.release(deploymentId), maxMs);
+    timer.unref?.();
+    this.held.set(deploymentId, { lines: [], timer });
+  }
+
+  /** Prints what `deploymentId`'s thread said while held, in order, and its lines as they come from now on. */
+  release(deploymentId: string): void {
+    const wait = this.held.get(deploymentId);
+    if (!wait) return;
+    clearTimeout(wait.timer);
+    this.held.delete(deploymentId);
+    for (const out of wait.lines) out();
   }
 
   /** Stops following `deploymentId` (its final event was printed, or the follow ended). */
@@ -138,14 +165,29 @@ export async function runRepl(
   // know as a secret); one at a time, so commands print in the order they were said.
   const feed = deps.connection();
   let shown = Promise.resolve();
+  /** Commands said elsewhere whose echo is printed and whose reply is to come, by publishing pid. */
+  const asked = new Map<number, Said>();
   void watchSaid(
     feed,
     deps.engine.prefix,
     (said) => {
+      // A command about to decide a deployment (`approve d-…`): that thread's lines wait for the
+      // command's echo and reply, as a channel shows a message before what it caused. Held at once,
+      // before anything is awaited: the decision's event may be on its way already.
+      if (said.phase === "asked") {
+        if (said.deploymentId) board.hold(said.deploymentId);
+        asked.set(said.pid, said);
+      }
       shown = shown.then(async () => {
         const redact = await redactorFor(deps.engine).catch(() => lastKnownRedactor(deps.engine));
-        for (const l of saidLines(said)) print(redact(l));
-        if (said.deploymentId) follow(said.deploymentId, said.since);
+        const before = said.phase === "answered" ? asked.get(said.pid) : undefined;
+        const lines = said.phase === "asked" ? [saidEcho(said)] : before ? saidReply(said) : saidLines(said);
+        for (const l of lines) print(redact(l));
+        if (said.phase === "answered") {
+          asked.delete(said.pid);
+          if (before?.deploymentId) board.release(before.deploymentId);
+        }
+        if (said.deploymentId && said.phase !== "asked") follow(said.deploymentId, said.since);
         rl.prompt();
       });
     },
