@@ -26,6 +26,20 @@ export function age(then: Date, now: Date): string {
   return `${Math.round(s / 86400)}d`;
 }
 
+/**
+ * A configured length of time as a playbook writes it, exactly, in the largest unit that divides
+ * it: 5_400_000 -> `90m` (not age's rounded `2h`), 7_200_000 -> `2h`, 3_000 -> `3s`.
+ */
+export function durationText(ms: number): string {
+  const units: [number, string][] = [
+    [86_400_000, "d"],
+    [3_600_000, "h"],
+    [60_000, "m"],
+  ];
+  for (const [size, unit] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  return `${Math.round(ms / 1000)}s`;
+}
+
 /** `2026-11-30 03:25 UTC (2m ago)`, or `(in 30s)` for a time still to come. */
 export function utcTimeFrom(d: Date, now: Date): string {
   return `${utcTime(d)} (${d.getTime() > now.getTime() ? `in ${age(d, now)}` : `${age(d, now)} ago`})`;

@@ -1,4 +1,4 @@
-import { utcTime } from "../../lib/time-text.ts";
+import { durationText, utcTime } from "../../lib/time-text.ts";
 import { overdueApprovals } from "../../db/queries/approvals.ts";
 import { runningSince, updateDeployment } from "../../db/queries/deployments.ts";
 import { removeEndedLocks } from "../../db/queries/locks.ts";
@@ -7,7 +7,6 @@ import { abandonDeployment } from "../pipeline/run.ts";
 import { requeueOrphans } from "../requeue.ts";
 import { originsOf, report } from "./report.ts";
 import type { BeatJob } from "./run.ts";
-import { plural } from "../../lib/plural.ts";
 
 /**
  * What time ends: approvals past their deadline are rejected as expired (their thread says so);
@@ -36,7 +35,7 @@ export const expireJob: BeatJob = async (deps) => {
   for (const id of await runningSince(deps.db, stuckBefore)) {
     // A worker still on it (hung, not dead) stops at its next step boundary instead of going on.
     await updateDeployment(deps.db, id, { cancelRequested: true });
-    await abandonDeployment(deps, id, `it ran longer than ${plural(Math.round(deps.playbook.beat.expire.stuck_after_ms / 60_000), "minute")} (the beat's stuck_after)`);
+    await abandonDeployment(deps, id, `it ran longer than ${durationText(deps.playbook.beat.expire.stuck_after_ms)} (the beat's stuck_after)`);
     failed.push(id);
   }
   const requeued = await requeueOrphans(deps);

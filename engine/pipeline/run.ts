@@ -90,6 +90,9 @@ export async function runDeployment(
     // this deployment from the checkpoint: it must not run a step next to it.
     if (opts.stillOwner && !(await opts.stillOwner())) return { kind: "lost" };
     const fresh = await deploymentById(deps.db, id);
+    // Ended by someone else while this worker was in a step (the beat's expire job failed it as
+    // stuck and compensated it): its verdict stands; touching anything would say a second one.
+    if (endedElsewhere(fresh)) return { kind: "done", status: fresh!.status };
     // Once traffic has moved to the new procs (route succeeded), the deployment has happened:
     // a cancel no longer undoes it and a later failure (teardown) only leaves warnings.
     const routed = results.route !== undefined;
@@ -110,6 +113,8 @@ export async function runDeployment(
       await say({ type: "step.finished", step: name, durationMs: Date.now() - t0, summary: out.summary && redact(out.summary) });
     } catch (raw) {
       const err = toEngineError(raw);
+      const now = await deploymentById(deps.db, id);
+      if (endedElsewhere(now)) return { kind: "done", status: now!.status };
       if (err.retryable && !opts.finalAttempt) {
         await updateStep(deps.db, id, name, { status: "pending", error: redact(err.message) });
         await say({ type: "step.progress", step: name, message: `${redact(err.message)} — retrying` });
@@ -126,8 +131,15 @@ export async function runDeployment(
       return finish(deps, d, say, "failed", err, notes, name);
     }
   }
+  const last = await deploymentById(deps.db, id);
+  if (endedElsewhere(last)) return { kind: "done", status: last!.status };
   await commitDesiredState(deps, d);
   return finish(deps, d, say, "succeeded", undefined, [], undefined, results);
+}
+
+/** Whether a deployment this worker runs was ended by another (abandonDeployment): no longer running. */
+function endedElsewhere(d: DeploymentRow | undefined): boolean {
+  return d !== undefined && d.status !== "running";
 }
 
 /**

@@ -360,7 +360,13 @@ describe("the beat on three ssh hosts: reconcile, hosts, orphans, prune, digest"
     expect(existsSync(join(host0.root, "procs", "handmade"))).toBe(true);
     const done = await pruneRuns();
     expect(done.filter((d) => (d.pruned as string[]).length > 0)).toEqual([expect.objectContaining({ pruned: [b1.id], storeRemoved: 1 })]);
-    expect(done.flatMap((d) => d.procDirsRemoved as string[])).toEqual([`${basename(goneDir)} on ${host0.name}`]);
+    // Which runs removed what, when, beside what the orphans job removed: for a failure message.
+    const acting = async () =>
+      (await h.engine.db.select().from(beatRuns))
+        .filter((r) => (r.job === "prune" && (r.detail.procDirsRemoved as string[] | undefined)?.length) || (r.job === "orphans" && (r.detail.removed as unknown[] | undefined)?.length))
+        .map((r) => `${r.job} ${r.scheduledFor.toISOString()} ${r.startedAt.toISOString()}..${r.finishedAt?.toISOString()} ${JSON.stringify(r.detail)}`)
+        .join("\n");
+    expect(done.flatMap((d) => d.procDirsRemoved as string[]), await acting()).toEqual([`${basename(goneDir)} on ${host0.name}`]);
 
     // v1's build is gone: the refusal says so and what to do. Nothing is queued.
     const before = (await h.engine.db.select().from(deployments)).length;

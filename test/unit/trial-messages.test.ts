@@ -11,7 +11,7 @@ import { renderTerminal } from "../../bot/notify/terminal-lines.ts";
 import { reduceThread } from "../../bot/notify/thread.ts";
 import type { ChangePlan } from "../../engine/changes/plan.ts";
 import type { EngineEvent } from "../../engine/event-types.ts";
-import { utcTime, utcTimeEnd, utcTimeFrom } from "../../lib/time-text.ts";
+import { durationText, utcTime, utcTimeEnd, utcTimeFrom } from "../../lib/time-text.ts";
 import { lockText } from "../../bot/answers/fleet.ts";
 import { unsetProblem } from "../../engine/preflight.ts";
 import { lockHeldText } from "../../engine/lock-held.ts";
@@ -38,6 +38,15 @@ describe("one time format: `2026-11-30 03:25 UTC`, with how long ago or how soon
   });
   it("status shows `lock hello local 1m` taken at 04:32:33 as held until 04:34, not 04:33", () => {
     expect(lockText({ heldBy: "root", reason: null, expiresAt: new Date("2026-11-30T04:33:33.000Z") })).toBe("locked by root until 2026-11-30 04:34 UTC");
+  });
+  it.each([
+    [3_000, "3s"],
+    [90_000, "90s"],
+    [5_400_000, "90m"],
+    [7_200_000, "2h"],
+    [2 * 86_400_000, "2d"],
+  ])("a configured duration (the beat's stuck_after) is said exactly as a playbook writes it: %i ms is %s, never '0 minutes'", (ms, text) => {
+    expect(durationText(ms)).toBe(text);
   });
   it("to the minute, UTC stated", () => {
     expect(utcTime(new Date("2026-11-30T03:25:59.900Z"))).toBe("2026-11-30 03:25 UTC");

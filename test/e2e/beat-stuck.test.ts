@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eq } from "drizzle-orm";
+import { deploymentEvents, deploymentSteps, deployments } from "../../db/schema/index.ts";
+import { runMaintenance } from "../../engine/beat/run.ts";
+import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
+import { liveProcRows, nodesOf, poolNodes, runningProgramsOf, supervisedPrograms } from "../support/fleet-probe.ts";
+import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
+import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
+import { startTestbed, type Testbed } from "../support/testbed.ts";
+
+const STUCK_S = 3;
+/** An uptest that takes this long: the deployment is "stuck" in it, then its worker goes on. */
+const HANG_S = 10;
+/** Only expire's stuck_after matters: the test runs the job itself, at the moment it chooses. */
+const BEAT_YAML = `beat:\n  expire: { schedule: "0 0 1 1 *", stuck_after: ${STUCK_S}s }\n`;
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * The expire job's third duty (issue 12): a deployment running past `stuck_after` is failed and
+ * compensated (its new procs removed, the serving release left serving), its thread says why, and
+ * the worker still on it (hung, not dead) touches nothing more when it wakes up.
+ */
+describe("the beat's expire job: a deployment stuck past stuck_after", () => {
+  let bed: Testbed;
+  let repo: AppRepo;
+  let h: Harness;
+
+  beforeAll(async () => {
+    bed = await startTestbed({ hosts: 1 });
+    repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
+    h = await startHarness({
+      playbookYaml: {
+        "pb.yaml": playbookYaml([bed.squadYaml("bed")], { hello: { repo: repo.path, environments: { prod: bedEnv(2, "hello_prod", { uptest_timeout: "40s" }) } } }),
+        "beat.yaml": BEAT_YAML,
+      },
+    });
+    const r = await h.say("deploy hello prod");
+    expect(r.final?.type, r.text).toBe("deployment.succeeded");
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+    await bed?.stop();
+  });
+
+  const live = () => liveProcRows(h, "hello", "prod");
+  const pool = () => poolNodes(h, "lb", "hello_prod");
+  /** The verdicts the deployment's thread got (its recorded events). */
+  const finals = async (id: string) =>
+    (await h.engine.db.select().from(deploymentEvents).where(eq(deploymentEvents.deploymentId, id))).map((e) => e.type).filter((t) => ["deployment.succeeded", "deployment.failed", "deployment.cancelled"].includes(t));
+
+  it("is failed and compensated; v1 serves on; the hung worker, waking, changes nothing", async () => {
+    const v1 = await live();
+    const v1Pool = await pool();
+    expect(v1Pool).toEqual(nodesOf(v1));
+    await repo.commit({ VERSION: "v2\n", "uptests/web/slow": `#!/bin/sh\nsleep ${HANG_S}\n` }, "v2: an uptest that hangs a while");
+    const asked = await h.say("deploy hello prod", { follow: false });
+    if (asked.reply.kind !== "deployment") throw new Error(asked.text);
+    const id = asked.reply.deploymentId;
+
+    // In its uptest, with v2's procs started beside v1's, for longer than stuck_after.
+    await until("the deployment in its uptest", async () => (await h.engine.db.select().from(deploymentSteps).where(eq(deploymentSteps.deploymentId, id))).some((s) => s.name === "uptest" && s.status === "running"));
+    const started = (await live()).filter((p) => !v1.some((o) => o.id === p.id));
+    expect(started).toHaveLength(2);
+    const [row] = await h.engine.db.select().from(deployments).where(eq(deployments.id, id));
+    await until("stuck_after to pass", async () => Date.now() > row!.startedAt!.getTime() + STUCK_S * 1000 + 200, 10_000);
+
+    const run = await runMaintenance(h.engine, { job: "expire", scheduledFor: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString() });
+    expect(run.ran).toBe(true);
+    const [ended] = await h.engine.db.select().from(deployments).where(eq(deployments.id, id));
+    expect(ended?.status).toBe("failed");
+    expect(ended?.error).toBe(`the deployment could not go on: it ran longer than ${STUCK_S}s (the beat's stuck_after)`);
+    // Compensated: v2's procs are gone from the rows, from supervisord and from the pool; v1 serves.
+    expect((await live()).map((p) => p.id).sort()).toEqual(v1.map((p) => p.id).sort());
+    expect(await supervisedPrograms(bed)).toEqual(runningProgramsOf(v1));
+    expect(await pool()).toEqual(v1Pool);
+    for (const p of v1) expect(await httpGet(p.host, p.port!)).toContain("hello from v1");
+    expect(await finals(id)).toEqual(["deployment.failed"]);
+
+    // The worker still on it wakes when its uptest ends: it must not end the deployment again
+    // (a second verdict in the thread) nor touch the fleet.
+    await until("the hung worker's job to end", async () => ["completed", "failed"].includes(await h.engine.queues.deployments.getJobState(id)), (HANG_S + 30) * 1000);
+    const [after] = await h.engine.db.select().from(deployments).where(eq(deployments.id, id));
+    expect(after?.status).toBe("failed");
+    expect(after?.error).toBe(ended?.error);
+    expect(await finals(id)).toEqual(["deployment.failed"]);
+    expect(await supervisedPrograms(bed)).toEqual(runningProgramsOf(v1));
+    expect(await pool()).toEqual(v1Pool);
+
+    // The line moved on: the next deployment runs.
+    await repo.commit({ VERSION: "v3\n", "uptests/web/slow": "#!/bin/sh\nexit 0\n" }, "v3");
+    const next = await h.say("deploy hello prod");
+    expect(next.final?.type, next.text).toBe("deployment.succeeded");
+  }, 120_000);
+});
