@@ -56,6 +56,23 @@ describe("raptor say's own worker", () => {
     }
   });
 
+  it("`queue` shows a maintenance job waiting beside the deployments, and when each job runs next (issue 12)", async () => {
+    const q = h.engine.queues;
+    const reconcile = await q.enqueueMaintenance("reconcile", new Date("2030-01-01T00:00:30Z"));
+    try {
+      const r = await h.say("queue", { follow: false });
+      const lines = r.text.split("\n");
+      expect(lines).toContain(`${reconcile}  waiting  maintenance reconcile`);
+      expect(reconcile).toBe("reconcile@20300101T000030Z");
+      // The playbook sets no beat: the defaults (reconcile every 30 s, hosts every minute, ...).
+      expect(lines.at(-1)).toMatch(/^maintenance next: .*\(`beat` shows what each did\)$/);
+      expect(lines.at(-1)).toMatch(/\breconcile in \d+s\b/);
+      expect(lines.at(-1)).toMatch(/\bhosts in \d+s\b/);
+    } finally {
+      await q.maintenance.obliterate({ force: true });
+    }
+  });
+
   it("sees a full worker (raptor all, raptor worker, make run) on the same Redis as alive, and no more once it stops", async () => {
     const q = h.engine.queues;
     expect(await otherWorkersAlive(q)).toBe(false);
