@@ -9,8 +9,22 @@ import { report, squadOrigins } from "./report.ts";
 import type { BeatJob } from "./run.ts";
 import { plural } from "../../lib/plural.ts";
 
-/** Redis hash: `<host> <program>` -> when the orphans job first saw the program with no live proc (ms). */
-const seenKey = (prefix: string) => `${prefix}beat:orphans:seen`;
+/**
+ * Redis hash: `<host> <program>` -> when the orphans job first saw the program with no live proc
+ * (ms). A field stays until the program is gone with its files: removal deletes it last.
+ */
+export const orphanSeenKey = (prefix: string) => `${prefix}beat:orphans:seen`;
+const seenKey = orphanSeenKey;
+
+/**
+ * The programs of `host` the orphans job has in hand (seen, waiting out the grace period, or being
+ * removed: removeProc takes the program out of supervisord before its files). The prune job leaves
+ * their directories to it, so a directory is removed and reported by one job, not by both.
+ */
+export async function orphansInHand(deps: Pick<EngineDeps, "redis" | "prefix">, host: string): Promise<Set<string>> {
+  const fields = await deps.redis.hkeys(seenKey(deps.prefix));
+  return new Set(fields.filter((f) => f.startsWith(`${host} `)).map((f) => f.slice(host.length + 1)));
+}
 
 export interface Orphan {
   host: string;

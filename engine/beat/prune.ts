@@ -8,6 +8,7 @@ import { buildTarballPath, parseProcName, procPaths } from "../../runners/proc-l
 import type { EngineDeps } from "../context.ts";
 import { hostHandle } from "../fleet.ts";
 import { downHostsOf, readSupervised } from "./fleet-view.ts";
+import { orphansInHand } from "./orphans.ts";
 import { goneProcDirs, planPrune, prunedTarballs, type KeepReason } from "./prune-plan.ts";
 import type { BeatJob } from "./run.ts";
 
@@ -81,7 +82,9 @@ async function sweepSquad(deps: EngineDeps, squad: Squad, pruned: ReadonlySet<st
 
 /**
  * One host: pruned builds' tarballs, then proc directories of gone procs. The directory is listed
- * before supervisord and the proc rows are read, so a proc placed meanwhile is seen as live.
+ * before supervisord and the proc rows are read, so a proc placed meanwhile is seen as live; the
+ * orphans job's programs in hand are read after supervisord (see orphansInHand), so one it is
+ * removing right now is left to it. Both jobs run on the same ticks by default.
  */
 async function sweepHost(deps: EngineDeps, squad: Squad, name: string, pruned: ReadonlySet<string>): Promise<HostSweep> {
   const h = hostHandle(deps, squad, name);
@@ -95,7 +98,14 @@ async function sweepHost(deps: EngineDeps, squad: Squad, name: string, pruned: R
     const programs = (await readSupervised(deps, squad, [name])).get(name);
     if (!programs) return out;
     const liveNames = new Set((await liveProcsOnHosts(deps.db, [name])).map((p) => p.name));
-    for (const dir of goneProcDirs(listing, (n) => parseProcName(n) !== undefined, liveNames, new Set(programs.keys()))) {
+    // Read after supervisord: an orphan whose program was just taken out, its files not yet, is
+    // the orphans job's to remove and report (it forgets the program only once its files are gone).
+    const inHand = await orphansInHand(deps, name);
+    const gone = goneProcDirs(listing, (n) => parseProcName(n) !== undefined, liveNames, new Set([...programs.keys(), ...inHand]));
+    // Listed again: a directory another remover (the orphans job, a teardown) finished with since
+    // the first listing is not this run's to report.
+    const still = gone.length ? new Set(await listDir(h.host, `${h.root}/procs`)) : new Set<string>();
+    for (const dir of gone.filter((d) => still.has(d))) {
       const p = procPaths(h.root, dir);
       await mustRun(h.host, ["rm", "-rf", "--", p.dir, p.supervisorConf, p.stdoutLog, `${p.stdoutLog}.1`, `${p.stdoutLog}.2`]);
       out.procDirs.push(dir);

@@ -1,6 +1,10 @@
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { deploymentEvents, deploymentSteps, deployments } from "../../db/schema/index.ts";
+import { orphanSeenKey } from "../../engine/beat/orphans.ts";
 import { runMaintenance } from "../../engine/beat/run.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { liveProcRows, nodesOf, poolNodes, runningProgramsOf, supervisedPrograms } from "../support/fleet-probe.ts";
@@ -11,7 +15,7 @@ import { startTestbed, type Testbed } from "../support/testbed.ts";
 const STUCK_S = 3;
 /** An uptest that takes this long: the deployment is "stuck" in it, then its worker goes on. */
 const HANG_S = 10;
-/** Only expire's stuck_after matters: the test runs the job itself, at the moment it chooses. */
+/** Only expire's stuck_after matters: the test runs the jobs itself, at the moments it chooses. */
 const BEAT_YAML = `beat:\n  expire: { schedule: "0 0 1 1 *", stuck_after: ${STUCK_S}s }\n`;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
@@ -25,11 +29,13 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
 }
 
 /**
+ * Beat jobs run by hand on one ssh host, at moments a schedule would only hit by chance.
  * The expire job's third duty (issue 12): a deployment running past `stuck_after` is failed and
  * compensated (its new procs removed, the serving release left serving), its thread says why, and
- * the worker still on it (hung, not dead) touches nothing more when it wakes up.
+ * the worker still on it (hung, not dead) touches nothing more when it wakes up. The prune job
+ * beside the orphans job: a directory is removed and reported by one of them, not both.
  */
-describe("the beat's expire job: a deployment stuck past stuck_after", () => {
+describe("beat jobs run by hand on one ssh host: expire of a stuck deployment, prune beside orphans", () => {
   let bed: Testbed;
   let repo: AppRepo;
   let h: Harness;
@@ -100,4 +106,31 @@ describe("the beat's expire job: a deployment stuck past stuck_after", () => {
     const next = await h.say("deploy hello prod");
     expect(next.final?.type, next.text).toBe("deployment.succeeded");
   }, 120_000);
+
+  it("prune leaves a proc directory the orphans job is removing to it, and removes a gone proc's once the orphans job let go", async () => {
+    const host = bed.hosts[0]!;
+    const name = `hello-prod-v1-web-${bed.appPorts.to}`;
+    const dir = join(host.root, "procs", name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "server.js"), "// an orphan's, being removed\n");
+    // The orphans job mid-removal (runner.removeProc): the program is out of supervisord, its
+    // files not yet; the job forgets the program only after they are gone. Both jobs run on the
+    // same ticks: this is what a prune run beside it finds (beat-fleet saw it claim such a dir).
+    const field = `${host.name} ${name}`;
+    await h.engine.redis.hset(orphanSeenKey(h.engine.prefix), field, String(Date.now() - 60_000));
+    let tick = Math.ceil(Date.now() / 1000) * 1000 + 1000;
+    const prune = async () => {
+      const r = await runMaintenance(h.engine, { job: "prune", scheduledFor: new Date((tick += 1000)).toISOString() });
+      if (!r.ran) throw new Error("prune did not run");
+      return r.detail.procDirsRemoved as string[];
+    };
+    expect(await prune()).toEqual([]);
+    expect(existsSync(dir)).toBe(true);
+
+    // Its removal failed before the files went: the orphans job no longer sees the program and
+    // lets it go. Now it is a gone proc's directory, and prune's.
+    await h.engine.redis.hdel(orphanSeenKey(h.engine.prefix), field);
+    expect(await prune()).toEqual([`${name} on ${host.name}`]);
+    expect(existsSync(dir)).toBe(false);
+  }, 60_000);
 });
