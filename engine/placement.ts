@@ -1,8 +1,9 @@
 /**
  * Where new procs go. Pure: the caller supplies each host's live procs and port range.
- * Spread first (fewest procs of the same swarm), then least loaded overall (every proc on the
- * host counts, including the ones placed earlier in the same call, whatever their proc type),
- * then host order, so each swarm lands evenly across the squad and busy hosts get less.
+ * Hosts to avoid last (HostLoad.avoid), then spread (fewest procs of the same swarm), then least
+ * loaded overall (every proc on the host counts, including the ones placed earlier in the same
+ * call, whatever their proc type), then host order, so each swarm lands evenly across the squad
+ * and busy hosts get less.
  */
 import type { ErrorCode } from "../lib/error-codes.ts";
 import { parseProcName } from "../runners/proc-layout.ts";
@@ -15,6 +16,12 @@ export interface HostLoad {
   totalProcs: number;
   /** Ports taken on this host (live procs and leases). */
   usedPorts: ReadonlySet<number>;
+  /**
+   * A proc of these swarms just failed to come back here (a repair replaces it): the host is
+   * chosen only when no other one can take the proc, so the replacement does not go back to
+   * where the failure may lie (a full disk, a port something invisible holds).
+   */
+  avoid?: boolean;
 }
 
 /** One swarm's new procs to place: `ports` for proc types that listen, none for the others. */
@@ -22,6 +29,26 @@ export interface SwarmWant {
   procType: string;
   count: number;
   ports?: { from: number; to: number };
+}
+
+/** A host (and port) where a proc failed again after a restart in place (a repair's mend step, `failedAt`). */
+export interface FailedPlace {
+  host: string;
+  port?: number;
+}
+
+/**
+ * Marks the hosts where a proc just failed again as ones to avoid, and the ports it failed on as
+ * taken there: a replacement goes to another host when one has room, and never to the same port.
+ * Pure.
+ */
+export function avoidFailed(loads: HostLoad[], failedAt: readonly FailedPlace[]): HostLoad[] {
+  if (failedAt.length === 0) return loads;
+  return loads.map((l) => {
+    const here = failedAt.filter((f) => f.host === l.host);
+    if (here.length === 0) return l;
+    return { ...l, avoid: true, usedPorts: new Set([...l.usedPorts, ...here.flatMap((f) => (f.port ? [f.port] : []))]) };
+  });
 }
 
 export interface Placement {
@@ -48,7 +75,7 @@ export function place(loads: readonly HostLoad[], wants: readonly SwarmWant[]): 
     return out;
   }
   if (loads.length === 0) throw new PlacementError("no_hosts", "the squad has no active hosts");
-  const state = loads.map((l, order) => ({ host: l.host, order, swarm: { ...l.swarmProcs } as Record<string, number>, total: l.totalProcs, used: new Set(l.usedPorts) }));
+  const state = loads.map((l, order) => ({ host: l.host, order, avoid: l.avoid ? 1 : 0, swarm: { ...l.swarmProcs } as Record<string, number>, total: l.totalProcs, used: new Set(l.usedPorts) }));
   for (const w of wants) {
     const placed: Placement[] = (out[w.procType] = []);
     const ports = w.ports;
@@ -58,7 +85,7 @@ export function place(loads: readonly HostLoad[], wants: readonly SwarmWant[]): 
         throw new PlacementError("no_ports", `no free port left in ${ports!.from}-${ports!.to} on any host of the squad`);
       }
       const swarmOf = (s: (typeof state)[number]) => s.swarm[w.procType] ?? 0;
-      candidates.sort((a, b) => swarmOf(a) - swarmOf(b) || a.total - b.total || a.order - b.order);
+      candidates.sort((a, b) => a.avoid - b.avoid || swarmOf(a) - swarmOf(b) || a.total - b.total || a.order - b.order);
       const h = candidates[0]!;
       let port: number | undefined;
       if (ports) {

@@ -9,6 +9,7 @@ import { runMaintenance } from "../../engine/beat/run.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { liveProcRows, nodesOf, poolNodes, runningProgramsOf, supervisedPrograms } from "../support/fleet-probe.ts";
 import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
+import { createSupervisor } from "../../runners/supervisor/xmlrpc-client.ts";
 import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 
@@ -33,9 +34,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
  * The expire job's third duty (issue 12): a deployment running past `stuck_after` is failed and
  * compensated (its new procs removed, the serving release left serving), its thread says why, and
  * the worker still on it (hung, not dead) touches nothing more when it wakes up. The prune job
- * beside the orphans job: a directory is removed and reported by one of them, not both.
+ * beside the orphans job: a directory is removed and reported by one of them, not both. Reconcile:
+ * a crashed proc that will not come back where it was is replaced.
  */
-describe("beat jobs run by hand on one ssh host: expire of a stuck deployment, prune beside orphans", () => {
+describe("beat jobs run by hand on one ssh host: expire of a stuck deployment, prune beside orphans, a crash that fails again", () => {
   let bed: Testbed;
   let repo: AppRepo;
   let h: Harness;
@@ -133,4 +135,41 @@ describe("beat jobs run by hand on one ssh host: expire of a stuck deployment, p
     expect(await prune()).toEqual([`${name} on ${host.name}`]);
     expect(existsSync(dir)).toBe(false);
   }, 60_000);
+
+  it("reconcile: a crashed proc that fails again when restarted in place is replaced, started, uptested and routed", async () => {
+    // A proc that will not start on a port marked bad: as a proc whose port, disk or config on that
+    // host went wrong. Anywhere else it starts.
+    const marks = join(bed.dir, "bad-ports");
+    await mkdir(marks, { recursive: true, mode: 0o755 });
+    await repo.commit({ VERSION: "v4\n", Procfile: `web: if [ -e ${marks}/$PORT ]; then echo "port $PORT marked bad" >&2; exit 1; fi; exec node server.js\n`, "uptests/web/slow": "#!/bin/sh\nexit 0\n" }, "v4: refuses a port marked bad");
+    const d = await h.say("deploy hello prod");
+    expect(d.final?.type, d.text).toBe("deployment.succeeded");
+    const before = await live();
+    const victim = before[0]!;
+    await writeFile(join(marks, String(victim.port)), "");
+    // Crash it: the whole proc (its process group); supervisord's restarts fail until it is FATAL.
+    const s = createSupervisor({ url: bed.hosts[0]!.supervisorUrl, username: bed.supervisor.username, password: bed.supervisor.password });
+    const pid = (await s.getAllProcessInfo()).find((i) => i.name === victim.name)!.pid;
+    process.kill(-pid, "SIGKILL");
+    await until(`${victim.name} FATAL`, async () => (await s.getAllProcessInfo()).find((i) => i.name === victim.name)?.statename === "FATAL");
+
+    const run = await runMaintenance(h.engine, { job: "reconcile", scheduledFor: new Date(Math.ceil(Date.now() / 1000) * 1000 + 60_000).toISOString() });
+    expect(run.ran && run.outcome, JSON.stringify(run)).toBe("done");
+    const repair = await until("the repair to end", async () => {
+      const [r] = await h.engine.db.select().from(deployments).where(eq(deployments.kind, "repair"));
+      return r && !["queued", "running"].includes(r.status) && r;
+    }, 60_000);
+    const said = (await h.engine.db.select().from(deploymentEvents).where(eq(deploymentEvents.deploymentId, repair.id))).map((e) => JSON.stringify(e.data)).join("\n");
+    expect(repair.status, said).toBe("succeeded");
+    // Replaced: the victim's row ended, a new proc on another port runs, answers and is the pool.
+    const after = await live();
+    expect(after.map((p) => p.id)).not.toContain(victim.id);
+    expect(after).toHaveLength(before.length);
+    const fresh = after.find((p) => !before.some((b) => b.id === p.id))!;
+    expect(fresh.port).not.toBe(victim.port);
+    expect(await supervisedPrograms(bed)).toEqual(runningProgramsOf(after));
+    expect(await pool()).toEqual(nodesOf(after));
+    for (const p of after) expect(await httpGet(p.host, p.port!)).toContain("hello from v4");
+    expect(said).toContain(`${victim.name} on ${victim.host} failed again after a restart: replacing it`);
+  }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { freeWorkerIndexes, pickForRemoval, place, PlacementError, type HostLoad, type SwarmWant } from "../../engine/placement.ts";
+import { avoidFailed, freeWorkerIndexes, pickForRemoval, place, PlacementError, type HostLoad, type SwarmWant } from "../../engine/placement.ts";
 
 /** A host with `swarmProcs` live procs of the `web` swarm being placed. */
 const load = (host: string, swarmProcs = 0, totalProcs = swarmProcs, used: number[] = []): HostLoad => ({
@@ -19,6 +19,11 @@ describe("place", () => {
     { name: "a host with no free port is passed over", loads: [load("a", 0, 0, [5000, 5001]), load("b", 5, 5)], n: 1, ports: { from: 5000, to: 5001 }, want: ["b:5000"] },
     { name: "workers get no port", loads: [load("a"), load("b")], n: 3, want: ["a", "b", "a"] },
     { name: "zero procs places nothing", loads: [load("a")], n: 0, ports: { from: 1, to: 2 }, want: [] },
+    // A repair's replacement of a proc that failed again on a:5000 (issue 12: it went back there).
+    { name: "a host to avoid goes last, before spread", loads: avoidFailed([load("a", 0), load("b", 1)], [{ host: "a", port: 5000 }]), n: 1, ports: { from: 5000, to: 5009 }, want: ["b:5000"] },
+    { name: "a host to avoid is taken when it is the only one, on another port", loads: avoidFailed([load("a", 0)], [{ host: "a", port: 5000 }]), n: 1, ports: { from: 5000, to: 5009 }, want: ["a:5001"] },
+    { name: "a host to avoid is taken when the others have no free port", loads: avoidFailed([load("a", 0), load("b", 0, 2, [5000, 5001])], [{ host: "a", port: 5000 }]), n: 1, ports: { from: 5000, to: 5001 }, want: ["a:5001"] },
+    { name: "nothing failed: nothing avoided", loads: avoidFailed([load("a", 0), load("b", 1)], []), n: 1, ports: { from: 5000, to: 5009 }, want: ["a:5000"] },
   ];
   for (const c of cases) {
     it(c.name, () => {

@@ -10,6 +10,7 @@ import { removeProcs } from "../../remove-procs.ts";
 import { addBusyPort } from "../../../db/queries/hosts.ts";
 import { killLeftover } from "../../beat/leftover.ts";
 import type { Step, StepContext } from "../step.ts";
+import type { FailedPlace } from "../../placement.ts";
 import { checkProc, targetRelease } from "../swarm.ts";
 import { plural } from "../../../lib/plural.ts";
 
@@ -17,7 +18,8 @@ import { plural } from "../../../lib/plural.ts";
  * The first step of a repair (the beat's reconcile job): procs lost with a down host are written
  * off (their rows end; the start step that follows places their replacements on healthy hosts);
  * crashed procs leave the pool, are restarted in place and uptested; one that does not come back
- * healthy is removed, and the start step replaces it. A proc whose port is held outside its
+ * healthy is removed, and the start step replaces it, on another host when the squad has one with
+ * room and never on the port it failed on (result `failedAt`). A proc whose port is held outside its
  * supervisord program has the leftover ended (engine/beat/leftover.ts) and is restarted; when
  * the holder is not a proc's leftover, the port is marked busy and the proc replaced elsewhere. The route step then puts the survivors back
  * in the pool. Reads the fleet afresh, so a re-run after a crash judges what is true now.
@@ -38,6 +40,8 @@ export const mendStep: Step = {
     }
     const restarted: string[] = [];
     const replaced: string[] = [];
+    /** Where procs failed again after a restart: the start step places their replacements elsewhere. */
+    const failedAt: FailedPlace[] = [];
     // A port held outside the proc's program: a leftover of its own earlier run is ended, then the
     // proc restarted; anything else holding it is not ours, so the proc moves to another port.
     for (const { proc: p, holder } of held) {
@@ -80,6 +84,7 @@ export const mendStep: Step = {
         const { failed } = await removeProcs(deps, ctx.squad, [p]);
         if (failed.length) await markProcsRemoved(deps.db, [p.id], "failed");
         replaced.push(p.name);
+        failedAt.push({ host: p.host, ...(p.port ? { port: p.port } : {}) });
         await ctx.progress(`${p.name} on ${p.host} failed again after a restart: replacing it`);
       }),
     );
@@ -88,7 +93,7 @@ export const mendStep: Step = {
       replaced.length ? `${replaced.length} failing to replace` : "",
       lost.length ? `${lost.length} lost to replace` : "",
     ].filter(Boolean);
-    return { result: { restarted, replaced, lost: lost.map((p) => p.name) }, summary: parts.join(", ") || "no crashed or lost procs" };
+    return { result: { restarted, replaced, failedAt, lost: lost.map((p) => p.name) }, summary: parts.join(", ") || "no crashed or lost procs" };
   },
 };
 

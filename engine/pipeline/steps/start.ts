@@ -1,7 +1,7 @@
 import { ensureHosts, unplaceableHosts } from "../../../db/queries/hosts.ts";
 import { procName } from "../../../runners/proc-layout.ts";
 import { EngineError } from "../../errors.ts";
-import { freeWorkerIndexes, place, PlacementError, type HostLoad } from "../../placement.ts";
+import { avoidFailed, freeWorkerIndexes, place, PlacementError, type FailedPlace, type HostLoad } from "../../placement.ts";
 import { checkHostPorts } from "../../host-ports.ts";
 import { buildOf } from "../../proc-spec.ts";
 import { currentRelease } from "../../../db/queries/releases.ts";
@@ -64,6 +64,8 @@ async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<str
   const busy = Object.keys(add).some((t) => listens(ctx.environment, t)) ? await checkHostPorts(deps, squad, active) : new Map<string, number[]>();
   const held = [...busy].flatMap(([host, ports]) => ports.map((p) => `${host}:${p}`));
   if (held.length) await ctx.progress(`skipping ${held.length === 1 ? "port" : "ports"} held by other programs: ${held.join(", ")}`);
+  // A repair's replacements for procs that failed again where they were (mend's result).
+  const failedAt = (ctx.results.mend?.failedAt as FailedPlace[] | undefined) ?? [];
   // Placement reads the hosts' loads and leases ports under one lock (placeAndLease), so
   // deployments placing at once take turns; the unique index on live (host, port) stays the
   // backstop, and a lease it refuses (a row written outside placement) is placed once more.
@@ -74,7 +76,7 @@ async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<str
         // On every host, not only the active ones: a name is unique per host, an index per release.
         const sameRelease = await liveProcs(tx, d.app, d.env, release.id);
         const wants = Object.entries(add).map(([procType, count]) => ({ procType, count, ...(listens(ctx.environment, procType) ? { ports: squad.ports } : {}) }));
-        const placed = place(loadsFor(active, onHosts, release.id, busy), wants);
+        const placed = place(avoidFailed(loadsFor(active, onHosts, release.id, busy), failedAt), wants);
         const rows: NewProc[] = [];
         for (const [procType, placements] of Object.entries(placed)) {
           const indexes = freeWorkerIndexes(sameRelease.filter((p) => p.procType === procType).map((p) => p.name), placements.length);
