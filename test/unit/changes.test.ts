@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +8,7 @@ import { headBlocks, rollbackConfirmText, summaryBlocks, type Block } from "../.
 import { commitLines, configLines, revertText } from "../../bot/notify/changes-text.ts";
 import { renderTerminal } from "../../bot/notify/terminal-lines.ts";
 import { reduceThread, type ThreadState } from "../../bot/notify/thread.ts";
-import { commitRange } from "../../engine/builds/git.ts";
+import { commitRange, mirrorPath } from "../../engine/builds/git.ts";
 import { valueShower } from "../../engine/changes/mask.ts";
 import type { ChangePlan } from "../../engine/changes/plan.ts";
 import { planProcChange, type LiveProc } from "../../engine/changes/procs.ts";
@@ -289,5 +289,20 @@ describe("commitRange on a real repository (argv-only git)", () => {
     const r = await commitRange(repo.path, undefined, shas[0]!, { dataDir });
     expect(r.from).toBeUndefined();
     expect(r.addedCount).toBe(2);
+  });
+  it("the same commit on both sides (a config change) lists nothing", async () => {
+    expect(await commitRange(repo.path, shas[3]!, shas[3]!, { dataDir })).toEqual({ from: shas[3]!.slice(0, 7), to: shas[3]!.slice(0, 7), added: [], addedCount: 0, removed: [], removedCount: 0 });
+  });
+  it("reads commits already in the mirror while another process holds its lock (its fetch does not hold up every release of the repo)", async () => {
+    await commitRange(repo.path, repo.initial, shas[11]!, { dataDir }); // the mirror has both
+    const lock = `${mirrorPath(repo.path, { dataDir })}.lock`;
+    await mkdir(lock); // what another worker's withMirrorLock holds while it fetches
+    try {
+      const late = new Promise<"held up">((r) => setTimeout(() => r("held up"), 3_000));
+      const r = await Promise.race([commitRange(repo.path, shas[5]!, shas[7]!, { dataDir }), late]);
+      expect(r).toMatchObject({ addedCount: 2, removedCount: 0 });
+    } finally {
+      await rm(lock, { recursive: true, force: true });
+    }
   });
 });
