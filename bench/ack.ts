@@ -16,14 +16,13 @@
  * bare Bolt; RSS peak < 300 MB; backlog drained within 2 s of the burst's end.
  * Env: BENCH_SECONDS (default 20), BENCH_CONNECTIONS (default 50).
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdir, mkdtemp } from "node:fs/promises";
-import { promisify } from "node:util";
-import { readFileSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import autocannon from "autocannon";
 import postgres from "postgres";
 import { makeAppRepo, HELLO_APP } from "../test/support/app-repo.ts";
+import { compiledRaptor } from "./compiled-raptor.ts";
 import { slackSignature } from "../test/support/fake-slack.ts";
 import { slashCommandFields, type PayloadContext } from "../test/support/fake-slack/payloads.ts";
 import { startHarness } from "../test/support/raptor-harness.ts";
@@ -84,16 +83,6 @@ function node(script: string, args: string[], env: Record<string, string>): Chil
       clearTimeout(t);
     },
   };
-}
-
-/** Builds Raptor into a fresh directory under .raptor/ (scripts/build.sh) and returns its bin/raptor.js. */
-async function compiledRaptor(): Promise<string> {
-  // Inside the project (git-ignored .raptor/), so the output resolves the project's node_modules.
-  await mkdir(join(ROOT, ".raptor"), { recursive: true, mode: 0o700 });
-  const out = await mkdtemp(join(ROOT, ".raptor", "bench-dist-"));
-  process.once("exit", () => rmSync(out, { recursive: true, force: true }));
-  await promisify(execFile)(resolve(ROOT, "scripts/build.sh"), [out], { cwd: ROOT });
-  return join(out, "bin", "raptor.js");
 }
 
 interface SlackStats {
