@@ -14,10 +14,14 @@
  * with tsx (a few tens of MB and no per-request cost once loaded, so its RSS is the high side).
  * Ratios are against the bare app in this same run. Targets (issue 14): p99 < 50 ms and <= 2x
  * bare Bolt; RSS peak < 300 MB; backlog drained within 2 s of the burst's end.
- * Env: BENCH_SECONDS (default 20), BENCH_CONNECTIONS (default 50).
+ * With BENCH_ROUNDS=n, n rounds of one burst each, alternating which app goes first (a shared
+ * machine's load changes between bursts); each round is its own table with its own ratios.
+ * Env: BENCH_SECONDS (default 20), BENCH_CONNECTIONS (default 50), BENCH_ROUNDS (default 1), BENCH_BOT_NODE_FLAGS (node flags
+ * for the bot's process only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see what its threads do).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import autocannon from "autocannon";
 import postgres from "postgres";
@@ -30,6 +34,7 @@ import { startTestbed } from "../test/support/testbed.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 const PG = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const SECRET = "bench-signing-secret";
 const TOKEN = "xoxb-bench-token";
@@ -48,8 +53,8 @@ interface Child {
  * A node process running `script` (so its pid is the one whose memory we read): a `.ts` file with
  * tsx in-process, a `.js` file (the compiled Raptor, as production runs it) as is.
  */
-function node(script: string, args: string[], env: Record<string, string>): Child {
-  const argv = script.endsWith(".js") ? [script, ...args] : ["--import", "tsx", resolve(ROOT, script), ...args];
+function node(script: string, args: string[], env: Record<string, string>, flags: string[] = []): Child {
+  const argv = [...flags, ...(script.endsWith(".js") ? [script, ...args] : ["--import", "tsx", resolve(ROOT, script), ...args])];
   const proc = spawn(process.execPath, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe", "ipc"] });
   let out = "";
   const listeners: (() => void)[] = [];
@@ -179,6 +184,33 @@ async function burst(url: string, ctx: PayloadContext, pid: number): Promise<Bur
   };
 }
 
+/** One burst at the bare app, said on stderr. */
+async function bareBurst(url: string, bare: Child, round: number, ctx = benchCtx!): Promise<Burst> {
+  process.stderr.write(`round ${round}: bare Bolt: ${SECONDS} s, ${CONNECTIONS} connections (load average ${loadavg()[0]!.toFixed(1)})...\n`);
+  return burst(url, ctx, bare.proc.pid!);
+}
+
+/** Prints one round's table and its verdict. */
+function report(round: number, b: Burst, r: Burst, answered: number, admitted: number, drainMs: number, sample: string): void {
+  const rows = [
+    [`round ${round}`, "bare Bolt", "raptor bot", "ratio"],
+    ["ack p50", `${b.p50} ms`, `${r.p50} ms`, (r.p50 / Math.max(b.p50, 1)).toFixed(2)],
+    ["ack p99", `${b.p99} ms`, `${r.p99} ms`, (r.p99 / Math.max(b.p99, 1)).toFixed(2)],
+    ["requests (acked)", `${b.requests - b.non2xx}`, `${r.requests - r.non2xx}`, ""],
+    ["non-2xx / errors", `${b.non2xx}`, `${r.non2xx}`, ""],
+    ["RSS start -> peak", `${b.rssStart.toFixed(0)} -> ${b.rssPeak.toFixed(0)} MB`, `${r.rssStart.toFixed(0)} -> ${r.rssPeak.toFixed(0)} MB`, (r.rssPeak / b.rssPeak).toFixed(2)],
+    ["answered busy (in the ack)", "-", `${r.busy}`, ""],
+    ["admitted and answered", "-", `${answered} of ${admitted}`, ""],
+    ["backlog drained after the burst", "-", `${drainMs} ms`, ""],
+  ];
+  for (const row of rows) process.stdout.write(`${row[0]!.padEnd(32)} ${row[1]!.padEnd(18)} ${row[2]!.padEnd(18)} ${row[3]}\n`);
+  process.stdout.write(`(last answer: ${JSON.stringify(String(sample ?? "").slice(0, 100))})\n`);
+  const ok = r.p99 < 50 && r.p99 <= 2 * Math.max(b.p99, 1) && r.rssPeak < 300 && drainMs <= 2_000 && answered >= admitted;
+  process.stdout.write(`targets (p99 < 50 ms and <= 2x bare, RSS peak < 300 MB, drained <= 2 s, all admitted answered): ${ok ? "met" : "NOT met"}\n`);
+}
+
+let benchCtx: PayloadContext | undefined;
+
 async function main() {
   const dbName = `raptor_bench_${Date.now().toString(36)}`;
   const admin = postgres(PG, { max: 1, onnotice: () => {} });
@@ -191,6 +223,7 @@ async function main() {
   const fakeUrl = (await fake.waitFor(/url (\S+)/))[1]!;
   const ids = await slackStats(fake);
   const ctx: PayloadContext = { teamId: ids.teamId, appId: "A0000001", botUserId: ids.botUserId, botId: ids.botId, url: fakeUrl };
+  benchCtx = ctx;
   const h = await startHarness({
     databaseUrl: dbUrl.toString(),
     workers: 0,
@@ -224,7 +257,7 @@ async function main() {
     const raptor = await compiledRaptor();
     const worker = node(raptor, ["worker"], { ...env, RAPTOR_LOG_FILE: resolve(h.dataDir, "bench-worker.log") });
     children.push(worker);
-    const bot = node(raptor, ["bot"], env);
+    const bot = node(raptor, ["bot"], env, (process.env.BENCH_BOT_NODE_FLAGS ?? "").split(/\s+/).filter(Boolean));
     children.push(bot);
     const botPort = Number((await bot.waitFor(/listening on :(\d+)/))[1]);
     // One status through bot and worker before the burst: both are up, the host is read.
@@ -238,44 +271,35 @@ async function main() {
     }
     if (!/RUNNING/.test(warm.lastText)) throw new Error(`status before the burst did not read the host: ${warm.lastText}`);
 
-    process.stderr.write(`bare Bolt: ${SECONDS} s, ${CONNECTIONS} connections...\n`);
-    const b = await burst(`http://127.0.0.1:${barePort}/slack/events`, ctx, bare.proc.pid!);
-    await bare.stop();
-
-    process.stderr.write(`raptor bot: ${SECONDS} s, ${CONNECTIONS} connections...\n`);
-    const answeredBefore = (await slackStats(fake)).answers;
-    const r = await burst(`http://127.0.0.1:${botPort}/slack/events`, ctx, bot.proc.pid!);
-    const admitted = r.requests - r.non2xx - r.busy;
-    // The backlog: commands acked and admitted whose answer has not reached response_url yet.
-    const deadline = Date.now() + 180_000;
-    let stats = await slackStats(fake);
-    while (stats.answers - answeredBefore < admitted && Date.now() < deadline) {
-      await new Promise((res) => setTimeout(res, 50));
+    const bareUrl = `http://127.0.0.1:${barePort}/slack/events`;
+    const botUrl = `http://127.0.0.1:${botPort}/slack/events`;
+    for (let round = 1; round <= ROUNDS; round++) {
+      // Rounds alternate which app goes first, so a change in the machine's load between the two
+      // bursts of a round does not always favour the same one.
+      const bareFirst = round % 2 === 1;
+      let b: Burst | undefined;
+      if (bareFirst) b = await bareBurst(bareUrl, bare, round);
+      process.stderr.write(`round ${round}: raptor bot: ${SECONDS} s, ${CONNECTIONS} connections (load average ${loadavg()[0]!.toFixed(1)})...\n`);
+      const answeredBefore = (await slackStats(fake)).answers;
+      const r = await burst(botUrl, ctx, bot.proc.pid!);
+      const admitted = r.requests - r.non2xx - r.busy;
+      // The backlog: commands acked and admitted whose answer has not reached response_url yet.
+      const deadline = Date.now() + 180_000;
+      let stats = await slackStats(fake);
+      while (stats.answers - answeredBefore < admitted && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 50));
+        stats = await slackStats(fake);
+      }
+      // The counter updates every 20 ms: one more look so the last answer's time is in.
+      await new Promise((res) => setTimeout(res, 100));
       stats = await slackStats(fake);
+      const answered = stats.answers - answeredBefore;
+      const drainMs = Math.max(0, stats.lastAt - r.endedAt);
+      const sample = stats.lastText;
+      r.rssPeak = Math.max(r.rssPeak, memoryMb(bot.proc.pid!).peak);
+      if (!bareFirst) b = await bareBurst(bareUrl, bare, round);
+      report(round, b!, r, answered, admitted, drainMs, sample);
     }
-    // The counter updates every 20 ms: one more look so the last answer's time is in.
-    await new Promise((res) => setTimeout(res, 100));
-    stats = await slackStats(fake);
-    const answered = stats.answers - answeredBefore;
-    const drainMs = Math.max(0, stats.lastAt - r.endedAt);
-    const sample = stats.lastText;
-    r.rssPeak = Math.max(r.rssPeak, memoryMb(bot.proc.pid!).peak);
-
-    const rows = [
-      ["", "bare Bolt", "raptor bot", "ratio"],
-      ["ack p50", `${b.p50} ms`, `${r.p50} ms`, (r.p50 / Math.max(b.p50, 1)).toFixed(2)],
-      ["ack p99", `${b.p99} ms`, `${r.p99} ms`, (r.p99 / Math.max(b.p99, 1)).toFixed(2)],
-      ["requests (acked)", `${b.requests - b.non2xx}`, `${r.requests - r.non2xx}`, ""],
-      ["non-2xx / errors", `${b.non2xx}`, `${r.non2xx}`, ""],
-      ["RSS start -> peak", `${b.rssStart.toFixed(0)} -> ${b.rssPeak.toFixed(0)} MB`, `${r.rssStart.toFixed(0)} -> ${r.rssPeak.toFixed(0)} MB`, (r.rssPeak / b.rssPeak).toFixed(2)],
-      ["answered busy (in the ack)", "-", `${r.busy}`, ""],
-      ["admitted and answered", "-", `${answered} of ${admitted}`, ""],
-      ["backlog drained after the burst", "-", `${drainMs} ms`, ""],
-    ];
-    for (const row of rows) process.stdout.write(`${row[0]!.padEnd(32)} ${row[1]!.padEnd(18)} ${row[2]!.padEnd(18)} ${row[3]}\n`);
-    process.stdout.write(`(last answer: ${JSON.stringify(String(sample ?? "").slice(0, 100))})\n`);
-    const ok = r.p99 < 50 && r.p99 <= 2 * Math.max(b.p99, 1) && r.rssPeak < 300 && drainMs <= 2_000 && answered >= admitted;
-    process.stdout.write(`targets (p99 < 50 ms and <= 2x bare, RSS peak < 300 MB, drained <= 2 s, all admitted answered): ${ok ? "met" : "NOT met"}\n`);
   } finally {
     for (const c of children.reverse()) await c.stop();
     await h.close();

@@ -8,13 +8,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { Db } from "../db/client.ts";
 import { allHosts } from "../db/queries/hosts.ts";
 import type { Queues, QueueName } from "./queues.ts";
+import { createChatMetrics } from "./chat-metrics.ts";
 
 /** Seconds; deploy steps run from milliseconds (route) to minutes (build). */
 const STEP_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 /** Seconds a job waited in its queue before a worker took it. */
 const WAIT_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
-/** Seconds from a Slack request's arrival to its ack (Slack gives up at 3 s). */
-const ACK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3];
 
 const QUEUE_STATES = ["waiting", "active", "delayed", "prioritized", "failed"] as const;
 
@@ -40,10 +39,22 @@ export interface RaptorMetrics {
   watchHosts(db: Db): void;
 }
 
-/** A fresh registry with Raptor's metrics and Node's process metrics (`process_*`, `nodejs_*`). */
-export function createMetrics(): RaptorMetrics {
+/** What createMetrics registers besides Raptor's engine metrics. */
+export interface MetricsScope {
+  /** Node's process metrics (`process_*`, `nodejs_*`). Default true. */
+  processMetrics?: boolean;
+  /** The bot's ack-side metrics (engine/chat-metrics.ts). Default true; false records them nowhere served. */
+  chatMetrics?: boolean;
+}
+
+/**
+ * A fresh registry with Raptor's metrics and Node's process metrics (`process_*`, `nodejs_*`).
+ * The Slack bot's command thread passes `{ processMetrics: false, chatMetrics: false }`: its
+ * acking thread serves those, and /metrics joins the two (bin/slack-ack-thread.ts).
+ */
+export function createMetrics(scope: MetricsScope = {}): RaptorMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  if (scope.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   const queueSources: Queues[] = [];
   const hostSources: Db[] = [];
@@ -76,13 +87,13 @@ export function createMetrics(): RaptorMetrics {
       }
     },
   });
+  const chat = createChatMetrics(scope.chatMetrics === false ? [] : registers);
   return {
     registry,
+    ...chat,
     deployments: new Counter({ name: "raptor_deployments_total", help: "Deployments ended, by kind and outcome", labelNames: ["kind", "outcome"], registers }),
     stepSeconds: new Histogram({ name: "raptor_deployment_step_duration_seconds", help: "Duration of each deployment step run, by step and outcome", labelNames: ["step", "outcome"], buckets: STEP_BUCKETS, registers }),
     queueWaitSeconds: new Histogram({ name: "raptor_queue_wait_seconds", help: "Time a job waited in its queue before a worker took it", labelNames: ["queue"], buckets: WAIT_BUCKETS, registers }),
-    slackAckSeconds: new Histogram({ name: "raptor_slack_ack_duration_seconds", help: "Time from a Slack request's arrival to the bot's HTTP answer (the ack)", buckets: ACK_BUCKETS, registers }),
-    commandsBusy: new Counter({ name: "raptor_bot_commands_busy_total", help: "Chat commands refused because the bot was answering as many as it takes at once", labelNames: ["limit"], registers }),
     beatTicks: new Counter({ name: "raptor_beat_ticks_total", help: "Beat ticks enqueued by the leader, by job", labelNames: ["job"], registers }),
     beatRuns: new Counter({ name: "raptor_beat_runs_total", help: "Maintenance jobs run, by job and outcome", labelNames: ["job", "outcome"], registers }),
     watchQueues(queues) {

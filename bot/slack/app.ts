@@ -1,19 +1,34 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from "@slack/bolt";
-import type { WebClient, WebClientOptions } from "@slack/web-api";
+import { App, HTTPReceiver } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
 import type { Redis } from "ioredis";
 import type { ChatRequest, Reply } from "../dispatch-types.ts";
-import { slackOrigin } from "../notify/format.ts";
 import { answerBlocks, answerText } from "../notify/blocks.ts";
 import { errorFields, type Logger } from "../../lib/logger.ts";
 import { SlackAuthorizer } from "./authorizer.ts";
+import { slackClientOptions, slackLogger } from "./client.ts";
+import { answerCommand, replyTarget, sendSafely, type CommandJob } from "./command-job.ts";
 import { SlackDirectory } from "./directory.ts";
-import { BUTTON_VALUE_PATTERNS, commandText, MAX_COMMAND_CHARS, tooLongText } from "./input.ts";
+import { BUTTON_VALUE_PATTERNS } from "./input.ts";
 import { claimOnce, dedupeEvents, ignoreBots, onlyDirectMessages } from "./middleware.ts";
 import { sendReply, type ReplyTarget } from "./reply.ts";
 import { guardListener } from "./replay-guard.ts";
 import { busyText, WorkGate, type AdmissionLimits } from "../admission.ts";
+
+export { slackClientOptions } from "./client.ts";
+
+/**
+ * Who answers the commands the app admits: in this process (dispatch given to createSlackApp), or
+ * the bot's command thread (bot/slack/work-thread.ts), so the event loop that acks does no
+ * command work (issue 14 item 4).
+ */
+export interface CommandAnswerer {
+  /** Answers one command; resolves once its reply is sent. Rejects only when the answering side died with it (its author is told here). */
+  answer(job: CommandJob): Promise<void>;
+  /** A sentence for the author when commands cannot be taken now (the command thread restarting); undefined when they can. */
+  unavailable?(): string | undefined;
+}
 
 export interface SlackAppOptions {
   /** Bot token (xoxb-...). */
@@ -26,7 +41,10 @@ export interface SlackAppOptions {
   port: number;
   /** Web API base URL. Default `https://slack.com/api/` (tests point it at a fake). */
   slackApiUrl?: string;
-  dispatch: (req: ChatRequest) => Promise<Reply>;
+  /** Answers admitted commands in this process (dispatch after a directory look-up). Either this or `answerer`. */
+  dispatch?: (req: ChatRequest) => Promise<Reply>;
+  /** Answers admitted commands elsewhere (the command thread). Either this or `dispatch`. */
+  answerer?: CommandAnswerer;
   redis: Redis;
   /** Redis key prefix (dedupe keys). */
   prefix: string;
@@ -58,54 +76,17 @@ export interface SlackApp {
 /** One path for commands, events and interactivity, as in slack/manifest.yaml. */
 export const SLACK_EVENTS_PATH = "/slack/events";
 
-/**
- * Web API client settings: failed calls are retried with backoff, and a 429 waits out Slack's
- * Retry-After before the retry (the client pauses its queue meanwhile).
- */
-export function slackClientOptions(slackApiUrl: string | undefined, logger: BoltLogger): WebClientOptions {
-  return {
-    ...(slackApiUrl ? { slackApiUrl } : {}),
-    logger,
-    rejectRateLimitedCalls: false,
-    retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000, randomize: true },
-    timeout: 30_000,
-  };
-}
-
-/**
- * Bolt's logger on top of ours. Debug output is dropped on purpose: at debug level the Web API
- * client logs request bodies, which carry logs and command output.
- */
-function boltLogger(log: Logger): BoltLogger {
-  const line = (msg: unknown[]) => msg.map((m) => (m instanceof Error ? m.message : typeof m === "string" ? m : JSON.stringify(m))).join(" ");
-  let level = LogLevel.INFO;
-  let name = "slack";
-  return {
-    debug: () => {},
-    info: (...m: unknown[]) => log.info({ component: name }, line(m)),
-    warn: (...m: unknown[]) => log.warn({ component: name }, line(m)),
-    error: (...m: unknown[]) => log.error({ component: name }, line(m)),
-    setLevel: (l: LogLevel) => {
-      level = l;
-    },
-    getLevel: () => level,
-    setName: (n: string) => {
-      name = n;
-    },
-  };
-}
-
-const INTERNAL_ERROR: Reply = {
-  kind: "refused",
-  code: "internal",
-  text: "Raptor hit an internal error handling that command. Nothing was started; the bot's log has the details.",
-};
+/** What the author of a command reads when the thread answering it died meanwhile. */
+const LOST_TEXT =
+  "Raptor's command thread stopped while answering that command and is being restarted. It may or may not have been carried out: `queue` and `status` show what is running.";
 
 export function createSlackApp(opts: SlackAppOptions): SlackApp {
   const log = opts.logger;
-  const logger = boltLogger(log);
+  const logger = slackLogger(log);
   const clientOptions = slackClientOptions(opts.slackApiUrl, logger);
-  const common = { token: opts.botToken, logger, clientOptions, deferInitialization: true, ignoreSelf: true } as const;
+  // convoStore false: Bolt's default conversation store reads a memory map on every request (2-3 %
+  // of the acking loop's CPU under bench/ack's burst), for a context.conversation Raptor never reads.
+  const common = { token: opts.botToken, logger, clientOptions, deferInitialization: true, ignoreSelf: true, convoStore: false } as const;
   const socketMode = opts.appToken !== undefined && opts.appToken !== "";
   const receiver = socketMode
     ? undefined
@@ -154,48 +135,57 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
    */
   function admit(user: string, target: ReplyTarget): (() => void) | undefined {
     const a = gate.enter(user);
-    if (a.ok) return a.done;
-    opts.onBusy?.(a.limit);
+    let refusal: Reply;
+    if (a.ok) {
+      const down = unavailable();
+      if (!down) return a.done;
+      a.done();
+      refusal = down;
+    } else {
+      opts.onBusy?.(a.limit);
+      refusal = { kind: "refused", code: "busy", text: busyText(a) };
+    }
     if (busyReplies >= gate.limits.overall) {
-      log.warn({ user, limit: a.limit }, "busy: command dropped without an answer");
+      log.warn({ user, ...(a.ok ? {} : { limit: a.limit }) }, "busy: command dropped without an answer");
       return undefined;
     }
     busyReplies++;
-    void sendReply(app.client, target, { kind: "refused", code: "busy", text: busyText(a) })
+    void sendReply(app.client, target, refusal)
       .catch((err) => log.error({ user, ...errorFields(err) }, "could not send a busy answer on Slack"))
       .finally(() => busyReplies--);
     return undefined;
   }
 
-  /** Parse-to-reply for one command from any Slack surface. */
-  async function handle(input: { text: string; user: string; userName?: string; channel: string; channelName?: string; isDm: boolean; threadTs?: string }, target: ReplyTarget, botUserId?: string): Promise<void> {
-    let reply: Reply;
-    const text = commandText(input.text, botUserId);
-    if (input.text.length > MAX_COMMAND_CHARS) {
-      reply = { kind: "parse_error", text: tooLongText(input.text.length) };
-    } else {
-      try {
-        const actor = await directory.actor(input.user, input.userName);
-        const name = input.isDm ? undefined : (input.channelName ?? (await directory.channelName(input.channel).catch(() => undefined)));
-        reply = await opts.dispatch({
-          text: text === "" ? "help" : text,
-          actor,
-          channel: { id: input.channel, ...(name ? { name } : {}) },
-          origin: slackOrigin(input.channel, input.threadTs),
-        });
-      } catch (err) {
-        log.error({ user: input.user, channel: input.channel, ...errorFields(err) }, "dispatch failed");
-        reply = INTERNAL_ERROR;
-      }
-    }
-    try {
-      await sendReply(app.client, target, reply, log);
-    } catch (err) {
-      log.error({ user: input.user, channel: input.channel, reply: reply.kind, ...errorFields(err) }, "could not reply on Slack");
-    }
+  const answerer: CommandAnswerer =
+    opts.answerer ??
+    (() => {
+      if (!opts.dispatch) throw new Error("createSlackApp needs dispatch or answerer");
+      const deps = { dispatch: opts.dispatch, directory, client: app.client, log };
+      return { answer: (job: CommandJob) => answerCommand(deps, job) };
+    })();
+
+  /**
+   * Has the answerer answer one job, then calls `done` (the admission's release); if the answerer
+   * died with it, the author is told so from here. Not awaited by the listener: Bolt's request
+   * objects are let go at the ack instead of living (and being copied by the GC) until the answer.
+   */
+  function answer(job: CommandJob, done: () => void): void {
+    void answerer
+      .answer(job)
+      .catch(async (err: unknown) => {
+        log.error({ user: job.user, channel: job.channel, ...errorFields(err) }, "the command thread died answering a command");
+        await sendSafely(app.client, replyTarget(job), { kind: "refused", code: "internal", text: LOST_TEXT }, log, job);
+      })
+      .finally(done);
   }
 
-  app.command("/raptor", async ({ command, ack, respond, context }) => {
+  /** The refusal for a command that cannot be taken now, or undefined. */
+  function unavailable(): Reply | undefined {
+    const why = answerer.unavailable?.();
+    return why ? { kind: "refused", code: "busy", text: why } : undefined;
+  }
+
+  app.command("/raptor", async ({ command, ack, context }) => {
     const admitted = gate.enter(command.user_id);
     if (!admitted.ok) {
       // The busy answer is the ack's own body: shown at once to the author only, no extra request.
@@ -204,17 +194,27 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       await ack({ response_type: "ephemeral", text: answerText(busy), blocks: answerBlocks(busy) });
       return;
     }
+    const down = unavailable();
+    if (down) {
+      admitted.done();
+      await ack({ response_type: "ephemeral", text: answerText(down), blocks: answerBlocks(down) });
+      return;
+    }
     await ack();
     const isDm = command.channel_id.startsWith("D") || command.channel_name === "directmessage";
-    try {
-      await handle(
-        { text: command.text, user: command.user_id, userName: command.user_name, channel: command.channel_id, ...(isDm ? {} : { channelName: command.channel_name }), isDm },
-        { source: "command", channel: command.channel_id, user: command.user_id, respond: (m) => respond(m) },
-        context.botUserId,
-      );
-    } finally {
-      admitted.done();
-    }
+    answer(
+      {
+        text: command.text,
+        user: command.user_id,
+        userName: command.user_name,
+        channel: command.channel_id,
+        ...(isDm ? {} : { channelName: command.channel_name }),
+        isDm,
+        reply: { source: "command", channel: command.channel_id, user: command.user_id, responseUrl: command.response_url },
+        ...(context.botUserId ? { botUserId: context.botUserId } : {}),
+      },
+      admitted.done,
+    );
   });
 
   app.event("app_mention", async ({ event, context }) => {
@@ -222,11 +222,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     const target: ReplyTarget = { source: "mention", channel: event.channel, user: event.user, threadTs: event.thread_ts ?? event.ts };
     const done = admit(event.user, target);
     if (!done) return;
-    try {
-      await handle({ text: event.text, user: event.user, channel: event.channel, isDm: false, ...(event.thread_ts ? { threadTs: event.thread_ts } : {}) }, target, context.botUserId);
-    } finally {
-      done();
-    }
+    answer({ text: event.text, user: event.user, channel: event.channel, isDm: false, ...(event.thread_ts ? { threadTs: event.thread_ts } : {}), reply: target, ...(context.botUserId ? { botUserId: context.botUserId } : {}) }, done);
   });
 
   app.event("message", onlyDirectMessages, async ({ event, context }) => {
@@ -235,11 +231,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     const target: ReplyTarget = { source: "dm", channel: m.channel, user: m.user, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}) };
     const done = admit(m.user, target);
     if (!done) return;
-    try {
-      await handle({ text: m.text, user: m.user, channel: m.channel, isDm: true, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}) }, target, context.botUserId);
-    } finally {
-      done();
-    }
+    answer({ text: m.text, user: m.user, channel: m.channel, isDm: true, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}), reply: target, ...(context.botUserId ? { botUserId: context.botUserId } : {}) }, done);
   });
 
   app.action({ type: "block_actions", action_id: /^raptor_(approve|reject|rollback|confirm)$/ }, async ({ ack, body, action }) => {
@@ -258,11 +250,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     const target: ReplyTarget = { source: "action", channel, user: body.user.id, ...(threadTs ? { threadTs } : {}) };
     const done = admit(body.user.id, target);
     if (!done) return;
-    try {
-      await handle({ text: value, user: body.user.id, ...(body.user.name ? { userName: body.user.name } : {}), channel, isDm: channel.startsWith("D"), ...(threadTs ? { threadTs } : {}) }, target);
-    } finally {
-      done();
-    }
+    answer({ text: value, user: body.user.id, ...(body.user.name ? { userName: body.user.name } : {}), channel, isDm: channel.startsWith("D"), ...(threadTs ? { threadTs } : {}), reply: target }, done);
   });
 
   return {

@@ -1,17 +1,14 @@
 import { checkBotToken } from "./check-token.ts";
 import type { Redis } from "ioredis";
 import type { EngineApiDeps } from "../../engine/context.ts";
-import { dispatch } from "../dispatch.ts";
-import { createEventConsumer, type EventConsumer } from "../notify/consumer.ts";
+import type { EventConsumer } from "../notify/consumer.ts";
 import type { Logger } from "../../lib/logger.ts";
-import { createSlackSink, type SlackSink } from "../notify/slack-sink.ts";
+import type { SlackSink } from "../notify/slack-sink.ts";
 import { createSlackApp, type SlackApp, type SlackAppOptions } from "./app.ts";
 import type { AdmissionLimits } from "../admission.ts";
-import { Coalescer } from "../../lib/coalesce.ts";
-import type { Reply } from "../dispatch-types.ts";
+import { createChatWork, type ChatWork } from "./chat-work.ts";
 
-/** How long the answer to a query is shared with whoever asks the same (ms). */
-export const ANSWER_COALESCE_MS = 1_000;
+export { ANSWER_COALESCE_MS } from "./chat-work.ts";
 
 export interface SlackBotOptions {
   botToken: string;
@@ -39,17 +36,17 @@ export interface SlackBot {
 }
 
 /**
- * `raptor bot` on Slack: the Bolt app (commands in), and the event consumer with the Slack sink
- * (threads out). Dispatch is the same function the terminal uses; only the Authorizer differs.
- * `blockingRedis` must be a connection of its own (the consumer blocks on it).
+ * The Slack bot in one event loop: the Bolt app (commands in) and the chat work (commands
+ * answered, threads out) side by side. `raptor all` and the tests run it so; `raptor bot` on Slack
+ * answers commands in a thread of its own instead (bin/slack-ack-thread.ts). Dispatch is the same
+ * function the terminal uses; only the Authorizer differs. `blockingRedis` must be a connection of
+ * its own (the consumer blocks on it).
  */
 export async function startSlackBot(engine: EngineApiDeps, blockingRedis: Redis, o: SlackBotOptions): Promise<SlackBot> {
   // A bad token is one clear line now, not Bolt's retries and a stack trace half a minute later.
   const who = await checkBotToken(o.botToken, o.slackApiUrl);
   o.log.info({ user: who.user, team: who.team }, "Slack token accepted");
-  let authorizer: SlackApp["authorizer"] | undefined;
-  // Identical queries within a second share one answer (issue 14 item 4).
-  const answers = new Coalescer<Reply>(ANSWER_COALESCE_MS);
+  let work: ChatWork | undefined;
   const app = createSlackApp({
     botToken: o.botToken,
     signingSecret: o.signingSecret,
@@ -64,22 +61,19 @@ export async function startSlackBot(engine: EngineApiDeps, blockingRedis: Redis,
     ...(engine.metrics
       ? { onAck: (s: number) => engine.metrics!.slackAckSeconds.observe(s), onBusy: (limit: "user" | "overall") => engine.metrics!.commandsBusy.inc({ limit }) }
       : {}),
-    dispatch: (req) => dispatch({ engine, authorizer: authorizer!, answers }, req),
+    answerer: { answer: (job) => work!.answerer.answer(job) },
   });
-  authorizer = app.authorizer;
-  const sink = createSlackSink({ client: app.client, redis: engine.redis, prefix: engine.prefix, minUpdateIntervalMs: o.minUpdateIntervalMs, log: o.log });
-  const consumer = createEventConsumer({ redis: blockingRedis, sink, prefix: engine.prefix, consumer: o.consumer, log: o.log });
+  work = createChatWork(engine, blockingRedis, { client: app.client, directory: app.directory, authorizer: app.authorizer, minUpdateIntervalMs: o.minUpdateIntervalMs, consumer: o.consumer, log: o.log });
   const { port } = await app.start();
-  await consumer.start();
+  await work.start();
   return {
     app,
-    sink,
-    consumer,
+    sink: work.sink,
+    consumer: work.consumer,
     port,
     async stop() {
       await app.stop();
-      await consumer.stop();
-      await sink.flush();
+      await work.stop();
     },
   };
 }
