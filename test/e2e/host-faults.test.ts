@@ -17,6 +17,7 @@ describe("host faults end to end on two ssh hosts", () => {
   let crashy: AppRepo;
   let deaf: AppRepo;
   let portly: AppRepo;
+  let far: AppRepo;
   let h: Harness;
   const squatters: ChildProcess[] = [];
   const SECRET = "postgres://app:s3cr3t-hf-9f2c@db.internal/app";
@@ -32,7 +33,9 @@ describe("host faults end to end on two ssh hosts", () => {
     // Listens, but on 127.0.0.1 instead of the HOST it was given.
     deaf = await makeAppRepo(HELLO_APP, { Procfile: "web: HOST=127.0.0.1 node server.js\n" });
     portly = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
+    far = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
     process.env.HF_DATABASE_URL = SECRET;
+    const closed = await closedPort();
     h = await startHarness({
       playbookYaml: {
         // `one`: the first host alone, with ten ports of its own, for the port tests.
@@ -42,6 +45,17 @@ describe("host faults end to end on two ssh hosts", () => {
           deaf: { repo: deaf.path, environments: { prod: bedEnv(1, "deaf_prod", { uptest_timeout: "6s" }) } },
           portly: { repo: portly.path, environments: { prod: bedEnv(2, "portly_prod", { squad: "one", uptest_timeout: "6s" }) } },
         }),
+        // A balancer that cannot be reached: a Stingray whose REST API nothing listens on.
+        "far.yaml": [
+          "balancers:",
+          `  far: { kind: stingray, url: "http://127.0.0.1:${closed}/api/tm/7.0", username: raptor, password: unused }`,
+          "apps:",
+          "  faraway:",
+          `    repo: ${JSON.stringify(far.path)}`,
+          "    environments:",
+          "      prod: { squad: bed, size: { web: 2 }, balancer: far, pool: faraway_prod, uptest_timeout: 6s }",
+          "",
+        ].join("\n"),
       },
       options: { startTimeoutMs: 4_000 },
     });
@@ -112,6 +126,22 @@ describe("host faults end to end on two ssh hosts", () => {
     expect(again.final?.type, again.text).toBe("deployment.succeeded");
   }, 60_000);
 
+  // The issue's input: "When the balancer cannot be reached, 'cleanup failed: balancer ...' leaves
+  // the new procs running." Nothing listens at the balancer's address, so routing fails and so does
+  // taking the nodes out again; the procs go anyway.
+  it("a balancer that cannot be reached: the deploy fails at route, its new procs are removed from the hosts, and the thread says what was not undone", async () => {
+    const r = await h.say("deploy faraway prod");
+    expect(r.final?.type, r.text).toBe("deployment.failed");
+    if (r.final?.type !== "deployment.failed") return;
+    expect(r.final.step).toBe("route");
+    expect(r.text).toContain("removed 2 new procs");
+    expect(r.text).toContain("could not take the new nodes out of pool faraway_prod on balancer far");
+    expect(r.text).toMatch(/remove them from faraway_prod by hand/);
+    expect(r.text).not.toContain("cleanup failed");
+    expect(await programsOf("faraway")).toEqual([]);
+    expect(await liveProcRows(h, "faraway")).toEqual([]);
+  }, 60_000);
+
   /** Runs a Python program that holds a port, until the file's end; resolves once it holds it. */
   async function squat(args: string[], ready: () => Promise<boolean>): Promise<void> {
     const child = spawn("python3", args, { stdio: "ignore" });
@@ -169,3 +199,15 @@ describe("host faults end to end on two ssh hosts", () => {
     expect((await h.say("hosts one")).text).toMatch(new RegExp(`busy ports \\(held by other programs, skipped\\): .*\\b${next}\\b`));
   }, 60_000);
 });
+
+/** A TCP port on 127.0.0.1 that nothing listens on (bound by the kernel's choice, then released). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen({ host: "127.0.0.1", port: 0 }, () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -22,7 +22,7 @@ export const SLOW_FIRST = [
   "test/contract/varnish-balancer.test.ts", // 55
   "test/integration/embedded-handover.test.ts", // 54, then +30 s (the idle-in-transaction timeout case, 2026-11-30 audit)
   "test/e2e/route-nginx.test.ts", // 53
-  "test/e2e/host-faults.test.ts", // 51
+  "test/e2e/host-faults.test.ts", // 51, then +2-10 s (a balancer that cannot be reached, audit9b)
   "test/integration/pglite.test.ts", // 46
   "test/reliability/hosts-lost.test.ts", // 41
   "test/e2e/deploy.test.ts", // 38
@@ -34,7 +34,8 @@ export const SLOW_FIRST = [
   "test/e2e/chat-values.test.ts", // 33
   "test/e2e/uptest-timeout.test.ts", // 32
   "test/e2e/build-store-s3.test.ts", // 30
-  // 23 s on a quiet machine, 72 s loaded: five new embedded databases opened three at a time.
+  // 23 s on a quiet machine, 72 s loaded: five new embedded databases opened three at a time;
+  // then +6 s (bot, two workers and the beat started at once, 2026-11-30 audit9b).
   "test/integration/migrate-race.test.ts",
   // New with beat12, alone on a loaded machine: 40 s (4 deploys, a stuck one, two prunes, a repair).
   "test/e2e/beat-one-host.test.ts",
