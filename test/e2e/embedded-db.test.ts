@@ -93,16 +93,17 @@ describe("embedded database shared by bin/raptor processes", () => {
     // Issue 11, the new-user trial: the terminal chat beside it shows the command and its thread,
     // as everyone in a Slack channel would see them.
     await until(/── U_CLI \(raptor say\): deploy hello local[\s\S]*is queued[\s\S]*✓ Deploy hello local/);
-    // The issue's repro: lock A, status, unlock, lock B, all through say; a restart of `make run`
-    // came back locked with reason A (say had written its own copy of the directory).
-    await say("lock hello local A");
+    // The issue's repro, as written: `lock hello local A` in make run's chat, `say "status hello
+    // local"` beside it, `unlock hello local` and `lock hello local B` in the chat; a restart of
+    // `make run` came back locked with reason A (say had opened, and written, its own copy).
+    await type("lock hello local A", /hello local is locked \(A\)/);
     expect(await say("status hello local")).toMatch(/locked by U_CLI \(A\)/);
-    await say("unlock hello local");
-    await say("lock hello local B");
-    // `raptor all` answers from the same database: type into its terminal chat.
-    await type("status hello local", /v1 — locked by U_CLI \(B\)/);
+    await type("unlock hello local", /hello local is unlocked/);
+    await type("lock hello local B", /hello local is locked \(B\)/);
+    expect(await say("status hello local")).toMatch(/locked by U_CLI \(B\)/);
     expect(await all.stop()).toBe(0);
     all = await startAll();
+    // v1 is the deploy say asked for: say's writes survive the restart too.
     const after = await type("status hello local", /v1 — locked by U_CLI \(B\)/);
     expect(after).not.toContain("(A)");
     expect(await all.stop()).toBe(0);
