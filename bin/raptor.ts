@@ -6,6 +6,7 @@
 import { configFromEnv } from "./config.ts";
 import { progressLines } from "./progress.ts";
 import { USAGE } from "./usage.ts";
+import { crashText } from "./crash-text.ts";
 
 async function main(argv: string[]): Promise<number> {
   const cmd = argv[0];
@@ -32,9 +33,8 @@ for (const out of [process.stdout, process.stderr]) out.on("error", (err: NodeJS
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    // Mistakes an operator fixes in their settings are one line; anything else is a bug: the stack.
-    const oneLine = err instanceof Error && ["SlackTokenError", "PlaybookError", "SecretKeyError"].includes(err.name);
-    process.stderr.write(`raptor: ${oneLine ? err.message : ((err as Error).stack ?? err)}\n`);
+    // Mistakes an operator fixes in their settings are one line; anything else is a bug: the stack, and its causes.
+    process.stderr.write(`raptor: ${crashText(err)}\n`);
     process.exit(1);
   },
 );
