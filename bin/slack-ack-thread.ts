@@ -30,11 +30,15 @@ import { resolve } from "node:path";
 export const DEFAULT_THREAD_NICE = 10;
 
 /**
- * The command thread's young generation, MB. V8's default (two 16 MB semi-spaces and more) is paid
- * once per isolate, and the bot's RSS counts both threads: with the default, bench/ack's burst
- * peaked at 343-403 MB; with 8, at 237-286 MB (bench/README.md), for a few more scavenges.
+ * The command thread's heap, MB (worker_threads resourceLimits). The bot's RSS counts both
+ * threads' heaps. Young generation: V8's default (two 16 MB semi-spaces and more) is paid once per
+ * isolate; with it bench/ack's burst peaked at 343-403 MB, with 8 at 237-295 MB. Old generation:
+ * an idle worker isolate is not shrunk by V8's memory reducer, and after 11,000 answers its old
+ * space held 142 MB of which a heap snapshot found 32 MB live; capped at 96 MB, V8 collects
+ * before it grows past that. A thread whose live data passes the cap dies with
+ * ERR_WORKER_OUT_OF_MEMORY and is restarted like any dead command thread (bot/slack/work-thread.ts).
  */
-export const THREAD_YOUNG_GENERATION_MB = 8;
+export const THREAD_HEAP_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } as const;
 
 /** The command thread's module next to this one: .ts under tsx, .js compiled (scripts/build.sh). */
 function chatThreadEntry(): URL {
@@ -81,7 +85,7 @@ export async function runSlackBot(config: RuntimeConfig, progress: Progress, env
 
   const nice = env.RAPTOR_BOT_THREAD_NICE && /^\d+$/.test(env.RAPTOR_BOT_THREAD_NICE) ? Number(env.RAPTOR_BOT_THREAD_NICE) : DEFAULT_THREAD_NICE;
   const data: ChatThreadData = { botToken, niceIncrement: nice, ...(slackApiUrl ? { slackApiUrl } : {}), consumer: env.RAPTOR_BOT_NAME ?? hostname() };
-  const work = new WorkThread({ entry: chatThreadEntry(), workerData: data, log, onProgress: progress, resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } });
+  const work = new WorkThread({ entry: chatThreadEntry(), workerData: data, log, onProgress: progress, resourceLimits: { ...THREAD_HEAP_LIMITS } });
   progress("starting the command thread");
   try {
     await work.start();
