@@ -166,8 +166,8 @@ export async function decideApproval(
     await emit(deps, deploymentId, { type: "deployment.approved", by: actor });
     await deps.queues.enqueueDeployment(deploymentId);
   } else {
-    await updateDeploymentWhile(deps.db, deploymentId, ["awaiting_approval"], { status: "rejected", finishedAt: now });
-    await emit(deps, deploymentId, { type: "deployment.rejected", by: actor, reason });
+    // A cancel that landed in between ended it: its verdict stands.
+    if (await updateDeploymentWhile(deps.db, deploymentId, ["awaiting_approval"], { status: "rejected", finishedAt: now })) await emit(deps, deploymentId, { type: "deployment.rejected", by: actor, reason });
   }
 }
 
@@ -175,7 +175,8 @@ export async function decideApproval(
 export async function expireApproval(deps: EngineDeps, deploymentId: string): Promise<boolean> {
   const now = deps.now?.() ?? new Date();
   if (!(await expirePendingApproval(deps.db, deploymentId, now))) return false;
-  await updateDeploymentWhile(deps.db, deploymentId, ["awaiting_approval"], { status: "rejected", finishedAt: now });
+  // Once: a cancel that ended it meanwhile said its own verdict.
+  if (!(await updateDeploymentWhile(deps.db, deploymentId, ["awaiting_approval"], { status: "rejected", finishedAt: now }))) return false;
   await emit(deps, deploymentId, { type: "deployment.rejected", by: "raptor", reason: "nobody approved it in time" });
   return true;
 }

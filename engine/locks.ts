@@ -5,6 +5,8 @@ import type { Redis } from "ioredis";
  * Every lock Raptor takes, in one place:
  *  - withRedisLock: a lease in Redis, shared by every worker on every machine;
  *  - withPoolLock: one balancer pool's changes, serialized across workers (a Redis lease);
+ *  - endOnce (engine/pipeline/end.ts): the right to end one deployment (compensate, then its
+ *    verdict), taken without waiting by whoever ends it; the loser leaves it to the holder;
  *  - lockLine (db/queries/locks.ts): an app+env's line of deployments, for the length of a
  *    Postgres transaction; the turn's transaction takes it (db/queries/deployments.ts takeTurnInLine);
  *  - placeAndLease (db/queries/procs.ts): every placement of new procs, read-then-lease, for the
@@ -37,6 +39,23 @@ export async function withRedisLock<T>(
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 500);
   }
+  return hold(redis, key, token, ttl, fn);
+}
+
+/**
+ * Runs `fn` holding a Redis lock only if nobody holds it now (no waiting): `{ held: false }`
+ * without running `fn` when someone does. Same lease as withRedisLock (extended while `fn` runs,
+ * expiring `ttlMs` after a holder dies). For work that must happen once whoever asks, such as
+ * ending a deployment (engine/pipeline/end.ts).
+ */
+export async function withRedisLockIfFree<T>(redis: Redis, key: string, fn: () => Promise<T>, opts: { ttlMs?: number } = {}): Promise<{ held: true; value: T } | { held: false }> {
+  const ttl = opts.ttlMs ?? 15_000;
+  const token = randomUUID();
+  if ((await redis.set(key, token, "PX", ttl, "NX")) !== "OK") return { held: false };
+  return { held: true, value: await hold(redis, key, token, ttl, fn) };
+}
+
+async function hold<T>(redis: Redis, key: string, token: string, ttl: number, fn: () => Promise<T>): Promise<T> {
   const keepAlive = setInterval(() => void redis.eval(EXTEND, 1, key, token, ttl).catch(() => {}), ttl / 3);
   try {
     return await fn();

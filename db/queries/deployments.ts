@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, isNotNull, lt, ne, or } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { approvals, deploymentSteps, deployments, type DeploymentRow } from "../schema/index.ts";
-import { finalDeploymentStatuses, openDeploymentStatuses } from "../schema/enums.ts";
+import { finalDeploymentStatuses, openDeploymentStatuses, type FinalDeploymentStatus } from "../schema/enums.ts";
 import { lockLine } from "./locks.ts";
 import { currentRelease } from "./releases.ts";
 
@@ -44,6 +44,25 @@ export async function runningSince(db: Db, before: Date): Promise<string[]> {
     .from(deployments)
     .where(and(inArray(deployments.status, ["running"]), lt(deployments.startedAt, before)));
   return rows.map((r) => r.id);
+}
+
+/**
+ * Ends a deployment: writes its final status (and when, and why) only while it is not final
+ * already, in one conditional UPDATE. Returns the ended row to the one caller that ended it,
+ * `undefined` to every other (the deployment had ended: its verdict stands). Whoever gets the row
+ * says the verdict; nobody else does (engine/pipeline/end.ts).
+ */
+export async function endDeploymentWhileOpen(
+  db: Db,
+  id: string,
+  set: { status: FinalDeploymentStatus; finishedAt: Date; errorCode?: DeploymentRow["errorCode"]; error?: string | null },
+): Promise<DeploymentRow | undefined> {
+  const [row] = await db
+    .update(deployments)
+    .set(set)
+    .where(and(eq(deployments.id, id), inArray(deployments.status, [...openDeploymentStatuses])))
+    .returning();
+  return row;
 }
 
 /**

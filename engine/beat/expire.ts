@@ -35,8 +35,8 @@ export const expireJob: BeatJob = async (deps) => {
   for (const id of await runningSince(deps.db, stuckBefore)) {
     // A worker still on it (hung, not dead) stops at its next step boundary instead of going on.
     await updateDeployment(deps.db, id, { cancelRequested: true });
-    await abandonDeployment(deps, id, `it ran longer than ${durationText(deps.playbook.beat.expire.stuck_after_ms)} (the beat's stuck_after)`);
-    failed.push(id);
+    // Ended once: the worker ending it meanwhile (a step that failed, its last step done) keeps its verdict.
+    if (await abandonDeployment(deps, id, `it ran longer than ${durationText(deps.playbook.beat.expire.stuck_after_ms)} (the beat's stuck_after)`)) failed.push(id);
   }
   const requeued = await requeueOrphans(deps);
   const acted = expired.length + unlocked.length + failed.length + requeued > 0;

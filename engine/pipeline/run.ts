@@ -7,7 +7,7 @@ import { emit } from "../events.ts";
 import type { EngineEventBody, HostProcs, StepName } from "../event-types.ts";
 import { pendingSecrets, redactorFor } from "../redact.ts";
 import { currentRelease, releaseById } from "../../db/queries/releases.ts";
-import { deploymentById, updateDeployment } from "../../db/queries/deployments.ts";
+import { deploymentById, endDeploymentWhileOpen } from "../../db/queries/deployments.ts";
 import { markUnfinishedSteps, stepOf, stepsOf, updateStep } from "../../db/queries/deployment-steps.ts";
 import { applyConfigChange, replaceConfigVars } from "../../db/queries/config-vars.ts";
 import { setSwarmSizes } from "../../db/queries/swarms.ts";
@@ -16,6 +16,7 @@ import { liveProcs } from "../../db/queries/procs.ts";
 import type { DeploymentRow } from "../../db/schema/index.ts";
 import { announceRepairEnd } from "../beat/repair-news.ts";
 import { compensate } from "./compensate.ts";
+import { endOnce } from "./end.ts";
 import { revertTarget } from "../changes/describe.ts";
 import type { StepContext, StepResults } from "./step.ts";
 import { steps } from "./steps/index.ts";
@@ -50,7 +51,10 @@ export async function runDeployment(
   const found = environmentOf(deps.playbook, d.app, d.env);
   const redact = await redactorFor(deps, d.app, d.env, pendingSecrets(d.params));
   const say = (body: EngineEventBody) => emit(deps, id, body, redact).then(() => undefined);
-  if (!found) return finish(deps, d, say, "failed", new EngineError("not_found", `${d.app} ${d.env} is no longer in the playbook`));
+  if (!found) {
+    const gone = d;
+    return ending(deps, id, "the pipeline", async () => (await finish(deps, gone, say, "failed", new EngineError("not_found", `${gone.app} ${gone.env} is no longer in the playbook`))).outcome);
+  }
   const squad = deps.playbook.squads[found.environment.squad]!;
 
   if (turn.kind === "started") {
@@ -97,9 +101,13 @@ export async function runDeployment(
     // a cancel no longer undoes it and a later failure (teardown) only leaves warnings.
     const routed = results.route !== undefined;
     if (fresh?.cancelRequested && !routed) {
-      await markRest(deps, id, "skipped");
-      const notes = await undo(ctx, "cancelled");
-      return finish(deps, d, say, "cancelled", undefined, notes);
+      // The beat's expire job also asks it to stop, then ends it itself: whoever claims the end first ends it.
+      const asked = d;
+      return ending(deps, id, "the pipeline (cancel)", async () => {
+        await markRest(deps, id, "skipped");
+        const notes = await undo(ctx, "cancelled");
+        return (await finish(deps, asked, say, "cancelled", undefined, notes)).outcome;
+      });
     }
     ctx.deployment = fresh ?? d;
     current = name;
@@ -120,21 +128,37 @@ export async function runDeployment(
         await say({ type: "step.progress", step: name, message: `${redact(err.message)} — retrying` });
         return { kind: "retry", error: err };
       }
-      await updateStep(deps.db, id, name, { status: "failed", error: redact(err.message), finishedAt: new Date() });
-      await say({ type: "step.failed", step: name, durationMs: Date.now() - t0, message: redact(err.message), output: err.opts.output && redact(err.opts.output) });
+      const failStep = async () => {
+        await updateStep(deps.db, id, name, { status: "failed", error: redact(err.message), finishedAt: new Date() });
+        await say({ type: "step.failed", step: name, durationMs: Date.now() - t0, message: redact(err.message), output: err.opts.output && redact(err.opts.output) });
+      };
       if (routed) {
+        await failStep();
         await say({ type: "step.progress", step: name, message: "the new release is already serving; old procs may be left behind for the beat to sweep" });
         continue;
       }
-      await markRest(deps, id, "skipped");
-      const notes = await undo(ctx, `failed at ${name}`);
-      return finish(deps, d, say, "failed", err, notes, name);
+      // A step can fail because another is ending the deployment (the expire job's compensation
+      // removes the procs an uptest is checking): only the one that claims the end says anything.
+      const failed = d;
+      return ending(deps, id, `the pipeline (${name} failed)`, async () => {
+        await failStep();
+        await markRest(deps, id, "skipped");
+        const notes = await undo(ctx, `failed at ${name}`);
+        return (await finish(deps, failed, say, "failed", err, notes, name)).outcome;
+      });
     }
   }
-  const last = await deploymentById(deps.db, id);
-  if (endedElsewhere(last)) return { kind: "done", status: last!.status };
-  await commitDesiredState(deps, d);
-  return finish(deps, d, say, "succeeded", undefined, [], undefined, results);
+  const done = d;
+  return ending(deps, id, "the pipeline (succeeded)", async () => {
+    await commitDesiredState(deps, done);
+    return (await finish(deps, done, say, "succeeded", undefined, [], undefined, results)).outcome;
+  });
+}
+
+/** endOnce for the pipeline: the outcome of the end it ran, or `done` with the status it found. */
+async function ending(deps: EngineApiDeps, id: string, who: string, end: () => Promise<RunOutcome>): Promise<RunOutcome> {
+  const r = await endOnce(deps, id, who, end);
+  return r.ended ? r.value : { kind: "done", status: r.status };
 }
 
 /** Whether a deployment this worker runs was ended by another (abandonDeployment): no longer running. */
@@ -172,11 +196,19 @@ async function commitDesiredState(deps: EngineApiDeps, d: DeploymentRow): Promis
 /**
  * The last resort for a deployment whose job can no longer run (its final attempt threw outside
  * any step, or BullMQ gave up on a stalled job): clean up what it started and end it as failed,
- * so its app+env's line moves on instead of waiting behind it forever.
+ * so its app+env's line moves on instead of waiting behind it forever. True when this call ended
+ * it; false when it had ended, or another (the worker still on it, another ender) is ending it.
  */
-export async function abandonDeployment(deps: EngineApiDeps, id: string, reason: string): Promise<void> {
-  const d = await deploymentById(deps.db, id);
-  if (!d || (d.status !== "running" && d.status !== "queued")) return;
+export async function abandonDeployment(deps: EngineApiDeps, id: string, reason: string): Promise<boolean> {
+  const first = await deploymentById(deps.db, id);
+  if (!first || (first.status !== "running" && first.status !== "queued")) return false;
+  const r = await endOnce(deps, id, "abandon", async () => abandon(deps, (await deploymentById(deps.db, id))!, reason));
+  return r.ended && r.value;
+}
+
+/** abandonDeployment's end, run by whoever claimed it. True when this call wrote the verdict. */
+async function abandon(deps: EngineApiDeps, d: DeploymentRow, reason: string): Promise<boolean> {
+  const id = d.id;
   const found = environmentOf(deps.playbook, d.app, d.env);
   const redact = await redactorFor(deps, d.app, d.env, pendingSecrets(d.params));
   const say = (body: EngineEventBody) => emit(deps, id, body, redact).then(() => undefined);
@@ -184,8 +216,7 @@ export async function abandonDeployment(deps: EngineApiDeps, id: string, reason:
   if (route?.status === "succeeded") {
     // Traffic already moved: the deployment happened; finish it as such.
     await commitDesiredState(deps, d);
-    await finish(deps, d, say, "succeeded");
-    return;
+    return (await finish(deps, d, say, "succeeded")).said;
   }
   await markRest(deps, id, "skipped");
   let notes: string[] = [];
@@ -204,7 +235,7 @@ export async function abandonDeployment(deps: EngineApiDeps, id: string, reason:
     };
     notes = await undo(ctx, "abandoned");
   }
-  await finish(deps, d, say, "failed", new EngineError("internal", `the deployment could not go on: ${redact(reason)}`), notes);
+  return (await finish(deps, d, say, "failed", new EngineError("internal", `the deployment could not go on: ${redact(reason)}`), notes)).said;
 }
 
 /**
@@ -222,6 +253,11 @@ async function markRest(deps: EngineApiDeps, id: string, status: "skipped"): Pro
   await markUnfinishedSteps(deps.db, id, status);
 }
 
+/**
+ * Writes a deployment's final status and says its verdict, once: the conditional UPDATE
+ * (endDeploymentWhileOpen) lets one call through; any other logs and says nothing (`said: false`).
+ * Then moves the line on. Callers hold the end's claim (endOnce).
+ */
 async function finish(
   deps: EngineApiDeps,
   d: DeploymentRow,
@@ -231,13 +267,18 @@ async function finish(
   notes: string[] = [],
   step?: StepName,
   results?: StepResults,
-): Promise<RunOutcome> {
+): Promise<{ outcome: RunOutcome; said: boolean }> {
   const finishedAt = new Date();
   const durationMs = finishedAt.getTime() - (d.startedAt ?? d.createdAt).getTime();
   // The stored error passes the redactor over every app's secrets, like every stored message.
   const redact = err ? await redactorFor(deps, d.app, d.env, pendingSecrets(d.params)) : (t: string) => t;
-  await updateDeployment(deps.db, d.id, { status, finishedAt, errorCode: err?.code ?? null, error: err ? redact(err.message) : null });
-  const fresh = (await deploymentById(deps.db, d.id))!;
+  // Compare-and-set: the verdict is said by the one call that moved the row to a final status.
+  const fresh = await endDeploymentWhileOpen(deps.db, d.id, { status, finishedAt, errorCode: err?.code ?? null, error: err ? redact(err.message) : null });
+  if (!fresh) {
+    const now = (await deploymentById(deps.db, d.id))?.status ?? status;
+    deps.logger.warn({ deploymentId: d.id, wanted: status, status: now, recovery: "ended-elsewhere" }, `deployment ${d.id} had already ended (${now}); its verdict stands and ${status} is not said`);
+    return { outcome: { kind: "done", status: now }, said: false };
+  }
   if (status === "succeeded") {
     const from = fresh.fromReleaseId ? await releaseById(deps.db, fresh.fromReleaseId) : undefined;
     // Restart (and a scale or repair that never set a target) runs the serving release: it is the
@@ -266,7 +307,7 @@ async function finish(
   // A repair's thread lives in the environment's first channel; the others hear how it ended.
   if (d.kind === "repair") await announceRepairEnd(deps, d.app, d.env, d.id, status, err ? redact(err.message) : undefined).catch(() => {});
   await promoteNext(deps, d.app, d.env);
-  return { kind: "done", status };
+  return { outcome: { kind: "done", status }, said: true };
 }
 
 /** Kinds that run the serving release instead of cutting one (plan-steps.ts: no release step). */

@@ -33,7 +33,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
  * Beat jobs run by hand on one ssh host, at moments a schedule would only hit by chance.
  * The expire job's third duty (issue 12): a deployment running past `stuck_after` is failed and
  * compensated (its new procs removed, the serving release left serving), its thread says why, and
- * the worker still on it (hung, not dead) touches nothing more when it wakes up. The prune job
+ * the worker still on it (hung, not dead) touches nothing more when it wakes up, nor when the
+ * compensation fails its step under it: one verdict, whoever else tries to end it. The prune job
  * beside the orphans job: a directory is removed and reported by one of them, not both. Reconcile:
  * a crashed proc that will not come back where it was is replaced.
  */
@@ -105,6 +106,40 @@ describe("beat jobs run by hand on one ssh host: expire of a stuck deployment, p
 
     // The line moved on: the next deployment runs.
     await repo.commit({ VERSION: "v3\n", "uptests/web/slow": "#!/bin/sh\nexit 0\n" }, "v3");
+    const next = await h.say("deploy hello prod");
+    expect(next.final?.type, next.text).toBe("deployment.succeeded");
+  }, 120_000);
+
+  it("expired as its uptest begins (its procs still starting): the compensation fails the uptest under the worker, and the thread hears one verdict, the expire job's", async () => {
+    // Under load the steps before the uptest can take longer than stuck_after: the expire job
+    // then runs while the worker waits for its procs to come up. Its compensation stops them, the
+    // worker's wait fails at once ("did not come up") and the worker, too, would end it: two
+    // `deployment.failed` in the thread (seen in CI at load 11). Here that moment is made exact.
+    const v1 = await live();
+    const v1Pool = await pool();
+    await repo.commit({ VERSION: "v5\n", "uptests/web/slow": `#!/bin/sh\nsleep ${HANG_S}\n` }, "v5: an uptest that hangs a while");
+    const asked = await h.say("deploy hello prod", { follow: false });
+    if (asked.reply.kind !== "deployment") throw new Error(asked.text);
+    const id = asked.reply.deploymentId;
+    await until("the deployment in its uptest", async () => (await h.engine.db.select().from(deploymentSteps).where(eq(deploymentSteps.deploymentId, id))).some((s) => s.name === "uptest" && s.status === "running"));
+    const [row] = await h.engine.db.select().from(deployments).where(eq(deployments.id, id));
+    await h.engine.db.update(deployments).set({ startedAt: new Date(row!.startedAt!.getTime() - STUCK_S * 1000 - 200) }).where(eq(deployments.id, id));
+
+    const run = await runMaintenance(h.engine, { job: "expire", scheduledFor: new Date(Math.floor(Date.now() / 1000) * 1000 + 1000).toISOString() });
+    expect(run.ran && run.detail.stuckFailed).toEqual([id]);
+    await until("the worker's job to end", async () => ["completed", "failed"].includes(await h.engine.queues.deployments.getJobState(id)), (HANG_S + 30) * 1000);
+    const [ended] = await h.engine.db.select().from(deployments).where(eq(deployments.id, id));
+    expect(ended?.status).toBe("failed");
+    expect(ended?.error).toBe(`the deployment could not go on: it ran longer than ${STUCK_S}s (the beat's stuck_after)`);
+    expect(await finals(id)).toEqual(["deployment.failed"]);
+    // The worker, which lost the end, said nothing of its own: no failed step in the thread.
+    const said = (await h.engine.db.select().from(deploymentEvents).where(eq(deploymentEvents.deploymentId, id))).map((e) => e.type);
+    expect(said).not.toContain("step.failed");
+    expect((await live()).map((p) => p.id).sort()).toEqual(v1.map((p) => p.id).sort());
+    expect(await supervisedPrograms(bed)).toEqual(runningProgramsOf(v1));
+    expect(await pool()).toEqual(v1Pool);
+
+    await repo.commit({ VERSION: "v6\n", "uptests/web/slow": "#!/bin/sh\nexit 0\n" }, "v6");
     const next = await h.say("deploy hello prod");
     expect(next.final?.type, next.text).toBe("deployment.succeeded");
   }, 120_000);
