@@ -196,8 +196,8 @@ export const COMMAND_HELP: readonly Entry[] = [
     example: "lock hello local 2h migrating the database",
     summary: "stop deploys to an environment until unlocked, or for a while",
     detail: [
-      "A duration right after the environment (`30m`, `2h`, `1h30m`, `1d`) ends the lock by itself: the beat releases it and says so in the channel.",
-      "Everything after the environment (and the duration) is the reason.",
+      "A duration right after the environment (`30m`, `2h`, `1h30m`, `1d`) ends the lock by itself: the beat releases it and says so in the channel. It is one word from 1m to 30d.",
+      "Everything after the environment (and the duration) is the reason. A time written another way (`2 hours`, `30 mins`) is refused, not taken as the reason; put a reason that starts with one in quotes.",
     ],
   },
   {

@@ -2,7 +2,7 @@ import type { Command, ParseContext } from "../command.ts";
 import { helpEntry, HELP_TOPICS } from "../help.ts";
 import { MAX_PROCS_PER_TYPE } from "../../lib/limits.ts";
 import { didYouMean } from "../../lib/suggest.ts";
-import { parseDuration } from "../../playbooks/duration.ts";
+import { readLockTime } from "./lock-time.ts";
 import { checkApp, checkEnv, deploymentId, exampleNames, exampleTarget, ident } from "./names.ts";
 import { binding, noMore, resolveTarget } from "./target.ts";
 import { charProblem, collapseSpaces, fail, freeTextProblem, QUOTES, show, type Word } from "./words.ts";
@@ -134,43 +134,13 @@ function reason(words: Word[], text: string): string | undefined {
   return r === "" ? undefined : r;
 }
 
-/** The longest a lock may be taken for: past that, lock without a duration and unlock by hand. */
-export const MAX_LOCK_MS = 30 * 86_400_000;
-/** A word that is meant as a duration: digits and units only (`2h`, `1h30m`, `90s`). */
-const DURATION_WORD = /^\d+(?:\.\d+)?(?:ms|s|m|h|d)(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))*$/i;
-
-/**
- * Why a lock's first word, which is not a duration, is still meant as one and cannot be taken as
- * the start of the reason: a signed time (`-5h`, `+2h`, with U+2212 too), zero (`0`), or units in
- * words (`2hours`, `30min`, `1w`). Undefined for an ordinary word (`2fa`, `db`).
- */
-export function lockTimeMistake(word: string): string | undefined {
-  if (/^[-\u2212]\d/.test(word)) return "a lock cannot last a negative time";
-  if (/^\+\d/.test(word)) return "write the time without a sign";
-  if (/^0+(?:\.0+)?$/.test(word)) return "a lock for no time would end at once; leave the time out to lock until `unlock`";
-  if (/^\d+(?:\.\d+)?(?:secs?|seconds?|mins?|minutes?|hrs?|hours?|days?|w|wks?|weeks?)$/i.test(word)) return "the units are m, h and d, as in 90m, 2h or 3d";
-  return undefined;
-}
-
 /** lock <app> <env> [<duration>] [reason...]; short form: lock [<duration>] [reason...] */
 export function parseLock(words: Word[], text: string, ctx: ParseContext): Command {
   const t = resolveTarget("lock", "lock", words, ctx, () => true);
-  let rest = t.rest;
-  let forMs: number | undefined;
-  const first = rest[0];
-  const refuse = (why: string) => fail(`${show(first!.text)} is not a lock duration${why}: write one from 1m to 30d, e.g. \`lock ${t.app} ${t.env} 2h migrating\`.`);
-  if (first && DURATION_WORD.test(first.text)) {
-    forMs = parseDuration(first.text.toLowerCase());
-    if (forMs === 0) refuse(" (a lock for no time would end at once; leave the time out to lock until `unlock`)");
-    if (forMs === undefined || forMs < 60_000 || forMs > MAX_LOCK_MS) refuse("");
-    rest = rest.slice(1);
-  } else if (first) {
-    // Meant as a time but not in a form a lock takes: refused rather than kept as the reason of
-    // a lock with no end (`lock web production -5h x` locked it indefinitely, reason "-5h x").
-    const why = lockTimeMistake(first.text);
-    if (why) refuse(` (${why})`);
-  }
-  const why = reason(rest, text);
+  const time = readLockTime(t.rest.map((w) => w.text), `${t.app} ${t.env}`);
+  if (time.kind === "refused") fail(time.message);
+  const forMs = time.kind === "time" ? time.ms : undefined;
+  const why = reason(forMs === undefined ? t.rest : t.rest.slice(1), text);
   return { kind: "lock", app: t.app, env: t.env, ...(why !== undefined ? { reason: why } : {}), ...(forMs !== undefined ? { forMs } : {}) };
 }
 
