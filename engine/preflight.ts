@@ -11,8 +11,9 @@ import { getBuild } from "../db/queries/builds.ts";
 import { configVarsOf } from "../db/queries/config-vars.ts";
 
 /**
- * What can be known before a deployment is queued is checked before it is queued: a `scale` of a
- * proc type the app does not have (with a did-you-mean), a `rollback` to a release that does not
+ * What can be known before a deployment is queued is checked before it is queued: a `scale` or
+ * `restart` of a proc type the app does not have (with a did-you-mean), a `restart` of procs that
+ * do not run, a `rollback` to a release that does not
  * exist, already serves or lost its build to the beat's prune job, and a `scale ... web=0` that would take the environment off its
  * balancer without `scale!`, and a `config unset` of a key that `config set` never set. Throws EngineError with a sentence for the channel; nothing is
  * recorded when it throws.
@@ -20,6 +21,7 @@ import { configVarsOf } from "../db/queries/config-vars.ts";
 export async function preflight(db: Db, environment: Environment, kind: DeploymentKind, params: DeploymentParams): Promise<void> {
   const { app, name: env } = environment;
   if (kind === "scale") await checkScale(db, environment, params);
+  if (kind === "restart") await checkRestart(db, environment, params.proc);
   if (kind === "config" && params.keys?.length) {
     const set = (await configVarsOf(db, app, env)).map((v) => v.key);
     const problem = unsetProblem(app, env, params.keys, set, Object.keys(environment.env ?? {}));
@@ -64,13 +66,45 @@ export async function procTypesOf(db: Db, environment: Environment): Promise<str
   return Object.keys(environment.size).sort();
 }
 
+/**
+ * Why `type` is not a proc type of `app` (`types`: its proc types, from procTypesOf), with a
+ * did-you-mean and the list, or undefined when it is one. The one sentence scale, restart and logs
+ * refuse with. Pure.
+ */
+export function procTypeProblem(app: string, type: string, types: readonly string[]): string | undefined {
+  if (types.includes(type)) return undefined;
+  return `${app} has no proc type \`${type}\`.${didYouMean(type, types)} Its proc types: ${types.join(", ") || "none"}.`;
+}
+
+/**
+ * Refuses proc types `environment`'s app does not have, before anything is queued or read from a
+ * host: every command that names a proc type (scale, restart, logs) says the same.
+ * @throws EngineError `invalid` with procTypeProblem's sentence.
+ */
+export async function checkProcTypes(db: Db, environment: Environment, named: readonly string[]): Promise<void> {
+  if (named.length === 0) return;
+  const types = await procTypesOf(db, environment);
+  for (const type of named) {
+    const problem = procTypeProblem(environment.app, type, types);
+    if (problem) throw new EngineError("invalid", problem);
+  }
+}
+
+/** A restart of a proc type the app lacks, or of procs that do not run, fails at once: refused here instead of queued. */
+async function checkRestart(db: Db, environment: Environment, proc: string | undefined): Promise<void> {
+  const { app, name: env } = environment;
+  if (proc !== undefined) await checkProcTypes(db, environment, [proc]);
+  const live = (await liveProcs(db, app, env)).filter((p) => proc === undefined || p.procType === proc);
+  if (live.length > 0) return;
+  const what = proc === undefined ? "procs" : `\`${proc}\` procs`;
+  const type = proc ?? (await procTypesOf(db, environment))[0];
+  const start = type ? ` \`scale ${app} ${env} ${type}=1\` starts one.` : "";
+  throw new EngineError("not_found", `${app} ${env} runs no ${what}, so there is nothing to restart.${start}`);
+}
+
 async function checkScale(db: Db, environment: Environment, params: DeploymentParams): Promise<void> {
   const { app, name: env } = environment;
-  const types = await procTypesOf(db, environment);
-  for (const type of Object.keys(params.scale ?? {})) {
-    if (types.includes(type)) continue;
-    throw new EngineError("invalid", `${app} has no proc type \`${type}\`.${didYouMean(type, types)} Its proc types: ${types.join(", ") || "none"}.`);
-  }
+  await checkProcTypes(db, environment, Object.keys(params.scale ?? {}));
   if (params.confirmed || !environment.balancer) return;
   const emptied = Object.entries(params.scale ?? {}).filter(([type, n]) => n === 0 && listens(environment, type)).map(([t]) => t);
   if (emptied.length === 0) return;

@@ -10,6 +10,7 @@ import type { Command } from "../command.ts";
 import type { Reply } from "../dispatch-types.ts";
 import type { Environment } from "../../playbooks/types.ts";
 import { notFound } from "./catalog.ts";
+import { procTypeProblem, procTypesOf } from "../../engine/preflight.ts";
 import { strong } from "../notify/markup.ts";
 import { routingView, type RoutedProc, type RoutingView } from "./routing.ts";
 import { hostLine } from "./hosts-text.ts";
@@ -68,9 +69,14 @@ export async function statusAnswer(deps: EngineApiDeps, app: string, env?: strin
 export async function logsAnswer(deps: EngineApiDeps, cmd: Extract<Command, { kind: "logs" }>): Promise<Reply> {
   const found = deps.playbook.apps[cmd.app]?.environments[cmd.env];
   if (!found) return notFound(cmd.app, cmd.env);
+  if (cmd.proc !== undefined) {
+    // The same refusal as scale and restart: "no procs running" hid the typo (new-user trial, finding 8).
+    const problem = procTypeProblem(cmd.app, cmd.proc, await procTypesOf(deps.db, found));
+    if (problem) return { kind: "refused", code: "invalid", text: problem };
+  }
   const lines = cmd.lines ?? 20;
   const live = (await liveProcs(deps.db, cmd.app, cmd.env)).filter((p) => !cmd.proc || p.procType === cmd.proc);
-  if (live.length === 0) return { kind: "answer", title: `logs of ${cmd.app} ${cmd.env}`, text: "no procs running" };
+  if (live.length === 0) return { kind: "answer", title: `logs of ${cmd.app} ${cmd.env}`, text: `no ${cmd.proc ? `${cmd.proc} ` : ""}procs running` };
   // Playbook secrets and `config set` values alike: people put API keys in both.
   const redact = await redactorFor(deps, cmd.app, cmd.env);
   const bytes = lines * 200;

@@ -123,6 +123,17 @@ describe("chat values and names, end to end", () => {
     const before = await h.engine.db.query.deployments.findMany();
     const typo = await h.say("scale hello local wbe=2");
     expect(typo.reply).toMatchObject({ kind: "refused", text: "hello has no proc type `wbe`. Did you mean `web`? Its proc types: web." });
+    // New-user trial, finding 8: `logs` said "no procs running" and `restart` queued a deployment
+    // that failed; every command that names a proc type refuses a wrong one the same way.
+    const notAType = "hello has no proc type `worker`. Its proc types: web.";
+    const logs = await h.say("logs hello local worker");
+    expect(logs.reply).toMatchObject({ kind: "refused", text: notAType });
+    const restart = await h.say("restart hello local worker");
+    expect(restart.reply).toMatchObject({ kind: "refused", text: notAType });
+    expect(restart.final, restart.text).toBeUndefined();
+    const scaleWorker = await h.say("scale hello local worker=1");
+    expect(scaleWorker.reply).toMatchObject({ kind: "refused", text: notAType });
+    expect((await h.say("restart hello local wbe")).reply).toMatchObject({ kind: "refused", text: "hello has no proc type `wbe`. Did you mean `web`? Its proc types: web." });
     const missing = await h.say("rollback hello local v99");
     expect(missing.reply).toMatchObject({ kind: "refused", text: expect.stringContaining("hello local has no release v99.") });
     const off = await h.say("scale hello local web=0");
@@ -134,5 +145,9 @@ describe("chat values and names, end to end", () => {
     const confirmed = await h.say("scale! hello local web=0");
     expect(confirmed.final?.type, confirmed.text).toBe("deployment.succeeded");
     expect(await liveProcRows(h, "hello", "local")).toEqual([]);
+    // Nothing runs: a restart has nothing to do, and says what would start something.
+    const nothing = await h.say("restart hello local");
+    expect(nothing.reply).toMatchObject({ kind: "refused", text: "hello local runs no procs, so there is nothing to restart. `scale hello local web=1` starts one." });
+    expect((await h.engine.db.query.deployments.findMany()).length).toBe(before.length + 1);
   }, 120_000);
 });
