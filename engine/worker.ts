@@ -85,39 +85,44 @@ export async function startWorker(deps: EngineApiDeps, opts: { say?: SayScope; n
     return true;
   };
   const handBack = () => Promise.reject(new DelayedError());
+  // Every job of every queue runs on the live playbook (issue 9 item 4): a squad or app added while
+  // this worker runs is known to its next job, whichever queue it comes from. The reads queue once
+  // skipped this and answered `hosts check <new squad>` with "there is no squad" (red team M5).
+  const live = <A extends unknown[], R>(processor: (job: Job, ...rest: A) => Promise<R>) => async (job: Job, ...rest: A): Promise<R> => {
+    await deps.refreshPlaybook?.();
+    return processor(job, ...rest);
+  };
   // A say worker with no deployment of its own answers live reads only.
   const deploymentWork = !say || say.deploymentId !== undefined;
   const helpers: Worker[] = !deploymentWork ? [] : [
     new Worker(
       "builds",
-      async (job: Job, token?: string) => (await notOurs(job, token)) ? handBack() : (observeWait(deps.metrics, "builds", job), await deps.refreshPlaybook?.(), runBuildJob(deps, jobCatalog.builds.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
+      live(async (job: Job, token?: string) => (await notOurs(job, token)) ? handBack() : (observeWait(deps.metrics, "builds", job), runBuildJob(deps, jobCatalog.builds.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err)))))),
       { ...common, concurrency: BUILD_CONCURRENCY },
     ),
     new Worker(
       "procs",
-      async (job: Job, token?: string) => (await notOurs(job, token)) ? handBack() : (observeWait(deps.metrics, "procs", job), await deps.refreshPlaybook?.(), startOnHost(deps, jobCatalog.procs.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
+      live(async (job: Job, token?: string) => (await notOurs(job, token)) ? handBack() : (observeWait(deps.metrics, "procs", job), startOnHost(deps, jobCatalog.procs.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err)))))),
       { ...common, concurrency: Math.max(8, deps.options.concurrency * PROC_JOBS_PER_DEPLOYMENT) },
     ),
   ];
   helpers.push(
     new Worker(
       "reads",
-      async (job: Job) => (observeWait(deps.metrics, "reads", job), readHost(deps, jobCatalog.reads.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err))))),
+      live(async (job: Job) => (observeWait(deps.metrics, "reads", job), readHost(deps, jobCatalog.reads.schema.parse(job.data)).catch(async (err) => Promise.reject(encodeJobError(await clean(err)))))),
       { ...common, concurrency: READ_CONCURRENCY },
     ),
   );
-  if (!say) helpers.push(new Worker("maintenance", async (job: Job) => (observeWait(deps.metrics, "maintenance", job), runMaintenance(deps, jobCatalog.maintenance.schema.parse(job.data))), { ...common, concurrency: MAINTENANCE_CONCURRENCY }));
+  if (!say) helpers.push(new Worker("maintenance", live(async (job: Job) => (observeWait(deps.metrics, "maintenance", job), runMaintenance(deps, jobCatalog.maintenance.schema.parse(job.data)))), { ...common, concurrency: MAINTENANCE_CONCURRENCY }));
   // Redis being down is reported once by watchRedis on the connection, not once per reconnect here.
   for (const w of helpers) w.on("error", (err) => isRedisConnectionError(err) || deps.logger.error({ err: err.message, queue: w.name }, "worker error"));
   const worker = new Worker(
     "deployments",
-    async (job: Job, token?: string) => {
+    live(async (job: Job, token?: string) => {
       if (await notOurs(job, token)) throw new DelayedError();
       const { deploymentId } = jobCatalog.deployments.schema.parse(job.data);
       // Once per deployment: a job parked for its turn comes back with attempts it already made.
       if (job.attemptsMade === 0 && job.attemptsStarted <= 1) observeWait(deps.metrics, "deployments", job);
-      // Playbook edits made since this worker started (a new app, a new environment) apply to this job.
-      await deps.refreshPlaybook?.();
       const attempts = job.opts.attempts ?? 1;
       const finalAttempt = job.attemptsMade + 1 >= attempts;
       let outcome;
@@ -145,7 +150,7 @@ export async function startWorker(deps: EngineApiDeps, opts: { say?: SayScope; n
         return { status: "lost" };
       }
       return { status: outcome.status };
-    },
+    }),
     // Reads only: the deployments worker exists (callers hold it) but never runs.
     { ...common, concurrency: deps.options.concurrency, autorun: deploymentWork },
   );

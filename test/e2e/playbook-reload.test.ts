@@ -69,6 +69,17 @@ describe("playbook edits reach a running raptor all", () => {
     expect(r.code, r.out + r.err).toBe(0);
   }, 400_000);
 
+  // Red team M5: `hosts check` runs on a worker, and the worker's reads queue never reloaded the
+  // playbook: a squad added while raptor all ran was "there is no squad later — start a worker".
+  it("a squad added while raptor all runs: `hosts check` of it is answered by raptor all's worker", async () => {
+    const squad = localSquadLines(bed, bed.hosts[0]!).slice(0, 7).join("\n").replace("  here:", "  later:");
+    await writeFile(join(pb, "later.yaml"), `${squad}\n`);
+    const r = await runRaptor(["say", "hosts check later"], env, { timeoutMs: 120_000 });
+    expect(r.out, r.out + r.err).not.toContain("there is no squad");
+    expect(r.out).toMatch(new RegExp(`${bed.hosts[0]!.name.replace(/\./g, "\\.")}: ready`));
+    expect(r.code, r.out + r.err).toBe(0);
+  }, 180_000);
+
   it("a broken edit keeps the last good playbook, and the next answer says why", async () => {
     await writeFile(join(pb, "broken.yaml"), "apps:\n  hello3:\n    environments:\n      local: { squad: nowhere }\n");
     const out = await type("status hello2 local", /keeps using the last good one/);
