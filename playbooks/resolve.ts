@@ -29,6 +29,14 @@ export function environmentOf(pb: Playbook, app: string, env: string): { app: Ap
  * settings; later wins. (`config set` values are layered on top by the release step.)
  * Throws for an unknown app or environment: callers look them up first.
  */
+/**
+ * Whether a proc (its app and environment) runs for squad `squad` by the playbook: a machine two
+ * squads name holds procs of both, and each squad speaks for its own (pure).
+ */
+export function onSquad(pb: Playbook, squad: string, proc: { app: string; env: string }): boolean {
+  return environmentOf(pb, proc.app, proc.env)?.environment.squad === squad;
+}
+
 export function configFor(pb: Playbook, app: string, env: string): { env: Record<string, string>; settings: Record<string, unknown> } {
   const found = environmentOf(pb, app, env);
   if (!found) throw new Error(`playbook has no environment ${env} for app ${app}`);

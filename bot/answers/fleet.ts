@@ -1,5 +1,5 @@
 import { utcTimeEnd } from "../../lib/time-text.ts";
-import { allHosts } from "../../db/queries/hosts.ts";
+import { allHosts, hostKey } from "../../db/queries/hosts.ts";
 import { environmentLock } from "../../db/queries/locks.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { liveLogs, livePoolNodes, liveStates } from "../../engine/host-reads.ts";
@@ -14,6 +14,7 @@ import { procTypeProblem, procTypesOf } from "../../engine/preflight.ts";
 import { strong } from "../notify/markup.ts";
 import { routingView, type RoutedProc, type RoutingView } from "./routing.ts";
 import { hostLine } from "./hosts-text.ts";
+import { onSquad } from "../../playbooks/resolve.ts";
 
 /** What the environment's balancer routes, read live (a balancer that does not answer is reported, not fatal). */
 async function routingOf(deps: EngineApiDeps, environment: Environment, live: RoutedProc[]): Promise<RoutingView | undefined> {
@@ -108,13 +109,13 @@ export function redactedTail(text: string, bytes: number, lines: number, redact:
 export async function hostsAnswer(deps: EngineApiDeps, squadName?: string): Promise<Reply> {
   const squads = Object.values(deps.playbook.squads).filter((s) => !squadName || s.name === squadName);
   if (squads.length === 0) return { kind: "refused", code: "not_found", text: `there is no squad ${squadName}. Squads: ${Object.keys(deps.playbook.squads).join(", ")}.` };
-  const rows = new Map((await allHosts(deps.db)).map((h) => [h.name, h]));
+  const rows = new Map((await allHosts(deps.db)).map((h) => [hostKey(h.squad, h.name), h]));
   const now = deps.now?.() ?? new Date();
   const lines: string[] = [];
   for (const s of squads) {
     lines.push(`${strong(s.name)} (${s.transport}, ports ${s.ports.from}-${s.ports.to})`);
-    const live = await liveProcsOnHosts(deps.db, s.hosts);
-    for (const h of s.hosts) lines.push(hostLine(h, live.filter((p) => p.host === h).length, rows.get(h), s.ports, now));
+    const live = (await liveProcsOnHosts(deps.db, s.hosts)).filter((p) => onSquad(deps.playbook, s.name, p));
+    for (const h of s.hosts) lines.push(hostLine(h, live.filter((p) => p.host === h).length, rows.get(hostKey(s.name, h)), s.ports, now));
   }
   return { kind: "answer", title: "hosts", text: lines.join("\n"), ...(squadName ? {} : { overflow: { keep: "head" as const, more: "`hosts <squad>` shows one squad." } }) };
 }

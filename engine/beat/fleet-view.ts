@@ -24,7 +24,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 
 /** Hosts of a squad the hosts job last found down. */
 export async function downHostsOf(deps: Pick<EngineDeps, "db">, squad: Squad): Promise<Set<string>> {
-  return downHosts(deps.db, squad.hosts);
+  return downHosts(deps.db, squad.name, squad.hosts);
 }
 
 /** Every program of each given host's supervisord; hosts that do not answer are left out. */

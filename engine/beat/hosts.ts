@@ -7,6 +7,7 @@ import { withTimeout } from "./fleet-view.ts";
 import { report, squadOrigins } from "./report.ts";
 import type { BeatJob } from "./run.ts";
 import { plural } from "../../lib/plural.ts";
+import { onSquad } from "../../playbooks/resolve.ts";
 
 /** How long SSH and supervisord each get to answer before the host counts as down. */
 export const CHECK_TIMEOUT_MS = 10_000;
@@ -42,7 +43,7 @@ export async function checkHost(deps: EngineDeps, squad: Squad, name: string): P
  * overlapping runs report it once.
  */
 export const hostsJob: BeatJob = async (deps) => {
-  const changes: { host: string; state: "up" | "down"; error?: string }[] = [];
+  const changes: { squad: string; host: string; state: "up" | "down"; error?: string }[] = [];
   let checked = 0;
   for (const squad of Object.values(deps.playbook.squads)) {
     await ensureHosts(deps.db, squad.name, squad.hosts);
@@ -52,19 +53,20 @@ export const hostsJob: BeatJob = async (deps) => {
     for (const r of results) {
       const state = r.up ? "up" : "down";
       const seen = r.up ? { lastSeenAt: now, lastError: null } : { lastError: r.error ?? null };
-      const before = await hostState(deps.db, r.host);
+      // The squad's own row: another squad naming the same machine keeps its own state.
+      const before = await hostState(deps.db, squad.name, r.host);
       // Compare-and-set on the state it had: of two overlapping runs, one sees the change.
-      const changed = before !== state && (await changeHostState(deps.db, r.host, before, state, now, seen));
+      const changed = before !== state && (await changeHostState(deps.db, squad.name, r.host, before, state, now, seen));
       if (!changed) {
-        await recordHostSeen(deps.db, r.host, seen);
+        await recordHostSeen(deps.db, squad.name, r.host, seen);
         continue;
       }
-      if (!(before === "unknown" && state === "up")) changes.push({ host: r.host, state, error: r.error });
+      if (!(before === "unknown" && state === "up")) changes.push({ squad: squad.name, host: r.host, state, error: r.error });
     }
-    for (const c of changes.filter((x) => squad.hosts.includes(x.host))) {
+    for (const c of changes.filter((x) => x.squad === squad.name)) {
       const targets = squadOrigins(deps.playbook, squad.name);
       if (c.state === "down") {
-        const onHost = await liveProcsOnHosts(deps.db, [c.host]);
+        const onHost = (await liveProcsOnHosts(deps.db, [c.host])).filter((p) => onSquad(deps.playbook, squad.name, p));
         await report(deps, "hosts", targets, hostDownText(c.host, c.error ?? "no answer", onHost.length, squad));
       } else {
         await report(deps, "hosts", targets, `host ${c.host} is back up. Procs left on it from before are removed as orphans.`);

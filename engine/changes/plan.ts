@@ -181,9 +181,9 @@ export async function planChange(deps: EngineApiDeps, req: PlanRequest): Promise
   if (req.kind === "scale") sizes = { ...sizes, ...(req.params.scale ?? {}) };
   if (build?.procfile) sizes = Object.fromEntries(Object.entries(sizes).filter(([t]) => Object.hasOwn(build.procfile!, t)));
   const squad = deps.playbook.squads[environment.squad]!;
-  const inactive = await unplaceableHosts(db);
+  const inactive = await unplaceableHosts(db, squad.name);
   const active = squad.hosts.filter((h) => !inactive.has(h));
-  const busy = new Map((await allHosts(db)).map((h) => [h.name, h.busyPorts] as const));
+  const busy = new Map((await allHosts(db)).filter((h) => h.squad === squad.name).map((h) => [h.name, h.busyPorts] as const));
   const live = await liveProcs(db, app, env);
   const procs = planProcChange({
     mode: sameRelease ? "topUp" : "release",

@@ -28,7 +28,7 @@ export async function moveToFreePort(ctx: StepContext, h: HostHandle, p: ProcRow
   // same port makes the insert fail, and we look again.
   for (let attempt = 0; ; attempt++) {
     const leased = await portsLeasedOn(deps.db, p.host);
-    const busy = new Set((await busyPortsOf(deps.db, [p.host])).get(p.host)?.ports ?? []);
+    const busy = new Set((await busyPortsOf(deps.db, squad.name, [p.host])).get(p.host)?.ports ?? []);
     let port: number | undefined;
     for (let q = squad.ports.from; q <= squad.ports.to && port === undefined; q++) if (q !== taken && !leased.has(q) && !busy.has(q)) port = q;
     if (port === undefined) throw new EngineError("no_ports", `no free port left in ${squad.ports.from}-${squad.ports.to} on ${p.host} after port ${taken} turned out to be taken`);

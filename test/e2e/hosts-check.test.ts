@@ -10,6 +10,9 @@ import { bedEnv, localSquadLines, playbookYaml } from "../support/playbook-yaml.
 import { startTestbed, type Testbed } from "../support/testbed.ts";
 import { answerQuery } from "../../bot/answers/index.ts";
 import { Queues } from "../../engine/queues.ts";
+import { hostsJob } from "../../engine/beat/hosts.ts";
+import { reconcileJob } from "../../engine/beat/reconcile.ts";
+import { allHosts } from "../../db/queries/hosts.ts";
 
 /**
  * Hosts that are not ready, and `hosts check` saying so with the fix: a host whose sshd has no sftp
@@ -38,6 +41,8 @@ describe("hosts check and start on hosts that are not ready", () => {
             bed.squadYaml("bed", { ports: `${bed.appPorts.from}-${bed.appPorts.from + 49}` }),
             only("nosftp", NOSFTP),
             only("noinclude", NOINCLUDE),
+            // The machine badpass names wrongly, named rightly by a squad of its own (red team M3).
+            only("shared", A, { ports: `${bed.appPorts.from + 50}-${bed.appPorts.from + 59}` }),
             only("badpass", A).replace(/password: "[^"]*"/, 'password: "not-the-password"'),
             only("badkeys", A).replace(/known_hosts: "[^"]*"/, `known_hosts: ${JSON.stringify(emptyKnownHosts)}`),
             only("badroot", A).replace(/root: "[^"]*"/, 'root: "/dev/null/raptor"'),
@@ -53,6 +58,7 @@ describe("hosts check and start on hosts that are not ready", () => {
                 nosftp: bedEnv(1, "hello_nosftp", { squad: "nosftp", uptest_timeout: "6s" }),
                 noinclude: bedEnv(1, "hello_noinclude", { squad: "noinclude", uptest_timeout: "6s" }),
                 badpass: bedEnv(1, "hello_badpass", { squad: "badpass", uptest_timeout: "6s" }),
+                shared: bedEnv(1, "hello_shared", { squad: "shared", uptest_timeout: "20s" }),
               },
             },
           },
@@ -188,4 +194,31 @@ describe("hosts check and start on hosts that are not ready", () => {
     expect(r.text).not.toContain("not-the-password");
     expect(await liveProcRows(h, "hello", "badpass")).toEqual([]);
   }, 60_000);
+
+  // Red team M3: squads `shared` (right password) and `badpass` (wrong one) name the same machine.
+  // They shared one hosts row: the beat's hosts job found it up for shared, then down for badpass;
+  // reconcile then marked shared's serving proc failed, and shared's next deploy failed no_hosts.
+  // The beat runs over these two squads alone, in this order, as the red team's playbook had them.
+  it("a wrong supervisord password in one squad leaves another squad on the same host up, its procs serving, its deploys working", async () => {
+    const first = await h.say("deploy hello shared");
+    expect(first.final?.type, first.text).toBe("deployment.succeeded");
+    const [p] = await liveProcRows(h, "hello", "shared");
+    const pb = h.engine.playbook;
+    const deps = {
+      ...h.engine,
+      playbook: { ...pb, squads: { shared: pb.squads.shared!, badpass: pb.squads.badpass! }, apps: { hello: { ...pb.apps.hello!, environments: { shared: pb.apps.hello!.environments.shared! } } } },
+    };
+    await hostsJob(deps, { scheduledFor: new Date() });
+    await reconcileJob(deps, { scheduledFor: new Date() });
+    const after = await liveProcRows(h, "hello", "shared");
+    expect(after.map((r) => `${r.name}:${r.status}`)).toEqual([`${p!.name}:${p!.status}`]);
+    expect(await httpGet(p!.host, p!.port!)).toContain("hello from v1");
+    const rows = (await allHosts(h.engine.db)).filter((r) => r.name === A && ["shared", "badpass"].includes(r.squad));
+    expect(rows.map((r) => `${r.squad}:${r.state}`).sort()).toEqual(["badpass:down", "shared:up"]);
+
+    expect(hostLines((await h.say("hosts shared")).text, A)).not.toContain("down");
+    expect(hostLines((await h.say("hosts badpass")).text, A)).toContain("down");
+    const again = await h.say("restart hello shared");
+    expect(again.final?.type, again.text).toBe("deployment.succeeded");
+  }, 120_000);
 });

@@ -58,7 +58,7 @@ async function placeProcs(ctx: StepContext, release: ReleaseRow, add: Record<str
   const { deps, deployment: d, squad } = ctx;
   if (Object.keys(add).length === 0) return;
   await ensureHosts(deps.db, squad.name, squad.hosts);
-  const inactive = await unplaceableHosts(deps.db);
+  const inactive = await unplaceableHosts(deps.db, squad.name);
   const active = squad.hosts.filter((h) => !inactive.has(h));
   // One look at each host's listening sockets: a port another program holds is never leased.
   const busy = Object.keys(add).some((t) => listens(ctx.environment, t)) ? await checkHostPorts(deps, squad, active) : new Map<string, number[]>();
