@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { delimiter, resolve } from "node:path";
 import { defaultEngineOptions, type EngineOptions } from "../engine/context.ts";
 import { demoRedisSocket, demoSupervisorPassword } from "../lib/private-data.ts";
+import { DEFAULT_MAX_BUILD_BYTES, parseByteSize } from "../lib/byte-size.ts";
 
 /** Settings from the environment (12-factor); every one has an embedded default. */
 export interface RuntimeConfig {
@@ -29,6 +30,16 @@ export interface RuntimeConfig {
  */
 export function defaultPlaybooks(): string {
   return ["playbooks/examples", ...(existsSync("playbooks/local") ? ["playbooks/local"] : [])].join(delimiter);
+}
+
+/** RAPTOR_MAX_BUILD_SIZE (`2G`, `512M`, bytes); unset: the default. A value that is not a size stops start-up, named. */
+function maxBuildBytes(text: string | undefined): number {
+  if (text === undefined || text.trim() === "") return DEFAULT_MAX_BUILD_BYTES;
+  try {
+    return parseByteSize(text);
+  } catch (err) {
+    throw new Error(`RAPTOR_MAX_BUILD_SIZE: ${(err as Error).message}`);
+  }
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
@@ -59,6 +70,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
       lockDurationMs: num(env.RAPTOR_LOCK_DURATION_MS, defaultEngineOptions.lockDurationMs),
       concurrency: num(env.RAPTOR_CONCURRENCY, defaultEngineOptions.concurrency),
       drainMs: env.RAPTOR_DRAIN_MS !== undefined ? num(env.RAPTOR_DRAIN_MS, 0) : undefined,
+      maxBuildBytes: maxBuildBytes(env.RAPTOR_MAX_BUILD_SIZE),
     },
   };
 }

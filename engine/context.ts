@@ -24,6 +24,11 @@ export interface EngineOptions {
    * (`RAPTOR_HOST_OPS`, runners/host-cache.ts), and builds by their own queue's concurrency.
    */
   concurrency: number;
+  /**
+   * The build size limit, bytes (`RAPTOR_MAX_BUILD_SIZE`): a checkout or a compiled build larger
+   * than this fails the build, naming both sizes (engine/builds/size-limit.ts). Default 1 GiB.
+   */
+  maxBuildBytes?: number;
 }
 
 export const defaultEngineOptions: EngineOptions = {

@@ -37,7 +37,7 @@ export async function startOnHost(deps: EngineDeps, data: JobData<"procs">): Pro
   if (!local) {
     // Not in the store (a directory store that is not shared, or a store that lost it): build
     // the same commit again here, into the same build row, rather than fail.
-    const again = await buildOrReuse({ redact: await redactorFor(deps), db: deps.db, app: build.app, repo: sourceRepo(found.app, deps.dataDir), commit: build.commit, buildpack: build.buildpack === "auto" ? undefined : build.buildpack, dataDir: deps.dataDir, store: deps.builds });
+    const again = await buildOrReuse({ redact: await redactorFor(deps), db: deps.db, app: build.app, repo: sourceRepo(found.app, deps.dataDir), commit: build.commit, buildpack: build.buildpack === "auto" ? undefined : build.buildpack, dataDir: deps.dataDir, store: deps.builds, maxBytes: deps.options.maxBuildBytes });
     build = again.build;
     local = build.md5 ? await deps.builds.fetch(build.id, build.md5) : undefined;
     if (!local) {
@@ -79,6 +79,7 @@ export async function runBuildJob(deps: EngineDeps, data: JobData<"builds">): Pr
     buildpack: data.buildpack,
     dataDir: deps.dataDir,
     store: deps.builds,
+    maxBytes: deps.options.maxBuildBytes,
     onLog: (line) => {
       lines.push(line);
       // A heartbeat for long builds, at most every 5 s, so the thread shows it is alive.

@@ -12,6 +12,8 @@ import { readInTree } from "./tree-read.ts";
 import type { BuildStore } from "./store.ts";
 import { DirectoryBuildStore } from "./store-dir.ts";
 import { parseProcfile } from "./procfile.ts";
+import { dirBytes, tooLargeError } from "./size-limit.ts";
+import { DEFAULT_MAX_BUILD_BYTES } from "../../lib/byte-size.ts";
 import { COMMIT_SHA } from "../../lib/names.ts";
 import { claimBuild, failBuild, findBuild, getBuild, reclaimMissingBuild, STALE_BUILD_MS, succeedBuild, takeOverBuild } from "../../db/queries/builds.ts";
 import type { BuildRow } from "../../db/schema/index.ts";
@@ -42,6 +44,11 @@ export interface BuildOrReuseOptions {
   pollMs?: number;
   /** Kill bin/compile after this long. Default 20 minutes (below the 30-minute stale age). */
   compileTimeoutMs?: number;
+  /**
+   * The build size limit, bytes (RAPTOR_MAX_BUILD_SIZE): the checkout and the compiled build
+   * directory may not be larger (engine/builds/size-limit.ts). Default 1 GiB.
+   */
+  maxBytes?: number;
 }
 
 export interface BuildOrReuseResult {
@@ -122,7 +129,8 @@ async function runBuild(opts: BuildOrReuseOptions, lease: BuildRow): Promise<Bui
     // The ENV dir stays empty: builds get no release config, so no secret can reach a build log.
     box = await BuildSandbox.create({ dataDir: opts.dataDir, app: opts.app, cacheKey, id: `${lease.id}-${randomBytes(4).toString("hex")}` });
     const buildDir = box.buildDir;
-    await exportCommit(opts.repo, opts.commit, buildDir, { dataDir: opts.dataDir });
+    const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BUILD_BYTES;
+    await exportCommit(opts.repo, opts.commit, buildDir, { dataDir: opts.dataDir, maxBytes });
     await box.handOver();
 
     const candidates = resolveBuildpacks(opts.buildpack);
@@ -146,6 +154,9 @@ async function runBuild(opts: BuildOrReuseOptions, lease: BuildRow): Promise<Bui
     }
     log(`-----> Proc types: ${Object.keys(procfile).join(", ")}`);
 
+    // What compile made counts too (dependencies, a sparse file), before it is archived and sent to every host.
+    const bytes = await dirBytes(buildDir);
+    if (bytes > maxBytes) throw tooLargeError(`the build of ${opts.commit.slice(0, 7)}`, bytes, maxBytes);
     const tmpTar = join(box.work, "build.tar.gz");
     await runOk(["tar", "-czf", tmpTar, "-C", buildDir, "."], { timeoutMs: 10 * 60_000 });
     const md5 = await md5File(tmpTar);

@@ -7,6 +7,7 @@ import { didYouMean } from "../../lib/suggest.ts";
 import { COMMIT_SHA, REF_RULE, refProblem } from "../../lib/names.ts";
 import { BuildError } from "./build-error.ts";
 import { describeFailure, gitEnv, killTree, run, runOk } from "./exec.ts";
+import { tooLargeError, treeBytes } from "./size-limit.ts";
 import { MAX_LISTED_COMMITS, type CommitLine, type CommitRange } from "../changes/types.ts";
 
 /**
@@ -200,8 +201,11 @@ export async function resolveRef(repo: string, ref: string, opts: GitOptions): P
 /**
  * Writes the tree of `commit` (no .git, export-ignore honoured, no submodules) into `dest`,
  * which is created: `git archive` piped into `tar -x`. Fetches first if the mirror lacks it.
+ * With `maxBytes`, a tree whose files add up to more is refused (`build_failed`, naming its size
+ * and the limit) before anything is written: git keeps a file of zeros in a few KB, the
+ * checkout does not (engine/builds/size-limit.ts).
  */
-export async function exportCommit(repo: string, commit: string, dest: string, opts: GitOptions): Promise<void> {
+export async function exportCommit(repo: string, commit: string, dest: string, opts: GitOptions & { maxBytes?: number }): Promise<void> {
   if (!COMMIT_SHA.test(commit)) throw new BuildError("invalid", `exportCommit needs a full commit sha, got \`${commit.slice(0, 60)}\``);
   const mirror = mirrorPath(repo, opts);
   await mkdir(dest, { recursive: true });
@@ -209,6 +213,10 @@ export async function exportCommit(repo: string, commit: string, dest: string, o
     if (!(await hasCommit(mirror, commit))) {
       await refreshMirror(repo, mirror);
       if (!(await hasCommit(mirror, commit))) throw refNotFound(repo, commit, await listRefs(mirror));
+    }
+    if (opts.maxBytes !== undefined) {
+      const bytes = treeBytes(await runOk(git(mirror, ["ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options", commit]), { env: gitEnv() }));
+      if (bytes > opts.maxBytes) throw tooLargeError(`the checkout of ${commit.slice(0, 7)}`, bytes, opts.maxBytes);
     }
     await archiveInto(mirror, commit, dest);
   });

@@ -209,9 +209,13 @@ describe("hosts check and start on hosts that are not ready", () => {
       playbook: { ...pb, squads: { shared: pb.squads.shared!, badpass: pb.squads.badpass! }, apps: { hello: { ...pb.apps.hello!, environments: { shared: pb.apps.hello!.environments.shared! } } } },
     };
     await hostsJob(deps, { scheduledFor: new Date() });
-    await reconcileJob(deps, { scheduledFor: new Date() });
+    const reconciled = await reconcileJob(deps, { scheduledFor: new Date() });
+    // Before: a repair found the proc "lost" on a down host, marked it failed and could place none.
+    const repairs = reconciled.detail.repairs as { deploymentId: string; findings: string[] }[];
+    for (const r of repairs) await h.follow(r.deploymentId);
     const after = await liveProcRows(h, "hello", "shared");
     expect(after.map((r) => `${r.name}:${r.status}`)).toEqual([`${p!.name}:${p!.status}`]);
+    expect(repairs.flatMap((r) => r.findings)).toEqual([]);
     expect(await httpGet(p!.host, p!.port!)).toContain("hello from v1");
     const rows = (await allHosts(h.engine.db)).filter((r) => r.name === A && ["shared", "badpass"].includes(r.squad));
     expect(rows.map((r) => `${r.squad}:${r.state}`).sort()).toEqual(["badpass:down", "shared:up"]);

@@ -1,0 +1,95 @@
+import { readdir, rm, mkdtemp } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DbHandle } from "../../db/client.ts";
+import { builds } from "../../db/schema/index.ts";
+import { buildOrReuse } from "../../engine/builds/build-or-reuse.ts";
+import { BuildError } from "../../engine/builds/build-error.ts";
+import { dirBytes } from "../../engine/builds/size-limit.ts";
+import { resolveRef } from "../../engine/builds/git.ts";
+import { configFromEnv } from "../../bin/config.ts";
+import { makeAppRepo } from "../support/app-repo.ts";
+import { freshDb } from "../support/db.ts";
+
+const MiB = 1024 * 1024;
+
+async function caught(p: Promise<unknown>): Promise<BuildError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(BuildError);
+    return err as BuildError;
+  }
+  throw new Error("expected the build to be refused");
+}
+
+/**
+ * Red team M6: a 1.4 MB repo of zeros unpacked to 1 GB in the worker's build dir and 1 GB per proc
+ * on the host. A build larger than the limit (RAPTOR_MAX_BUILD_SIZE) fails, naming its size and
+ * the limit, and nothing of that size is written or stored.
+ */
+describe("the build size limit", () => {
+  let h: DbHandle;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    [h, dataDir] = await Promise.all([freshDb(), mkdtemp(join(tmpdir(), "raptor-size-"))]);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("a repo whose checkout is larger than the limit (6 MiB of zeros, a few KB in git) is refused before it is checked out", async () => {
+    const repo = await makeAppRepo(null, { "bin/compile": "#!/usr/bin/env bash\ntrue\n", Procfile: "web: ./run\n", "big.bin": "\0".repeat(6 * MiB) });
+    try {
+      const { commit } = await resolveRef(repo.path, "main", { dataDir });
+      const err = await caught(buildOrReuse({ db: h.db, app: "big", repo: repo.path, commit, dataDir, maxBytes: 2 * MiB }));
+      expect(err.code).toBe("build_failed");
+      expect(err.message).toContain(`the checkout of ${commit.slice(0, 7)} is 6.0 MiB, over the build size limit of 2.0 MiB (RAPTOR_MAX_BUILD_SIZE)`);
+      expect(err.message).toContain("raise RAPTOR_MAX_BUILD_SIZE");
+      const [row] = await h.db.select().from(builds).where(eq(builds.commit, commit));
+      expect(row).toMatchObject({ status: "failed" });
+      expect(row!.log).toContain("over the build size limit of 2.0 MiB");
+      // Nothing was unpacked: all of the data dir (mirror included) is far below the file's size.
+      expect(await dirBytes(dataDir)).toBeLessThan(2 * MiB);
+    } finally {
+      await rm(repo.path, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("a build whose compile makes it larger than the limit (a sparse file of 256 MiB) is refused before it is archived", async () => {
+    const repo = await makeAppRepo(null, { "bin/compile": '#!/usr/bin/env bash\nset -e\ntruncate -s 256M "$1/sparse.bin"\n', Procfile: "web: ./run\n" });
+    try {
+      const { commit } = await resolveRef(repo.path, "main", { dataDir });
+      const err = await caught(buildOrReuse({ db: h.db, app: "sparse", repo: repo.path, commit, dataDir, maxBytes: 16 * MiB }));
+      expect(err.code).toBe("build_failed");
+      expect(err.message).toMatch(new RegExp(`the build of ${commit.slice(0, 7)} is 256\\.\\d MiB, over the build size limit of 16\\.0 MiB \\(RAPTOR_MAX_BUILD_SIZE\\)`));
+      // No tarball was made or stored.
+      expect(existsSync(join(dataDir, "builds")) ? await readdir(join(dataDir, "builds")) : []).toEqual([]);
+    } finally {
+      await rm(repo.path, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("the same repos build under a limit above their size", async () => {
+    const repo = await makeAppRepo(null, { "bin/compile": "#!/usr/bin/env bash\ntrue\n", Procfile: "web: ./run\n", "big.bin": "\0".repeat(6 * MiB) });
+    try {
+      const { commit } = await resolveRef(repo.path, "main", { dataDir });
+      const r = await buildOrReuse({ db: h.db, app: "big", repo: repo.path, commit, dataDir, maxBytes: 8 * MiB });
+      expect(r.build.status).toBe("succeeded");
+    } finally {
+      await rm(repo.path, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("RAPTOR_MAX_BUILD_SIZE sets the limit (1 GiB unset); a value that is not a size stops start-up, named", () => {
+    const env = (v?: string) => ({ RAPTOR_DATA: dataDir, ...(v === undefined ? {} : { RAPTOR_MAX_BUILD_SIZE: v }) });
+    expect(configFromEnv(env()).options.maxBuildBytes).toBe(1024 ** 3);
+    expect(configFromEnv(env("512M")).options.maxBuildBytes).toBe(512 * MiB);
+    expect(() => configFromEnv(env("lots"))).toThrow(/RAPTOR_MAX_BUILD_SIZE: "lots" is not a size/);
+  });
+});
