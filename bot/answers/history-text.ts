@@ -87,7 +87,34 @@ export interface DeployRequestEntry {
   /** Why it was refused (recorded reason or error code). */
   refusal?: string;
   deployment?: { id: string; status: string; errorCode?: ErrorCode | null; release?: number };
-  approvedBy?: string | null;
+  /** Its approval, when it needed one: `status` is the approval's (pending, approved, rejected, expired). */
+  approval?: { status: string; by?: string | null; reason?: string | null };
+  /** Who asked to cancel it, when someone did. */
+  cancelledBy?: string;
+}
+
+/**
+ * How a requested deployment ended, as `deploys` says it: an approval is named only when one was
+ * given (`approved by lead`), a rejection with who and why (`rejected by lead: not during the
+ * sale`), a cancel with who and when (`cancelled by root while waiting for approval`). A cancel
+ * also records the approval as rejected (engine/api.ts), so the deployment's status decides which
+ * of the two happened, never the approval row alone. Pure.
+ */
+export function deploymentEndText(d: NonNullable<DeployRequestEntry["deployment"]>, approval?: DeployRequestEntry["approval"], cancelledBy?: string): string {
+  const approved = approval?.status === "approved" ? `, approved by ${who(approval.by)}` : "";
+  switch (d.status) {
+    case "rejected":
+      if (approval?.status === "expired") return "rejected: nobody approved it in time";
+      return `rejected${approval?.by ? ` by ${approval.by}` : ""}${approval?.reason ? `: ${approval.reason}` : ""}`;
+    case "cancelled": {
+      const by = cancelledBy ? ` by ${cancelledBy}` : "";
+      // Cancelled before anyone approved it: it was waiting for the approval.
+      if (approval && approval.status !== "approved") return `cancelled${by} while waiting for approval`;
+      return `cancelled${by}${approved}`;
+    }
+    default:
+      return `${d.status.replace(/_/g, " ")}${d.release !== undefined && d.status === "succeeded" ? `, v${d.release}` : ""}${d.errorCode ? ` (${d.errorCode})` : ""}${approved}`;
+  }
 }
 
 /**
@@ -111,7 +138,7 @@ export function deployRequestsText(entries: readonly DeployRequestEntry[], now: 
       e.outcome === "refused"
         ? `refused${e.refusal ? `: ${e.refusal}` : ""}`
         : d
-          ? `${d.status.replace(/_/g, " ")}${d.release !== undefined && d.status === "succeeded" ? `, v${d.release}` : ""}${d.errorCode ? ` (${d.errorCode})` : ""}${e.approvedBy ? `, approved by ${who(e.approvedBy)}` : ""} (${d.id})`
+          ? `${deploymentEndText(d, e.approval, e.cancelledBy)} (${d.id})`
           : "requested";
     return `${utcTimeFrom(e.at, now)} ${who(e.actor)}: \`${e.asked}\` — ${how}`;
   });

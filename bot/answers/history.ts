@@ -68,7 +68,8 @@ export async function deploysAnswer(deps: EngineApiDeps, app: string, env: strin
       outcome: r.audit.outcome,
       ...(r.audit.outcome === "refused" ? { refusal: typeof detail.reason === "string" ? detail.reason : typeof detail.code === "string" ? detail.code : undefined } : {}),
       ...(r.deployment ? { deployment: { id: r.deployment.id, status: r.deployment.status, errorCode: r.deployment.errorCode, ...(release !== undefined ? { release } : {}) } } : {}),
-      approvedBy: r.approvedBy,
+      ...(r.approval ? { approval: r.approval } : {}),
+      ...(r.cancelledBy ? { cancelledBy: r.cancelledBy } : {}),
     };
   });
   return { kind: "answer", title: `deploys of ${app} ${env}`, text: deployRequestsText(entries, now, formatDuration(sinceMs), app, env) };

@@ -163,7 +163,7 @@ describe("history texts", () => {
     const text = deployRequestsText(
       [
         { at: new Date("2026-11-30T11:00:00Z"), actor: "U2", asked: "deploy hello prod", outcome: "refused", refusal: "lock_held" },
-        { at: new Date("2026-11-30T10:00:00Z"), actor: "U1", asked: "deploy hello prod", outcome: "requested", deployment: { id: "d-1", status: "succeeded", release: 4 }, approvedBy: "U3" },
+        { at: new Date("2026-11-30T10:00:00Z"), actor: "U1", asked: "deploy hello prod", outcome: "requested", deployment: { id: "d-1", status: "succeeded", release: 4 }, approval: { status: "approved", by: "U3" } },
       ],
       now,
       "2d",
