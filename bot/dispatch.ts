@@ -239,7 +239,11 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
       return { kind: "done", deploymentId: cmd.id, text: `${cmd.id} rejected.` };
     case "cancel": {
       const how = await cancelDeployment(engine, cmd.id, actor);
-      return { kind: "done", deploymentId: cmd.id, text: how === "cancelled" ? `${cmd.id} cancelled.` : `${cmd.id} stops at the next step and cleans up.` };
+      return {
+        kind: "done",
+        deploymentId: cmd.id,
+        text: how.kind === "cancelled" ? `${cmd.id} cancelled.` : `${cmd.id} stops before its next step${how.step ? ` (it is at ${how.step.replace(/_/g, " ")})` : ""} and cleans up.`,
+      };
     }
     case "status":
     case "releases":

@@ -1,6 +1,6 @@
 import { utcTime } from "../lib/time-text.ts";
 import { lockHeldText } from "./lock-held.ts";
-import type { DeploymentKind, DeploymentParams } from "../db/schema/index.ts";
+import type { DeploymentKind, DeploymentParams, DeploymentRow } from "../db/schema/index.ts";
 import { activeFreeze, freezeEndsAt, isFrozen } from "../playbooks/freeze.ts";
 import { approversOf, environmentOf } from "../playbooks/resolve.ts";
 import type { EngineApiDeps, EngineDeps } from "./context.ts";
@@ -10,12 +10,14 @@ import { approvalOf, decidePendingApproval, expirePendingApproval } from "../db/
 import { recordAudit } from "../db/queries/audit-log.ts";
 import { emit } from "./events.ts";
 import { promoteNext } from "./line.ts";
-import type { EngineEvent } from "./event-types.ts";
+import type { EngineEvent, StepName } from "./event-types.ts";
 import { newDeploymentId } from "./ids.ts";
 import { planSteps } from "./pipeline/plan-steps.ts";
 import { preflight } from "./preflight.ts";
 import { promotionProblemAtRequest } from "./changes/promotion.ts";
-import { currentRelease } from "../db/queries/releases.ts";
+import { currentRelease, releaseById } from "../db/queries/releases.ts";
+import { requestCancelUnlessPast } from "../db/queries/deployment-steps.ts";
+import { currentStep, pastNoReturn } from "./pipeline/no-return.ts";
 import { deploymentById, recordDeploymentRequest, updateDeploymentWhile } from "../db/queries/deployments.ts";
 import { pendingSecrets, pendingSecretVars, redactorFor } from "./redact.ts";
 import { rememberSecrets } from "../db/queries/known-secrets.ts";
@@ -183,27 +185,46 @@ export async function expireApproval(deps: EngineDeps, deploymentId: string): Pr
 
 /**
  * Cancels a deployment: one that has not started ends at once; a running one stops at the next
- * step boundary and compensates (see pipeline/run.ts).
+ * step boundary and compensates (see pipeline/run.ts). Once it is past its point of no return
+ * (routing has begun: pipeline/no-return.ts) a cancel would change nothing, so it is refused with
+ * the step under way and how to undo the deployment after it ends; its thread says so too.
  */
-export async function cancelDeployment(deps: EngineApiDeps, deploymentId: string, actor: string): Promise<"cancelled" | "stopping"> {
+export async function cancelDeployment(deps: EngineApiDeps, deploymentId: string, actor: string): Promise<{ kind: "cancelled" } | { kind: "stopping"; step?: string }> {
   const d = await deploymentById(deps.db, deploymentId);
   if (!d) throw new EngineError("not_found", `there is no deployment ${deploymentId}`);
-  await audit(deps, actor, "cancel", "requested", { app: d.app, env: d.env, deploymentId });
   const now = deps.now?.() ?? new Date();
   const early = await updateDeploymentWhile(deps.db, deploymentId, ["queued", "awaiting_approval"], { status: "cancelled", finishedAt: now, cancelRequested: true });
   if (early) {
+    await audit(deps, actor, "cancel", "requested", { app: d.app, env: d.env, deploymentId });
     await decidePendingApproval(deps.db, deploymentId, { status: "rejected", decidedBy: actor, decidedAt: now, reason: "cancelled" });
     // How long it waited in line (or for approval): the time a person reads as "after 3m".
     await emit(deps, deploymentId, { type: "deployment.cancelled", by: actor, durationMs: Math.max(0, now.getTime() - d.createdAt.getTime()) });
     await promoteNext(deps, d.app, d.env);
-    return "cancelled";
+    return { kind: "cancelled" };
   }
-  const running = await updateDeploymentWhile(deps.db, deploymentId, ["running"], { cancelRequested: true });
-  if (running) {
-    await emit(deps, deploymentId, { type: "step.progress", step: "resolve", message: `cancel requested by ${actor}; stopping at the next step` });
-    return "stopping";
+  const asked = await requestCancelUnlessPast(deps.db, deploymentId, pastNoReturn, currentStep);
+  if (asked.kind === "asked") {
+    await audit(deps, actor, "cancel", "requested", { app: d.app, env: d.env, deploymentId });
+    const step = (asked.step ?? "resolve") as StepName;
+    await emit(deps, deploymentId, { type: "step.progress", step, message: `cancel requested by ${actor}; stopping at the next step` });
+    return { kind: "stopping", ...(asked.step ? { step: asked.step } : {}) };
   }
-  throw new EngineError("invalid", `${deploymentId} already ended (${d.status}).`);
+  if (asked.kind === "too_late") {
+    await audit(deps, actor, "cancel", "too_late", { app: d.app, env: d.env, deploymentId, detail: { step: asked.step } });
+    const undo = await undoHint(deps, asked.deployment);
+    await emit(deps, deploymentId, { type: "step.progress", step: asked.step as StepName, message: `cancel asked by ${actor} came too late: ${asked.step} is under way, so the deployment will finish${undo ? `; to undo it afterwards: ${undo}` : ""}` });
+    throw new EngineError("invalid", `too late to cancel ${deploymentId}: ${asked.step} is under way, so it will finish.${undo ? ` To undo it afterwards: \`${undo}\`.` : ""}`);
+  }
+  await audit(deps, actor, "cancel", "requested", { app: d.app, env: d.env, deploymentId });
+  const status = asked.deployment?.status ?? d.status;
+  throw new EngineError("invalid", `${deploymentId} already ended (${status}).`);
+}
+
+/** The command that undoes a deployment that is finishing: a rollback to the release it replaces (none for a first deploy, a scale or a restart). */
+async function undoHint(deps: EngineApiDeps, d: DeploymentRow): Promise<string | undefined> {
+  if (d.kind !== "deploy" && d.kind !== "config" && d.kind !== "rollback") return undefined;
+  const from = d.fromReleaseId ? await releaseById(deps.db, d.fromReleaseId) : undefined;
+  return from ? `rollback ${d.app} ${d.env} v${from.number}` : undefined;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { EngineEventBody, HostProcs, StepName } from "../event-types.ts";
 import { pendingSecrets, redactorFor } from "../redact.ts";
 import { currentRelease, releaseById } from "../../db/queries/releases.ts";
 import { deploymentById, endDeploymentWhileOpen } from "../../db/queries/deployments.ts";
-import { markUnfinishedSteps, stepOf, stepsOf, updateStep } from "../../db/queries/deployment-steps.ts";
+import { beginStepUnlessCancelled, markUnfinishedSteps, stepOf, stepsOf, updateStep } from "../../db/queries/deployment-steps.ts";
 import { applyConfigChange, replaceConfigVars } from "../../db/queries/config-vars.ts";
 import { setSwarmSizes } from "../../db/queries/swarms.ts";
 import { getBuild } from "../../db/queries/builds.ts";
@@ -93,26 +93,29 @@ export async function runDeployment(
     // A worker that stalled past its lock (a long pause) may find another worker already running
     // this deployment from the checkpoint: it must not run a step next to it.
     if (opts.stillOwner && !(await opts.stillOwner())) return { kind: "lost" };
-    const fresh = await deploymentById(deps.db, id);
-    // Ended by someone else while this worker was in a step (the beat's expire job failed it as
-    // stuck and compensated it): its verdict stands; touching anything would say a second one.
-    if (endedElsewhere(fresh)) return { kind: "done", status: fresh!.status };
     // Once traffic has moved to the new procs (route succeeded), the deployment has happened:
     // a cancel no longer undoes it and a later failure (teardown) only leaves warnings.
     const routed = results.route !== undefined;
-    if (fresh?.cancelRequested && !routed) {
+    // The check for a cancel and the step's start are one step against cancelDeployment (both
+    // hold the row's lock): a cancel lands before the step begins, or is told the step is under way.
+    const begin = await beginStepUnlessCancelled(deps.db, id, name, !routed);
+    // Ended by someone else while this worker was in a step (the beat's expire job failed it as
+    // stuck and compensated it): its verdict stands; touching anything would say a second one.
+    if (begin.kind === "ended") return { kind: "done", status: begin.deployment.status };
+    if (begin.kind === "cancel") {
       // The beat's expire job also asks it to stop, then ends it itself: whoever claims the end first ends it.
       const asked = d;
+      // The notes of the cleanup belong to the step that last ran (its procs are the ones removed).
+      const at = current ?? name;
       return ending(deps, id, "the pipeline (cancel)", async () => {
         await markRest(deps, id, "skipped");
         const notes = await undo(ctx, "cancelled");
-        return (await finish(deps, asked, say, "cancelled", undefined, notes)).outcome;
+        return (await finish(deps, asked, say, "cancelled", undefined, notes, at)).outcome;
       });
     }
-    ctx.deployment = fresh ?? d;
+    ctx.deployment = begin.deployment;
     current = name;
     const t0 = Date.now();
-    await updateStep(deps.db, id, name, { status: "running", startedAt: new Date(), error: null });
     await say({ type: "step.started", step: name });
     try {
       const out = await steps[name].run(ctx);

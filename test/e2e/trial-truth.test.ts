@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import { followDeployment } from "../../engine/events.ts";
+import { withPoolLock } from "../../engine/locks.ts";
+import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
+import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
+import { REDIS_URL, startHarness, type Harness } from "../support/raptor-harness.ts";
+import { startTestbed, type Testbed } from "../support/testbed.ts";
+
+/**
+ * New-user trial (2026-11-30), the findings where the chat said something untrue about a
+ * deployment on real hosts: a cancel that came too late (finding 2), and the step its notes
+ * were labelled with.
+ */
+
+/** An uptest that takes a while: a cancel typed while it runs lands before routing. */
+const SLOW_UPTEST = `#!/bin/sh
+sleep 2
+exec node "$(dirname "$0")/http" "$@"
+`;
+
+describe("trial: what the chat says is true (one ssh host, memory balancer)", () => {
+  let bed: Testbed;
+  let repo: AppRepo;
+  let slow: AppRepo;
+  let h: Harness;
+  const root = { id: "root" };
+
+  beforeAll(async () => {
+    bed = await startTestbed({ hosts: 1 });
+    repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
+    slow = await makeAppRepo(HELLO_APP, { VERSION: "v1\n", "uptests/web/slow": SLOW_UPTEST });
+    h = await startHarness({
+      playbookYaml: {
+        "pb.yaml": playbookYaml([bed.squadYaml("bed")], {
+          hello: { repo: repo.path, environments: { local: bedEnv(3, "hello_local", { uptest_timeout: "8s" }) } },
+          slow: { repo: slow.path, environments: { local: bedEnv(2, "slow_local", { uptest_timeout: "8s" }) } },
+        }),
+      },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+    await bed?.stop();
+  });
+
+  /** Resolves when deployment `id` starts `step` (its step.started event). */
+  const whenStepStarts = async (id: string, step: string): Promise<void> => {
+    const conn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const stop = new AbortController();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        followDeployment(conn, h.engine.prefix, id, (e) => {
+          if (e.type === "step.started" && e.step === step) resolve();
+        }, { signal: stop.signal }).then(() => reject(new Error(`${id} ended before ${step} started`)), reject);
+      });
+    } finally {
+      stop.abort();
+      conn.disconnect();
+    }
+  };
+
+  it("finding 2: a cancel that arrives during route is answered 'too late', and the thread says so next to the success", async () => {
+    expect((await h.say("deploy hello local", { actor: root })).final?.type).toBe("deployment.succeeded");
+    await repo.commit({ VERSION: "v2\n" });
+    // The pool's lock held: route has begun and waits for it, so the cancel lands during route.
+    const { id, cancel } = await withPoolLock(h.engine, "lb", "hello_local", async () => {
+      const d = await h.say("deploy hello local", { actor: root, follow: false });
+      if (d.reply.kind !== "deployment") throw new Error(d.text);
+      await whenStepStarts(d.reply.deploymentId, "route");
+      return { id: d.reply.deploymentId, cancel: await h.say(`cancel ${d.reply.deploymentId}`, { actor: root }) };
+    });
+    expect(cancel.reply.kind).toBe("refused");
+    expect(cancel.text).toBe(`too late to cancel ${id}: route is under way, so it will finish. To undo it afterwards: \`rollback hello local v1\`.`);
+    const thread = await h.follow(id);
+    expect(thread.final?.type, thread.text).toBe("deployment.succeeded");
+    expect(thread.text).toContain("route: cancel asked by root came too late: route is under way, so the deployment will finish; to undo it afterwards: rollback hello local v1");
+    expect(thread.text).not.toContain("stopping at the next step");
+    expect(thread.text).not.toContain("resolve: ");
+  });
+
+  it("finding 2: a cancel during uptest stops the deployment, and its notes name uptest, not resolve", async () => {
+    expect((await h.say("deploy slow local", { actor: root })).final?.type).toBe("deployment.succeeded");
+    await slow.commit({ VERSION: "v2\n" });
+    const d = await h.say("deploy slow local", { actor: root, follow: false });
+    if (d.reply.kind !== "deployment") throw new Error(d.text);
+    await whenStepStarts(d.reply.deploymentId, "uptest");
+    const cancel = await h.say(`cancel ${d.reply.deploymentId}`, { actor: root });
+    expect(cancel.text).toBe(`${d.reply.deploymentId} stops before its next step (it is at uptest) and cleans up.`);
+    const thread = await h.follow(d.reply.deploymentId, d.reply.since);
+    expect(thread.final?.type, thread.text).toBe("deployment.cancelled");
+    expect(thread.text).toContain("uptest: cancel requested by root; stopping at the next step");
+    expect(thread.text).toMatch(/uptest: removed 2 new procs/);
+    expect(thread.text).not.toContain("resolve: ");
+  });
+});
