@@ -29,10 +29,16 @@ export interface ReleaseHistoryEntry {
 }
 
 
+/**
+ * How a release ended, from whether any deployment served it: a release cut by a deployment that
+ * failed and later shipped again by one that succeeded served (new-user trial: v17 said "never
+ * served" while it was serving). `outcome` is the deployment releasesAnswer credits (creditedDeployment).
+ */
 function ended(e: ReleaseHistoryEntry): string {
   const o = e.outcome;
   if (e.current) return `serving${o ? ` (${o.deploymentId})` : ""}`;
   if (!o) return e.served ? "served" : "never shipped";
+  if (e.served) return `served, replaced later (${o.deploymentId})`;
   switch (o.status) {
     case "succeeded":
       return `served, replaced later (${o.deploymentId})`;
@@ -53,6 +59,18 @@ function ended(e: ReleaseHistoryEntry): string {
 export function cuttingDeployment<T extends { kind: string }>(newestFirst: readonly T[]): T | undefined {
   const oldestFirst = [...newestFirst].reverse();
   return oldestFirst.find((d) => cutsRelease(d.kind)) ?? oldestFirst[0];
+}
+
+/**
+ * Of the deployments that ran one release (newest first), the one `releases` credits it to: the
+ * first that served it (succeeded), preferring a kind that cuts releases, so a release first cut
+ * by a deployment that failed and shipped again by one that succeeded names the one that put it
+ * in service; if none served it, the one that cut it (cuttingDeployment). Pure.
+ */
+export function creditedDeployment<T extends { kind: string; status: string }>(newestFirst: readonly T[]): T | undefined {
+  const oldestFirst = [...newestFirst].reverse();
+  const served = oldestFirst.filter((d) => d.status === "succeeded");
+  return served.find((d) => cutsRelease(d.kind)) ?? served[0] ?? cuttingDeployment(newestFirst);
 }
 
 /**

@@ -8,7 +8,7 @@ import { formatDuration } from "../../playbooks/duration.ts";
 import { environmentOf } from "../../playbooks/resolve.ts";
 import type { Reply } from "../dispatch-types.ts";
 import { notFound } from "./catalog.ts";
-import { cuttingDeployment, deployRequestsText, rangeBase, releaseHistoryText, whoDeployedText, type ReleaseHistoryEntry, type ServingDeployEntry } from "./history-text.ts";
+import { creditedDeployment, deployRequestsText, rangeBase, releaseHistoryText, whoDeployedText, type ReleaseHistoryEntry, type ServingDeployEntry } from "./history-text.ts";
 
 /** How many releases `releases` lists. */
 const RELEASES_SHOWN = 20;
@@ -28,8 +28,9 @@ export async function releasesAnswer(deps: EngineApiDeps, app: string, env: stri
   const entries: ReleaseHistoryEntry[] = rows.slice(0, RELEASES_SHOWN).map(({ release: r, commit }, i) => {
     // The range and config keys are from the last release that served before it, not a failed one.
     const prev = rangeBase(rows, i, served);
-    // The deployment that cut it, not the last one that ran it (a scale, restart or repair).
-    const last = cuttingDeployment(shipped.filter((d) => d.toReleaseId === r.id));
+    // The deployment that served it (else the one that cut it), not the last one that ran it (a
+    // scale, restart or repair), nor a failed one that cut it before another shipped it.
+    const last = creditedDeployment(shipped.filter((d) => d.toReleaseId === r.id));
     return {
       number: r.number,
       createdAt: r.createdAt,

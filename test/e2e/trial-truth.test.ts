@@ -23,6 +23,7 @@ describe("trial: what the chat says is true (one ssh host, memory balancer)", ()
   let bed: Testbed;
   let repo: AppRepo;
   let slow: AppRepo;
+  let again: AppRepo;
   let h: Harness;
   const root = { id: "root" };
 
@@ -30,10 +31,12 @@ describe("trial: what the chat says is true (one ssh host, memory balancer)", ()
     bed = await startTestbed({ hosts: 1 });
     repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
     slow = await makeAppRepo(HELLO_APP, { VERSION: "v1\n", "uptests/web/slow": SLOW_UPTEST });
+    again = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
     h = await startHarness({
       playbookYaml: {
         "pb.yaml": playbookYaml([bed.squadYaml("bed")], {
-          hello: { repo: repo.path, environments: { local: bedEnv(3, "hello_local", { uptest_timeout: "8s" }) } },
+          hello: { repo: repo.path, environments: { local: bedEnv(3, "hello_local", { uptest_timeout: "8s", url: "http://127.0.0.1:8080" }) } },
+          again: { repo: again.path, environments: { local: bedEnv(1, "again_local", { uptest_timeout: "8s" }) } },
           slow: { repo: slow.path, environments: { local: bedEnv(2, "slow_local", { uptest_timeout: "8s" }) } },
         }),
       },
@@ -92,5 +95,32 @@ describe("trial: what the chat says is true (one ssh host, memory balancer)", ()
     expect(thread.text).toContain("uptest: cancel requested by root; stopping at the next step");
     expect(thread.text).toMatch(/uptest: removed 2 new procs/);
     expect(thread.text).not.toContain("resolve: ");
+  });
+
+  it("finding 3: a release cut by a deploy that failed, then shipped by one that succeeded, is listed as serving and served, credited to the one that served it", async () => {
+    expect((await h.say("deploy again local", { actor: root })).final?.type).toBe("deployment.succeeded");
+    await again.commit({ VERSION: "v2\n" });
+    const host = bed.hosts[0]!.name;
+    await bed.stopSupervisord(host);
+    let failedId = "";
+    try {
+      const failed = await h.say("deploy again local", { actor: root });
+      expect(failed.final?.type, failed.text).toBe("deployment.failed");
+      failedId = failed.reply.kind === "deployment" ? failed.reply.deploymentId : "";
+    } finally {
+      await bed.startSupervisord(host);
+    }
+    const served = await h.say("deploy again local", { actor: root });
+    expect(served.final?.type, served.text).toBe("deployment.succeeded");
+    expect(served.text).toContain("is now v2");
+    const servedId = served.reply.kind === "deployment" ? served.reply.deploymentId : "";
+    const v2 = (text: string) => text.split("\n").find((l) => /^\S?\s*v2 /.test(l.trimStart()) || l.includes(" v2  "))!;
+    const now = (await h.say("releases again local", { actor: root })).text;
+    expect(v2(now), now).toContain(`— serving (${servedId})`);
+    expect((await h.say("config set again local GREETING=howdy", { actor: root })).final?.type).toBe("deployment.succeeded");
+    const later = (await h.say("releases again local", { actor: root })).text;
+    expect(v2(later), later).toContain(`— served, replaced later (${servedId})`);
+    expect(later).not.toContain("never served");
+    expect(later).not.toContain(failedId);
   });
 });
