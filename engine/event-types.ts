@@ -55,6 +55,12 @@ export type EngineEventBody =
       /** Where people reach the environment (its playbook `url`), when it routes through a balancer. */
       url?: string;
       /**
+       * No proc that listens is left (a scale to 0): nothing serves `url` and the balancer's pool
+       * is empty, so no renderer may say "serving" or "reachable". `zeroed`: the proc types the
+       * deployment took to 0, for the hint that brings them back.
+       */
+      idle?: { pool?: string; zeroed: string[] };
+      /**
        * What the Rollback button would go back to: the release this one replaced, its commit (short),
        * when it was cut, and the config difference from the new release to it (values masked).
        */

@@ -1,5 +1,5 @@
 import type { Reply } from "../dispatch-types.ts";
-import { clip, formatDuration, threadVerb, plural, releaseChange } from "./format.ts";
+import { clip, formatDuration, idleText, threadVerb, plural, releaseChange } from "./format.ts";
 import type { ThreadError, ThreadState, ThreadStep } from "./thread.ts";
 import { button, context, escapeMrkdwn, outputSection, plain, section, slackDate, SLACK_LIMITS, who, type Block } from "./block-kit.ts";
 import { fitAnswer, type FittedMessage } from "./message-fit.ts";
@@ -195,6 +195,15 @@ export function summaryBlocks(s: ThreadState): Block[] {
         const hosts = hostsText(s);
         if (hosts) blocks.push(section(hosts, "procs"));
         if (s.result.url) blocks.push(section(`reachable at ${escapeMrkdwn(s.result.url)}`, "url"));
+        return blocks;
+      }
+      const idle = s.result?.idle;
+      if (idle) {
+        // Nothing listens any more: neither "v18 serving" nor "reachable at" would be true.
+        const blocks: Block[] = [section(`:white_check_mark: ${title(s)} done${took}`, "summary")];
+        const hosts = hostsText(s);
+        if (hosts) blocks.push(section(hosts, "procs"));
+        blocks.push(section(escapeMrkdwn(idleText(s.app, s.env, idle, s.result?.url, (s.result?.hosts ?? []).some((h) => h.procs.length > 0))), "url"));
         return blocks;
       }
       const c = releaseChange(s);

@@ -101,6 +101,21 @@ export function kindVerb(kind: string): string {
   }
 }
 
+/**
+ * What a deployment that left no listening proc says instead of "serving" and "reachable at"
+ * (new-user trial: `scale! hello local web=0` said "v18 serving", "reachable at
+ * http://127.0.0.1:8080" while nginx answered 502): `hello local now runs no procs; nothing
+ * serves http://127.0.0.1:8080, its pool hello_local is empty (scale hello local web=N to bring it
+ * back)`. `anyProcs`: procs without a port (workers) still run. Plain text. Pure.
+ */
+export function idleText(app: string, env: string, idle: { pool?: string; zeroed: readonly string[] }, url: string | undefined, anyProcs: boolean): string {
+  const runs = `${app} ${env} now runs no ${anyProcs ? "listening " : ""}procs`;
+  const pool = idle.pool ? `${url ? ", its" : "; its"} pool ${idle.pool} is empty` : "";
+  const serves = url ? `; nothing serves ${url}${pool}` : pool;
+  const back = idle.zeroed.length ? ` (scale ${app} ${env} ${idle.zeroed.map((t) => `${t}=N`).join(" ")} to bring it back)` : "";
+  return `${runs}${serves}${back}`;
+}
+
 /** Deployment kinds that cut a new release (scale and restart run the serving one). */
 export function cutsRelease(kind: string): boolean {
   return kind === "deploy" || kind === "config" || kind === "rollback";

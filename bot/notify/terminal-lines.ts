@@ -1,6 +1,6 @@
 import type { EngineEvent } from "../../engine/event-types.ts";
 import { utcTime } from "../../lib/time-text.ts";
-import { cutsRelease, formatDuration, threadVerb, omittedNote, plural, releaseChange, truncateTail } from "./format.ts";
+import { cutsRelease, formatDuration, idleText, threadVerb, omittedNote, plural, releaseChange, truncateTail } from "./format.ts";
 import type { ThreadState, ThreadStep } from "./thread.ts";
 import { terminalText } from "./markup.ts";
 import { commitCount, commitLines, configLines, rangeLabel, revertText } from "./changes-text.ts";
@@ -123,6 +123,13 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
         const lines = [`✓ ${threadVerb(next)} ${target(next)}: nothing changed, v${next.toRelease}${next.commit ? ` (${next.commit})` : ""} already serves this build and config — took ${formatDuration(event.durationMs)}`];
         for (const h of event.hosts) lines.push(`  ${h.host}: ${h.procs.length > 0 ? h.procs.join(" ") : "no procs"}`);
         if (event.url) lines.push(`  reachable at ${event.url}`);
+        return lines;
+      }
+      // Nothing listens any more: neither "v18 serving" nor "reachable at" would be true.
+      if (event.idle) {
+        const lines = [`✓ ${threadVerb(next)} ${target(next)} done — took ${formatDuration(event.durationMs)}`];
+        for (const h of event.hosts) lines.push(`  ${h.host}: ${h.procs.length > 0 ? h.procs.join(" ") : "no procs"}`);
+        lines.push(`  ${idleText(next.app, next.env, event.idle, event.url, event.hosts.some((h) => h.procs.length > 0))}`);
         return lines;
       }
       const lines = [`✓ ${threadVerb(next)} ${target(next)}${outcomeRelease(next)} — took ${formatDuration(event.durationMs)}`];

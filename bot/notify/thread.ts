@@ -48,6 +48,8 @@ export interface ThreadResult {
   url?: string;
   /** Nothing changed: the serving release still serves, no proc started or removed. */
   unchanged?: boolean;
+  /** No listening proc is left: nothing serves (the event's `idle`). */
+  idle?: { pool?: string; zeroed: string[] };
 }
 
 export interface ThreadState {
@@ -198,6 +200,7 @@ export function reduceThread(state: ThreadState | undefined, event: EngineEvent)
           ...(event.previousRelease !== undefined ? { previousRelease: event.previousRelease } : {}),
           ...(event.url !== undefined ? { url: event.url } : {}),
           ...(event.unchanged ? { unchanged: true } : {}),
+          ...(event.idle ? { idle: { ...(event.idle.pool ? { pool: event.idle.pool } : {}), zeroed: [...event.idle.zeroed] } } : {}),
         },
         ...(event.release !== undefined ? { toRelease: event.release } : {}),
         ...(event.previousRelease !== undefined ? { fromRelease: event.previousRelease } : {}),

@@ -299,7 +299,10 @@ async function finish(
     const unchanged = to !== undefined && from?.id === to.id && started === 0 && removed === 0 && (d.kind === "deploy" || d.kind === "config");
     // What the Rollback button would go back to, for its confirmation (never fatal: it is a description).
     const revert = to && from && from.id !== to.id ? await revertTarget(deps, to, from).catch(() => undefined) : undefined;
-    await say({ type: "deployment.succeeded", release: to?.number, previousRelease: from && from.id !== to?.id ? from.number : undefined, commit: fresh.commit?.slice(0, 7), hosts, durationMs, ...(url ? { url } : {}), ...(unchanged ? { unchanged: true } : {}), ...(revert ? { revert } : {}) });
+    // An environment behind a balancer with no listening proc left (scaled to 0) serves nothing.
+    const pool = deps.playbook.apps[d.app]?.environments[d.env]?.pool;
+    const idle = pool && !live.some((p) => p.port) ? { pool, zeroed: Object.entries(d.params.scale ?? {}).filter(([, n]) => n === 0).map(([t]) => t) } : undefined;
+    await say({ type: "deployment.succeeded", release: to?.number, previousRelease: from && from.id !== to?.id ? from.number : undefined, commit: fresh.commit?.slice(0, 7), hosts, durationMs, ...(url ? { url } : {}), ...(unchanged ? { unchanged: true } : {}), ...(revert ? { revert } : {}), ...(idle ? { idle } : {}) });
   } else if (status === "cancelled") {
     for (const n of notes) await say({ type: "step.progress", step: step ?? "resolve", message: n });
     await say({ type: "deployment.cancelled", by: "request", durationMs });

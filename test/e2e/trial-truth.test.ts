@@ -97,6 +97,18 @@ describe("trial: what the chat says is true (one ssh host, memory balancer)", ()
     expect(thread.text).not.toContain("resolve: ");
   });
 
+  it("finding 4: scale! to 0 says nothing serves and the pool is empty, never 'serving' or 'reachable'", async () => {
+    const scaled = await h.say("scale! hello local web=0", { actor: root });
+    expect(scaled.final?.type, scaled.text).toBe("deployment.succeeded");
+    expect(scaled.text).toContain("hello local now runs no procs; nothing serves http://127.0.0.1:8080, its pool hello_local is empty (scale hello local web=N to bring it back)");
+    expect(scaled.text).not.toContain("serving —");
+    expect(scaled.text).not.toContain("reachable at");
+    // And back: a scale that leaves procs listening says where it is reachable again.
+    const back = await h.say("scale hello local web=1", { actor: root });
+    expect(back.final?.type, back.text).toBe("deployment.succeeded");
+    expect(back.text).toContain("reachable at http://127.0.0.1:8080");
+  });
+
   it("finding 3: a release cut by a deploy that failed, then shipped by one that succeeded, is listed as serving and served, credited to the one that served it", async () => {
     expect((await h.say("deploy again local", { actor: root })).final?.type).toBe("deployment.succeeded");
     await again.commit({ VERSION: "v2\n" });
