@@ -44,15 +44,28 @@ const OUTPUT_LIMIT = 4000;
  * Runs every file in `<procDir>/uptests/<procType>/` in name order (C locale) with `host port`.
  * A non-executable file is a failed uptest (it was meant to run). Missing or empty directory: [],
  * and the caller falls back to the environment's health check.
+ *
+ * The directory comes from the repo, so `uptests` (or `uptests/<type>`) may be a link. It is
+ * resolved, and listed, as the proc's user (`asUser`), never as root; when it resolves outside the
+ * proc's directory it is neither listed nor run, and the one result says so (LINKED_OUT).
  */
 export async function runUptests(host: Host, o: UptestOptions): Promise<UptestResult[]> {
   if (!PROC_TYPE.test(o.procType)) throw new Error(`invalid proc type ${JSON.stringify(o.procType)}`);
-  const dir = `${o.procDir}/uptests/${o.procType}`;
-  if ((await host.exec(["test", "-d", dir])).code !== 0) return [];
+  const rel = `uptests/${o.procType}`;
+  const dir = `${o.procDir}/${rel}`;
+  const as = o.asUser ?? [];
+  // -m: no component need exist; a link is resolved without reading the directory it leads to.
+  // cwd: the proc's dir, which its user can enter (find fails in a cwd it cannot return to, as /root).
+  const opts = { cwd: o.procDir, timeoutMs: 30_000 };
+  const resolved = await host.exec([...as, "realpath", "-m", "-z", "--", o.procDir, dir], opts);
+  const [realProcDir, realDir] = resolved.stdout.split("\0");
+  if (resolved.code !== 0 || !realProcDir || !realDir) throw new Error(`cannot resolve ${dir} on ${host.name}: ${resolved.stderr.trim()}`);
+  if (!isInside(realProcDir, realDir)) return [{ name: "uptests", passed: false, output: linkedOut(rel), exitCode: -1 }];
+  if ((await host.exec([...as, "test", "-d", realDir], opts)).code !== 0) return [];
   const listing = await host.exec(
     // -P: links are not followed (an uptest linked out of the tree is not listed, never run).
-    ["find", "-P", dir, "-mindepth", "1", "-maxdepth", "1", "-type", "f", "(", "-executable", "-printf", "x %f\\0", "-o", "-printf", "- %f\\0", ")"],
-    { timeoutMs: 30_000 },
+    [...as, "find", "-P", realDir, "-mindepth", "1", "-maxdepth", "1", "-type", "f", "(", "-executable", "-printf", "x %f\\0", "-o", "-printf", "- %f\\0", ")"],
+    opts,
   );
   if (listing.code !== 0) throw new Error(`cannot list ${dir} on ${host.name}: ${listing.stderr.trim()}`);
   const files = listing.stdout
@@ -152,6 +165,20 @@ function httpGet(hostName: string, port: number, path: string, timeoutMs: number
     req.on("error", (e: NodeJS.ErrnoException) => resolve({ exitCode: -1, output: `GET http://${hostName}:${port}${path}: ${e.code ?? ""} ${e.message}`.trim() }));
     req.end();
   });
+}
+
+/**
+ * Whether `path` lies strictly inside `root`; both are absolute and already resolved (realpath).
+ * Pure.
+ */
+export function isInside(root: string, path: string): boolean {
+  const base = root.endsWith("/") ? root : `${root}/`;
+  return path.startsWith(base);
+}
+
+/** What the thread says when an app's uptests directory resolves outside its tree. */
+export function linkedOut(rel: string): string {
+  return `${rel} is a link out of the app's tree (or lies under one): Raptor lists and runs uptests only inside the app, so none ran. Make uptests a directory in the repo.`;
 }
 
 function joinOutput(stdout: string, stderr: string): string {
