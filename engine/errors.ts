@@ -11,7 +11,7 @@ export class EngineError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly opts: { retryable?: boolean; output?: string; host?: string; confirm?: string } = {},
+    readonly opts: { retryable?: boolean; output?: string; host?: string; confirm?: string; detail?: string } = {},
   ) {
     super(message);
     this.name = "EngineError";
@@ -25,6 +25,7 @@ const hints: Partial<Record<ErrorCode, string>> = {
   frozen: "Deploys are frozen now; `deploy!` skips the freeze window if this cannot wait.",
   policy_denied: "Ask someone on the access list.",
   ref_not_found: "Check the branch, tag or sha and try again.",
+  repo_unreadable: "Check the app's `repo:` in the playbook, and that this worker can reach it.",
   build_failed: "The build log tail is above; fix the build and deploy again.",
   build_missing: "Workers on several machines need one build store: RAPTOR_BUILD_STORE=s3://bucket/prefix, or a directory they all mount.",
   host_unreachable: "Check that the host is up and that sshd accepts Raptor's key.",
@@ -43,13 +44,14 @@ export function explain(code: ErrorCode, message: string): string {
 /** Normalizes anything thrown by a step into an EngineError with a code. */
 export function toEngineError(err: unknown): EngineError {
   if (err instanceof EngineError) return err;
-  const e = err as { code?: unknown; message?: unknown; output?: unknown; host?: unknown; retryable?: unknown };
+  const e = err as { code?: unknown; message?: unknown; output?: unknown; host?: unknown; retryable?: unknown; detail?: unknown };
   const message = typeof e?.message === "string" ? e.message : String(err);
   const code = isErrorCode(e?.code) ? e.code : undefined;
   if (code) {
     return new EngineError(code, message, {
       output: typeof e.output === "string" ? e.output : undefined,
       host: typeof e.host === "string" ? e.host : undefined,
+      detail: typeof e.detail === "string" ? e.detail : undefined,
       // A git fetch that timed out is worth another attempt; the error says so itself.
       retryable: e.retryable === true,
     });

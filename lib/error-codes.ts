@@ -11,6 +11,8 @@ export const errorCodes = [
   "not_promoted",
   "not_found",
   "ref_not_found",
+  /** git could not clone or fetch the app's repo (a wrong `repo:`, a path that is not there, no access). */
+  "repo_unreadable",
   "build_failed",
   "build_missing",
   "host_unreachable",
@@ -39,7 +41,7 @@ export function isErrorCode(code: unknown): code is ErrorCode {
  * Whether another attempt of the same job can succeed, by code: refusals, bad input and a failed
  * build, uptest or hook fail the same way again (BullMQ gets an UnrecoverableError); a host, a
  * supervisord or a balancer that did not answer, and `internal` (a dropped connection, say), may
- * answer next time. An error's own `retryable: true` (a git fetch that timed out) wins.
+ * answer next time. An error's own `retryable: true` (a git fetch that timed out, a repo host that did not answer) wins.
  */
 export const retryCanHelp: Readonly<Record<ErrorCode, boolean>> = {
   lock_held: false,
@@ -48,6 +50,7 @@ export const retryCanHelp: Readonly<Record<ErrorCode, boolean>> = {
   not_promoted: false,
   not_found: false,
   ref_not_found: false,
+  repo_unreadable: false,
   build_failed: false,
   build_missing: false,
   host_unreachable: true,

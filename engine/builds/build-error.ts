@@ -8,6 +8,8 @@ export type BuildErrorCode = Extract<
   ErrorCode,
   /** The ref is not a branch, tag or sha of the repo (the message lists some that exist). */
   | "ref_not_found"
+  /** git could not clone or fetch the repo; the message says what git said, the argv is in `detail`. */
+  | "repo_unreadable"
   /** Detection, compile, release or packaging failed; the message ends with the log tail. */
   | "build_failed"
   /** Input refused before anything ran: a ref starting with `-`, an unknown buildpack name. */
@@ -20,13 +22,17 @@ export class BuildError extends Error {
   constructor(
     readonly code: BuildErrorCode,
     message: string,
-    readonly opts: { retryable?: boolean; output?: string; cause?: unknown } = {},
+    readonly opts: { retryable?: boolean; output?: string; cause?: unknown; detail?: string } = {},
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "BuildError";
   }
   get retryable(): boolean {
     return this.opts.retryable ?? false;
+  }
+  /** Evidence for raptor.log only, never the thread: the full argv with Raptor's own paths. */
+  get detail(): string | undefined {
+    return this.opts.detail;
   }
   /** Evidence for the channel (already free of secrets: builds never see release config). */
   get output(): string | undefined {

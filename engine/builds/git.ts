@@ -2,11 +2,12 @@ import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { didYouMean } from "../../lib/suggest.ts";
 import { COMMIT_SHA, REF_RULE, refProblem } from "../../lib/names.ts";
 import { BuildError } from "./build-error.ts";
-import { describeFailure, gitEnv, killTree, run, runOk } from "./exec.ts";
+import { describeFailure, gitEnv, killTree, run, runOk, type RunOptions } from "./exec.ts";
+import { gitFailureIsTransient, repoUnreadableText } from "./git-failure.ts";
 import { tooLargeError, treeBytes } from "./size-limit.ts";
 import { MAX_LISTED_COMMITS, type CommitLine, type CommitRange } from "../changes/types.ts";
 
@@ -128,24 +129,44 @@ async function remoteEnv(repo: string, mirror: string): Promise<{ url: string; e
   return { url: c.url, env: { ...gitEnv(), GIT_ASKPASS: askpass, RAPTOR_GIT_USERNAME: user, RAPTOR_GIT_PASSWORD: pass } };
 }
 
-/** Clones the mirror if missing, else fetches. Call with the mirror lock held. */
+/**
+ * Clones the mirror if missing, else fetches. Call with the mirror lock held. A clone or fetch
+ * that fails is a `repo_unreadable` BuildError saying what git said (git-failure.ts); its argv,
+ * with the mirror's path, is only in the error's `detail` (raptor.log).
+ */
 async function refreshMirror(repo: string, mirror: string): Promise<void> {
   const remote = await remoteEnv(repo, mirror);
   if (existsSync(join(mirror, "HEAD"))) {
     // The config keeps the URL without credentials (older mirrors may have stored them).
     await runOk(git(mirror, ["config", "remote.origin.url", remote.url]), { env: gitEnv() });
-    await runOk(git(mirror, ["fetch", "--prune", "--quiet", "origin"]), { env: remote.env });
+    await readRemote(repo, git(mirror, ["fetch", "--prune", "--quiet", "origin"]), { env: remote.env }, [mirror, dirname(mirror)]);
     return;
   }
   const tmp = `${mirror}.tmp-${randomBytes(4).toString("hex")}`;
   await mkdir(dirname(mirror), { recursive: true });
   try {
-    await runOk(["git", "clone", "--mirror", "--quiet", "--", remote.url, tmp], { env: remote.env, timeoutMs: 15 * 60_000 });
+    await readRemote(repo, ["git", "clone", "--mirror", "--quiet", "--", remote.url, tmp], { env: remote.env, timeoutMs: 15 * 60_000 }, [tmp, mirror, dirname(mirror)]);
     await rm(mirror, { recursive: true, force: true }); // a half-made leftover, if any
     await rename(tmp, mirror);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** What of a URL's user info is secret: the password, or a user alone (a token as https://TOKEN@host/...). */
+function secretsOf(c: { username?: string; password?: string }): string[] {
+  return c.password ? [c.password] : c.username ? [c.username] : [];
+}
+
+/** Runs a git command that reads the remote repo; its failure says what git said, for the channel. */
+async function readRemote(repo: string, argv: readonly string[], opts: RunOptions, hidden: readonly string[]): Promise<void> {
+  const r = await run(argv, opts);
+  if (r.code === 0) return;
+  const c = splitCredentials(repo);
+  // Hidden as given and resolved: git prints a relative data dir's paths either way.
+  const paths = [...new Set(hidden.flatMap((p) => [p, resolve(p)]))];
+  const failure = { repo: c.url, stderr: r.stderr, timedOut: r.timedOut, durationMs: r.durationMs, hidden: paths, secrets: secretsOf(c) };
+  throw new BuildError("repo_unreadable", repoUnreadableText(failure), { retryable: gitFailureIsTransient(failure), detail: describeFailure(argv, r) });
 }
 
 async function hasCommit(mirror: string, commit: string): Promise<boolean> {

@@ -124,6 +124,8 @@ export async function runDeployment(
       await say({ type: "step.finished", step: name, durationMs: Date.now() - t0, summary: out.summary && redact(out.summary) });
     } catch (raw) {
       const err = toEngineError(raw);
+      // Evidence kept out of the thread (a git argv with Raptor's paths): raptor.log only.
+      if (err.opts.detail) deps.logger.warn({ deploymentId: id, app: d.app, env: d.env, step: name, code: err.code, detail: redact(err.opts.detail) }, `step ${name} failed: ${redact(err.message)}`);
       const now = await deploymentById(deps.db, id);
       if (endedElsewhere(now)) return { kind: "done", status: now!.status };
       if (err.retryable && !opts.finalAttempt) {
