@@ -1,3 +1,4 @@
+import { withoutVerbatimMarks } from "../lib/verbatim.ts";
 import type { EngineEvent } from "./event-types.ts";
 
 /** One raptor.log line: a pino level, its fields and its message. */
@@ -13,6 +14,7 @@ export interface LogLine {
  * failure with its reason. Pure. Step logs and progress lines are the thread's business, not the
  * log's: they may be thousands of build lines. Free text is redacted twice over: the event was
  * redacted when emitted, and the logger passes every field through the redactor again.
+ * A failure's reason is written without its verbatim marks (lib/verbatim.ts).
  * Returns undefined for events the log leaves out.
  */
 export function logLineOf(e: EngineEvent): LogLine | undefined {
@@ -39,7 +41,7 @@ export function logLineOf(e: EngineEvent): LogLine | undefined {
         msg: e.release === undefined ? "deployment succeeded" : `deployment succeeded: v${e.release}`,
       };
     case "deployment.failed":
-      return { level: "error", fields: { ...base, code: e.code, step: e.step, reason: e.message, durationMs: e.durationMs }, msg: `deployment failed${e.step ? ` at ${e.step}` : ""}: ${e.code}` };
+      return { level: "error", fields: { ...base, code: e.code, step: e.step, reason: withoutVerbatimMarks(e.message), durationMs: e.durationMs }, msg: `deployment failed${e.step ? ` at ${e.step}` : ""}: ${e.code}` };
     case "deployment.cancelled":
       return { level: "info", fields: { ...base, by: e.by, durationMs: e.durationMs }, msg: "deployment cancelled" };
     case "step.started":
@@ -47,7 +49,7 @@ export function logLineOf(e: EngineEvent): LogLine | undefined {
     case "step.finished":
       return { level: "info", fields: { ...base, step: e.step, durationMs: e.durationMs, summary: e.summary }, msg: `step ${e.step} finished` };
     case "step.failed":
-      return { level: "warn", fields: { ...base, step: e.step, durationMs: e.durationMs, reason: e.message }, msg: `step ${e.step} failed` };
+      return { level: "warn", fields: { ...base, step: e.step, durationMs: e.durationMs, reason: withoutVerbatimMarks(e.message) }, msg: `step ${e.step} failed` };
     case "step.skipped":
       return { level: "info", fields: { ...base, step: e.step, reason: e.reason }, msg: `step ${e.step} skipped` };
     case "deployment.changes":

@@ -1,3 +1,4 @@
+import { verbatim } from "../../lib/verbatim.ts";
 import { utcTimeFrom } from "../../lib/time-text.ts";
 import { cutsRelease } from "../notify/format.ts";
 import { plural } from "../../lib/plural.ts";
@@ -158,7 +159,7 @@ export function deployRequestsText(entries: readonly DeployRequestEntry[], now: 
         : d
           ? `${deploymentEndText(d, e.approval, e.cancelledBy)} (${d.id})`
           : "requested";
-    return `${utcTimeFrom(e.at, now)} ${who(e.actor)}: \`${e.asked}\` — ${how}`;
+    return `${utcTimeFrom(e.at, now)} ${who(e.actor)}: \`${verbatim(e.asked)}\` — ${how}`;
   });
   return [`${plural(entries.length, "request")} in the last ${sinceText}, newest first:`, ...lines].join("\n");
 }
@@ -179,7 +180,7 @@ export interface ServingDeployEntry {
 export function whoDeployedText(app: string, env: string, serving: ServingDeployEntry | undefined, before: readonly ServingDeployEntry[], now: Date): string {
   if (!serving) return `${app} ${env} has never been deployed.`;
   const one = (e: ServingDeployEntry) =>
-    `${who(e.requestedBy)} (${e.asked ? `\`${e.asked}\`` : e.kind}) — v${e.release}${e.commit ? ` (${e.commit})` : ""}, ${utcTimeFrom(e.finishedAt, now)}${e.approvedBy ? `, approved by ${who(e.approvedBy)}` : ""} (${e.deploymentId})`;
+    `${who(e.requestedBy)} (${e.asked ? `\`${verbatim(e.asked)}\`` : e.kind}) — v${e.release}${e.commit ? ` (${e.commit})` : ""}, ${utcTimeFrom(e.finishedAt, now)}${e.approvedBy ? `, approved by ${who(e.approvedBy)}` : ""} (${e.deploymentId})`;
   const lines = [`${app} ${env} serves v${serving.release}, put in place by ${one(serving)}`];
   if (before.length) lines.push("before that:", ...before.map((b) => `  ${one(b)}`));
   return lines.join("\n");

@@ -1,3 +1,4 @@
+import { withoutVerbatimMarks } from "../../lib/verbatim.ts";
 import { showControls } from "../../lib/control-chars.ts";
 import { clip, omittedNote, truncateTail } from "./format.ts";
 
@@ -80,10 +81,12 @@ export type Block = SectionBlock | ContextBlock | ActionsBlock | DividerBlock;
 /**
  * Escapes the three characters Slack's mrkdwn treats as control characters, and shows the text's
  * control characters (ESC sequences, carriage returns, line separators, bidi overrides:
- * lib/control-chars.ts) as escapes, so user text cannot fake a line in the thread.
+ * lib/control-chars.ts) as escapes, so user text cannot fake a line in the thread. Verbatim marks
+ * are dropped.
  */
 export function escapeMrkdwn(s: string): string {
-  return showControls(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  // Verbatim marks (lib/verbatim.ts) are for the terminal's rendering; Slack shows the text as it is.
+  return showControls(withoutVerbatimMarks(s)).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 /** A user id becomes a mention; anything else (an email, a name, "terminal") is shown as text. */

@@ -14,9 +14,12 @@
  * or a cron schedule is never taken for markup. Pure.
  */
 
+import { verbatimParts } from "../../lib/verbatim.ts";
+
 const OPEN = "\uE000";
 const CLOSE = "\uE001";
-const MARKS = /[\uE000\uE001]/g;
+/** Emphasis and verbatim marks (lib/verbatim.ts): the terminal shows neither. */
+const MARKS = /[\uE000-\uE003]/g;
 
 /** `text` emphasised (a heading): `*text*` in Slack, `text` in the terminal. */
 export function strong(text: string): string {
@@ -28,7 +31,7 @@ export function toMrkdwn(escaped: string): string {
   return escaped.replaceAll(OPEN, "*").replaceAll(CLOSE, "*");
 }
 
-/** For the terminal: the text without its emphasis marks. */
+/** For the terminal: the text without its emphasis and verbatim marks. */
 export function toPlain(text: string): string {
   return text.replace(MARKS, "");
 }
@@ -41,10 +44,22 @@ export function toPlain(text: string): string {
  */
 const CODE_SPAN = /(^|[\s(])`([^`\n]+)`(?=$|[\s.,;:)!?])/gm;
 
+/** Stands for the i-th verbatim part while code spans are rendered: no backtick, space or line break. */
+const slot = (i: number) => `\uE004${i}\uE005`;
+const SLOT = /\uE004(\d+)\uE005/g;
+
 /**
  * For the terminal: one of Raptor's own texts as plain text: emphasis marks dropped, code spans
- * printed without their backticks (`type \`help\`` → `type help`). Not for app output. Pure.
+ * printed without their backticks (`type \`help\`` → `type help`). Foreign text Raptor marked
+ * (lib/verbatim.ts: a Procfile line, a command as typed) is printed exactly as written, its own
+ * backticks kept; Raptor's span around it loses its backticks as any other. Not for app output. Pure.
  */
 export function terminalText(text: string): string {
-  return toPlain(text).replace(CODE_SPAN, "$1$2");
+  const kept: string[] = [];
+  const own = verbatimParts(text.replace(/[\uE004\uE005]/g, ""))
+    .map((p) => (p.verbatim ? slot(kept.push(p.text) - 1) : p.text))
+    .join("");
+  return toPlain(own)
+    .replace(CODE_SPAN, "$1$2")
+    .replace(SLOT, (_m, i: string) => kept[Number(i)] ?? "");
 }

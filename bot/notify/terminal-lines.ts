@@ -2,7 +2,7 @@ import type { EngineEvent } from "../../engine/event-types.ts";
 import { utcTime } from "../../lib/time-text.ts";
 import { cutsRelease, formatDuration, idleText, threadVerb, omittedNote, plural, releaseChange, truncateTail } from "./format.ts";
 import type { ThreadState, ThreadStep } from "./thread.ts";
-import { terminalText } from "./markup.ts";
+import { terminalText, toPlain } from "./markup.ts";
 import { commitCount, commitLines, configLines, rangeLabel, revertText } from "./changes-text.ts";
 
 /**
@@ -145,7 +145,7 @@ export function renderTerminal(prev: ThreadState | undefined, next: ThreadState,
       // glued to a log's last line); output already printed with the step failure is not repeated.
       const [first = "", ...more] = event.message.split("\n");
       const lines = [`✗ ${threadVerb(next)} ${target(next)} failed${event.step ? ` at ${event.step}` : ""} after ${formatDuration(event.durationMs)} (${event.code}): ${terminalText(first)}`];
-      if (more.length > 0) lines.push(...indent(more.join("\n"), "    "));
+      if (more.length > 0) lines.push(...indent(toPlain(more.join("\n")), "    "));
       const earlier = prev?.errors.find((e) => e.step === event.step && e.output !== undefined && event.output?.startsWith(e.output));
       const rest = earlier ? event.output!.slice(earlier.output!.length).replace(/^\n+/, "") : event.output;
       if (rest) lines.push(...indent(rest, "    "));

@@ -15,6 +15,7 @@ import { parseProcfile } from "./procfile.ts";
 import { dirBytes, tooLargeError } from "./size-limit.ts";
 import { DEFAULT_MAX_BUILD_BYTES } from "../../lib/byte-size.ts";
 import { COMMIT_SHA } from "../../lib/names.ts";
+import { withoutVerbatimMarks } from "../../lib/verbatim.ts";
 import { claimBuild, failBuild, findBuild, getBuild, reclaimMissingBuild, STALE_BUILD_MS, succeedBuild, takeOverBuild } from "../../db/queries/builds.ts";
 import type { BuildRow } from "../../db/schema/index.ts";
 
@@ -172,7 +173,8 @@ async function runBuild(opts: BuildOrReuseOptions, lease: BuildRow): Promise<Bui
     return row;
   } catch (err) {
     const message = redact(err instanceof Error ? err.message : String(err));
-    log(` !     ${message.split("\n")[0]}`);
+    // The build log is printed as it is: the message without the thread's verbatim marks.
+    log(` !     ${withoutVerbatimMarks(message).split("\n")[0]}`);
     await failBuild(opts.db, lease, lines.join("\n"), detected).catch(() => {});
     // git/tar trouble (network, disk) is worth a retry; the app's own failures are not.
     const retryable = err instanceof BuildError && err.retryable;

@@ -7,6 +7,7 @@ import { didYouMean } from "../../lib/suggest.ts";
 import { BuildError } from "./build-error.ts";
 import { describeFailure, killTree, run } from "./exec.ts";
 import { PROC_TYPE } from "../../lib/names.ts";
+import { verbatim } from "../../lib/verbatim.ts";
 import { SANDBOX, type BuildSandbox } from "./sandbox.ts";
 
 /**
@@ -166,7 +167,7 @@ export function parseRelease(text: string, bpName = "buildpack"): ReleaseInfo {
   for (const name of Object.keys(defaultProcessTypes)) {
     // The same rule as a Procfile's names: they become proc names, paths and supervisor programs.
     if (!PROC_TYPE.test(name)) {
-      throw new BuildError("build_failed", `bin/release of ${bpName}: default_process_types name \`${name.slice(0, 60)}\` must be lowercase letters, digits, _ or - (starting with a letter or digit, at most 63)`);
+      throw new BuildError("build_failed", `bin/release of ${bpName}: default_process_types name \`${verbatim(name.slice(0, 60))}\` must be lowercase letters, digits, _ or - (starting with a letter or digit, at most 63)`);
     }
   }
   return {

@@ -1,3 +1,4 @@
+import { verbatim } from "../../lib/verbatim.ts";
 import { PROC_TYPE } from "../../lib/names.ts";
 import { BuildError } from "./build-error.ts";
 
@@ -27,11 +28,11 @@ export function parseProcfile(text: string): Record<string, string> {
     const n = i + 1;
     if (line === "" || line.startsWith("#")) continue;
     const colon = line.indexOf(":");
-    if (colon < 0) throw new ProcfileError(n, `expected \`<type>: <command>\`, got \`${clip(line)}\``);
+    if (colon < 0) throw new ProcfileError(n, `expected \`<type>: <command>\`, got \`${verbatim(clip(line))}\``);
     const name = line.slice(0, colon).trim();
     const command = line.slice(colon + 1).trim();
     if (!PROC_TYPE.test(name)) {
-      throw new ProcfileError(n, `proc type \`${clip(name)}\` must be lowercase letters, digits, _ or - (starting with a letter or digit, at most 63)`);
+      throw new ProcfileError(n, `proc type \`${verbatim(clip(name))}\` must be lowercase letters, digits, _ or - (starting with a letter or digit, at most 63)`);
     }
     if (command === "") throw new ProcfileError(n, `proc type \`${name}\` has no command`);
     if (Object.hasOwn(procs, name)) throw new ProcfileError(n, `proc type \`${name}\` is defined twice`);

@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { withoutVerbatimMarks } from "../../lib/verbatim.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -170,7 +171,8 @@ describe("history texts", () => {
       "hello",
       "prod",
     );
-    expect(text.split("\n")).toEqual([
+    // As Slack and raptor.log read it (the command as typed is marked verbatim for the terminal).
+    expect(withoutVerbatimMarks(text).split("\n")).toEqual([
       "2 requests in the last 2d, newest first:",
       "2026-11-30 11:00 UTC (1h ago) U2: `deploy hello prod` — refused: lock_held",
       "2026-11-30 10:00 UTC (2h ago) U1: `deploy hello prod` — succeeded, v4, approved by U3 (d-1)",
@@ -179,7 +181,7 @@ describe("history texts", () => {
   });
   it("who deployed: the serving one, then the ones before", () => {
     const e = { deploymentId: "d-2", kind: "deploy", requestedBy: "U1", asked: "deploy hello prod", finishedAt: new Date("2026-11-30T11:30:00Z"), release: 2, commit: "bbbbbbb" };
-    expect(whoDeployedText("hello", "prod", e, [{ ...e, deploymentId: "d-1", release: 1, commit: "aaaaaaa", asked: undefined, kind: "rollback" }], now).split("\n")).toEqual([
+    expect(withoutVerbatimMarks(whoDeployedText("hello", "prod", e, [{ ...e, deploymentId: "d-1", release: 1, commit: "aaaaaaa", asked: undefined, kind: "rollback" }], now)).split("\n")).toEqual([
       "hello prod serves v2, put in place by U1 (`deploy hello prod`) — v2 (bbbbbbb), 2026-11-30 11:30 UTC (30m ago) (d-2)",
       "before that:",
       "  U1 (rollback) — v1 (aaaaaaa), 2026-11-30 11:30 UTC (30m ago) (d-1)",

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { withoutVerbatimMarks } from "../../lib/verbatim.ts";
 import { parseProcfile, ProcfileError } from "../../engine/builds/procfile.ts";
 import { parseRelease } from "../../engine/builds/buildpack.ts";
 
@@ -39,7 +40,7 @@ describe("parseProcfile", () => {
     expect(err).toBeInstanceOf(ProcfileError);
     expect((err as ProcfileError).line).toBe(line);
     expect((err as ProcfileError).message).toMatch(new RegExp(`^Procfile line ${line}: `));
-    expect((err as ProcfileError).message).toMatch(msg);
+    expect(withoutVerbatimMarks((err as ProcfileError).message)).toMatch(msg);
     expect((err as ProcfileError).code).toBe("build_failed");
   });
 });

@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { withoutVerbatimMarks } from "../../lib/verbatim.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -70,7 +71,7 @@ describe("deploys: a refused request shows the command as typed and why, in word
       "hello",
       "local",
     );
-    expect(text.split("\n")[1]).toBe("2026-11-30 11:59 UTC (13s ago) root: `deploy hello local` — refused: locked by root (trying the timer) until 2026-11-30 12:01 UTC");
+    expect(withoutVerbatimMarks(text).split("\n")[1]).toBe("2026-11-30 11:59 UTC (13s ago) root: `deploy hello local` — refused: locked by root (trying the timer) until 2026-11-30 12:01 UTC");
   });
 });
 
