@@ -33,6 +33,7 @@ const VERB_ACTIONS: Record<string, Attempt["action"]> = {
   deploy: "deploy",
   "deploy!": "deploy",
   rollback: "rollback",
+  "rollback!": "rollback",
   scale: "scale",
   "scale!": "scale",
   restart: "restart",

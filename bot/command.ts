@@ -4,7 +4,8 @@
  */
 export type Command =
   | { kind: "deploy"; app: string; env: string; ref?: string; force: boolean }
-  | { kind: "rollback"; app: string; env: string; release?: number }
+  /** `confirmed`: typed as `rollback!`, accepting a release that never served. */
+  | { kind: "rollback"; app: string; env: string; release?: number; confirmed?: true }
   /** `confirmed`: typed as `scale!`, accepting that a routed proc type goes to 0. */
   | { kind: "scale"; app: string; env: string; scale: Record<string, number>; confirmed?: true }
   | { kind: "restart"; app: string; env: string; proc?: string }

@@ -164,7 +164,7 @@ async function planRequest(deps: DispatchDeps, req: ChatRequest, of: PlannableCo
     case "promote":
       return { ...base, kind: "deploy", params: {}, promoteFrom: of.from };
     case "rollback":
-      return { ...base, kind: "rollback", params: of.release !== undefined ? { release: of.release } : {} };
+      return { ...base, kind: "rollback", params: { ...(of.release !== undefined ? { release: of.release } : {}), ...(of.confirmed ? { confirmed: true } : {}) } };
     case "scale":
       return { ...base, kind: "scale", params: { scale: of.scale, ...(of.confirmed ? { confirmed: true } : {}) } };
     case "config-set":
@@ -193,7 +193,7 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
     case "deploy":
       return work({ kind: "deploy", app: cmd.app, env: cmd.env, params: { ref: cmd.ref, force: cmd.force } });
     case "rollback":
-      return work({ kind: "rollback", app: cmd.app, env: cmd.env, params: { release: cmd.release } });
+      return work({ kind: "rollback", app: cmd.app, env: cmd.env, params: cmd.confirmed ? { release: cmd.release, confirmed: true } : { release: cmd.release } });
     case "scale":
       return work({ kind: "scale", app: cmd.app, env: cmd.env, params: cmd.confirmed ? { scale: cmd.scale, confirmed: true } : { scale: cmd.scale } });
     case "restart":

@@ -72,9 +72,9 @@ function parseOrFail(raw: string, ctx: ParseContext): Command {
   return parseVerb(canonical(verb), args, text, ctx);
 }
 
-/** The verb an alias stands for; `deploy!` and `scale!` stay themselves (they set a flag). */
+/** The verb an alias stands for; `deploy!`, `scale!` and `rollback!` stay themselves (they set a flag). */
 function canonical(verb: string): string {
-  return Object.hasOwn(ALIASES, verb) && verb !== "deploy!" && verb !== "scale!" ? ALIASES[verb]! : verb;
+  return Object.hasOwn(ALIASES, verb) && verb !== "deploy!" && verb !== "scale!" && verb !== "rollback!" ? ALIASES[verb]! : verb;
 }
 
 function unknownVerb(word: string, ctx: ParseContext): never {
@@ -92,6 +92,8 @@ function parseVerb(verb: string, words: Word[], text: string, ctx: ParseContext)
       return parseDeploy(words, ctx, true);
     case "rollback":
       return parseRollback(words, ctx);
+    case "rollback!":
+      return { ...parseRollback(words, ctx), confirmed: true };
     case "scale":
       return parseScale(words, ctx);
     case "scale!":

@@ -12,6 +12,7 @@ export const VERBS = [
   "deploy",
   "deploy!",
   "rollback",
+  "rollback!",
   "scale",
   "scale!",
   "restart",
@@ -48,6 +49,7 @@ export const ALIASES: Readonly<Record<string, string>> = {
   history: "releases",
   "deploy!": "deploy",
   "scale!": "scale",
+  "rollback!": "rollback",
   who: "who-deployed",
 };
 
@@ -80,7 +82,10 @@ export const COMMAND_HELP: readonly Entry[] = [
     usage: "rollback <app> <env> [v<N>]",
     example: "rollback hello local v2",
     summary: "go back to release N (default: the previous successful one)",
-    detail: ["`v41` and `41` both mean release 41."],
+    detail: [
+      "`v41` and `41` both mean release 41.",
+      "A release that never served (its deployment failed or was cancelled) is refused: `rollback! ...` (or the Confirm button) goes back to it anyway.",
+    ],
   },
   {
     topic: "scale",

@@ -9,12 +9,13 @@ import { listens } from "./pipeline/swarm.ts";
 import { liveProcs } from "../db/queries/procs.ts";
 import { getBuild } from "../db/queries/builds.ts";
 import { configVarsOf } from "../db/queries/config-vars.ts";
+import { checkServedBefore } from "./never-served.ts";
 
 /**
  * What can be known before a deployment is queued is checked before it is queued: a `scale` or
  * `restart` of a proc type the app does not have (with a did-you-mean), a `restart` of procs that
  * do not run, a `rollback` to a release that does not
- * exist, already serves or lost its build to the beat's prune job, and a `scale ... web=0` that would take the environment off its
+ * exist, already serves, lost its build to the beat's prune job or never served (unless `rollback!`), and a `scale ... web=0` that would take the environment off its
  * balancer without `scale!`, and a `config unset` of a key that `config set` never set. Throws EngineError with a sentence for the channel; nothing is
  * recorded when it throws.
  */
@@ -34,6 +35,7 @@ export async function preflight(db: Db, environment: Environment, kind: Deployme
       if (!r) throw new EngineError("not_found", `${app} ${env} has no release v${params.release}. \`releases ${app} ${env}\` lists them.`);
       if (r.id === current?.id) throw new EngineError("invalid", `v${r.number} is already serving ${app} ${env}; nothing to roll back.`);
       await rollbackTarget(db, app, env, params.release); // refuses a release whose build was pruned
+      if (!params.confirmed) await checkServedBefore(db, r);
     } else {
       await rollbackTarget(db, app, env);
     }

@@ -4,7 +4,7 @@ import { binding, noMore } from "./target.ts";
 import { fail, show, type Word } from "./words.ts";
 
 /** The verbs `plan` takes, as typed after it. */
-export const PLANNABLE_VERBS = ["deploy", "deploy!", "rollback", "scale", "scale!", "config", "promote"] as const;
+export const PLANNABLE_VERBS = ["deploy", "deploy!", "rollback", "rollback!", "scale", "scale!", "config", "promote"] as const;
 
 /**
  * plan <command>: the command is parsed by the one grammar (`parseVerb`), then must be one that

@@ -15,7 +15,7 @@ const NUMBER = /^[-+]?\d+$/;
 const RELEASE = /^[vV]?(\d{1,9})$/;
 
 /** rollback <app> <env> [v<N>|<N>]; short form: rollback [v<N>] */
-export function parseRollback(words: Word[], ctx: ParseContext): Command {
+export function parseRollback(words: Word[], ctx: ParseContext): Extract<Command, { kind: "rollback" }> {
   const t = resolveTarget("rollback", "rollback", words, ctx, (r) => r.length === 0 || (r.length === 1 && RELEASE.test(r[0]!.text)));
   noMore(t.rest.slice(1), "rollback", t);
   const w = t.rest[0];

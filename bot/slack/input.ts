@@ -36,5 +36,7 @@ export const BUTTON_VALUE_PATTERNS: Record<string, RegExp> = {
   raptor_approve: /^approve [A-Za-z0-9_-]{1,100}$/,
   raptor_reject: /^reject [A-Za-z0-9_-]{1,100}$/,
   raptor_rollback: new RegExp(`^rollback ${IDENT.source.slice(1, -1)} ${ENV_NAME.source.slice(1, -1)} v\\d{1,9}$`),
-  raptor_confirm: new RegExp(`^scale! ${IDENT.source.slice(1, -1)} ${ENV_NAME.source.slice(1, -1)}( ${IDENT.source.slice(1, -1)}=\\d{1,3}){1,20}$`),
+  raptor_confirm: new RegExp(
+    `^(?:scale! ${IDENT.source.slice(1, -1)} ${ENV_NAME.source.slice(1, -1)}( ${IDENT.source.slice(1, -1)}=\\d{1,3}){1,20}|rollback! ${IDENT.source.slice(1, -1)} ${ENV_NAME.source.slice(1, -1)} v\\d{1,9})$`,
+  ),
 };

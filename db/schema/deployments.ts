@@ -13,7 +13,7 @@ export interface DeploymentParams {
   release?: number;
   /** scale: proc type -> count. */
   scale?: Record<string, number>;
-  /** scale: typed as `scale!`: the person accepted taking a routed proc type to 0. */
+  /** scale: typed as `scale!`: the person accepted taking a routed proc type to 0. rollback: typed as `rollback!`: to a release that never served. */
   confirmed?: boolean;
   /** restart: only this proc type. */
   proc?: string;

@@ -95,7 +95,8 @@ export async function planChange(deps: EngineApiDeps, req: PlanRequest): Promise
     await preflight(db, environment, req.kind, req.params);
   } catch (err) {
     const e = toEngineError(err);
-    if (e.code === "not_found" || req.kind === "rollback") throw e;
+    // A rollback to a release that never served is planned, with the refusal as what stands in its way.
+    if (e.code === "not_found" || (req.kind === "rollback" && e.code !== "needs_confirmation")) throw e;
     obstacles.push(e.message);
   }
 

@@ -22,7 +22,7 @@ export async function promotionProblem(db: Db, environment: Environment, commit:
   const head = `${app} ${env} takes only commits that served in ${from} (playbook \`promote_from: ${from}\`), and ${short} has not.`;
   const cut = releases[0];
   const first = cut
-    ? ` ${from} v${cut.release.number} has it but never served: it must serve ${from} first (\`rollback ${app} ${from} v${cut.release.number}\` or \`deploy ${app} ${from} ${short}\`).`
+    ? ` ${from} v${cut.release.number} has it but never served: it must serve ${from} first (\`rollback! ${app} ${from} v${cut.release.number}\` or \`deploy ${app} ${from} ${short}\`).`
     : ` No ${from} release has it: \`deploy ${app} ${from} ${short}\` first.`;
   const serving = await currentRelease(db, app, from);
   const servingCommit = serving ? await commitOfRelease(db, serving) : undefined;

@@ -78,4 +78,32 @@ describe("rollback and config", () => {
     expect(shown.text).toMatch(/PASSPHRASE=\[REDACTED\]/);
     expect(shown.text).not.toContain("opensesame99");
   }, 180_000);
+
+  // New-user trial, finding 6: `rollback hello local v14` to a release that failed its uptest and
+  // never served was queued without a word, and failed the same way.
+  it("a rollback to a release that never served is refused, with rollback! to go there anyway", async () => {
+    await repo.commit({ "uptests/web/http": "#!/bin/sh\necho \"SyntaxError: Unexpected token on $1:$2\" >&2\nexit 1\n" }, "broken uptest");
+    const failed = await h.say("deploy hello local");
+    expect(failed.final?.type, failed.text).toBe("deployment.failed");
+    const serving = (await h.say("releases hello local")).text;
+    const bad = Number(/ v(\d+) .* — failed/.exec(serving)![1]);
+    const before = (await h.engine.db.query.deployments.findMany()).length;
+    const greeting = await greetings();
+
+    const r = await h.say(`rollback hello local v${bad}`);
+    expect(r.reply).toMatchObject({ kind: "refused", code: "needs_confirmation", confirm: `rollback! hello local v${bad}` });
+    expect(r.reply.text).toMatch(new RegExp(`^v${bad} never served hello local: d-\\w+ failed at uptest \\(uptest_failed\\)\\. `));
+    expect(r.reply.text).toContain(`to roll back to v${bad} anyway, type \`rollback! hello local v${bad}\``);
+    expect((await h.engine.db.query.deployments.findMany()).length).toBe(before);
+
+    const plan = await h.say(`plan rollback hello local v${bad}`);
+    expect(plan.text).toContain(`v${bad} never served hello local`);
+
+    // `rollback!` is let through (planned, not run: it would fail its uptest again).
+    const anyway = await h.say(`plan rollback! hello local v${bad}`);
+    expect(anyway.reply.kind, anyway.text).toBe("answer");
+    expect(anyway.text).toContain(`v${bad}`);
+    expect(anyway.text).not.toContain("never served");
+    expect(await greetings()).toEqual(greeting);
+  }, 180_000);
 });

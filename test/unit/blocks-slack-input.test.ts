@@ -68,6 +68,9 @@ describe("button values are checked before dispatch", () => {
     ["raptor_confirm", "scale! hello local web=0 worker=2", true],
     ["raptor_confirm", "scale hello local web=0", false],
     ["raptor_confirm", "deploy! hello local", false],
+    ["raptor_confirm", "rollback! hello local v14", true],
+    ["raptor_confirm", "rollback! hello local", false],
+    ["raptor_confirm", "rollback! hello local v14; reboot", false],
   ])("%s %j -> %s", (id, value, ok) => expect(BUTTON_VALUE_PATTERNS[id]!.test(value)).toBe(ok));
 });
 

@@ -140,6 +140,8 @@ const forms: Row[] = [
   ["config set web production port=80 RAPTOR_MODE=x", NONE, { kind: "config-set", app: "web", env: "production", vars: { port: "80", RAPTOR_MODE: "x" } }],
   ["config unset web production LOG_LEVEL OTHER", NONE, { kind: "config-unset", app: "web", env: "production", keys: ["LOG_LEVEL", "OTHER"] }],
   ["config unset LOG_LEVEL", BOUND, { kind: "config-unset", app: "web", env: "production", keys: ["LOG_LEVEL"] }],
+  ["rollback! web production v41", NONE, { kind: "rollback", app: "web", env: "production", release: 41, confirmed: true }],
+  ["plan rollback! web production v41", NONE, { kind: "plan", app: "web", env: "production", of: { kind: "rollback", app: "web", env: "production", release: 41, confirmed: true } }],
   // lock / unlock
   ["lock web production", NONE, { kind: "lock", app: "web", env: "production" }],
   ["lock web production migrating the  database", NONE, { kind: "lock", app: "web", env: "production", reason: "migrating the database" }],
@@ -401,8 +403,9 @@ describe("helpText", () => {
 
   it("explains one command, aliases included", () => {
     expect(helpText("rollback")).toBe(
-      "`rollback <app> <env> [v<N>]` — go back to release N (default: the previous successful one).\ne.g. `rollback hello local v2`\n`v41` and `41` both mean release 41.",
+      "`rollback <app> <env> [v<N>]` — go back to release N (default: the previous successful one).\ne.g. `rollback hello local v2`\n`v41` and `41` both mean release 41.\nA release that never served (its deployment failed or was cancelled) is refused: `rollback! ...` (or the Confirm button) goes back to it anyway.",
     );
+    expect(helpText("rollback!")).toBe(helpText("rollback"));
     expect(helpText("history")).toBe(helpText("releases"));
     expect(helpText("PS")).toBe(helpText("status"));
   });
