@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { App, HTTPReceiver } from "@slack/bolt";
+import { App, HTTPReceiver, type SlashCommand } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import type { Redis } from "ioredis";
 import type { ChatRequest, Reply } from "../dispatch-types.ts";
@@ -11,6 +11,7 @@ import { slackClientOptions, slackLogger } from "./client.ts";
 import { answerCommand, replyTarget, sendSafely, type CommandJob } from "./command-job.ts";
 import { SlackDirectory } from "./directory.ts";
 import { BUTTON_VALUE_PATTERNS } from "./input.ts";
+import { commandFastPath, type SlashCommandAck } from "./command-fast-path.ts";
 import { claimOnce, dedupeEvents, ignoreBots, onlyDirectMessages } from "./middleware.ts";
 import { sendReply, type ReplyTarget } from "./reply.ts";
 import { guardListener } from "./replay-guard.ts";
@@ -76,6 +77,9 @@ export interface SlackApp {
 /** One path for commands, events and interactivity, as in slack/manifest.yaml. */
 export const SLACK_EVENTS_PATH = "/slack/events";
 
+/** The slash command Raptor registers (slack/manifest.yaml). */
+export const SLASH_COMMAND = "/raptor";
+
 /** What the author of a command reads when the thread answering it died meanwhile. */
 const LOST_TEXT =
   "Raptor's command thread stopped while answering that command and is being restarted. It may or may not have been carried out: `queue` and `status` show what is running.";
@@ -98,8 +102,18 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
         processBeforeResponse: false,
         customRoutes: Object.entries(opts.routes ?? { "/healthz": (_req: IncomingMessage, res: ServerResponse) => (res.writeHead(200), res.end("ok")) }).map(([path, handler]) => ({ path, method: ["GET"], handler })),
       });
+  // The bot's user id for the fast path's commands (Bolt's listeners get it in their context): read in start().
+  let botUserId: string | undefined;
   if (receiver) {
-    // Replayed signatures and future timestamps are refused before Bolt verifies the signature.
+    // `/raptor` commands are verified and acked without Bolt's App (bot/slack/command-fast-path.ts).
+    receiver.requestListener = commandFastPath(receiver.requestListener, {
+      signingSecret: opts.signingSecret,
+      path: SLACK_EVENTS_PATH,
+      command: SLASH_COMMAND,
+      logger: log,
+      onCommand: (command) => takeSlashCommand(command, botUserId),
+    });
+    // Replayed signatures and future timestamps are refused before the signature is verified.
     receiver.requestListener = guardListener(receiver.requestListener, [SLACK_EVENTS_PATH].flat(), {
       redis: opts.redis,
       prefix: opts.prefix,
@@ -185,22 +199,23 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     return why ? { kind: "refused", code: "busy", text: why } : undefined;
   }
 
-  app.command("/raptor", async ({ command, ack, context }) => {
+  /**
+   * Takes one `/raptor` command: admits it and hands it to the answerer, or refuses it. Returns
+   * the ack's body: nothing when admitted, the refusal (shown at once to the author only, no
+   * extra request) when not. Bolt's listener and the fast path (bot/slack/command-fast-path.ts) share it.
+   */
+  function takeSlashCommand(command: SlashCommand, botUserId: string | undefined): SlashCommandAck {
     const admitted = gate.enter(command.user_id);
     if (!admitted.ok) {
-      // The busy answer is the ack's own body: shown at once to the author only, no extra request.
       opts.onBusy?.(admitted.limit);
       const busy: Reply = { kind: "refused", code: "busy", text: busyText(admitted) };
-      await ack({ response_type: "ephemeral", text: answerText(busy), blocks: answerBlocks(busy) });
-      return;
+      return { response_type: "ephemeral", text: answerText(busy), blocks: answerBlocks(busy) };
     }
     const down = unavailable();
     if (down) {
       admitted.done();
-      await ack({ response_type: "ephemeral", text: answerText(down), blocks: answerBlocks(down) });
-      return;
+      return { response_type: "ephemeral", text: answerText(down), blocks: answerBlocks(down) };
     }
-    await ack();
     const isDm = command.channel_id.startsWith("D") || command.channel_name === "directmessage";
     answer(
       {
@@ -211,10 +226,15 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
         ...(isDm ? {} : { channelName: command.channel_name }),
         isDm,
         reply: { source: "command", channel: command.channel_id, user: command.user_id, responseUrl: command.response_url },
-        ...(context.botUserId ? { botUserId: context.botUserId } : {}),
+        ...(botUserId ? { botUserId } : {}),
       },
       admitted.done,
     );
+    return undefined;
+  }
+
+  app.command(SLASH_COMMAND, async ({ command, ack, context }) => {
+    await ack(takeSlashCommand(command, context.botUserId) as Parameters<typeof ack>[0]);
   });
 
   app.event("app_mention", async ({ event, context }) => {
@@ -265,6 +285,7 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
         log.info({ mode: "socket" }, "Slack app connected");
         return {};
       }
+      botUserId = (await app.client.auth.test()).user_id;
       const server = (await app.start(opts.port)) as Server;
       const port = (server.address() as AddressInfo).port;
       log.info({ mode: "http", port, path: SLACK_EVENTS_PATH }, "Slack app listening");
