@@ -68,15 +68,21 @@ export function commandFastPath(inner: (req: IncomingMessage, res: ServerRespons
   };
   return (req, res) => {
     if (req.method !== "POST" || req.headers["content-type"] !== FORM || pathOf(req.url) !== o.path) return inner(req, res);
-    HTTPModuleFunctions.bufferIncomingMessage(req, limit).then(
-      (buffered) => take(buffered, res),
-      (err: unknown) => {
-        // Bolt's answers to a body it cannot read: 413 past the limit, 401 otherwise.
-        const tooLarge = HTTPModuleFunctions.isRawBodyError(err) && ((err as { type?: string }).type === "entity.too.large" || (err as { statusCode?: number }).statusCode === 413);
-        log.warn({ reason: (err as Error).message }, tooLarge ? "refused a Slack request: body too large" : "refused a Slack request: body unreadable");
-        HTTPModuleFunctions.buildNoBodyResponse(res, tooLarge ? 413 : 401);
-      },
-    );
+    HTTPModuleFunctions.bufferIncomingMessage(req, limit)
+      .then(
+        (buffered) => take(buffered, res),
+        (err: unknown) => {
+          // Bolt's answers to a body it cannot read: 413 past the limit, 401 otherwise.
+          const tooLarge = HTTPModuleFunctions.isRawBodyError(err) && ((err as { type?: string }).type === "entity.too.large" || (err as { statusCode?: number }).statusCode === 413);
+          log.warn({ reason: (err as Error).message }, tooLarge ? "refused a Slack request: body too large" : "refused a Slack request: body unreadable");
+          HTTPModuleFunctions.buildNoBodyResponse(res, tooLarge ? 413 : 401);
+        },
+      )
+      // Nothing above should throw; if it does, a 500 and a log line, not an unhandled rejection ending the bot.
+      .catch((err: unknown) => {
+        log.error(errorFields(err), "Slack request failed");
+        if (!res.headersSent) HTTPModuleFunctions.buildNoBodyResponse(res, 500);
+      });
   };
 }
 

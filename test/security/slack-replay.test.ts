@@ -83,6 +83,16 @@ describe("signed Slack requests cannot be replayed", () => {
     expect(warnings.some((w) => w.includes("replayed signature"))).toBe(true);
   });
 
+  it("the same signed request sent three times at once is let through once", async () => {
+    const send = signedCommand("deploy web production");
+    const n = dispatch.requests.length;
+    const answers = await Promise.all([send(), send(), send()]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 401, 401]);
+    await dispatch.waitFor(n + 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(dispatch.requests.length).toBe(n + 1);
+  });
+
   it("a request dated ten minutes in the future is refused, even correctly signed", async () => {
     const n = dispatch.requests.length;
     const res = await signedCommand("deploy web production", Math.floor(Date.now() / 1000) + 600)();
