@@ -2,6 +2,7 @@ import { verbatim } from "../../lib/verbatim.ts";
 import { utcTimeFrom } from "../../lib/time-text.ts";
 import { cutsRelease } from "../notify/format.ts";
 import { plural } from "../../lib/plural.ts";
+import { cutAtWord, firstSentence, withoutExamples } from "../../lib/sentence.ts";
 import type { ErrorCode } from "../../lib/error-codes.ts";
 
 /** An actor as the answer names it: answers are plain text (answerBlocks escapes them), so no mention markup. */
@@ -137,15 +138,16 @@ export function deploymentEndText(d: NonNullable<DeployRequestEntry["deployment"
 }
 
 /**
- * A refusal as `deploys` lists it: the first sentence of what the channel was told, without the
- * app and environment it repeats (`hello local is locked by ann (moving racks) until …` →
- * `locked by ann (moving racks) until …`). Pure; at most 200 characters.
+ * A refusal as `deploys` lists it: the first sentence of what the channel was told, without its
+ * examples and without the app and environment it repeats (`hello local is locked by ann (moving
+ * racks) until …` → `locked by ann (moving racks) until …`; `write KEY=VALUE, e.g. \`X=1\`` →
+ * `write KEY=VALUE`). Pure; at most 200 characters, cut between words (lib/sentence.ts).
  */
 export function refusalReason(text: string, where: { app?: string; env?: string } = {}): string {
-  const first = text.split(/(?<=[.!?])\s+(?=[A-Z`])/, 1)[0]!.replace(/\.$/, "");
+  const first = withoutExamples(firstSentence(text)).replace(/\.$/, "");
   const prefix = where.app && where.env ? `${where.app} ${where.env} is ` : undefined;
   const short = prefix && first.startsWith(prefix) ? first.slice(prefix.length) : first;
-  return short.length > 200 ? `${short.slice(0, 199)}…` : short;
+  return cutAtWord(short, 200);
 }
 
 /** `deploys`: one line per request, newest first, with how it ended. */

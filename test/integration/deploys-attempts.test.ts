@@ -82,7 +82,18 @@ describe("deploys lists what the grammar refused on the app+env (real Postgres a
     expect(lines[1]).toBe("3 requests in the last 7d, newest first:");
     expect(lines[2]).toMatch(/ ann: `config secret hello local NOTE=…` — refused: config secret: a `config secret` value must have at least 8 characters \(NOTE has 5\): a shorter one is too easy to guess, and masking it would hide ordinary words$/);
     expect(lines[3]).toMatch(/ bob: `deploy hello local bad\.\.ref` — refused: "bad\.\.ref" is not a valid ref: it contains "\.\."$/);
-    expect(lines[4]).toMatch(/ ann: `config set hello local PORT=…` — refused: config set: PORT is set by Raptor for every proc, over any config of that name; pick another name \(Raptor's own: /);
+    // New-user trial, finding 10: the reason was cut mid-word at 200 characters ("RAPTOR_PROC_TYP…"); the aside goes whole.
+    expect(lines[4]).toMatch(/ ann: `config set hello local PORT=…` — refused: config set: PORT is set by Raptor for every proc, over any config of that name; pick another name$/);
     expect(deploys.text).not.toContain("NOTE=short");
+  }, 60_000);
+
+  // New-user trial, finding 10: reasons were cut after "e.g" (`write KEY=VALUE, e.g`).
+  it("a refusal's reason ends at its sentence's end, without the example, never at e.g", async () => {
+    expect((await h.say("config set hello other FOO", { actor: { id: "ann" } })).reply.kind).toBe("parse_error");
+    expect((await h.say("config set hello other", { actor: { id: "ann" } })).reply.kind).toBe("parse_error");
+    const lines = (await h.say("deploys hello other")).text.split("\n");
+    expect(lines[2]).toMatch(/ ann: `config set hello other` — refused: config set hello other needs KEY=VALUE pairs$/);
+    expect(lines[3]).toMatch(/ ann: `config set hello other [^`]*` — refused: "FOO" has no value: write KEY=VALUE$/);
+    expect(lines.join("\n")).not.toMatch(/e\.g\b/);
   }, 60_000);
 });
