@@ -1,3 +1,4 @@
+import { verbatim } from "../lib/verbatim.ts";
 import { utcTimeEnd } from "../lib/time-text.ts";
 
 /**
@@ -7,7 +8,7 @@ import { utcTimeEnd } from "../lib/time-text.ts";
  * `lock` needs `unlock` first; any other request (deploy, scale, …) too. Pure.
  */
 export function lockHeldText(app: string, env: string, lock: { heldBy: string; reason: string | null; expiresAt: Date | null }, asker: string, asking: "lock" | "other"): string {
-  const why = lock.reason ? ` (${lock.reason})` : "";
+  const why = lock.reason ? ` (${verbatim(lock.reason)})` : "";
   const until = lock.expiresAt ? ` until ${utcTimeEnd(lock.expiresAt)}` : "";
   if (lock.heldBy === asker) {
     return asking === "lock"

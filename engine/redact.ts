@@ -1,3 +1,4 @@
+import { withoutVerbatimMarks } from "../lib/verbatim.ts";
 import { allConfigVars } from "../db/queries/config-vars.ts";
 import { allKnownSecrets } from "../db/queries/known-secrets.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -105,7 +106,9 @@ export function redactingLogger(inner: Logger, current: () => Redact): Logger {
   const wrap =
     (level: keyof Logger) =>
     (obj: object, msg?: string): void => {
-      const redact = current();
+      // raptor.log prints text as it is: verbatim marks (lib/verbatim.ts) are for the chat's renderers.
+      const now = current();
+      const redact = (t: string) => withoutVerbatimMarks(now(t));
       const clean = obj instanceof Error ? redactError(obj, redact) : redactDeep(obj, redact);
       inner[level](clean, msg === undefined ? undefined : redact(msg));
     };

@@ -1,3 +1,4 @@
+import { verbatim } from "../../lib/verbatim.ts";
 import { utcTimeEnd } from "../../lib/time-text.ts";
 import { allHosts, hostKey } from "../../db/queries/hosts.ts";
 import { environmentLock } from "../../db/queries/locks.ts";
@@ -35,7 +36,7 @@ async function routingOf(deps: EngineApiDeps, environment: Environment, live: Ro
  * beat then) or that it holds until `unlock`. Times in UTC, to the minute. Pure.
  */
 export function lockText(lock: { heldBy: string; reason: string | null; expiresAt: Date | null }): string {
-  const why = lock.reason ? ` (${lock.reason})` : "";
+  const why = lock.reason ? ` (${verbatim(lock.reason)})` : "";
   const end = lock.expiresAt ? ` until ${utcTimeEnd(lock.expiresAt)}` : " until unlocked";
   return `locked by ${lock.heldBy}${why}${end}`;
 }

@@ -125,7 +125,7 @@ export function deploymentEndText(d: NonNullable<DeployRequestEntry["deployment"
   switch (d.status) {
     case "rejected":
       if (approval?.status === "expired") return "rejected: nobody approved it in time";
-      return `rejected${approval?.by ? ` by ${approval.by}` : ""}${approval?.reason ? `: ${approval.reason}` : ""}`;
+      return `rejected${approval?.by ? ` by ${approval.by}` : ""}${approval?.reason ? `: ${verbatim(approval.reason)}` : ""}`;
     case "cancelled": {
       const by = cancelledBy ? ` by ${cancelledBy}` : "";
       // Cancelled before anyone approved it: it was waiting for the approval.

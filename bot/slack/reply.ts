@@ -1,4 +1,5 @@
 import type { WebClient } from "@slack/web-api";
+import { toPlain } from "../notify/markup.ts";
 import type { Reply } from "../dispatch-types.ts";
 import { answerBlocks, answerMessage, answerText } from "../notify/blocks.ts";
 import { guardMessage } from "../notify/message-fit.ts";
@@ -55,7 +56,7 @@ async function replyMessage(client: WebClient, target: ReplyTarget, reply: Reply
   if (!fitted.cut || !file || how !== "visible") return guardMessage(fitted);
   try {
     const where = target.threadTs ? { channel_id: target.channel, thread_ts: target.threadTs } : { channel_id: target.channel };
-    await client.filesUploadV2({ ...where, filename: file, title: reply.title, content: reply.text });
+    await client.filesUploadV2({ ...where, filename: file, title: reply.title, content: toPlain(reply.text) }); // a file shows text as it is: no marks
     return guardMessage(answerMessage(reply, file));
   } catch (err) {
     log.warn({ channel: target.channel, ...errorFields(err) }, "could not upload a long answer as a file; sending its cut message only");

@@ -1,4 +1,5 @@
 import { mkdtemp } from "node:fs/promises";
+import { withoutVerbatimMarks } from "../../lib/verbatim.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,7 +26,7 @@ describe("deploymentEndText: how a requested deployment ended, with who decided"
     ["failed with approval", d("failed", { errorCode: "uptest_failed" }), { status: "approved", by: "lead" }, undefined, "failed (uptest_failed), approved by lead"],
     ["waiting", d("awaiting_approval"), { status: "pending", by: null }, undefined, "awaiting approval"],
   ])("%s", (_, dep, approval, cancelledBy, text) => {
-    expect(deploymentEndText(dep, approval, cancelledBy)).toBe(text);
+    expect(withoutVerbatimMarks(deploymentEndText(dep, approval, cancelledBy))).toBe(text);
   });
 });
 

@@ -119,7 +119,7 @@ export async function startHarness(o: {
     async say(text, so = {}) {
       const reply = await dispatch({ engine, authorizer: o.authorizer ?? allowAll }, { text, actor: so.actor ?? { id: "U_TEST" }, origin: "terminal" });
       // As the terminal shows it: plain text (answers carry emphasis marks for Slack).
-      const head = reply.kind === "answer" ? toPlain(`${reply.title}\n${reply.text}`) : reply.text;
+      const head = toPlain(reply.kind === "answer" ? `${reply.title}\n${reply.text}` : reply.text);
       if (reply.kind !== "deployment" || so.follow === false) return { reply, lines: [], events: [], text: head };
       const f = await follow(reply.deploymentId, reply.since);
       return { reply, ...f, text: `${head}\n${f.text}` };

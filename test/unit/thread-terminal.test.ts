@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { withoutVerbatimMarks } from "../../lib/verbatim.ts";
 import type { EngineEvent, EngineEventBody } from "../../engine/event-types.ts";
 import { reduceThread, type ThreadState } from "../../bot/notify/thread.ts";
 import { approvalWaitLines, renderTerminal } from "../../bot/notify/terminal-lines.ts";
@@ -269,7 +270,7 @@ describe("locks and beat news in the terminal", () => {
   it.each<[string, { heldBy: string; reason: string | null; expiresAt: Date | null }, string]>([
     ["a timed lock shows its end", { heldBy: "U_CLI", reason: "testing", expiresAt: new Date("2026-11-30T02:00:00Z") }, "locked by U_CLI (testing) until 2026-11-30 02:00 UTC"],
     ["a lock without time holds until unlocked", { heldBy: "alice", reason: null, expiresAt: null }, "locked by alice until unlocked"],
-  ])("%s", (_, lock, text) => expect(lockText(lock)).toBe(text));
+  ])("%s", (_, lock, text) => expect(withoutVerbatimMarks(lockText(lock))).toBe(text));
 
   it("a report sent to several channels is news once; the same report much later is news again", () => {
     const isNews = newsFilter(60_000);

@@ -8,6 +8,9 @@ import type { EngineEvent } from "../../engine/event-types.ts";
 import { parseProcfile } from "../../engine/builds/procfile.ts";
 import { logLineOf } from "../../engine/event-log.ts";
 import { verbatim, verbatimParts, withoutVerbatimMarks } from "../../lib/verbatim.ts";
+import { lockText } from "../../bot/answers/fleet.ts";
+import { lockHeldText } from "../../engine/lock-held.ts";
+import { redactingLogger } from "../../engine/redact.ts";
 
 /**
  * Red-team L2 (2026-11-30): the terminal's markup stripping (terminalText, 5a672aa) rewrote app and
@@ -66,6 +69,19 @@ describe("foreign text inside Raptor's messages, in the terminal", () => {
     const who = whoDeployedText("hello", "local", { deploymentId: "d-2", kind: "deploy", requestedBy: "ann", asked: "deploy hello local `v1`", finishedAt: now, release: 2 }, [], now);
     expect(terminalText(who)).toContain("(deploy hello local `v1`)");
     expect(toPlain(text)).not.toMatch(/[\uE000-\uE005]/);
+  });
+
+  it("a lock's reason is shown as typed, in status and in the refusal", () => {
+    const lock = { heldBy: "ann", reason: "moving `racks`", expiresAt: null };
+    expect(terminalText(lockText(lock))).toBe("locked by ann (moving `racks`) until unlocked");
+    expect(terminalText(lockHeldText("hello", "local", lock, "bob", "other"))).toBe("hello local is locked by ann (moving `racks`). Ask them, or type unlock hello local when the reason is gone.");
+  });
+
+  it("raptor.log gets no marks", () => {
+    const seen: unknown[] = [];
+    const inner = { debug() {}, info: (o: object, m?: string) => void seen.push(o, m), warn() {}, error() {} };
+    redactingLogger(inner, () => (t: string) => t).info({ reason: lockText({ heldBy: "ann", reason: "`x`", expiresAt: null }) }, verbatim("`y`"));
+    expect(seen).toEqual([{ reason: "locked by ann (`x`) until unlocked" }, "`y`"]);
   });
 
   it("Raptor's own spans around nothing foreign are rendered as before", () => {
