@@ -136,10 +136,13 @@ export async function runRepl(
   const print = terminalPrinter(io.output, { overPrompt: true });
   const followers = new AbortController();
   const following = new Set<string>();
+  /** Every thread this chat has shown (followed), ended or not: a decision on one does not replay it. */
+  const threadsShown = new Set<string>();
   const board = new ThreadBoard(print);
   const follow = (deploymentId: string, from?: string) => {
     if (following.has(deploymentId)) return;
     following.add(deploymentId);
+    threadsShown.add(deploymentId);
     const conn = deps.connection();
     // Lines name their deployment while several run at once (ThreadBoard).
     void followThread(conn, deps.engine.prefix, deploymentId, board.open(deploymentId), { signal: followers.signal, from })
@@ -187,7 +190,10 @@ export async function runRepl(
           asked.delete(said.pid);
           if (before?.deploymentId) board.release(before.deploymentId);
         }
-        if (said.deploymentId && said.phase !== "asked") follow(said.deploymentId, said.since);
+        // A decision (approve, reject, cancel) on a thread shown here already: what it causes comes
+        // on that thread; following it again from its start would print the head, the stale
+        // "approve d-…" line and, once it ended, its verdict a second time (new-user trial, a reject).
+        if (said.deploymentId && said.phase !== "asked" && (said.since !== undefined || !threadsShown.has(said.deploymentId))) follow(said.deploymentId, said.since);
         rl.prompt();
       });
     },
