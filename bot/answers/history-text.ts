@@ -106,7 +106,8 @@ export interface DeployRequestEntry {
   outcome: string;
   /** Why it was refused (recorded reason or error code). */
   refusal?: string;
-  deployment?: { id: string; status: string; errorCode?: ErrorCode | null; release?: number };
+  /** `unchanged`: it succeeded with the release that already served (a deploy of what serves). */
+  deployment?: { id: string; status: string; errorCode?: ErrorCode | null; release?: number; unchanged?: boolean };
   /** Its approval, when it needed one: `status` is the approval's (pending, approved, rejected, expired). */
   approval?: { status: string; by?: string | null; reason?: string | null };
   /** Who asked to cancel it, when someone did. */
@@ -133,6 +134,7 @@ export function deploymentEndText(d: NonNullable<DeployRequestEntry["deployment"
       return `cancelled${by}${approved}`;
     }
     default:
+      if (d.unchanged && d.status === "succeeded") return `nothing changed${d.release !== undefined ? ` (v${d.release} already served)` : ""}${approved}`;
       return `${d.status.replace(/_/g, " ")}${d.release !== undefined && d.status === "succeeded" ? `, v${d.release}` : ""}${d.errorCode ? ` (${d.errorCode})` : ""}${approved}`;
   }
 }

@@ -8,6 +8,7 @@ import { formatDuration } from "../../playbooks/duration.ts";
 import { environmentOf } from "../../playbooks/resolve.ts";
 import type { Reply } from "../dispatch-types.ts";
 import { notFound } from "./catalog.ts";
+import { cutsRelease } from "../notify/format.ts";
 import { creditedDeployment, deployRequestsText, rangeBase, releaseHistoryText, whoDeployedText, type ReleaseHistoryEntry, type ServingDeployEntry } from "./history-text.ts";
 
 /** How many releases `releases` lists. */
@@ -68,12 +69,17 @@ export async function deploysAnswer(deps: EngineApiDeps, app: string, env: strin
       asked: typeof detail.summary === "string" ? detail.summary : r.audit.action.replace("-", " "),
       outcome: r.audit.outcome,
       ...(r.audit.outcome === "refused" ? { refusal: typeof detail.reason === "string" ? detail.reason : typeof detail.code === "string" ? detail.code : undefined } : {}),
-      ...(r.deployment ? { deployment: { id: r.deployment.id, status: r.deployment.status, errorCode: r.deployment.errorCode, ...(release !== undefined ? { release } : {}) } } : {}),
+      ...(r.deployment ? { deployment: { id: r.deployment.id, status: r.deployment.status, errorCode: r.deployment.errorCode, ...(release !== undefined ? { release } : {}), ...(unchanged(r.deployment) ? { unchanged: true } : {}) } } : {}),
       ...(r.approval ? { approval: r.approval } : {}),
       ...(r.cancelledBy ? { cancelledBy: r.cancelledBy } : {}),
     };
   });
   return { kind: "answer", title: `deploys of ${app} ${env}`, text: deployRequestsText(entries, now, formatDuration(sinceMs), app, env) };
+}
+
+/** A deploy or config change that succeeded with the release that already served: it changed nothing. */
+function unchanged(d: { kind: string; status: string; fromReleaseId: string | null; toReleaseId: string | null }): boolean {
+  return d.status === "succeeded" && cutsRelease(d.kind) && d.toReleaseId !== null && d.fromReleaseId === d.toReleaseId;
 }
 
 /** `who deployed <app> <env>`: who put the serving release in place, and the few before. */

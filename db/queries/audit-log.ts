@@ -20,7 +20,7 @@ export const DEPLOYMENT_ACTIONS = ["deploy", "rollback", "scale", "restart", "co
 /** An audit row of a deployment request, with how its deployment ended (when there is one). */
 export interface DeployHistoryRow {
   audit: AuditRow;
-  deployment?: { id: string; kind: string; status: string; errorCode: ErrorCode | null; finishedAt: Date | null; toReleaseId: string | null };
+  deployment?: { id: string; kind: string; status: string; errorCode: ErrorCode | null; finishedAt: Date | null; fromReleaseId: string | null; toReleaseId: string | null };
   /** The deployment's approval, when it needed one: how it was decided, by whom, and why. */
   approval?: { status: ApprovalStatus; by: string | null; reason: string | null };
   /** Who asked to cancel it (the first `cancel` recorded for it), when someone did. */
@@ -42,7 +42,7 @@ export async function deploymentRequestsSince(db: Db, app: string, env: string, 
   const ids = rows.flatMap((r) => (r.deploymentId ? [r.deploymentId] : []));
   const ds = ids.length
     ? await db
-        .select({ id: deployments.id, kind: deployments.kind, status: deployments.status, errorCode: deployments.errorCode, finishedAt: deployments.finishedAt, toReleaseId: deployments.toReleaseId, approvalStatus: approvals.status, approvalBy: approvals.decidedBy, approvalReason: approvals.reason })
+        .select({ id: deployments.id, kind: deployments.kind, status: deployments.status, errorCode: deployments.errorCode, finishedAt: deployments.finishedAt, fromReleaseId: deployments.fromReleaseId, toReleaseId: deployments.toReleaseId, approvalStatus: approvals.status, approvalBy: approvals.decidedBy, approvalReason: approvals.reason })
         .from(deployments)
         .leftJoin(approvals, eq(approvals.deploymentId, deployments.id))
         .where(inArray(deployments.id, ids))

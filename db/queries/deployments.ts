@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNotNull, lt, ne, or } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, ne, or } from "drizzle-orm";
 import type { Db } from "../client.ts";
 import { approvals, deploymentSteps, deployments, type DeploymentRow } from "../schema/index.ts";
 import { finalDeploymentStatuses, openDeploymentStatuses, type FinalDeploymentStatus } from "../schema/enums.ts";
@@ -159,12 +159,24 @@ export async function deploymentsOfReleases(db: Db, releaseIds: readonly string[
   return db.select().from(deployments).where(inArray(deployments.toReleaseId, [...releaseIds])).orderBy(desc(deployments.seq));
 }
 
-/** The succeeded deployments of an app+env that left a release serving, newest first. */
+/**
+ * The succeeded deployments of an app+env that put a release in place, newest first: one that
+ * ran the release already serving (a deploy that changed nothing, a scale, a restart) put none
+ * there and is left out (new-user trial: a no-op deploy was credited with v3 after the rollback that cut it).
+ */
 export async function servingDeployments(db: Db, app: string, env: string, limit: number): Promise<DeploymentRow[]> {
   return db
     .select()
     .from(deployments)
-    .where(and(eq(deployments.app, app), eq(deployments.env, env), eq(deployments.status, "succeeded"), isNotNull(deployments.toReleaseId)))
+    .where(
+      and(
+        eq(deployments.app, app),
+        eq(deployments.env, env),
+        eq(deployments.status, "succeeded"),
+        isNotNull(deployments.toReleaseId),
+        or(isNull(deployments.fromReleaseId), ne(deployments.fromReleaseId, deployments.toReleaseId)),
+      ),
+    )
     .orderBy(desc(deployments.finishedAt))
     .limit(limit);
 }

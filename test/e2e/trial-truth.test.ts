@@ -24,6 +24,7 @@ describe("trial: what the chat says is true (one ssh host, memory balancer)", ()
   let repo: AppRepo;
   let slow: AppRepo;
   let again: AppRepo;
+  let noop: AppRepo;
   let h: Harness;
   const root = { id: "root" };
 
@@ -32,10 +33,12 @@ describe("trial: what the chat says is true (one ssh host, memory balancer)", ()
     repo = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
     slow = await makeAppRepo(HELLO_APP, { VERSION: "v1\n", "uptests/web/slow": SLOW_UPTEST });
     again = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
+    noop = await makeAppRepo(HELLO_APP, { VERSION: "v1\n" });
     h = await startHarness({
       playbookYaml: {
         "pb.yaml": playbookYaml([bed.squadYaml("bed")], {
           hello: { repo: repo.path, environments: { local: bedEnv(3, "hello_local", { uptest_timeout: "8s", url: "http://127.0.0.1:8080" }) } },
+          noop: { repo: noop.path, environments: { local: bedEnv(1, "noop_local", { uptest_timeout: "8s" }) } },
           again: { repo: again.path, environments: { local: bedEnv(1, "again_local", { uptest_timeout: "8s" }) } },
           slow: { repo: slow.path, environments: { local: bedEnv(2, "slow_local", { uptest_timeout: "8s" }) } },
         }),
@@ -134,5 +137,23 @@ describe("trial: what the chat says is true (one ssh host, memory balancer)", ()
     expect(v2(later), later).toContain(`— served, replaced later (${servedId})`);
     expect(later).not.toContain("never served");
     expect(later).not.toContain(failedId);
+  });
+
+  it("finding 12: a deploy that changed nothing is listed as such in deploys and not credited in who deployed", async () => {
+    expect((await h.say("deploy noop local", { actor: root })).final?.type).toBe("deployment.succeeded");
+    expect((await h.say("config set noop local GREETING=howdy", { actor: root })).final?.type).toBe("deployment.succeeded");
+    const rollback = await h.say("rollback noop local", { actor: root });
+    expect(rollback.final?.type, rollback.text).toBe("deployment.succeeded");
+    expect(rollback.text).toContain("is now v3");
+    const same = await h.say("deploy noop local", { actor: root });
+    expect(same.text).toContain("nothing changed, v3");
+    const sameId = same.reply.kind === "deployment" ? same.reply.deploymentId : "";
+    const rollbackId = rollback.reply.kind === "deployment" ? rollback.reply.deploymentId : "";
+    const who = (await h.say("who deployed noop local", { actor: root })).text;
+    expect(who).toContain(`noop local serves v3, put in place by root (\`rollback noop local\`) — v3`);
+    expect(who).toContain(`(${rollbackId})`);
+    expect(who).not.toContain(sameId);
+    const deploys = (await h.say("deploys noop local", { actor: root })).text;
+    expect(deploys).toContain(`\`deploy noop local\` — nothing changed (v3 already served) (${sameId})`);
   });
 });

@@ -24,6 +24,8 @@ describe("deploymentEndText: how a requested deployment ended, with who decided"
     ["cancelled, no approval needed", d("cancelled"), undefined, "ann", "cancelled by ann"],
     ["succeeded with approval", d("succeeded", { release: 4 }), { status: "approved", by: "lead" }, undefined, "succeeded, v4, approved by lead"],
     ["failed with approval", d("failed", { errorCode: "uptest_failed" }), { status: "approved", by: "lead" }, undefined, "failed (uptest_failed), approved by lead"],
+    // Trial finding 12: a deploy of what already served.
+    ["a deploy that changed nothing", d("succeeded", { release: 3, unchanged: true }), undefined, undefined, "nothing changed (v3 already served)"],
     ["waiting", d("awaiting_approval"), { status: "pending", by: null }, undefined, "awaiting approval"],
   ])("%s", (_, dep, approval, cancelledBy, text) => {
     expect(withoutVerbatimMarks(deploymentEndText(dep, approval, cancelledBy))).toBe(text);
