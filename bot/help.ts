@@ -231,7 +231,7 @@ export const COMMAND_HELP: readonly Entry[] = [
     usage: "cancel <id>",
     example: "cancel d-k3j9x2ab",
     summary: "stop a queued or running deployment",
-    detail: [],
+    detail: ["A running one stops before its next step and cleans up. Once routing has begun it is too late: it finishes, and the reply names the rollback that undoes it."],
   },
   {
     topic: "show",
