@@ -1,4 +1,5 @@
 import { normalize } from "./grammar/words.ts";
+import { maskTyped } from "./typed-text.ts";
 
 /**
  * A deployment request that the grammar refused, as the audit log keeps it so `deploys` lists it
@@ -15,8 +16,9 @@ export interface Attempt {
   app: string;
   env: string;
   /**
-   * The text as typed, but a config change's values: `KEY=…` for each pair and `…` for any other
-   * word after the environment (a mistyped `config secret` may hold a secret). At most 500 characters.
+   * The text as typed, masked as all typed text is kept (bot/typed-text.ts maskTyped: `KEY=…` for
+   * each pair, `…` for any word after `config set|secret` but the app and environment, and for
+   * words that look like credentials). At most 500 characters.
    */
   summary: string;
 }
@@ -53,8 +55,7 @@ export function attemptedRequest(text: string, ctx: AttemptContext): Attempt | u
   const firstArg = reordered && !VERB_ACTIONS[verb] ? 0 : verb === "config" ? 2 : 1;
   const found = target(words, firstArg, action === "promote", ctx);
   if (!found) return undefined;
-  const summary = (action === "config-set" || action === "config-unset" ? words.map((w, i) => (i <= found.last ? w : maskWord(w, action))) : words).join(" ");
-  return { action, app: found.app, env: found.env, summary: summary.length > 500 ? `${summary.slice(0, 499)}…` : summary };
+  return { action, app: found.app, env: found.env, summary: maskTyped(normalize(text).text, ctx) };
 }
 
 /** The app and environment the words name from `from` on (`web@v1 to production` too), and the index of the environment's word. */
@@ -74,10 +75,4 @@ function target(words: readonly string[], from: number, promote: boolean, ctx: A
   }
   if (ctx.app && ctx.env) return { app: ctx.app, env: ctx.env, last: from - 1 };
   return undefined;
-}
-
-function maskWord(word: string, action: Attempt["action"]): string {
-  const eq = word.indexOf("=");
-  if (eq > 0) return `${word.slice(0, eq)}=…`;
-  return action === "config-unset" ? word : "…";
 }

@@ -1,23 +1,24 @@
 import type { LogLine } from "../engine/event-log.ts";
-import { makeRedactor, secretValues } from "../lib/redact.ts";
 import type { ParseResult } from "./command.ts";
 import type { ChatRequest, Reply } from "./dispatch-types.ts";
 import type { Attempt } from "./attempt.ts";
+import { maskTyped, unparsedWord, type TypedNames } from "./typed-text.ts";
 
 /**
  * raptor.log's line for one chat command (issue 11 item 13): who (`actor`), what (the command's
  * kind, app, env and its text), where (`origin`, `channel`), how it ended (`outcome`: the reply's
  * kind, with the refusal's code or the deployment it started) and how long the answer took. Pure.
  *
- * Secrets never reach it: a `config set`/`config secret` has its secret values (by key, by value,
- * or all of them for `config secret`: lib/redact.ts `secretValues`) masked in the text before the
+ * Secrets never reach it: the text passes `maskCommandText` (bot/typed-text.ts: every value, every
+ * word after `config set|secret` but known names, every credential-looking word) before the
  * logger's own redactor runs, because they are not known secrets yet. Text that did not parse is
- * not logged (a mistyped `config secrte K=V` may hold one): its first word and length are, and,
- * when it attempted a deployment of a known app+env (`attempt`, bot/attempt.ts), that app, env
- * and the text with a config change's values masked, as `deploys` lists it.
+ * not logged (a mistyped `config secrte K=V` may hold one): its first word when plain
+ * (`unparsedWord`) and its length are, and, when it attempted a deployment of a known app+env
+ * (`attempt`, bot/attempt.ts), that app, env and its masked text, as `deploys` lists it.
+ * `names`: the app and environment names the text may name (knownNames).
  * `reply` is undefined when answering threw (a bug): the line is then an error.
  */
-export function commandLogLine(req: ChatRequest, parsed: ParseResult, reply: Reply | undefined, ms: number, attempt?: Attempt): LogLine {
+export function commandLogLine(req: ChatRequest, parsed: ParseResult, reply: Reply | undefined, ms: number, attempt?: Attempt, names: TypedNames = {}): LogLine {
   const where = { actor: req.actor.id, origin: req.origin, ...(req.channel ? { channel: req.channel.name ?? req.channel.id } : {}) };
   const outcome = reply
     ? {
@@ -27,13 +28,13 @@ export function commandLogLine(req: ChatRequest, parsed: ParseResult, reply: Rep
       }
     : { outcome: "internal_error" };
   if (!parsed.ok) {
-    const verb = req.text.trim().split(/\s+/, 1)[0]?.slice(0, 40) ?? "";
+    const verb = unparsedVerb(req.text, names);
     // A deployment attempted on a known app+env (bot/attempt.ts): which, and its text with a config change's values masked.
     const tried = attempt ? { app: attempt.app, env: attempt.env, attempted: attempt.action, text: attempt.summary } : {};
     return { level: "info", fields: { ...where, command: "unparsed", verb, length: req.text.length, ...tried, ...outcome, ms }, msg: `command from ${req.actor.id} not understood` };
   }
   const cmd = parsed.command;
-  const text = maskCommandText(req.text, parsed);
+  const text = maskCommandText(req.text, parsed, names);
   const about = { ...("app" in cmd ? { app: cmd.app } : {}), ...("env" in cmd ? { env: cmd.env } : {}), ...("id" in cmd ? { target: cmd.id } : {}) };
   return {
     level: reply ? "info" : "error",
@@ -43,27 +44,17 @@ export function commandLogLine(req: ChatRequest, parsed: ParseResult, reply: Rep
 }
 
 /**
- * The command text with the secret values of a `config set` / `config secret` masked (by key, by
- * value, or all of them for `config secret`: lib/redact.ts). Text that did not parse is left out
- * entirely but for its first word (a mistyped `config secrte K=V` may hold one). Pure.
+ * The command text as Raptor stores, logs or echoes it, the one way for every place (audit rows,
+ * raptor.log, the chat echo, threads): parsed or not, `maskTyped` (bot/typed-text.ts) hides every
+ * `KEY=VALUE`'s value, every word after `config set|secret` but the names in `names`, and every
+ * credential-looking word; text that did not parse keeps only its first word when plain
+ * (`unparsedWord`: `config …`). Pure.
  */
-export function maskCommandText(text: string, parsed: ParseResult): string {
-  if (!parsed.ok) return firstWordOf(text);
-
-  const cmd = parsed.command;
-  const pending = cmd.kind === "config-set" ? secretValues(cmd.vars, new Set(cmd.secret ? Object.keys(cmd.vars) : [])) : [];
-  return makeRedactor(pending)(text.trim()).slice(0, 500);
+export function maskCommandText(text: string, parsed: ParseResult, names: TypedNames = {}): string {
+  return parsed.ok ? maskTyped(text.trim(), names) : unparsedWord(text, names);
 }
 
-
-/**
- * What is shown of a command that did not parse: its first word (at most 40 characters), and "…"
- * only when something was left out (more words, or a longer word), so a bare `status` echoes as
- * `status`, `config secrte hello local K=V` as `config …`. Pure.
- */
-export function firstWordOf(text: string): string {
-  const trimmed = text.trim();
-  const word = trimmed.split(/\s+/, 1)[0] ?? "";
-  const shown = Array.from(word).slice(0, 40).join("");
-  return shown.length < trimmed.length ? `${shown} …` : shown;
+/** The first word of text that did not parse, as raptor.log's `verb` and the audit row keep it: plain, or `…`. */
+export function unparsedVerb(text: string, names: TypedNames = {}): string {
+  return unparsedWord(text, names).replace(/ …$/, "");
 }

@@ -16,7 +16,8 @@ import { planText } from "./answers/plan-text.ts";
 import { pendingSecrets, redactorFor } from "../engine/redact.ts";
 import type { PlannableCommand } from "./command.ts";
 import type { Coalescer } from "../lib/coalesce.ts";
-import { commandLogLine, maskCommandText } from "./command-log.ts";
+import { commandLogLine, maskCommandText, unparsedVerb } from "./command-log.ts";
+import { maskReason, maskTyped } from "./typed-text.ts";
 import { refusalReason } from "./answers/history-text.ts";
 import { attemptedRequest, type Attempt } from "./attempt.ts";
 import { parseOrigin } from "./notify/format.ts";
@@ -46,9 +47,9 @@ export async function dispatch(deps: DispatchDeps, req: ChatRequest): Promise<Re
   const attempt = parsed.ok ? undefined : attemptedRequest(req.text, ctx);
   let reply: Reply | undefined;
   try {
-    reply = await answer(deps, req, parsed, attempt);
+    reply = await answer(deps, req, parsed, attempt, ctx);
   } finally {
-    const line = commandLogLine(req, parsed, reply, Date.now() - t0, attempt);
+    const line = commandLogLine(req, parsed, reply, Date.now() - t0, attempt, ctx);
     deps.engine.logger[line.level](line.fields, line.msg);
   }
   // A broken playbook edit is kept out; whoever types next is told, with the answer.
@@ -67,30 +68,36 @@ function parseContextFor(deps: DispatchDeps, req: ChatRequest) {
   return { ...binding, apps: names.apps, envs: names.envs, defaultEnvs: names.defaultEnvs };
 }
 
-async function answer(deps: DispatchDeps, req: ChatRequest, parsed: ParseResult, attempt: Attempt | undefined): Promise<Reply> {
+type ParseContext = ReturnType<typeof parseContextFor>;
+
+async function answer(deps: DispatchDeps, req: ChatRequest, parsed: ParseResult, attempt: Attempt | undefined, ctx: ParseContext): Promise<Reply> {
   if (!parsed.ok) {
-    // A deployment asked for on a known app+env is one `deploys` lists, refused: with the text as
-    // typed but a config change's values (bot/attempt.ts). Anything else: not the text itself (a
-    // mistyped `config set` may hold a secret), its first word and size say enough.
-    if (attempt) {
+    // The grammar's reason quotes the word it refused, which may be a secret typed in the wrong
+    // place (`"API_TOKEN=s3cret…" is not a valid environment name`): masked like the text itself,
+    // in the reply too, which `raptor say` publishes to every terminal chat.
+    const error = maskReason(parsed.error, req.text, ctx);
+    // A deployment asked for on a known app+env, by someone who may ask for it, is one `deploys`
+    // lists, refused: with its text masked (bot/attempt.ts). Anything else: not the text itself,
+    // its first word when plain, and its size, say enough.
+    if (attempt && (await mayAsk(deps, req, attempt))) {
       const redact = await redactorFor(deps.engine);
-      const reason = refusalReason(parsed.error, attempt);
+      const reason = refusalReason(error, attempt);
       await audit(deps.engine, req.actor.id, attempt.action, "refused", { app: attempt.app, env: attempt.env, detail: { summary: redact(attempt.summary), code: "parse_error", reason } });
     } else {
-      await audit(deps.engine, req.actor.id, "parse", "parse_error", { detail: { verb: req.text.trim().split(/\s+/, 1)[0]?.slice(0, 40) ?? "", length: req.text.length } });
+      await audit(deps.engine, req.actor.id, "parse", "parse_error", { detail: { verb: unparsedVerb(req.text, ctx), length: req.text.length } });
     }
-    return { kind: "parse_error", text: parsed.error };
+    return { kind: "parse_error", text: error };
   }
   const cmd = parsed.command;
   try {
     const refusal = await authorize(deps, req, cmd);
     if (refusal) {
-      await audit(deps.engine, req.actor.id, cmd.kind, "refused", { ...appEnv(cmd), detail: { summary: maskCommandText(summaryOf(req.text), parsed), reason: refusal.text } });
+      await audit(deps.engine, req.actor.id, cmd.kind, "refused", { ...appEnv(cmd), detail: { summary: maskCommandText(summaryOf(req.text), parsed, ctx), reason: maskReason(refusal.text, req.text, ctx) } });
       return refusal;
     }
-    if (isQuery(cmd) || !deps.answers) return await execute(deps, req, cmd);
+    if (isQuery(cmd) || !deps.answers) return await execute(deps, req, cmd, ctx);
     try {
-      return await execute(deps, req, cmd);
+      return await execute(deps, req, cmd, ctx);
     } finally {
       deps.answers.clear();
     }
@@ -98,8 +105,8 @@ async function answer(deps: DispatchDeps, req: ChatRequest, parsed: ParseResult,
     if (err instanceof EngineError) {
       const refused: Reply = { kind: "refused", code: err.code, text: explain(err.code, err.message) };
       // What `deploys` shows later: the command as typed (secrets masked) and why, in words.
-      const reason = refusalReason(refused.text, appEnv(cmd));
-      await audit(deps.engine, req.actor.id, cmd.kind, "refused", { ...appEnv(cmd), detail: { summary: maskCommandText(summaryOf(req.text), parsed), code: err.code, reason } });
+      const reason = maskReason(refusalReason(refused.text, appEnv(cmd)), req.text, ctx);
+      await audit(deps.engine, req.actor.id, cmd.kind, "refused", { ...appEnv(cmd), detail: { summary: maskCommandText(summaryOf(req.text), parsed, ctx), code: err.code, reason } });
       return err.opts.confirm ? { ...refused, confirm: err.opts.confirm } : refused;
     }
     throw err;
@@ -147,6 +154,19 @@ async function authorize(deps: DispatchDeps, req: ChatRequest, cmd: Command): Pr
   return { kind: "refused", code: "policy_denied", text: `you may not ${verb} ${app} ${env}. Who may: ${describeList(list)}.${hint ? ` ${hint}` : ""}` };
 }
 
+/**
+ * Whether `req`'s author may ask for what `attempt` names (its environment's access list for the
+ * verb): only then is a refused attempt recorded where `deploys` lists it (red team L4: anyone
+ * could fill any app+env's `deploys` with refusals). Others' mistypes stay bare parse errors.
+ */
+async function mayAsk(deps: DispatchDeps, req: ChatRequest, attempt: Attempt): Promise<boolean> {
+  const found = environmentOf(deps.engine.playbook, attempt.app, attempt.env);
+  if (!found) return false;
+  const action = actionFor(attempt.action);
+  const list = action ? accessList(found.environment, action) : [];
+  return list.length === 0 || (await deps.authorizer.allowed(req.actor, list));
+}
+
 /** What the person asked for, as the thread and the audit log show it: the text without a leading mention. */
 function summaryOf(text: string): string {
   return text.replace(/^\s*<@[A-Z0-9]+(\|[^>]*)?>\s*/, "").trim().slice(0, 200);
@@ -174,11 +194,13 @@ async function planRequest(deps: DispatchDeps, req: ChatRequest, of: PlannableCo
   }
 }
 
-async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Promise<Reply> {
+async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command, ctx: ParseContext): Promise<Reply> {
   const engine = deps.engine;
   const actor = req.actor.id;
+  // What the thread, the audit row and `deploys` repeat of the command: masked (bot/typed-text.ts).
+  const summary = maskTyped(summaryOf(req.text), ctx);
   const work = (r: Omit<DeploymentRequest, "requestedBy" | "origin" | "summary">) =>
-    requestDeployment(engine, { ...r, requestedBy: actor, origin: req.origin, summary: summaryOf(req.text) }).then((d): Reply => ({
+    requestDeployment(engine, { ...r, requestedBy: actor, origin: req.origin, summary }).then((d): Reply => ({
       kind: "deployment",
       deploymentId: d.id,
       since: streamIdBefore(d.queuedEvent.id),
@@ -203,7 +225,7 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
     case "config-unset":
       return work({ kind: "config", app: cmd.app, env: cmd.env, params: { keys: cmd.keys } });
     case "promote": {
-      const d = await requestPromotion(engine, { app: cmd.app, env: cmd.env, from: cmd.from, requestedBy: actor, origin: req.origin, summary: summaryOf(req.text) });
+      const d = await requestPromotion(engine, { app: cmd.app, env: cmd.env, from: cmd.from, requestedBy: actor, origin: req.origin, summary });
       return {
         kind: "deployment",
         deploymentId: d.id,
@@ -215,17 +237,19 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
       const planned = await planRequest(deps, req, cmd.of);
       const plan = await planChange(engine, planned);
       await audit(engine, actor, "plan", "answered", { ...appEnv(cmd), detail: { of: cmd.of.kind } });
-      // The command is echoed back: a `config set`'s secret values are masked in it like everywhere.
+      // The command is echoed back masked like everywhere (bot/typed-text.ts), then redacted.
       const redact = await redactorFor(engine, cmd.app, cmd.env, pendingSecrets(planned.params));
       const typed = summaryOf(req.text).replace(/^plan\s+/i, "");
-      const shown = redact(typed);
+      const shown = redact(maskTyped(typed, ctx));
       return { kind: "answer", ...planText(plan, shown, shown !== typed) };
     }
     case "lock":
     {
-      const until = await lockEnvironment(engine, cmd.app, cmd.env, actor, cmd.reason, cmd.forMs, lockEndOrigin(deps.engine.playbook, cmd, req));
+      // A reason is typed text, kept and shown to everyone (status, the lock's end): masked like the rest.
+      const reason = cmd.reason === undefined ? undefined : maskTyped(cmd.reason, ctx);
+      const until = await lockEnvironment(engine, cmd.app, cmd.env, actor, reason, cmd.forMs, lockEndOrigin(deps.engine.playbook, cmd, req));
       const end = until ? ` until ${utcTimeEnd(until)} (or \`unlock ${cmd.app} ${cmd.env}\`)` : ` until \`unlock ${cmd.app} ${cmd.env}\``;
-      return { kind: "done", text: `${cmd.app} ${cmd.env} is locked${cmd.reason ? ` (${cmd.reason})` : ""}. Nothing deploys there${end}.` };
+      return { kind: "done", text: `${cmd.app} ${cmd.env} is locked${reason ? ` (${reason})` : ""}. Nothing deploys there${end}.` };
     }
     case "unlock":
       return (await unlockEnvironment(engine, cmd.app, cmd.env, actor))
@@ -235,7 +259,7 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command): Prom
       await decideApproval(engine, cmd.id, actor, "approved");
       return { kind: "done", deploymentId: cmd.id, text: `${cmd.id} approved; it is queued.` };
     case "reject":
-      await decideApproval(engine, cmd.id, actor, "rejected", cmd.reason);
+      await decideApproval(engine, cmd.id, actor, "rejected", cmd.reason === undefined ? undefined : maskTyped(cmd.reason, ctx));
       return { kind: "done", deploymentId: cmd.id, text: `${cmd.id} rejected.` };
     case "cancel": {
       const how = await cancelDeployment(engine, cmd.id, actor);

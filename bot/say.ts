@@ -5,6 +5,7 @@ import type { Actor, Reply } from "./dispatch-types.ts";
 import { replyLines } from "./terminal.ts";
 import { publishSaid } from "./terminal-feed.ts";
 import { redactorFor } from "../engine/redact.ts";
+import { knownNames } from "../playbooks/resolve.ts";
 
 /**
  * One command said from a shell (`raptor say`), as the terminal chats open on the same Raptor
@@ -18,7 +19,7 @@ import { redactorFor } from "../engine/redact.ts";
 export async function sayAndPublish(deps: DispatchDeps, said: { text: string; actor: Actor; parsed: ParseResult; pid?: number }): Promise<Reply> {
   const { engine } = deps;
   const pid = said.pid ?? process.pid;
-  const text = (await redactorFor(engine))(maskCommandText(said.text, said.parsed));
+  const text = (await redactorFor(engine))(maskCommandText(said.text, said.parsed, knownNames(engine.playbook)));
   const cmd = said.parsed.ok ? said.parsed.command : undefined;
   const decides = cmd && (cmd.kind === "approve" || cmd.kind === "reject" || cmd.kind === "cancel") ? cmd.id : undefined;
   await publishSaid(engine.redis, engine.prefix, { actor: said.actor.id, text, lines: [], pid, phase: "asked", ...(decides ? { deploymentId: decides } : {}) });

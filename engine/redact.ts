@@ -1,6 +1,8 @@
 import { withoutVerbatimMarks } from "../lib/verbatim.ts";
 import { allConfigVars } from "../db/queries/config-vars.ts";
 import { allKnownSecrets } from "../db/queries/known-secrets.ts";
+import { actorsAmong } from "../db/queries/audit-log.ts";
+import type { Playbook } from "../playbooks/types.ts";
 import type { Logger } from "../lib/logger.ts";
 import { isSecretKey, isSecretValue, makeRedactor, maskableChatSecrets, secretValues } from "../lib/redact.ts";
 import type { EngineDeps } from "./context.ts";
@@ -20,6 +22,10 @@ const lastKnown = new WeakMap<object, Redact>();
  * records, the database, threads), so app A's secret is masked even in a message about app B.
  * Ordinary values (`APP_ENV=local`) are not secrets and stay readable. `_app` and `_env` name
  * what the caller is about; the set does not depend on them.
+ *
+ * Identifiers are never masked as whole words (lib/redact.ts makeRedactor): the playbook's names
+ * (`playbookIdentifiers`) and every person who typed a command whose name equals a secret value
+ * (the audit log's actors, looked up for the secret values only).
  */
 export async function redactorFor(deps: EngineDeps, _app = "", _env = "", extra: readonly string[] = []): Promise<Redact> {
   const rows = await allConfigVars(deps.db);
@@ -33,8 +39,34 @@ export async function redactorFor(deps: EngineDeps, _app = "", _env = "", extra:
   }
   // Chat-set values too short to be secrets (stored before the minimum) would mask ordinary words.
   const values = [...deps.playbook.secrets, ...maskableChatSecrets(chat)];
-  lastKnown.set(deps.db, makeRedactor(values));
-  return extra.length === 0 ? lastKnown.get(deps.db)! : makeRedactor([...values, ...maskableChatSecrets(extra)]);
+  const names = [...playbookIdentifiers(deps.playbook), ...(await peopleNamed(deps, values))];
+  lastKnown.set(deps.db, makeRedactor(values, names));
+  return extra.length === 0 ? lastKnown.get(deps.db)! : makeRedactor([...values, ...maskableChatSecrets(extra)], names);
+}
+
+/** The names a playbook gives (apps, environments, proc types, squads, hosts, balancers, pools, channels): never masked. */
+export function playbookIdentifiers(pb: Pick<Playbook, "apps" | "squads" | "balancers">): Set<string> {
+  const names = new Set<string>();
+  for (const squad of Object.values(pb.squads ?? {})) [squad.name, ...squad.hosts].forEach((n) => names.add(n));
+  for (const b of Object.values(pb.balancers ?? {})) [b.name, ...b.hosts].forEach((n) => names.add(n));
+  for (const app of Object.values(pb.apps ?? {})) {
+    names.add(app.name);
+    for (const env of Object.values(app.environments)) {
+      const channels = env.channels ?? [];
+      [env.name, ...Object.keys(env.size ?? {}), ...(env.listen ?? []), ...channels, ...channels.map((c) => c.replace(/^#/, ""))].forEach((n) => names.add(n));
+      if (env.pool) names.add(env.pool);
+    }
+  }
+  return names;
+}
+
+/**
+ * Of the secret values, those that are people's names (audit_log actors, by its actor index). Not
+ * remembered: a person's first command may come right after a secret of that name was set.
+ */
+async function peopleNamed(deps: EngineDeps, values: readonly string[]): Promise<string[]> {
+  const candidates = [...new Set(values)].filter((v) => v.length <= 200 && !/\s/.test(v));
+  return candidates.length === 0 ? [] : actorsAmong(deps.db, candidates);
 }
 
 /**
@@ -42,7 +74,7 @@ export async function redactorFor(deps: EngineDeps, _app = "", _env = "", extra:
  * synchronous paths such as the logger. Never less than the playbook's secrets.
  */
 export function lastKnownRedactor(deps: Pick<EngineDeps, "db" | "playbook">): Redact {
-  return lastKnown.get(deps.db) ?? makeRedactor(deps.playbook.secrets);
+  return lastKnown.get(deps.db) ?? makeRedactor(deps.playbook.secrets, playbookIdentifiers(deps.playbook));
 }
 
 /** The secret values among a `config set`'s `vars` (see `secretValues`); `secretKeys` were marked secret. */
@@ -99,8 +131,19 @@ export function redactError<E>(err: E, redact: Redact): E {
 }
 
 /**
- * A Logger whose every message and field passes `current()` (e.g. lastKnownRedactor) before it
- * reaches the log file: raptor.log is shared by every app, so it is redacted for all of them.
+ * raptor.log's identifier fields (who, what app and env, which command and outcome, which
+ * deployment): written as they are, never through the redactor, so a secret equal to a name cannot
+ * erase who did what (red team M4). Their values are names and codes Raptor checked, not free text.
+ */
+const LOG_IDENTIFIER_FIELDS: ReadonlySet<string> = new Set([
+  "actor", "by", "requestedBy", "app", "env", "channel", "origin", "command", "attempted", "outcome", "code",
+  "deploymentId", "target", "squad", "host", "proc", "pool", "kind", "step", "type",
+]);
+
+/**
+ * A Logger whose every message and free-text field passes `current()` (e.g. lastKnownRedactor)
+ * before it reaches the log file: raptor.log is shared by every app, so it is redacted for all of
+ * them. Identifier fields (LOG_IDENTIFIER_FIELDS) holding a string are written as they are.
  */
 export function redactingLogger(inner: Logger, current: () => Redact): Logger {
   const wrap =
@@ -109,7 +152,10 @@ export function redactingLogger(inner: Logger, current: () => Redact): Logger {
       // raptor.log prints text as it is: verbatim marks (lib/verbatim.ts) are for the chat's renderers.
       const now = current();
       const redact = (t: string) => withoutVerbatimMarks(now(t));
-      const clean = obj instanceof Error ? redactError(obj, redact) : redactDeep(obj, redact);
+      const clean =
+        obj instanceof Error
+          ? redactError(obj, redact)
+          : Object.fromEntries(Object.entries(obj).map(([k, v]) => [redact(k), LOG_IDENTIFIER_FIELDS.has(k) && typeof v === "string" ? withoutVerbatimMarks(v) : redactDeep(v, redact)]));
       inner[level](clean, msg === undefined ? undefined : redact(msg));
     };
   return { debug: wrap("debug"), info: wrap("info"), warn: wrap("warn"), error: wrap("error") };

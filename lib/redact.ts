@@ -18,16 +18,32 @@ export function maskableChatSecrets(values: readonly string[]): string[] {
  * first (so a secret containing another is masked whole), and so do its common encodings
  * (`encodedForms`: base64, hex, URL-encoding). Short values are left alone: masking "1"
  * everywhere would hide more than it protects.
+ *
+ * `identifiers` (people's names, apps, environments, squads, hosts, proc types, channels) are
+ * never masked where they stand as a whole word (no letter or digit either side): a secret whose
+ * value equals a name would otherwise erase that name from every answer and log line (red team
+ * M4: `config secret hello local NOTE=mallory1` made mallory1 `[REDACTED]` in `deploys`,
+ * `status` and raptor.log). The same value inside a longer word is still masked.
  */
-export function makeRedactor(secrets: Iterable<string>): (text: string) => string {
+export function makeRedactor(secrets: Iterable<string>, identifiers: Iterable<string> = []): (text: string) => string {
   const plain = [...secrets].filter((s) => s.length >= 4);
   const list = [...new Set([...plain, ...plain.flatMap(encodedForms)])].sort((a, b) => b.length - a.length);
   if (list.length === 0) return (t) => t;
+  const names = new Set(identifiers);
   return (text) => {
     let out = text;
-    for (const s of list) if (out.includes(s)) out = out.split(s).join("[REDACTED]");
+    for (const s of list) {
+      if (!out.includes(s)) continue;
+      const pieces = out.split(s);
+      out = names.has(s) ? pieces.reduce((acc, piece) => acc + (wordEdge(acc.at(-1)) && wordEdge(piece[0]) ? s : "[REDACTED]") + piece) : pieces.join("[REDACTED]");
+    }
     return out;
   };
+}
+
+/** Whether a character next to a name leaves it a whole word: none, or not a letter or digit. */
+function wordEdge(ch: string | undefined): boolean {
+  return ch === undefined || !/[\p{L}\p{N}]/u.test(ch);
 }
 
 /**

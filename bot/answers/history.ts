@@ -5,7 +5,8 @@ import { commitOfRelease, currentRelease, releaseById, releasesWithCommits, serv
 import { changedKeys, diffConfig } from "../../engine/changes/types.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { formatDuration } from "../../playbooks/duration.ts";
-import { environmentOf } from "../../playbooks/resolve.ts";
+import { environmentOf, knownNames } from "../../playbooks/resolve.ts";
+import { maskReason, maskTyped } from "../typed-text.ts";
 import type { Reply } from "../dispatch-types.ts";
 import { notFound } from "./catalog.ts";
 import { cutsRelease } from "../notify/format.ts";
@@ -60,15 +61,19 @@ export async function deploysAnswer(deps: EngineApiDeps, app: string, env: strin
       if (rel) releaseNumbers.set(id, rel.number);
     }
   }
+  const names = knownNames(deps.playbook);
   const entries = rows.map((r) => {
     const detail = r.audit.detail as { summary?: unknown; reason?: unknown; code?: unknown };
     const release = r.deployment?.toReleaseId ? releaseNumbers.get(r.deployment.toReleaseId) : undefined;
     return {
       at: r.audit.at,
       actor: r.audit.actor,
-      asked: typeof detail.summary === "string" ? detail.summary : r.audit.action.replace("-", " "),
+      // Masked again as shown (bot/typed-text.ts): rows written before the mask may hold a value.
+      asked: typeof detail.summary === "string" ? maskTyped(detail.summary, names) : r.audit.action.replace("-", " "),
       outcome: r.audit.outcome,
-      ...(r.audit.outcome === "refused" ? { refusal: typeof detail.reason === "string" ? detail.reason : typeof detail.code === "string" ? detail.code : undefined } : {}),
+      ...(r.audit.outcome === "refused"
+        ? { refusal: typeof detail.reason === "string" ? maskReason(detail.reason, typeof detail.summary === "string" ? detail.summary : "", names) : typeof detail.code === "string" ? detail.code : undefined }
+        : {}),
       ...(r.deployment ? { deployment: { id: r.deployment.id, status: r.deployment.status, errorCode: r.deployment.errorCode, ...(release !== undefined ? { release } : {}), ...(unchanged(r.deployment) ? { unchanged: true } : {}) } } : {}),
       ...(r.approval ? { approval: r.approval } : {}),
       ...(r.cancelledBy ? { cancelledBy: r.cancelledBy } : {}),
@@ -97,7 +102,7 @@ export async function whoDeployedAnswer(deps: EngineApiDeps, app: string, env: s
       deploymentId: d.id,
       kind: d.kind,
       requestedBy: d.requestedBy,
-      ...(typeof asked?.summary === "string" ? { asked: asked.summary } : {}),
+      ...(typeof asked?.summary === "string" ? { asked: maskTyped(asked.summary, knownNames(deps.playbook)) } : {}),
       approvedBy: approval?.status === "approved" ? approval.decidedBy : undefined,
       finishedAt: d.finishedAt ?? d.createdAt,
       release: rel?.number ?? 0,

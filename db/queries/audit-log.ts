@@ -82,3 +82,10 @@ export async function requestOf(db: Db, deploymentId: string): Promise<AuditRow 
     .limit(1);
   return row;
 }
+
+/** Of `names`, those some audit row was written by (people who typed a command): for the redactor, which never masks a person's name. */
+export async function actorsAmong(db: Db, names: readonly string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const rows = await db.selectDistinct({ actor: auditLog.actor }).from(auditLog).where(inArray(auditLog.actor, [...names]));
+  return rows.map((r) => r.actor);
+}

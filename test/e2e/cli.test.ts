@@ -177,7 +177,7 @@ describe("raptor CLI", () => {
     expect(lines).toContainEqual(expect.objectContaining({ actor: "U_CLI", command: "help", outcome: "answer" }));
     expect(lines).toContainEqual(expect.objectContaining({ actor: "U_CLI", command: "unparsed", verb: "deploy", outcome: "parse_error" }));
     const secretCmd = lines.find((l) => l.command === "config-set");
-    expect(secretCmd?.text).toBe("config secret hello local API_TOKEN=[REDACTED] GREETING=[REDACTED]");
+    expect(secretCmd?.text).toBe("config secret hello local API_TOKEN=… GREETING=…");
     // Steps: each start and each end, with its duration.
     const deployId = lines.find((l) => l.command === "deploy" && l.text === "deploy hello local")?.deploymentId;
     const of = (id: unknown) => lines.filter((l) => l.deploymentId === id);

@@ -24,7 +24,7 @@ describe("attemptedRequest: which refused texts are attempts on an app+env, and 
     ["deploy hello local bad..ref", { action: "deploy", app: "hello", env: "local", summary: "deploy hello local bad..ref" }],
     ["deploy! hello@bad..ref to production", { action: "deploy", app: "hello", env: "production", summary: "deploy! hello@bad..ref to production" }],
     ["hello local deploy bad..ref", { action: "deploy", app: "hello", env: "local", summary: "hello local deploy bad..ref" }],
-    ["scale hello local web=abc", { action: "scale", app: "hello", env: "local", summary: "scale hello local web=abc" }],
+    ["scale hello local web=abc", { action: "scale", app: "hello", env: "local", summary: "scale hello local web=…" }],
     ["rollback hello local vX", { action: "rollback", app: "hello", env: "local", summary: "rollback hello local vX" }],
     ["restart hello local web extra", { action: "restart", app: "hello", env: "local", summary: "restart hello local web extra" }],
     ["promote hello local local", { action: "promote", app: "hello", env: "local", summary: "promote hello local local" }],

@@ -37,13 +37,13 @@ describe("raptor.log lines of chat commands", () => {
   it.each([
     // text typed, reply, fields expected
     ["deploy hello local", queued, { actor: "U_ANA", origin: "slack:C1:1.2", channel: "hello", command: "deploy", app: "hello", env: "local", text: "deploy hello local", outcome: "deployment", deploymentId: "d-9" }],
-    ["config set hello local API_TOKEN=tok-123456 GREETING=howdy", queued, { command: "config-set", text: "config set hello local API_TOKEN=[REDACTED] GREETING=howdy" }],
-    ["config secret hello local GREETING=howdy-partner", queued, { command: "config-set", text: "config secret hello local GREETING=[REDACTED]" }],
-    ["config set hello local DB=postgres://u:pw@db/x", queued, { text: "config set hello local DB=[REDACTED]" }],
+    ["config set hello local API_TOKEN=tok-123456 GREETING=howdy", queued, { command: "config-set", text: "config set hello local API_TOKEN=… GREETING=…" }],
+    ["config secret hello local GREETING=howdy-partner", queued, { command: "config-set", text: "config secret hello local GREETING=…" }],
+    ["config set hello local DB=postgres://u:pw@db/x", queued, { text: "config set hello local DB=…" }],
     ["lock hello local release day", { kind: "done", text: "locked" }, { command: "lock", outcome: "done", text: "lock hello local release day" }],
     ["deploy hello local", { kind: "refused", code: "lock_held", text: "locked" }, { outcome: "refused", code: "lock_held" }],
   ] as [string, Reply, Record<string, unknown>][])("%s", (text, reply, fields) => {
-    const line = commandLogLine(req(text), parse(text, ctx), reply, 12);
+    const line = commandLogLine(req(text), parse(text, ctx), reply, 12, undefined, ctx);
     expect(line.level).toBe("info");
     expect(line.fields).toMatchObject({ ...fields, ms: 12 });
   });
