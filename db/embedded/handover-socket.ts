@@ -17,7 +17,7 @@
  */
 import { Duplex } from "node:stream";
 import { connect, type Socket } from "node:net";
-import { MessageSplitter, isHandoverGoodbye } from "./protocol.ts";
+import { MessageSplitter, PG_MAX_MESSAGE_LENGTH, isHandoverGoodbye } from "./protocol.ts";
 
 /** How long a connection waits for an owner to answer on the socket (ms). Opening PGlite on a loaded machine takes tens of seconds. */
 export const DEFAULT_OWNER_WAIT_MS = 120_000;
@@ -43,7 +43,7 @@ export class HandoverSocket extends Duplex {
   private readonly waitMs: number;
   private readonly onReplay?: (n: number) => void;
   private readonly fromClient = new MessageSplitter();
-  private fromServer = new MessageSplitter({ startup: false });
+  private fromServer = new MessageSplitter({ startup: false, maxLength: PG_MAX_MESSAGE_LENGTH });
   /** The client's StartupMessage, sent first on every connection. */
   private startup: Buffer | undefined;
   /** Exchanges sent and not yet answered by a ReadyForQuery, oldest first, each its messages. */
@@ -94,7 +94,7 @@ export class HandoverSocket extends Duplex {
     this.sock = s;
     this.connReady = false;
     this.goodbye = false;
-    this.fromServer = new MessageSplitter({ startup: false });
+    this.fromServer = new MessageSplitter({ startup: false, maxLength: PG_MAX_MESSAGE_LENGTH });
     s.on("data", (chunk: Buffer) => this.fromOwner(chunk));
     s.on("error", (err) => {
       if (!this.goodbye) this.lastError = err;
@@ -145,6 +145,8 @@ export class HandoverSocket extends Duplex {
       if (message[0] === READY) this.unanswered.shift();
       this.push(message);
     }
+    // A stream no Postgres would send: nothing more of it can be read.
+    if (this.fromServer.violation) this.destroy(new Error(`the embedded database's owner broke the wire protocol: ${this.fromServer.violation.message}`));
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {

@@ -63,46 +63,153 @@ export class ReadyScanner {
   }
 }
 
+/** SQLSTATE 08P01 protocol_violation: a frame the protocol does not allow. */
+export const PROTOCOL_VIOLATION = "08P01";
+/** SQLSTATE 0A000 feature_not_supported: what Postgres answers a protocol version it does not speak. */
+export const FEATURE_NOT_SUPPORTED = "0A000";
+
+/** Postgres' own bound on a startup-phase message (MAX_STARTUP_PACKET_LENGTH, 10,000 bytes). */
+export const MAX_STARTUP_LENGTH = 10_000;
+/**
+ * The longest typed message taken (bytes, length field included). Postgres allows 1 GiB; Raptor's
+ * longest statements are a few kilobytes, and what a client sends is buffered whole before it
+ * runs, so a lower bound caps what one client can make the owner hold.
+ */
+export const MAX_MESSAGE_LENGTH = 64 * 1024 * 1024;
+/** Postgres' own bound on a message (1 GiB): what a server's stream is held to. */
+export const PG_MAX_MESSAGE_LENGTH = 1024 * 1024 * 1024;
+
+/**
+ * The message types a frontend may send (protocol v3: Bind, Close, CopyData, CopyDone, CopyFail,
+ * Describe, Execute, Flush, FunctionCall, Parse, Query, Sync, Terminate). 'p' (password and SASL
+ * answers) is left out: the embedded database asks for no password, and PGlite never answers one
+ * sent unasked (measured: execProtocolRaw of a 'p' message does not return).
+ */
+export const FRONTEND_TYPES: ReadonlySet<number> = new Set([..."BCdcfDEHFPQSX"].map((c) => c.charCodeAt(0)));
+
+/** A frame the protocol does not allow; `code` is the SQLSTATE to answer with before closing. */
+export class ProtocolViolation extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ProtocolViolation";
+  }
+}
+
+/**
+ * Checks the first 8 bytes of a startup-phase message (length, then request code) per the
+ * protocol's "Message Formats": SSLRequest and GSSENCRequest are 8 bytes, CancelRequest 16, a
+ * StartupMessage (v3.0 only) 9 to MAX_STARTUP_LENGTH bytes. Returns the message's length.
+ * Throws ProtocolViolation (08P01, or 0A000 for another protocol version).
+ */
+export function startupLength(header: Buffer): number {
+  const len = header.readInt32BE(0);
+  const code = header.readInt32BE(4);
+  const fixed = code === SSL_REQUEST || code === GSSENC_REQUEST ? 8 : code === CANCEL_REQUEST ? 16 : undefined;
+  if (fixed !== undefined) {
+    if (len !== fixed) throw new ProtocolViolation(PROTOCOL_VIOLATION, `invalid length of startup packet: ${len} bytes for a ${fixed}-byte request`);
+    return len;
+  }
+  if (code !== PROTOCOL_V3) throw new ProtocolViolation(FEATURE_NOT_SUPPORTED, `unsupported frontend protocol ${code >>> 16}.${code & 0xffff}: the embedded database speaks 3.0`);
+  if (len < 9 || len > MAX_STARTUP_LENGTH) throw new ProtocolViolation(PROTOCOL_VIOLATION, `invalid length of startup packet: ${len} bytes (9 to ${MAX_STARTUP_LENGTH})`);
+  return len;
+}
+
+/**
+ * Checks a typed message's first 5 bytes (type, length): the length field counts itself, so it is
+ * at least 4; at most `max` (default MAX_MESSAGE_LENGTH). `types`, when given, are the types allowed. Returns the
+ * whole message's length (type byte included). Throws ProtocolViolation (08P01).
+ */
+export function typedLength(header: Buffer, types?: ReadonlySet<number>, max = MAX_MESSAGE_LENGTH): number {
+  const type = header[0]!;
+  if (types && !types.has(type)) throw new ProtocolViolation(PROTOCOL_VIOLATION, `invalid frontend message type ${type}`);
+  const len = header.readInt32BE(1);
+  if (len < 4 || len > max) throw new ProtocolViolation(PROTOCOL_VIOLATION, `invalid message length ${len} (4 to ${max}) in a "${String.fromCharCode(type)}" message`);
+  return 1 + len;
+}
+
 /**
  * Splits a byte stream into whole protocol messages. A client's stream (`startup: true`, the
  * default) opens with untyped startup-phase messages (SSLRequest, StartupMessage); a server's
- * stream is typed from its first byte.
+ * stream is typed from its first byte. Every frame's length is checked as soon as its header is
+ * in (startupLength, typedLength; `types` restricts typed messages' types, `maxLength` bounds
+ * them, default MAX_MESSAGE_LENGTH): the first bad one
+ * sets `violation`, and nothing more is split from that stream. So a stream can never make the
+ * splitter loop, read past a message, or buffer more than one message's bound.
  */
 export class MessageSplitter {
-  private buf = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private size = 0;
+  /** Length of the message whose header has been checked, until it is complete. */
+  private need: number | undefined;
   private started: boolean;
+  private readonly types: ReadonlySet<number> | undefined;
+  private readonly maxLength: number;
+  /** The first frame the protocol does not allow; set once, then push returns nothing. */
+  violation: ProtocolViolation | undefined;
 
-  constructor(opts: { startup?: boolean } = {}) {
+  constructor(opts: { startup?: boolean; types?: ReadonlySet<number>; maxLength?: number } = {}) {
     this.started = opts.startup === false;
+    this.types = opts.types;
+    this.maxLength = opts.maxLength ?? MAX_MESSAGE_LENGTH;
   }
 
   /** Returns the complete messages now available, each with whether it is a startup-phase message. */
   push(chunk: Uint8Array): { startup: boolean; message: Buffer }[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : Buffer.from(chunk);
     const out: { startup: boolean; message: Buffer }[] = [];
+    if (this.violation) return out;
+    if (chunk.length > 0) {
+      // A copy: a writer (postgres.js) may reuse the buffer it handed over.
+      this.chunks.push(Buffer.from(chunk));
+      this.size += chunk.length;
+    }
     for (;;) {
-      if (!this.started) {
-        if (this.buf.length < 8) break;
-        const len = this.buf.readInt32BE(0);
-        if (this.buf.length < len) break;
-        const message = this.buf.subarray(0, len);
-        this.buf = this.buf.subarray(len);
-        out.push({ startup: true, message });
-        if (message.readInt32BE(4) === PROTOCOL_V3) this.started = true;
-        continue;
+      const startup = !this.started;
+      if (this.need === undefined) {
+        const headerLength = startup ? 8 : 5;
+        if (this.size < headerLength) break;
+        try {
+          this.need = startup ? startupLength(this.front(headerLength)) : typedLength(this.front(headerLength), this.types, this.maxLength);
+        } catch (err) {
+          if (!(err instanceof ProtocolViolation)) throw err;
+          this.violation = err;
+          this.chunks = [];
+          this.size = 0;
+          break;
+        }
       }
-      if (this.buf.length < 5) break;
-      const len = 1 + this.buf.readInt32BE(1);
-      if (this.buf.length < len) break;
-      out.push({ startup: false, message: this.buf.subarray(0, len) });
-      this.buf = this.buf.subarray(len);
+      if (this.size < this.need) break;
+      const message = this.take(this.need);
+      this.need = undefined;
+      out.push({ startup, message });
+      if (startup && message.readInt32BE(4) === PROTOCOL_V3) this.started = true;
     }
     return out;
   }
 
   /** The bytes of a message not yet complete. */
   partial(): Buffer {
-    return this.buf;
+    return Buffer.concat(this.chunks);
+  }
+
+  /** The first `n` buffered bytes (n <= size), joining only the chunks they span. */
+  private front(n: number): Buffer {
+    let i = 0;
+    for (let got = 0; got < n; i++) got += this.chunks[i]!.length;
+    if (i > 1) this.chunks.splice(0, i, Buffer.concat(this.chunks.slice(0, i)));
+    return this.chunks[0]!.subarray(0, n);
+  }
+
+  /** Removes and returns the first `n` buffered bytes (n <= size). */
+  private take(n: number): Buffer {
+    const head = this.front(n);
+    const rest = this.chunks[0]!.subarray(n);
+    if (rest.length > 0) this.chunks[0] = rest;
+    else this.chunks.shift();
+    this.size -= n;
+    return head;
   }
 }
 

@@ -17,6 +17,7 @@ import type { PGlite } from "@electric-sql/pglite";
 import {
   ADMIN_SHUTDOWN,
   CANCEL_REQUEST,
+  FRONTEND_TYPES,
   GSSENC_REQUEST,
   HANDOVER_MESSAGE,
   IDLE_IN_TRANSACTION_TIMEOUT,
@@ -34,16 +35,31 @@ export { MessageSplitter, ReadyScanner } from "./protocol.ts";
 
 const TERMINATE = 0x58; // 'X'
 
-/** How long a client may hold the session without sending anything before it is dropped (ms). */
+/** A statement that ran this long (ms) may have outlived its client: the socket is read before the client's next message runs. */
+const YIELD_AFTER_MS = 20;
+
+/**
+ * Resolves after the event loop has polled its sockets once (a close that came in meanwhile has
+ * then been seen): the first immediate runs in this turn's check phase, before any poll; the
+ * second in the next turn's, after its poll.
+ */
+const pollSockets = () => new Promise<void>((r) => setImmediate(() => setImmediate(r)));
+
+/** How long a client may hold the session without sending a whole message before it is dropped (ms). */
 export const DEFAULT_IDLE_IN_TRANSACTION_MS = 30_000;
 
 export interface WireServerOptions {
   /**
    * A client holding the session (inside a transaction, or between the messages of one
-   * extended-protocol exchange) that sends nothing for this long is dropped: its transaction is
-   * rolled back and the other processes go on. Milliseconds; default 30 s, far above any of
-   * Raptor's transactions, which hold no I/O but the database's. Postgres calls this
+   * extended-protocol exchange) that sends no complete message for this long is dropped: its
+   * transaction is rolled back and the other processes go on. Counted from the last whole message
+   * run, so bytes trickled one at a time do not keep it alive. Milliseconds; default 30 s, far
+   * above any of Raptor's transactions, which hold no I/O but the database's. Postgres calls this
    * `idle_in_transaction_session_timeout`.
+   *
+   * There is no statement timeout: PGlite runs a statement synchronously on this process's
+   * thread and ignores `statement_timeout` (no signal reaches it), so nothing here can stop a
+   * runaway statement; a client that dies during one is let go (rolled back) when it ends.
    */
   idleInTransactionMs?: number;
 }
@@ -128,7 +144,7 @@ export class PgliteWireServer {
   }
 
   private connection(socket: Socket): void {
-    const splitter = new MessageSplitter();
+    const splitter = new MessageSplitter({ types: FRONTEND_TYPES });
     const scanner = new ReadyScanner();
     const pending: { startup: boolean; message: Buffer }[] = [];
     let release: (() => void) | undefined;
@@ -136,23 +152,30 @@ export class PgliteWireServer {
     let gone = false;
     let idle: NodeJS.Timeout | undefined;
     let who = "a client";
+    /** Nothing of a connection may throw out of the server (an uncaught error ends the owner, and with it `raptor all`). */
+    const safely = (p: Promise<unknown>) =>
+      void p.catch((err: unknown) => this.log?.warn({ client: who, err: (err as Error).message }, "embedded database: a client's connection failed; dropping it"));
 
     const write = (d: Uint8Array) => {
       if (!gone && socket.writable) socket.write(d);
     };
-    /** Gives the session back, first closing what this client left open in it. */
+    /** Gives the session back, first closing what this client left open in it. Only called once the connection is gone. */
     const handBack = async () => {
-      if (!release) return;
-      // A client that left inside an exchange or a transaction must not leave it to the next one:
-      // Sync ends the exchange, ROLLBACK the transaction (its ReadyForQuery said 'T' or 'E').
-      if (!scanner.seen || scanner.status !== "I") {
-        const s = new ReadyScanner();
-        await this.db.runExclusive(async () => s.feed(await this.db.execProtocolRaw(syncMessage()))).catch(() => {});
-        if (s.status === "T" || s.status === "E") await this.db.runExclusive(() => this.db.execProtocolRaw(queryMessage("ROLLBACK"))).catch(() => {});
-      }
       const r = release;
-      release = undefined;
-      r();
+      if (!r) return;
+      try {
+        // A client that left inside an exchange or a transaction must not leave it to the next one:
+        // Sync ends the exchange, ROLLBACK the transaction (its ReadyForQuery said 'T' or 'E'). These
+        // queue behind a message of this client PGlite is still running, so they see its end.
+        if (!scanner.seen || scanner.status !== "I") {
+          const s = new ReadyScanner();
+          await this.db.runExclusive(async () => s.feed(await this.db.execProtocolRaw(syncMessage()))).catch(() => {});
+          if (s.status === "T" || s.status === "E") await this.db.runExclusive(() => this.db.execProtocolRaw(queryMessage("ROLLBACK"))).catch(() => {});
+        }
+      } finally {
+        release = undefined;
+        r();
+      }
     };
     /** The connection is over: nothing more of it runs; the session goes to the next client. */
     const end = async (last?: Buffer) => {
@@ -176,13 +199,26 @@ export class PgliteWireServer {
         { client: who, idleMs: this.idleInTransactionMs, status: scanner.status },
         `embedded database: dropped ${who}, which held the database idle in a transaction for ${Math.round(this.idleInTransactionMs / 1000)}s; its transaction was rolled back so the other processes can go on`,
       );
-      void end(errorResponse("FATAL", IDLE_IN_TRANSACTION_TIMEOUT, "terminating connection due to idle-in-transaction timeout"));
+      safely(end(errorResponse("FATAL", IDLE_IN_TRANSACTION_TIMEOUT, "terminating connection due to idle-in-transaction timeout")));
     };
     const pump = async () => {
       if (pumping) return;
       pumping = true;
       try {
         while (pending.length > 0 && !gone) {
+          const { startup, message } = pending[0]!;
+          if (startup) {
+            // Answered without the session: a client that only opens a connection holds nothing.
+            const code = message.readInt32BE(4);
+            if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
+              pending.shift();
+              write(Buffer.from("N"));
+              continue;
+            }
+            if (code === CANCEL_REQUEST) return void (await end());
+          } else if (message[0] === TERMINATE) {
+            return void (await end());
+          }
           if (!release) {
             if (this.closing) return void (await conn.drop(ADMIN_SHUTDOWN, HANDOVER_MESSAGE));
             await this.attached;
@@ -194,20 +230,13 @@ export class PgliteWireServer {
             }
             release = r;
           }
-          const { startup, message } = pending.shift()!;
+          pending.shift();
           if (startup) {
-            const code = message.readInt32BE(4);
-            if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
-              write(Buffer.from("N"));
-              continue;
-            }
-            if (code === CANCEL_REQUEST) return void (await end());
             const p = startupParameters(message);
             if (p.application_name) who = `client "${p.application_name}"`;
-          } else if (message[0] === TERMINATE) {
-            return void (await end());
           }
           scanner.reset();
+          const started = performance.now();
           await this.db.runExclusive(() =>
             this.db.execProtocolRawStream(new Uint8Array(message), {
               onRawData: (d) => {
@@ -216,6 +245,15 @@ export class PgliteWireServer {
               },
             }),
           );
+          // A statement blocks this whole process (PGlite runs it on this thread), so a client
+          // that died meanwhile is noticed only once the event loop reads its socket again: after a
+          // long one, let it, before running what the dead client had queued (that could commit
+          // its transaction). Not after every message: an exchange is five, and each turn of the
+          // loop is latency for every process.
+          if (pending.length > 0 && performance.now() - started >= YIELD_AFTER_MS) await pollSockets();
+          // Gone meanwhile: handBack, already waiting behind that statement, rolls back and hands
+          // the session on.
+          if (gone) return;
           // Hand the session on only when the backend is idle and this client has nothing queued.
           if (scanner.seen && scanner.status === "I" && pending.length === 0 && release) {
             release();
@@ -223,10 +261,13 @@ export class PgliteWireServer {
           }
         }
         // Still holding the session with nothing to run: the client is inside a transaction or an
-        // exchange. It has this long to send its next message.
-        if (release && !gone && pending.length === 0) idle = setTimeout(idleTimeout, this.idleInTransactionMs);
+        // exchange. It has this long from its last complete message to send the next one.
+        if (release && !gone && pending.length === 0) {
+          clearTimeout(idle);
+          idle = setTimeout(idleTimeout, this.idleInTransactionMs);
+        }
       } catch (err) {
-        this.log?.warn({ err: (err as Error).message }, "embedded database: a client's message failed; dropping the connection");
+        this.log?.warn({ client: who, err: (err as Error).message }, "embedded database: a client's message failed; dropping the connection");
         await end();
       } finally {
         pumping = false;
@@ -234,11 +275,24 @@ export class PgliteWireServer {
     };
 
     socket.on("data", (chunk: Buffer) => {
-      clearTimeout(idle);
-      pending.push(...splitter.push(chunk));
-      void pump();
+      if (gone) return;
+      const messages = splitter.push(chunk);
+      // Only a whole message stops the idle clock: a byte at a time must not hold the session.
+      if (messages.length > 0) {
+        clearTimeout(idle);
+        pending.push(...messages);
+      }
+      const bad = splitter.violation;
+      if (bad) {
+        this.log?.warn({ client: who, code: bad.code, err: bad.message }, `embedded database: dropped ${who}, which broke the wire protocol (${bad.message}); the other processes go on`);
+        // What the client sent before the bad frame is not run: its connection is unusable.
+        return safely(end(errorResponse("FATAL", bad.code, bad.message)));
+      }
+      if (messages.length > 0) safely(pump());
     });
-    socket.on("close", () => void end());
-    socket.on("error", () => void end());
+    // The peer closed its side: it reads no answer, so nothing more of it runs.
+    socket.on("end", () => safely(end()));
+    socket.on("close", () => safely(end()));
+    socket.on("error", () => safely(end()));
   }
 }
