@@ -20,7 +20,7 @@ export const SLOW_FIRST = [
   "test/reliability/infra-restart.test.ts", // 60
   "test/e2e/rollback-config.test.ts", // 59
   "test/contract/varnish-balancer.test.ts", // 55
-  "test/integration/embedded-handover.test.ts", // 54, then +30 s (the idle-in-transaction timeout case, 2026-11-30 audit)
+  "test/integration/embedded-handover.test.ts", // 54, then +30 s (the idle-in-transaction timeout case, 2026-11-30 audit), then +32 s (red team M1/M2 frames and trickle)
   "test/e2e/route-nginx.test.ts", // 53
   "test/e2e/host-faults.test.ts", // 51, then +2-10 s (a balancer that cannot be reached, audit9b)
   "test/integration/pglite.test.ts", // 46
