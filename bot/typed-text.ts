@@ -168,3 +168,15 @@ export function maskReason(reason: string, text: string, names: TypedNames = {})
     .join("")
     .replace(/…{2,}/g, HIDDEN);
 }
+
+/**
+ * A refusal reason read back from an audit row with the summary stored beside it (`deploys`):
+ * `maskReason`, and, when the summary had something hidden, every word the reason quotes that
+ * the summary does not hold is hidden too. Rows written before this mask kept the grammar's
+ * reason raw next to a masked summary (`"s3cret…" has no value` beside `config secret hello local …`).
+ */
+export function maskStoredReason(reason: string, summary: string, names: TypedNames = {}): string {
+  const masked = maskReason(reason, summary, names);
+  if (!summary.includes(HIDDEN)) return masked;
+  return masked.replace(/"([^"\s]+)"/g, (all, word: string) => (summary.includes(word) || word === HIDDEN ? all : `"${HIDDEN}"`));
+}

@@ -6,7 +6,7 @@ import { changedKeys, diffConfig } from "../../engine/changes/types.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { formatDuration } from "../../playbooks/duration.ts";
 import { environmentOf, knownNames } from "../../playbooks/resolve.ts";
-import { maskReason, maskTyped } from "../typed-text.ts";
+import { maskStoredReason, maskTyped } from "../typed-text.ts";
 import type { Reply } from "../dispatch-types.ts";
 import { notFound } from "./catalog.ts";
 import { cutsRelease } from "../notify/format.ts";
@@ -72,7 +72,7 @@ export async function deploysAnswer(deps: EngineApiDeps, app: string, env: strin
       asked: typeof detail.summary === "string" ? maskTyped(detail.summary, names) : r.audit.action.replace("-", " "),
       outcome: r.audit.outcome,
       ...(r.audit.outcome === "refused"
-        ? { refusal: typeof detail.reason === "string" ? maskReason(detail.reason, typeof detail.summary === "string" ? detail.summary : "", names) : typeof detail.code === "string" ? detail.code : undefined }
+        ? { refusal: typeof detail.reason === "string" ? maskStoredReason(detail.reason, typeof detail.summary === "string" ? detail.summary : "", names) : typeof detail.code === "string" ? detail.code : undefined }
         : {}),
       ...(r.deployment ? { deployment: { id: r.deployment.id, status: r.deployment.status, errorCode: r.deployment.errorCode, ...(release !== undefined ? { release } : {}), ...(unchanged(r.deployment) ? { unchanged: true } : {}) } } : {}),
       ...(r.approval ? { approval: r.approval } : {}),

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { attemptedRequest } from "../../bot/attempt.ts";
 import { commandLogLine, maskCommandText } from "../../bot/command-log.ts";
 import { parse } from "../../bot/grammar.ts";
-import { looksLikeCredential, maskReason, maskTyped, unparsedWord } from "../../bot/typed-text.ts";
+import { looksLikeCredential, maskReason, maskStoredReason, maskTyped, unparsedWord } from "../../bot/typed-text.ts";
 import { makeRedactor } from "../../lib/redact.ts";
 import { redactingLogger } from "../../engine/redact.ts";
 import { memoryLogger } from "../support/raptor-harness.ts";
@@ -91,6 +91,17 @@ describe("maskReason: the grammar's refusal never repeats what the mask hid", ()
   it("keeps the reason readable", () => {
     expect(maskReason('"s3cretNoKeyAAA1" has no value: write KEY=VALUE, e.g. `LOG_LEVEL=debug`.', "config secret hello local s3cretNoKeyAAA1", names)).toBe('"…" has no value: write KEY=VALUE, e.g. `LOG_LEVEL=debug`.');
     expect(maskReason("a shorter one is too easy to guess (NOTE has 5)", "config secret hello local NOTE=short", names)).toBe("a shorter one is too easy to guess (NOTE has 5)");
+  });
+});
+
+describe("maskStoredReason: rows written before the mask (the report's stored rows) are shown masked", () => {
+  it.each<[reason: string, summary: string, shown: string]>([
+    ['"s3cretNoKeyAAA1" has no value: write KEY=VALUE', "config secret hello local …", '"…" has no value: write KEY=VALUE'],
+    ['"API_TOKEN=s3cretBetween3" is not a valid environment name', "config secret hello API_TOKEN=s3cretBetween3 local", '"API_TOKEN=…" is not a valid environment name'],
+    ['"bad..ref" is not a valid ref', "deploy hello local bad..ref", '"bad..ref" is not a valid ref'],
+    ['"FOO" has no value: write KEY=VALUE', "config set hello other FOO", '"FOO" has no value: write KEY=VALUE'],
+  ])("%s", (reason, summary, shown) => {
+    expect(maskStoredReason(reason, summary, names)).toBe(shown);
   });
 });
 
