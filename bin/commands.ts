@@ -12,6 +12,7 @@ import { configFromEnv, createRuntime, type Runtime } from "./runtime.ts";
 import { USAGE } from "./usage.ts";
 import { serveMetrics } from "./observe.ts";
 import { makeRunHint, makeRunIsRunning } from "./make-run-hint.ts";
+import { asksForDeployment, localSupervisorDown } from "./say-hosts-up.ts";
 import { progressLines, quiet } from "./progress.ts";
 
 
@@ -36,6 +37,16 @@ async function say(rt: Runtime, text: string): Promise<number> {
     // plan reads commits through one: with no `raptor worker` running, one here answers them (reads only).
     const parsed = parse(text);
     if (ownWorker && parsed.ok && ["status", "logs", "plan"].includes(parsed.command.kind)) embeddedWorker = await startWorker(rt.engine, { say: {} });
+    // This say would run the deployment itself, here: a supervisord of this machine that does not
+    // answer would fail it at `start`, after a build and a release (bin/say-hosts-up.ts).
+    if (ownWorker && parsed.ok) {
+      const makeRun = !rt.config.databaseUrl && !makeRunIsRunning(rt.config.dataDir);
+      const down = await localSupervisorDown(rt.engine.playbook, parsed.command, text.trim(), makeRun);
+      if (down) {
+        print(`✗ ${terminalText(down)}`);
+        return 1;
+      }
+    }
     // The terminal chats open on this Raptor (make run's) see the command, as a channel would.
     const reply = await sayAndPublish({ engine: rt.engine, authorizer: terminalAuthorizer }, { text, actor, parsed });
     for (const l of replyLines(reply)) print(l);
@@ -94,7 +105,10 @@ export async function runCommand(argv: string[]): Promise<number> {
       }
     }
     // Said before the runtime opens (seconds): the answer to come may be an unreachable supervisord.
-    const hint = makeRunHint({ databaseUrl: config.databaseUrl, running: makeRunIsRunning(config.dataDir), supervisorPort: process.env.RAPTOR_SUPERVISOR_PORT });
+    // A deployment is checked instead, once the playbook is read: refused at once when its squad's
+    // supervisord here does not answer (say()).
+    const parsedSaid = parse(said);
+    const hint = parsedSaid.ok && asksForDeployment(parsedSaid.command) ? undefined : makeRunHint({ databaseUrl: config.databaseUrl, running: makeRunIsRunning(config.dataDir), supervisorPort: process.env.RAPTOR_SUPERVISOR_PORT });
     if (hint) process.stderr.write(`${terminalText(hint)}\n`);
   }
   try {
