@@ -30,7 +30,10 @@ export async function compensate(ctx: StepContext): Promise<string[]> {
     await failLiveProcsOfDeployment(deps.db, d.id);
     notes.push(...failed.map((f) => `could not remove ${f.proc.name} on ${f.proc.host}: ${ctx.redact(f.error)}`));
   }
-  notes.unshift(`removed ${plural(removed, "new proc")}`);
+  // "removed 0 new procs" above the procs it could not remove read as if there were none (new-user trial, finding 11).
+  const tried = removed + failed.length;
+  if (failed.length === 0) notes.unshift(`removed ${plural(removed, "new proc")}`);
+  else if (removed > 0) notes.unshift(`removed ${removed} of ${plural(tried, "new proc")}`);
   return notes;
 }
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeAppRepo, HELLO_APP } from "../support/app-repo.ts";
 import { REDIS_URL } from "../support/raptor-harness.ts";
-import { runRaptor } from "../support/spawn-raptor.ts";
+import { runRaptor, startRaptor } from "../support/spawn-raptor.ts";
 
 /** A loopback port nothing listens on (taken, then let go). */
 async function closedPort(): Promise<number> {
@@ -70,5 +70,23 @@ describe("raptor say with make run stopped (embedded, no worker, the demo's supe
     const r = await runRaptor(["say", "status hello local"], env, { timeoutMs: 60_000 });
     expect(r.err).toContain("raptor say: make run is not running");
     expect(r.out).toContain("hello local");
+  });
+
+  // The same finding's cleanup: "removed 0 new procs" and then the procs it could not remove.
+  it("with a worker of its own elsewhere, the deployment runs and fails at start; its cleanup never says removed 0", { timeout: 180_000 }, async () => {
+    const worker = startRaptor(["worker"], env);
+    try {
+      for (let i = 0; !/ready: the worker takes jobs/.test(worker.output()); i++) {
+        if (worker.child.exitCode !== null || i > 900) throw new Error(`raptor worker did not start:\n${worker.output()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const r = await runRaptor(["say", "deploy hello local"], env, { timeoutMs: 150_000 });
+      expect(r.code, r.out + r.err).toBe(1);
+      expect(r.out).toMatch(/✗ Deploy hello local failed at start/);
+      expect(r.out).toMatch(/could not remove hello-local-v\d+-web-\d+ on 127\.0\.0\.1/);
+      expect(r.out).not.toContain("removed 0");
+    } finally {
+      await worker.stop();
+    }
   });
 });
