@@ -1,11 +1,9 @@
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attemptedRequest } from "../../bot/attempt.ts";
 import { commandLogLine } from "../../bot/command-log.ts";
 import { parse } from "../../bot/grammar.ts";
 import { allowAll, startHarness, type Harness } from "../support/raptor-harness.ts";
+import { localHelloPlaybook } from "../support/playbook-yaml.ts";
 
 /**
  * New-user trial: `deploys hello local` did not list `config set hello local PORT=1`, which the
@@ -54,18 +52,7 @@ describe("attemptedRequest: which refused texts are attempts on an app+env, and 
 describe("deploys lists what the grammar refused on the app+env (real Postgres and Redis)", () => {
   let h: Harness;
   beforeAll(async () => {
-    const root = await mkdtemp(join(tmpdir(), "raptor-attempts-"));
-    const pb = [
-      "squads:",
-      `  here: { hosts: [127.0.0.1], transport: local, supervisor: { url: 'http://127.0.0.1:9/RPC2', username: u, password: p }, ports: 7000-7010, root: ${root} }`,
-      "apps:",
-      "  hello:",
-      `    repo: ${JSON.stringify(root)}`,
-      "    environments:",
-      "      local: { squad: here }",
-      "      other: { squad: here }",
-    ].join("\n");
-    h = await startHarness({ playbookYaml: { "pb.yaml": pb }, authorizer: allowAll, workers: 0 });
+    h = await startHarness({ playbookYaml: await localHelloPlaybook("raptor-attempts-", ["local: { squad: here }", "other: { squad: here }"]), authorizer: allowAll, workers: 0 });
   }, 120_000);
   afterAll(async () => {
     await h?.close();

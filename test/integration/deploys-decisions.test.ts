@@ -1,10 +1,8 @@
-import { mkdtemp } from "node:fs/promises";
 import { withoutVerbatimMarks } from "../../lib/verbatim.ts";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploymentEndText, type DeployRequestEntry } from "../../bot/answers/history-text.ts";
 import { allowAll, startHarness, type Harness } from "../support/raptor-harness.ts";
+import { localHelloPlaybook } from "../support/playbook-yaml.ts";
 
 /**
  * New-user trial, finding 1: `deploys hello production` listed a rejected deployment as
@@ -37,17 +35,7 @@ describe("deploys names the approval's real decision (real Postgres and Redis)",
   const root = { id: "root" };
   const lead = { id: "lead" };
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), "raptor-decisions-"));
-    const pb = [
-      "squads:",
-      `  here: { hosts: [127.0.0.1], transport: local, supervisor: { url: 'http://127.0.0.1:9/RPC2', username: u, password: p }, ports: 7000-7010, root: ${dir} }`,
-      "apps:",
-      "  hello:",
-      `    repo: ${JSON.stringify(dir)}`,
-      "    environments:",
-      "      production: { squad: here, approval: { required: true, timeout: 30m } }",
-    ].join("\n");
-    h = await startHarness({ playbookYaml: { "pb.yaml": pb }, authorizer: allowAll, workers: 0 });
+    h = await startHarness({ playbookYaml: await localHelloPlaybook("raptor-decisions-", ["production: { squad: here, approval: { required: true, timeout: 30m } }"]), authorizer: allowAll, workers: 0 });
   }, 120_000);
   afterAll(async () => {
     await h?.close();

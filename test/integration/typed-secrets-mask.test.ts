@@ -1,19 +1,16 @@
-import { mkdtemp, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Authorizer } from "../../bot/dispatch-types.ts";
 import { parse } from "../../bot/grammar.ts";
 import { sayAndPublish } from "../../bot/say.ts";
-import { runRepl } from "../../bot/terminal.ts";
-import { feedChannel } from "../../bot/terminal-feed.ts";
 import { toPlain } from "../../bot/notify/markup.ts";
 import { auditLog } from "../../db/schema/index.ts";
 import { lastKnownRedactor, redactingLogger } from "../../engine/redact.ts";
-import { REDIS_URL, startHarness, type Harness } from "../support/raptor-harness.ts";
+import { startHarness, type Harness } from "../support/raptor-harness.ts";
+import { localHelloPlaybook } from "../support/playbook-yaml.ts";
+import { openTerminalChat } from "../support/terminal-chat.ts";
 
 /**
  * Red team 2026-11-30, H1-H3, M4 and L4, as the report typed them, through `raptor say` into a
@@ -39,17 +36,7 @@ describe("typed secrets are masked wherever Raptor keeps or repeats them (real P
   let h: Harness;
   let logFile: string;
   beforeAll(async () => {
-    const root = await mkdtemp(join(tmpdir(), "raptor-typed-mask-"));
-    const pb = [
-      "squads:",
-      `  here: { hosts: [127.0.0.1], transport: local, supervisor: { url: 'http://127.0.0.1:9/RPC2', username: u, password: p }, ports: 7000-7010, root: ${root} }`,
-      "apps:",
-      "  hello:",
-      `    repo: ${JSON.stringify(root)}`,
-      "    environments:",
-      "      local: { squad: here, access: { deploy: [root, mallory1], config: [root, mallory1], lock: [root, mallory1] } }",
-    ].join("\n");
-    h = await startHarness({ playbookYaml: { "pb.yaml": pb }, authorizer: people, workers: 0 });
+    h = await startHarness({ playbookYaml: await localHelloPlaybook("raptor-typed-mask-", ["local: { squad: here, access: { deploy: [root, mallory1], config: [root, mallory1], lock: [root, mallory1] } }"]), authorizer: people, workers: 0 });
     logFile = join(h.dataDir, "raptor.log");
     h.engine.logger = redactingLogger(pino({ level: "debug" }, pino.destination({ dest: logFile, sync: true })), () => lastKnownRedactor(h.engine));
   }, 120_000);
@@ -58,16 +45,8 @@ describe("typed secrets are masked wherever Raptor keeps or repeats them (real P
   });
 
   it("the report's inputs, said into make run's chat: audit_log, raptor.log, the chat and deploys hold none of the secrets; mallory1 stays mallory1", async () => {
-    const input = new PassThrough();
-    const output = new PassThrough();
-    let printed = "";
-    output.on("data", (d) => (printed += String(d)));
-    const conns: Redis[] = [];
     const deps = { engine: h.engine, authorizer: people };
-    const repl = runRepl({ ...deps, connection: () => (conns.push(new Redis(REDIS_URL)), conns.at(-1)!) }, { id: "chat" }, { input, output });
-    const probe = new Redis(REDIS_URL);
-    await vi.waitUntil(async () => ((await probe.pubsub("NUMSUB", feedChannel(h.engine.prefix))) as [string, number])[1] > 0, { timeout: 10_000, interval: 50 });
-    await probe.quit();
+    const chat = await openTerminalChat(h.engine, people, { id: "chat" });
     const say = (text: string, actor: string) => sayAndPublish(deps, { text, actor: { id: actor }, parsed: parse(text), pid: process.pid + 1 });
 
     for (const [text] of SAID) await say(text, "root");
@@ -78,14 +57,12 @@ describe("typed secrets are masked wherever Raptor keeps or repeats them (real P
     // As the terminal shows answers: plain text (answers carry marks for Slack's renderers).
     const status = toPlain((await say("status hello local", "root")).text);
     const deploys = { text: toPlain((await say("deploys hello local", "root")).text) };
-    await vi.waitUntil(() => printed.includes("deploys of hello local"), { timeout: 15_000, interval: 20 });
-    input.end();
-    await repl;
-    for (const c of conns) c.disconnect();
+    await vi.waitUntil(() => chat.printed.includes("deploys of hello local"), { timeout: 15_000, interval: 20 });
+    await chat.close();
 
     const audit = JSON.stringify(await h.engine.db.select().from(auditLog));
     const log = await readFile(logFile, "utf8");
-    const places = { audit_log: audit, "raptor.log": log, chat: printed, deploys: deploys.text };
+    const places = { audit_log: audit, "raptor.log": log, chat: chat.printed, deploys: deploys.text };
     for (const [where, text] of Object.entries(places)) {
       for (const [, secret] of SAID) expect(text.includes(secret), `${secret} in ${where}`).toBe(false);
     }

@@ -1,20 +1,17 @@
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { PassThrough, Readable } from "node:stream";
-import { Redis } from "ioredis";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { allConfigVars } from "../../db/queries/config-vars.ts";
 import { allKnownSecrets, rememberSecrets } from "../../db/queries/known-secrets.ts";
 import { showControls } from "../../lib/control-chars.ts";
 import { escapeMrkdwn } from "../../bot/notify/block-kit.ts";
 import { guardMessage } from "../../bot/notify/message-fit.ts";
-import { runRepl } from "../../bot/terminal.ts";
-import { feedChannel, publishSaid } from "../../bot/terminal-feed.ts";
+import { publishSaid } from "../../bot/terminal-feed.ts";
 import { parse } from "../../bot/grammar.ts";
 import { readSaidCommand, setsSecretOnArgv } from "../../bin/say-input.ts";
-import { allowAll, REDIS_URL, startHarness, type Harness } from "../support/raptor-harness.ts";
+import { allowAll, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { runRaptor } from "../support/spawn-raptor.ts";
+import { localHelloPlaybook } from "../support/playbook-yaml.ts";
+import { openTerminalChat } from "../support/terminal-chat.ts";
 
 /**
  * Issue 8 (red team): app-controlled text (build output, commit subjects and authors, lock
@@ -96,17 +93,7 @@ describe("the terminal chat and raptor say (real Postgres and Redis)", () => {
   const planted = "PlantedTok3nXYZ";
   let h: Harness;
   beforeAll(async () => {
-    const root = await mkdtemp(join(tmpdir(), "raptor-term-out-"));
-    const pb = [
-      "squads:",
-      `  here: { hosts: [127.0.0.1], transport: local, supervisor: { url: 'http://127.0.0.1:9/RPC2', username: u, password: p }, ports: 7000-7010, root: ${root} }`,
-      "apps:",
-      "  hello:",
-      `    repo: ${JSON.stringify(root)}`,
-      "    environments:",
-      "      prod: { squad: here }",
-    ].join("\n");
-    h = await startHarness({ playbookYaml: { "pb.yaml": pb }, authorizer: allowAll });
+    h = await startHarness({ playbookYaml: await localHelloPlaybook("raptor-term-out-", ["prod: { squad: here }"]), authorizer: allowAll });
     // A secret of another app, as `config secret` leaves it (asked for there, by another process).
     await rememberSecrets(h.engine.db, "other", "prod", { API_TOKEN: planted });
   }, 120_000);
@@ -115,15 +102,7 @@ describe("the terminal chat and raptor say (real Postgres and Redis)", () => {
   });
 
   it("make run's chat shows a `raptor say` echo's control characters as text, and masks its secrets", async () => {
-    const input = new PassThrough();
-    const output = new PassThrough();
-    let printed = "";
-    output.on("data", (d) => (printed += String(d)));
-    const conns: Redis[] = [];
-    const repl = runRepl({ engine: h.engine, authorizer: allowAll, connection: () => (conns.push(new Redis(REDIS_URL)), conns.at(-1)!) }, { id: "ann" }, { input, output });
-    const probe = new Redis(REDIS_URL);
-    await vi.waitUntil(async () => ((await probe.pubsub("NUMSUB", feedChannel(h.engine.prefix))) as [string, number])[1] > 0, { timeout: 10_000, interval: 50 });
-    await probe.quit();
+    const chat = await openTerminalChat(h.engine, allowAll, { id: "ann" });
     // What another process's `raptor say` published (another pid), escape codes and the secret in it.
     await publishSaid(h.engine.redis, h.engine.prefix, {
       actor: "root",
@@ -131,14 +110,13 @@ describe("the terminal chat and raptor say (real Postgres and Redis)", () => {
       lines: [`${ESC}]0;pwned\x07${ESC}[2J${ESC}[31mRED`],
       pid: process.pid + 1,
     });
-    await vi.waitUntil(() => printed.includes("RED"), { timeout: 15_000, interval: 50 });
-    input.end();
-    await repl;
+    await vi.waitUntil(() => chat.printed.includes("RED"), { timeout: 15_000, interval: 50 });
+    await chat.close();
     // The chat's own carriage returns (each line written over the prompt) aside, nothing acts.
-    expect(printed.replaceAll("\r", "")).not.toMatch(ACTIVE);
-    expect(printed).toContain("── root (raptor say): lock hello prod 1m leaked [REDACTED]");
-    expect(printed).not.toContain(planted);
-    expect(printed).toContain("\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mRED");
+    expect(chat.printed.replaceAll("\r", "")).not.toMatch(ACTIVE);
+    expect(chat.printed).toContain("── root (raptor say): lock hello prod 1m leaked [REDACTED]");
+    expect(chat.printed).not.toContain(planted);
+    expect(chat.printed).toContain("\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mRED");
   }, 60_000);
 
   it("raptor say refuses a secret on its command line before storing anything; `raptor say -` takes it from stdin", async () => {

@@ -1,8 +1,11 @@
 /**
- * The playbooks e2e files run on: a few squads, one memory balancer `lb`, and apps whose
+ * The playbooks tests run on: a few squads, one memory balancer `lb`, and apps whose
  * environments differ only in a few keys. Apps are written as objects and dumped with the YAML
  * library the loader reads them with, environments in flow style, one line each.
  */
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { dump } from "js-yaml";
 import type { Testbed, TestbedHost } from "./testbed.ts";
 
@@ -40,4 +43,24 @@ export function localSquadLines(bed: Testbed, host: TestbedHost): string[] {
     "balancers:",
     "  lb: { kind: memory }",
   ];
+}
+
+/**
+ * The playbook of a harness that deploys nothing: app `hello` on squad `here`, one local host with a
+ * supervisor nobody listens at (port 9), its root and repo a fresh directory named from
+ * `tmpPrefix`. `environments` are the lines under `environments:` (`"local: { squad: here }"`).
+ * Returns the `playbookYaml` startHarness takes.
+ */
+export async function localHelloPlaybook(tmpPrefix: string, environments: string[]): Promise<Record<string, string>> {
+  const root = await mkdtemp(join(tmpdir(), tmpPrefix));
+  const pb = [
+    "squads:",
+    `  here: { hosts: [127.0.0.1], transport: local, supervisor: { url: 'http://127.0.0.1:9/RPC2', username: u, password: p }, ports: 7000-7010, root: ${root} }`,
+    "apps:",
+    "  hello:",
+    `    repo: ${JSON.stringify(root)}`,
+    "    environments:",
+    ...environments.map((e) => `      ${e}`),
+  ];
+  return { "pb.yaml": pb.join("\n") };
 }
