@@ -1,52 +1,32 @@
 import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createSlackApp, type SlackApp } from "../../bot/slack/app.ts";
+import type { SlackApp } from "../../bot/slack/app.ts";
 import { WebClient } from "@slack/web-api";
 import { BIG_LOG, FakeDispatch } from "../support/fake-dispatch.ts";
 import { blockProblems, blocksTextLength, FakeSlack, MESSAGE_SIZE, type RecordedCall } from "../support/fake-slack.ts";
+import { ALICE, BOB, collectingLogger, startSlackBed, stopSlackBed, type SlackBed } from "../support/slack-bed.ts";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const SECRET = "test-signing-secret";
 const TOKEN = "xoxb-test-token";
 
+let bed: SlackBed & { prefix: string };
 let fake: FakeSlack;
-let redis: Redis;
 let slack: SlackApp;
 let url: string;
 const dispatch = new FakeDispatch();
-const prefix = `raptor-test:${randomUUID()}:`;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  fake = await FakeSlack.start({ signingSecret: SECRET, botToken: TOKEN });
-  fake.addUser({ id: "U0ALICE", name: "alice", email: "alice@example.com" });
-  fake.addUser({ id: "U0BOB", name: "bob", email: "bob@example.com" });
-  fake.channels.set("C0WEB", { id: "C0WEB", name: "web" });
-  redis = new Redis(REDIS_URL);
-  const log = (level: string) => (o: object, msg?: string) => logs.push(`${level} ${msg ?? ""} ${JSON.stringify(o)}`);
-  slack = createSlackApp({
-    botToken: TOKEN,
+  bed = await startSlackBed({
     signingSecret: SECRET,
-    port: 0,
-    slackApiUrl: fake.apiUrl,
-    dispatch: dispatch.fn,
-    redis,
-    prefix,
-    logger: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
-    limits: { perUser: 2, overall: 50 },
+    botToken: TOKEN,
+    users: [ALICE, BOB],
+    app: { dispatch: dispatch.fn, logger: collectingLogger(logs), limits: { perUser: 2, overall: 50 } },
   });
-  const { port } = await slack.start();
-  url = `http://127.0.0.1:${port}/slack/events`;
+  ({ fake, slack, url } = bed);
 });
 
-afterAll(async () => {
-  await slack?.stop();
-  await fake?.close();
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-});
+afterAll(() => stopSlackBed(bed ?? {}));
 
 const since = () => fake.calls.length;
 const dispatched = () => dispatch.requests.length;

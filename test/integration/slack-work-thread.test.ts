@@ -7,46 +7,38 @@
  *  - when it dies answering a command, its author is told, and the thread is restarted: the next
  *    command is answered again.
  */
-import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSlackApp, type SlackApp } from "../../bot/slack/app.ts";
 import { WorkThread } from "../../bot/slack/work-thread.ts";
 import { FakeSlack } from "../support/fake-slack.ts";
+import { collectingLogger, startSlackBed, stopSlackBed, type SlackBed } from "../support/slack-bed.ts";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const SECRET = "thread-signing-secret";
 const TOKEN = "xoxb-thread-token";
 const CHANNEL = "C0THREAD";
 
+let bed: SlackBed & { prefix: string };
 let fake: FakeSlack;
-let redis: Redis;
-let slack: SlackApp;
 let work: WorkThread;
 let url: string;
-const prefix = `raptor-test:${randomUUID()}:`;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  fake = await FakeSlack.start({ signingSecret: SECRET, botToken: TOKEN });
-  fake.channels.set(CHANNEL, { id: CHANNEL, name: "thread" });
-  for (const id of ["U0ALICE", "U0BOB"]) fake.addUser({ id, name: id.slice(2).toLowerCase() });
-  redis = new Redis(REDIS_URL);
-  const line = (level: string) => (o: object, msg?: string) => logs.push(`${level} ${msg ?? ""} ${JSON.stringify(o)}`);
-  const logger = { debug: line("debug"), info: line("info"), warn: line("warn"), error: line("error") };
+  const logger = collectingLogger(logs);
   work = new WorkThread({ entry: new URL("../support/test-command-thread.ts", import.meta.url), log: logger, restartDelaysMs: [200] });
   await work.start();
-  slack = createSlackApp({ botToken: TOKEN, signingSecret: SECRET, port: 0, slackApiUrl: fake.apiUrl, answerer: work, redis, prefix, logger });
-  url = `http://127.0.0.1:${(await slack.start()).port}/slack/events`;
+  bed = await startSlackBed({
+    signingSecret: SECRET,
+    botToken: TOKEN,
+    channels: [{ id: CHANNEL, name: "thread" }],
+    users: ["U0ALICE", "U0BOB"].map((id) => ({ id, name: id.slice(2).toLowerCase() })),
+    app: { answerer: work, logger },
+  });
+  ({ fake, url } = bed);
 }, 60_000);
 
 afterAll(async () => {
-  await slack?.stop();
+  await stopSlackBed(bed ?? {});
   await work?.stop();
-  await fake?.close();
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
 });
 
 const command = (text: string, user = "U0ALICE") => fake.slashCommand(url, { text, user, channel: CHANNEL, channelName: "thread" });

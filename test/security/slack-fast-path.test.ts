@@ -1,75 +1,30 @@
-import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSlackApp, type SlackApp } from "../../bot/slack/app.ts";
 import { FakeDispatch } from "../support/fake-dispatch.ts";
 import { FakeSlack } from "../support/fake-slack.ts";
-import { slackSignature } from "../support/fake-slack/sender.ts";
+import { collectingLogger, postSigned, startSlackBed, stopSlackBed, type SlackBed } from "../support/slack-bed.ts";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const SECRET = "fast-path-signing-secret";
 const TOKEN = "xoxb-fast-path-token";
 
+let bed: SlackBed & { prefix: string };
 let fake: FakeSlack;
-let redis: Redis;
-let slack: SlackApp;
 let url: string;
 const dispatch = new FakeDispatch();
-const prefix = `raptor-test:${randomUUID()}:`;
 const warnings: string[] = [];
 
 beforeAll(async () => {
-  fake = await FakeSlack.start({ signingSecret: SECRET, botToken: TOKEN });
-  fake.addUser({ id: "U0ALICE", name: "alice", email: "alice@example.com" });
-  fake.channels.set("C0WEB", { id: "C0WEB", name: "web" });
-  redis = new Redis(REDIS_URL);
-  const log = (level: string) => (o: object, msg?: string) => void (level === "warn" && warnings.push(`${msg} ${JSON.stringify(o)}`));
-  slack = createSlackApp({
-    botToken: TOKEN,
-    signingSecret: SECRET,
-    port: 0,
-    slackApiUrl: fake.apiUrl,
-    dispatch: dispatch.fn,
-    redis,
-    prefix,
-    logger: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
-  });
-  const { port } = await slack.start();
-  url = `http://127.0.0.1:${port}/slack/events`;
+  bed = await startSlackBed({ signingSecret: SECRET, botToken: TOKEN, app: { dispatch: dispatch.fn, logger: collectingLogger(warnings, ["warn"]) } });
+  ({ fake, url } = bed);
 });
 
-afterAll(async () => {
-  await slack?.stop();
-  await fake?.close();
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-});
+afterAll(() => stopSlackBed(bed ?? {}));
 
 /** One slash command signed with `secret`; `tamper` changes its body after signing. */
 function signedCommand(text: string, { secret = SECRET, tamper = (b: string) => b, headers: extra = {} as Record<string, string | undefined> } = {}) {
-  const timestamp = Math.floor(Date.now() / 1000);
-  const body = new URLSearchParams({
-    token: "legacy",
-    team_id: "T0000001",
-    channel_id: "C0WEB",
-    channel_name: "web",
-    user_id: "U0ALICE",
-    user_name: "alice",
-    command: "/raptor",
-    text,
-    response_url: `${fake.apiUrl.replace(/\/api\/?$/, "")}/response/${randomUUID()}`,
-    trigger_id: randomUUID(),
-    api_app_id: "A0000001",
-  }).toString();
-  const headers = {
-    "content-type": "application/x-www-form-urlencoded",
-    "x-slack-request-timestamp": String(timestamp),
-    "x-slack-signature": slackSignature(secret, timestamp, body),
-    ...extra,
-  };
-  for (const [k, v] of Object.entries(headers)) if (v === undefined) delete headers[k as keyof typeof headers];
-  return fetch(url, { method: "POST", headers: headers as Record<string, string>, body: tamper(body) }).then(async (r) => ({ status: r.status, body: await r.text() }));
+  const signed = fake.signSlashCommand(url, { text, user: "U0ALICE", userName: "alice", channel: "C0WEB", channelName: "web" }, { secret });
+  const headers: Record<string, string | undefined> = { ...signed.headers, ...extra };
+  for (const [k, v] of Object.entries(headers)) if (v === undefined) delete headers[k];
+  return postSigned({ url, headers: headers as Record<string, string>, body: tamper(signed.body) });
 }
 
 /** Nothing more was dispatched a moment after (a refused command must never reach dispatch). */
