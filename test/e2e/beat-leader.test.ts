@@ -12,6 +12,7 @@ import { eventStreamKey, parseStreamEntry } from "../../engine/events.ts";
 import { makeAppRepo, HELLO_APP, type AppRepo } from "../support/app-repo.ts";
 import { playbookYaml } from "../support/playbook-yaml.ts";
 import { startHarness, type Harness } from "../support/raptor-harness.ts";
+import { until } from "../support/until.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const LEASE_MS = 3_000;
@@ -22,16 +23,6 @@ const BEAT_YAML = `beat:
   reconcile: "0 0 1 1 *"
   orphans: { schedule: "0 0 1 1 *", grace: 1m }
 `;
-
-const until = async <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
 
 /**
  * Two `raptor beat` processes against one Redis and one database: one leads, the other takes over

@@ -12,22 +12,13 @@ import { bedEnv, playbookYaml } from "../support/playbook-yaml.ts";
 import { createSupervisor } from "../../runners/supervisor/xmlrpc-client.ts";
 import { httpGet, startHarness, type Harness } from "../support/raptor-harness.ts";
 import { startTestbed, type Testbed } from "../support/testbed.ts";
+import { until } from "../support/until.ts";
 
 const STUCK_S = 3;
 /** An uptest that takes this long: the deployment is "stuck" in it, then its worker goes on. */
 const HANG_S = 10;
 /** Only expire's stuck_after matters: the test runs the jobs itself, at the moments it chooses. */
 const BEAT_YAML = `beat:\n  expire: { schedule: "0 0 1 1 *", stuck_after: ${STUCK_S}s }\n`;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /**
  * Beat jobs run by hand on one ssh host, at moments a schedule would only hit by chance.
