@@ -6,8 +6,8 @@ import { finalEventTypes } from "../../engine/event-types.ts";
 import { withRedisLockIfFree } from "../../engine/locks.ts";
 import { endingKey } from "../../engine/pipeline/end.ts";
 import { abandonDeployment, runDeployment } from "../../engine/pipeline/run.ts";
-import { makeAppRepo, HELLO_APP } from "../support/app-repo.ts";
-import { startHarness, type Harness } from "../support/raptor-harness.ts";
+import type { Harness } from "../support/raptor-harness.ts";
+import { startHelloHarness } from "../support/hello-harness.ts";
 
 /**
  * A deployment ends once, whoever ends it: its final status is written by one caller and its
@@ -20,18 +20,7 @@ import { startHarness, type Harness } from "../support/raptor-harness.ts";
 describe("a deployment's end happens once", () => {
   let h: Harness;
   beforeAll(async () => {
-    const repo = await makeAppRepo(HELLO_APP);
-    h = await startHarness({
-      workers: 0,
-      playbookYaml: {
-        "pb.yaml": [
-          "squads:",
-          "  here: { hosts: [127.0.0.1], transport: local, ports: 7910-7919, root: /tmp/raptor-deployment-end }",
-          "apps:",
-          `  hello: { repo: ${JSON.stringify(repo.path)}, environments: { local: { squad: here } } }`,
-        ].join("\n"),
-      },
-    });
+    h = await startHelloHarness({ ports: "7910-7919", root: "/tmp/raptor-deployment-end" });
   }, 60_000);
   afterAll(() => h?.close());
 

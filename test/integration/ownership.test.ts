@@ -2,8 +2,8 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploymentSteps } from "../../db/schema/index.ts";
 import { runDeployment } from "../../engine/pipeline/run.ts";
-import { makeAppRepo, HELLO_APP } from "../support/app-repo.ts";
-import { startHarness, type Harness } from "../support/raptor-harness.ts";
+import type { Harness } from "../support/raptor-harness.ts";
+import { startHelloHarness } from "../support/hello-harness.ts";
 
 /**
  * A worker that stalled past its BullMQ lock may come back to find another worker running its
@@ -12,18 +12,7 @@ import { startHarness, type Harness } from "../support/raptor-harness.ts";
 describe("a worker that lost its job", () => {
   let h: Harness;
   beforeAll(async () => {
-    const repo = await makeAppRepo(HELLO_APP);
-    h = await startHarness({
-      workers: 0,
-      playbookYaml: {
-        "pb.yaml": [
-          "squads:",
-          "  here: { hosts: [127.0.0.1], transport: local, ports: 7900-7909, root: /tmp/raptor-ownership }",
-          "apps:",
-          `  hello: { repo: ${JSON.stringify(repo.path)}, environments: { local: { squad: here } } }`,
-        ].join("\n"),
-      },
-    });
+    h = await startHelloHarness({ ports: "7900-7909", root: "/tmp/raptor-ownership" });
   }, 60_000);
   afterAll(() => h?.close());
 

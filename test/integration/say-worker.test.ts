@@ -1,7 +1,8 @@
 import type { Job, Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { otherWorkersAlive, SAY_WORKER_NAME, startWorker } from "../../engine/worker.ts";
-import { startHarness, type Harness } from "../support/raptor-harness.ts";
+import type { Harness } from "../support/raptor-harness.ts";
+import { startHelloHarness } from "../support/hello-harness.ts";
 
 /** Polls a job's BullMQ state until `done` says so (a state change has no event on the Job itself), up to 10 s. */
 async function stateOf(queue: Queue, id: string, done: (state: string) => boolean): Promise<string> {
@@ -22,17 +23,7 @@ async function stateOf(queue: Queue, id: string, done: (state: string) => boolea
 describe("raptor say's own worker", () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({
-      workers: 0,
-      playbookYaml: {
-        "pb.yaml": [
-          "squads:",
-          "  here: { hosts: [127.0.0.1], transport: local, ports: 7910-7919, root: /tmp/raptor-say-worker }",
-          "apps:",
-          "  hello: { repo: /nonexistent, environments: { local: { squad: here } } }",
-        ].join("\n"),
-      },
-    });
+    h = await startHelloHarness({ ports: "7910-7919", root: "/tmp/raptor-say-worker", repo: "/nonexistent" });
   }, 60_000);
   afterAll(() => h?.close());
 
