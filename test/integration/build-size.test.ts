@@ -7,24 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "../../db/client.ts";
 import { builds } from "../../db/schema/index.ts";
 import { buildOrReuse } from "../../engine/builds/build-or-reuse.ts";
-import { BuildError } from "../../engine/builds/build-error.ts";
 import { dirBytes } from "../../engine/builds/size-limit.ts";
 import { resolveRef } from "../../engine/builds/git.ts";
 import { configFromEnv } from "../../bin/config.ts";
 import { makeAppRepo } from "../support/app-repo.ts";
 import { freshDb } from "../support/db.ts";
+import { buildErrorOf } from "../support/build-error-of.ts";
 
 const MiB = 1024 * 1024;
-
-async function caught(p: Promise<unknown>): Promise<BuildError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(BuildError);
-    return err as BuildError;
-  }
-  throw new Error("expected the build to be refused");
-}
 
 /**
  * Red team M6: a 1.4 MB repo of zeros unpacked to 1 GB in the worker's build dir and 1 GB per proc
@@ -47,7 +37,7 @@ describe("the build size limit", () => {
     const repo = await makeAppRepo(null, { "bin/compile": "#!/usr/bin/env bash\ntrue\n", Procfile: "web: ./run\n", "big.bin": "\0".repeat(6 * MiB) });
     try {
       const { commit } = await resolveRef(repo.path, "main", { dataDir });
-      const err = await caught(buildOrReuse({ db: h.db, app: "big", repo: repo.path, commit, dataDir, maxBytes: 2 * MiB }));
+      const err = await buildErrorOf(buildOrReuse({ db: h.db, app: "big", repo: repo.path, commit, dataDir, maxBytes: 2 * MiB }));
       expect(err.code).toBe("build_failed");
       expect(err.message).toContain(`the checkout of ${commit.slice(0, 7)} is 6.0 MiB, over the build size limit of 2.0 MiB (RAPTOR_MAX_BUILD_SIZE)`);
       expect(err.message).toContain("raise RAPTOR_MAX_BUILD_SIZE");
@@ -65,7 +55,7 @@ describe("the build size limit", () => {
     const repo = await makeAppRepo(null, { "bin/compile": '#!/usr/bin/env bash\nset -e\ntruncate -s 256M "$1/sparse.bin"\n', Procfile: "web: ./run\n" });
     try {
       const { commit } = await resolveRef(repo.path, "main", { dataDir });
-      const err = await caught(buildOrReuse({ db: h.db, app: "sparse", repo: repo.path, commit, dataDir, maxBytes: 16 * MiB }));
+      const err = await buildErrorOf(buildOrReuse({ db: h.db, app: "sparse", repo: repo.path, commit, dataDir, maxBytes: 16 * MiB }));
       expect(err.code).toBe("build_failed");
       expect(err.message).toMatch(new RegExp(`the build of ${commit.slice(0, 7)} is 256\\.\\d MiB, over the build size limit of 16\\.0 MiB \\(RAPTOR_MAX_BUILD_SIZE\\)`));
       // No tarball was made or stored.

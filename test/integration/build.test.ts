@@ -10,22 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "../../db/client.ts";
 import { builds } from "../../db/schema/index.ts";
 import { buildOrReuse } from "../../engine/builds/build-or-reuse.ts";
-import { BuildError } from "../../engine/builds/build-error.ts";
 import { exportCommit, resolveRef } from "../../engine/builds/git.ts";
 import { HELLO_APP, makeAppRepo, type AppRepo } from "../support/app-repo.ts";
 import { freshDb } from "../support/db.ts";
+import { buildErrorOf } from "../support/build-error-of.ts";
 
 const exec = promisify(execFile);
-
-async function caught(p: Promise<unknown>): Promise<BuildError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(BuildError);
-    return err as BuildError;
-  }
-  throw new Error("expected a BuildError");
-}
 
 describe("builds", () => {
   let h: DbHandle;
@@ -99,26 +89,26 @@ describe("builds", () => {
   });
 
   it("lists branches and tags, with a did-you-mean, for an unknown ref", async () => {
-    const err = await caught(resolveRef(hello.path, "mian", { dataDir }));
+    const err = await buildErrorOf(resolveRef(hello.path, "mian", { dataDir }));
     expect(err.code).toBe("ref_not_found");
     expect(err.message).toContain("No branch, tag or commit `mian`");
     expect(err.message).toContain("Did you mean `main`?");
     expect(err.message).toMatch(/Branches: .*`main`/);
     expect(err.message).toMatch(/Tags: .*`v1.0.0`/);
-    expect((await caught(resolveRef(hello.path, "deadbeef", { dataDir }))).code).toBe("ref_not_found");
+    expect((await buildErrorOf(resolveRef(hello.path, "deadbeef", { dataDir }))).code).toBe("ref_not_found");
   });
 
   it.each(["-x", "--upload-pack=touch /tmp/raptor-pwned", "--output=/tmp/x", "main..v1", "a b", "main@{1}", "main~1", "HEAD^", ""])(
     "refuses the ref %j before running git",
     async (ref) => {
-      const err = await caught(resolveRef(hello.path, ref, { dataDir }));
+      const err = await buildErrorOf(resolveRef(hello.path, ref, { dataDir }));
       expect(err.code).toBe("invalid");
       expect(existsSync("/tmp/raptor-pwned")).toBe(false);
     },
   );
 
   it("passes a ref git accepts but a shell would not (main;id) to git as data: not found, nothing run", async () => {
-    const err = await caught(resolveRef(hello.path, "main;touch${IFS}/tmp/raptor-pwned2", { dataDir }));
+    const err = await buildErrorOf(resolveRef(hello.path, "main;touch${IFS}/tmp/raptor-pwned2", { dataDir }));
     expect(err.code).toBe("ref_not_found");
     expect(existsSync("/tmp/raptor-pwned2")).toBe(false);
   });
@@ -130,7 +120,7 @@ describe("builds", () => {
       Procfile: "web: ./run\n",
     });
     const seen: string[] = [];
-    const err = await caught(buildOrReuse({ db: h.db, app: "broken", repo: repo.path, commit: repo.initial, dataDir, onLog: (l) => seen.push(l) }));
+    const err = await buildErrorOf(buildOrReuse({ db: h.db, app: "broken", repo: repo.path, commit: repo.initial, dataDir, onLog: (l) => seen.push(l) }));
     expect(err.code).toBe("build_failed");
     expect(err.message).toContain("bin/compile of buildpack custom exited with 3");
     // The tail travels once, as the failure's output, not again inside its message (issue 11 item 8).
@@ -201,10 +191,10 @@ describe("builds", () => {
   });
 
   it("refuses an unknown buildpack name, and a named buildpack that does not detect the app", async () => {
-    const unknown = await caught(buildOrReuse({ db: h.db, app: "hello", repo: hello.path, commit: hello.initial, buildpack: "nodjs", dataDir }));
+    const unknown = await buildErrorOf(buildOrReuse({ db: h.db, app: "hello", repo: hello.path, commit: hello.initial, buildpack: "nodjs", dataDir }));
     expect(unknown.code).toBe("invalid");
     expect(unknown.message).toContain("Did you mean `nodejs`?");
-    const err = await caught(buildOrReuse({ db: h.db, app: "hello", repo: hello.path, commit: hello.initial, buildpack: "custom", dataDir }));
+    const err = await buildErrorOf(buildOrReuse({ db: h.db, app: "hello", repo: hello.path, commit: hello.initial, buildpack: "custom", dataDir }));
     // It says what the buildpack looks for (issue 11 item 8).
     expect(err.message).toContain("buildpack custom: a bin/compile of the app's own — not found in this app");
   });
