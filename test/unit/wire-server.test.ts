@@ -192,15 +192,24 @@ describe("PgliteWireServer: a malformed frame ends that client only (red team M1
   }
 });
 
+/**
+ * A raw client named `name`, started up, inside a transaction that inserted 1 into a new table
+ * `probe`: what a rollback must undo.
+ */
+async function inTransaction(path: string, sql: import("postgres").Sql, name: string): Promise<RawClient> {
+  await sql`create table probe (n int)`;
+  const c = await new RawClient(path).connected();
+  c.write(startupFrame(name));
+  await c.ready(1);
+  c.write(queryFrame("begin; insert into probe values (1)"));
+  await c.ready(2);
+  return c;
+}
+
 describe("PgliteWireServer: the idle timer counts whole messages, and a client that dies mid-statement lets go when it ends (red team M2)", () => {
   it("a client trickling one byte of its next message at a time inside a transaction is dropped on time, as if silent", async () => {
     await withServer({ idleInTransactionMs: 600 }, async ({ path, sql, warnings }) => {
-      await sql`create table probe (n int)`;
-      const c = await new RawClient(path).connected();
-      c.write(startupFrame("trickler"));
-      await c.ready(1);
-      c.write(queryFrame("begin; insert into probe values (1)"));
-      await c.ready(2);
+      const c = await inTransaction(path, sql, "trickler");
       // The report's trickle, scaled down: one byte of its next message every 200 ms (the timeout
       // is 600 ms). Its 70 bytes take 14 s: a timer reset by bytes dropped it only after all of them.
       const next = queryFrame(`select 1 ${" ".repeat(55)}`);
@@ -225,12 +234,7 @@ describe("PgliteWireServer: the idle timer counts whole messages, and a client t
 
   it("a client killed during a long statement in a transaction: rolled back and the session handed on when the statement ends, not at the idle timeout", async () => {
     await withServer({ idleInTransactionMs: 20_000 }, async ({ path, sql }) => {
-      await sql`create table probe (n int)`;
-      const c = await new RawClient(path).connected();
-      c.write(startupFrame("dies"));
-      await c.ready(1);
-      c.write(queryFrame("begin; insert into probe values (1)"));
-      await c.ready(2);
+      const c = await inTransaction(path, sql, "dies");
       c.write(queryFrame("select pg_sleep(2)"));
       // Gone while its statement runs (PGlite runs it on the owner's thread, so this lands after).
       setTimeout(() => c.destroy(), 300);
@@ -244,12 +248,7 @@ describe("PgliteWireServer: the idle timer counts whole messages, and a client t
 
   it("what a killed client had queued behind its long statement is not run: its transaction is rolled back, never committed", async () => {
     await withServer({ idleInTransactionMs: 20_000 }, async ({ path, sql }) => {
-      await sql`create table probe (n int)`;
-      const c = await new RawClient(path).connected();
-      c.write(startupFrame("dies"));
-      await c.ready(1);
-      c.write(queryFrame("begin; insert into probe values (1)"));
-      await c.ready(2);
+      const c = await inTransaction(path, sql, "dies");
       c.write(Buffer.concat([queryFrame("select pg_sleep(1.5)"), queryFrame("insert into probe values (2)"), queryFrame("commit")]));
       setTimeout(() => c.destroy(), 300);
       await new Promise((r) => setTimeout(r, 100));
