@@ -1,30 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FakeDispatch } from "../support/fake-dispatch.ts";
-import { FakeSlack } from "../support/fake-slack.ts";
-import { collectingLogger, postSigned, startSlackBed, stopSlackBed, type SlackBed } from "../support/slack-bed.ts";
+import { collectingLogger, postSigned, useSlackBed } from "../support/slack-bed.ts";
 
 const SECRET = "fast-path-signing-secret";
 const TOKEN = "xoxb-fast-path-token";
 
-let bed: SlackBed & { prefix: string };
-let fake: FakeSlack;
-let url: string;
 const dispatch = new FakeDispatch();
 const warnings: string[] = [];
-
-beforeAll(async () => {
-  bed = await startSlackBed({ signingSecret: SECRET, botToken: TOKEN, app: { dispatch: dispatch.fn, logger: collectingLogger(warnings, ["warn"]) } });
-  ({ fake, url } = bed);
-});
-
-afterAll(() => stopSlackBed(bed ?? {}));
+const bed = useSlackBed({ signingSecret: SECRET, botToken: TOKEN, app: { dispatch: dispatch.fn, logger: collectingLogger(warnings, ["warn"]) } });
 
 /** One slash command signed with `secret`; `tamper` changes its body after signing. */
 function signedCommand(text: string, { secret = SECRET, tamper = (b: string) => b, headers: extra = {} as Record<string, string | undefined> } = {}) {
-  const signed = fake.signSlashCommand(url, { text, user: "U0ALICE", userName: "alice", channel: "C0WEB", channelName: "web" }, { secret });
+  const signed = bed.fake.signSlashCommand(bed.url, { text, user: "U0ALICE", userName: "alice", channel: "C0WEB", channelName: "web" }, { secret });
   const headers: Record<string, string | undefined> = { ...signed.headers, ...extra };
   for (const [k, v] of Object.entries(headers)) if (v === undefined) delete headers[k];
-  return postSigned({ url, headers: headers as Record<string, string>, body: tamper(signed.body) });
+  return postSigned({ url: bed.url, headers: headers as Record<string, string>, body: tamper(signed.body) });
 }
 
 /** Nothing more was dispatched a moment after (a refused command must never reach dispatch). */
@@ -64,7 +54,7 @@ describe("slash commands keep Bolt's request checks", () => {
   });
 
   it("Slack's ssl_check (unsigned, form-encoded) still gets Bolt's 200", async () => {
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "ssl_check=1&token=legacy" });
+    const res = await fetch(bed.url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "ssl_check=1&token=legacy" });
     expect(res.status).toBe(200);
   });
 });

@@ -1,27 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FakeDispatch } from "../support/fake-dispatch.ts";
-import { FakeSlack } from "../support/fake-slack.ts";
-import { collectingLogger, postSigned, startSlackBed, stopSlackBed, type SlackBed } from "../support/slack-bed.ts";
+import { collectingLogger, postSigned, useSlackBed } from "../support/slack-bed.ts";
 
 const SECRET = "replay-signing-secret";
 const TOKEN = "xoxb-replay-token";
 
-let bed: SlackBed & { prefix: string };
-let fake: FakeSlack;
-let url: string;
 const dispatch = new FakeDispatch();
 const warnings: string[] = [];
-
-beforeAll(async () => {
-  bed = await startSlackBed({ signingSecret: SECRET, botToken: TOKEN, app: { dispatch: dispatch.fn, logger: collectingLogger(warnings, ["warn"]) } });
-  ({ fake, url } = bed);
-});
-
-afterAll(() => stopSlackBed(bed ?? {}));
+const bed = useSlackBed({ signingSecret: SECRET, botToken: TOKEN, app: { dispatch: dispatch.fn, logger: collectingLogger(warnings, ["warn"]) } });
 
 /** One signed slash command, captured whole so it can be sent again byte for byte. */
 function signedCommand(text: string, timestamp = Math.floor(Date.now() / 1000)) {
-  const signed = fake.signSlashCommand(url, { text, user: "U0ALICE", userName: "alice", channel: "C0WEB", channelName: "web" }, { timestamp });
+  const signed = bed.fake.signSlashCommand(bed.url, { text, user: "U0ALICE", userName: "alice", channel: "C0WEB", channelName: "web" }, { timestamp });
   return () => postSigned(signed);
 }
 

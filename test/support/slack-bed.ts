@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
 import { createSlackApp, type SlackApp, type SlackAppOptions } from "../../bot/slack/app.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { FakeSlack, type SignedRequest } from "./fake-slack.ts";
@@ -53,6 +54,18 @@ export async function stopSlackBed(bed: Partial<SlackBed & { prefix: string }>):
   const keys = await bed.redis.keys(`${bed.prefix}*`);
   if (keys.length > 0) await bed.redis.del(...keys);
   await bed.redis.quit();
+}
+
+/**
+ * startSlackBed before the file's tests and stopSlackBed after them, as hooks of the calling file
+ * (or describe block). The bed returned is filled in once its beforeAll has run: read its fields
+ * in tests and hooks, not when the file is collected.
+ */
+export function useSlackBed(o: Parameters<typeof startSlackBed>[0]): SlackBed {
+  const bed = {} as SlackBed & { prefix: string };
+  beforeAll(async () => void Object.assign(bed, await startSlackBed(o)));
+  afterAll(() => stopSlackBed(bed));
+  return bed;
 }
 
 /** A logger that appends `<level> <message> <fields as JSON>` to `lines`, for the `levels` given (default all). */
