@@ -10,12 +10,8 @@ import { createChatWork, type ChatWork } from "./chat-work.ts";
 
 export { ANSWER_COALESCE_MS } from "./chat-work.ts";
 
-export interface SlackBotOptions {
-  botToken: string;
-  signingSecret: string;
-  appToken?: string;
-  port: number;
-  slackApiUrl?: string;
+/** The Slack app's own options (tokens, secret, port, API URL) as app.ts documents them, and the bot's. */
+export interface SlackBotOptions extends Pick<SlackAppOptions, "botToken" | "signingSecret" | "appToken" | "port" | "slackApiUrl"> {
   /** Coalescing gap for head edits, per channel (default 1000 ms: Slack's ~1 message/s/channel). */
   minUpdateIntervalMs?: number;
   /** Consumer name in the bot's Redis consumer group (stable across restarts). */
