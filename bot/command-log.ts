@@ -1,5 +1,5 @@
 import type { LogLine } from "../engine/event-log.ts";
-import type { ParseResult } from "./command.ts";
+import type { Command, ParseResult } from "./command.ts";
 import type { ChatRequest, Reply } from "./dispatch-types.ts";
 import type { Attempt } from "./attempt.ts";
 import { maskTyped, unparsedWord, type TypedNames } from "./typed-text.ts";
@@ -51,7 +51,16 @@ export function commandLogLine(req: ChatRequest, parsed: ParseResult, reply: Rep
  * (`unparsedWord`: `config …`). Pure.
  */
 export function maskCommandText(text: string, parsed: ParseResult, names: TypedNames = {}): string {
-  return parsed.ok ? maskTyped(text.trim(), names) : unparsedWord(text, names);
+  return parsed.ok ? maskTyped(text.trim(), names, plainConfig(parsed.command)) : unparsedWord(text, names);
+}
+
+/**
+ * Whether a parsed command's `KEY=VALUE`s are plain config (a `config set`, or a `plan` of one, not
+ * `config secret`), which `maskTyped` then shows as typed but for secret-looking ones.
+ */
+export function plainConfig(cmd: Command): boolean {
+  const of = cmd.kind === "plan" ? cmd.of : cmd;
+  return of.kind === "config-set" && !of.secret;
 }
 
 /** The first word of text that did not parse, as raptor.log's `verb` and the audit row keep it: plain, or `…`. */

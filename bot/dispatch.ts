@@ -16,7 +16,7 @@ import { planText } from "./answers/plan-text.ts";
 import { pendingSecrets, redactorFor } from "../engine/redact.ts";
 import type { PlannableCommand } from "./command.ts";
 import type { Coalescer } from "../lib/coalesce.ts";
-import { commandLogLine, maskCommandText, unparsedVerb } from "./command-log.ts";
+import { commandLogLine, maskCommandText, plainConfig, unparsedVerb } from "./command-log.ts";
 import { maskReason, maskTyped } from "./typed-text.ts";
 import { refusalReason } from "./answers/history-text.ts";
 import { attemptedRequest, type Attempt } from "./attempt.ts";
@@ -198,7 +198,7 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command, ctx: 
   const engine = deps.engine;
   const actor = req.actor.id;
   // What the thread, the audit row and `deploys` repeat of the command: masked (bot/typed-text.ts).
-  const summary = maskTyped(summaryOf(req.text), ctx);
+  const summary = maskTyped(summaryOf(req.text), ctx, plainConfig(cmd));
   const work = (r: Omit<DeploymentRequest, "requestedBy" | "origin" | "summary">) =>
     requestDeployment(engine, { ...r, requestedBy: actor, origin: req.origin, summary }).then((d): Reply => ({
       kind: "deployment",
@@ -240,7 +240,7 @@ async function execute(deps: DispatchDeps, req: ChatRequest, cmd: Command, ctx: 
       // The command is echoed back masked like everywhere (bot/typed-text.ts), then redacted.
       const redact = await redactorFor(engine, cmd.app, cmd.env, pendingSecrets(planned.params));
       const typed = summaryOf(req.text).replace(/^plan\s+/i, "");
-      const shown = redact(maskTyped(typed, ctx));
+      const shown = redact(maskTyped(typed, ctx, plainConfig(cmd)));
       return { kind: "answer", ...planText(plan, shown, shown !== typed) };
     }
     case "lock":

@@ -1,4 +1,4 @@
-import { MIN_SECRET_LENGTH } from "../lib/redact.ts";
+import { MIN_SECRET_LENGTH, isSecretKey, isSecretValue } from "../lib/redact.ts";
 import { QUOTES, isSpace } from "./grammar/words.ts";
 
 /**
@@ -92,7 +92,7 @@ const PLAIN_NUMBER = new RegExp(`^[+-]?[0-9]{1,${MIN_SECRET_LENGTH - 1}}$`);
  * One word's mask. `config`: the word comes after `config set|secret|unset`, where every value is
  * hidden, numbers too; `tail`: after `config set|secret`, where only known names are shown.
  */
-function maskWord(word: string, config: boolean, tail: boolean, known: ReadonlySet<string>): Masked {
+function maskWord(word: string, config: boolean, tail: boolean, known: ReadonlySet<string>, plainValues: boolean): Masked {
   const eq = word.indexOf("=");
   if (eq >= 0) {
     const key = word.slice(0, eq);
@@ -100,6 +100,8 @@ function maskWord(word: string, config: boolean, tail: boolean, known: ReadonlyS
     if (key !== "" && !KEY.test(key)) return { shown: HIDDEN, hidden: [word] };
     if (PLAIN_NUMBER.test(value) && !config) return { shown: word, hidden: [] };
     const unquoted = value.replace(/^["'“”‘’]|["'“”‘’]$/g, "");
+    // A `config set` the grammar understood: its values are config, shown by `config` too, unless secret.
+    if (plainValues && key !== "" && !isSecretKey(key) && !isSecretValue(unquoted) && !looksLikeCredential(unquoted)) return { shown: word, hidden: [] };
     return { shown: `${key}=${HIDDEN}`, hidden: value === "" ? [] : [value, unquoted] };
   }
   if (looksLikeCredential(word)) return { shown: HIDDEN, hidden: [word, word.replace(WRAP, "")] };
@@ -107,14 +109,14 @@ function maskWord(word: string, config: boolean, tail: boolean, known: ReadonlyS
   return { shown: word, hidden: [] };
 }
 
-function maskAll(text: string, names: TypedNames): Masked[] {
+function maskAll(text: string, names: TypedNames, plainValues = false): Masked[] {
   const known = new Set([...(names.apps ?? []), ...Object.values(names.envs ?? {}).flat()]);
   const words = typedWords(text);
   // Everything after `config set` / `config secret` is a value unless it is a name Raptor knows:
   // a secret typed without its KEY= is a bare word (`config secret hello local s3cret…`).
   const at = words.findIndex((w, i) => w.toLowerCase() === "config" && /^(set|secret|unset)$/i.test(words[i + 1] ?? ""));
   const bare = at >= 0 && words[at + 1]!.toLowerCase() !== "unset";
-  return words.map((w, i) => maskWord(w, at >= 0 && i >= at + 2, bare && i >= at + 2, known));
+  return words.map((w, i) => maskWord(w, at >= 0 && i >= at + 2, bare && i >= at + 2, known, plainValues));
 }
 
 /**
@@ -123,9 +125,12 @@ function maskAll(text: string, names: TypedNames): Masked[] {
  * environment names `names` holds and upper-case key names (`FOO`) shows `…`, and so does every
  * word that looks like a credential
  * (`looksLikeCredential`). Spaces collapse to one; at most 500 characters.
+ * `plainValues`: the text is a `config set` the grammar understood (not `config secret`): its
+ * `KEY=VALUE`s stay as typed, as `config` shows them (issue 11: mask secrets, not config), except a
+ * secret-looking key's, a URL with a password and a credential-looking value.
  */
-export function maskTyped(text: string, names: TypedNames = {}): string {
-  const shown = maskAll(text, names)
+export function maskTyped(text: string, names: TypedNames = {}, plainValues = false): string {
+  const shown = maskAll(text, names, plainValues)
     .map((m) => m.shown)
     .join(" ");
   return shown.length > 500 ? `${shown.slice(0, 499)}…` : shown;

@@ -69,7 +69,7 @@ export async function deploysAnswer(deps: EngineApiDeps, app: string, env: strin
       at: r.audit.at,
       actor: r.audit.actor,
       // Masked again as shown (bot/typed-text.ts): rows written before the mask may hold a value.
-      asked: typeof detail.summary === "string" ? maskTyped(detail.summary, names) : r.audit.action.replace("-", " "),
+      asked: typeof detail.summary === "string" ? maskTyped(detail.summary, names, r.audit.outcome !== "refused" && storedConfigSet(detail.summary)) : r.audit.action.replace("-", " "),
       outcome: r.audit.outcome,
       ...(r.audit.outcome === "refused"
         ? { refusal: typeof detail.reason === "string" ? maskStoredReason(detail.reason, typeof detail.summary === "string" ? detail.summary : "", names) : typeof detail.code === "string" ? detail.code : undefined }
@@ -80,6 +80,14 @@ export async function deploysAnswer(deps: EngineApiDeps, app: string, env: strin
     };
   });
   return { kind: "answer", title: `deploys of ${app} ${env}`, text: deployRequestsText(entries, now, formatDuration(sinceMs), app, env) };
+}
+
+/**
+ * Whether a stored request's summary is a `config set` (not `config secret`), whose plain values
+ * `maskTyped` shows as `config` does (bot/command-log.ts plainConfig, for the stored text).
+ */
+function storedConfigSet(summary: string): boolean {
+  return /^(plan\s+)?config\s+set\s/i.test(summary.trim());
 }
 
 /** A deploy or config change that succeeded with the release that already served: it changed nothing. */
@@ -102,7 +110,7 @@ export async function whoDeployedAnswer(deps: EngineApiDeps, app: string, env: s
       deploymentId: d.id,
       kind: d.kind,
       requestedBy: d.requestedBy,
-      ...(typeof asked?.summary === "string" ? { asked: maskTyped(asked.summary, knownNames(deps.playbook)) } : {}),
+      ...(typeof asked?.summary === "string" ? { asked: maskTyped(asked.summary, knownNames(deps.playbook), storedConfigSet(asked.summary)) } : {}),
       approvedBy: approval?.status === "approved" ? approval.decidedBy : undefined,
       finishedAt: d.finishedAt ?? d.createdAt,
       release: rel?.number ?? 0,

@@ -64,9 +64,9 @@ describe("chat values and names, end to end", () => {
       expect(r.text.replaceAll("API_TOKEN=[REDACTED]", "")).not.toContain("[REDACTED]");
       expect(r.text).toContain("hello local");
     }
-    // What was asked is repeated with every value hidden (bot/typed-text.ts, red team H1-H3); the
-    // change itself lists the values that are not secrets.
-    expect(set.text).toContain("asked: config set hello local APP_ENV=… DEBUG=… GIT_BRANCH=… API_TOKEN=…");
+    // What was asked is repeated with its plain values as typed, the secret one hidden
+    // (bot/typed-text.ts: a config set the grammar understood); the change lists them too.
+    expect(set.text).toContain("asked: config set hello local APP_ENV=local DEBUG=true GIT_BRANCH=main API_TOKEN=…");
     for (const plain of ["+ APP_ENV=local", "+ DEBUG=true", "+ GIT_BRANCH=main", "+ API_TOKEN=[REDACTED]"]) expect(set.text).toContain(plain);
     expect(secret.text).toContain("HELLO_PLAIN_LOOKING=[REDACTED]");
     expect(again.text).toMatch(/resolve .*\(main → [0-9a-f]{7}\)/);

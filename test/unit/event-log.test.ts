@@ -37,7 +37,7 @@ describe("raptor.log lines of chat commands", () => {
   it.each([
     // text typed, reply, fields expected
     ["deploy hello local", queued, { actor: "U_ANA", origin: "slack:C1:1.2", channel: "hello", command: "deploy", app: "hello", env: "local", text: "deploy hello local", outcome: "deployment", deploymentId: "d-9" }],
-    ["config set hello local API_TOKEN=tok-123456 GREETING=howdy", queued, { command: "config-set", text: "config set hello local API_TOKEN=… GREETING=…" }],
+    ["config set hello local API_TOKEN=tok-123456 GREETING=howdy", queued, { command: "config-set", text: "config set hello local API_TOKEN=… GREETING=howdy" }],
     ["config secret hello local GREETING=howdy-partner", queued, { command: "config-set", text: "config secret hello local GREETING=…" }],
     ["config set hello local DB=postgres://u:pw@db/x", queued, { text: "config set hello local DB=…" }],
     ["lock hello local release day", { kind: "done", text: "locked" }, { command: "lock", outcome: "done", text: "lock hello local release day" }],

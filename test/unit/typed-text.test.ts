@@ -26,7 +26,7 @@ const REPORT: [typed: string, secret: string, kept: string][] = [
   ["API_TOKEN=tok-8f3a2c91xyz", "tok-8f3a2c91xyz", "API_TOKEN=…"],
   ["xoxb-S3cretPastedTokenByMistake-1234567890abcdef", "S3cretPastedToken", "…"],
   // Quoted values, URLs with userinfo, tokens anywhere.
-  ['config set hello local MSG="open sesame now" B=2', "open sesame", "config set hello local MSG=… B=…"],
+  ['config set hello local MSG_TOKEN="open sesame now" B=2', "open sesame", "config set hello local MSG_TOKEN=… B=…"],
   ["config set hello local DATABASE_URL=postgres://app:pw-9x7@db/app", "pw-9x7", "config set hello local DATABASE_URL=…"],
   ["deploy hello local https://bot:hunter22@git.example.com/x.git", "hunter22", "deploy hello local …"],
   ["lock hello local pasted xoxp-1234-5678-abcdef by mistake", "xoxp-1234", "lock hello local pasted … by mistake"],
@@ -113,6 +113,31 @@ describe("every place that keeps typed text goes through the mask", () => {
     expect(JSON.stringify(line)).not.toContain(secret);
     expect(maskCommandText(typed, parsed, names)).not.toContain(secret);
     expect(JSON.stringify(attempt ?? {})).not.toContain(secret);
+  });
+});
+
+/**
+ * Issue 11: Raptor masks secrets, not config. A `config set` the grammar understood keeps its plain
+ * values wherever it is repeated (the thread's head, raptor.log, `deploys`), as `config` shows them;
+ * a secret-looking key's value, a URL with a password and a credential-looking value stay hidden,
+ * and `config secret` hides every value.
+ */
+const PLAIN: [typed: string, shown: string][] = [
+  ["config set hello local GREETING=howdy", "config set hello local GREETING=howdy"],
+  ['config set hello local MSG="two words" LOG_LEVEL=debug', 'config set hello local MSG="two words" LOG_LEVEL=debug'],
+  ["plan config set hello local GREETING=howdy", "plan config set hello local GREETING=howdy"],
+  ["config set hello local GREETING=howdy API_TOKEN=s3cretAAAA1", "config set hello local GREETING=howdy API_TOKEN=…"],
+  ["config set hello local DB=postgres://app:pw-9x7@db/app", "config set hello local DB=…"],
+  ["config set hello local HOOK=xoxb-1234-5678-abcdefgh", "config set hello local HOOK=…"],
+  ["config secret hello local GREETING=howdy-partner", "config secret hello local GREETING=…"],
+  ["plan config secret hello local GREETING=howdy-partner", "plan config secret hello local GREETING=…"],
+];
+
+describe("a config set the grammar understood shows its plain values (issue 11), never a secret", () => {
+  it.each(PLAIN)("%s", (typed, shown) => {
+    const parsed = parse(typed, names);
+    expect(parsed.ok).toBe(true);
+    expect(maskCommandText(typed, parsed, names)).toBe(shown);
   });
 });
 
