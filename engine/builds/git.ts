@@ -1,14 +1,15 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { didYouMean } from "../../lib/suggest.ts";
 import { COMMIT_SHA, REF_RULE, refProblem } from "../../lib/names.ts";
 import { BuildError } from "./build-error.ts";
 import { describeFailure, gitEnv, killTree, run, runOk, type RunOptions } from "./exec.ts";
 import { gitFailureIsTransient, repoUnreadableText } from "./git-failure.ts";
-import { tooLargeError, treeBytes } from "./size-limit.ts";
+import { MAX_BUILD_SIZE_VAR, tooLargeError, treeBytes } from "./size-limit.ts";
+import { bytesText } from "../../lib/byte-size.ts";
 import { MAX_LISTED_COMMITS, type CommitLine, type CommitRange } from "../changes/types.ts";
 
 /**
@@ -220,7 +221,8 @@ export async function resolveRef(repo: string, ref: string, opts: GitOptions): P
 }
 
 /**
- * Writes the tree of `commit` (no .git, export-ignore honoured, no submodules) into `dest`,
+ * Writes the tree of `commit` (no .git, export-ignore honoured, no submodules, every blob as
+ * stored: see MIRROR_ATTRIBUTES) into `dest`,
  * which is created: `git archive` piped into `tar -x`. Fetches first if the mirror lacks it.
  * With `maxBytes`, a tree whose files add up to more is refused (`build_failed`, naming its size
  * and the limit) before anything is written: git keeps a file of zeros in a few KB, the
@@ -235,15 +237,53 @@ export async function exportCommit(repo: string, commit: string, dest: string, o
       await refreshMirror(repo, mirror);
       if (!(await hasCommit(mirror, commit))) throw refNotFound(repo, commit, await listRefs(mirror));
     }
+    await neutraliseAttributes(mirror);
+    let streamCap: number | undefined;
     if (opts.maxBytes !== undefined) {
-      const bytes = treeBytes(await runOk(git(mirror, ["ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options", commit]), { env: gitEnv() }));
+      const lsTree = await runOk(git(mirror, ["ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options", commit]), { env: gitEnv() });
+      const bytes = treeBytes(lsTree);
       if (bytes > opts.maxBytes) throw tooLargeError(`the checkout of ${commit.slice(0, 7)}`, bytes, opts.maxBytes);
+      streamCap = archiveCap(lsTree);
     }
-    await archiveInto(mirror, commit, dest);
+    await archiveInto(mirror, commit, dest, streamCap === undefined ? undefined : { cap: streamCap, limit: opts.maxBytes! });
   });
 }
 
-function archiveInto(mirror: string, commit: string, dest: string): Promise<void> {
+/**
+ * What `$GIT_DIR/info/attributes` of every mirror holds: it outranks the commit's own
+ * `.gitattributes`, so `git archive` writes each blob as it is stored. Unset are the attributes
+ * that make the checkout larger than its tree: `export-subst` (`$Format:%B$` expands to the commit
+ * message, once per placeholder: red team N3, a 183 KB repo wrote 1.5 GB), `ident` (`$Id$` grows
+ * 12x), `text`/`eol` (LF to CRLF), `working-tree-encoding` (UTF-8 to UTF-16/32) and `filter`.
+ * `export-ignore` still applies. A Heroku-style build of a pushed commit sees none of them either.
+ */
+export const MIRROR_ATTRIBUTES = "* -export-subst -ident -text -eol -working-tree-encoding -filter\n";
+
+async function neutraliseAttributes(mirror: string): Promise<void> {
+  const file = join(mirror, "info", "attributes");
+  const have = await readFile(file, "utf8").catch(() => undefined);
+  if (have === MIRROR_ATTRIBUTES) return;
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(`${file}.tmp`, MIRROR_ATTRIBUTES);
+  await rename(`${file}.tmp`, file);
+}
+
+/**
+ * The most bytes an honest `git archive` of this tree can stream (pure, from `git ls-tree -r -l
+ * -z` output): its blobs plus, per entry, a header, a long-name (pax) record of the path, the
+ * padding and room for its directory's entry. A stream past it means git wrote more than the tree
+ * holds (an attribute the mirror's info/attributes did not unset): the export stops there.
+ */
+export function archiveCap(lsTree: string): number {
+  let cap = treeBytes(lsTree) + 64 * 1024;
+  for (const entry of lsTree.split("\0")) {
+    const tab = entry.indexOf("\t");
+    if (tab >= 0) cap += 4096 + 2 * Buffer.byteLength(entry.slice(tab + 1));
+  }
+  return cap;
+}
+
+function archiveInto(mirror: string, commit: string, dest: string, bound?: { cap: number; limit: number }): Promise<void> {
   const gitArgv = git(mirror, ["archive", "--format=tar", "--end-of-options", commit]);
   const tarArgv = ["tar", "-x", "-f", "-", "-C", dest] as const;
   return new Promise((resolve, reject) => {
@@ -253,6 +293,18 @@ function archiveInto(mirror: string, commit: string, dest: string): Promise<void
     let tErr = "";
     g.stderr.setEncoding("utf8").on("data", (d: string) => (gErr += d));
     t.stderr.setEncoding("utf8").on("data", (d: string) => (tErr += d));
+    let streamed = 0;
+    let overCap = false;
+    if (bound) {
+      g.stdout.on("data", (d: Buffer) => {
+        streamed += d.length;
+        if (streamed > bound.cap && !overCap) {
+          overCap = true;
+          killTree(g);
+          killTree(t);
+        }
+      });
+    }
     g.stdout.pipe(t.stdin);
     t.stdin.on("error", () => {}); // EPIPE when tar dies first; its exit code says why
     const timer = setTimeout(() => {
@@ -264,6 +316,14 @@ function archiveInto(mirror: string, commit: string, dest: string): Promise<void
     const done = () => {
       if (--pending > 0) return;
       clearTimeout(timer);
+      if (overCap && bound) {
+        return reject(
+          new BuildError(
+            "build_failed",
+            `the checkout of ${commit.slice(0, 7)} grew past ${bytesText(bound.cap)} while it was unpacked, over the build size limit of ${bytesText(bound.limit)} (${MAX_BUILD_SIZE_VAR}): git wrote more than its tree holds. Remove the attributes that expand files (.gitattributes) or raise ${MAX_BUILD_SIZE_VAR}`,
+          ),
+        );
+      }
       if (codes.g === 0 && codes.t === 0) return resolve();
       reject(
         new BuildError("internal", `exporting ${commit.slice(0, 7)} failed: git archive exit ${codes.g}, tar exit ${codes.t}\n${(gErr + tErr).trim().slice(-2000)}`, {

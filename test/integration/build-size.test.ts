@@ -65,6 +65,25 @@ describe("the build size limit", () => {
     }
   }, 60_000);
 
+  it("export-subst in the commit's .gitattributes does not grow the checkout past its tree (red team N3a: 183 KB wrote 1.5 GB)", async () => {
+    // 10 files of 1000 `$Format:%B$` each and a 1 KB commit message: `git archive` expands them to 10 MB.
+    const placeholders = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`sub/f${i}`, "$Format:%B$\n".repeat(1000)]));
+    const compile = '#!/usr/bin/env bash\nset -e\necho "checkout bytes $(du -s -b -P "$1" | cut -f1)"\n';
+    const repo = await makeAppRepo(null, { "bin/compile": compile, Procfile: "web: ./run\n", ".gitattributes": "sub/* export-subst\n" });
+    try {
+      await repo.commit({ ...placeholders }, `subst\n\n${"X".repeat(1000)}`);
+      const { commit } = await resolveRef(repo.path, "main", { dataDir });
+      const lines: string[] = [];
+      const r = await buildOrReuse({ db: h.db, app: "subst", repo: repo.path, commit, dataDir, maxBytes: 2 * MiB, onLog: (l) => lines.push(l) });
+      expect(r.build.status).toBe("succeeded");
+      const seen = Number(/checkout bytes (\d+)/.exec(lines.join("\n"))?.[1]);
+      expect(seen).toBeGreaterThan(100 * 1000);
+      expect(seen).toBeLessThan(2 * MiB);
+    } finally {
+      await rm(repo.path, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("the same repos build under a limit above their size", async () => {
     const repo = await makeAppRepo(null, { "bin/compile": "#!/usr/bin/env bash\ntrue\n", Procfile: "web: ./run\n", "big.bin": "\0".repeat(6 * MiB) });
     try {
