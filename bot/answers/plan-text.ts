@@ -38,8 +38,10 @@ export function planText(plan: ChangePlan, asked: string, masked = false): { tit
   if (plan.obstacles.length) lines.push("in the way:", ...plan.obstacles.map((o) => `  • ${o}`));
   else lines.push("nothing in the way.");
   if (plan.notes.length) lines.push(...plan.notes.map((n) => `note: ${n}`));
-  // A command with a masked secret is not runnable as shown: pasted, it would set the mask itself.
-  lines.push(masked ? "Nothing was run. To do it: the same command without `plan`, with the values you typed (secret values are masked above)." : `Nothing was run. To do it: \`${asked}\``);
+  // Where the plain command would be refused until confirmed, the `!` form is the one that runs
+  // (trial 2, M1). A command with a masked secret is not runnable as shown: pasted, it would set the mask.
+  if (plan.confirm) lines.push(`Nothing was run. To do it: \`${plan.confirm}\``);
+  else lines.push(masked ? "Nothing was run. To do it: the same command without `plan`, with the values you typed (secret values are masked above)." : `Nothing was run. To do it: \`${asked}\``);
   return { title: `plan: ${asked}`, text: lines.join("\n") };
 }
 

@@ -69,6 +69,12 @@ export interface ChangePlan {
   obstacles: string[];
   /** Sentences: what else a person should know (deployments ahead in line, estimates). */
   notes: string[];
+  /**
+   * The `!` command ("rollback! hello local v7") that gets past an obstacle which only asks the person
+   * to confirm (a never-served release, a scale to 0 off the balancer, a freeze window): the plain
+   * command is refused, so this is the one to offer. Absent when nothing needs confirming.
+   */
+  confirm?: string;
 }
 
 /**
@@ -85,6 +91,7 @@ export async function planChange(deps: EngineApiDeps, req: PlanRequest): Promise
   const { app, env } = req;
   const obstacles: string[] = [];
   const notes: string[] = [];
+  let confirm: string | undefined;
 
   const current = await currentRelease(db, app, env);
   if (!current && req.kind !== "deploy") throw new EngineError("not_found", `${app} has never been deployed to ${env}; deploy it first.`);
@@ -98,6 +105,7 @@ export async function planChange(deps: EngineApiDeps, req: PlanRequest): Promise
     // A rollback to a release that never served is planned, with the refusal as what stands in its way.
     if (e.code === "not_found" || (req.kind === "rollback" && e.code !== "needs_confirmation")) throw e;
     obstacles.push(e.message);
+    if (e.code === "needs_confirmation" && e.opts.confirm) confirm = e.opts.confirm;
   }
 
   // The target: its commit, its build (when one exists) and its config.
@@ -209,7 +217,10 @@ export async function planChange(deps: EngineApiDeps, req: PlanRequest): Promise
     const ends = freezeEndsAt(environment.freeze, now);
     const window = `freeze window "${activeFreeze(environment.freeze, now)}"`;
     if (req.params.force) notes.push(`${app} ${env} is frozen (${window}); \`deploy!\` goes ahead anyway.`);
-    else obstacles.push(`${app} ${env} is frozen${ends ? ` until ${stamp(ends)}` : ""} (${window}, UTC)${req.kind === "deploy" ? "; `deploy!` skips the freeze window" : ""}.`);
+    else {
+      obstacles.push(`${app} ${env} is frozen${ends ? ` until ${stamp(ends)}` : ""} (${window}, UTC)${req.kind === "deploy" ? "; `deploy!` skips the freeze window" : ""}.`);
+      if (req.kind === "deploy" && !req.promoteFrom) confirm ??= `deploy! ${app} ${env}${req.params.ref !== undefined ? ` ${req.params.ref}` : ""}`;
+    }
   }
   if (!req.access.allowed) obstacles.push(`you may not ${verbOf(req.kind)} ${app} ${env}. Who may: ${req.access.who.join(", ")}.`);
   if (environment.approval.required) {
@@ -234,6 +245,7 @@ export async function planChange(deps: EngineApiDeps, req: PlanRequest): Promise
     ...(pool ? { pool } : {}),
     obstacles,
     notes,
+    ...(confirm ? { confirm } : {}),
   };
 }
 

@@ -98,6 +98,8 @@ describe("rollback and config", () => {
 
     const plan = await h.say(`plan rollback hello local v${bad}`);
     expect(plan.text).toContain(`v${bad} never served hello local`);
+    // Trial 2, M1: the command offered is the one that runs, not the refused plain form.
+    expect(plan.text.split("\n").at(-1)).toBe(`Nothing was run. To do it: \`rollback! hello local v${bad}\``);
 
     // `rollback!` is let through (planned, not run: it would fail its uptest again).
     const anyway = await h.say(`plan rollback! hello local v${bad}`);

@@ -110,6 +110,15 @@ describe("plan deploy of a working copy", () => {
     expect(last).toBe("Nothing was run. To do it: the same command without `plan`, with the values you typed (secret values are masked above).");
     expect(planText(plan, "deploy hello local").text.split("\n").at(-1)).toBe("Nothing was run. To do it: `deploy hello local`");
   });
+  // Trial 2, M1: `plan rollback hello local v7` (v7 never served) offered the refused plain command.
+  it.each([
+    ["rollback", "rollback hello local v7", "rollback! hello local v7"],
+    ["scale", "scale hello local web=0", "scale! hello local web=0"],
+    ["deploy", "deploy hello local main", "deploy! hello local main"],
+  ] as const)("where a %s needs confirming, the `!` form is the command offered", (kind, asked, confirm) => {
+    const last = planText({ ...plan, kind, obstacles: ["needs confirming"], confirm }, asked).text.split("\n").at(-1);
+    expect(last).toBe(`Nothing was run. To do it: \`${confirm}\``);
+  });
 });
 
 describe("queue shows the beat's maintenance jobs", () => {
