@@ -37,8 +37,11 @@ export type Reply =
   /**
    * A query answered (help, apps, status, ...). `title` is a short heading. `verbatim`: the text is
    * app output or already terminal text (`logs`, `show`), printed by the terminal as it is.
+   * `own`: Raptor's own text (`help`), nothing typed, stored or printed by an app in it, so it is
+   * never passed through the secret redactor: someone who chose help's example value as a secret
+   * made `help` show `API_TOKEN=[REDACTED]` in its own example (trial 2, M2).
    */
-  | { kind: "answer"; title: string; text: string; overflow?: Overflow; verbatim?: true }
+  | { kind: "answer"; title: string; text: string; overflow?: Overflow; verbatim?: true; own?: true }
   /** Work requested; the deployment's thread follows through engine events. */
   | { kind: "deployment"; deploymentId: string; text: string; since?: string }
   /** A decision recorded (approve, reject, cancel, lock, unlock). */

@@ -57,6 +57,8 @@ export async function dispatch(deps: DispatchDeps, req: ChatRequest): Promise<Re
   // Every answer echoes what a person typed somewhere (a lock or reject reason, a ref, a word the
   // parser did not know): a known secret pasted into it is masked here, whatever the command.
   const redact = await redactorFor(deps.engine);
+  // Raptor's own text (help) holds nothing of anyone's: only the playbook warning is redacted.
+  if (reply.kind === "answer" && reply.own) return { ...reply, text: problem ? `${reply.text}\n⚠ ${redact(problem)}` : reply.text };
   return reply.kind === "answer" ? { ...reply, title: redact(reply.title), text: redact(text) } : { ...reply, text: redact(text) };
 }
 

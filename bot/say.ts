@@ -31,6 +31,7 @@ export async function sayAndPublish(deps: DispatchDeps, said: { text: string; ac
     lines: replyLines(reply),
     pid,
     phase: "answered",
+    ...(reply.kind === "answer" && reply.own ? { own: true as const } : {}),
     ...(decided ? { deploymentId: decided } : {}),
     ...(reply.kind === "deployment" && reply.since ? { since: reply.since } : {}),
   });

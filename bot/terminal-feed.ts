@@ -29,6 +29,8 @@ export interface Said {
    * after it ran. Absent: both at once (a `say` of before this split).
    */
   phase?: "asked" | "answered";
+  /** The reply is Raptor's own text (`help`): its lines are printed without the redactor. */
+  own?: true;
 }
 
 /** What a terminal chat prints for a command another terminal ran: who and what, then the reply. Pure. */

@@ -185,7 +185,9 @@ export async function runRepl(
         const redact = await redactorFor(deps.engine).catch(() => lastKnownRedactor(deps.engine));
         const before = said.phase === "answered" ? asked.get(said.pid) : undefined;
         const lines = said.phase === "asked" ? [saidEcho(said)] : before ? saidReply(said) : saidLines(said);
-        for (const l of lines) print(redact(l));
+        // The echo is typed text, always redacted; a reply of Raptor's own text (help) is not.
+        const replyOwn = said.phase === "answered" && said.own;
+        for (const [i, l] of lines.entries()) print(replyOwn && (before || i > 0) ? l : redact(l));
         if (said.phase === "answered") {
           asked.delete(said.pid);
           if (before?.deploymentId) board.release(before.deploymentId);

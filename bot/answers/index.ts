@@ -19,7 +19,8 @@ export async function answerQuery(deps: EngineApiDeps, cmd: QueryCommand): Promi
   switch (cmd.kind) {
     case "help":
       // Examples name an app and environment of this playbook, so they can be typed as shown.
-      return { kind: "answer", title: cmd.topic ? `help ${cmd.topic}` : "Raptor commands", text: helpText(cmd.topic, exampleNames(knownNames(deps.playbook))) };
+      // Raptor's own text: never redacted (its example values are examples, not anyone's secret).
+      return { kind: "answer", own: true, title: cmd.topic ? `help ${cmd.topic}` : "Raptor commands", text: helpText(cmd.topic, exampleNames(knownNames(deps.playbook))) };
     case "apps":
       return appsAnswer(deps);
     case "releases":
