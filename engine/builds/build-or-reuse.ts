@@ -128,9 +128,10 @@ async function runBuild(opts: BuildOrReuseOptions, lease: BuildRow): Promise<Bui
     // One cache per app and buildpack choice, reused across commits (npm's cache is safe to share).
     const cacheKey = (opts.buildpack || "auto").replace(/[^A-Za-z0-9_-]/g, "_");
     // The ENV dir stays empty: builds get no release config, so no secret can reach a build log.
-    box = await BuildSandbox.create({ dataDir: opts.dataDir, app: opts.app, cacheKey, id: `${lease.id}-${randomBytes(4).toString("hex")}` });
-    const buildDir = box.buildDir;
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BUILD_BYTES;
+    // The sandbox bounds what the steps write while they run, not only what is left after them.
+    box = await BuildSandbox.create({ dataDir: opts.dataDir, app: opts.app, cacheKey, id: `${lease.id}-${randomBytes(4).toString("hex")}`, limitBytes: maxBytes });
+    const buildDir = box.buildDir;
     await exportCommit(opts.repo, opts.commit, buildDir, { dataDir: opts.dataDir, maxBytes });
     await box.handOver();
 

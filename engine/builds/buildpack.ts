@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import type { Readable } from "node:stream";
+import { bytesText } from "../../lib/byte-size.ts";
+import { MAX_BUILD_SIZE_VAR } from "./size-limit.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -93,22 +96,30 @@ export async function compile(bp: Buildpack, box: BuildSandbox, onLog: (line: st
   const script = join(bp.dir, "bin", "compile");
   const cmd = box.command(await box.stage(bp.dir), "compile");
   const started = Date.now();
-  return new Promise((resolvePromise, reject) => {
+  const limit = box.limitBytes;
+  if (limit !== undefined) await box.prepareOut();
+  await new Promise<void>((resolvePromise, reject) => {
     const child = spawn(cmd.argv[0]!, cmd.argv.slice(1), {
       env: cmd.env,
       uid: cmd.uid,
       gid: cmd.gid,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: limit === undefined ? ["ignore", "pipe", "pipe"] : ["ignore", "pipe", "pipe", "pipe"],
       detached: true,
     });
+    // Limited: the compiled app and cache come back as tar on fd 3, unpacked as the build user.
+    const out = limit === undefined ? undefined : unpackOutput(child.stdio[3] as Readable, box, limit);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       killTree(child);
     }, opts.timeoutMs ?? 20 * 60_000);
-    const split = lineSplitter(onLog);
-    child.stdout.setEncoding("utf8").on("data", split.push);
-    child.stderr.setEncoding("utf8").on("data", split.push);
+    let full = false;
+    const split = lineSplitter((line) => {
+      if (limit !== undefined && NO_SPACE.test(line)) full = true;
+      onLog(line);
+    });
+    child.stdout!.setEncoding("utf8").on("data", split.push);
+    child.stderr!.setEncoding("utf8").on("data", split.push);
     child.on("error", (err) => {
       clearTimeout(timer);
       reject(new BuildError("build_failed", `cannot run ${script}: ${err.message}`, { cause: err }));
@@ -116,12 +127,61 @@ export async function compile(bp: Buildpack, box: BuildSandbox, onLog: (line: st
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       split.end();
-      if (code === 0) return resolvePromise();
+      // A full sandbox fails the build even when compile went on (`head ... ; rm big.bin` exits 0).
+      if (full && limit !== undefined) {
+        out?.kill();
+        return reject(new BuildError("build_failed", `the build wrote more than ${bytesText(limit)} (${MAX_BUILD_SIZE_VAR}): bin/compile of buildpack ${bp.name} ran out of room. Write less during the build, or raise ${MAX_BUILD_SIZE_VAR}`));
+      }
+      if (code === 0) return out ? out.done.then(resolvePromise, reject) : resolvePromise();
+      out?.kill();
       const secs = ((Date.now() - started) / 1000).toFixed(1);
       const how = timedOut ? "timed out" : code !== null ? `exited with ${code}` : `was killed by ${signal}`;
       reject(new BuildError("build_failed", `bin/compile of buildpack ${bp.name} ${how} after ${secs} s`));
     });
   });
+  if (limit !== undefined) await box.adoptOut();
+}
+
+/** What a full tmpfs makes programs print (coreutils, node's ENOSPC). */
+const NO_SPACE = /No space left on device|ENOSPC/;
+
+/**
+ * Unpacks compile's tar stream (fd 3) into the sandbox's outDir as the build user. The stream may
+ * carry at most twice the limit plus 64 MiB (headers of many small files); past that, both sides
+ * are killed and the build fails naming the limit.
+ */
+function unpackOutput(stream: Readable, box: BuildSandbox, limit: number): { done: Promise<void>; kill: () => void } {
+  const cap = 2 * limit + 64 * 1024 * 1024;
+  const user = box.user;
+  const t = spawn("tar", ["-x", "-f", "-", "-C", box.outDir], {
+    stdio: ["pipe", "ignore", "pipe"],
+    detached: true,
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+  });
+  let err = "";
+  let seen = 0;
+  let over = false;
+  t.stderr.setEncoding("utf8").on("data", (d: string) => (err += d).length > 4000 && (err = err.slice(-2000)));
+  stream.on("data", (d: Buffer) => {
+    seen += d.length;
+    if (seen > cap && !over) {
+      over = true;
+      stream.destroy();
+      killTree(t);
+    }
+  });
+  stream.pipe(t.stdin);
+  t.stdin.on("error", () => {});
+  const done = new Promise<void>((resolve, reject) => {
+    t.on("error", reject);
+    t.on("close", (code) => {
+      if (over) return reject(new BuildError("build_failed", `the build wrote more than ${bytesText(limit)} (${MAX_BUILD_SIZE_VAR}): its output passed ${bytesText(cap)}`));
+      if (code === 0) return resolve();
+      reject(new BuildError("internal", `unpacking the compiled build failed: tar exit ${code}\n${err.trim().slice(-2000)}`, { retryable: true }));
+    });
+  });
+  done.catch(() => {}); // awaited only when compile succeeds; a failed compile's reason wins
+  return { done, kill: () => killTree(t) };
 }
 
 /** Turns chunks into whole lines (stdout and stderr interleave only at line boundaries per stream). */

@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { lstatSync, mkdirSync, readlinkSync } from "node:fs";
-import { chmod, mkdir } from "node:fs/promises";
+import { chmod, mkdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { BuildError } from "./build-error.ts";
 
 /**
@@ -37,7 +37,36 @@ export interface SandboxMounts {
   cacheDir?: string;
   /** Writable at /build/env (compile only). */
   envDir?: string;
+  /**
+   * The build size limit, bytes (RAPTOR_MAX_BUILD_SIZE). Set, nothing of the host is writable:
+   * detect and release see the checkout read-only and get a /tmp of this size; compile works in
+   * one tmpfs of this size at /build (app, cache, env and /tmp, a link to /build/tmp), filled
+   * from read-only copies of the host directories, and hands back app and cache as a tar stream
+   * on fd 3 (COMPILE_WRAPPER). A write past the limit fails with ENOSPC, at any moment, not
+   * only at a check after compile (red team N3b: 1.5 GB written and deleted during compile).
+   * The tmpfs is memory: a build holds up to this much RAM while it compiles.
+   */
+  limitBytes?: number;
 }
+
+/** Where compile sees read-only copies of the host's app, cache and env directories (limited mode). */
+export const SANDBOX_IN = { build: "/build/.in/app", cache: "/build/.in/cache", env: "/build/.in/env" } as const;
+
+/**
+ * The script that runs bin/compile inside the limited /build (argv: the compile command). It copies
+ * the inputs into the tmpfs, runs compile without fd 3, and on success writes `app` and `cache` as
+ * tar to fd 3 for the host to unpack. Constant text: no user input reaches it.
+ */
+export const COMPILE_WRAPPER = [
+  "set -e",
+  `cp -a ${SANDBOX_IN.build}/. ${SANDBOX.build}/`,
+  `cp -a ${SANDBOX_IN.cache}/. ${SANDBOX.cache}/`,
+  `cp -a ${SANDBOX_IN.env}/. ${SANDBOX.env}/`,
+  "rc=0",
+  '"$@" 3>&- || rc=$?',
+  'if [ "$rc" -ne 0 ]; then exit "$rc"; fi',
+  "exec tar --sparse -C /build -cf - app cache >&3",
+].join("\n");
 
 export interface SandboxSettings {
   /** Share the host's network (default false: a private one with only its own loopback). */
@@ -86,6 +115,7 @@ export function bwrapArgv(mounts: SandboxMounts, settings: SandboxSettings, env:
   for (const dir of settings.rootDirs) out.push("--ro-bind", dir, dir);
   for (const [link, target] of Object.entries(settings.rootLinks)) out.push("--symlink", target, link);
   for (const dir of settings.extraReadOnly) out.push("--ro-bind", dir, dir);
+  if (mounts.limitBytes !== undefined) return limitedArgv(out, mounts, mounts.limitBytes, env, argv);
   out.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/home");
   out.push("--ro-bind", mounts.buildpackDir, SANDBOX.buildpack);
   out.push("--bind", mounts.buildDir, SANDBOX.build);
@@ -93,6 +123,27 @@ export function bwrapArgv(mounts: SandboxMounts, settings: SandboxSettings, env:
   if (mounts.envDir !== undefined) out.push("--bind", mounts.envDir, SANDBOX.env);
   for (const [k, v] of Object.entries(env)) out.push("--setenv", k, v);
   out.push("--chdir", SANDBOX.build, "--", ...argv);
+  return out;
+}
+
+/** The rest of bwrapArgv with a size limit (see SandboxMounts.limitBytes): no writable host directory. */
+function limitedArgv(out: string[], mounts: SandboxMounts, limit: number, env: Record<string, string>, argv: readonly string[]): string[] {
+  const size = String(Math.floor(limit));
+  out.push("--proc", "/proc", "--dev", "/dev");
+  let command = [...argv];
+  if (mounts.cacheDir !== undefined && mounts.envDir !== undefined) {
+    out.push("--size", size, "--tmpfs", "/build");
+    for (const d of [SANDBOX.build, SANDBOX.cache, SANDBOX.env, "/build/tmp", "/build/tmp/home"]) out.push("--dir", d);
+    out.push("--symlink", "/build/tmp", "/tmp");
+    out.push("--ro-bind", mounts.buildDir, SANDBOX_IN.build, "--ro-bind", mounts.cacheDir, SANDBOX_IN.cache, "--ro-bind", mounts.envDir, SANDBOX_IN.env);
+    command = ["/bin/sh", "-c", COMPILE_WRAPPER, "compile", ...argv];
+  } else {
+    out.push("--size", size, "--tmpfs", "/tmp", "--dir", "/tmp/home");
+    out.push("--ro-bind", mounts.buildDir, SANDBOX.build);
+  }
+  out.push("--ro-bind", mounts.buildpackDir, SANDBOX.buildpack);
+  for (const [k, v] of Object.entries(env)) out.push("--setenv", k, v);
+  out.push("--chdir", SANDBOX.build, "--", ...command);
   return out;
 }
 
@@ -210,14 +261,46 @@ export class BuildSandbox {
     readonly envDir: string,
     private readonly identity: SandboxIdentity | undefined,
     private readonly settings: SandboxSettings & { extraPath: string[] },
+    /** The build size limit, bytes; undefined: the host directories are bound writable (no bound). */
+    readonly limitBytes: number | undefined,
   ) {}
+
+  /** The identity sandboxed steps (and the unpacking of compile's output) run as; undefined when not root. */
+  get user(): SandboxIdentity | undefined {
+    return this.identity;
+  }
+
+  /** Where compile's output (app, cache) is unpacked before it replaces the build and cache directories. */
+  get outDir(): string {
+    return join(this.work, "out");
+  }
+
+  /** Makes outDir, empty and owned by the build user. */
+  async prepareOut(): Promise<void> {
+    await rm(this.outDir, { recursive: true, force: true });
+    await mkdir(this.outDir);
+    if (this.identity) execFileSync("chown", ["--no-dereference", "--", `${this.identity.uid}:${this.identity.gid}`, this.outDir]);
+  }
+
+  /**
+   * Puts compile's output in place: outDir/app becomes the build directory, outDir/cache the
+   * app's cache (the old one renamed aside first, so a concurrent build's bind keeps its files).
+   */
+  async adoptOut(): Promise<void> {
+    await rm(this.buildDir, { recursive: true, force: true });
+    await rename(join(this.outDir, "app"), this.buildDir);
+    const old = `${this.cacheDir}.old-${randomBytes(4).toString("hex")}`;
+    await rename(this.cacheDir, old);
+    await rename(join(this.outDir, "cache"), this.cacheDir);
+    await rm(old, { recursive: true, force: true });
+  }
 
   /**
    * Makes a build's directories: `work` (a fresh directory for this build), its `app` and `env`,
    * and the app's buildpack cache, all owned by the build user. The caller exports the commit
    * into `buildDir` and then calls `handOver` before running steps.
    */
-  static async create(o: { dataDir: string; app: string; cacheKey: string; id: string }): Promise<BuildSandbox> {
+  static async create(o: { dataDir: string; app: string; cacheKey: string; id: string; limitBytes?: number }): Promise<BuildSandbox> {
     requireBwrap();
     const identity = sandboxIdentity();
     const base = sandboxBase(o.dataDir, identity);
@@ -231,7 +314,7 @@ export class BuildSandbox {
     // The build user passes through these to its own cache (mkdir's mode does not touch old dirs).
     if (identity) for (const d of [join(base, "cache"), cacheRoot, join(cacheRoot, o.app)]) await chmod(d, 0o711);
     await mkdir(join(work, "env"), { recursive: true });
-    return new BuildSandbox(work, join(work, "app"), cacheDir, join(work, "env"), identity, hostSandboxSettings());
+    return new BuildSandbox(work, join(work, "app"), cacheDir, join(work, "env"), identity, hostSandboxSettings(), o.limitBytes);
   }
 
   /** Gives the build, env and cache directories to the build user (no-op when not root). */
@@ -258,7 +341,7 @@ export class BuildSandbox {
    */
   command(stagedBp: string, script: "detect" | "compile" | "release"): SandboxCommand {
     const withCache = script === "compile";
-    const mounts: SandboxMounts = { buildDir: this.buildDir, buildpackDir: stagedBp };
+    const mounts: SandboxMounts = { buildDir: this.buildDir, buildpackDir: stagedBp, ...(this.limitBytes === undefined ? {} : { limitBytes: this.limitBytes }) };
     if (withCache) Object.assign(mounts, { cacheDir: this.cacheDir, envDir: this.envDir });
     const args = withCache ? [SANDBOX.build, SANDBOX.cache, SANDBOX.env] : [SANDBOX.build];
     const env = sandboxEnv(process.env, this.settings.extraPath);

@@ -8,6 +8,7 @@ import type { DbHandle } from "../../db/client.ts";
 import { builds } from "../../db/schema/index.ts";
 import { buildOrReuse } from "../../engine/builds/build-or-reuse.ts";
 import { dirBytes } from "../../engine/builds/size-limit.ts";
+import { runOk } from "../../engine/builds/exec.ts";
 import { resolveRef } from "../../engine/builds/git.ts";
 import { configFromEnv } from "../../bin/config.ts";
 import { makeAppRepo } from "../support/app-repo.ts";
@@ -79,6 +80,44 @@ describe("the build size limit", () => {
       const seen = Number(/checkout bytes (\d+)/.exec(lines.join("\n"))?.[1]);
       expect(seen).toBeGreaterThan(100 * 1000);
       expect(seen).toBeLessThan(2 * MiB);
+    } finally {
+      await rm(repo.path, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  // Red team N3b: an npm postinstall wrote 1.5 GB and deleted it before compile returned; the build passed.
+  it.each([
+    ["the build directory", 'head -c 6M /dev/zero > "$1/big.bin"; ls -la "$1/big.bin"; rm -f "$1/big.bin"'],
+    ["the cache", 'head -c 6M /dev/zero > "$2/big.bin"; rm -f "$2/big.bin"'],
+    ["/tmp", "head -c 6M /dev/zero > /tmp/big.bin; rm -f /tmp/big.bin"],
+  ])("a compile that writes 6 MiB into %s and deletes it fails at a 2 MiB limit, naming it, and its output is not stored", async (where, body) => {
+    const repo = await makeAppRepo(null, { "bin/compile": `#!/usr/bin/env bash\n${body}\nexit 0\n`, Procfile: "web: ./run\n" });
+    try {
+      const { commit } = await resolveRef(repo.path, "main", { dataDir });
+      const app = `wrote-${where.replace(/[^a-z]/g, "")}`;
+      const err = await buildErrorOf(buildOrReuse({ db: h.db, app, repo: repo.path, commit, dataDir, maxBytes: 2 * MiB }));
+      expect(err.code).toBe("build_failed");
+      expect(err.message).toContain("the build wrote more than 2.0 MiB (RAPTOR_MAX_BUILD_SIZE)");
+      const [row] = await h.db.select().from(builds).where(eq(builds.app, app));
+      expect(row).toMatchObject({ status: "failed" });
+    } finally {
+      await rm(repo.path, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("a compile that writes under the limit keeps its build directory and cache (the next build sees the cache)", async () => {
+    const compile = '#!/usr/bin/env bash\nset -e\necho "cache holds: $(cat "$2/count" 2>/dev/null || echo none)"\necho built > "$1/made.txt"\necho "$(date +%N)" > "$2/count"\n';
+    const repo = await makeAppRepo(null, { "bin/compile": compile, Procfile: "web: ./run\n" });
+    try {
+      const first = await resolveRef(repo.path, "main", { dataDir });
+      await buildOrReuse({ db: h.db, app: "kept", repo: repo.path, commit: first.commit, dataDir, maxBytes: 2 * MiB });
+      const second = await repo.commit({ "x.txt": "x" });
+      const lines: string[] = [];
+      const r = await buildOrReuse({ db: h.db, app: "kept", repo: repo.path, commit: second, dataDir, maxBytes: 2 * MiB, onLog: (l) => lines.push(l) });
+      expect(r.build.status).toBe("succeeded");
+      expect(lines.join("\n")).toMatch(/cache holds: \d+/);
+      const listing = (await runOk(["tar", "-tzf", r.build.path!])).split("\n");
+      expect(listing).toEqual(expect.arrayContaining(["./made.txt", "./x.txt"]));
     } finally {
       await rm(repo.path, { recursive: true, force: true });
     }
