@@ -290,9 +290,13 @@ export class BuildSandbox {
     await rm(this.buildDir, { recursive: true, force: true });
     await rename(join(this.outDir, "app"), this.buildDir);
     const old = `${this.cacheDir}.old-${randomBytes(4).toString("hex")}`;
-    await rename(this.cacheDir, old);
-    await rename(join(this.outDir, "cache"), this.cacheDir);
+    // Another build of the app may swap the cache at the same moment: then its cache stays.
+    await rename(this.cacheDir, old).catch(() => {});
+    await rename(join(this.outDir, "cache"), this.cacheDir).catch(() => {});
     await rm(old, { recursive: true, force: true });
+    await rm(this.outDir, { recursive: true, force: true });
+    // The next build binds the cache again: it must exist even when the swap lost.
+    await mkdir(this.cacheDir, { recursive: true, mode: 0o711 });
   }
 
   /**
