@@ -3,16 +3,24 @@ import { nextRunOf, scheduledJobs } from "../../engine/beat/schedule.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { age, utcTimeFrom } from "../../lib/time-text.ts";
 import type { Reply } from "../dispatch-types.ts";
+import { threadVerb } from "../notify/format.ts";
 
 /** One open deployment as `queue` lists it. */
 export interface QueuedDeployment {
   id: string;
   status: string;
   kind: string;
+  /** The environment a promote takes its build from (a promote is a deploy with this set). */
+  promotedFrom?: string;
   app: string;
   env: string;
   requestedBy: string;
   createdAt: Date;
+}
+
+/** A deployment row as `queue` lists it: a promote keeps where it promotes from (`params.promote`). Pure. */
+export function queuedDeployment<D extends Omit<QueuedDeployment, "promotedFrom"> & { params: { promote?: { env: string } } }>(d: D): QueuedDeployment {
+  return d.params.promote ? { ...d, promotedFrom: d.params.promote.env } : d;
 }
 
 /**
@@ -21,7 +29,9 @@ export interface QueuedDeployment {
  * between runs would otherwise never show them). Pure.
  */
 export function queueText(open: readonly QueuedDeployment[], maintenance: readonly string[], next: readonly { job: string; at: Date }[], now: Date): string {
-  const lines = open.map((d) => `${d.id}  ${d.status.replace("_", " ")}  ${d.kind} ${d.app} ${d.env}  by ${d.requestedBy}  since ${utcTimeFrom(d.createdAt, now)}`);
+  // Named as its thread names it (threadVerb): a promote read "deploy hello production" (trial 2, L3).
+  const what = (d: QueuedDeployment) => `${threadVerb(d).toLowerCase()} ${d.app} ${d.env}${d.promotedFrom !== undefined ? ` from ${d.promotedFrom}` : ""}`;
+  const lines = open.map((d) => `${d.id}  ${d.status.replace("_", " ")}  ${what(d)}  by ${d.requestedBy}  since ${utcTimeFrom(d.createdAt, now)}`);
   const out = [...(lines.length ? lines : ["No deployment queued or running."]), ...[...maintenance].sort()];
   if (next.length) out.push(`maintenance next: ${[...next].sort((a, b) => a.at.getTime() - b.at.getTime()).map((n) => `${n.job} in ${age(n.at, now)}`).join(", ")} (\`beat\` shows what each did)`);
   return out.join("\n");
@@ -29,7 +39,7 @@ export function queueText(open: readonly QueuedDeployment[], maintenance: readon
 
 /** Open deployments in request order, then the beat's maintenance jobs: running, waiting, next. */
 export async function queueAnswer(deps: EngineApiDeps, now = new Date()): Promise<Reply> {
-  const open = await openDeployments(deps.db);
+  const open = (await openDeployments(deps.db)).map(queuedDeployment);
   const jobs = await deps.queues.maintenance.getJobs(["active", "waiting", "delayed", "prioritized"]);
   const maintenance = await Promise.all(
     jobs.map(async (j) => {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cuttingDeployment, deployRequestsText, rangeBase, refusalReason } from "../../bot/answers/history-text.ts";
 import { planText } from "../../bot/answers/plan-text.ts";
-import { queueText } from "../../bot/answers/queue.ts";
+import { queuedDeployment, queueText } from "../../bot/answers/queue.ts";
 import { COMMAND_HELP, helpText } from "../../bot/help.ts";
 import { readFileSync } from "node:fs";
 import { renderTerminal } from "../../bot/notify/terminal-lines.ts";
@@ -129,6 +129,19 @@ describe("queue shows the beat's maintenance jobs", () => {
   it("a running maintenance job and an open deployment", () => {
     const d = { id: "d-1", status: "running", kind: "deploy", app: "hello", env: "local", requestedBy: "root", createdAt: new Date("2026-11-30T11:59:00Z") };
     expect(queueText([d], ["m-1  running  maintenance prune"], [], now).split("\n")).toEqual(["d-1  running  deploy hello local  by root  since 2026-11-30 11:59 UTC (60s ago)", "m-1  running  maintenance prune"]);
+  });
+  // Trial 2, L3: `promote hello local production`, then `queue` read "deploy hello production".
+  it.each([
+    ["deploy", {}, "deploy hello production"],
+    ["deploy", { promote: { env: "local" } }, "promote hello production from local"],
+    ["rollback", { release: 3 }, "rollback hello production"],
+    ["config", { vars: {} }, "config change hello production"],
+    ["scale", { scale: { web: 2 } }, "scale hello production"],
+    ["restart", {}, "restart hello production"],
+    ["repair", {}, "repair hello production"],
+  ] as const)("a %s row %j is named as its thread names it", (kind, params, label) => {
+    const row = { id: "d-p", status: "awaiting_approval", kind, params: params as { promote?: { env: string } }, app: "hello", env: "production", requestedBy: "root", createdAt: new Date("2026-11-30T11:59:00Z") };
+    expect(queueText([queuedDeployment(row)], [], [], now)).toBe(`d-p  awaiting approval  ${label}  by root  since 2026-11-30 11:59 UTC (60s ago)`);
   });
 });
 
