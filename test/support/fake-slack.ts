@@ -248,4 +248,9 @@ export class FakeSlack extends FakeWorkspace {
   blockAction(...a: Parameters<SlackSender["blockAction"]>): Promise<SendResult> {
     return this.sender.blockAction(...a);
   }
+
+  /** A button press signed now, to send later with postSigned or sendSignedRequest (replays). */
+  signBlockAction(...a: Parameters<SlackSender["signBlockAction"]>): ReturnType<SlackSender["signBlockAction"]> {
+    return this.sender.signBlockAction(...a);
+  }
 }

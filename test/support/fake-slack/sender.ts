@@ -168,8 +168,13 @@ export class SlackSender {
 
   /** A button press on a bot message, form-encoded `payload=` JSON as Slack posts it. */
   blockAction(botUrl: string, p: BlockAction, opts?: SendOptions): Promise<SendResult> {
-    const payload = blockActionsPayload(this.payloadCtx, p);
-    const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-    return this.sendSigned(botUrl, body, "application/x-www-form-urlencoded", opts);
+    const r = this.signBlockAction(botUrl, p, opts);
+    return this.sendSigned(botUrl, r.body, "application/x-www-form-urlencoded", opts);
+  }
+
+  /** A button press signed now, to send later (again, for a replay). */
+  signBlockAction(botUrl: string, p: BlockAction, opts?: SendOptions): SignedRequest {
+    const body = new URLSearchParams({ payload: JSON.stringify(blockActionsPayload(this.payloadCtx, p)) }).toString();
+    return this.sign(botUrl, body, "application/x-www-form-urlencoded", opts);
   }
 }
