@@ -113,8 +113,10 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       logger: log,
       onCommand: (command) => takeSlashCommand(command, botUserId),
     });
-    // Replayed signatures and future timestamps are refused before the signature is verified.
+    // Malformed signature headers, bad signatures, replays and future timestamps are refused
+    // before either the fast path or Bolt sees the request; only verified signatures are stored.
     receiver.requestListener = guardListener(receiver.requestListener, [SLACK_EVENTS_PATH].flat(), {
+      signingSecret: opts.signingSecret,
       redis: opts.redis,
       prefix: opts.prefix,
       onRefused: (reason) => log.warn({ reason }, "refused a Slack request"),
