@@ -55,8 +55,13 @@ async function main(): Promise<void> {
   port.on("message", (m: ToWork) => {
     switch (m.type) {
       case "command":
-        // answerCommand never throws: a failed dispatch is answered as an internal error.
-        void work.answerer.answer(m.job).finally(() => send({ type: "answered", id: m.id }));
+        // answerCommand should never throw (a failed dispatch is answered as an internal error); if
+        // it does anyway, that one command fails and is logged, and the thread, with every other
+        // command in flight, lives on (redteam2 N5).
+        void work.answerer
+          .answer(m.job)
+          .catch((err: unknown) => log.error({ ...errorFields(err) }, "answering a command failed"))
+          .finally(() => send({ type: "answered", id: m.id }));
         return;
       case "metrics":
         rt.engine.metrics!.registry.metrics().then(

@@ -12,6 +12,7 @@ import { answerCommand, replyTarget, sendSafely, type CommandJob } from "./comma
 import { SlackDirectory } from "./directory.ts";
 import { BUTTON_VALUE_PATTERNS } from "./input.ts";
 import { commandFastPath, type SlashCommandAck } from "./command-fast-path.ts";
+import { jobProblem, readCommandFields, str, unreadableCommandAck } from "./command-fields.ts";
 import { claimOnce, dedupeEvents, ignoreBots, onlyDirectMessages } from "./middleware.ts";
 import { sendReply, type ReplyTarget } from "./reply.ts";
 import { guardListener } from "./replay-guard.ts";
@@ -186,6 +187,14 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
    * objects are let go at the ack instead of living (and being copied by the GC) until the answer.
    */
   function answer(job: CommandJob, done: () => void): void {
+    // Each listener reads only strings; this is the last check before the job crosses to the
+    // command thread, where a non-string once killed the thread (redteam2 N5).
+    const problem = jobProblem(job);
+    if (problem) {
+      log.warn({ reason: problem }, "refused a Slack request: unreadable fields");
+      done();
+      return;
+    }
     void answerer
       .answer(job)
       .catch(async (err: unknown) => {
@@ -236,43 +245,63 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
   }
 
   app.command(SLASH_COMMAND, async ({ command, ack, context }) => {
-    await ack(takeSlashCommand(command, context.botUserId) as Parameters<typeof ack>[0]);
+    // Over HTTP the fast path takes `/raptor`; this listener serves Socket Mode, with the same check.
+    const read = readCommandFields(command as unknown as Record<string, unknown>);
+    if (!read.ok) {
+      log.warn({ reason: read.problem }, "refused a Slack command: unreadable fields");
+      await ack(unreadableCommandAck(read.problem));
+      return;
+    }
+    await ack(takeSlashCommand(read.fields as SlashCommand, context.botUserId) as Parameters<typeof ack>[0]);
   });
 
   app.event("app_mention", async ({ event, context }) => {
-    if (!event.user) return;
-    const target: ReplyTarget = { source: "mention", channel: event.channel, user: event.user, threadTs: event.thread_ts ?? event.ts };
-    const done = admit(event.user, target);
+    // Slack's JSON, read as strings only (a non-string field is ignored like a missing one).
+    const user = str(event.user);
+    const channel = str(event.channel);
+    const text = str(event.text);
+    const ts = str(event.thread_ts) ?? str(event.ts);
+    if (!user || !channel || text === undefined || !ts) return;
+    const threadTs = str(event.thread_ts);
+    const target: ReplyTarget = { source: "mention", channel, user, threadTs: ts };
+    const done = admit(user, target);
     if (!done) return;
-    answer({ text: event.text, user: event.user, channel: event.channel, isDm: false, ...(event.thread_ts ? { threadTs: event.thread_ts } : {}), reply: target, ...(context.botUserId ? { botUserId: context.botUserId } : {}) }, done);
+    answer({ text, user, channel, isDm: false, ...(threadTs ? { threadTs } : {}), reply: target, ...(context.botUserId ? { botUserId: context.botUserId } : {}) }, done);
   });
 
   app.event("message", onlyDirectMessages, async ({ event, context }) => {
-    const m = event as { user?: string; text?: string; channel: string; ts: string; thread_ts?: string };
-    if (!m.user || m.text === undefined) return;
-    const target: ReplyTarget = { source: "dm", channel: m.channel, user: m.user, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}) };
-    const done = admit(m.user, target);
+    const m = event as { user?: unknown; text?: unknown; channel?: unknown; thread_ts?: unknown };
+    const user = str(m.user);
+    const channel = str(m.channel);
+    const text = str(m.text);
+    const threadTs = str(m.thread_ts);
+    if (!user || !channel || text === undefined) return;
+    const target: ReplyTarget = { source: "dm", channel, user, ...(threadTs ? { threadTs } : {}) };
+    const done = admit(user, target);
     if (!done) return;
-    answer({ text: m.text, user: m.user, channel: m.channel, isDm: true, ...(m.thread_ts ? { threadTs: m.thread_ts } : {}), reply: target, ...(context.botUserId ? { botUserId: context.botUserId } : {}) }, done);
+    answer({ text, user, channel, isDm: true, ...(threadTs ? { threadTs } : {}), reply: target, ...(context.botUserId ? { botUserId: context.botUserId } : {}) }, done);
   });
 
   app.action({ type: "block_actions", action_id: /^raptor_(approve|reject|rollback|confirm)$/ }, async ({ ack, body, action }) => {
     await ack();
     if (action.type !== "button") return;
-    const value = action.value ?? "";
-    const channel = body.channel?.id ?? body.container?.channel_id;
-    if (!BUTTON_VALUE_PATTERNS[action.action_id]?.test(value) || !channel) {
-      log.warn({ actionId: action.action_id, user: body.user.id }, "button with an unexpected value ignored");
+    // RegExp.test coerces its argument (["approve x"] passes), so the value must be a string first.
+    const value = str(action.value) ?? "";
+    const channel = str(body.channel?.id) ?? str(body.container?.channel_id);
+    const userId = str(body.user?.id);
+    if (!BUTTON_VALUE_PATTERNS[action.action_id]?.test(value) || !channel || !userId) {
+      log.warn({ actionId: action.action_id, user: userId }, "button with an unexpected value ignored");
       return;
     }
     // A double click must not queue two rollbacks: one press per person and value per 10 s.
-    if (!(await claimOnce(opts.redis, `${opts.prefix}slack:press:${body.user.id}:${value}`, 10))) return;
-    const message = body.message as { ts?: string; thread_ts?: string } | undefined;
-    const threadTs = message?.thread_ts ?? message?.ts ?? body.container?.thread_ts;
-    const target: ReplyTarget = { source: "action", channel, user: body.user.id, ...(threadTs ? { threadTs } : {}) };
-    const done = admit(body.user.id, target);
+    if (!(await claimOnce(opts.redis, `${opts.prefix}slack:press:${userId}:${value}`, 10))) return;
+    const message = body.message as { ts?: unknown; thread_ts?: unknown } | undefined;
+    const threadTs = str(message?.thread_ts) ?? str(message?.ts) ?? str(body.container?.thread_ts);
+    const userName = str(body.user?.name);
+    const target: ReplyTarget = { source: "action", channel, user: userId, ...(threadTs ? { threadTs } : {}) };
+    const done = admit(userId, target);
     if (!done) return;
-    answer({ text: value, user: body.user.id, ...(body.user.name ? { userName: body.user.name } : {}), channel, isDm: channel.startsWith("D"), ...(threadTs ? { threadTs } : {}), reply: target }, done);
+    answer({ text: value, user: userId, ...(userName ? { userName } : {}), channel, isDm: channel.startsWith("D"), ...(threadTs ? { threadTs } : {}), reply: target }, done);
   });
 
   return {

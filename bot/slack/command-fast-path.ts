@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse } from "node:querystring";
 import { HTTPModuleFunctions, verifySlackRequest, type BufferedIncomingMessage, type SlashCommand } from "@slack/bolt";
 import { errorFields, type Logger } from "../../lib/logger.ts";
+import { readCommandFields, unreadableCommandAck } from "./command-fields.ts";
 
 /** What a slash command is acked with: nothing (an empty 200) or a message for its author (JSON). */
 export type SlashCommandAck = Record<string, unknown> | undefined;
@@ -21,8 +22,6 @@ export interface CommandFastPathOptions {
 }
 
 const FORM = "application/x-www-form-urlencoded";
-/** The fields the command is read from; a request with any of them missing or repeated goes to Bolt. */
-const FIELDS = ["user_id", "user_name", "channel_id", "channel_name", "text", "response_url"] as const;
 
 /**
  * Wraps Bolt HTTPReceiver's request listener so `/raptor` slash commands are verified and acked
@@ -31,7 +30,8 @@ const FIELDS = ["user_id", "user_name", "channel_id", "channel_name", "text", "r
  * under a burst of commands cost the acking loop about as much as the rest of its work. Each step
  * is Bolt's own: its body reader and limit (413 past it), its verifier (signature and five-minute
  * staleness; 401 with no body when either fails, as Bolt answers), its response writer. Only a
- * form-encoded POST to `path` whose `command` field is `command` is taken; everything else
+ * form-encoded POST to `path` whose `command` field is `command` is taken (a verified one with a
+ * field missing or repeated is answered with a refusal for its author); everything else
  * (interactivity, events, url_verification, ssl_check, other commands, other paths) goes to
  * `inner` with the body already read (Bolt reuses a request's `rawBody`). The replay guard
  * (bot/slack/replay-guard.ts) wraps this listener, so it runs first for every request either way.
@@ -42,7 +42,8 @@ export function commandFastPath(inner: (req: IncomingMessage, res: ServerRespons
   const take = (req: BufferedIncomingMessage, res: ServerResponse): void => {
     const body = req.rawBody.toString();
     const fields = parse(body);
-    if (fields.command !== o.command || fields.payload !== undefined || fields.ssl_check !== undefined || FIELDS.some((f) => typeof fields[f] !== "string")) return inner(req, res);
+    const ours = fields.command === o.command || (Array.isArray(fields.command) && fields.command.includes(o.command));
+    if (!ours || fields.payload !== undefined || fields.ssl_check !== undefined) return inner(req, res);
     try {
       verifySlackRequest({
         signingSecret: o.signingSecret,
@@ -56,9 +57,16 @@ export function commandFastPath(inner: (req: IncomingMessage, res: ServerRespons
       log.warn({ reason: (err as Error).message }, "refused a Slack request");
       return HTTPModuleFunctions.buildNoBodyResponse(res, 401);
     }
+    // Verified, so its author is told: a field missing or repeated is refused here (redteam2 N5),
+    // never read as a string further on.
+    const read = readCommandFields(fields);
+    if (!read.ok) {
+      log.warn({ reason: read.problem }, "refused a Slack command: unreadable fields");
+      return HTTPModuleFunctions.buildContentResponse(res, unreadableCommandAck(read.problem));
+    }
     let ack: SlashCommandAck;
     try {
-      ack = o.onCommand(fields as unknown as SlashCommand);
+      ack = o.onCommand(read.fields as SlashCommand);
     } catch (err) {
       // What Bolt does when a listener throws before acking.
       log.error(errorFields(err), "Slack listener failed");

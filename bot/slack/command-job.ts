@@ -72,11 +72,14 @@ export function replyTarget(job: CommandJob): ReplyTarget {
 export async function answerCommand(deps: AnswerDeps, job: CommandJob): Promise<void> {
   const log = deps.log;
   let reply: Reply;
-  const text = commandText(job.text, job.botUserId);
-  if (job.text.length > MAX_COMMAND_CHARS) {
-    reply = { kind: "parse_error", text: tooLongText(job.text.length) };
-  } else {
-    try {
+  // Everything that reads the job is inside the try: a job that is not what its type says (a
+  // repeated form field gave an array: redteam2 N5) is this command's internal error, not the
+  // command thread's death.
+  try {
+    if (job.text.length > MAX_COMMAND_CHARS) {
+      reply = { kind: "parse_error", text: tooLongText(job.text.length) };
+    } else {
+      const text = commandText(job.text, job.botUserId);
       const actor = await deps.directory.actor(job.user, job.userName);
       const name = job.isDm ? undefined : (job.channelName ?? (await deps.directory.channelName(job.channel).catch(() => undefined)));
       reply = await deps.dispatch({
@@ -85,10 +88,10 @@ export async function answerCommand(deps: AnswerDeps, job: CommandJob): Promise<
         channel: { id: job.channel, ...(name ? { name } : {}) },
         origin: slackOrigin(job.channel, job.threadTs),
       });
-    } catch (err) {
-      log.error({ user: job.user, channel: job.channel, ...errorFields(err) }, "dispatch failed");
-      reply = INTERNAL_ERROR;
     }
+  } catch (err) {
+    log.error({ user: job.user, channel: job.channel, ...errorFields(err) }, "dispatch failed");
+    reply = INTERNAL_ERROR;
   }
   await sendSafely(deps.client, replyTarget(job), reply, log, job);
 }
