@@ -179,9 +179,11 @@ export function maskReason(reason: string, text: string, names: TypedNames = {})
  * `maskReason`, and, when the summary had something hidden, every word the reason quotes that
  * the summary does not hold is hidden too. Rows written before this mask kept the grammar's
  * reason raw next to a masked summary (`"s3cret…" has no value` beside `config secret hello local …`).
+ * Quoted punctuation (`"_"` in `keys use letters, digits and "_"`) is kept: it is the grammar's own hint.
  */
 export function maskStoredReason(reason: string, summary: string, names: TypedNames = {}): string {
   const masked = maskReason(reason, summary, names);
   if (!summary.includes(HIDDEN)) return masked;
-  return masked.replace(/"([^"\s]+)"/g, (all, word: string) => (summary.includes(word) || word === HIDDEN ? all : `"${HIDDEN}"`));
+  // A quoted word with no letter or digit (`"_"`, `"="`) is Raptor's own wording, never a value (red team 2 N7).
+  return masked.replace(/"([^"\s]+)"/g, (all, word: string) => (summary.includes(word) || word === HIDDEN || !/[\p{L}\p{N}]/u.test(word) ? all : `"${HIDDEN}"`));
 }

@@ -100,6 +100,8 @@ describe("maskStoredReason: rows written before the mask (the report's stored ro
     ['"API_TOKEN=s3cretBetween3" is not a valid environment name', "config secret hello API_TOKEN=s3cretBetween3 local", '"API_TOKEN=…" is not a valid environment name'],
     ['"bad..ref" is not a valid ref', "deploy hello local bad..ref", '"bad..ref" is not a valid ref'],
     ['"FOO" has no value: write KEY=VALUE', "config set hello other FOO", '"FOO" has no value: write KEY=VALUE'],
+    // red team 2 N7: the grammar's own `"_"` stays readable.
+    ['"1BAD=s3cretValue1" is not a valid config key: keys use letters, digits and "_", and don\'t start with a digit.', "config secret hello local …", '"…" is not a valid config key: keys use letters, digits and "_", and don\'t start with a digit.'],
   ])("%s", (reason, summary, shown) => {
     expect(maskStoredReason(reason, summary, names)).toBe(shown);
   });
