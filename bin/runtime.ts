@@ -11,8 +11,8 @@ import { watchRedis } from "../lib/redis-watch.ts";
 import { Queues } from "../engine/queues.ts";
 import { createMetrics, type MetricsScope } from "../engine/metrics.ts";
 import { lastKnownRedactor, redactingLogger } from "../engine/redact.ts";
-import { LivePlaybook } from "../playbooks/live.ts";
 import { loadPlaybooks } from "../playbooks/load.ts";
+import { LivePlaybook, warnPlainWordSecrets } from "../playbooks/live.ts";
 import type { RuntimeConfig } from "./config.ts";
 
 export { configFromEnv, defaultPlaybooks, type RuntimeConfig } from "./config.ts";
@@ -58,6 +58,7 @@ export async function createRuntime(config: RuntimeConfig, logger?: Logger, prog
   const live = new LivePlaybook(config.playbooks, (pb) => (engine.playbook = pb), log);
   await live.prime();
   const playbook = await loadPlaybooks(config.playbooks);
+  warnPlainWordSecrets(playbook, log);
   progress(
     config.databaseUrl
       ? "connecting to Postgres (DATABASE_URL) and applying migrations"

@@ -40,8 +40,12 @@ export type Reply =
    * `own`: Raptor's own text (`help`), nothing typed, stored or printed by an app in it, so it is
    * never passed through the secret redactor: someone who chose help's example value as a secret
    * made `help` show `API_TOKEN=[REDACTED]` in its own example (trial 2, M2).
+   * `redacted`: the answer passed its free text (reasons, summaries, app output) through the
+   * redactor itself, and the rest is Raptor's own words and checked names (`deploys`, `status`):
+   * like `own`, dispatch and make run's chat do not redact the text again, so a secret equal to
+   * `succeeded` cannot rewrite an outcome (red team 2 N4).
    */
-  | { kind: "answer"; title: string; text: string; overflow?: Overflow; verbatim?: true; own?: true }
+  | { kind: "answer"; title: string; text: string; overflow?: Overflow; verbatim?: true; own?: true; redacted?: true }
   /** Work requested; the deployment's thread follows through engine events. */
   | { kind: "deployment"; deploymentId: string; text: string; since?: string }
   /** A decision recorded (approve, reject, cancel, lock, unlock). */

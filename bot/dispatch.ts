@@ -53,12 +53,14 @@ export async function dispatch(deps: DispatchDeps, req: ChatRequest): Promise<Re
     deps.engine.logger[line.level](line.fields, line.msg);
   }
   // A broken playbook edit is kept out; whoever types next is told, with the answer.
-  const text = problem ? `${reply.text}\n⚠ ${problem}` : reply.text;
   // Every answer echoes what a person typed somewhere (a lock or reject reason, a ref, a word the
-  // parser did not know): a known secret pasted into it is masked here, whatever the command.
+  // parser did not know): a known secret pasted into it is masked here, whatever the command. An
+  // answer that redacted its own free text (`redacted`) keeps Raptor's words in it as they are.
   const redact = await redactorFor(deps.engine);
   // Raptor's own text (help) holds nothing of anyone's: only the playbook warning is redacted.
   if (reply.kind === "answer" && reply.own) return { ...reply, text: problem ? `${reply.text}\n⚠ ${redact(problem)}` : reply.text };
+  if (reply.kind === "answer" && reply.redacted) return { ...reply, title: redact(reply.title), text: problem ? `${reply.text}\n⚠ ${redact(problem)}` : reply.text };
+  const text = problem ? `${reply.text}\n⚠ ${problem}` : reply.text;
   return reply.kind === "answer" ? { ...reply, title: redact(reply.title), text: redact(text) } : { ...reply, text: redact(text) };
 }
 

@@ -184,7 +184,7 @@ export const COMMAND_HELP: readonly Entry[] = [
     example: "config secret hello local API_TOKEN=tok-8f3a2c91",
     summary: "set variables whose values are masked everywhere (chat, logs, history): a new release, then a deploy",
     detail: [
-      `The same as \`config set\`, for values whose key does not look secret. A secret has at least ${MIN_SECRET_LENGTH} characters.`,
+      `The same as \`config set\`, for values whose key does not look secret. A secret has at least ${MIN_SECRET_LENGTH} characters and is not a plain word (letters only, or one of Raptor's words such as a status).`,
       "From a shell, give it to `bin/raptor say -` on stdin (`say` refuses it on its command line, which every user sees in `ps`), or type it in the `make run` chat.",
     ],
   },

@@ -31,7 +31,8 @@ export async function sayAndPublish(deps: DispatchDeps, said: { text: string; ac
     lines: replyLines(reply),
     pid,
     phase: "answered",
-    ...(reply.kind === "answer" && reply.own ? { own: true as const } : {}),
+    // An answer that redacted its own free text (deploys, status) is printed as it is too (red team 2 N4).
+    ...(reply.kind === "answer" && (reply.own || reply.redacted) ? { own: true as const } : {}),
     ...(decided ? { deploymentId: decided } : {}),
     ...(reply.kind === "deployment" && reply.since ? { since: reply.since } : {}),
   });

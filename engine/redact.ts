@@ -132,11 +132,13 @@ export function redactError<E>(err: E, redact: Redact): E {
 
 /**
  * raptor.log's identifier fields (who, what app and env, which command and outcome, which
- * deployment): written as they are, never through the redactor, so a secret equal to a name cannot
- * erase who did what (red team M4). Their values are names and codes Raptor checked, not free text.
+ * deployment) and the fields holding Raptor's own vocabulary (event, outcome, status, step, kind,
+ * code): written as they are, never through the redactor, so a secret equal to a name cannot
+ * erase who did what (red team M4), nor one equal to a word turn `"event":"deployment.succeeded"`
+ * into `deployment.[REDACTED]` (red team 2 N4). Their values are names and codes Raptor checked, not free text.
  */
 const LOG_IDENTIFIER_FIELDS: ReadonlySet<string> = new Set([
-  "actor", "by", "requestedBy", "app", "env", "channel", "origin", "command", "attempted", "outcome", "code",
+  "actor", "by", "requestedBy", "app", "env", "channel", "origin", "command", "attempted", "outcome", "code", "event", "status",
   "deploymentId", "target", "squad", "host", "proc", "pool", "kind", "step", "type",
 ]);
 

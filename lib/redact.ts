@@ -1,3 +1,5 @@
+import { isPlainWord } from "./vocabulary.ts";
+
 /**
  * The shortest secret a person can set in chat, in characters. `config secret` and `config set`
  * under a secret-looking key refuse shorter values (`shortSecretProblem`), and the redactor leaves
@@ -8,9 +10,13 @@
  */
 export const MIN_SECRET_LENGTH = 8;
 
-/** Chat-set secret values (config_vars, known_secrets, a pending change) the redactor masks: those of MIN_SECRET_LENGTH or more. */
+/**
+ * Chat-set secret values (config_vars, known_secrets, a pending change) the redactor masks: those
+ * of MIN_SECRET_LENGTH or more that are not plain words (`isPlainWord`: values stored before
+ * `plainWordProblem` refused them, red team 2 N4: `NOTE2=succeeded` blanked every `deploys` outcome).
+ */
 export function maskableChatSecrets(values: readonly string[]): string[] {
-  return values.filter((v) => v.length >= MIN_SECRET_LENGTH);
+  return values.filter((v) => v.length >= MIN_SECRET_LENGTH && !isPlainWord(v));
 }
 
 /**
@@ -64,9 +70,21 @@ export function isSecretKey(key: string): boolean {
  * message (`config secret`).
  */
 export function shortSecretProblem(verb: string, key: string, value: string, marked: boolean): string | undefined {
-  if (!(marked || isSecretKey(key)) || value.length >= MIN_SECRET_LENGTH) return undefined;
+  if (!(marked || isSecretKey(key))) return undefined;
   const why = marked ? "a `config secret` value" : `${key} looks like a secret, and its value`;
+  if (value.length >= MIN_SECRET_LENGTH) return plainWordProblem(verb, key, value, why);
   return `${verb}: ${why} must have at least ${MIN_SECRET_LENGTH} characters (${key} has ${value.length}): a shorter one is too easy to guess, and masking it would hide ordinary words. Use a real secret, or \`config set\` under a name that is not secret-looking.`;
+}
+
+/**
+ * Why a secret's value is refused for being an ordinary word (`isPlainWord`: letters only in one
+ * case, or Raptor's own words such as `succeeded` or `deployment.failed`), or undefined. Masking it
+ * would rewrite that word in every app's output and in what Raptor says about every app (red team 2
+ * N4). The message does not repeat the value.
+ */
+function plainWordProblem(verb: string, key: string, value: string, why: string): string | undefined {
+  if (!isPlainWord(value)) return undefined;
+  return `${verb}: ${why} must not be an ordinary word (${key}'s value is letters only, or one of Raptor's own words: a status, step, event or verb): a word is easy to guess, and masking it would hide that word in every app's output and in \`deploys\`. Use a real secret (mix in digits or symbols), or \`config set\` under a name that is not secret-looking.`;
 }
 
 /** A URL with a password in it (`postgres://user:pw@db/app`): the whole value is a secret. */

@@ -8,6 +8,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../lib/logger.ts";
+import { isPlainWord } from "../lib/vocabulary.ts";
 import { loadPlaybooks, PlaybookError, playbookDirs } from "./load.ts";
 import type { Playbook } from "./types.ts";
 
@@ -25,6 +26,21 @@ async function signature(dirs: string): Promise<string> {
     parts.push(...mine);
   }
   return parts.join("|");
+}
+
+/**
+ * Logs a warning when values substituted from the environment into the playbook (`${VAR}`) are
+ * ordinary words (lib/vocabulary.ts isPlainWord: `succeeded`, `password`). They cannot be refused
+ * when typed, as chat-set ones are, so they stay secrets and are masked in free text (app output,
+ * reasons), which hides that word wherever it appears (red team 2 N4). Names no value, only the count.
+ */
+export function warnPlainWordSecrets(pb: Pick<Playbook, "secrets">, logger: Logger): void {
+  const plain = new Set(pb.secrets.filter(isPlainWord)).size;
+  if (plain === 0) return;
+  logger.warn(
+    { plainWordSecrets: plain },
+    `${plain} value${plain === 1 ? "" : "s"} substituted into the playbook from the environment (\${VAR}) ${plain === 1 ? "is an ordinary word" : "are ordinary words"} (letters only, or one of Raptor's own words): masked as secrets, so that word becomes [REDACTED] in app output and messages wherever it appears. Use a long random value.`,
+  );
 }
 
 export class LivePlaybook {
@@ -64,6 +80,7 @@ export class LivePlaybook {
     this.seen = now;
     try {
       const pb = await loadPlaybooks(this.dir, this.env);
+      warnPlainWordSecrets(pb, this.logger);
       this.apply(pb);
       if (this.problem) this.logger.info({ dir: this.dir }, "playbook fixed: using the edited playbook");
       else this.logger.info({ dir: this.dir }, "playbook changed: reloaded");

@@ -45,6 +45,9 @@ export async function statusAnswer(deps: EngineApiDeps, app: string, env?: strin
   const a = deps.playbook.apps[app];
   if (!a) return notFound(app);
   const envs = env ? [env] : Object.keys(a.environments);
+  // Only the free text (a lock's reason, a host's or balancer's error) goes through the redactor:
+  // proc states are Raptor's and supervisord's words, hosts and procs checked names (red team 2 N4).
+  const redact = await redactorFor(deps, app, env);
   const blocks: string[] = [];
   for (const e of envs) {
     const environment = a.environments[e];
@@ -54,18 +57,18 @@ export async function statusAnswer(deps: EngineApiDeps, app: string, env?: strin
     const live = await liveProcs(deps.db, app, e);
     const states = await liveStates(deps, environment.squad, [...new Set(live.map((p) => p.host))]);
     const routing = await routingOf(deps, environment, live);
-    const lines = [`${strong(`${app} ${e}`)}: ${cur ? `v${cur.number}` : "never deployed"}${lock ? ` — ${lockText(lock)}` : ""}`];
+    const lines = [`${strong(`${app} ${e}`)}: ${cur ? `v${cur.number}` : "never deployed"}${lock ? ` — ${lockText({ ...lock, reason: lock.reason === null ? null : redact(lock.reason) })}` : ""}`];
     for (const [host, onHost] of groupBy(live, (p) => p.host)) {
       const st = states.get(host);
       const shown = onHost.map((p) => `${p.name} ${typeof st === "string" ? "?" : (st?.[p.name] ?? "MISSING")}${routing?.notRouted.has(p.name) ? " (not routed)" : ""}`);
-      lines.push(`  ${host}${typeof st === "string" ? ` (${st})` : ""}: ${shown.join(", ")}`);
+      lines.push(`  ${host}${typeof st === "string" ? ` (${redact(st)})` : ""}: ${shown.join(", ")}`);
     }
     if (live.length === 0) lines.push("  no procs");
-    if (routing) lines.push(`  ${routing.line}`);
+    if (routing) lines.push(`  ${redact(routing.line)}`);
     blocks.push(lines.join("\n"));
   }
   const more = env ? undefined : `\`status ${app} <env>\` shows one environment.`;
-  return { kind: "answer", title: `status of ${app}${env ? ` ${env}` : ""}`, text: blocks.join("\n\n"), ...(more ? { overflow: { keep: "head" as const, more } } : {}) };
+  return { kind: "answer", title: `status of ${app}${env ? ` ${env}` : ""}`, text: blocks.join("\n\n"), redacted: true, ...(more ? { overflow: { keep: "head" as const, more } } : {}) };
 }
 
 export async function logsAnswer(deps: EngineApiDeps, cmd: Extract<Command, { kind: "logs" }>): Promise<Reply> {

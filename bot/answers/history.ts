@@ -3,6 +3,7 @@ import { deploymentsOfReleases, servingDeployments } from "../../db/queries/depl
 import { approvalOf } from "../../db/queries/approvals.ts";
 import { commitOfRelease, currentRelease, releaseById, releasesWithCommits, servedReleases } from "../../db/queries/releases.ts";
 import { changedKeys, diffConfig } from "../../engine/changes/types.ts";
+import { redactorFor } from "../../engine/redact.ts";
 import type { EngineApiDeps } from "../../engine/context.ts";
 import { formatDuration } from "../../playbooks/duration.ts";
 import { environmentOf, knownNames } from "../../playbooks/resolve.ts";
@@ -62,6 +63,9 @@ export async function deploysAnswer(deps: EngineApiDeps, app: string, env: strin
     }
   }
   const names = knownNames(deps.playbook);
+  // Only the free text (what was asked, a refusal's or approval's reason) goes through the
+  // redactor: outcomes and statuses are Raptor's words, actors and ids checked names (red team 2 N4).
+  const redact = await redactorFor(deps, app, env);
   const entries = rows.map((r) => {
     const detail = r.audit.detail as { summary?: unknown; reason?: unknown; code?: unknown };
     const release = r.deployment?.toReleaseId ? releaseNumbers.get(r.deployment.toReleaseId) : undefined;
@@ -69,17 +73,17 @@ export async function deploysAnswer(deps: EngineApiDeps, app: string, env: strin
       at: r.audit.at,
       actor: r.audit.actor,
       // Masked again as shown (bot/typed-text.ts): rows written before the mask may hold a value.
-      asked: typeof detail.summary === "string" ? maskTyped(detail.summary, names, r.audit.outcome !== "refused" && storedConfigSet(detail.summary)) : r.audit.action.replace("-", " "),
+      asked: typeof detail.summary === "string" ? redact(maskTyped(detail.summary, names, r.audit.outcome !== "refused" && storedConfigSet(detail.summary))) : r.audit.action.replace("-", " "),
       outcome: r.audit.outcome,
       ...(r.audit.outcome === "refused"
-        ? { refusal: typeof detail.reason === "string" ? maskStoredReason(detail.reason, typeof detail.summary === "string" ? detail.summary : "", names) : typeof detail.code === "string" ? detail.code : undefined }
+        ? { refusal: typeof detail.reason === "string" ? redact(maskStoredReason(detail.reason, typeof detail.summary === "string" ? detail.summary : "", names)) : typeof detail.code === "string" ? detail.code : undefined }
         : {}),
       ...(r.deployment ? { deployment: { id: r.deployment.id, status: r.deployment.status, errorCode: r.deployment.errorCode, ...(release !== undefined ? { release } : {}), ...(unchanged(r.deployment) ? { unchanged: true } : {}) } } : {}),
-      ...(r.approval ? { approval: r.approval } : {}),
+      ...(r.approval ? { approval: { ...r.approval, reason: r.approval.reason ? redact(r.approval.reason) : r.approval.reason } } : {}),
       ...(r.cancelledBy ? { cancelledBy: r.cancelledBy } : {}),
     };
   });
-  return { kind: "answer", title: `deploys of ${app} ${env}`, text: deployRequestsText(entries, now, formatDuration(sinceMs), app, env) };
+  return { kind: "answer", title: `deploys of ${app} ${env}`, text: deployRequestsText(entries, now, formatDuration(sinceMs), app, env), redacted: true };
 }
 
 /**

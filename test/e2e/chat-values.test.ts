@@ -56,7 +56,7 @@ describe("chat values and names, end to end", () => {
   it("masks secrets, not words: config set APP_ENV=local DEBUG=true GIT_BRANCH=main", async () => {
     const set = await h.say("config set hello local APP_ENV=local DEBUG=true GIT_BRANCH=main API_TOKEN=tok-123456");
     expect(set.final?.type, set.text).toBe("deployment.succeeded");
-    const secret = await h.say("config secret hello local HELLO_PLAIN_LOOKING=opensesame");
+    const secret = await h.say("config secret hello local HELLO_PLAIN_LOOKING=opensesame42");
     expect(secret.final?.type, secret.text).toBe("deployment.succeeded");
     const again = await h.say("deploy hello local main");
     expect(again.final?.type, again.text).toBe("deployment.succeeded");
@@ -81,7 +81,7 @@ describe("chat values and names, end to end", () => {
     expect(config.text).toContain("API_TOKEN=[REDACTED]");
     expect(config.text).toContain("HELLO_PLAIN_LOOKING=[REDACTED]");
     expect(config.text).not.toContain("tok-123456");
-    expect(config.text).not.toContain("opensesame");
+    expect(config.text).not.toContain("opensesame42");
 
     // The Rollback button carries plain names and works when pressed (the last change's thread).
     const cmd = rollbackCommand(thread(secret.events));

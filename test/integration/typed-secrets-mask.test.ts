@@ -7,7 +7,8 @@ import { parse } from "../../bot/grammar.ts";
 import { sayAndPublish } from "../../bot/say.ts";
 import { toPlain } from "../../bot/notify/markup.ts";
 import { auditLog } from "../../db/schema/index.ts";
-import { lastKnownRedactor, redactingLogger } from "../../engine/redact.ts";
+import { rememberSecrets } from "../../db/queries/known-secrets.ts";
+import { lastKnownRedactor, redactingLogger, redactorFor } from "../../engine/redact.ts";
 import { startHarness, type Harness } from "../support/raptor-harness.ts";
 import { localHelloPlaybook } from "../support/playbook-yaml.ts";
 import { openTerminalChat } from "../support/terminal-chat.ts";
@@ -36,11 +37,18 @@ describe("typed secrets are masked wherever Raptor keeps or repeats them (real P
   let h: Harness;
   let logFile: string;
   beforeAll(async () => {
-    h = await startHarness({ playbookYaml: await localHelloPlaybook("raptor-typed-mask-", ["local: { squad: here, access: { deploy: [root, mallory1], config: [root, mallory1], lock: [root, mallory1] } }"]), authorizer: people, workers: 0 });
+    // Red team 2 N4: a playbook secret (`${VAR}`, which nobody can refuse when typed) equal to one of Raptor's words.
+    process.env.RAPTOR_TEST_PLAIN_WORD = "queued";
+    h = await startHarness({
+      playbookYaml: await localHelloPlaybook("raptor-typed-mask-", ['local: { squad: here, env: { WORD_TOKEN: "${RAPTOR_TEST_PLAIN_WORD}" }, access: { deploy: [root, mallory1], config: [root, mallory1], lock: [root, mallory1] } }']),
+      authorizer: people,
+      workers: 0,
+    });
     logFile = join(h.dataDir, "raptor.log");
     h.engine.logger = redactingLogger(pino({ level: "debug" }, pino.destination({ dest: logFile, sync: true })), () => lastKnownRedactor(h.engine));
   }, 120_000);
   afterAll(async () => {
+    delete process.env.RAPTOR_TEST_PLAIN_WORD;
     await h?.close();
   });
 
@@ -77,5 +85,33 @@ describe("typed secrets are masked wherever Raptor keeps or repeats them (real P
     expect(status).toContain("locked by mallory1");
     expect(log).toContain('"actor":"mallory1"');
     expect(log).toContain("command lock from mallory1");
+  }, 60_000);
+
+  it("red team 2 N4: a plain word is refused as a secret; one already stored, or the playbook's, rewrites no outcome nor raptor.log event", async () => {
+    const deps = { engine: h.engine, authorizer: people };
+    const say = (text: string, actor: string) => sayAndPublish(deps, { text, actor: { id: actor }, parsed: parse(text), pid: process.pid + 1 });
+    // The report's input: refused, like a short secret, and nothing stored.
+    const refused = await say("config secret hello local NOTE2=succeeded", "root");
+    expect(refused.kind).toBe("parse_error");
+    expect(refused.text).toContain("config secret: a `config secret` value must not be an ordinary word (NOTE2's value is letters only");
+    // Stored before the rule (the report's run): masks nothing.
+    await rememberSecrets(h.engine.db, "hello", "local", { NOTE2: "succeeded", NOTE3: "deployment.failed" });
+    const redact = await redactorFor(h.engine);
+    expect(redact("deploy hello local — succeeded, v3; deployment.failed")).toBe("deploy hello local — succeeded, v3; deployment.failed");
+    // The playbook's `queued` is still masked in free text (a reason typed), but not in an outcome
+    // (mallory1's change above waits in the queue: no workers) nor in an event name.
+    expect(redact("the app printed queued")).toBe("the app printed [REDACTED]");
+    const chat = await openTerminalChat(h.engine, people, { id: "chat2" });
+    const deploys = toPlain((await say("deploys hello local", "root")).text);
+    expect(deploys).toMatch(/mallory1: `config secret hello local NOTE=…` — queued \(d-[a-z0-9]+\)/);
+    expect(deploys).not.toMatch(/— \[REDACTED\]/);
+    // make run's chat prints the said answer as dispatch gave it, not redacted again.
+    await vi.waitUntil(() => chat.printed.includes("deploys of hello local"), { timeout: 15_000, interval: 20 });
+    await chat.close();
+    expect(chat.printed).toMatch(/— queued \(d-[a-z0-9]+\)/);
+    expect(chat.printed).not.toMatch(/— \[REDACTED\]/);
+    const log = await readFile(logFile, "utf8");
+    expect(log).toContain('"event":"deployment.queued"');
+    expect(log).not.toContain("deployment.[REDACTED]");
   }, 60_000);
 });

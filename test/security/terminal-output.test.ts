@@ -66,11 +66,11 @@ describe("Slack: user text cannot fake lines", () => {
 
 describe("raptor say: which commands may not be given on its command line", () => {
   const cases: [string, boolean][] = [
-    ["config secret hello local NOTE=opensesame", true],
+    ["config secret hello local NOTE=opensesame42", true],
     ["config set hello local API_TOKEN=tok-8f3a2c91", true],
     ["config set hello local API_TOKEN=abc", true], // too short for a secret: the grammar refuses it, but ps showed it
     ["config set hello local DATABASE_URL=postgres://app:pw@db/app", true],
-    ["plan config secret hello local NOTE=opensesame", true],
+    ["plan config secret hello local NOTE=opensesame42", true],
     ["config secrte hello local NOTE=opensesame", false], // a typo, not understood: refused by the grammar, nothing stored
     ["CONFIG SECRET hello", true], // did not parse, but it says what it is
     ["config set hello local GREETING=howdy APP_ENV=local", false],
