@@ -152,7 +152,7 @@ export class ProcessRunner {
         const why = !last
           ? "is not known to supervisord"
           : failed
-            ? `is ${last.statename}${last.spawnerr ? ` (${last.spawnerr})` : ""}`
+            ? `was last seen ${last.statename}${last.spawnerr ? ` (${flatParens(last.spawnerr)})` : ""}`
             : `is still ${last.statename} after ${o.timeoutMs}ms`;
         throw new ProcError(`proc ${name} ${why}`, o.host ?? "", await this.failureTail(supervisor, name));
       }
@@ -312,4 +312,12 @@ function tcpConnect(host: string, port: number, timeoutMs: number): Promise<stri
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * supervisord's spawnerr inside our own parentheses, without nesting: "Exited too quickly (process
+ * log may have details)" becomes "Exited too quickly; process log may have details". Pure.
+ */
+export function flatParens(text: string): string {
+  return text.replace(/\s*\(([^()]*)\)/g, "; $1");
 }

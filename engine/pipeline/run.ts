@@ -310,12 +310,25 @@ async function finish(
     await say({ type: "deployment.cancelled", by: "request", durationMs });
   } else {
     const output = [err?.opts.output, notes.length ? notes.map((n) => `cleanup: ${n}`).join("\n") : undefined].filter(Boolean).join("\n\n");
-    await say({ type: "deployment.failed", code: err?.code ?? "internal", message: err?.message ?? "failed", step, output: output || undefined, durationMs });
+    const message = `${err?.message ?? "failed"}${keepsRelease(d.kind) ? "" : await stillServes(deps, d.app, d.env, fresh.toReleaseId)}`;
+    await say({ type: "deployment.failed", code: err?.code ?? "internal", message, step, output: output || undefined, durationMs });
   }
   // A repair's thread lives in the environment's first channel; the others hear how it ended.
   if (d.kind === "repair") await announceRepairEnd(deps, d.app, d.env, d.id, status, err ? redact(err.message) : undefined).catch(() => {});
   await promoteNext(deps, d.app, d.env);
   return { outcome: { kind: "done", status }, said: true };
+}
+
+/**
+ * " v6 still serves." when, after a failure and its cleanup, the environment's release is another
+ * than the failed one and its procs still run (trial 2, M4: the summary never said the old release
+ * kept serving, though it did); "" otherwise (never deployed, scaled to 0, or the new one serves).
+ */
+async function stillServes(deps: EngineApiDeps, app: string, env: string, failedReleaseId: string | null): Promise<string> {
+  const current = await currentRelease(deps.db, app, env).catch(() => undefined);
+  if (!current || current.id === failedReleaseId) return "";
+  const live = await liveProcs(deps.db, app, env, current.id).catch(() => []);
+  return live.length > 0 ? ` v${current.number} still serves.` : "";
 }
 
 /** Kinds that run the serving release instead of cutting one (plan-steps.ts: no release step). */

@@ -194,6 +194,9 @@ describe("deploy pipeline on three ssh hosts", () => {
     expect(r.text).toContain("the widgets are gone");
     expect(r.text).toMatch(/uptest_failed/);
     expect(r.text).toMatch(/removed 4 new procs/);
+    // Trial 2, M4: the verdict says the old release still serves (it did; the summary did not say so).
+    const serving = Number(/▶ v(\d+)/.exec((await h.say("releases hello prod")).text)![1]);
+    expect(r.text).toMatch(new RegExp(`failed at uptest .*\\(uptest_failed\\): .* v${serving} still serves\\.`));
 
     // The failed procs are gone from the database and from every supervisord; v2 is untouched.
     const after = await live();

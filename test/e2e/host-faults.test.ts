@@ -83,6 +83,14 @@ describe("host faults end to end on two ssh hosts", () => {
       expect(r.final.output).toContain("starting crashy");
       expect(r.text).toContain("FATAL: cannot open database");
       expect(r.text).not.toContain("s3cr3t-hf-9f2c");
+      // Trial 2, M4: one consistent report: each proc with its state as last seen, the count of
+      // procs, no "running" heading over a crashed proc, no nested parentheses; nothing served before.
+      expect(r.text).toMatch(/crashy-prod-v\d+-web-\d+ on \S+ did not come up: supervisord last saw it (BACKOFF|FATAL|EXITED)/);
+      expect(r.text).toContain("2 of 2 new procs failed their checks");
+      expect(r.text).not.toMatch(/: running$/m);
+      const uptest = r.text.split("\n").filter((l) => l.includes("did not come up")).join("\n");
+      expect(uptest).not.toMatch(/\([^()\n]*\(/);
+      expect(r.text).not.toContain("still serves");
       // Routing never began, so cleanup needs no balancer: the procs are gone, nothing is left to say about the pool.
       expect(r.text).toContain("removed 2 new procs");
       expect(r.text).not.toContain("cleanup failed");

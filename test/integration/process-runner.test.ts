@@ -197,7 +197,7 @@ describe("ProcessRunner with LocalHost and a real supervisord", () => {
     const err = await runner.waitRunning(sup, s.name, { timeoutMs: 15_000, host: HOST }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcError);
     expect((err as ProcError).code).toBe("proc_failed");
-    expect((err as ProcError).message).toMatch(/is (BACKOFF|FATAL|EXITED)/);
+    expect((err as ProcError).message).toMatch(/was last seen (BACKOFF|FATAL|EXITED)/);
     expect((err as ProcError).output).toContain(`boom: cannot start on ${HOST}`);
     await runner.removeProc(host, sup, { name: s.name, root: squadRoot });
     expect((await sup.getAllProcessInfo()).map((i) => i.name)).toEqual(["foreign"]);

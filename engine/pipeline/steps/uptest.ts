@@ -4,6 +4,7 @@ import { EngineError } from "../../errors.ts";
 import { forEachHost, hostHandle } from "../../fleet.ts";
 import type { Step } from "../step.ts";
 import { checkProc, ownProcs, targetRelease } from "../swarm.ts";
+import { uptestFailureText } from "../uptest-failure-text.ts";
 
 /** Failed procs whose output goes into the thread; the rest are counted. */
 const MAX_FAILURES_SHOWN = 3;
@@ -25,16 +26,9 @@ export const uptestStep: Step = {
     const failed = results.filter((r) => !r.result.passed);
     const ran = results.filter((r) => r.result.name !== "running").length;
     if (failed.length) {
-      const first = failed[0]!;
       // Every failed proc's evidence (up to a few), taken now: compensation removes the procs and their logs.
-      const shown = failed.slice(0, MAX_FAILURES_SHOWN);
-      const output = ctx.redact(
-        shown.length === 1
-          ? first.result.output
-          : shown.map((f) => `── ${f.proc.name} on ${f.proc.host}: ${f.result.name}\n${f.result.output}`).join("\n\n"),
-      );
-      const what = first.result.name === "running" ? "did not come up" : `${first.result.name} failed`;
-      throw new EngineError("uptest_failed", `${first.proc.name} on ${first.proc.host} ${what} (${failed.length} of ${plural(results.length, "check")} failed).`, { output });
+      const said = uptestFailureText(failed, results.length, MAX_FAILURES_SHOWN);
+      throw new EngineError("uptest_failed", ctx.redact(said.message), { output: ctx.redact(said.output) });
     }
     // By deployment, not `mine`: a proc moved to another port has a new row.
     const live = await liveProcsOfDeployment(ctx.deps.db, ctx.deployment.id);
