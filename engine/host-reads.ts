@@ -3,7 +3,7 @@ import type { EngineApiDeps, EngineDeps } from "./context.ts";
 import { hostHandle, runner } from "./fleet.ts";
 import type { JobData } from "./queues.ts";
 import { commitRange, resolveRef } from "./builds/git.ts";
-import { SNAPSHOT_BRANCH, snapshotWorkingCopy } from "./builds/working-copy.ts";
+import { workingCopyCommit } from "./builds/working-copy.ts";
 import { sourceRepo } from "./builds/working-copy.ts";
 import type { CommitRange } from "./changes/types.ts";
 import { appsOn, checkHost, type HostReport, type SquadReport } from "./host-checks/run.ts";
@@ -36,9 +36,11 @@ export async function readHost(deps: EngineDeps, data: JobData<"reads">): Promis
     // about the directory as it is now (the commit its deploy would ship), so its edits since the
     // last deploy are snapshotted first; the deploy then finds that snapshot and keeps it.
     // A commit sha (a rollback's, a release's) is looked up as it is.
+    // Files exactly as the serving commit's (`from`) are that commit: no new commits (workingCopyCommit).
     const now = app.working_copy && !COMMIT_SHA.test(data.to);
-    const repo = now ? (await snapshotWorkingCopy(app, deps.dataDir)).repo : sourceRepo(app, deps.dataDir);
-    const { commit } = await resolveRef(repo, now ? SNAPSHOT_BRANCH : data.to, { dataDir: deps.dataDir });
+    const { repo, commit } = now
+      ? await workingCopyCommit(app, deps.dataDir, data.from)
+      : { repo: sourceRepo(app, deps.dataDir), commit: (await resolveRef(sourceRepo(app, deps.dataDir), data.to, { dataDir: deps.dataDir })).commit };
     return { commit, range: await commitRange(repo, data.from, commit, { dataDir: deps.dataDir }) };
   }
   if (data.kind === "pool") {

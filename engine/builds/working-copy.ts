@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { App } from "../../playbooks/types.ts";
 import { BuildError } from "./build-error.ts";
 import { gitEnv, run, runOk } from "./exec.ts";
-import { withMirrorLock } from "./git.ts";
+import { mirrorPath, resolveRef, withMirrorLock } from "./git.ts";
 import { privatePaths, privatePathsMessage, workingCopyPlaceProblem } from "../../lib/working-copy-place.ts";
 
 /**
@@ -70,4 +70,23 @@ export async function snapshotWorkingCopy(app: Pick<App, "name" | "repo" | "work
     await runOk([...argv.slice(0, 1), ...who, ...argv.slice(1)], { env });
     return { repo, changed: true };
   });
+}
+
+/**
+ * The commit a working-copy app's deploy (or its plan) ships: the directory's snapshot, or
+ * `serving` (the serving release's commit) when the snapshot's tree is exactly its tree. Files
+ * restored to what serves made a new snapshot on top of a failed or cancelled edit's, so the deploy
+ * counted "2 new commits" and cut a new release of the same files (trial 2, M3); with the serving
+ * commit, the release step finds its build and config, and says nothing changed. Compared by git
+ * tree hash (same paths, modes and contents), in the snapshot repo's mirror that resolveRef filled.
+ */
+export async function workingCopyCommit(app: Pick<App, "name" | "repo" | "working_copy">, dataDir: string, serving?: string): Promise<{ repo: string; commit: string; shortSha: string }> {
+  const { repo } = await snapshotWorkingCopy(app, dataDir);
+  const snap = await resolveRef(repo, SNAPSHOT_BRANCH, { dataDir });
+  if (!serving || serving === snap.commit) return { repo, ...snap };
+  const mirror = mirrorPath(repo, { dataDir });
+  const trees = await run(["git", "--git-dir", mirror, "rev-parse", `${snap.commit}^{tree}`, `${serving}^{tree}`], { env: gitEnv() });
+  const [a, b] = trees.stdout.trim().split("\n");
+  // A serving commit the mirror lacks (its cache was cleared) is no match: the snapshot ships.
+  return trees.code === 0 && a && a === b ? { repo, commit: serving, shortSha: serving.slice(0, 7) } : { repo, ...snap };
 }

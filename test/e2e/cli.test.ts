@@ -216,6 +216,18 @@ describe("raptor CLI", () => {
     expect(second.out).toContain(`→ ${/ → ([0-9a-f]{7}) as a new release/.exec(plan.out)?.[1]}`);
     // The directory was not written to (no .git appeared in it).
     expect(existsSync(join(workingCopy, ".git"))).toBe(false);
+    // Trial 2, M3: an edit snapshotted but never served (here by its plan), then the files restored
+    // to exactly what serves: "2 new commits" and a new release. Now nothing changed, wc-2's release stays.
+    await writeFile(join(workingCopy, "VERSION"), "wc-3\n");
+    expect((await run(["say", "plan deploy wc local"], env)).out).toContain("as a new release");
+    await writeFile(join(workingCopy, "VERSION"), "wc-2\n");
+    const restored = await run(["say", "plan deploy wc local"], env);
+    expect(restored.out).toContain("nothing would change");
+    expect(restored.out).not.toContain("new commit");
+    const again = await run(["say", "deploy wc local"], env);
+    expect(again.code, again.out + again.err).toBe(0);
+    expect(again.out).toMatch(/nothing changed, v2 \([0-9a-f]{7}\) already serves this build and config/);
+    expect(await answer(second.out)).toContain("hello from wc-2");
     const ref = await run(["say", "deploy wc local main"], env);
     expect(ref.code).toBe(1);
     expect(ref.out).toContain("deploys the files in");

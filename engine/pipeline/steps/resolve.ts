@@ -1,7 +1,9 @@
 import { updateDeployment } from "../../../db/queries/deployments.ts";
 import { environmentLock } from "../../../db/queries/locks.ts";
 import { resolveRef } from "../../builds/git.ts";
-import { SNAPSHOT_BRANCH, snapshotWorkingCopy } from "../../builds/working-copy.ts";
+import { workingCopyCommit } from "../../builds/working-copy.ts";
+import { getBuild } from "../../../db/queries/builds.ts";
+import { currentRelease } from "../../../db/queries/releases.ts";
 import { EngineError } from "../../errors.ts";
 import type { Step } from "../step.ts";
 import { promotionProblem } from "../../changes/promotion.ts";
@@ -24,9 +26,11 @@ export const resolveStep: Step = {
       return { result: { ref, commit: promote.commit, shortSha: promote.commit.slice(0, 7) }, summary: `promoting ${ref} → ${promote.commit.slice(0, 7)}` };
     }
     if (ctx.app.working_copy) {
-      // The directory as it is now: its edits since the last deploy become a new snapshot commit.
-      const { repo } = await snapshotWorkingCopy(ctx.app, deps.dataDir);
-      const { commit, shortSha } = await resolveRef(repo, SNAPSHOT_BRANCH, { dataDir: deps.dataDir });
+      // The directory as it is now: its edits since the last deploy become a new snapshot commit,
+      // and files exactly as the serving release's are that release's commit (nothing changed).
+      const serving = await currentRelease(deps.db, d.app, d.env);
+      const servingCommit = serving ? (await getBuild(deps.db, serving.buildId))?.commit : undefined;
+      const { commit, shortSha } = await workingCopyCommit(ctx.app, deps.dataDir, servingCommit);
       await updateDeployment(deps.db, d.id, { commit });
       return { result: { ref: "working copy", commit, shortSha }, summary: `working copy ${ctx.app.repo} → ${shortSha}` };
     }
