@@ -52,6 +52,22 @@ export function readSignatureHeaders(headers: IncomingMessage["headers"]): Signa
   return { kind: "signed", timestamp: Number(ts), hex, header: sig as string };
 }
 
+/**
+ * Requests this guard verified (Bolt's verifySlackRequest, above): the fast path reads it so a
+ * verified command is not HMAC'd a second time on the acking loop. Weak: gone with the request.
+ */
+const verifiedHere = new WeakSet<IncomingMessage>();
+
+/** Whether checkReplay verified this request's signature (and claimed it in Redis). */
+export function verifiedByGuard(req: IncomingMessage): boolean {
+  return verifiedHere.has(req);
+}
+
+/** Whether a failure of Bolt's body reader is the body limit (Bolt answers 413) rather than an unreadable body (401). */
+export function bodyTooLarge(err: unknown): boolean {
+  return HTTPModuleFunctions.isRawBodyError(err) && ((err as { type?: string }).type === "entity.too.large" || (err as { statusCode?: number }).statusCode === 413);
+}
+
 export type ReplayVerdict = { ok: true } | { ok: false; status: 401 | 413; reason: string };
 
 /**
@@ -72,8 +88,7 @@ export async function checkReplay(req: IncomingMessage, o: ReplayGuardOptions): 
     buffered = await HTTPModuleFunctions.bufferIncomingMessage(req, o.bodyLimit ?? HTTPModuleFunctions.defaultBodyLimit);
   } catch (err) {
     // Bolt's answers to a body it cannot read: 413 past the limit, 401 otherwise.
-    const tooLarge = HTTPModuleFunctions.isRawBodyError(err) && ((err as { type?: string }).type === "entity.too.large" || (err as { statusCode?: number }).statusCode === 413);
-    return tooLarge ? { ok: false, status: 413, reason: "body too large" } : { ok: false, status: 401, reason: `body unreadable: ${(err as Error).message}` };
+    return bodyTooLarge(err) ? { ok: false, status: 413, reason: "body too large" } : { ok: false, status: 401, reason: `body unreadable: ${(err as Error).message}` };
   }
   try {
     verifySlackRequest({ signingSecret: o.signingSecret, body: buffered.rawBody.toString(), headers: { "x-slack-signature": h.header, "x-slack-request-timestamp": h.timestamp }, nowMilliseconds: nowMs });
@@ -82,7 +97,9 @@ export async function checkReplay(req: IncomingMessage, o: ReplayGuardOptions): 
   }
   const ttl = (o.windowSeconds ?? 300) + skew;
   const fresh = (await o.redis.set(`${o.prefix}slack:sig:${h.hex}`, "1", "EX", ttl, "NX")) === "OK";
-  return fresh ? { ok: true } : { ok: false, status: 401, reason: "request already received (replayed signature)" };
+  if (!fresh) return { ok: false, status: 401, reason: "request already received (replayed signature)" };
+  verifiedHere.add(req);
+  return { ok: true };
 }
 
 /**
