@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import { pendingSecrets } from "../engine/redact.ts";
 import { isSecretKey } from "../lib/redact.ts";
 import type { ParseResult } from "../bot/command.ts";
+import { looksLikeCredential } from "../bot/typed-text.ts";
 
 /**
  * Where `raptor say` takes its command from. On its argv the command is in every user's `ps` for
@@ -11,17 +12,19 @@ import type { ParseResult } from "../bot/command.ts";
 
 /** What `say` tells a person who put a secret on its command line. */
 export const SECRET_ON_ARGV =
-  "raptor say: refused: this command sets a secret, and on raptor's command line it is visible to every user of this machine (ps, /proc) while say runs. Nothing was stored. Either type it in the `make run` terminal chat, or give it to `raptor say -` on stdin, e.g.\n" +
+  "raptor say: refused: this command sets or carries a secret, and on raptor's command line it is visible to every user of this machine (ps, /proc) while say runs. Nothing was stored. Either type it in the `make run` terminal chat, or give it to `raptor say -` on stdin, e.g.\n" +
   "  bin/raptor say - <<'EOF'\n  config secret <app> <env> KEY=VALUE\n  EOF";
 
 /**
  * Pure: whether `text`, given on `say`'s argv, sets a secret: a `config secret`, a `config set`
  * (or its `plan`) of a key that looks secret or a value that carries a password (engine/redact.ts
  * `pendingSecrets`); or text that did not parse but begins `config secret`, or `config set` with a
- * secret-looking key (a mistake still shows the value in `ps`).
+ * secret-looking key, or holds a secret-looking `KEY=` or a credential-looking word anywhere
+ * (`API_TOKEN=tok-…` alone, a pasted `xoxb-…` token): a mistake still shows the value in `ps`.
  */
 export function setsSecretOnArgv(text: string, parsed: ParseResult): boolean {
-  if (!parsed.ok) return /^\s*config\s+secret\b/i.test(text) || (/^\s*config\s+set\b/i.test(text) && [...text.matchAll(/(\w+)=/g)].some(([, k]) => isSecretKey(k!)));
+  const carries = [...text.matchAll(/(\w+)=/g)].some(([, k]) => isSecretKey(k!)) || text.split(/\s+/).some(looksLikeCredential);
+  if (!parsed.ok || carries) return carries || /^\s*config\s+secret\b/i.test(text);
   const cmd = parsed.command.kind === "plan" ? parsed.command.of : parsed.command;
   if (cmd.kind !== "config-set") return false;
   return cmd.secret === true || pendingSecrets({ vars: cmd.vars }).length > 0;

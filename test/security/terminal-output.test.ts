@@ -73,6 +73,9 @@ describe("raptor say: which commands may not be given on its command line", () =
     ["plan config secret hello local NOTE=opensesame42", true],
     ["config secrte hello local NOTE=opensesame", false], // a typo, not understood: refused by the grammar, nothing stored
     ["CONFIG SECRET hello", true], // did not parse, but it says what it is
+    ["API_TOKEN=tok-8f3a2c91xyz", true], // not understood, but a secret-looking key's value (final trial)
+    ["status xoxb-1234-5678-abcdefghijkl", true], // a pasted token
+    ["deploy hello local API_TOKEN=tok-8f3a2c91xyz", true],
     ["config set hello local GREETING=howdy APP_ENV=local", false],
     ["config unset hello local API_TOKEN", false],
     ["deploy hello local", false],
@@ -123,7 +126,7 @@ describe("the terminal chat and raptor say (real Postgres and Redis)", () => {
     const secret = "argvS3cretValue42";
     const refused = await runRaptor(["say", `config secret hello prod API_TOKEN=${secret}`], h.env, { stdin: "", timeoutMs: 180_000 });
     expect(refused.code, refused.out + refused.err).toBe(1);
-    expect(refused.err).toContain("refused: this command sets a secret, and on raptor's command line it is visible to every user of this machine (ps, /proc)");
+    expect(refused.err).toContain("refused: this command sets or carries a secret, and on raptor's command line it is visible to every user of this machine (ps, /proc)");
     expect(refused.err).toContain("type it in the make run terminal chat, or give it to raptor say - on stdin");
     expect(await allKnownSecrets(h.engine.db)).not.toContain(secret);
     expect((await allConfigVars(h.engine.db)).map((r) => r.value)).not.toContain(secret);
